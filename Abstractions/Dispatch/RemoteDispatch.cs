@@ -1,0 +1,115 @@
+using System;
+using System.Buffers;
+using System.Collections.Concurrent;
+using System.Collections.Generic;
+using System.Linq;
+using System.Threading;
+using System.Threading.Tasks;
+using Neutral.Codec;
+
+namespace Neutral.Dispatch;
+
+/// <summary>
+/// The process-wide registry of generated dispatch tables, and the helpers generated dispatch code calls.
+/// Each assembly with <see cref="RemoteAttribute">[Remote]</see> methods registers its table from a module initializer.
+/// </summary>
+public static class RemoteDispatch
+{
+    private static readonly ConcurrentDictionary<string, (IRemoteDispatcher Dispatcher, ulong Hash)> s_functions = new(StringComparer.Ordinal);
+    private static readonly ConcurrentDictionary<string, Task<object?>> s_shared = new(StringComparer.Ordinal);
+
+    /// <summary>Registers a generated dispatch table (called by generated module initializers).</summary>
+    /// <exception cref="InvalidOperationException">Another table already registered one of its ids with another hash.</exception>
+    public static void Register(IRemoteDispatcher dispatcher)
+    {
+        ArgumentNullException.ThrowIfNull(dispatcher);
+        foreach (RemoteFunctionInfo function in dispatcher.Functions)
+        {
+            var entry = (dispatcher, function.SignatureHash);
+            var existing = s_functions.GetOrAdd(function.Id, entry);
+            if (!ReferenceEquals(existing.Dispatcher, dispatcher) && existing.Hash != function.SignatureHash)
+            {
+                throw new InvalidOperationException(
+                    $"Two assemblies define remote function '{function.Id}' with different signatures ({existing.Hash:x16} and {function.SignatureHash:x16}). Give one of them an explicit [Remote(Id = ...)].");
+            }
+        }
+    }
+
+    /// <summary>Every function registered in this process, in ordinal id order.</summary>
+    public static IReadOnlyList<RemoteFunctionInfo> Functions =>
+        s_functions.Select(pair => new RemoteFunctionInfo(pair.Key, pair.Value.Hash)).OrderBy(f => f.Id, StringComparer.Ordinal).ToArray();
+
+    /// <summary>Runs a call through whichever registered table has its function.</summary>
+    /// <exception cref="StaleWorkerException">No table has the function, or not with this hash.</exception>
+    public static ValueTask InvokeAsync(string functionId, ulong signatureHash, ReadOnlyMemory<byte> arguments, RemoteContext context, IBufferWriter<byte> result)
+    {
+        ArgumentNullException.ThrowIfNull(functionId);
+        if (!s_functions.TryGetValue(functionId, out var entry))
+        {
+            throw new StaleWorkerException(functionId, signatureHash, null);
+        }
+
+        return entry.Dispatcher.InvokeAsync(functionId, signatureHash, arguments, context, result);
+    }
+
+    /// <summary>The exception a generated table throws for a function it does not have or has in another version.</summary>
+    public static StaleWorkerException Stale(string functionId, ulong requestedHash, ulong? knownHash) =>
+        new(functionId, requestedHash, knownHash);
+
+    /// <summary>
+    /// Resolves a <see cref="Shared{T}"/> argument: fetches and decodes its value from the job's internal storage
+    /// once per process, then serves it from memory.
+    /// </summary>
+    public static async ValueTask ResolveAsync<T>(Shared<T> shared, RemoteContext context, CodecRead<T> read)
+    {
+        ArgumentNullException.ThrowIfNull(shared);
+        ArgumentNullException.ThrowIfNull(context);
+        if (shared.IsResolved)
+        {
+            return;
+        }
+
+        Task<object?> fetch = s_shared.GetOrAdd(shared.Key, static (key, state) => FetchAsync(key, state.context, state.read), (context, read));
+        object? value;
+        try
+        {
+            value = await fetch.WaitAsync(context.CancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception) when (fetch.IsFaulted || fetch.IsCanceled)
+        {
+            // A failed fetch is not cached: the next call tries again.
+            s_shared.TryRemove(new KeyValuePair<string, Task<object?>>(shared.Key, fetch));
+            throw;
+        }
+
+        shared.Resolve((T)value!);
+    }
+
+    private static async Task<object?> FetchAsync<T>(string key, RemoteContext context, CodecRead<T> read)
+    {
+        byte[]? bytes = await context.InternalStorage.GetAsync(key, CancellationToken.None).ConfigureAwait(false)
+            ?? throw new InvalidOperationException($"Shared value '{key}' is missing from storage: it was deleted, or the job's data was cleaned before the call ran.");
+        return Decode(bytes, key, read);
+    }
+
+    private static object? Decode<T>(byte[] bytes, string key, CodecRead<T> read)
+    {
+        var reader = new CodecReader(bytes);
+        try
+        {
+            T value = read(ref reader);
+            reader.EnsureEnd();
+            return value;
+        }
+        catch (CodecException e)
+        {
+            throw e.ForFunction($"shared value '{key}'");
+        }
+    }
+
+    /// <summary>Forgets every cached shared value (for tests and for workers that recycle memory).</summary>
+    public static void ClearSharedCache() => s_shared.Clear();
+
+    /// <summary>How many shared values this process has fetched and cached.</summary>
+    public static int SharedCacheCount => s_shared.Count;
+}

@@ -1,0 +1,79 @@
+using System;
+using System.Text.Json.Serialization;
+
+namespace Neutral.Wire;
+
+/// <summary>
+/// The invocation payload sent to a worker: small JSON that says which call to run and where its input is.
+/// It never carries a credential: workers reach storage with their platform identity or deployment settings.
+/// </summary>
+public sealed record InvocationEnvelope
+{
+    /// <summary>The protocol version this envelope follows.</summary>
+    public const int CurrentVersion = 1;
+
+    /// <summary>The largest input carried inside the envelope; larger inputs are read from the job's input object.</summary>
+    public const int InlineLimit = 8 * 1024;
+
+    /// <summary>The protocol version.</summary>
+    [JsonPropertyName("v")] public int Version { get; init; } = CurrentVersion;
+
+    /// <summary>The job's id.</summary>
+    [JsonPropertyName("job")] public required string JobId { get; init; }
+
+    /// <summary>The call's index in the job.</summary>
+    [JsonPropertyName("call")] public required int CallIndex { get; init; }
+
+    /// <summary>The function id.</summary>
+    [JsonPropertyName("fn")] public required string FunctionId { get; init; }
+
+    /// <summary>The signature hash, as 16 lowercase hex digits (JSON numbers lose 64-bit precision in many parsers).</summary>
+    [JsonPropertyName("sig")] public required string SignatureHash { get; init; }
+
+    /// <summary>The encoded arguments, when at most <see cref="InlineLimit"/> bytes.</summary>
+    [JsonPropertyName("in")] public byte[]? InlineInput { get; init; }
+
+    /// <summary>Where the encoded arguments are, when not inline.</summary>
+    [JsonPropertyName("inRef")] public InputRange? InputRange { get; init; }
+
+    /// <summary>The attempt number, 1 for the first.</summary>
+    [JsonPropertyName("attempt")] public required int Attempt { get; init; }
+
+    /// <summary>When the attempt is abandoned (UTC).</summary>
+    [JsonPropertyName("deadline")] public DateTimeOffset? Deadline { get; init; }
+
+    /// <summary>Where the job's store is.</summary>
+    [JsonPropertyName("store")] public required StoreLocation Store { get; init; }
+
+    /// <summary>The signature hash as a number.</summary>
+    [JsonIgnore]
+    public ulong SignatureHashValue => ParseHash(SignatureHash);
+
+    /// <summary>Formats a signature hash for <see cref="SignatureHash"/>.</summary>
+    public static string FormatHash(ulong hash) => hash.ToString("x16", System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>Parses a signature hash written by <see cref="FormatHash"/>.</summary>
+    /// <exception cref="FormatException">The text is not 16 hex digits.</exception>
+    public static ulong ParseHash(string text) =>
+        text is { Length: 16 } && ulong.TryParse(text, System.Globalization.NumberStyles.AllowHexSpecifier, System.Globalization.CultureInfo.InvariantCulture, out ulong value)
+            ? value
+            : throw new FormatException($"A signature hash must be 16 hex digits, found '{text}'.");
+}
+
+/// <summary>A byte range of an object holding a call's encoded arguments.</summary>
+/// <param name="Key">The object's key in the job's internal space.</param>
+/// <param name="Offset">The first byte.</param>
+/// <param name="Length">The number of bytes.</param>
+public sealed record InputRange(
+    [property: JsonPropertyName("key")] string Key,
+    [property: JsonPropertyName("offset")] long Offset,
+    [property: JsonPropertyName("length")] int Length);
+
+/// <summary>Where a job's objects are stored: never credentials, only the place.</summary>
+/// <param name="Kind">The store kind: <c>local</c>, <c>s3</c>, <c>azureblob</c>, <c>minio</c> or <c>redis</c>.</param>
+/// <param name="Bucket">The bucket, container or root folder.</param>
+/// <param name="Prefix">The key prefix under which Neutral's objects live.</param>
+public sealed record StoreLocation(
+    [property: JsonPropertyName("kind")] string Kind,
+    [property: JsonPropertyName("bucket")] string Bucket,
+    [property: JsonPropertyName("prefix")] string Prefix);

@@ -1,0 +1,32 @@
+using System;
+using System.Text.Json.Serialization;
+
+namespace Neutral.Wire;
+
+/// <summary>The job manifest at <c>jobs/{jobId}/job.json</c>: what the job runs and how many calls it has.</summary>
+public sealed record JobManifest
+{
+    /// <summary>The protocol version.</summary>
+    [JsonPropertyName("v")] public int Version { get; init; } = InvocationEnvelope.CurrentVersion;
+
+    /// <summary>The job's id.</summary>
+    [JsonPropertyName("job")] public required string JobId { get; init; }
+
+    /// <summary>The function id.</summary>
+    [JsonPropertyName("fn")] public required string FunctionId { get; init; }
+
+    /// <summary>The signature hash (16 hex digits).</summary>
+    [JsonPropertyName("sig")] public required string SignatureHash { get; init; }
+
+    /// <summary>The number of calls.</summary>
+    [JsonPropertyName("calls")] public required int CallCount { get; init; }
+
+    /// <summary>The byte offset of each call's arguments in <c>input.bin</c>, plus the total length at the end (<see cref="CallCount"/> + 1 entries).</summary>
+    [JsonPropertyName("offsets")] public long[]? InputOffsets { get; init; }
+
+    /// <summary>The client library version that created the job.</summary>
+    [JsonPropertyName("client")] public required string ClientVersion { get; init; }
+
+    /// <summary>When the job was submitted (UTC).</summary>
+    [JsonPropertyName("created")] public DateTimeOffset Created { get; init; }
+}

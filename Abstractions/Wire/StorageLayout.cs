@@ -1,0 +1,91 @@
+using System;
+using System.Globalization;
+
+namespace Neutral.Wire;
+
+/// <summary>
+/// The storage key layout of the call protocol, in one place. All keys are relative to the store's Neutral prefix:
+/// <code>
+/// jobs/{jobId}/job.json
+/// jobs/{jobId}/input.bin
+/// jobs/{jobId}/shared/{hash}
+/// jobs/{jobId}/calls/{i:D6}/started.{a}
+/// jobs/{jobId}/calls/{i:D6}/output.{a}
+/// jobs/{jobId}/calls/{i:D6}/status
+/// </code>
+/// </summary>
+public static class StorageLayout
+{
+    /// <summary>The folder holding every job.</summary>
+    public const string JobsFolder = "jobs/";
+
+    /// <summary>The folder of one job.</summary>
+    public static string Job(string jobId) => JobsFolder + CheckId(jobId) + "/";
+
+    /// <summary>The job manifest.</summary>
+    public static string Manifest(string jobId) => Job(jobId) + "job.json";
+
+    /// <summary>All calls' encoded arguments in one object.</summary>
+    public static string Input(string jobId) => Job(jobId) + "input.bin";
+
+    /// <summary>A shared value.</summary>
+    public static string Shared(string jobId, string hash) => Job(jobId) + "shared/" + hash;
+
+    /// <summary>The folder listing every call's objects.</summary>
+    public static string Calls(string jobId) => Job(jobId) + "calls/";
+
+    /// <summary>The folder of one call.</summary>
+    public static string Call(string jobId, int callIndex) =>
+        Calls(jobId) + callIndex.ToString("D6", CultureInfo.InvariantCulture) + "/";
+
+    /// <summary>Written when an attempt starts.</summary>
+    public static string Started(string jobId, int callIndex, int attempt) =>
+        Call(jobId, callIndex) + "started." + attempt.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>A large encoded result of an attempt.</summary>
+    public static string Output(string jobId, int callIndex, int attempt) =>
+        Call(jobId, callIndex) + "output." + attempt.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>The call's create-only status.</summary>
+    public static string Status(string jobId, int callIndex) => Call(jobId, callIndex) + "status";
+
+    /// <summary>
+    /// Parses a key under <see cref="Calls"/>: the call index and the object's name (<c>status</c>, <c>started.2</c>, ...).
+    /// Returns <see langword="false"/> for keys of another shape.
+    /// </summary>
+    public static bool TryParseCallKey(string jobId, string key, out int callIndex, out string name)
+    {
+        callIndex = -1;
+        name = string.Empty;
+        string calls = Calls(jobId);
+        if (!key.StartsWith(calls, StringComparison.Ordinal))
+        {
+            return false;
+        }
+
+        ReadOnlySpan<char> rest = key.AsSpan(calls.Length);
+        int slash = rest.IndexOf('/');
+        if (slash <= 0 || !int.TryParse(rest[..slash], NumberStyles.None, CultureInfo.InvariantCulture, out callIndex))
+        {
+            callIndex = -1;
+            return false;
+        }
+
+        name = rest[(slash + 1)..].ToString();
+        return name.Length > 0;
+    }
+
+    private static string CheckId(string jobId)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(jobId);
+        foreach (char c in jobId)
+        {
+            if (!(char.IsAsciiLetterOrDigit(c) || c is '-' or '_'))
+            {
+                throw new ArgumentException($"Job id '{jobId}' may hold only ASCII letters, digits, '-' and '_'.", nameof(jobId));
+            }
+        }
+
+        return jobId;
+    }
+}

@@ -1,0 +1,297 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+using System.Text;
+using System.Threading;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+using Neutral.Generators.Diagnostics;
+using Neutral.Generators.Helpers;
+using Neutral.Generators.Model;
+
+namespace Neutral.Generators
+{
+    public sealed partial class RemoteGenerator
+    {
+        /// <summary>Must equal <c>Neutral.Codec.CodecInfo.Version</c> (a test checks): it is part of every signature hash.</summary>
+        internal const int CodecVersion = 1;
+
+        /// <summary>Symbols to models: static, pure, cancellable.</summary>
+        internal static class Parser
+        {
+            public static MethodResult Parse(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
+            {
+                var method = (IMethodSymbol)context.TargetSymbol;
+                var syntax = (MethodDeclarationSyntax)context.TargetNode;
+                var diagnostics = new List<DiagnosticInfo>();
+                string display = method.ContainingType.ToDisplayString(ShapeBuilder.DisplayFormat) + "." + method.Name;
+                LocationInfo? nameLocation = LocationInfo.From(syntax.Identifier.GetLocation());
+
+                void Report(DiagnosticDescriptor descriptor, LocationInfo? location, params string[] args) =>
+                    diagnostics.Add(new DiagnosticInfo(descriptor.Id, location, args.ToEquatableArray()));
+
+                if (!method.IsStatic)
+                {
+                    Report(DiagnosticDescriptors.MethodNotStatic, nameLocation, display);
+                }
+
+                if (method.IsGenericMethod)
+                {
+                    Report(DiagnosticDescriptors.GenericMethod, nameLocation, display);
+                }
+
+                var containing = new List<ContainingTypeModel>();
+                for (INamedTypeSymbol? type = method.ContainingType; type is not null; type = type.ContainingType)
+                {
+                    string typeDisplay = type.ToDisplayString(ShapeBuilder.DisplayFormat);
+                    if (type.IsGenericType)
+                    {
+                        Report(DiagnosticDescriptors.GenericContainingType, nameLocation, display, typeDisplay);
+                    }
+
+                    if (type.DeclaredAccessibility is not (Accessibility.Public or Accessibility.Internal) || type.IsFileLocal)
+                    {
+                        Report(DiagnosticDescriptors.InaccessibleContainingType, nameLocation, display, typeDisplay, Describe(type));
+                    }
+
+                    containing.Insert(0, new ContainingTypeModel(ShapeBuilder.Escape(type.Name), type.DeclaredAccessibility == Accessibility.Public));
+                }
+
+                if (method.DeclaredAccessibility is not (Accessibility.Public or Accessibility.Internal or Accessibility.ProtectedOrInternal))
+                {
+                    Report(DiagnosticDescriptors.InaccessibleMethod, nameLocation, display, Describe(method));
+                }
+
+                // Attribute options.
+                int? retries = null, timeout = null, memory = null;
+                bool retryOnException = false;
+                string? explicitId = null;
+                foreach (var named in context.Attributes[0].NamedArguments)
+                {
+                    switch (named.Key)
+                    {
+                        case "Retries": retries = named.Value.Value as int?; break;
+                        case "TimeoutSeconds": timeout = named.Value.Value as int?; break;
+                        case "MemoryMb": memory = named.Value.Value as int?; break;
+                        case "RetryOnException": retryOnException = named.Value.Value is true; break;
+                        case "Id": explicitId = named.Value.Value as string ?? string.Empty; break;
+                    }
+                }
+
+                if (explicitId is not null && (explicitId.Length == 0 || explicitId.Any(c => char.IsWhiteSpace(c) || char.IsControl(c))))
+                {
+                    Report(DiagnosticDescriptors.InvalidId, LocationInfo.From(context.Attributes[0].ApplicationSyntaxReference?.GetSyntax(cancellationToken).GetLocation()), display, explicitId);
+                }
+
+                string codecs = "global::Neutral.Generated." + SanitizeIdentifier(method.ContainingAssembly.Name) + ".NeutralCodecs";
+                var builder = new ShapeBuilder(method.ContainingAssembly, codecs, cancellationToken);
+                var parameters = new List<ParameterModel>();
+                var hashInput = new StringBuilder();
+                for (int i = 0; i < method.Parameters.Length; i++)
+                {
+                    IParameterSymbol parameter = method.Parameters[i];
+                    LocationInfo? location = LocationInfo.From(parameter.Locations.FirstOrDefault());
+                    string? modifier = parameter.RefKind switch
+                    {
+                        RefKind.Ref => "ref",
+                        RefKind.Out => "out",
+                        RefKind.In => "in",
+                        RefKind.RefReadOnlyParameter => "ref readonly",
+                        _ => parameter.IsParams ? "params" : parameter.Type is IPointerTypeSymbol or IFunctionPointerTypeSymbol ? "as a pointer" : null,
+                    };
+                    if (modifier is not null)
+                    {
+                        Report(DiagnosticDescriptors.UnsupportedParameterModifier, location, display, parameter.Name, modifier);
+                        continue;
+                    }
+
+                    string name = ShapeBuilder.Escape(parameter.Name);
+                    string declared = parameter.Type.ToDisplayString(ShapeBuilder.TypeFormat);
+                    string typeName = FullName(parameter.Type);
+                    if (typeName == "Neutral.RemoteContext")
+                    {
+                        parameters.Add(new ParameterModel(name, declared, ParameterKind.Context, null, null));
+                        hashInput.Append("context;");
+                        continue;
+                    }
+
+                    if (typeName == "System.Threading.CancellationToken")
+                    {
+                        parameters.Add(new ParameterModel(name, declared, ParameterKind.CancellationToken, null, null));
+                        hashInput.Append("cancellation;");
+                        continue;
+                    }
+
+                    try
+                    {
+                        if (parameter.Type is INamedTypeSymbol { IsGenericType: true } shared && FullName(shared.ConstructedFrom) == "Neutral.Shared`1")
+                        {
+                            var element = builder.Analyze(shared.TypeArguments[0], parameter.Name + ".Value");
+                            string fq = shared.WithNullableAnnotation(NullableAnnotation.NotAnnotated).ToDisplayString(ShapeBuilder.TypeFormat);
+                            var reference = new TypeRef(fq, "writer.WriteString({0}.Key);", $"global::Neutral.Shared<{element.Ref.TypeFq}>.FromKey(reader.ReadNonNullString())", 4, true);
+                            parameters.Add(new ParameterModel(name, declared, ParameterKind.Shared, reference, element.Ref));
+                            hashInput.Append("shared<").Append(element.Description).Append(">;");
+                        }
+                        else
+                        {
+                            var analyzed = builder.Analyze(parameter.Type, TypeLabel(parameter.Type));
+                            parameters.Add(new ParameterModel(name, declared, ParameterKind.Value, analyzed.Ref, null));
+                            hashInput.Append(analyzed.Description).Append(';');
+                        }
+                    }
+                    catch (UnsupportedTypeException e)
+                    {
+                        Report(DiagnosticDescriptors.UnsupportedParameterType, location, display, parameter.Name, e.Message);
+                    }
+                }
+
+                // Result.
+                ITypeSymbol returnType = method.ReturnType;
+                ReturnKind returnKind = ReturnKind.Value;
+                ITypeSymbol? resultType = returnType;
+                string returnName = FullName(returnType is INamedTypeSymbol { IsGenericType: true } g ? g.ConstructedFrom : returnType);
+                switch (returnName)
+                {
+                    case "System.Void": returnKind = ReturnKind.Void; resultType = null; break;
+                    case "System.Threading.Tasks.Task": returnKind = ReturnKind.Task; resultType = null; break;
+                    case "System.Threading.Tasks.ValueTask": returnKind = ReturnKind.ValueTask; resultType = null; break;
+                    case "System.Threading.Tasks.Task`1": returnKind = ReturnKind.TaskOfT; resultType = ((INamedTypeSymbol)returnType).TypeArguments[0]; break;
+                    case "System.Threading.Tasks.ValueTask`1": returnKind = ReturnKind.ValueTaskOfT; resultType = ((INamedTypeSymbol)returnType).TypeArguments[0]; break;
+                }
+
+                TypeRef? result = null;
+                string resultDescription = "unit";
+                if (resultType is null)
+                {
+                    result = new TypeRef("global::Neutral.Unit", string.Empty, "default(global::Neutral.Unit)", 0, false);
+                }
+                else
+                {
+                    try
+                    {
+                        if (resultType is INamedTypeSymbol { IsGenericType: true } shared && FullName(shared.ConstructedFrom) == "Neutral.Shared`1")
+                        {
+                            throw new UnsupportedTypeException(TypeLabel(resultType) + ": Shared<T> is supported only as a parameter; return the value itself");
+                        }
+
+                        var analyzed = builder.Analyze(resultType, TypeLabel(resultType));
+                        result = analyzed.Ref;
+                        resultDescription = analyzed.Description;
+                    }
+                    catch (UnsupportedTypeException e)
+                    {
+                        Report(DiagnosticDescriptors.UnsupportedReturnType, LocationInfo.From(syntax.ReturnType.GetLocation()), display, e.Message);
+                    }
+                }
+
+                string canonical = method.ContainingType.ToDisplayString(ShapeBuilder.DisplayFormat) + "." + method.Name + "("
+                    + string.Join(",", method.Parameters.Select(p => p.Type.ToDisplayString(ShapeBuilder.DisplayFormat))) + ")";
+                string id = explicitId ?? canonical;
+                var idInfo = new FunctionIdInfo(id, display, nameLocation);
+                if (diagnostics.Count > 0 || result is null)
+                {
+                    return new MethodResult(null, idInfo, diagnostics.ToEquatableArray());
+                }
+
+                string hashText = "neutral-codec:" + CodecVersion.ToString(CultureInfo.InvariantCulture) + "\n" + id + "\n" + canonical + "\n" + hashInput + "\n->" + resultDescription;
+                var model = new RemoteMethodModel(
+                    method.ContainingNamespace is { IsGlobalNamespace: false } ns ? ns.ToDisplayString() : string.Empty,
+                    containing.ToEquatableArray(),
+                    method.ContainingType.ToDisplayString(ShapeBuilder.TypeFormat),
+                    ShapeBuilder.Escape(method.Name),
+                    id,
+                    Hashing.Fnv1a64(hashText),
+                    returnKind,
+                    result,
+                    parameters.ToEquatableArray(),
+                    builder.Shapes.ToEquatableArray(),
+                    retries,
+                    timeout,
+                    memory,
+                    retryOnException,
+                    DocumentationLines(syntax, method).ToEquatableArray(),
+                    codecs);
+                return new MethodResult(model, idInfo, EquatableArray<DiagnosticInfo>.Empty);
+            }
+
+            private static string Describe(ISymbol symbol) => symbol.IsFileLocal() ? "file-local" : symbol.DeclaredAccessibility switch
+            {
+                Accessibility.Private => "private",
+                Accessibility.Protected => "protected",
+                Accessibility.ProtectedAndInternal => "private protected",
+                Accessibility.ProtectedOrInternal => "protected internal",
+                _ => symbol.DeclaredAccessibility.ToString().ToLowerInvariant(),
+            };
+
+            private static string FullName(ITypeSymbol type)
+            {
+                string ns = type.ContainingNamespace is { IsGlobalNamespace: false } n ? n.ToDisplayString() + "." : string.Empty;
+                return ns + type.MetadataName;
+            }
+
+            /// <summary>The start of a member path in messages: the type's short name.</summary>
+            private static string TypeLabel(ITypeSymbol type) => type.ToDisplayString(SymbolDisplayFormat.MinimallyQualifiedFormat);
+
+            internal static string SanitizeIdentifier(string name)
+            {
+                var builder = new StringBuilder(name.Length + 1);
+                foreach (char c in name)
+                {
+                    builder.Append(char.IsLetterOrDigit(c) || c == '_' ? c : '_');
+                }
+
+                if (builder.Length == 0 || char.IsDigit(builder[0]))
+                {
+                    builder.Insert(0, '_');
+                }
+
+                return builder.ToString();
+            }
+
+            /// <summary>The method's own /// lines, less the &lt;param&gt; lines of parameters the stub omits.</summary>
+            private static IEnumerable<string> DocumentationLines(MethodDeclarationSyntax syntax, IMethodSymbol method)
+            {
+                var omitted = method.Parameters
+                    .Where(p => FullName(p.Type) is "Neutral.RemoteContext" or "System.Threading.CancellationToken")
+                    .Select(p => "<param name=\"" + p.Name + "\">")
+                    .ToArray();
+                foreach (SyntaxTrivia trivia in syntax.GetLeadingTrivia())
+                {
+                    if (!trivia.IsKind(SyntaxKind.SingleLineDocumentationCommentTrivia))
+                    {
+                        continue;
+                    }
+
+                    string text = trivia.ToFullString();
+                    foreach (string raw in text.Replace("\r\n", "\n").Split('\n'))
+                    {
+                        string line = raw.Trim();
+                        if (line.Length == 0)
+                        {
+                            continue;
+                        }
+
+                        if (!line.StartsWith("///", StringComparison.Ordinal))
+                        {
+                            line = "/// " + line;
+                        }
+
+                        if (omitted.Any(o => line.IndexOf(o, StringComparison.Ordinal) >= 0))
+                        {
+                            continue;
+                        }
+
+                        yield return line;
+                    }
+                }
+            }
+        }
+    }
+
+    internal static class SymbolExtensions
+    {
+        public static bool IsFileLocal(this ISymbol symbol) => symbol is INamedTypeSymbol { IsFileLocal: true };
+    }
+}

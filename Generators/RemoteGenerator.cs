@@ -1,0 +1,68 @@
+using System.Collections.Immutable;
+using System.Linq;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+using Neutral.Generators.Diagnostics;
+using Neutral.Generators.Model;
+
+namespace Neutral.Generators
+{
+    /// <summary>
+    /// Turns each <c>[Remote]</c> method into a typed client stub (<c>Remote.Type.Method(...)</c>), an entry of the
+    /// assembly's dispatch table, and the binary codecs of its argument and result types.
+    /// </summary>
+    [Generator(LanguageNames.CSharp)]
+    public sealed partial class RemoteGenerator : IIncrementalGenerator
+    {
+        internal const string RemoteAttributeName = "Neutral.RemoteAttribute";
+
+        /// <inheritdoc/>
+        public void Initialize(IncrementalGeneratorInitializationContext context)
+        {
+            IncrementalValuesProvider<MethodResult> methods = context.SyntaxProvider
+                .ForAttributeWithMetadataName(
+                    RemoteAttributeName,
+                    static (node, _) => node is MethodDeclarationSyntax,
+                    static (ctx, ct) => Parser.Parse(ctx, ct))
+                .WithTrackingName(TrackingNames.Methods);
+
+            IncrementalValuesProvider<RemoteMethodModel> models = methods
+                .Where(static r => r.Model is not null)
+                .Select(static (r, _) => r.Model!)
+                .WithTrackingName(TrackingNames.Models);
+
+            IncrementalValuesProvider<DiagnosticInfo> diagnostics = methods
+                .SelectMany(static (r, _) => r.Diagnostics)
+                .WithTrackingName(TrackingNames.Diagnostics);
+
+            IncrementalValueProvider<ImmutableArray<FunctionIdInfo>> ids = methods
+                .Where(static r => r.Id is not null)
+                .Select(static (r, _) => r.Id!)
+                .Collect()
+                .WithTrackingName(TrackingNames.AllIds);
+
+            IncrementalValueProvider<ImmutableArray<RemoteMethodModel>> all = models
+                .Collect()
+                .WithTrackingName(TrackingNames.AllModels);
+
+            context.RegisterSourceOutput(diagnostics, static (spc, info) => spc.ReportDiagnostic(ToDiagnostic(info)));
+            context.RegisterSourceOutput(ids, static (spc, list) =>
+            {
+                foreach (DiagnosticInfo info in Emitter.DuplicateIds(list))
+                {
+                    spc.ReportDiagnostic(ToDiagnostic(info));
+                }
+            });
+            context.RegisterSourceOutput(all, static (spc, list) =>
+            {
+                foreach (var (hintName, text) in Emitter.Emit(list, spc.CancellationToken))
+                {
+                    spc.AddSource(hintName, text);
+                }
+            });
+        }
+
+        private static Diagnostic ToDiagnostic(DiagnosticInfo info) =>
+            Diagnostic.Create(DiagnosticDescriptors.ById[info.Id], info.Location?.ToLocation(), info.Arguments.ToArray<object>());
+    }
+}

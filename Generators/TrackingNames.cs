@@ -1,0 +1,13 @@
+namespace Neutral.Generators
+{
+    /// <summary>The tracked pipeline steps (asserted Cached/Unchanged by the incremental tests).</summary>
+    internal static class TrackingNames
+    {
+        public const string Methods = nameof(Methods);
+        public const string Models = nameof(Models);
+        public const string Diagnostics = nameof(Diagnostics);
+        public const string Ids = nameof(Ids);
+        public const string AllModels = nameof(AllModels);
+        public const string AllIds = nameof(AllIds);
+    }
+}
