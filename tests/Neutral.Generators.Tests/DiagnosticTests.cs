@@ -1,0 +1,227 @@
+using System.Linq;
+using Microsoft.CodeAnalysis;
+
+namespace Neutral.Generators.Tests;
+
+/// <summary>Every descriptor: its id, and the exact span it points at.</summary>
+public sealed class DiagnosticTests
+{
+    private static (Diagnostic Diagnostic, string Source) Found(string source, string id)
+    {
+        var (_, _, diagnostics) = GeneratorHarness.Run(source);
+        Diagnostic[] found = diagnostics.Where(d => d.Id == id).ToArray();
+        Assert.True(found.Length == 1, $"expected one {id}, got: " + string.Join("; ", diagnostics.Select(d => d.ToString())));
+        Assert.Equal(DiagnosticSeverity.Error, found[0].Severity);
+        Assert.Equal("Source0.cs", found[0].Location.GetLineSpan().Path);
+        return (found[0], source);
+    }
+
+    private static Diagnostic? s_last;
+    private static string? s_lastSource;
+
+    private static Diagnostic Single(string source, string id)
+    {
+        (s_last, s_lastSource) = Found(source, id);
+        return s_last;
+    }
+
+    // Generator diagnostics carry file path and span (no syntax tree): read the span from the source given.
+    private static string SpanText(Diagnostic diagnostic)
+    {
+        Assert.Same(s_last, diagnostic);
+        var span = diagnostic.Location.SourceSpan;
+        return s_lastSource!.Substring(span.Start, span.Length);
+    }
+
+    private const string Usings = "using System; using System.Collections.Generic; using Neutral;\nnamespace Sample;\n";
+
+    [Fact]
+    public void NEU1001_method_not_static()
+    {
+        var d = Single(Usings + "public class C { [Remote] public int Run(int x) => x; }", "NEU1001");
+        Assert.Equal("Run", SpanText(d));
+        Assert.Contains("'Sample.C.Run' must be static", d.GetMessage());
+    }
+
+    [Fact]
+    public void NEU1002_generic_method()
+    {
+        var d = Single(Usings + "public static class C { [Remote] public static T Run<T>(T x) => x; }", "NEU1002");
+        Assert.Equal("Run", SpanText(d));
+    }
+
+    [Theory]
+    [InlineData("ref int x", "ref")]
+    [InlineData("out int x", "out")]
+    [InlineData("in int x", "in")]
+    [InlineData("params int[] x", "params")]
+    public void NEU1003_by_reference_and_params_parameters(string parameter, string modifier)
+    {
+        string body = modifier == "out" ? "{ x = 0; }" : "{ }";
+        var d = Single(Usings + $"public static class C {{ [Remote] public static void Run({parameter}) {body} }}", "NEU1003");
+        Assert.Equal("x", SpanText(d));
+        Assert.Contains("declared " + modifier, d.GetMessage());
+    }
+
+    [Fact]
+    public void NEU1003_pointer_parameters()
+    {
+        var d = Single(Usings + "public static unsafe class C { [Remote] public static void Run(int* p) { } }", "NEU1003");
+        Assert.Equal("p", SpanText(d));
+    }
+
+    [Fact]
+    public void NEU1004_names_the_parameter_and_the_member_path()
+    {
+        var d = Single(Usings + """
+            public sealed class Holder { public System.Threading.Thread? Worker { get; set; } }
+            public static class C { [Remote] public static void Run(int ok, Holder holder) { } }
+            """, "NEU1004");
+        Assert.Equal("holder", SpanText(d));
+        Assert.Contains("Parameter 'holder' of remote method 'Sample.C.Run' cannot be serialized: Holder.Worker: System.Threading.Thread is not serializable", d.GetMessage());
+    }
+
+    [Theory]
+    [InlineData("object", "object is not serializable")]
+    [InlineData("IDisposable", "System.IDisposable is not serializable")]
+    [InlineData("int[,]", "multi-dimensional array")]
+    [InlineData("List<Func<int>>", "List<Func<int>>[]: System.Func<int> is not serializable")]
+    [InlineData("Node", "Node.Next: Sample.Node refers to itself; recursive types cannot be serialized")]
+    [InlineData("Wrapper", "Wrapper.Items[].Inner: Sample.Shape is not serializable (an interface or abstract type")]
+    [InlineData("NoCtor", "Sample.NoCtor is not serializable (no accessible constructor")]
+    [InlineData("Secret", "it is not accessible to generated code")]
+    public void NEU1004_unsupported_types(string type, string reason)
+    {
+        var d = Single(Usings + $$"""
+            public sealed class Node { public int Value { get; set; } public Node? Next { get; set; } }
+            public abstract class Shape { }
+            public sealed record Box(Shape Inner);
+            public sealed record Wrapper(List<Box> Items);
+            public sealed class NoCtor { public NoCtor(string other) { } public int Value { get; set; } }
+            public static class C
+            {
+                private sealed class Secret { }
+                [Remote] public static void Run({{type}} value) { }
+            }
+            """, "NEU1004");
+        Assert.Equal("value", SpanText(d));
+        Assert.Contains(reason, d.GetMessage());
+    }
+
+    [Fact]
+    public void NEU1004_shared_inside_a_type()
+    {
+        var d = Single(Usings + "public sealed record R(Shared<int> S); public static class C { [Remote] public static void Run(R r) { } }", "NEU1004");
+        Assert.Contains("R.S: Shared<T> is supported only as a parameter", d.GetMessage());
+    }
+
+    [Fact]
+    public void NEU1005_unsupported_return_type()
+    {
+        var d = Single(Usings + "public static class C { [Remote] public static IAsyncEnumerable<int> Run() => throw null!; }", "NEU1005");
+        Assert.Equal("IAsyncEnumerable<int>", SpanText(d));
+        Assert.Contains("The result of remote method 'Sample.C.Run' cannot be serialized", d.GetMessage());
+    }
+
+    [Theory]
+    [InlineData("private", "private")]
+    [InlineData("protected", "protected")]
+    public void NEU1006_inaccessible_containing_type(string modifier, string described)
+    {
+        var d = Single(Usings + $"public class Outer {{ {modifier} static class Inner {{ [Remote] public static int Run(int x) => x; }} }}", "NEU1006");
+        Assert.Equal("Run", SpanText(d));
+        Assert.Contains($"which is {described}", d.GetMessage());
+    }
+
+    [Fact]
+    public void NEU1006_file_local_type()
+    {
+        var d = Single(Usings + "file static class C { [Remote] public static int Run(int x) => x; }", "NEU1006");
+        Assert.Contains("file-local", d.GetMessage());
+    }
+
+    [Fact]
+    public void NEU1007_inaccessible_method()
+    {
+        var d = Single(Usings + "public static class C { [Remote] private static int Run(int x) => x; }", "NEU1007");
+        Assert.Equal("Run", SpanText(d));
+        Assert.Contains("is private", d.GetMessage());
+    }
+
+    [Fact]
+    public void NEU1008_duplicate_id()
+    {
+        var d = Single(Usings + """
+            public static class A { [Remote(Id = "same")] public static int Run(int x) => x; }
+            public static class B { [Remote(Id = "same")] public static int Run(int x) => x; }
+            """, "NEU1008");
+        Assert.Equal("Run", SpanText(d));
+        Assert.Contains("'same' of 'Sample.B.Run' is already used by 'Sample.A.Run'", d.GetMessage());
+    }
+
+    [Fact]
+    public void NEU1009_generic_containing_type()
+    {
+        var d = Single(Usings + "public static class C<T> { [Remote] public static int Run(int x) => x; }", "NEU1009");
+        Assert.Equal("Run", SpanText(d));
+        Assert.Contains("generic type 'Sample.C<T>'", d.GetMessage());
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("has space")]
+    public void NEU1010_invalid_explicit_id(string id)
+    {
+        var d = Single(Usings + $"public static class C {{ [Remote(Id = \"{id}\")] public static int Run(int x) => x; }}", "NEU1010");
+        Assert.Equal($"Remote(Id = \"{id}\")", SpanText(d));
+    }
+
+    [Fact]
+    public void Every_descriptor_is_tested_and_tracked_in_the_release_file()
+    {
+        string[] tested = typeof(DiagnosticTests).GetMethods().Select(m => m.Name).Where(n => n.StartsWith("NEU", System.StringComparison.Ordinal)).Select(n => n[..7]).Distinct().ToArray();
+        string unshipped = System.IO.File.ReadAllText(System.IO.Path.Combine(RepoRoot(), "Generators", "AnalyzerReleases.Unshipped.md"));
+        foreach (string id in Neutral.Generators.Diagnostics.DiagnosticDescriptors.ById.Keys)
+        {
+            Assert.Contains(id, tested);
+            Assert.Contains(id + " |", unshipped);
+        }
+    }
+
+    [Fact]
+    public void A_method_with_errors_emits_no_code_but_the_others_still_do()
+    {
+        var (result, output, diagnostics) = GeneratorHarness.Run(Usings + """
+            public class C
+            {
+                [Remote] public int Bad(int x) => x;
+                [Remote] public static int Good(int x) => x;
+            }
+            """);
+        Assert.Contains(diagnostics, d => d.Id == "NEU1001");
+        string stubs = result.Results[0].GeneratedSources.Single(s => s.HintName == "Sample.Remote.g.cs").SourceText.ToString();
+        Assert.Contains("Good(", stubs);
+        Assert.DoesNotContain("Bad(", stubs);
+        Assert.Empty(output.GetDiagnostics().Where(x => x.Severity == DiagnosticSeverity.Error));
+    }
+
+    [Fact]
+    public void A_pragma_suppresses_nothing_silently_because_errors_cannot_be_suppressed_but_reports_are_separate()
+    {
+        // Diagnostics are reported from their own pipeline step: the stubs of valid methods do not depend on them.
+        var (result, _, diagnostics) = GeneratorHarness.Run(Usings + "public static class C { [Remote] public static int Good(int x) => x; }");
+        Assert.Empty(diagnostics);
+        Assert.Equal(3, result.Results[0].GeneratedSources.Length);
+    }
+
+    internal static string RepoRoot()
+    {
+        string dir = System.AppContext.BaseDirectory;
+        while (!System.IO.File.Exists(System.IO.Path.Combine(dir, "Neutral.sln")))
+        {
+            dir = System.IO.Path.GetDirectoryName(dir)!;
+        }
+
+        return dir;
+    }
+}

@@ -1,0 +1,166 @@
+namespace Neutral.Generators.Tests;
+
+/// <summary>The generated text of each shape equals its verified snapshot, and compiles without a warning.</summary>
+public sealed class SnapshotTests
+{
+    private static readonly string[] OneNamespace = ["Sample.Remote.g.cs", "Neutral.Codecs.g.cs", "Neutral.Dispatch.g.cs"];
+
+    private static void Check(string source, string[] hints, [System.Runtime.CompilerServices.CallerMemberName] string test = "")
+    {
+        var (result, output, diagnostics) = GeneratorHarness.Run(source);
+        Assert.Empty(diagnostics);
+        GeneratorHarness.AssertCompilesCleanly(output);
+        Snapshot.Verify(result, hints, test);
+    }
+
+    [Fact]
+    public void Primitives() => Check("""
+        using System;
+        using Neutral;
+        namespace Sample;
+        public static class Maths
+        {
+            /// <summary>Adds.</summary>
+            /// <param name="a">The first.</param>
+            /// <param name="b">The second.</param>
+            [Remote] public static long Add(int a, long b) => a + b;
+            [Remote] public static string Describe(bool flag, byte b, char c, double d, decimal m, string? s, DateTime t, Guid g, TimeSpan span) => "";
+        }
+        """, OneNamespace);
+
+    [Fact]
+    public void Records() => Check("""
+        using Neutral;
+        namespace Sample;
+        public sealed record OptionSpec(double Spot, double Strike, double Volatility);
+        public readonly record struct Point(int X, int Y);
+        public enum Side : byte { Buy, Sell }
+        public static class Pricing
+        {
+            [Remote] public static double Price(OptionSpec spec, Point at, Side side, int seed) => 0;
+        }
+        """, OneNamespace);
+
+    [Fact]
+    public void NestedUserTypes() => Check("""
+        using Neutral;
+        namespace Sample;
+        public sealed class Address { public string? Street { get; set; } public int Number { get; init; } }
+        public sealed record Customer(string Name, Address Home, Address? Work);
+        public sealed record Order(Customer Customer, decimal Total) { public string? Note { get; init; } }
+        public static class Orders
+        {
+            [Remote] public static Order Echo(Order order) => order;
+        }
+        """, OneNamespace);
+
+    [Fact]
+    public void CollectionsAndDictionaries() => Check("""
+        using System.Collections.Generic;
+        using Neutral;
+        namespace Sample;
+        public sealed record Item(string Key, int Count);
+        public static class Bags
+        {
+            [Remote] public static Dictionary<string, List<Item>> Group(Item[] items, List<double> weights, IReadOnlyList<Item> more, IEnumerable<string?> names,
+                IReadOnlyDictionary<int, Item?> byId, HashSet<long> seen, int[][] jagged, (int, string) pair, int? maybe) => new();
+        }
+        """, OneNamespace);
+
+    [Fact]
+    public void Async() => Check("""
+        using System.Threading.Tasks;
+        using Neutral;
+        namespace Sample;
+        public static class Jobs
+        {
+            [Remote] public static async Task<int> Count(string text) { await Task.Yield(); return text.Length; }
+            [Remote] public static ValueTask<double> Half(double x) => new(x / 2);
+        }
+        """, OneNamespace);
+
+    [Fact]
+    public void Void() => Check("""
+        using System.Threading.Tasks;
+        using Neutral;
+        namespace Sample;
+        public static class Effects
+        {
+            [Remote] public static void Log(string line) { }
+            [Remote] public static Task Flush(int times) => Task.CompletedTask;
+            [Remote] public static ValueTask Close() => default;
+        }
+        """, OneNamespace);
+
+    [Fact]
+    public void ContextAndCancellation() => Check("""
+        using System.Threading;
+        using System.Threading.Tasks;
+        using Neutral;
+        namespace Sample;
+        public static class Words
+        {
+            /// <summary>Counts words.</summary>
+            /// <param name="chunk">The chunk.</param>
+            /// <param name="context">Omitted from the stub.</param>
+            /// <param name="cancellationToken">Omitted from the stub.</param>
+            [Remote(Retries = 3, TimeoutSeconds = 120, MemoryMb = 1024)]
+            public static async Task<long> CountWords(ObjectChunk chunk, RemoteContext context, CancellationToken cancellationToken)
+            {
+                byte[]? data = await context.Storage.GetRangeAsync(chunk.Key, chunk.Offset, (int)chunk.Length, cancellationToken);
+                return data?.Length ?? 0;
+            }
+        }
+        """, OneNamespace);
+
+    [Fact]
+    public void Shared() => Check("""
+        using Neutral;
+        namespace Sample;
+        public static class Model
+        {
+            [Remote] public static double Score(Shared<double[]> weights, Shared<string[]> labels, int row) => weights.Value[row];
+        }
+        """, OneNamespace);
+
+    [Fact]
+    public void SeveralTypesAndNamespaces() => Check("""
+        using Neutral;
+        namespace Alpha
+        {
+            public static class One { [Remote] public static int A(int x) => x; }
+            public static class Two { [Remote] public static int B(int x) => x; }
+        }
+        namespace Beta.Gamma
+        {
+            internal static class Three { [Remote] internal static string C(string s) => s; }
+        }
+        """, ["Alpha.Remote.g.cs", "Beta.Gamma.Remote.g.cs", "Neutral.Codecs.g.cs", "Neutral.Dispatch.g.cs"]);
+
+    [Fact]
+    public void NestedContainingTypes() => Check("""
+        using Neutral;
+        namespace Sample;
+        public static class Outer
+        {
+            public static class Inner
+            {
+                [Remote] public static int Deep(int x) => x;
+            }
+            internal static class Hidden
+            {
+                [Remote] public static int Deeper(int x) => x;
+            }
+            [Remote] public static int Shallow(int x) => x;
+        }
+        """, OneNamespace);
+
+    [Fact]
+    public void ExplicitIdsKeywordNamesAndGlobalNamespace() => Check("""
+        using Neutral;
+        public static class Top
+        {
+            [Remote(Id = "top/v1", RetryOnException = true)] public static int Run(int @class, string writer) => @class;
+        }
+        """, ["Remote.g.cs", "Neutral.Codecs.g.cs", "Neutral.Dispatch.g.cs"]);
+}
