@@ -17,12 +17,18 @@ public static class RemoteDispatch
 {
     private static readonly ConcurrentDictionary<string, (IRemoteDispatcher Dispatcher, ulong Hash)> s_functions = new(StringComparer.Ordinal);
     private static readonly ConcurrentDictionary<string, Task<object?>> s_shared = new(StringComparer.Ordinal);
+    private static readonly List<IRemoteDispatcher> s_dispatchers = [];
 
     /// <summary>Registers a generated dispatch table (called by generated module initializers).</summary>
     /// <exception cref="InvalidOperationException">Another table already registered one of its ids with another hash.</exception>
     public static void Register(IRemoteDispatcher dispatcher)
     {
         ArgumentNullException.ThrowIfNull(dispatcher);
+        lock (s_dispatchers)
+        {
+            s_dispatchers.Add(dispatcher);
+        }
+
         foreach (RemoteFunctionInfo function in dispatcher.Functions)
         {
             var entry = (dispatcher, function.SignatureHash);
@@ -31,6 +37,18 @@ public static class RemoteDispatch
             {
                 throw new InvalidOperationException(
                     $"Two assemblies define remote function '{function.Id}' with different signatures ({existing.Hash:x16} and {function.SignatureHash:x16}). Give one of them an explicit [Remote(Id = ...)].");
+            }
+        }
+    }
+
+    /// <summary>The registered dispatch tables, in registration order (a worker host loads the same assemblies).</summary>
+    public static IReadOnlyList<IRemoteDispatcher> Dispatchers
+    {
+        get
+        {
+            lock (s_dispatchers)
+            {
+                return s_dispatchers.ToArray();
             }
         }
     }

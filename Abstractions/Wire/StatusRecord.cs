@@ -56,7 +56,7 @@ public sealed record StatusRecord
 }
 
 /// <summary>A failure reported in a <see cref="StatusRecord"/>.</summary>
-/// <param name="Kind"><c>user</c> for an exception thrown by the method, <c>platform</c> for faults of the runtime.</param>
+/// <param name="Kind"><c>user</c> for an exception thrown by the method, <c>platform</c> for faults of the runtime, <c>protocol</c> for calls the worker cannot run.</param>
 /// <param name="Type">The exception's full type name.</param>
 /// <param name="Message">The exception's message.</param>
 /// <param name="StackTrace">The exception's stack trace on the worker.</param>
@@ -69,6 +69,12 @@ public sealed record RemoteError(
     /// <summary>The kind for exceptions thrown by the user's method.</summary>
     public const string UserKind = "user";
 
-    /// <summary>The kind for faults of the worker or platform (stale worker, undecodable input, storage errors).</summary>
+    /// <summary>The kind for faults of the worker or platform (deadline passed, storage errors): retried.</summary>
     public const string PlatformKind = "platform";
+
+    /// <summary>
+    /// The kind for calls this worker cannot run at all (stale worker, undecodable or missing input): not retried,
+    /// since another attempt would fail the same way.
+    /// </summary>
+    public const string ProtocolKind = "protocol";
 }

@@ -1,0 +1,87 @@
+using System;
+using System.Runtime.CompilerServices;
+using System.Threading;
+using System.Threading.Tasks;
+
+namespace Neutral;
+
+/// <summary>One call of a job: awaitable for its result, with its state and statistics.</summary>
+/// <typeparam name="T">The result type.</typeparam>
+public sealed class RemoteFuture<T>
+{
+    private readonly TaskCompletionSource<T> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private volatile CallStats _stats;
+    private int _state = (int)RemoteCallState.Pending;
+
+    internal RemoteFuture(string jobId, int callIndex, DateTimeOffset submitted)
+    {
+        JobId = jobId;
+        CallIndex = callIndex;
+        _stats = new CallStats { Submitted = submitted, Attempt = 1 };
+    }
+
+    /// <summary>The job.</summary>
+    public string JobId { get; }
+
+    /// <summary>The call's index in its job.</summary>
+    public int CallIndex { get; }
+
+    /// <summary>Where the call is.</summary>
+    public RemoteCallState State => (RemoteCallState)Volatile.Read(ref _state);
+
+    /// <summary>Timestamps, attempt, cold start, bytes and host.</summary>
+    public CallStats Stats => _stats;
+
+    /// <summary>The result as a task (faults with <see cref="RemoteException"/>; cancelled with the job).</summary>
+    public Task<T> Task => _completion.Task;
+
+    /// <summary>Whether the call has an outcome (succeeded, failed or cancelled).</summary>
+    public bool IsCompleted => _completion.Task.IsCompleted;
+
+    /// <summary>The result, once <see cref="State"/> is <see cref="RemoteCallState.Succeeded"/>.</summary>
+    /// <exception cref="InvalidOperationException">The call has not succeeded.</exception>
+    public T Result => State == RemoteCallState.Succeeded
+        ? _completion.Task.Result
+        : throw new InvalidOperationException($"Call {CallIndex} of job {JobId} is {State}, so it has no result.");
+
+    /// <summary>The failure, once <see cref="State"/> is <see cref="RemoteCallState.Failed"/>.</summary>
+    public RemoteException? Exception => _completion.Task.IsFaulted ? _completion.Task.Exception!.InnerException as RemoteException : null;
+
+    /// <summary>Awaits the result.</summary>
+    public TaskAwaiter<T> GetAwaiter() => _completion.Task.GetAwaiter();
+
+    internal void MarkRunning() => Interlocked.CompareExchange(ref _state, (int)RemoteCallState.Running, (int)RemoteCallState.Pending);
+
+    internal void UpdateStats(Func<CallStats, CallStats> update) => _stats = update(_stats);
+
+    internal bool TrySucceed(T value)
+    {
+        if (!_completion.TrySetResult(value))
+        {
+            return false;
+        }
+
+        Volatile.Write(ref _state, (int)RemoteCallState.Succeeded);
+        return true;
+    }
+
+    internal bool TryFail(RemoteException error)
+    {
+        Volatile.Write(ref _state, (int)RemoteCallState.Failed);
+        return _completion.TrySetException(error);
+    }
+
+    internal bool TryCancel()
+    {
+        if (_completion.Task.IsCompleted)
+        {
+            return false;
+        }
+
+        Volatile.Write(ref _state, (int)RemoteCallState.Cancelled);
+        return _completion.TrySetCanceled();
+    }
+
+    /// <inheritdoc/>
+    public override string ToString() => $"call {CallIndex} of job {JobId}: {State}";
+}

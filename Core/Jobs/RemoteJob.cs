@@ -1,0 +1,117 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Runtime.CompilerServices;
+using System.Threading;
+using System.Threading.Channels;
+using System.Threading.Tasks;
+using Neutral.Execution;
+
+namespace Neutral;
+
+/// <summary>
+/// A submitted job: its calls' futures in order, ways to wait for them, cancellation, progress and a timeline.
+/// Create it with <see cref="Cloud.Submit{T}"/>.
+/// </summary>
+/// <typeparam name="T">The calls' result type.</typeparam>
+public sealed class RemoteJob<T>
+{
+    private readonly JobRunner<T> _runner;
+
+    internal RemoteJob(JobRunner<T> runner)
+    {
+        _runner = runner;
+        _runner.Progress += (_, progress) => Progress?.Invoke(this, progress);
+    }
+
+    /// <summary>The job's id (its folder in storage: <c>jobs/{JobId}/</c>).</summary>
+    public string JobId => _runner.JobId;
+
+    /// <summary>The number of calls.</summary>
+    public int Count => _runner.Futures.Count;
+
+    /// <summary>The future of call <paramref name="index"/>.</summary>
+    public RemoteFuture<T> this[int index] => _runner.Futures[index];
+
+    /// <summary>The futures, in call order.</summary>
+    public IReadOnlyList<RemoteFuture<T>> Futures => _runner.Futures;
+
+    /// <summary>Raised each time a call gets its outcome (on a worker-pool thread; keep handlers short).</summary>
+    public event EventHandler<JobProgress>? Progress;
+
+    /// <summary>The counts now.</summary>
+    public JobProgress Current => _runner.Snapshot;
+
+    /// <summary>Every call's timestamps, for plots (see <see cref="JobTimeline.ToSvg"/>).</summary>
+    public JobTimeline Timeline => new(JobId, _runner.Futures.Select(f => f.Stats).ToArray(), _runner.Futures.Select(f => f.State).ToArray());
+
+    /// <summary>What the job costs on its platform, in US dollars (0 on the local provider).</summary>
+    public decimal EstimatedCost => 0m;
+
+    /// <summary>Completes when every call has an outcome and the job's data has been cleaned from storage.</summary>
+    public Task Completion => _runner.Finished;
+
+    /// <summary>Waits until all calls, any call, or a share of them have an outcome (failures included).</summary>
+    public Task WaitAsync(ReturnWhen when, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(when);
+        return _runner.WaitAsync(when, cancellationToken);
+    }
+
+    /// <summary>The futures in the order their calls finish.</summary>
+    public async IAsyncEnumerable<RemoteFuture<T>> AsCompleted([EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        var finished = Channel.CreateUnbounded<RemoteFuture<T>>();
+        foreach (RemoteFuture<T> future in _runner.Futures)
+        {
+            _ = future.Task.ContinueWith(static (_, state) =>
+            {
+                var (channel, f) = ((Channel<RemoteFuture<T>>, RemoteFuture<T>))state!;
+                channel.Writer.TryWrite(f);
+            }, (finished, future), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        }
+
+        for (int i = 0; i < Count; i++)
+        {
+            yield return await finished.Reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Waits for every call and returns the results in call order.</summary>
+    /// <exception cref="RemoteJobException">Some calls failed: holds every failure and the partial results.</exception>
+    /// <exception cref="OperationCanceledException">The job was cancelled.</exception>
+    public async Task<T[]> GetResultsAsync(CancellationToken cancellationToken = default)
+    {
+        await WaitAsync(ReturnWhen.All, cancellationToken).ConfigureAwait(false);
+        var futures = _runner.Futures;
+        var failures = futures.Where(f => f.State == RemoteCallState.Failed).Select(f => f.Exception!).ToArray();
+        if (failures.Length > 0)
+        {
+            await _runner.Finished.ConfigureAwait(false);
+            throw new RemoteJobException(JobId, Count, failures,
+                futures.Select(f => f.State == RemoteCallState.Succeeded ? (object?)f.Result : null).ToArray(),
+                futures.Select(f => f.State == RemoteCallState.Succeeded).ToArray());
+        }
+
+        if (futures.Any(f => f.State == RemoteCallState.Cancelled))
+        {
+            throw new OperationCanceledException($"Job {JobId} was cancelled.");
+        }
+
+        var results = new T[futures.Count];
+        for (int i = 0; i < results.Length; i++)
+        {
+            results[i] = futures[i].Result;
+        }
+
+        // Results read: the job's data is deleted (unless Job:KeepData); wait so that storage is clean on return.
+        await _runner.Finished.ConfigureAwait(false);
+        return results;
+    }
+
+    /// <summary>
+    /// Stops the job: no new attempts start, pending calls become <see cref="RemoteCallState.Cancelled"/>, and
+    /// running calls see their <see cref="RemoteContext.CancellationToken"/> fire.
+    /// </summary>
+    public Task CancelAsync() => _runner.CancelAsync();
+}

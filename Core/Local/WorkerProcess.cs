@@ -1,0 +1,245 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.IO;
+using System.Text;
+using System.Threading;
+using System.Threading.Tasks;
+using Neutral.Wire;
+using Neutral.Workers;
+using Neutral.Workers.Local;
+
+namespace Neutral.Local;
+
+/// <summary>One warm worker process of the local provider: runs one call at a time, like a Lambda container.</summary>
+internal sealed class WorkerProcess : IAsyncDisposable
+{
+    private const int StderrLimit = 16 * 1024;
+    private readonly Process _process;
+    private readonly Stream _input;
+    private readonly Stream _output;
+    private readonly StringBuilder _stderr = new();
+    private readonly SemaphoreSlim _writeLock = new(1, 1);
+    private TaskCompletionSource<CallOutcome?>? _pending;
+    private Task? _reader;
+
+    private WorkerProcess(Process process)
+    {
+        _process = process;
+        _input = process.StandardInput.BaseStream;
+        _output = process.StandardOutput.BaseStream;
+    }
+
+    public int Id => _process.Id;
+
+    public string? CurrentJob { get; private set; }
+
+    public bool HasExited => _process.HasExited;
+
+    /// <summary>Starts a worker and waits for its ready frame.</summary>
+    public static async Task<WorkerProcess> StartAsync(WorkerLaunch launch, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var info = new ProcessStartInfo(launch.FileName)
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            CreateNoWindow = true,
+        };
+        foreach (string argument in launch.Arguments)
+        {
+            info.ArgumentList.Add(argument);
+        }
+
+        var process = Process.Start(info) ?? throw new InvalidOperationException($"Could not start the worker '{launch.FileName}'.");
+        var worker = new WorkerProcess(process);
+        process.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is null)
+            {
+                return;
+            }
+
+            lock (worker._stderr)
+            {
+                if (worker._stderr.Length < StderrLimit)
+                {
+                    worker._stderr.AppendLine(e.Data);
+                }
+            }
+        };
+        process.BeginErrorReadLine();
+
+        using var timer = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timer.CancelAfter(timeout);
+        try
+        {
+            var frame = await LocalFrames.ReadAsync(worker._output, timer.Token).ConfigureAwait(false);
+            if (frame is not { Type: LocalFrameType.Ready })
+            {
+                await process.WaitForExitAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(2), CancellationToken.None).ConfigureAwait(false);
+                throw new InvalidOperationException($"The worker process exited before it was ready (exit code {(process.HasExited ? process.ExitCode : -1)}). {worker.Stderr}");
+            }
+        }
+        catch (Exception e) when (e is OperationCanceledException or InvalidDataException or IOException or TimeoutException)
+        {
+            worker.Kill();
+            throw new InvalidOperationException($"The worker process did not start within {timeout.TotalSeconds:0} s: {e.Message}. {worker.Stderr}", e);
+        }
+        catch
+        {
+            worker.Kill();
+            throw;
+        }
+
+        worker._reader = Task.Run(worker.ReadLoopAsync, CancellationToken.None);
+        return worker;
+    }
+
+    public string Stderr
+    {
+        get
+        {
+            lock (_stderr)
+            {
+                return _stderr.Length == 0 ? string.Empty : "Worker stderr: " + _stderr.ToString().Trim();
+            }
+        }
+    }
+
+    private async Task ReadLoopAsync()
+    {
+        try
+        {
+            while (await LocalFrames.ReadAsync(_output).ConfigureAwait(false) is { } frame)
+            {
+                if (frame.Type == LocalFrameType.Done)
+                {
+                    Volatile.Read(ref _pending)?.TrySetResult(LocalDone.Decode(frame.Payload));
+                }
+            }
+        }
+        catch (Exception)
+        {
+            // The pipe broke: the process died; the pending call is lost.
+        }
+
+        Volatile.Read(ref _pending)?.TrySetResult(null);
+    }
+
+    /// <summary>
+    /// Runs one call. Returns the worker's outcome, or null with a reason when the process died or was killed at the
+    /// deadline.
+    /// </summary>
+    public async Task<(CallOutcome? Outcome, string? LostReason)> RunAsync(InvocationEnvelope envelope, CancellationToken cancellationToken)
+    {
+        var pending = new TaskCompletionSource<CallOutcome?>(TaskCreationOptions.RunContinuationsAsynchronously);
+        Volatile.Write(ref _pending, pending);
+        CurrentJob = envelope.JobId;
+        try
+        {
+            if (_process.HasExited)
+            {
+                return (null, $"the worker process had exited (code {_process.ExitCode}). {Stderr}");
+            }
+
+            await SendAsync(LocalFrameType.Invoke, WireJson.Serialize(envelope), cancellationToken).ConfigureAwait(false);
+            TimeSpan limit = envelope.Deadline is { } deadline ? deadline - DateTimeOffset.UtcNow + TimeSpan.FromMilliseconds(500) : Timeout.InfiniteTimeSpan;
+            Task finished = limit == Timeout.InfiniteTimeSpan ? pending.Task : pending.Task.WaitAsync(limit > TimeSpan.Zero ? limit : TimeSpan.Zero, cancellationToken);
+            try
+            {
+                await finished.ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                Kill();
+                return (null, $"the call ran past its deadline and its worker process (pid {Id}) was killed");
+            }
+
+            CallOutcome? outcome = await pending.Task.ConfigureAwait(false);
+            if (outcome is null)
+            {
+                await _process.WaitForExitAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(2), CancellationToken.None).ConfigureAwait(false);
+                string code = _process.HasExited ? _process.ExitCode.ToString(System.Globalization.CultureInfo.InvariantCulture) : "unknown";
+                return (null, $"the worker process (pid {Id}) died during the call (exit code {code}). {Stderr}".Trim());
+            }
+
+            return (outcome, null);
+        }
+        catch (IOException e)
+        {
+            return (null, $"the pipe to the worker process (pid {Id}) broke: {e.Message}. {Stderr}".Trim());
+        }
+        finally
+        {
+            CurrentJob = null;
+            Volatile.Write(ref _pending, null);
+        }
+    }
+
+    public async Task CancelAsync(string jobId)
+    {
+        try
+        {
+            await SendAsync(LocalFrameType.Cancel, Encoding.UTF8.GetBytes(jobId), CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (IOException)
+        {
+            // Already gone.
+        }
+    }
+
+    private async Task SendAsync(LocalFrameType type, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
+    {
+        await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await LocalFrames.WriteAsync(_input, type, payload, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    public void Kill()
+    {
+        try
+        {
+            if (!_process.HasExited)
+            {
+                _process.Kill(entireProcessTree: true);
+            }
+        }
+        catch (InvalidOperationException)
+        {
+            // Exited meanwhile.
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            if (!_process.HasExited)
+            {
+                await SendAsync(LocalFrameType.Shutdown, ReadOnlyMemory<byte>.Empty, CancellationToken.None).ConfigureAwait(false);
+                await _process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(2)).ConfigureAwait(false);
+            }
+        }
+        catch (Exception e) when (e is IOException or TimeoutException or InvalidOperationException)
+        {
+            // Killed below.
+        }
+
+        Kill();
+        if (_reader is not null)
+        {
+            await _reader.WaitAsync(TimeSpan.FromSeconds(2)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+
+        _process.Dispose();
+        _writeLock.Dispose();
+    }
+}

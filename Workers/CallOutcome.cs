@@ -1,0 +1,10 @@
+namespace Neutral.Workers;
+
+/// <summary>What one attempt of one call came to, as the worker saw it. The status object stays the source of truth.</summary>
+/// <param name="JobId">The job.</param>
+/// <param name="CallIndex">The call.</param>
+/// <param name="Attempt">The attempt.</param>
+/// <param name="Succeeded">Whether the method returned.</param>
+/// <param name="StatusCreated">Whether this attempt's status won the create-only write (false: another attempt finished first).</param>
+/// <param name="ErrorKind">For failures, the <see cref="Wire.RemoteError.Kind"/>.</param>
+public readonly record struct CallOutcome(string JobId, int CallIndex, int Attempt, bool Succeeded, bool StatusCreated, string? ErrorKind);

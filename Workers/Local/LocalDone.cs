@@ -1,0 +1,34 @@
+using System;
+using System.Buffers;
+using Neutral.Codec;
+
+namespace Neutral.Workers.Local;
+
+/// <summary>The payload of a <see cref="LocalFrameType.Done"/> frame.</summary>
+public static class LocalDone
+{
+    /// <summary>Encodes an outcome.</summary>
+    public static byte[] Encode(CallOutcome outcome)
+    {
+        var buffer = new ArrayBufferWriter<byte>(64);
+        var writer = new CodecWriter(buffer);
+        writer.WriteString(outcome.JobId);
+        writer.WriteInt32(outcome.CallIndex);
+        writer.WriteInt32(outcome.Attempt);
+        writer.WriteBoolean(outcome.Succeeded);
+        writer.WriteBoolean(outcome.StatusCreated);
+        writer.WriteString(outcome.ErrorKind);
+        writer.Flush();
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    /// <summary>Decodes an outcome.</summary>
+    /// <exception cref="CodecException">The payload is not an outcome.</exception>
+    public static CallOutcome Decode(ReadOnlySpan<byte> payload)
+    {
+        var reader = new CodecReader(payload);
+        var outcome = new CallOutcome(reader.ReadNonNullString(), reader.ReadInt32(), reader.ReadInt32(), reader.ReadBoolean(), reader.ReadBoolean(), reader.ReadString());
+        reader.EnsureEnd();
+        return outcome;
+    }
+}

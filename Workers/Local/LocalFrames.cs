@@ -1,0 +1,99 @@
+using System;
+using System.Buffers;
+using System.Buffers.Binary;
+using System.IO;
+using System.Threading;
+using System.Threading.Tasks;
+
+namespace Neutral.Workers.Local;
+
+/// <summary>The kinds of frame on a local worker's pipes.</summary>
+public enum LocalFrameType : byte
+{
+    /// <summary>Client to worker: run the envelope (UTF-8 JSON).</summary>
+    Invoke = 1,
+
+    /// <summary>Client to worker: cancel the running call if it belongs to this job (UTF-8 job id).</summary>
+    Cancel = 2,
+
+    /// <summary>Client to worker: finish and exit.</summary>
+    Shutdown = 3,
+
+    /// <summary>Worker to client: started and ready (UTF-8 text: process id and function count).</summary>
+    Ready = 10,
+
+    /// <summary>Worker to client: a call finished (see <see cref="LocalDone"/>). A hint only: the status object decides.</summary>
+    Done = 11,
+}
+
+/// <summary>
+/// The local transport: length-prefixed frames over a worker process's standard input and output
+/// (<c>[type: 1 byte][length: int32 LE][payload]</c>).
+/// </summary>
+public static class LocalFrames
+{
+    /// <summary>The largest frame accepted (envelopes are small; inputs over 8 KiB travel through storage).</summary>
+    public const int MaxPayload = 1 << 20;
+
+    /// <summary>Writes one frame and flushes.</summary>
+    public static async ValueTask WriteAsync(Stream stream, LocalFrameType type, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        byte[] frame = ArrayPool<byte>.Shared.Rent(5 + payload.Length);
+        try
+        {
+            frame[0] = (byte)type;
+            BinaryPrimitives.WriteInt32LittleEndian(frame.AsSpan(1), payload.Length);
+            payload.Span.CopyTo(frame.AsSpan(5));
+            await stream.WriteAsync(frame.AsMemory(0, 5 + payload.Length), cancellationToken).ConfigureAwait(false);
+            await stream.FlushAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(frame);
+        }
+    }
+
+    /// <summary>Reads one frame, or returns <see langword="null"/> at the end of the stream.</summary>
+    /// <exception cref="InvalidDataException">The stream does not hold a valid frame.</exception>
+    public static async ValueTask<(LocalFrameType Type, byte[] Payload)?> ReadAsync(Stream stream, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        byte[] header = new byte[5];
+        if (!await FillAsync(stream, header, cancellationToken).ConfigureAwait(false))
+        {
+            return null;
+        }
+
+        int length = BinaryPrimitives.ReadInt32LittleEndian(header.AsSpan(1));
+        if (length < 0 || length > MaxPayload)
+        {
+            throw new InvalidDataException($"A local worker frame declared {length} bytes (at most {MaxPayload} are allowed).");
+        }
+
+        byte[] payload = new byte[length];
+        if (!await FillAsync(stream, payload, cancellationToken).ConfigureAwait(false))
+        {
+            throw new InvalidDataException("A local worker frame ended early.");
+        }
+
+        return ((LocalFrameType)header[0], payload);
+    }
+
+    private static async ValueTask<bool> FillAsync(Stream stream, byte[] buffer, CancellationToken cancellationToken)
+    {
+        int read = 0;
+        while (read < buffer.Length)
+        {
+            int n = await stream.ReadAsync(buffer.AsMemory(read), cancellationToken).ConfigureAwait(false);
+            if (n == 0)
+            {
+                return read == 0 && buffer.Length > 0 ? false : throw new InvalidDataException("A local worker frame ended early.");
+            }
+
+            read += n;
+        }
+
+        return true;
+    }
+}

@@ -1,0 +1,128 @@
+using System;
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.IO;
+using System.Text;
+using System.Threading;
+using System.Threading.Channels;
+using System.Threading.Tasks;
+using Neutral.Dispatch;
+using Neutral.Wire;
+using Neutral.Workers.Storage;
+
+namespace Neutral.Workers.Local;
+
+/// <summary>
+/// The worker side of the local provider: reads envelopes from the client over a pipe, runs them one at a time
+/// through the <see cref="CallRunner"/> (as a Lambda container runs one call at a time), and answers each with a
+/// <see cref="LocalFrameType.Done"/> hint. Stays warm across calls.
+/// </summary>
+public static class LocalWorker
+{
+    private static readonly ConcurrentDictionary<string, FileSystemObjectStore> s_stores = new(StringComparer.Ordinal);
+
+    /// <summary>Opens the store an envelope names; the local worker knows the <c>local</c> (file-system) kind.</summary>
+    /// <exception cref="NotSupportedException">Another kind of store.</exception>
+    public static IObjectStore OpenStore(StoreLocation location)
+    {
+        ArgumentNullException.ThrowIfNull(location);
+        if (location.Kind != "local")
+        {
+            throw new NotSupportedException($"The local worker cannot open a '{location.Kind}' store; it reads the 'local' (file-system) store only.");
+        }
+
+        return s_stores.GetOrAdd(location.Bucket, static root => new FileSystemObjectStore(root));
+    }
+
+    /// <summary>Serves calls until the input ends or a shutdown frame arrives.</summary>
+    /// <param name="input">Frames from the client.</param>
+    /// <param name="output">Frames to the client.</param>
+    /// <param name="cancellationToken">Stops serving.</param>
+    public static async Task RunAsync(Stream input, Stream output, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        ArgumentNullException.ThrowIfNull(output);
+        var runner = new CallRunner(OpenStore, Environment.MachineName + "/" + Environment.ProcessId.ToString(CultureInfo.InvariantCulture));
+        var invocations = Channel.CreateUnbounded<InvocationEnvelope>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+        var current = new CurrentCall();
+
+        string ready = Environment.ProcessId.ToString(CultureInfo.InvariantCulture) + " " + RemoteDispatch.Functions.Count.ToString(CultureInfo.InvariantCulture);
+        await LocalFrames.WriteAsync(output, LocalFrameType.Ready, Encoding.UTF8.GetBytes(ready), cancellationToken).ConfigureAwait(false);
+
+        Task reading = Task.Run(async () =>
+        {
+            try
+            {
+                while (await LocalFrames.ReadAsync(input, cancellationToken).ConfigureAwait(false) is { } frame)
+                {
+                    switch (frame.Type)
+                    {
+                        case LocalFrameType.Invoke:
+                            await invocations.Writer.WriteAsync(WireJson.DeserializeEnvelope(frame.Payload), cancellationToken).ConfigureAwait(false);
+                            break;
+                        case LocalFrameType.Cancel:
+                            current.Cancel(Encoding.UTF8.GetString(frame.Payload));
+                            break;
+                        case LocalFrameType.Shutdown:
+                            return;
+                        default:
+                            throw new InvalidDataException($"Unexpected frame {frame.Type} from the client.");
+                    }
+                }
+            }
+            finally
+            {
+                invocations.Writer.TryComplete();
+            }
+        }, cancellationToken);
+
+        await foreach (InvocationEnvelope envelope in invocations.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+        {
+            using CancellationTokenSource call = current.Start(envelope.JobId);
+            CallOutcome outcome = await runner.RunAsync(envelope, call.Token).ConfigureAwait(false);
+            current.End();
+            await LocalFrames.WriteAsync(output, LocalFrameType.Done, LocalDone.Encode(outcome), cancellationToken).ConfigureAwait(false);
+        }
+
+        await reading.ConfigureAwait(false);
+    }
+
+    private sealed class CurrentCall
+    {
+        private readonly Lock _lock = new();
+        private string? _job;
+        private CancellationTokenSource? _source;
+
+        public CancellationTokenSource Start(string job)
+        {
+            var source = new CancellationTokenSource();
+            lock (_lock)
+            {
+                _job = job;
+                _source = source;
+            }
+
+            return source;
+        }
+
+        public void End()
+        {
+            lock (_lock)
+            {
+                _job = null;
+                _source = null;
+            }
+        }
+
+        public void Cancel(string job)
+        {
+            lock (_lock)
+            {
+                if (_job == job)
+                {
+                    _source?.Cancel();
+                }
+            }
+        }
+    }
+}
