@@ -18,6 +18,7 @@ public static class RemoteDispatch
     private static readonly ConcurrentDictionary<string, (IRemoteDispatcher Dispatcher, ulong Hash)> s_functions = new(StringComparer.Ordinal);
     private static readonly ConcurrentDictionary<string, Task<object?>> s_shared = new(StringComparer.Ordinal);
     private static readonly List<IRemoteDispatcher> s_dispatchers = [];
+    private static readonly ConcurrentDictionary<string, int> s_fetches = new(StringComparer.Ordinal);
 
     /// <summary>Registers a generated dispatch table (called by generated module initializers).</summary>
     /// <exception cref="InvalidOperationException">Another table already registered one of its ids with another hash.</exception>
@@ -105,6 +106,7 @@ public static class RemoteDispatch
 
     private static async Task<object?> FetchAsync<T>(string key, RemoteContext context, CodecRead<T> read)
     {
+        s_fetches.AddOrUpdate(key, 1, static (_, n) => n + 1);
         byte[]? bytes = await context.InternalStorage.GetAsync(key, CancellationToken.None).ConfigureAwait(false)
             ?? throw new InvalidOperationException($"Shared value '{key}' is missing from storage: it was deleted, or the job's data was cleaned before the call ran.");
         return Decode(bytes, key, read);
@@ -127,6 +129,9 @@ public static class RemoteDispatch
 
     /// <summary>Forgets every cached shared value (for tests and for workers that recycle memory).</summary>
     public static void ClearSharedCache() => s_shared.Clear();
+
+    /// <summary>How many times this process fetched the shared value at <paramref name="key"/> from storage (once, unless a fetch failed or the cache was cleared).</summary>
+    public static int SharedFetchCount(string key) => s_fetches.TryGetValue(key, out int count) ? count : 0;
 
     /// <summary>How many shared values this process has fetched and cached.</summary>
     public static int SharedCacheCount => s_shared.Count;

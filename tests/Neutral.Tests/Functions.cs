@@ -28,3 +28,99 @@ public static class TestFunctions
 
     [Remote] public static byte[] Make(int size, byte fill) => Enumerable.Repeat(fill, size).ToArray();
 }
+
+public static class FaultFunctions
+{
+    /// <summary>Writes its worker's process id to storage, then waits; returns quickly on a later attempt.</summary>
+    [Remote(Retries = 2)]
+    public static async Task<int> WaitToBeKilled(string marker, int value, RemoteContext context)
+    {
+        if (context.Attempt == 1)
+        {
+            await context.Storage.PutAsync(marker, System.Text.Encoding.UTF8.GetBytes(Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+            await Task.Delay(TimeSpan.FromSeconds(60), context.CancellationToken);
+        }
+
+        return value * 2;
+    }
+
+    [Remote(TimeoutSeconds = 1, Retries = 1)]
+    public static int HangForever()
+    {
+        Thread.Sleep(Timeout.Infinite);
+        return 0;
+    }
+
+    [Remote(TimeoutSeconds = 1, Retries = 1)]
+    public static async Task<int> HangCooperatively(RemoteContext context)
+    {
+        await Task.Delay(Timeout.Infinite, context.CancellationToken);
+        return 0;
+    }
+
+    [Remote]
+    public static int SlowFirstAttempt(int index, RemoteContext context)
+    {
+        if (index == 0 && context.Attempt == 1)
+        {
+            Thread.Sleep(3000);
+        }
+
+        return context.Attempt;
+    }
+
+    [Remote(RetryOnException = true, Retries = 3)]
+    public static int FlakyUntilThirdAttempt(int x, RemoteContext context) =>
+        context.Attempt < 3 ? throw new InvalidOperationException("flaky attempt " + context.Attempt) : x;
+
+    [Remote]
+    public static int Sleep(int milliseconds, int result)
+    {
+        Thread.Sleep(milliseconds);
+        return result;
+    }
+
+    [Remote]
+    public static async Task<int> WaitForCancellation(string marker, RemoteContext context)
+    {
+        try
+        {
+            await Task.Delay(Timeout.Infinite, context.CancellationToken);
+            return 0;
+        }
+        catch (OperationCanceledException)
+        {
+            await context.Storage.PutAsync(marker + "/" + context.CallIndex, new byte[] { 1 });
+            throw;
+        }
+    }
+}
+
+public static class ContextFunctions
+{
+    [Remote]
+    public static async Task<string> WriteToStorage(string key, string text, RemoteContext context)
+    {
+        await context.Storage.PutAsync(key, System.Text.Encoding.UTF8.GetBytes(text));
+        byte[]? back = await context.Storage.GetAsync(key);
+        return $"{context.JobId}/{context.CallIndex}/{context.Attempt}:{System.Text.Encoding.UTF8.GetString(back!)}";
+    }
+
+    [Remote]
+    public static (int ProcessId, int Fetches, long Sum) UseShared(Shared<long[]> data, int call) =>
+        (Environment.ProcessId, Neutral.Dispatch.RemoteDispatch.SharedFetchCount(data.Key), data.Value.Sum());
+
+    [Remote]
+    public static int Chatty(int x, RemoteContext context)
+    {
+        Console.WriteLine("console says " + x);
+        context.Log.WriteLine("log says " + x);
+        return x;
+    }
+
+    [Remote]
+    public static long Total(long[] parts) => parts.Sum();
+
+    [Remote]
+    public static long Count(int from, int to) => Enumerable.Range(from, to - from).LongCount(i => i % 3 == 0);
+}
