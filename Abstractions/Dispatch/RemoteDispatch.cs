@@ -16,7 +16,7 @@ namespace Neutral.Dispatch;
 public static class RemoteDispatch
 {
     private static readonly ConcurrentDictionary<string, (IRemoteDispatcher Dispatcher, ulong Hash)> s_functions = new(StringComparer.Ordinal);
-    private static readonly ConcurrentDictionary<string, Task<object?>> s_shared = new(StringComparer.Ordinal);
+    private static readonly ConcurrentDictionary<string, Lazy<Task<object?>>> s_shared = new(StringComparer.Ordinal);
     private static readonly List<IRemoteDispatcher> s_dispatchers = [];
     private static readonly ConcurrentDictionary<string, int> s_fetches = new(StringComparer.Ordinal);
 
@@ -88,7 +88,9 @@ public static class RemoteDispatch
             return;
         }
 
-        Task<object?> fetch = s_shared.GetOrAdd(shared.Key, static (key, state) => FetchAsync(key, state.context, state.read), (context, read));
+        // Lazy: concurrent first calls in one process share one fetch.
+        Lazy<Task<object?>> lazy = s_shared.GetOrAdd(shared.Key, static (key, state) => new Lazy<Task<object?>>(() => FetchAsync(key, state.context, state.read)), (context, read));
+        Task<object?> fetch = lazy.Value;
         object? value;
         try
         {
@@ -97,7 +99,7 @@ public static class RemoteDispatch
         catch (Exception) when (fetch.IsFaulted || fetch.IsCanceled)
         {
             // A failed fetch is not cached: the next call tries again.
-            s_shared.TryRemove(new KeyValuePair<string, Task<object?>>(shared.Key, fetch));
+            s_shared.TryRemove(new KeyValuePair<string, Lazy<Task<object?>>>(shared.Key, lazy));
             throw;
         }
 

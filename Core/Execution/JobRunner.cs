@@ -103,6 +103,7 @@ internal sealed class JobRunner<T> : ICallEventSink
             Launch(i);
         }
 
+        Trace("launched");
         // Started after every first attempt is launched: the monitor then owns all call state.
         _ = Task.Run(MonitorAsync, CancellationToken.None);
     }
@@ -275,7 +276,9 @@ internal sealed class JobRunner<T> : ICallEventSink
                 if (now >= nextListing && _done < _calls.Length && !_cancelRequested)
                 {
                     int before = toRead.Count;
+                    long listStart = System.Diagnostics.Stopwatch.GetTimestamp();
                     await ListAsync(toRead).ConfigureAwait(false);
+                    Trace($"listed in {System.Diagnostics.Stopwatch.GetElapsedTime(listStart).TotalMilliseconds:0.0} ms, {toRead.Count - before} new statuses, done {_done}");
                     bool progress = toRead.Count > before;
                     interval = progress ? MinimumInterval : Min(interval * 2, _hinted ? HintedListingInterval : MaximumInterval);
                     if (_hinted)
@@ -658,6 +661,7 @@ internal sealed class JobRunner<T> : ICallEventSink
             CallState state = _state[i];
             if (!state.Done && !state.Speculated && state.DispatchedAt is { } dispatched && (now - dispatched).TotalSeconds > threshold)
             {
+                Trace($"speculating call {i}");
                 Launch(i, speculative: true);
             }
         }
@@ -687,8 +691,19 @@ internal sealed class JobRunner<T> : ICallEventSink
         }
     }
 
+    private static readonly bool s_trace = Environment.GetEnvironmentVariable("NEUTRAL_TRACE") == "1";
+
+    private void Trace(string what)
+    {
+        if (s_trace)
+        {
+            Console.Error.WriteLine($"[{JobId}] {(DateTimeOffset.UtcNow - _submitted).TotalMilliseconds,8:0.0} ms {what}");
+        }
+    }
+
     private async Task FinishAsync()
     {
+        Trace("all calls done");
         try
         {
             if (!_cloud.Options.Job.KeepData)
@@ -712,7 +727,9 @@ internal sealed class JobRunner<T> : ICallEventSink
                     }
                 }
 
+                Trace("in flight drained: " + Volatile.Read(ref _inFlight));
                 await _cloud.Jobs.DeletePrefixAsync(StorageLayout.Job(JobId)).ConfigureAwait(false);
+                Trace("deleted");
             }
         }
         catch (Exception)

@@ -87,7 +87,6 @@ public sealed class RemoteJob<T>
         var failures = futures.Where(f => f.State == RemoteCallState.Failed).Select(f => f.Exception!).ToArray();
         if (failures.Length > 0)
         {
-            await _runner.Finished.ConfigureAwait(false);
             throw new RemoteJobException(JobId, Count, failures,
                 futures.Select(f => f.State == RemoteCallState.Succeeded ? (object?)f.Result : null).ToArray(),
                 futures.Select(f => f.State == RemoteCallState.Succeeded).ToArray());
@@ -104,8 +103,7 @@ public sealed class RemoteJob<T>
             results[i] = futures[i].Result;
         }
 
-        // Results read: the job's data is deleted (unless Job:KeepData); wait so that storage is clean on return.
-        await _runner.Finished.ConfigureAwait(false);
+        // The job's data is being deleted in the background (unless Job:KeepData); Completion says when it is gone.
         return results;
     }
 

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Concurrent;
+using System.Collections.Generic;
 using System.Globalization;
 using System.IO;
 using System.Text;
@@ -90,6 +91,7 @@ public static class LocalWorker
     private sealed class CurrentCall
     {
         private readonly Lock _lock = new();
+        private readonly HashSet<string> _cancelledJobs = new(StringComparer.Ordinal);
         private string? _job;
         private CancellationTokenSource? _source;
 
@@ -100,6 +102,11 @@ public static class LocalWorker
             {
                 _job = job;
                 _source = source;
+                if (_cancelledJobs.Contains(job))
+                {
+                    // The cancel overtook the call: it starts with its token already fired.
+                    source.Cancel();
+                }
             }
 
             return source;
@@ -118,6 +125,7 @@ public static class LocalWorker
         {
             lock (_lock)
             {
+                _cancelledJobs.Add(job);
                 if (_job == job)
                 {
                     _source?.Cancel();

@@ -1,10 +1,12 @@
 using System;
 using System.Collections.Generic;
 using System.IO;
+using System.IO.Enumeration;
 using System.Linq;
 using System.Runtime.CompilerServices;
 using System.Threading;
 using System.Threading.Tasks;
+using Microsoft.Win32.SafeHandles;
 using Neutral.Storage;
 
 namespace Neutral.Workers.Storage;
@@ -47,13 +49,33 @@ public sealed class FileSystemObjectStore : IObjectStore, IBulkDeletingObjectSto
     private static string TempBeside(string path) =>
         Path.Combine(Path.GetDirectoryName(path)!, "." + Path.GetFileName(path) + "." + Guid.NewGuid().ToString("N") + ObjectKeys.TemporarySuffix);
 
+    /// <summary>Small objects are written and read synchronously: cheaper than a thread-pool hop for a local file.</summary>
+    private const int SynchronousLimit = 1 << 20;
+
     private static async Task<string> WriteTempAsync(string path, ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
     {
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         string temp = TempBeside(path);
-        using (var handle = File.OpenHandle(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, FileOptions.None, data.Length))
+        SafeFileHandle handle;
+        try
         {
-            await RandomAccess.WriteAsync(handle, data, 0, cancellationToken).ConfigureAwait(false);
+            handle = File.OpenHandle(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, FileOptions.None, data.Length);
+        }
+        catch (DirectoryNotFoundException)
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            handle = File.OpenHandle(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, FileOptions.None, data.Length);
+        }
+
+        using (handle)
+        {
+            if (data.Length <= SynchronousLimit)
+            {
+                RandomAccess.Write(handle, data.Span, 0);
+            }
+            else
+            {
+                await RandomAccess.WriteAsync(handle, data, 0, cancellationToken).ConfigureAwait(false);
+            }
         }
 
         return temp;
@@ -77,20 +99,13 @@ public sealed class FileSystemObjectStore : IObjectStore, IBulkDeletingObjectSto
         }
 
         string temp = await WriteTempAsync(path, data, cancellationToken).ConfigureAwait(false);
-        try
+        if (HardLink.TryMoveNoReplace(temp, path))
         {
-            // File.CreateSymbolicLink would not do: a hard link is the atomic "create if absent" of POSIX file systems.
-            if (HardLink.TryCreate(temp, path))
-            {
-                return true;
-            }
+            return true;
+        }
 
-            return false;
-        }
-        finally
-        {
-            File.Delete(temp);
-        }
+        File.Delete(temp);
+        return false;
     }
 
     /// <inheritdoc/>
@@ -99,7 +114,30 @@ public sealed class FileSystemObjectStore : IObjectStore, IBulkDeletingObjectSto
         string path = PathOf(key);
         try
         {
-            return await File.ReadAllBytesAsync(path, cancellationToken).ConfigureAwait(false);
+            using SafeFileHandle handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            long length = RandomAccess.GetLength(handle);
+            if (length > int.MaxValue)
+            {
+                throw new IOException($"Object '{key}' is {length} bytes; objects read whole are limited to 2 GiB. Read it by ranges.");
+            }
+
+            byte[] data = GC.AllocateUninitializedArray<byte>((int)length);
+            int read = 0;
+            while (read < data.Length)
+            {
+                int n = data.Length - read <= SynchronousLimit
+                    ? RandomAccess.Read(handle, data.AsSpan(read), read)
+                    : await RandomAccess.ReadAsync(handle, data.AsMemory(read), read, cancellationToken).ConfigureAwait(false);
+                if (n == 0)
+                {
+                    Array.Resize(ref data, read);
+                    break;
+                }
+
+                read += n;
+            }
+
+            return data;
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {
@@ -152,32 +190,20 @@ public sealed class FileSystemObjectStore : IObjectStore, IBulkDeletingObjectSto
             yield break;
         }
 
-        var found = new List<ObjectInfo>();
-        var options = new EnumerationOptions { RecurseSubdirectories = true, IgnoreInaccessible = true, AttributesToSkip = FileAttributes.None };
-        foreach (FileInfo file in new DirectoryInfo(folder).EnumerateFiles("*", options))
+        string root = _root;
+        var found = new FileSystemEnumerable<ObjectInfo>(
+            folder,
+            (ref FileSystemEntry entry) => new ObjectInfo(
+                Path.GetRelativePath(root, entry.ToFullPath()).Replace(Path.DirectorySeparatorChar, '/'), entry.Length),
+            new EnumerationOptions { RecurseSubdirectories = true, IgnoreInaccessible = true, AttributesToSkip = FileAttributes.None })
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            if (file.Name.EndsWith(ObjectKeys.TemporarySuffix, StringComparison.Ordinal))
-            {
-                continue;
-            }
-
-            string key = Path.GetRelativePath(_root, file.FullName).Replace(Path.DirectorySeparatorChar, '/');
-            if (key.StartsWith(prefix, StringComparison.Ordinal))
-            {
-                long size;
-                try
-                {
-                    size = file.Length;
-                }
-                catch (FileNotFoundException)
-                {
-                    continue; // deleted while listing
-                }
-
-                found.Add(new ObjectInfo(key, size));
-            }
+            // Temporary files and folders being deleted (renamed with the temporary suffix) are not objects.
+            ShouldRecursePredicate = (ref FileSystemEntry entry) => !entry.FileName.EndsWith(ObjectKeys.TemporarySuffix, StringComparison.Ordinal),
+            ShouldIncludePredicate = (ref FileSystemEntry entry) => !entry.IsDirectory && !entry.FileName.EndsWith(ObjectKeys.TemporarySuffix, StringComparison.Ordinal),
         }
+        .Where(info => info.Key.StartsWith(prefix, StringComparison.Ordinal))
+        .ToList();
+        cancellationToken.ThrowIfCancellationRequested();
 
         foreach (ObjectInfo info in found.OrderBy(i => i.Key, StringComparer.Ordinal))
         {
@@ -215,8 +241,11 @@ public sealed class FileSystemObjectStore : IObjectStore, IBulkDeletingObjectSto
             string folder = Path.Combine(_root, prefix.TrimEnd('/').Replace('/', Path.DirectorySeparatorChar));
             if (prefix.Length > 0 && Directory.Exists(folder))
             {
-                int count = Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories).Count();
-                Directory.Delete(folder, recursive: true);
+                // Renamed away first, so the objects disappear at once for every reader; then removed.
+                string trash = folder + "." + Guid.NewGuid().ToString("N") + ObjectKeys.TemporarySuffix;
+                Directory.Move(folder, trash);
+                int count = Directory.EnumerateFiles(trash, "*", SearchOption.AllDirectories).Count();
+                Directory.Delete(trash, recursive: true);
                 return count;
             }
         }

@@ -4,16 +4,39 @@ using System.Runtime.InteropServices;
 
 namespace Neutral.Workers.Storage;
 
-/// <summary>link(2): creates <c>target</c> as another name of <c>source</c>, failing if <c>target</c> exists.</summary>
+/// <summary>Atomic "create if absent" of a fully written file: renameat2(RENAME_NOREPLACE), else link(2).</summary>
 internal static partial class HardLink
 {
     private const int EEXIST = 17;
+    private const int ENOSYS = 38;
+    private const int EINVAL = 22;
+    private const int AtFdCwd = -100;
+    private const uint RenameNoReplace = 1;
+    private static volatile bool s_noRenameat2;
 
-    public static bool TryCreate(string source, string target)
+    /// <summary>
+    /// Gives <paramref name="source"/> the name <paramref name="target"/> unless <paramref name="target"/> exists.
+    /// On success <paramref name="source"/> is gone; on <see langword="false"/> it is still there.
+    /// </summary>
+    public static bool TryMoveNoReplace(string source, string target)
     {
-        if (!OperatingSystem.IsWindows())
+        if (OperatingSystem.IsWindows())
         {
-            if (Link(source, target) == 0)
+            try
+            {
+                File.Move(source, target, overwrite: false);
+                return true;
+            }
+            catch (IOException) when (File.Exists(target))
+            {
+                return false;
+            }
+        }
+
+        if (!s_noRenameat2)
+        {
+            // One system call where link + unlink take two; file systems without it answer EINVAL.
+            if (Renameat2(AtFdCwd, source, AtFdCwd, target, RenameNoReplace) == 0)
             {
                 return true;
             }
@@ -24,22 +47,32 @@ internal static partial class HardLink
                 return false;
             }
 
-            throw new IOException($"Cannot create '{target}': link(2) failed with errno {errno}.");
+            if (errno is not (ENOSYS or EINVAL))
+            {
+                throw new IOException($"Cannot create '{target}': renameat2(2) failed with errno {errno}.");
+            }
+
+            s_noRenameat2 = true;
         }
 
-        // Windows: a move without overwrite is atomic and fails if the target exists.
-        try
+        if (Link(source, target) == 0)
         {
-            File.Move(source, target, overwrite: false);
-            File.Copy(target, source);
+            File.Delete(source);
             return true;
         }
-        catch (IOException) when (File.Exists(target))
+
+        int linkErrno = Marshal.GetLastPInvokeError();
+        if (linkErrno == EEXIST)
         {
             return false;
         }
+
+        throw new IOException($"Cannot create '{target}': link(2) failed with errno {linkErrno}.");
     }
 
     [LibraryImport("libc", EntryPoint = "link", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
     private static partial int Link(string source, string target);
+
+    [LibraryImport("libc", EntryPoint = "renameat2", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    private static partial int Renameat2(int oldDirectory, string source, int newDirectory, string target, uint flags);
 }

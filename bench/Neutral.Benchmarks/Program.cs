@@ -5,5 +5,15 @@ namespace Neutral.Benchmarks;
 public static class Program
 {
     /// <summary>Runs the benchmarks; pass BenchmarkDotNet arguments, e.g. <c>--filter *Codec* --job short</c>.</summary>
-    public static void Main(string[] args) => BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+    public static async System.Threading.Tasks.Task Main(string[] args)
+    {
+        if (args.Length > 0 && args[0] == "executor")
+        {
+            Neutral.Bench.BenchFunctions.EnsureRegistered();
+            await ExecutorHarness.RunAsync(args);
+            return;
+        }
+
+        BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+    }
 }

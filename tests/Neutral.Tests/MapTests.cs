@@ -75,7 +75,9 @@ public sealed class MapTests
         var job = local.Cloud.Submit(Enumerable.Range(0, 20).Select(i => Remote.TestFunctions.Echo(new byte[i * 1000])));
         Assert.True(Directory.Exists(Path.Combine(local.JobsFolder, job.JobId)));
         await job.GetResultsAsync();
+        await job.Completion;
         Assert.False(Directory.Exists(Path.Combine(local.JobsFolder, job.JobId)));
+        Assert.Empty(Directory.EnumerateFileSystemEntries(local.JobsFolder));
     }
 
     [Fact]

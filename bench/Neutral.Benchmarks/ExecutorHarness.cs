@@ -1,0 +1,115 @@
+using System;
+using System.Diagnostics;
+using System.IO;
+using System.Linq;
+using System.Threading.Tasks;
+using BenchRemote = Neutral.Bench.Remote;
+
+namespace Neutral.Benchmarks;
+
+/// <summary>
+/// The executor figures, measured end to end through the local provider (wall clock, not BenchmarkDotNet: each
+/// figure is a whole job). <c>dotnet run -c Release --project bench/Neutral.Benchmarks -- executor [aot-worker-path]</c>
+/// </summary>
+public static class ExecutorHarness
+{
+    public static async Task RunAsync(string[] args)
+    {
+        string? aotWorker = args.Length > 1 ? args[1] : null;
+        Console.WriteLine($"machine: {Environment.ProcessorCount} cores, .NET {Environment.Version}");
+        await MapThroughputAsync(1_000);
+        await MapThroughputAsync(10_000);
+        await RoundTripAsync();
+        await ColdStartAsync("JIT (generic host)", null);
+        if (aotWorker is not null)
+        {
+            await ColdStartAsync("NativeAOT worker", aotWorker);
+        }
+    }
+
+    private static Cloud Connect(string root, string? workerCommand = null) => Cloud.Connect(o =>
+    {
+        o.Local.Root = root;
+        o.Local.WorkerCommand = workerCommand;
+        o.Local.Isolation = Environment.GetEnvironmentVariable("BENCH_ISOLATION") ?? "process";
+    });
+
+    // The default root is .neutral in the working directory; the benchmark uses a fresh folder beside it.
+    private static string Root() => Path.Combine(Environment.GetEnvironmentVariable("BENCH_ROOT") ?? Directory.GetCurrentDirectory(), ".neutral-bench-" + Guid.NewGuid().ToString("N")[..8]);
+
+    private static async Task MapThroughputAsync(int calls)
+    {
+        string root = Root();
+        await using (Cloud cloud = Connect(root))
+        {
+            await cloud.MapAsync(Enumerable.Range(0, 200), BenchRemote.BenchFunctions.Noop); // warm the workers
+            var best = double.MaxValue;
+            for (int run = 0; run < 3; run++)
+            {
+                var watch = Stopwatch.StartNew();
+                int[] results = await cloud.MapAsync(Enumerable.Range(0, calls), BenchRemote.BenchFunctions.Noop);
+                watch.Stop();
+                if (results[^1] != calls - 1)
+                {
+                    throw new InvalidOperationException("wrong result");
+                }
+
+                best = Math.Min(best, watch.Elapsed.TotalSeconds);
+            }
+
+            Console.WriteLine($"map of {calls,6} no-op calls: best of 3 {best * 1000,8:0.0} ms = {calls / best,8:0} calls/s");
+        }
+
+        Directory.Delete(root, true);
+    }
+
+    private static async Task RoundTripAsync()
+    {
+        string root = Root();
+        await using (Cloud cloud = Connect(root))
+        {
+            for (int i = 0; i < 50; i++)
+            {
+                await cloud.CallAsync(BenchRemote.BenchFunctions.Noop(i));
+            }
+
+            var samples = new double[500];
+            for (int i = 0; i < samples.Length; i++)
+            {
+                long start = Stopwatch.GetTimestamp();
+                await cloud.CallAsync(BenchRemote.BenchFunctions.Noop(i));
+                samples[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+            }
+
+            Array.Sort(samples);
+            Console.WriteLine($"warm single-call round trip: median {samples[samples.Length / 2]:0.000} ms, p90 {samples[samples.Length * 9 / 10]:0.000} ms, min {samples[0]:0.000} ms");
+        }
+
+        Directory.Delete(root, true);
+    }
+
+    private static async Task ColdStartAsync(string name, string? workerCommand)
+    {
+        var firsts = new double[5];
+        for (int i = 0; i < firsts.Length; i++)
+        {
+            string root = Root();
+            await using (Cloud cloud = Connect(root, workerCommand))
+            {
+                long start = Stopwatch.GetTimestamp();
+                var job = cloud.Submit([BenchRemote.BenchFunctions.Noop(1)]);
+                await job.GetResultsAsync();
+                firsts[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+                if (!job[0].Stats.ColdStart)
+                {
+                    throw new InvalidOperationException("expected a cold start");
+                }
+            }
+
+            Directory.Delete(root, true);
+        }
+
+        Array.Sort(firsts);
+        Console.WriteLine($"cold start, {name}: process start to first result, median of 5: {firsts[2]:0.0} ms (min {firsts[0]:0.0})");
+    }
+}

@@ -1,0 +1,147 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Threading.Tasks;
+
+namespace Neutral.Tests;
+
+public sealed class JobTests
+{
+    [Fact]
+    public async Task AsCompleted_yields_futures_in_completion_order()
+    {
+        await using var local = new LocalCloud(workers: 4);
+        await local.Cloud.MapAsync(Enumerable.Range(0, 16), _ => Remote.FaultFunctions.Sleep(50, 0)); // start all four workers
+        int[] sleeps = [1500, 1000, 500, 0];
+        var job = local.Cloud.Submit(sleeps.Select((ms, i) => Remote.FaultFunctions.Sleep(ms, i)));
+        var order = new List<int>();
+        await foreach (RemoteFuture<int> future in job.AsCompleted())
+        {
+            Assert.Equal(RemoteCallState.Succeeded, future.State);
+            order.Add(future.CallIndex);
+        }
+
+        Assert.Equal([3, 2, 1, 0], order);
+    }
+
+    [Fact]
+    public async Task WaitAsync_Any_returns_before_the_slow_calls_and_Percent_waits_for_its_share()
+    {
+        await using var local = new LocalCloud(workers: 3);
+        var job = local.Cloud.Submit([Remote.FaultFunctions.Sleep(0, 0), Remote.FaultFunctions.Sleep(2500, 1), Remote.FaultFunctions.Sleep(2500, 2)]);
+        await job.WaitAsync(ReturnWhen.Any);
+        Assert.Equal(RemoteCallState.Succeeded, job[0].State);
+        Assert.False(job[1].IsCompleted && job[2].IsCompleted);
+
+        await job.WaitAsync(ReturnWhen.Percent(100));
+        Assert.All(job.Futures, f => Assert.Equal(RemoteCallState.Succeeded, f.State));
+        Assert.Equal(new[] { 0, 1, 2 }, await job.GetResultsAsync());
+    }
+
+    [Fact]
+    public void ReturnWhen_counts_calls_needed()
+    {
+        Assert.Equal(1, ReturnWhen.Any.Needed(10));
+        Assert.Equal(10, ReturnWhen.All.Needed(10));
+        Assert.Equal(5, ReturnWhen.Percent(50).Needed(10));
+        Assert.Equal(1, ReturnWhen.Percent(1).Needed(10));
+        Assert.Throws<ArgumentOutOfRangeException>(() => ReturnWhen.Percent(0));
+        Assert.Throws<ArgumentOutOfRangeException>(() => ReturnWhen.Percent(101));
+    }
+
+    [Theory]
+    [InlineData("process")]
+    [InlineData("inproc")]
+    public async Task Cancelling_marks_pending_calls_cancelled_and_running_calls_see_their_token(string isolation)
+    {
+        await using var local = new LocalCloud(isolation, workers: 2);
+        string marker = "cancelled/" + Guid.NewGuid().ToString("N");
+        var job = local.Cloud.Submit(Enumerable.Range(0, 6).Select(_ => Remote.FaultFunctions.WaitForCancellation(marker)));
+        await WaitUntilAsync(() => job.Futures.Count(f => f.State == RemoteCallState.Running) == 2);
+
+        await job.CancelAsync();
+        Assert.All(job.Futures, f => Assert.Equal(RemoteCallState.Cancelled, f.State));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => job.GetResultsAsync());
+
+        // The two running calls observed cancellation and recorded it.
+        await WaitUntilAsync(async () => await CountAsync(local.Cloud, marker + "/") == 2);
+        Assert.Equal(2, await CountAsync(local.Cloud, marker + "/"));
+    }
+
+    private static async Task<int> CountAsync(Cloud cloud, string prefix)
+    {
+        int n = 0;
+        await foreach (var _ in cloud.Storage.ListAsync(prefix))
+        {
+            n++;
+        }
+
+        return n;
+    }
+
+    private static Task WaitUntilAsync(Func<bool> condition) => WaitUntilAsync(() => Task.FromResult(condition()));
+
+    private static async Task WaitUntilAsync(Func<Task<bool>> condition)
+    {
+        for (int i = 0; i < 400; i++)
+        {
+            if (await condition())
+            {
+                return;
+            }
+
+            await Task.Delay(25);
+        }
+
+        throw new TimeoutException("The condition never held.");
+    }
+
+    [Fact]
+    public async Task Progress_events_count_up_to_the_total()
+    {
+        await using var local = new LocalCloud();
+        var seen = new List<JobProgress>();
+        var job = local.Cloud.Submit(Enumerable.Range(0, 30).Select(i => Remote.TestFunctions.Square(i)));
+        job.Progress += (_, p) =>
+        {
+            lock (seen)
+            {
+                seen.Add(p);
+            }
+        };
+        await job.GetResultsAsync();
+        await job.Completion;
+        Assert.Equal(30, job.Current.Succeeded);
+        Assert.Equal(1.0, job.Current.Fraction);
+        lock (seen)
+        {
+            Assert.NotEmpty(seen);
+            Assert.All(seen, p => Assert.Equal(30, p.Total));
+        }
+    }
+
+    [Theory]
+    [InlineData("process")]
+    [InlineData("inproc")]
+    public async Task Stats_record_the_life_of_each_call(string isolation)
+    {
+        await using var local = new LocalCloud(isolation);
+        var job = local.Cloud.Submit([Remote.TestFunctions.Echo(new byte[100])]);
+        await job.GetResultsAsync();
+        CallStats stats = job[0].Stats;
+        Assert.Equal(1, stats.Attempt);
+        Assert.True(stats.ColdStart);
+        Assert.NotNull(stats.WorkerHost);
+        Assert.True(stats.BytesIn >= 100);
+        Assert.True(stats.BytesOut >= 100);
+        Assert.True(stats.Submitted <= stats.Invoked);
+        Assert.True(stats.Invoked <= stats.StatusSeen);
+        Assert.True(stats.WorkerStart <= stats.WorkerEnd);
+        Assert.True(stats.StatusSeen <= stats.ResultFetched);
+
+        string svg = job.Timeline.ToSvg();
+        Assert.StartsWith("<svg", svg);
+        Assert.Contains("calls running", svg);
+        Assert.Equal(0m, job.EstimatedCost);
+    }
+}
