@@ -7,4 +7,8 @@ namespace Neutral.Workers;
 /// <param name="Succeeded">Whether the method returned.</param>
 /// <param name="StatusCreated">Whether this attempt's status won the create-only write (false: another attempt finished first).</param>
 /// <param name="ErrorKind">For failures, the <see cref="Wire.RemoteError.Kind"/>.</param>
-public readonly record struct CallOutcome(string JobId, int CallIndex, int Attempt, bool Succeeded, bool StatusCreated, string? ErrorKind);
+/// <param name="Status">
+/// When <paramref name="StatusCreated"/>: the exact bytes of the status object this attempt created. Create-only
+/// storage makes them the stored object's bytes, so a transport may hand them to the client in place of a read.
+/// </param>
+public readonly record struct CallOutcome(string JobId, int CallIndex, int Attempt, bool Succeeded, bool StatusCreated, string? ErrorKind, byte[]? Status = null);

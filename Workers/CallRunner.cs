@@ -117,8 +117,9 @@ public sealed class CallRunner
             BytesOut = result?.Length ?? 0,
             Log = log.Text,
         };
-        bool created = await jobs.TryCreateAsync(StorageLayout.Status(job, envelope.CallIndex), WireJson.Serialize(status), CancellationToken.None).ConfigureAwait(false);
-        return new CallOutcome(job, envelope.CallIndex, envelope.Attempt, error is null, created, error?.Kind);
+        byte[] json = WireJson.Serialize(status);
+        bool created = await jobs.TryCreateAsync(StorageLayout.Status(job, envelope.CallIndex), json, CancellationToken.None).ConfigureAwait(false);
+        return new CallOutcome(job, envelope.CallIndex, envelope.Attempt, error is null, created, error?.Kind, created ? json : null);
     }
 
     private static async Task<ReadOnlyMemory<byte>> FetchInputAsync(PrefixedObjectStore jobs, InvocationEnvelope envelope, CancellationToken cancellationToken)

@@ -26,7 +26,7 @@ internal sealed class JobRunner<T> : ICallEventSink
 
     private static readonly TimeSpan MinimumInterval = TimeSpan.FromMilliseconds(10);
     private static readonly TimeSpan MaximumInterval = TimeSpan.FromSeconds(2);
-    private static readonly TimeSpan HintedListingInterval = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan HintedListingInterval = TimeSpan.FromSeconds(2);
     private const int TailSize = 8;
 
     private readonly CloudContext _cloud;
@@ -231,7 +231,7 @@ internal sealed class JobRunner<T> : ICallEventSink
 
     public void OnDispatched(int callIndex, int attempt) => Post(new JobEvent(EventKind.Dispatched, callIndex, attempt, null));
 
-    public void OnDone(CallOutcome outcome) => Post(new JobEvent(EventKind.Done, outcome.CallIndex, outcome.Attempt, null));
+    public void OnDone(CallOutcome outcome) => Post(new JobEvent(EventKind.Done, outcome.CallIndex, outcome.Attempt, null, outcome.Status));
 
     public void OnLost(int callIndex, int attempt, string reason) => Post(new JobEvent(EventKind.Lost, callIndex, attempt, reason));
 
@@ -267,9 +267,19 @@ internal sealed class JobRunner<T> : ICallEventSink
                 }
 
                 var toRead = new HashSet<int>();
+                var known = new List<(int Index, byte[] Status)>();
                 while (_events.Reader.TryRead(out JobEvent e))
                 {
-                    Handle(e, toRead);
+                    Handle(e, toRead, known);
+                }
+
+                foreach (var (index, status) in known)
+                {
+                    if (!_state[index].Done)
+                    {
+                        toRead.Remove(index);
+                        await OnStatusAsync(index, status).ConfigureAwait(false);
+                    }
                 }
 
                 now = DateTimeOffset.UtcNow;
@@ -280,12 +290,9 @@ internal sealed class JobRunner<T> : ICallEventSink
                     await ListAsync(toRead).ConfigureAwait(false);
                     Trace($"listed in {System.Diagnostics.Stopwatch.GetElapsedTime(listStart).TotalMilliseconds:0.0} ms, {toRead.Count - before} new statuses, done {_done}");
                     bool progress = toRead.Count > before;
-                    interval = progress ? MinimumInterval : Min(interval * 2, _hinted ? HintedListingInterval : MaximumInterval);
-                    if (_hinted)
-                    {
-                        // Hints carry the news; the listing is the safety net.
-                        interval = Max(interval, TimeSpan.FromMilliseconds(250));
-                    }
+                    // With hints the listing is only the safety net; without, it is how news arrives: poll fast while
+                    // it brings progress, back off while it does not.
+                    interval = _hinted ? HintedListingInterval : progress ? MinimumInterval : Min(interval * 2, MaximumInterval);
 
                     nextListing = now + interval;
                     AddTail(toRead);
@@ -322,9 +329,7 @@ internal sealed class JobRunner<T> : ICallEventSink
 
     private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
 
-    private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
-
-    private void Handle(JobEvent e, HashSet<int> toRead)
+    private void Handle(JobEvent e, HashSet<int> toRead, List<(int Index, byte[] Status)> known)
     {
         if (e.Kind == EventKind.Cancel)
         {
@@ -345,7 +350,12 @@ internal sealed class JobRunner<T> : ICallEventSink
                 break;
             case EventKind.Done:
                 Interlocked.Decrement(ref _inFlight);
-                if (!state.Done)
+                if (!state.Done && e.Status is not null)
+                {
+                    // The worker created the status with exactly these bytes (create-only): no need to read it back.
+                    known.Add((e.CallIndex, e.Status));
+                }
+                else if (!state.Done)
                 {
                     toRead.Add(e.CallIndex);
                 }
@@ -442,10 +452,20 @@ internal sealed class JobRunner<T> : ICallEventSink
             read[n++] = (i, null);
         }
 
-        await Parallel.ForEachAsync(Enumerable.Range(0, n), new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (k, ct) =>
+        if (n <= 2)
         {
-            read[k].Bytes = await _cloud.Jobs.GetAsync(StorageLayout.Status(JobId, read[k].Index), ct).ConfigureAwait(false);
-        }).ConfigureAwait(false);
+            for (int k = 0; k < n; k++)
+            {
+                read[k].Bytes = await _cloud.Jobs.GetAsync(StorageLayout.Status(JobId, read[k].Index)).ConfigureAwait(false);
+            }
+        }
+        else
+        {
+            await Parallel.ForEachAsync(Enumerable.Range(0, n), new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (k, ct) =>
+            {
+                read[k].Bytes = await _cloud.Jobs.GetAsync(StorageLayout.Status(JobId, read[k].Index), ct).ConfigureAwait(false);
+            }).ConfigureAwait(false);
+        }
 
         foreach (var (index, bytes) in read)
         {
@@ -790,5 +810,5 @@ internal sealed class JobRunner<T> : ICallEventSink
         Cancel,
     }
 
-    private readonly record struct JobEvent(EventKind Kind, int CallIndex, int Attempt, string? Detail);
+    private readonly record struct JobEvent(EventKind Kind, int CallIndex, int Attempt, string? Detail, byte[]? Status = null);
 }

