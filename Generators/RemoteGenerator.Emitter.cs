@@ -479,9 +479,15 @@ namespace Neutral.Generators
 
                 w.Line("];");
                 w.Line();
+                w.Line("private static int s_registered;");
+                w.Line();
                 w.Line("/// <summary>Registers this table (and the codecs of shared values) when the assembly loads.</summary>");
                 w.Line("[global::System.Runtime.CompilerServices.ModuleInitializer]");
                 w.Open("internal static void Register()");
+                w.Open("if (global::System.Threading.Interlocked.Exchange(ref s_registered, 1) != 0)");
+                w.Line("return;");
+                w.Close();
+                w.Line();
                 w.Line("global::Neutral.Dispatch.RemoteDispatch.Register(new NeutralDispatcher());");
                 foreach (TypeRef shared in methods.SelectMany(m => m.Parameters).Where(p => p.Kind == ParameterKind.Shared)
                              .Select(p => p.SharedElement!).GroupBy(t => t.TypeFq, StringComparer.Ordinal).Select(g => g.First())
@@ -517,6 +523,37 @@ namespace Neutral.Generators
                     EmitInvoke(w, methods[i], i);
                 }
 
+                w.Close();
+                w.Line();
+                w.Line("/// <summary>Registers this assembly's dispatch table; executables that reference the assembly call it from their own module initializer, so that NativeAOT and trimmed builds keep it.</summary>");
+                w.Line("[global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)]");
+                w.Line(GeneratedCode);
+                w.Open("public static class NeutralRegistration");
+                w.Line("/// <summary>Registers the table (idempotent).</summary>");
+                w.Line("public static void Register() => NeutralDispatcher.Register();");
+                w.Close();
+                w.Close();
+                return w.ToString();
+            }
+
+            /// <summary>An executable registers the tables of the assemblies it references, before Main.</summary>
+            public static string EmitReferences(ImmutableArray<string> registrations)
+            {
+                var w = new SourceWriter();
+                w.Block(Header);
+                w.Open("namespace Neutral.Generated");
+                w.Line("/// <summary>Registers the dispatch tables of referenced assemblies when this executable starts.</summary>");
+                w.Line(GeneratedCode);
+                w.Open("internal static class NeutralReferences");
+                w.Line("/// <summary>Runs before <c>Main</c>.</summary>");
+                w.Line("[global::System.Runtime.CompilerServices.ModuleInitializer]");
+                w.Open("internal static void Register()");
+                foreach (string registration in registrations)
+                {
+                    w.Line($"{registration}.Register();");
+                }
+
+                w.Close();
                 w.Close();
                 w.Close();
                 return w.ToString();

@@ -234,6 +234,29 @@ namespace Neutral.Generators
             /// <summary>The start of a member path in messages: the type's short name.</summary>
             private static string TypeLabel(ITypeSymbol type) => type.ToDisplayString(SymbolDisplayFormat.MinimallyQualifiedFormat);
 
+            /// <summary>For an executable: the registration classes of referenced assemblies, sorted.</summary>
+            public static EquatableArray<string> ReferencedRegistrations(Compilation compilation, CancellationToken cancellationToken)
+            {
+                if (compilation.Options.OutputKind is not (OutputKind.ConsoleApplication or OutputKind.WindowsApplication))
+                {
+                    return EquatableArray<string>.Empty;
+                }
+
+                var found = new List<string>();
+                foreach (IAssemblySymbol assembly in compilation.SourceModule.ReferencedAssemblySymbols)
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    string name = "Neutral.Generated." + SanitizeIdentifier(assembly.Name) + ".NeutralRegistration";
+                    if (assembly.GetTypeByMetadataName(name) is { DeclaredAccessibility: Accessibility.Public })
+                    {
+                        found.Add("global::" + name);
+                    }
+                }
+
+                found.Sort(StringComparer.Ordinal);
+                return found.ToEquatableArray();
+            }
+
             internal static string SanitizeIdentifier(string name)
             {
                 var builder = new StringBuilder(name.Length + 1);

@@ -3,6 +3,7 @@ using System.Linq;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Neutral.Generators.Diagnostics;
+using Neutral.Generators.Helpers;
 using Neutral.Generators.Model;
 
 namespace Neutral.Generators
@@ -44,6 +45,19 @@ namespace Neutral.Generators
             IncrementalValueProvider<ImmutableArray<RemoteMethodModel>> all = models
                 .Collect()
                 .WithTrackingName(TrackingNames.AllModels);
+
+            // Executables register the tables of the assemblies they reference: a library's own module initializer runs
+            // only when the library is touched, and NativeAOT keeps only what is reachable.
+            IncrementalValueProvider<EquatableArray<string>> references = context.CompilationProvider
+                .Select(static (compilation, ct) => Parser.ReferencedRegistrations(compilation, ct))
+                .WithTrackingName(TrackingNames.References);
+            context.RegisterSourceOutput(references, static (spc, list) =>
+            {
+                if (list.Count > 0)
+                {
+                    spc.AddSource("Neutral.References.g.cs", Emitter.EmitReferences(list.ToImmutableArray()));
+                }
+            });
 
             context.RegisterSourceOutput(diagnostics, static (spc, info) => spc.ReportDiagnostic(ToDiagnostic(info)));
             context.RegisterSourceOutput(ids, static (spc, list) =>

@@ -9,5 +9,6 @@ namespace Neutral.Generators
         public const string Ids = nameof(Ids);
         public const string AllModels = nameof(AllModels);
         public const string AllIds = nameof(AllIds);
+        public const string References = nameof(References);
     }
 }

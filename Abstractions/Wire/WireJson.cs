@@ -10,8 +10,67 @@ public static class WireJson
     /// <summary>Serializes an envelope to UTF-8 JSON.</summary>
     public static byte[] Serialize(InvocationEnvelope envelope) => JsonSerializer.SerializeToUtf8Bytes(envelope, WireJsonContext.Default.InvocationEnvelope);
 
-    /// <summary>Serializes a status record to UTF-8 JSON.</summary>
-    public static byte[] Serialize(StatusRecord status) => JsonSerializer.SerializeToUtf8Bytes(status, WireJsonContext.Default.StatusRecord);
+    /// <summary>Serializes a status record to UTF-8 JSON (the same document the serializer would write).</summary>
+    /// <remarks>
+    /// Written with <see cref="Utf8JsonWriter"/> directly: every worker writes one per call, and a cold worker would
+    /// otherwise spend tens of milliseconds warming up the serializer for its first status.
+    /// </remarks>
+    public static byte[] Serialize(StatusRecord status)
+    {
+        ArgumentNullException.ThrowIfNull(status);
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>(512 + (status.InlineResult?.Length ?? 0) * 4 / 3 + (status.Log?.Length ?? 0) * 2);
+        using (var json = new Utf8JsonWriter(buffer))
+        {
+            json.WriteStartObject();
+            json.WriteNumber("v", status.Version);
+            json.WriteString("job", status.JobId);
+            json.WriteNumber("call", status.CallIndex);
+            json.WriteNumber("attempt", status.Attempt);
+            json.WriteBoolean("ok", status.Succeeded);
+            if (status.InlineResult is { } result)
+            {
+                json.WriteBase64String("result", result);
+            }
+
+            if (status.OutputKey is { } output)
+            {
+                json.WriteString("output", output);
+            }
+
+            if (status.Error is { } error)
+            {
+                json.WriteStartObject("error");
+                json.WriteString("kind", error.Kind);
+                json.WriteString("type", error.Type);
+                json.WriteString("message", error.Message);
+                if (error.StackTrace is { } stack)
+                {
+                    json.WriteString("stack", stack);
+                }
+
+                json.WriteEndObject();
+            }
+
+            json.WriteString("start", status.WorkerStart);
+            json.WriteString("end", status.WorkerEnd);
+            json.WriteBoolean("cold", status.ColdStart);
+            if (status.Host is { } host)
+            {
+                json.WriteString("host", host);
+            }
+
+            json.WriteNumber("bytesIn", status.BytesIn);
+            json.WriteNumber("bytesOut", status.BytesOut);
+            if (status.Log is { } log)
+            {
+                json.WriteString("log", log);
+            }
+
+            json.WriteEndObject();
+        }
+
+        return buffer.WrittenSpan.ToArray();
+    }
 
     /// <summary>Serializes a job manifest to UTF-8 JSON.</summary>
     public static byte[] Serialize(JobManifest manifest) => JsonSerializer.SerializeToUtf8Bytes(manifest, WireJsonContext.Default.JobManifest);

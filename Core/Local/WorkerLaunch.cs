@@ -10,7 +10,7 @@ namespace Neutral.Local;
 
 /// <summary>
 /// How to start a local worker process. By default the generic host: <c>dotnet exec --runtimeconfig app.runtimeconfig.json
-/// --depsfile app.deps.json Neutral.Workers.dll local --assembly ...</c>, given every assembly whose dispatch table is
+/// --depsfile app.deps.json Neutral.Workers.Host.dll local --assembly ...</c>, given every assembly whose dispatch table is
 /// registered in this process. The application's own <c>Main</c> never runs in a worker.
 /// </summary>
 internal sealed record WorkerLaunch(string FileName, IReadOnlyList<string> Arguments)
@@ -27,12 +27,19 @@ internal sealed record WorkerLaunch(string FileName, IReadOnlyList<string> Argum
             return new WorkerLaunch(options.WorkerCommand, ["local"]);
         }
 
-        string workers = typeof(LocalWorker).Assembly.Location;
+        // The generic host ships beside Neutral.dll (a project reference of it).
+        string workers = Path.Combine(Path.GetDirectoryName(typeof(LocalWorker).Assembly.Location) ?? string.Empty, "Neutral.Workers.Host.dll");
         var assemblies = RemoteDispatch.Dispatchers.Select(d => d.GetType().Assembly.Location).Distinct(StringComparer.Ordinal).ToArray();
-        if (string.IsNullOrEmpty(workers) || assemblies.Any(string.IsNullOrEmpty))
+        if (string.IsNullOrEmpty(typeof(LocalWorker).Assembly.Location) || assemblies.Any(string.IsNullOrEmpty))
         {
             throw new NeutralConfigurationException("Neutral:Local:Isolation", "process",
                 "this application is single-file or NativeAOT, so the generic worker host cannot load its assemblies. Set Neutral:Local:WorkerCommand to a worker executable, or Neutral:Local:Isolation to inproc.");
+        }
+
+        if (!File.Exists(workers))
+        {
+            throw new NeutralConfigurationException("Neutral:Local:Isolation", "process",
+                $"the generic worker host '{workers}' is missing from the application's folder. Rebuild the application, or set Neutral:Local:Isolation to inproc.");
         }
 
         string deps = DepsFile() ?? throw new NeutralConfigurationException("Neutral:Local:Isolation", "process",

@@ -151,7 +151,7 @@ internal sealed class WorkerProcess : IAsyncDisposable
                 return (null, $"the worker process had exited (code {_process.ExitCode}). {Stderr}");
             }
 
-            await SendAsync(LocalFrameType.Invoke, WireJson.Serialize(envelope), cancellationToken).ConfigureAwait(false);
+            await SendAsync(LocalFrameType.Invoke, LocalEnvelope.Encode(envelope), cancellationToken).ConfigureAwait(false);
             TimeSpan limit = envelope.Deadline is { } deadline ? deadline - DateTimeOffset.UtcNow + TimeSpan.FromMilliseconds(500) : Timeout.InfiniteTimeSpan;
             Task finished = limit == Timeout.InfiniteTimeSpan ? pending.Task : pending.Task.WaitAsync(limit > TimeSpan.Zero ? limit : TimeSpan.Zero, cancellationToken);
             try

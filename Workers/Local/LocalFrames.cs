@@ -10,7 +10,7 @@ namespace Neutral.Workers.Local;
 /// <summary>The kinds of frame on a local worker's pipes.</summary>
 public enum LocalFrameType : byte
 {
-    /// <summary>Client to worker: run the envelope (UTF-8 JSON).</summary>
+    /// <summary>Client to worker: run the envelope (<see cref="LocalEnvelope"/> binary form).</summary>
     Invoke = 1,
 
     /// <summary>Client to worker: cancel the running call if it belongs to this job (UTF-8 job id).</summary>

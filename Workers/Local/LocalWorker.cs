@@ -35,6 +35,22 @@ public static class LocalWorker
         return s_stores.GetOrAdd(location.Bucket, static root => new FileSystemObjectStore(root));
     }
 
+    /// <summary>
+    /// Serves the local provider over this process's standard input and output, sending the user's console output to
+    /// each call's log. The entry point of a custom worker executable (<c>Local:WorkerCommand</c>), for example a
+    /// NativeAOT build: <c>static Task Main() => LocalWorker.ServeStandardStreamsAsync();</c>.
+    /// </summary>
+    public static async Task ServeStandardStreamsAsync(CancellationToken cancellationToken = default)
+    {
+        // The pipes carry the protocol; the user's console output goes to the running call's log.
+        Stream input = Console.OpenStandardInput();
+        Stream output = Console.OpenStandardOutput();
+        TextWriter error = Console.Error;
+        Console.SetOut(new CallLogRouter(TextWriter.Null));
+        Console.SetError(new CallLogRouter(error));
+        await RunAsync(input, output, cancellationToken).ConfigureAwait(false);
+    }
+
     /// <summary>Serves calls until the input ends or a shutdown frame arrives.</summary>
     /// <param name="input">Frames from the client.</param>
     /// <param name="output">Frames to the client.</param>
@@ -59,7 +75,7 @@ public static class LocalWorker
                     switch (frame.Type)
                     {
                         case LocalFrameType.Invoke:
-                            await invocations.Writer.WriteAsync(WireJson.DeserializeEnvelope(frame.Payload), cancellationToken).ConfigureAwait(false);
+                            await invocations.Writer.WriteAsync(LocalEnvelope.Decode(frame.Payload), cancellationToken).ConfigureAwait(false);
                             break;
                         case LocalFrameType.Cancel:
                             current.Cancel(Encoding.UTF8.GetString(frame.Payload));

@@ -12,10 +12,17 @@ namespace Neutral.Generated.Sample_Assembly
             new("Sample.Bags.Group(Sample.Item[],System.Collections.Generic.List<double>,System.Collections.Generic.IReadOnlyList<Sample.Item>,System.Collections.Generic.IEnumerable<string>,System.Collections.Generic.IReadOnlyDictionary<int, Sample.Item>,System.Collections.Generic.HashSet<long>,int[][],(int, string),int?)", 0x855D84BB6AD4EBABUL),
         ];
 
+        private static int s_registered;
+
         /// <summary>Registers this table (and the codecs of shared values) when the assembly loads.</summary>
         [global::System.Runtime.CompilerServices.ModuleInitializer]
         internal static void Register()
         {
+            if (global::System.Threading.Interlocked.Exchange(ref s_registered, 1) != 0)
+            {
+                return;
+            }
+
             global::Neutral.Dispatch.RemoteDispatch.Register(new NeutralDispatcher());
         }
 
@@ -74,5 +81,14 @@ namespace Neutral.Generated.Sample_Assembly
             global::Neutral.Generated.Sample_Assembly.NeutralCodecs.Write_Dictionary_string_List_Item_83e2d4d6(ref writer, value);
             writer.Flush();
         }
+    }
+
+    /// <summary>Registers this assembly's dispatch table; executables that reference the assembly call it from their own module initializer, so that NativeAOT and trimmed builds keep it.</summary>
+    [global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)]
+    [global::System.CodeDom.Compiler.GeneratedCode("Neutral.Generators", "0.1.0")]
+    public static class NeutralRegistration
+    {
+        /// <summary>Registers the table (idempotent).</summary>
+        public static void Register() => NeutralDispatcher.Register();
     }
 }

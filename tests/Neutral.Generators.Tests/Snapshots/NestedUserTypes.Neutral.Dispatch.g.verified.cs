@@ -12,10 +12,17 @@ namespace Neutral.Generated.Sample_Assembly
             new("Sample.Orders.Echo(Sample.Order)", 0xBBEFF761E7AF3A28UL),
         ];
 
+        private static int s_registered;
+
         /// <summary>Registers this table (and the codecs of shared values) when the assembly loads.</summary>
         [global::System.Runtime.CompilerServices.ModuleInitializer]
         internal static void Register()
         {
+            if (global::System.Threading.Interlocked.Exchange(ref s_registered, 1) != 0)
+            {
+                return;
+            }
+
             global::Neutral.Dispatch.RemoteDispatch.Register(new NeutralDispatcher());
         }
 
@@ -58,5 +65,14 @@ namespace Neutral.Generated.Sample_Assembly
             global::Neutral.Generated.Sample_Assembly.NeutralCodecs.Write_Order_693c28ca(ref writer, value);
             writer.Flush();
         }
+    }
+
+    /// <summary>Registers this assembly's dispatch table; executables that reference the assembly call it from their own module initializer, so that NativeAOT and trimmed builds keep it.</summary>
+    [global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)]
+    [global::System.CodeDom.Compiler.GeneratedCode("Neutral.Generators", "0.1.0")]
+    public static class NeutralRegistration
+    {
+        /// <summary>Registers the table (idempotent).</summary>
+        public static void Register() => NeutralDispatcher.Register();
     }
 }

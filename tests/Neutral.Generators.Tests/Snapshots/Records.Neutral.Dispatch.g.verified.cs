@@ -12,10 +12,17 @@ namespace Neutral.Generated.Sample_Assembly
             new("Sample.Pricing.Price(Sample.OptionSpec,Sample.Point,Sample.Side,int)", 0x21E95BD904D15243UL),
         ];
 
+        private static int s_registered;
+
         /// <summary>Registers this table (and the codecs of shared values) when the assembly loads.</summary>
         [global::System.Runtime.CompilerServices.ModuleInitializer]
         internal static void Register()
         {
+            if (global::System.Threading.Interlocked.Exchange(ref s_registered, 1) != 0)
+            {
+                return;
+            }
+
             global::Neutral.Dispatch.RemoteDispatch.Register(new NeutralDispatcher());
         }
 
@@ -64,5 +71,14 @@ namespace Neutral.Generated.Sample_Assembly
             writer.WriteDouble(value);
             writer.Flush();
         }
+    }
+
+    /// <summary>Registers this assembly's dispatch table; executables that reference the assembly call it from their own module initializer, so that NativeAOT and trimmed builds keep it.</summary>
+    [global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)]
+    [global::System.CodeDom.Compiler.GeneratedCode("Neutral.Generators", "0.1.0")]
+    public static class NeutralRegistration
+    {
+        /// <summary>Registers the table (idempotent).</summary>
+        public static void Register() => NeutralDispatcher.Register();
     }
 }

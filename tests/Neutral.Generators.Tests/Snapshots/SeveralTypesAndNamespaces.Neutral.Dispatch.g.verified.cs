@@ -14,10 +14,17 @@ namespace Neutral.Generated.Sample_Assembly
             new("Beta.Gamma.Three.C(string)", 0x6DC3E47788844C7AUL),
         ];
 
+        private static int s_registered;
+
         /// <summary>Registers this table (and the codecs of shared values) when the assembly loads.</summary>
         [global::System.Runtime.CompilerServices.ModuleInitializer]
         internal static void Register()
         {
+            if (global::System.Threading.Interlocked.Exchange(ref s_registered, 1) != 0)
+            {
+                return;
+            }
+
             global::Neutral.Dispatch.RemoteDispatch.Register(new NeutralDispatcher());
         }
 
@@ -114,5 +121,14 @@ namespace Neutral.Generated.Sample_Assembly
             writer.WriteString(value);
             writer.Flush();
         }
+    }
+
+    /// <summary>Registers this assembly's dispatch table; executables that reference the assembly call it from their own module initializer, so that NativeAOT and trimmed builds keep it.</summary>
+    [global::System.ComponentModel.EditorBrowsable(global::System.ComponentModel.EditorBrowsableState.Never)]
+    [global::System.CodeDom.Compiler.GeneratedCode("Neutral.Generators", "0.1.0")]
+    public static class NeutralRegistration
+    {
+        /// <summary>Registers the table (idempotent).</summary>
+        public static void Register() => NeutralDispatcher.Register();
     }
 }

@@ -1,17 +1,16 @@
 using System;
-using System.IO;
 using System.Threading.Tasks;
 using Neutral.Workers.Local;
 
-namespace Neutral.Workers;
+namespace Neutral.Workers.Host;
 
 /// <summary>
 /// The generic local worker host: <c>dotnet exec --depsfile app.deps.json --runtimeconfig app.runtimeconfig.json
-/// Neutral.Workers.dll local --assembly app.dll ...</c>. It loads the user's assemblies (their generated module
+/// Neutral.Workers.Host.dll local --assembly app.dll ...</c>. It loads the user's assemblies (their generated module
 /// initializers register the dispatch tables) and serves calls over standard input and output. The user's own
 /// <c>Main</c> never runs in a worker.
 /// </summary>
-public static class Program
+internal static class Program
 {
     /// <summary>The entry point.</summary>
     public static async Task<int> Main(string[] args)
@@ -36,13 +35,7 @@ public static class Program
             }
         }
 
-        // The pipes carry the protocol; the user's console output goes to the running call's log.
-        Stream input = Console.OpenStandardInput();
-        Stream output = Console.OpenStandardOutput();
-        TextWriter error = Console.Error;
-        Console.SetOut(new CallLogRouter(TextWriter.Null));
-        Console.SetError(new CallLogRouter(error));
-        await LocalWorker.RunAsync(input, output).ConfigureAwait(false);
+        await LocalWorker.ServeStandardStreamsAsync().ConfigureAwait(false);
         return 0;
     }
 }

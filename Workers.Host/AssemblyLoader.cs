@@ -4,13 +4,13 @@ using System.IO;
 using System.Reflection;
 using System.Runtime.CompilerServices;
 
-namespace Neutral.Workers.Local;
+namespace Neutral.Workers.Host;
 
 /// <summary>
 /// Loads the user's assemblies into the generic local worker host and runs their module initializers, which register
 /// the generated dispatch tables. JIT only: NativeAOT workers link their tables in at build time.
 /// </summary>
-public static class AssemblyLoader
+internal static class AssemblyLoader
 {
     /// <summary>Loads an assembly by path and registers its dispatch table.</summary>
     /// <exception cref="FileNotFoundException">The assembly is not there.</exception>
