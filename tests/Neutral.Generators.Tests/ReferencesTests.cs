@@ -1,0 +1,44 @@
+using System.IO;
+using System.Linq;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+
+namespace Neutral.Generators.Tests;
+
+/// <summary>An executable registers the dispatch tables of the libraries it references (NativeAOT keeps them).</summary>
+public sealed class ReferencesTests
+{
+    private static PortableExecutableReference Library(string name, string source)
+    {
+        var (_, output, diagnostics) = GeneratorHarness.Run(source);
+        Assert.Empty(diagnostics);
+        using var stream = new MemoryStream();
+        Assert.Equal(name, output.AssemblyName);
+        var result = output.Emit(stream);
+        Assert.True(result.Success, string.Join("\n", result.Diagnostics));
+        return MetadataReference.CreateFromImage(stream.ToArray());
+    }
+
+    [Fact]
+    public void An_executable_registers_referenced_tables_before_main()
+    {
+        MetadataReference library = Library("Sample.Assembly", "using Neutral; namespace Lib; public static class F { [Remote] public static int A(int x) => x; }");
+        CSharpCompilation exe = GeneratorHarness.Compilation("public static class Program { public static void Main() { } }")
+            .WithAssemblyName("Sample.App")
+            .WithOptions(new CSharpCompilationOptions(OutputKind.ConsoleApplication, nullableContextOptions: NullableContextOptions.Enable))
+            .AddReferences(library);
+        GeneratorDriver driver = GeneratorHarness.Driver().RunGeneratorsAndUpdateCompilation(exe, out Compilation output, out var diagnostics);
+        Assert.Empty(diagnostics);
+        GeneratorHarness.AssertCompilesCleanly(output);
+        Snapshot.Verify(driver.GetRunResult(), ["Neutral.References.g.cs"]);
+    }
+
+    [Fact]
+    public void A_library_does_not_register_its_references()
+    {
+        MetadataReference library = Library("Sample.Assembly", "using Neutral; namespace Lib; public static class F { [Remote] public static int A(int x) => x; }");
+        CSharpCompilation other = GeneratorHarness.Compilation("namespace Other; public static class G { }").AddReferences(library);
+        var result = GeneratorHarness.Driver().RunGenerators(other).GetRunResult();
+        Assert.Empty(result.Results.SelectMany(r => r.GeneratedSources));
+    }
+}

@@ -1,0 +1,163 @@
+using System;
+using System.IO;
+using System.Linq;
+using System.Text;
+using System.Threading.Tasks;
+using Neutral.Testing;
+using Neutral.Wire;
+using Neutral.Workers;
+using Neutral.Workers.Local;
+
+namespace Neutral.Workers.Tests;
+
+public static class WorkerFunctions
+{
+    [Remote] public static int Twice(int x) => x * 2;
+
+    [Remote] public static byte[] Big(int size) => new byte[size];
+
+    [Remote] public static int Throw(string message) => throw new InvalidOperationException(message);
+
+    [Remote]
+    public static int Chatter(int lines, RemoteContext context)
+    {
+        for (int i = 0; i < lines; i++)
+        {
+            context.Log.WriteLine("line " + i + new string('x', 100));
+        }
+
+        return lines;
+    }
+}
+
+/// <summary>The shared call loop against the real file-system store, without a client.</summary>
+public sealed class CallRunnerTests : IDisposable
+{
+    private readonly TempFolder _folder = new("neutral-runner");
+    private readonly StoreLocation _store;
+    private readonly CallRunner _runner = new(LocalWorker.OpenStore, "test-host");
+
+    public CallRunnerTests() => _store = new StoreLocation("local", _folder.Path, "_neutral/");
+
+    public void Dispose() => _folder.Dispose();
+
+    private InvocationEnvelope Envelope<T>(RemoteCall<T> call, int index = 0, int attempt = 1) => new()
+    {
+        JobId = "job-1",
+        CallIndex = index,
+        FunctionId = call.Function.Id,
+        SignatureHash = InvocationEnvelope.FormatHash(call.Function.SignatureHash),
+        InlineInput = call.Arguments.ToArray(),
+        Attempt = attempt,
+        Store = _store,
+    };
+
+    private StatusRecord Status(int index) =>
+        WireJson.DeserializeStatus(File.ReadAllBytes(Path.Combine(_folder.Path, "_neutral", "jobs", "job-1", "calls", index.ToString("D6"), "status")));
+
+    [Fact]
+    public async Task A_call_writes_started_then_a_status_with_the_inline_result()
+    {
+        var call = Remote.WorkerFunctions.Twice(21);
+        CallOutcome outcome = await _runner.RunAsync(Envelope(call));
+        Assert.True(outcome.Succeeded);
+        Assert.True(outcome.StatusCreated);
+        Assert.True(File.Exists(Path.Combine(_folder.Path, "_neutral", "jobs", "job-1", "calls", "000000", "started.1")));
+        StatusRecord status = Status(0);
+        Assert.Equal(42, call.Function.DecodeResult(status.InlineResult));
+        Assert.Equal("test-host", status.Host);
+        Assert.True(status.ColdStart);
+        Assert.Equal(outcome.Status, File.ReadAllBytes(Path.Combine(_folder.Path, "_neutral", "jobs", "job-1", "calls", "000000", "status")));
+    }
+
+    [Fact]
+    public async Task A_result_over_8_KiB_goes_to_output_before_the_status()
+    {
+        var call = Remote.WorkerFunctions.Big(20_000);
+        await _runner.RunAsync(Envelope(call));
+        StatusRecord status = Status(0);
+        Assert.Null(status.InlineResult);
+        Assert.Equal("jobs/job-1/calls/000000/output.1", status.OutputKey);
+        byte[] output = File.ReadAllBytes(Path.Combine(_folder.Path, "_neutral", status.OutputKey!));
+        Assert.Equal(20_000, call.Function.DecodeResult(output).Length);
+    }
+
+    [Fact]
+    public async Task The_first_status_wins_and_a_later_attempt_does_not_overwrite_it()
+    {
+        var call = Remote.WorkerFunctions.Twice(1);
+        Assert.True((await _runner.RunAsync(Envelope(call, attempt: 1))).StatusCreated);
+        CallOutcome second = await _runner.RunAsync(Envelope(call, attempt: 2));
+        Assert.False(second.StatusCreated);
+        Assert.Null(second.Status);
+        Assert.Equal(1, Status(0).Attempt);
+    }
+
+    [Fact]
+    public async Task User_exceptions_and_stale_calls_are_recorded_with_their_kind()
+    {
+        await _runner.RunAsync(Envelope(Remote.WorkerFunctions.Throw("boom"), index: 0));
+        Assert.Equal(RemoteError.UserKind, Status(0).Error!.Kind);
+        Assert.Equal("boom", Status(0).Error!.Message);
+
+        var stale = Envelope(Remote.WorkerFunctions.Twice(1), index: 1) with { SignatureHash = InvocationEnvelope.FormatHash(1) };
+        CallOutcome outcome = await _runner.RunAsync(stale);
+        Assert.Equal(RemoteError.ProtocolKind, outcome.ErrorKind);
+        Assert.Contains("stale", Status(1).Error!.Message);
+    }
+
+    [Fact]
+    public async Task A_missing_input_object_is_a_protocol_error_not_a_crash()
+    {
+        var envelope = Envelope(Remote.WorkerFunctions.Twice(1)) with { InlineInput = null, InputRange = new InputRange("jobs/job-1/input.bin", 0, 4) };
+        CallOutcome outcome = await _runner.RunAsync(envelope);
+        Assert.Equal(RemoteError.ProtocolKind, outcome.ErrorKind);
+        Assert.Contains("missing", Status(0).Error!.Message);
+    }
+
+    [Fact]
+    public async Task The_log_is_captured_and_bounded()
+    {
+        await _runner.RunAsync(Envelope(Remote.WorkerFunctions.Chatter(2000)));
+        string log = Status(0).Log!;
+        Assert.StartsWith("line 0", log);
+        Assert.True(log.Length < CallLog.DefaultLimit + 100);
+        Assert.Contains("more characters not kept", log);
+    }
+
+    [Fact]
+    public async Task Local_frames_and_envelopes_round_trip()
+    {
+        var envelope = Envelope(Remote.WorkerFunctions.Twice(5)) with { Deadline = DateTimeOffset.UtcNow, InputRange = new InputRange("k", 1, 2) };
+        InvocationEnvelope back = LocalEnvelope.Decode(LocalEnvelope.Encode(envelope));
+        Assert.Equal(envelope with { InlineInput = null }, back with { InlineInput = null });
+        Assert.Equal(envelope.InlineInput, back.InlineInput);
+
+        var stream = new MemoryStream();
+        await LocalFrames.WriteAsync(stream, LocalFrameType.Cancel, Encoding.UTF8.GetBytes("job-1"));
+        stream.Position = 0;
+        var frame = (await LocalFrames.ReadAsync(stream))!.Value;
+        Assert.Equal(LocalFrameType.Cancel, frame.Type);
+        Assert.Equal("job-1", Encoding.UTF8.GetString(frame.Payload));
+        Assert.Null(await LocalFrames.ReadAsync(stream));
+
+        var outcome = new CallOutcome("j", 1, 2, true, true, null, [1, 2]);
+        CallOutcome decoded = LocalDone.Decode(LocalDone.Encode(outcome));
+        Assert.Equal(outcome with { Status = null }, decoded with { Status = null });
+        Assert.Equal(outcome.Status, decoded.Status);
+    }
+
+    [Fact]
+    public async Task A_frame_declaring_too_many_bytes_is_refused()
+    {
+        var stream = new MemoryStream([1, 0xFF, 0xFF, 0xFF, 0x7F]);
+        await Assert.ThrowsAsync<InvalidDataException>(async () => await LocalFrames.ReadAsync(stream));
+    }
+
+    [Fact]
+    public void The_local_worker_opens_only_local_stores()
+    {
+        var error = Assert.Throws<NotSupportedException>(() => LocalWorker.OpenStore(new StoreLocation("s3", "bucket", "_neutral/")));
+        Assert.Contains("'s3'", error.Message);
+    }
+}
