@@ -126,6 +126,7 @@ public sealed class Cloud : IAsyncDisposable
 
     /// <summary>Runs many calls in parallel and returns their results in order.</summary>
     /// <exception cref="RemoteJobException">Some calls failed: every failure, and the partial results.</exception>
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("ApiDesign", "RS0026", Justification = "Both overloads are the pinned public API; their arities differ, so calls are never ambiguous.")]
     public async Task<T[]> MapAsync<T>(IEnumerable<RemoteCall<T>> calls, CancellationToken cancellationToken = default)
     {
         RemoteJob<T> job = Submit(calls);
@@ -142,6 +143,7 @@ public sealed class Cloud : IAsyncDisposable
 
     /// <summary>Makes one call per element of <paramref name="source"/> and returns the results in order.</summary>
     /// <exception cref="RemoteJobException">Some calls failed: every failure, and the partial results.</exception>
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("ApiDesign", "RS0026", Justification = "Both overloads are the pinned public API; their arities differ, so calls are never ambiguous.")]
     public Task<T[]> MapAsync<TSource, T>(IEnumerable<TSource> source, Func<TSource, RemoteCall<T>> selector, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(source);
