@@ -19,15 +19,28 @@ internal sealed class WorkerProcess : IAsyncDisposable
     private readonly Stream _input;
     private readonly Stream _output;
     private readonly StringBuilder _stderr = new();
-    private readonly SemaphoreSlim _writeLock = new(1, 1);
+    private readonly Lock _writeLock = new();
+    private readonly Timer _watchdog;
     private TaskCompletionSource<CallOutcome?>? _pending;
-    private Task? _reader;
+    private Thread? _reader;
+    private volatile bool _killedAtDeadline;
 
     private WorkerProcess(Process process)
     {
         _process = process;
         _input = process.StandardInput.BaseStream;
         _output = process.StandardOutput.BaseStream;
+        // One timer per worker, re-armed per call, kills the process when a call runs past its deadline.
+        _watchdog = new Timer(static state => ((WorkerProcess)state!).OnDeadline(), this, Timeout.Infinite, Timeout.Infinite);
+    }
+
+    private void OnDeadline()
+    {
+        if (Volatile.Read(ref _pending) is { Task.IsCompleted: false })
+        {
+            _killedAtDeadline = true;
+            Kill();
+        }
     }
 
     public int Id => _process.Id;
@@ -100,7 +113,8 @@ internal sealed class WorkerProcess : IAsyncDisposable
             throw;
         }
 
-        worker._reader = Task.Run(worker.ReadLoopAsync, CancellationToken.None);
+        worker._reader = new Thread(worker.ReadLoop) { IsBackground = true, Name = $"Neutral worker {process.Id} reader" };
+        worker._reader.Start();
         return worker;
     }
 
@@ -115,11 +129,11 @@ internal sealed class WorkerProcess : IAsyncDisposable
         }
     }
 
-    private async Task ReadLoopAsync()
+    private void ReadLoop()
     {
         try
         {
-            while (await LocalFrames.ReadAsync(_output).ConfigureAwait(false) is { } frame)
+            while (LocalFrames.Read(_output) is { } frame)
             {
                 if (frame.Type == LocalFrameType.Done)
                 {
@@ -151,20 +165,22 @@ internal sealed class WorkerProcess : IAsyncDisposable
                 return (null, $"the worker process had exited (code {_process.ExitCode}). {Stderr}");
             }
 
-            await SendAsync(LocalFrameType.Invoke, LocalEnvelope.Encode(envelope), cancellationToken).ConfigureAwait(false);
-            TimeSpan limit = envelope.Deadline is { } deadline ? deadline - DateTimeOffset.UtcNow + TimeSpan.FromMilliseconds(500) : Timeout.InfiniteTimeSpan;
-            Task finished = limit == Timeout.InfiniteTimeSpan ? pending.Task : pending.Task.WaitAsync(limit > TimeSpan.Zero ? limit : TimeSpan.Zero, cancellationToken);
-            try
+            _killedAtDeadline = false;
+            if (envelope.Deadline is { } deadline)
             {
-                await finished.ConfigureAwait(false);
+                TimeSpan limit = deadline - DateTimeOffset.UtcNow + TimeSpan.FromMilliseconds(500);
+                _watchdog.Change(limit > TimeSpan.Zero ? limit : TimeSpan.Zero, Timeout.InfiniteTimeSpan);
             }
-            catch (TimeoutException)
+
+            Send(LocalFrameType.Invoke, LocalEnvelope.Encode(envelope));
+            // No per-call cancellation registration: stopping the pool kills the process, which ends the wait.
+            CallOutcome? outcome = await pending.Task.ConfigureAwait(false);
+            _watchdog.Change(Timeout.Infinite, Timeout.Infinite);
+            if (outcome is null && _killedAtDeadline)
             {
-                Kill();
                 return (null, $"the call ran past its deadline and its worker process (pid {Id}) was killed");
             }
 
-            CallOutcome? outcome = await pending.Task.ConfigureAwait(false);
             if (outcome is null)
             {
                 await _process.WaitForExitAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(2), CancellationToken.None).ConfigureAwait(false);
@@ -185,28 +201,25 @@ internal sealed class WorkerProcess : IAsyncDisposable
         }
     }
 
-    public async Task CancelAsync(string jobId)
+    public Task CancelAsync(string jobId)
     {
         try
         {
-            await SendAsync(LocalFrameType.Cancel, Encoding.UTF8.GetBytes(jobId), CancellationToken.None).ConfigureAwait(false);
+            Send(LocalFrameType.Cancel, Encoding.UTF8.GetBytes(jobId));
         }
         catch (IOException)
         {
             // Already gone.
         }
+
+        return Task.CompletedTask;
     }
 
-    private async Task SendAsync(LocalFrameType type, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
+    private void Send(LocalFrameType type, ReadOnlySpan<byte> payload)
     {
-        await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
+        lock (_writeLock)
         {
-            await LocalFrames.WriteAsync(_input, type, payload, cancellationToken).ConfigureAwait(false);
-        }
-        finally
-        {
-            _writeLock.Release();
+            LocalFrames.Write(_input, type, payload);
         }
     }
 
@@ -231,7 +244,7 @@ internal sealed class WorkerProcess : IAsyncDisposable
         {
             if (!_process.HasExited)
             {
-                await SendAsync(LocalFrameType.Shutdown, ReadOnlyMemory<byte>.Empty, CancellationToken.None).ConfigureAwait(false);
+                Send(LocalFrameType.Shutdown, ReadOnlySpan<byte>.Empty);
                 await _process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(2)).ConfigureAwait(false);
             }
         }
@@ -241,12 +254,8 @@ internal sealed class WorkerProcess : IAsyncDisposable
         }
 
         Kill();
-        if (_reader is not null)
-        {
-            await _reader.WaitAsync(TimeSpan.FromSeconds(2)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-        }
-
+        _reader?.Join(TimeSpan.FromSeconds(2));
+        await _watchdog.DisposeAsync().ConfigureAwait(false);
         _process.Dispose();
-        _writeLock.Dispose();
     }
 }

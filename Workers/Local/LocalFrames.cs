@@ -35,6 +35,60 @@ public static class LocalFrames
     /// <summary>The largest frame accepted (envelopes are small; inputs over 8 KiB travel through storage).</summary>
     public const int MaxPayload = 1 << 20;
 
+    /// <summary>
+    /// Writes one frame and flushes, synchronously: a small write to a pipe does not block for long, and avoids the
+    /// thread-pool hop that an asynchronous pipe write takes on Unix.
+    /// </summary>
+    public static void Write(Stream stream, LocalFrameType type, ReadOnlySpan<byte> payload)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        byte[] frame = ArrayPool<byte>.Shared.Rent(5 + payload.Length);
+        try
+        {
+            frame[0] = (byte)type;
+            BinaryPrimitives.WriteInt32LittleEndian(frame.AsSpan(1), payload.Length);
+            payload.CopyTo(frame.AsSpan(5));
+            stream.Write(frame, 0, 5 + payload.Length);
+            stream.Flush();
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(frame);
+        }
+    }
+
+    /// <summary>Reads one frame synchronously (for a dedicated reader thread), or returns <see langword="null"/> at the end of the stream.</summary>
+    /// <exception cref="InvalidDataException">The stream does not hold a valid frame.</exception>
+    public static (LocalFrameType Type, byte[] Payload)? Read(Stream stream)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        Span<byte> header = stackalloc byte[5];
+        int read = stream.ReadAtLeast(header, header.Length, throwOnEndOfStream: false);
+        if (read == 0)
+        {
+            return null;
+        }
+
+        if (read < header.Length)
+        {
+            throw new InvalidDataException("A local worker frame ended early.");
+        }
+
+        int length = BinaryPrimitives.ReadInt32LittleEndian(header[1..]);
+        if (length < 0 || length > MaxPayload)
+        {
+            throw new InvalidDataException($"A local worker frame declared {length} bytes (at most {MaxPayload} are allowed).");
+        }
+
+        byte[] payload = new byte[length];
+        if (stream.ReadAtLeast(payload, length, throwOnEndOfStream: false) < length)
+        {
+            throw new InvalidDataException("A local worker frame ended early.");
+        }
+
+        return ((LocalFrameType)header[0], payload);
+    }
+
     /// <summary>Writes one frame and flushes.</summary>
     public static async ValueTask WriteAsync(Stream stream, LocalFrameType type, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken = default)
     {

@@ -64,18 +64,25 @@ public static class LocalWorker
         var current = new CurrentCall();
 
         string ready = Environment.ProcessId.ToString(CultureInfo.InvariantCulture) + " " + RemoteDispatch.Functions.Count.ToString(CultureInfo.InvariantCulture);
-        await LocalFrames.WriteAsync(output, LocalFrameType.Ready, Encoding.UTF8.GetBytes(ready), cancellationToken).ConfigureAwait(false);
+        var writeLock = new Lock();
+        lock (writeLock)
+        {
+            LocalFrames.Write(output, LocalFrameType.Ready, Encoding.UTF8.GetBytes(ready));
+        }
 
-        Task reading = Task.Run(async () =>
+        // A dedicated thread reads the pipe synchronously (cheaper than thread-pool reads), so that cancel frames
+        // arrive while a call runs.
+        Exception? readError = null;
+        var reader = new Thread(() =>
         {
             try
             {
-                while (await LocalFrames.ReadAsync(input, cancellationToken).ConfigureAwait(false) is { } frame)
+                while (!cancellationToken.IsCancellationRequested && LocalFrames.Read(input) is { } frame)
                 {
                     switch (frame.Type)
                     {
                         case LocalFrameType.Invoke:
-                            await invocations.Writer.WriteAsync(LocalEnvelope.Decode(frame.Payload), cancellationToken).ConfigureAwait(false);
+                            invocations.Writer.TryWrite(LocalEnvelope.Decode(frame.Payload));
                             break;
                         case LocalFrameType.Cancel:
                             current.Cancel(Encoding.UTF8.GetString(frame.Payload));
@@ -87,21 +94,36 @@ public static class LocalWorker
                     }
                 }
             }
+            catch (Exception e)
+            {
+                readError = e;
+            }
             finally
             {
                 invocations.Writer.TryComplete();
             }
-        }, cancellationToken);
+        })
+        {
+            IsBackground = true,
+            Name = "Neutral local worker reader",
+        };
+        reader.Start();
 
         await foreach (InvocationEnvelope envelope in invocations.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
         {
             using CancellationTokenSource call = current.Start(envelope.JobId);
             CallOutcome outcome = await runner.RunAsync(envelope, call.Token).ConfigureAwait(false);
             current.End();
-            await LocalFrames.WriteAsync(output, LocalFrameType.Done, LocalDone.Encode(outcome), cancellationToken).ConfigureAwait(false);
+            lock (writeLock)
+            {
+                LocalFrames.Write(output, LocalFrameType.Done, LocalDone.Encode(outcome));
+            }
         }
 
-        await reading.ConfigureAwait(false);
+        if (readError is not null and not IOException)
+        {
+            throw new InvalidDataException("The local worker's input failed: " + readError.Message, readError);
+        }
     }
 
     private sealed class CurrentCall

@@ -60,8 +60,9 @@ public sealed class FileSystemObjectStore : IObjectStore, IBulkDeletingObjectSto
         {
             handle = File.OpenHandle(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, FileOptions.None, data.Length);
         }
-        catch (DirectoryNotFoundException)
+        catch (Exception e) when (e is DirectoryNotFoundException or FileNotFoundException)
         {
+            // ENOENT: the folder is missing (reported as FileNotFound when another writer creates it meanwhile).
             Directory.CreateDirectory(Path.GetDirectoryName(path)!);
             handle = File.OpenHandle(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, FileOptions.None, data.Length);
         }
