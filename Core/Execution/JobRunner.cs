@@ -248,6 +248,7 @@ internal sealed class JobRunner<T> : ICallEventSink
         TimeSpan interval = MinimumInterval;
         DateTimeOffset nextListing = DateTimeOffset.UtcNow + MinimumInterval;
         DateTimeOffset nextSweep = DateTimeOffset.UtcNow + TimeSpan.FromMilliseconds(100);
+        DateTimeOffset lastEvent = DateTimeOffset.UtcNow;
         try
         {
             while (_done < _calls.Length)
@@ -271,6 +272,7 @@ internal sealed class JobRunner<T> : ICallEventSink
                 while (_events.Reader.TryRead(out JobEvent e))
                 {
                     Handle(e, toRead, known);
+                    lastEvent = DateTimeOffset.UtcNow;
                 }
 
                 foreach (var (index, status) in known)
@@ -283,6 +285,12 @@ internal sealed class JobRunner<T> : ICallEventSink
                 }
 
                 now = DateTimeOffset.UtcNow;
+                if (_hinted && now - lastEvent < HintedListingInterval)
+                {
+                    // Hints are flowing: the listing (the safety net for lost hints) waits for a quiet spell.
+                    nextListing = Max(nextListing, lastEvent + HintedListingInterval);
+                }
+
                 if (now >= nextListing && _done < _calls.Length && !_cancelRequested)
                 {
                     int before = toRead.Count;
@@ -326,6 +334,8 @@ internal sealed class JobRunner<T> : ICallEventSink
     }
 
     private static DateTimeOffset Min(DateTimeOffset a, DateTimeOffset b) => a < b ? a : b;
+
+    private static DateTimeOffset Max(DateTimeOffset a, DateTimeOffset b) => a > b ? a : b;
 
     private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
 
