@@ -19,7 +19,7 @@ public enum LocalFrameType : byte
     /// <summary>Client to worker: finish and exit.</summary>
     Shutdown = 3,
 
-    /// <summary>Worker to client: started and ready (UTF-8 text: process id and function count).</summary>
+    /// <summary>Worker to client: started and ready (UTF-8 text: the process id).</summary>
     Ready = 10,
 
     /// <summary>Worker to client: a call finished (see <see cref="LocalDone"/>). A hint only: the status object decides.</summary>

@@ -63,7 +63,7 @@ public static class LocalWorker
         var invocations = Channel.CreateUnbounded<InvocationEnvelope>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
         var current = new CurrentCall();
 
-        string ready = Environment.ProcessId.ToString(CultureInfo.InvariantCulture) + " " + RemoteDispatch.Functions.Count.ToString(CultureInfo.InvariantCulture);
+        string ready = Environment.ProcessId.ToString(CultureInfo.InvariantCulture);
         var writeLock = new Lock();
         lock (writeLock)
         {
