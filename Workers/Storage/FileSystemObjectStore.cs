@@ -122,23 +122,7 @@ public sealed class FileSystemObjectStore : IObjectStore, IBulkDeletingObjectSto
                 throw new IOException($"Object '{key}' is {length} bytes; objects read whole are limited to 2 GiB. Read it by ranges.");
             }
 
-            byte[] data = GC.AllocateUninitializedArray<byte>((int)length);
-            int read = 0;
-            while (read < data.Length)
-            {
-                int n = data.Length - read <= SynchronousLimit
-                    ? RandomAccess.Read(handle, data.AsSpan(read), read)
-                    : await RandomAccess.ReadAsync(handle, data.AsMemory(read), read, cancellationToken).ConfigureAwait(false);
-                if (n == 0)
-                {
-                    Array.Resize(ref data, read);
-                    break;
-                }
-
-                read += n;
-            }
-
-            return data;
+            return await ReadAsync(handle, 0, (int)length, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {
@@ -154,29 +138,36 @@ public sealed class FileSystemObjectStore : IObjectStore, IBulkDeletingObjectSto
         string path = PathOf(key);
         try
         {
-            using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, FileOptions.Asynchronous);
+            using SafeFileHandle handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
             long size = RandomAccess.GetLength(handle);
-            int count = (int)Math.Clamp(size - offset, 0, length);
-            byte[] buffer = new byte[count];
-            int read = 0;
-            while (read < count)
-            {
-                int n = await RandomAccess.ReadAsync(handle, buffer.AsMemory(read), offset + read, cancellationToken).ConfigureAwait(false);
-                if (n == 0)
-                {
-                    Array.Resize(ref buffer, read);
-                    break;
-                }
-
-                read += n;
-            }
-
-            return buffer;
+            return await ReadAsync(handle, offset, (int)Math.Clamp(size - offset, 0, length), cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {
             return null;
         }
+    }
+
+    /// <summary>Reads <paramref name="count"/> bytes from <paramref name="offset"/> (fewer if the file shrank meanwhile).</summary>
+    private static async Task<byte[]> ReadAsync(SafeFileHandle handle, long offset, int count, CancellationToken cancellationToken)
+    {
+        byte[] data = GC.AllocateUninitializedArray<byte>(count);
+        int read = 0;
+        while (read < count)
+        {
+            int n = count - read <= SynchronousLimit
+                ? RandomAccess.Read(handle, data.AsSpan(read), offset + read)
+                : await RandomAccess.ReadAsync(handle, data.AsMemory(read), offset + read, cancellationToken).ConfigureAwait(false);
+            if (n == 0)
+            {
+                Array.Resize(ref data, read);
+                break;
+            }
+
+            read += n;
+        }
+
+        return data;
     }
 
     /// <inheritdoc/>
