@@ -86,11 +86,10 @@ public sealed class Cloud : IAsyncDisposable
 
         var location = new StoreLocation("local", root.Root, InternalPrefix);
         var backend = new LocalComputeBackend(options.Local, location);
-        if (!backend.InProcess)
-        {
-            // Resolve how to start workers now, so that a misconfiguration fails at Connect rather than at the first call.
-            _ = WorkerLaunch.Resolve(options.Local);
-        }
+
+        // Workers start now: a misconfiguration fails here rather than at the first call, and the pool is warm (or
+        // warming) by the time the first calls arrive.
+        backend.EnsureStarted();
 
         return new Cloud(new CloudContext(options, root, location, backend));
     }

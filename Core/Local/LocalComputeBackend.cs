@@ -146,6 +146,16 @@ internal sealed class LocalComputeBackend : IComputeBackend, ICallEventSource, I
     private async Task RunProcessSlotAsync(Slot slot)
     {
         int failedStarts = 0;
+        try
+        {
+            // Warm from the start: the worker boots while the application builds its first calls.
+            slot.Process = await WorkerProcess.StartAsync(_launch!, StartTimeout, _stopping.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // Retried, and reported to the job, when the first call needs the process.
+        }
+
         await foreach (InvocationEnvelope envelope in _queue.Reader.ReadAllAsync(_stopping.Token).ConfigureAwait(false))
         {
             if (_cancelled.ContainsKey(envelope.JobId))
