@@ -353,7 +353,9 @@ internal sealed class JobRunner<T> : ICallEventSink
             case EventKind.Dispatched:
                 if (!state.Done && e.Attempt == state.CurrentAttempt)
                 {
+                    // The attempt's time starts when a worker takes it, not while it waits in the backend's queue.
                     state.DispatchedAt = DateTimeOffset.UtcNow;
+                    state.Deadline = state.DispatchedAt.Value + state.Timeout;
                     MarkRunning(e.CallIndex);
                 }
 
@@ -644,7 +646,8 @@ internal sealed class JobRunner<T> : ICallEventSink
         {
             CallState state = _state[i];
             TimeSpan grace = TimeSpan.FromSeconds(Math.Max(1, state.Timeout.TotalSeconds * 0.05));
-            if (!state.Done && now > state.Deadline + grace)
+            bool queued = _hinted && state.DispatchedAt is null;
+            if (!state.Done && !queued && now > state.Deadline + grace)
             {
                 overdue.Add(i);
             }

@@ -21,7 +21,7 @@ internal sealed class LocalComputeBackend : IComputeBackend, ICallEventSource, I
 {
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
     private readonly LocalOptions _options;
-    private readonly Channel<InvocationEnvelope> _queue = Channel.CreateUnbounded<InvocationEnvelope>();
+    private readonly Channel<Queued> _queue = Channel.CreateUnbounded<Queued>();
     private readonly ConcurrentDictionary<string, ICallEventSink> _sinks = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, CancellationTokenSource> _jobTokens = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, byte> _cancelled = new(StringComparer.Ordinal);
@@ -61,7 +61,7 @@ internal sealed class LocalComputeBackend : IComputeBackend, ICallEventSource, I
     {
         ArgumentNullException.ThrowIfNull(envelope);
         EnsureStarted();
-        if (!_queue.Writer.TryWrite(envelope))
+        if (!_queue.Writer.TryWrite(new Queued(envelope, DateTimeOffset.UtcNow)))
         {
             throw new ObjectDisposedException(nameof(LocalComputeBackend), "The local backend is shut down.");
         }
@@ -156,8 +156,9 @@ internal sealed class LocalComputeBackend : IComputeBackend, ICallEventSource, I
             // Retried, and reported to the job, when the first call needs the process.
         }
 
-        await foreach (InvocationEnvelope envelope in _queue.Reader.ReadAllAsync(_stopping.Token).ConfigureAwait(false))
+        await foreach (Queued queued in _queue.Reader.ReadAllAsync(_stopping.Token).ConfigureAwait(false))
         {
+            InvocationEnvelope envelope = queued.Dispatch();
             if (_cancelled.ContainsKey(envelope.JobId))
             {
                 Sink(envelope.JobId)?.OnLost(envelope.CallIndex, envelope.Attempt, "the job was cancelled");
@@ -203,8 +204,9 @@ internal sealed class LocalComputeBackend : IComputeBackend, ICallEventSource, I
 
     private async Task RunThreadSlotAsync()
     {
-        await foreach (InvocationEnvelope envelope in _queue.Reader.ReadAllAsync(_stopping.Token).ConfigureAwait(false))
+        await foreach (Queued queued in _queue.Reader.ReadAllAsync(_stopping.Token).ConfigureAwait(false))
         {
+            InvocationEnvelope envelope = queued.Dispatch();
             ICallEventSink? sink = Sink(envelope.JobId);
             if (_cancelled.ContainsKey(envelope.JobId))
             {
@@ -260,5 +262,12 @@ internal sealed class LocalComputeBackend : IComputeBackend, ICallEventSource, I
     private sealed class Slot
     {
         public WorkerProcess? Process;
+    }
+
+    /// <summary>An envelope waiting for a worker. Its deadline moves by the time it waited: a call's time starts when a worker takes it.</summary>
+    private readonly record struct Queued(InvocationEnvelope Envelope, DateTimeOffset Enqueued)
+    {
+        public InvocationEnvelope Dispatch() =>
+            Envelope.Deadline is { } deadline ? Envelope with { Deadline = deadline + (DateTimeOffset.UtcNow - Enqueued) } : Envelope;
     }
 }

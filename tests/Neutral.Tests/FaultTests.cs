@@ -107,6 +107,19 @@ public sealed class FaultTests
         Assert.Equal(2, job[0].Stats.AttemptsStarted);
     }
 
+    [Theory]
+    [InlineData("process")]
+    [InlineData("inproc")]
+    public async Task Time_waiting_in_the_queue_does_not_count_against_a_calls_timeout(string isolation)
+    {
+        // Ten 0.3 s calls on one worker take 3 s in all, three times their 1 s timeout: each call's time starts when
+        // the worker takes it.
+        await using var local = new LocalCloud(isolation, workers: 1, configure: o => o.Job.Speculation = false);
+        var job = local.Cloud.Submit(Enumerable.Range(0, 10).Select(i => Remote.FaultFunctions.ShortButQueued(i)));
+        Assert.Equal(Enumerable.Range(0, 10), await job.GetResultsAsync());
+        Assert.All(job.Futures, f => Assert.Equal(1, f.Stats.AttemptsStarted));
+    }
+
     [Fact]
     public async Task A_straggler_gets_a_speculative_backup_and_the_first_status_wins()
     {

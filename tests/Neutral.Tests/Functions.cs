@@ -58,6 +58,13 @@ public static class FaultFunctions
         return 0;
     }
 
+    [Remote(TimeoutSeconds = 1, Retries = 0)]
+    public static int ShortButQueued(int index)
+    {
+        Thread.Sleep(300);
+        return index;
+    }
+
     [Remote]
     public static int SlowFirstAttempt(int index, RemoteContext context)
     {
