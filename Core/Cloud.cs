@@ -100,8 +100,6 @@ public sealed class Cloud : IAsyncDisposable
     /// <summary>The options in force.</summary>
     public NeutralOptions Options => _context.Options;
 
-    internal CloudContext Context => _context;
-
     /// <summary>Runs one call and returns its result.</summary>
     /// <exception cref="RemoteException">The call failed.</exception>
     public async Task<T> CallAsync<T>(RemoteCall<T> call, CancellationToken cancellationToken = default)

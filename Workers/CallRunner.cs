@@ -31,9 +31,6 @@ public sealed class CallRunner
         _host = host;
     }
 
-    /// <summary>Whether the next call is this runner's first (a cold start).</summary>
-    public bool IsCold => Volatile.Read(ref _calls) == 0;
-
     /// <summary>Runs one attempt of one call to its status object. Never throws for the call's own failures.</summary>
     /// <param name="envelope">The invocation.</param>
     /// <param name="cancellationToken">Cancels the call (job cancelled); the envelope's deadline cancels it too.</param>

@@ -129,12 +129,6 @@ public static class RemoteDispatch
         }
     }
 
-    /// <summary>Forgets every cached shared value (for tests and for workers that recycle memory).</summary>
-    public static void ClearSharedCache() => s_shared.Clear();
-
-    /// <summary>How many times this process fetched the shared value at <paramref name="key"/> from storage (once, unless a fetch failed or the cache was cleared).</summary>
+    /// <summary>How many times this process fetched the shared value at <paramref name="key"/> from storage (once, unless a fetch failed).</summary>
     public static int SharedFetchCount(string key) => s_fetches.TryGetValue(key, out int count) ? count : 0;
-
-    /// <summary>How many shared values this process has fetched and cached.</summary>
-    public static int SharedCacheCount => s_shared.Count;
 }

@@ -45,18 +45,6 @@ internal sealed class LocalComputeBackend : IComputeBackend, ICallEventSource, I
 
     public bool InProcess => _options.Isolation == "inproc";
 
-    /// <summary>The worker processes alive now (for tests and diagnostics).</summary>
-    public IReadOnlyList<int> WorkerProcessIds
-    {
-        get
-        {
-            lock (_slots)
-            {
-                return _slots.Select(s => s.Process).Where(p => p is { HasExited: false }).Select(p => p!.Id).ToArray();
-            }
-        }
-    }
-
     public ValueTask InvokeAsync(InvocationEnvelope envelope, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(envelope);
