@@ -70,7 +70,7 @@ public static class FaultFunctions
     {
         if (index == 0 && context.Attempt == 1)
         {
-            Thread.Sleep(3000);
+            Thread.Sleep(5000);
         }
 
         return context.Attempt;
