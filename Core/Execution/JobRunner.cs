@@ -541,10 +541,7 @@ internal sealed class JobRunner<T> : ICallEventSink
                 return;
             }
 
-            lock (_durations)
-            {
-                _durations.Add((seen - (state.DispatchedAt ?? state.AttemptStart)).TotalSeconds);
-            }
+            _durations.Add((seen - (state.DispatchedAt ?? state.AttemptStart)).TotalSeconds);
 
             state.Done = true;
             _futures[index].UpdateStats(s => s with { ResultFetched = DateTimeOffset.UtcNow });
@@ -676,17 +673,14 @@ internal sealed class JobRunner<T> : ICallEventSink
             return;
         }
 
-        double median;
-        lock (_durations)
+        // Only the monitor task touches the durations: no lock.
+        if (_durations.Count == 0)
         {
-            if (_durations.Count == 0)
-            {
-                return;
-            }
-
-            var sorted = _durations.OrderBy(d => d).ToArray();
-            median = sorted[sorted.Length / 2];
+            return;
         }
+
+        var sorted = _durations.OrderBy(d => d).ToArray();
+        double median = sorted[sorted.Length / 2];
 
         double threshold = Math.Max(3 * median, 0.2);
         for (int i = 0; i < _calls.Length; i++)

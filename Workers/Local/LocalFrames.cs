@@ -74,12 +74,7 @@ public static class LocalFrames
             throw new InvalidDataException("A local worker frame ended early.");
         }
 
-        int length = BinaryPrimitives.ReadInt32LittleEndian(header[1..]);
-        if (length < 0 || length > MaxPayload)
-        {
-            throw new InvalidDataException($"A local worker frame declared {length} bytes (at most {MaxPayload} are allowed).");
-        }
-
+        int length = PayloadLength(header);
         byte[] payload = new byte[length];
         if (stream.ReadAtLeast(payload, length, throwOnEndOfStream: false) < length)
         {
@@ -89,26 +84,7 @@ public static class LocalFrames
         return ((LocalFrameType)header[0], payload);
     }
 
-    /// <summary>Writes one frame and flushes.</summary>
-    public static async ValueTask WriteAsync(Stream stream, LocalFrameType type, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(stream);
-        byte[] frame = ArrayPool<byte>.Shared.Rent(5 + payload.Length);
-        try
-        {
-            frame[0] = (byte)type;
-            BinaryPrimitives.WriteInt32LittleEndian(frame.AsSpan(1), payload.Length);
-            payload.Span.CopyTo(frame.AsSpan(5));
-            await stream.WriteAsync(frame.AsMemory(0, 5 + payload.Length), cancellationToken).ConfigureAwait(false);
-            await stream.FlushAsync(cancellationToken).ConfigureAwait(false);
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(frame);
-        }
-    }
-
-    /// <summary>Reads one frame, or returns <see langword="null"/> at the end of the stream.</summary>
+    /// <summary>Reads one frame, or returns <see langword="null"/> at the end of the stream (used where a timeout applies: the start handshake).</summary>
     /// <exception cref="InvalidDataException">The stream does not hold a valid frame.</exception>
     public static async ValueTask<(LocalFrameType Type, byte[] Payload)?> ReadAsync(Stream stream, CancellationToken cancellationToken = default)
     {
@@ -119,11 +95,7 @@ public static class LocalFrames
             return null;
         }
 
-        int length = BinaryPrimitives.ReadInt32LittleEndian(header.AsSpan(1));
-        if (length < 0 || length > MaxPayload)
-        {
-            throw new InvalidDataException($"A local worker frame declared {length} bytes (at most {MaxPayload} are allowed).");
-        }
+        int length = PayloadLength(header);
 
         byte[] payload = new byte[length];
         if (!await FillAsync(stream, payload, cancellationToken).ConfigureAwait(false))
@@ -132,6 +104,17 @@ public static class LocalFrames
         }
 
         return ((LocalFrameType)header[0], payload);
+    }
+
+    private static int PayloadLength(ReadOnlySpan<byte> header)
+    {
+        int length = BinaryPrimitives.ReadInt32LittleEndian(header[1..]);
+        if (length < 0 || length > MaxPayload)
+        {
+            throw new InvalidDataException($"A local worker frame declared {length} bytes (at most {MaxPayload} are allowed).");
+        }
+
+        return length;
     }
 
     private static async ValueTask<bool> FillAsync(Stream stream, byte[] buffer, CancellationToken cancellationToken)

@@ -134,7 +134,7 @@ public sealed class CallRunnerTests : IDisposable
         Assert.Equal(envelope.InlineInput, back.InlineInput);
 
         var stream = new MemoryStream();
-        await LocalFrames.WriteAsync(stream, LocalFrameType.Cancel, Encoding.UTF8.GetBytes("job-1"));
+        LocalFrames.Write(stream, LocalFrameType.Cancel, Encoding.UTF8.GetBytes("job-1"));
         stream.Position = 0;
         var frame = (await LocalFrames.ReadAsync(stream))!.Value;
         Assert.Equal(LocalFrameType.Cancel, frame.Type);
