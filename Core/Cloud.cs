@@ -8,12 +8,13 @@ using System.Security.Cryptography;
 using System.Threading;
 using System.Threading.Tasks;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Neutral.Codec;
 using Neutral.Execution;
-using Neutral.Local;
+using Neutral.Providers;
 using Neutral.Storage;
 using Neutral.Wire;
-using Neutral.Workers.Storage;
 
 namespace Neutral;
 
@@ -32,12 +33,20 @@ public sealed class Cloud : IAsyncDisposable
     /// <summary>Neutral's internal prefix in every store: job data and shared values live under it.</summary>
     public const string InternalPrefix = "_neutral/";
 
+    private static readonly TimeSpan DisposeBound = TimeSpan.FromSeconds(10);
     private readonly CloudContext _context;
-    private readonly ConcurrentDictionary<string, byte> _shared = new(StringComparer.Ordinal);
+    private readonly StoreConnection _store;
+    private readonly ConcurrentDictionary<string, Task> _shared = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<Task, Func<Task>> _jobs = new();
+    private readonly CancellationTokenSource _disposing = new();
+    private Task _housekeeping = Task.CompletedTask;
     private int _disposed;
 
-    private Cloud(CloudContext context) => _context = context;
+    private Cloud(CloudContext context, StoreConnection store)
+    {
+        _context = context;
+        _store = store;
+    }
 
     /// <summary>Connects with the default configuration: <c>appsettings.json</c>, <c>neutral.json</c>, <c>NEUTRAL__*</c> variables.</summary>
     /// <exception cref="NeutralConfigurationException">A value is wrong; the message names the key.</exception>
@@ -60,38 +69,74 @@ public sealed class Cloud : IAsyncDisposable
     internal static Cloud Connect(NeutralOptions options)
     {
         NeutralConfiguration.Validate(options);
-        if (options.Compute != "local")
-        {
-            throw new NeutralConfigurationException("Neutral:Compute", options.Compute,
-                $"the '{options.Compute}' provider is not installed in this build; only 'local' is available so far.");
-        }
+        ProviderRegistry providers = options.Providers;
+        ILogger logger = options.LoggerFactory is NullLoggerFactory && Environment.GetEnvironmentVariable("NEUTRAL_TRACE") == "1"
+            ? StandardErrorLogger.Instance
+            : options.LoggerFactory.CreateLogger("Neutral");
 
-        string storage = options.Storage ?? "local";
-        if (storage != "local")
-        {
-            throw new NeutralConfigurationException("Neutral:Storage", storage,
-                "the local compute provider reads the local (file-system) store only; leave Storage out or set it to local.");
-        }
+        var computeFactory = providers.Compute(options.Compute) ?? throw Missing("Neutral:Compute", options.Compute, providers.ComputeNames);
+        string storage = options.Storage ?? ProviderRegistry.DefaultStorageFor(options.Compute);
+        var storageFactory = providers.Storage(storage) ?? throw Missing(options.Storage is null ? "Neutral:Compute" : "Neutral:Storage", storage, providers.StorageNames,
+            options.Storage is null ? $"the '{options.Compute}' compute keeps its data in a '{storage}' store" : null);
 
-        FileSystemObjectStore root;
+        StoreConnection store = storageFactory(new ProviderContext(options, null));
+        store = store with { Location = store.Location with { Prefix = InternalPrefix } };
+        IComputeBackend backend;
         try
         {
-            root = new FileSystemObjectStore(options.Local.Root);
-            root.EnsureWritable();
+            backend = computeFactory(new ProviderContext(options, store));
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        catch
         {
-            throw new NeutralConfigurationException("Neutral:Local:Root", options.Local.Root, $"the folder cannot be created or written ({e.Message}).", e);
+            if (store.Dispose is { } dispose)
+            {
+                dispose().AsTask().Wait(TimeSpan.FromSeconds(5));
+            }
+            throw;
         }
 
-        var location = new StoreLocation("local", root.Root, InternalPrefix);
-        var backend = new LocalComputeBackend(options.Local, location);
+        var context = new CloudContext(options, store.Store, store.Location, backend, logger);
+        var cloud = new Cloud(context, store);
+        cloud.StartHousekeeping();
+        return cloud;
+    }
 
-        // Workers start now: a misconfiguration fails here rather than at the first call, and the pool is warm (or
-        // warming) by the time the first calls arrive.
-        backend.EnsureStarted();
+    private static NeutralConfigurationException Missing(string key, string name, IReadOnlyList<string> available, string? why = null)
+    {
+        string have = string.Join(", ", available);
+        string because = why is null ? string.Empty : why + "; ";
+        return ProviderRegistry.PackageOf(name) is { } package
+            ? new NeutralConfigurationException(key, name,
+                $"{because}the '{name}' provider is not referenced by this application. Add the NuGet package {package} (it registers itself), " +
+                $"or register it with services.AddNeutral(configuration).Add...(). Available here: {have}.")
+            : new NeutralConfigurationException(key, name, $"{because}no provider of that name is registered. Available here: {have}.");
+    }
 
-        return new Cloud(new CloudContext(options, root, location, backend));
+    /// <summary>Registers this client and sweeps data that dead clients left, in the background.</summary>
+    private void StartHousekeeping()
+    {
+        _housekeeping = Task.Run(async () =>
+        {
+            try
+            {
+                await _context.Cleanup.RegisterClientAsync(CancellationToken.None).ConfigureAwait(false);
+                if (_context.Options.Job.SweepAfterHours > 0)
+                {
+                    int swept = await _context.Cleanup.SweepAsync(TimeSpan.FromHours(_context.Options.Job.SweepAfterHours), _disposing.Token).ConfigureAwait(false);
+                    if (swept > 0)
+                    {
+                        Log.Swept(_context.Logger, swept);
+                    }
+                }
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                Log.SweepFailed(_context.Logger, e, e.Message);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        });
     }
 
     /// <summary>The user key space of the job store: the same one <see cref="RemoteContext.Storage"/> sees.</summary>
@@ -163,8 +208,8 @@ public sealed class Cloud : IAsyncDisposable
         }
 
         var runner = new JobRunner<T>(_context, array);
-        runner.StartAsync(CancellationToken.None).GetAwaiter().GetResult();
         _jobs.TryAdd(runner.Finished, runner.CancelAsync);
+        runner.Start();
         _ = runner.Finished.ContinueWith(t => _jobs.TryRemove(t, out _), TaskScheduler.Default);
         return new RemoteJob<T>(runner);
     }
@@ -195,10 +240,20 @@ public sealed class Cloud : IAsyncDisposable
         var writer = new CodecWriter(buffer);
         write(ref writer, value);
         writer.Flush();
-        string key = "shared/" + Convert.ToHexStringLower(SHA256.HashData(buffer.WrittenSpan));
-        if (_shared.TryAdd(key, 0))
+        // Under this client's own folder: another client sharing the same value keeps its own copy, so disposing
+        // one never deletes what the other still uses.
+        string key = JobCleanup.SharedFolder(_context.ClientId) + Convert.ToHexStringLower(SHA256.HashData(buffer.WrittenSpan));
+        byte[] bytes = buffer.WrittenSpan.ToArray();
+        Task put = _shared.GetOrAdd(key, k => _context.Jobs.PutAsync(k, bytes, CancellationToken.None));
+        try
         {
-            await _context.Jobs.PutAsync(key, buffer.WrittenMemory, cancellationToken).ConfigureAwait(false);
+            await put.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception) when (put.IsFaulted || put.IsCanceled)
+        {
+            // Recorded only once written: a failed write is tried again by the next ShareAsync.
+            _shared.TryRemove(new KeyValuePair<string, Task>(key, put));
+            throw;
         }
 
         return new Shared<T>(key, value);
@@ -212,7 +267,8 @@ public sealed class Cloud : IAsyncDisposable
             return;
         }
 
-        // Jobs still running when the cloud goes away are cancelled, then given a moment to clean up.
+        // Jobs still running when the cloud goes away are cancelled, then given a bounded moment to clean up.
+        await _disposing.CancelAsync().ConfigureAwait(false);
         foreach (var (finished, cancel) in _jobs)
         {
             if (!finished.IsCompleted)
@@ -221,22 +277,46 @@ public sealed class Cloud : IAsyncDisposable
             }
         }
 
+        DateTimeOffset until = DateTimeOffset.UtcNow + DisposeBound;
         try
         {
-            await Task.WhenAll(_jobs.Keys).WaitAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(false);
+            await Task.WhenAll(_jobs.Keys).WaitAsync(DisposeBound).ConfigureAwait(false);
         }
         catch (TimeoutException)
         {
-            // Their workers are stopped below.
+            Log.DisposeLeftJobs(_context.Logger, _jobs.Count(j => !j.Key.IsCompleted), DisposeBound.TotalSeconds);
         }
 
         await _context.Backend.DisposeAsync().ConfigureAwait(false);
         if (!_context.Options.Job.KeepData)
         {
-            foreach (string key in _shared.Keys)
+            try
             {
-                await _context.Jobs.DeleteAsync(key).ConfigureAwait(false);
+                TimeSpan left = until - DateTimeOffset.UtcNow;
+                using var bound = new CancellationTokenSource(left > TimeSpan.FromSeconds(1) ? left : TimeSpan.FromSeconds(1));
+                await _context.Jobs.DeletePrefixAsync(JobCleanup.SharedFolder(_context.ClientId), bound.Token).ConfigureAwait(false);
+                await _context.Jobs.DeleteAsync(JobCleanup.ClientRecord(_context.ClientId), bound.Token).ConfigureAwait(false);
+            }
+            catch (Exception e)
+            {
+                Log.DisposeLeftShared(_context.Logger, e, JobCleanup.SharedFolder(_context.ClientId), e.Message);
             }
         }
+
+        try
+        {
+            await _housekeeping.WaitAsync(TimeSpan.FromSeconds(1)).ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            // Logged where it ran.
+        }
+
+        if (_store.Dispose is { } dispose)
+        {
+            await dispose().ConfigureAwait(false);
+        }
+
+        _disposing.Dispose();
     }
 }

@@ -251,6 +251,18 @@ namespace Neutral.Generators
                     {
                         found.Add("global::" + name);
                     }
+
+                    // Provider packages name their registration type: configuration alone then selects them, with
+                    // no assembly scanning at run time.
+                    foreach (AttributeData attribute in assembly.GetAttributes())
+                    {
+                        if (attribute.AttributeClass?.ToDisplayString() == "Neutral.NeutralProviderAttribute"
+                            && attribute.ConstructorArguments.Length == 1
+                            && attribute.ConstructorArguments[0].Value is INamedTypeSymbol { DeclaredAccessibility: Accessibility.Public } registration)
+                        {
+                            found.Add(registration.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat));
+                        }
+                    }
                 }
 
                 found.Sort(StringComparer.Ordinal);

@@ -19,16 +19,28 @@ public sealed class CallRunner
 {
     private readonly Func<StoreLocation, IObjectStore> _openStore;
     private readonly string _host;
+    private readonly TimeProvider _time;
     private int _calls;
 
     /// <summary>Creates a runner.</summary>
     /// <param name="openStore">Opens the whole store an envelope names (cache the result: it is called per call).</param>
     /// <param name="host">This worker's host name or id, reported in statuses.</param>
     public CallRunner(Func<StoreLocation, IObjectStore> openStore, string host)
+        : this(openStore, host, TimeProvider.System)
+    {
+    }
+
+    /// <summary>Creates a runner on a given clock (tests run workers on a fake clock).</summary>
+    /// <param name="openStore">Opens the whole store an envelope names (cache the result: it is called per call).</param>
+    /// <param name="host">This worker's host name or id, reported in statuses.</param>
+    /// <param name="timeProvider">The clock for timestamps and the envelope's deadline.</param>
+    public CallRunner(Func<StoreLocation, IObjectStore> openStore, string host, TimeProvider timeProvider)
     {
         ArgumentNullException.ThrowIfNull(openStore);
+        ArgumentNullException.ThrowIfNull(timeProvider);
         _openStore = openStore;
         _host = host;
+        _time = timeProvider;
     }
 
     /// <summary>Runs one attempt of one call to its status object. Never throws for the call's own failures.</summary>
@@ -39,7 +51,7 @@ public sealed class CallRunner
     {
         ArgumentNullException.ThrowIfNull(envelope);
         bool cold = Interlocked.Increment(ref _calls) == 1;
-        DateTimeOffset start = DateTimeOffset.UtcNow;
+        DateTimeOffset start = _time.GetUtcNow();
         IObjectStore root = _openStore(envelope.Store);
         var jobs = new PrefixedObjectStore(root, envelope.Store.Prefix);
         var user = new UserObjectStore(root, envelope.Store.Prefix);
@@ -48,12 +60,16 @@ public sealed class CallRunner
         await jobs.PutAsync(StorageLayout.Started(job, envelope.CallIndex, envelope.Attempt),
             Encoding.UTF8.GetBytes(_host + "\n" + start.ToString("O", CultureInfo.InvariantCulture)), cancellationToken).ConfigureAwait(false);
 
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        if (envelope.Deadline is { } due)
+        DateTimeOffset? due = envelope.Deadline;
+        if (envelope.TimeoutSeconds is { } seconds && (due is null || start.AddSeconds(seconds) < due))
         {
-            TimeSpan left = due - DateTimeOffset.UtcNow;
-            deadline.CancelAfter(left > TimeSpan.Zero ? left : TimeSpan.Zero);
+            due = start.AddSeconds(seconds);
         }
+
+        using var deadline = due is { } at
+            ? new CancellationTokenSource(Max(at - _time.GetUtcNow(), TimeSpan.Zero), _time)
+            : new CancellationTokenSource();
+        using var linked = cancellationToken.Register(static s => ((CancellationTokenSource)s!).Cancel(), deadline);
 
         var log = new CallLog();
         CallLog? previous = CallLog.Current;
@@ -77,7 +93,7 @@ public sealed class CallRunner
         catch (OperationCanceledException e) when (deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
             error = new RemoteError(RemoteError.PlatformKind, typeof(TimeoutException).FullName!,
-                $"The call ran past its deadline ({envelope.Deadline:O}) and was cancelled.", e.StackTrace);
+                $"The call ran past its deadline ({due:O}) and was cancelled.", e.StackTrace);
         }
         catch (Exception e)
         {
@@ -107,7 +123,7 @@ public sealed class CallRunner
             OutputKey = outputKey,
             Error = error,
             WorkerStart = start,
-            WorkerEnd = DateTimeOffset.UtcNow,
+            WorkerEnd = _time.GetUtcNow(),
             ColdStart = cold,
             Host = _host,
             BytesIn = bytesIn,
@@ -115,8 +131,31 @@ public sealed class CallRunner
             Log = log.Text,
         };
         byte[] json = WireJson.Serialize(status);
+        if (error is not null && IsRetryable(error, envelope))
+        {
+            // Another attempt may still succeed: record this one's failure under its own name, so that the call's
+            // create-only status stays free for that attempt (protocol version 2).
+            await jobs.PutAsync(StorageLayout.Failed(job, envelope.CallIndex, envelope.Attempt), json, CancellationToken.None).ConfigureAwait(false);
+            return new CallOutcome(job, envelope.CallIndex, envelope.Attempt, false, false, error.Kind, json);
+        }
+
         bool created = await jobs.TryCreateAsync(StorageLayout.Status(job, envelope.CallIndex), json, CancellationToken.None).ConfigureAwait(false);
         return new CallOutcome(job, envelope.CallIndex, envelope.Attempt, error is null, created, error?.Kind, created ? json : null);
+    }
+
+    private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
+
+    /// <summary>Whether another attempt could end differently: platform faults always, user exceptions when the method says so.</summary>
+    public static bool IsRetryable(RemoteError error, InvocationEnvelope envelope)
+    {
+        ArgumentNullException.ThrowIfNull(error);
+        ArgumentNullException.ThrowIfNull(envelope);
+        return error.Kind switch
+        {
+            RemoteError.PlatformKind => true,
+            RemoteError.UserKind => envelope.RetryUserErrors,
+            _ => false,
+        };
     }
 
     private static async Task<ReadOnlyMemory<byte>> FetchInputAsync(PrefixedObjectStore jobs, InvocationEnvelope envelope, CancellationToken cancellationToken)

@@ -10,7 +10,7 @@ namespace Neutral.Wire;
 public sealed record InvocationEnvelope
 {
     /// <summary>The protocol version this envelope follows.</summary>
-    public const int CurrentVersion = 1;
+    public const int CurrentVersion = 2;
 
     /// <summary>The largest input carried inside the envelope; larger inputs are read from the job's input object.</summary>
     public const int InlineLimit = 8 * 1024;
@@ -39,8 +39,20 @@ public sealed record InvocationEnvelope
     /// <summary>The attempt number, 1 for the first.</summary>
     [JsonPropertyName("attempt")] public required int Attempt { get; init; }
 
-    /// <summary>When the attempt is abandoned (UTC).</summary>
+    /// <summary>When the attempt is abandoned (UTC), however late it started: the latest moment the client waits for it.</summary>
     [JsonPropertyName("deadline")] public DateTimeOffset? Deadline { get; init; }
+
+    /// <summary>
+    /// The attempt's run time limit in seconds, counted from when the worker starts it (platform queueing does not eat
+    /// into it); the worker cancels the call at the earlier of this and <see cref="Deadline"/>.
+    /// </summary>
+    [JsonPropertyName("timeout")] public int? TimeoutSeconds { get; init; }
+
+    /// <summary>
+    /// Whether an exception thrown by the method may be retried (<c>[Remote(RetryOnException = true)]</c>): the worker
+    /// then records it as a per-attempt <c>failed.{a}</c> object rather than the call's final status.
+    /// </summary>
+    [JsonPropertyName("retryUser")] public bool RetryUserErrors { get; init; }
 
     /// <summary>Where the job's store is.</summary>
     [JsonPropertyName("store")] public required StoreLocation Store { get; init; }

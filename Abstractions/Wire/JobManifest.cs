@@ -27,6 +27,12 @@ public sealed record JobManifest
     /// <summary>The client library version that created the job.</summary>
     [JsonPropertyName("client")] public required string ClientVersion { get; init; }
 
+    /// <summary>
+    /// The client that owns the job, as <c>{host}/{process id}/{process start ticks}</c>: a later client on the same store
+    /// sweeps jobs whose owner is gone (see <c>Job:SweepAfterHours</c>).
+    /// </summary>
+    [JsonPropertyName("owner")] public string? Owner { get; init; }
+
     /// <summary>When the job was submitted (UTC).</summary>
     [JsonPropertyName("created")] public DateTimeOffset Created { get; init; }
 }

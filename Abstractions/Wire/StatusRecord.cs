@@ -4,8 +4,9 @@ using System.Text.Json.Serialization;
 namespace Neutral.Wire;
 
 /// <summary>
-/// The outcome of one call, written last and create-only at <c>calls/{i}/status</c>: the first attempt to finish wins,
-/// and this object is the only signal of completion.
+/// The outcome of one attempt. Written last: create-only at <c>calls/{i}/status</c> when it is final (a success, or a
+/// failure no retry would fix), where the first such attempt wins and the object is the one signal of completion; or at
+/// <c>calls/{i}/failed.{a}</c> when another attempt may still succeed (see <see cref="StorageLayout.Failed"/>).
 /// </summary>
 public sealed record StatusRecord
 {

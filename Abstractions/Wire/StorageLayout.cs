@@ -11,6 +11,7 @@ namespace Neutral.Wire;
 /// jobs/{jobId}/shared/{hash}
 /// jobs/{jobId}/calls/{i:D6}/started.{a}
 /// jobs/{jobId}/calls/{i:D6}/output.{a}
+/// jobs/{jobId}/calls/{i:D6}/failed.{a}
 /// jobs/{jobId}/calls/{i:D6}/status
 /// </code>
 /// </summary>
@@ -46,7 +47,18 @@ public static class StorageLayout
     public static string Output(string jobId, int callIndex, int attempt) =>
         Call(jobId, callIndex) + "output." + attempt.ToString(CultureInfo.InvariantCulture);
 
-    /// <summary>The call's create-only status.</summary>
+    /// <summary>
+    /// The outcome of an attempt that failed in a way another attempt may fix (a platform fault, or a user exception
+    /// of a method with <c>RetryOnException</c>): a <see cref="StatusRecord"/> written with an ordinary put. It never
+    /// takes the <see cref="Status"/> name, so a retried or backup attempt that succeeds can still create the status.
+    /// </summary>
+    public static string Failed(string jobId, int callIndex, int attempt) =>
+        Call(jobId, callIndex) + "failed." + attempt.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>
+    /// The call's final outcome, created once (create-only) by the first attempt that succeeds or fails for good (a
+    /// user exception not retried, a call the worker cannot run): the winner marker and the one signal of completion.
+    /// </summary>
     public static string Status(string jobId, int callIndex) => Call(jobId, callIndex) + "status";
 
     /// <summary>

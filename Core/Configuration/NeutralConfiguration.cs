@@ -33,7 +33,9 @@ public static class NeutralConfiguration
     {
         ArgumentNullException.ThrowIfNull(configuration);
         var options = new NeutralOptions();
-        Apply(configuration.GetSection(Section), Section + ":", options);
+        IConfigurationSection section = configuration.GetSection(Section);
+        options.Configuration = section;
+        Apply(section, Section + ":", options);
         Validate(options);
         return options;
     }
@@ -55,6 +57,10 @@ public static class NeutralConfiguration
         options.Job.TimeoutSeconds = Int(job, path + "Job:TimeoutSeconds", options.Job.TimeoutSeconds, min: 1, max: 7 * 24 * 3600);
         options.Job.Speculation = Bool(job, path + "Job:Speculation", options.Job.Speculation);
         options.Job.KeepData = Bool(job, path + "Job:KeepData", options.Job.KeepData);
+        options.Job.StartTimeoutSeconds = Int(job, path + "Job:StartTimeoutSeconds", options.Job.StartTimeoutSeconds, min: 1, max: 7 * 24 * 3600);
+        options.Job.InvokeConcurrency = Int(job, path + "Job:InvokeConcurrency", options.Job.InvokeConcurrency, min: 1, max: 10_000);
+        options.Job.StoreRetrySeconds = Int(job, path + "Job:StoreRetrySeconds", options.Job.StoreRetrySeconds, min: 0, max: 24 * 3600);
+        options.Job.SweepAfterHours = Int(job, path + "Job:SweepAfterHours", options.Job.SweepAfterHours, min: 0, max: 365 * 24);
 
         IConfiguration local = section.GetSection("Local");
         options.Local.Workers = Int(local, path + "Local:Workers", options.Local.Workers, min: 0, max: 4096);
@@ -80,20 +86,22 @@ public static class NeutralConfiguration
     {
         ArgumentNullException.ThrowIfNull(options);
         const string p = Section + ":";
-        string[] computes = ["local", "aws", "azure", "openwhisk"];
-        if (Array.IndexOf(computes, options.Compute) < 0)
+        if (string.IsNullOrWhiteSpace(options.Compute))
         {
-            throw new NeutralConfigurationException(p + "Compute", options.Compute, "allowed values are local, aws, azure, openwhisk.");
+            throw new NeutralConfigurationException(p + "Compute", options.Compute ?? string.Empty, "it must name a compute provider: " + string.Join(", ", options.Providers.ComputeNames) + ".");
         }
 
-        string[] stores = ["local", "s3", "azureblob", "minio", "redis"];
-        if (options.Storage is not null && Array.IndexOf(stores, options.Storage) < 0)
+        if (options.Storage is { } storage && string.IsNullOrWhiteSpace(storage))
         {
-            throw new NeutralConfigurationException(p + "Storage", options.Storage, "allowed values are local, s3, azureblob, minio, redis (or leave it out to follow Compute).");
+            throw new NeutralConfigurationException(p + "Storage", storage, "it must name a store (" + string.Join(", ", options.Providers.StorageNames) + "), or be left out to follow Compute.");
         }
 
         Range(p + "Job:Retries", options.Job.Retries, 0, 100);
         Range(p + "Job:TimeoutSeconds", options.Job.TimeoutSeconds, 1, 7 * 24 * 3600);
+        Range(p + "Job:StartTimeoutSeconds", options.Job.StartTimeoutSeconds, 1, 7 * 24 * 3600);
+        Range(p + "Job:InvokeConcurrency", options.Job.InvokeConcurrency, 1, 10_000);
+        Range(p + "Job:StoreRetrySeconds", options.Job.StoreRetrySeconds, 0, 24 * 3600);
+        Range(p + "Job:SweepAfterHours", options.Job.SweepAfterHours, 0, 365 * 24);
         Range(p + "Local:Workers", options.Local.Workers, 0, 4096);
         if (options.Local.Isolation is not ("process" or "inproc"))
         {

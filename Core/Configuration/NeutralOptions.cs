@@ -1,4 +1,8 @@
 using System;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Neutral.Providers;
 
 namespace Neutral;
 
@@ -19,6 +23,24 @@ public sealed class NeutralOptions
 
     /// <summary>The local provider.</summary>
     public LocalOptions Local { get; } = new();
+
+    /// <summary>
+    /// The <c>Neutral</c> configuration section these options were read from (empty when set in code): providers read
+    /// their own sub-sections (<c>Aws</c>, <c>Minio</c>, ...) from it.
+    /// </summary>
+    public IConfiguration Configuration { get; set; } = new ConfigurationBuilder().Build();
+
+    /// <summary>The providers to choose from (default: <see cref="ProviderRegistry.Default"/>, where provider packages register).</summary>
+    public ProviderRegistry Providers { get; set; } = ProviderRegistry.Default;
+
+    /// <summary>The clock the executor times attempts with (a fake one in tests).</summary>
+    public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
+
+    /// <summary>
+    /// Where the executor logs job milestones, faults and handler errors (category <c>Neutral</c>). Default: none, or
+    /// standard error when the variable <c>NEUTRAL_TRACE=1</c> is set.
+    /// </summary>
+    public ILoggerFactory LoggerFactory { get; set; } = NullLoggerFactory.Instance;
 }
 
 /// <summary>Defaults for every job (a method's <c>[Remote(...)]</c> settings win).</summary>
@@ -35,6 +57,28 @@ public sealed class JobOptions
 
     /// <summary>Whether job data stays in storage after the results are read (for debugging). Default false.</summary>
     public bool KeepData { get; set; }
+
+    /// <summary>
+    /// Seconds an accepted invocation may take to start (its <c>started.{a}</c> object to appear) before it is
+    /// retried as lost: platform queueing, a lost asynchronous invocation. Default 120. Not applied while an attempt
+    /// waits in a backend's own queue that reports every attempt (the local pool).
+    /// </summary>
+    public int StartTimeoutSeconds { get; set; } = 120;
+
+    /// <summary>Invocation requests in flight at once per <see cref="Cloud"/>; lowered while the platform throttles. Default 64.</summary>
+    public int InvokeConcurrency { get; set; } = 64;
+
+    /// <summary>
+    /// Seconds a store operation is retried through transient errors (timeouts, 5xx, throttling) before the job fails
+    /// with one clear error. Default 60.
+    /// </summary>
+    public int StoreRetrySeconds { get; set; } = 60;
+
+    /// <summary>
+    /// Hours after which a job left in storage by a client that is gone (killed before it could clean up) is deleted by
+    /// the next <c>Cloud.Connect</c> on the same store. Default 24; 0 turns the sweep off.
+    /// </summary>
+    public int SweepAfterHours { get; set; } = 24;
 }
 
 /// <summary>How the local provider runs calls.</summary>

@@ -1,72 +1,90 @@
 using System;
 using System.Collections.Generic;
+using System.Diagnostics;
 using System.Globalization;
 using System.Linq;
 using System.Security.Cryptography;
 using System.Threading;
 using System.Threading.Channels;
 using System.Threading.Tasks;
+using Microsoft.Extensions.Logging;
 using Neutral.Codec;
 using Neutral.Storage;
 using Neutral.Wire;
-using Neutral.Workers;
 
 namespace Neutral.Execution;
 
 /// <summary>
-/// Runs one job to completion: writes its manifest and input, invokes every call, learns outcomes from the status
-/// objects (listing <c>calls/</c> with an adaptive interval, reading statuses directly on hints and for the last
-/// pending calls), retries platform faults as new attempts, launches speculative backups for stragglers, and deletes
-/// the job's data at the end. One monitor task owns all call state; everything else posts events to it.
+/// Runs one job to completion. The parts: <see cref="JobStaging"/> (arguments packed and written off the caller's
+/// thread), <see cref="Launcher"/> (attempts through the cloud's invoke gate), <see cref="StatusPoller"/> (what
+/// storage says: listings, tail reads), hints from the backend, <see cref="StatusInterpreter"/> and
+/// <see cref="AttemptPolicy"/> (pure decisions), <see cref="ProgressDispatcher"/> (events off this loop), and cleanup.
+/// One monitor task owns every call's state; everything else posts events to it.
 /// </summary>
-internal sealed class JobRunner<T> : ICallEventSink
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Reliability", "CA2213", Justification = "Stopped, not disposed: pumps may still observe it.")]
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "The stop source lives as long as the job; cancelling it is all it needs.")]
+internal sealed class JobRunner<T> : ICallHints
 {
-    // Invocations awaited at once (cloud invokes are HTTP requests; local ones complete at once). Shared: it is never disposed.
-    private static readonly SemaphoreSlim s_invokeLimit = new(64);
-
-    private static readonly TimeSpan MinimumInterval = TimeSpan.FromMilliseconds(10);
-    private static readonly TimeSpan MaximumInterval = TimeSpan.FromSeconds(2);
-    private static readonly TimeSpan HintedListingInterval = TimeSpan.FromSeconds(2);
+    private static readonly TimeSpan SweepInterval = TimeSpan.FromMilliseconds(100);
     private const int TailSize = 8;
 
     private readonly CloudContext _cloud;
-    private readonly RemoteCall<T>[] _calls;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly int _count;
+    private readonly RemoteFunction<T> _function;
+    private readonly RemoteFunction<T>[]? _functions;
+    private RemoteCall<T>[]? _calls;
+    private JobStaging? _staging;
     private readonly RemoteFuture<T>[] _futures;
     private readonly CallState[] _state;
     private readonly Channel<JobEvent> _events = Channel.CreateUnbounded<JobEvent>(new UnboundedChannelOptions { SingleReader = true });
     private readonly TaskCompletionSource _finished = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _cancelApplied = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly List<(int Needed, TaskCompletionSource Signal)> _waiters = [];
     private readonly Lock _waitersLock = new();
-    private readonly DateTimeOffset _submitted = DateTimeOffset.UtcNow;
-    private readonly List<double> _durations = [];
-    private long[]? _inputOffsets;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly DateTimeOffset _submitted;
+    private readonly ProgressDispatcher _progress;
+    private readonly AttemptPolicy _policy;
+    private readonly StatusPoller _poller;
+    private Launcher? _launcher;
+    private IDisposable? _hintSubscription;
     private int _done;
     private int _succeeded;
     private int _failed;
     private int _cancelled;
     private int _running;
-    private int _inFlight;
+    private int _liveAttempts;
     private bool _cancelRequested;
-    private bool _hinted;
 
     public JobRunner(CloudContext cloud, RemoteCall<T>[] calls)
     {
         _cloud = cloud;
+        _time = cloud.Time;
+        _logger = cloud.Logger;
         _calls = calls;
-        JobId = NewJobId();
+        _count = calls.Length;
+        _submitted = _time.GetUtcNow();
+        JobId = NewJobId(_submitted);
+        _function = calls.Length > 0 ? calls[0].Function : null!;
+        if (calls.Any(c => !ReferenceEquals(c.Function, _function)))
+        {
+            _functions = calls.Select(c => c.Function).ToArray();
+        }
+
         _futures = new RemoteFuture<T>[calls.Length];
         _state = new CallState[calls.Length];
         for (int i = 0; i < calls.Length; i++)
         {
             _futures[i] = new RemoteFuture<T>(JobId, i, _submitted);
-            RemoteFunctionOptions options = calls[i].Function.Options;
-            _state[i] = new CallState
-            {
-                Retries = options.Retries ?? cloud.Options.Job.Retries,
-                Timeout = TimeSpan.FromSeconds(options.TimeoutSeconds ?? cloud.Options.Job.TimeoutSeconds),
-                RetryOnException = options.RetryOnException,
-            };
+            _state[i] = new CallState();
         }
+
+        bool answersForQueue = cloud.Backend is IHintingComputeBackend { ReportsEveryAttempt: true };
+        _policy = new AttemptPolicy(TimeSpan.FromSeconds(cloud.Options.Job.StartTimeoutSeconds), answersForQueue, cloud.Options.Job.Speculation);
+        _progress = new ProgressDispatcher(_logger, p => Progress?.Invoke(this, p));
+        _poller = new StatusPoller(cloud.Jobs, JobId, hinted: cloud.Backend is IHintingComputeBackend, _time, TimeSpan.FromSeconds(cloud.Options.Job.StoreRetrySeconds));
     }
 
     public string JobId { get; }
@@ -78,82 +96,85 @@ internal sealed class JobRunner<T> : ICallEventSink
     /// <summary>Completes when every call has an outcome and the job's data is cleaned.</summary>
     public Task Finished => _finished.Task;
 
-    public JobProgress Snapshot => new(_calls.Length, Volatile.Read(ref _succeeded), Volatile.Read(ref _failed), Volatile.Read(ref _cancelled), Math.Max(0, Volatile.Read(ref _running)));
+    /// <summary>How many times a Progress handler threw.</summary>
+    public int ProgressHandlerErrors => _progress.HandlerErrors;
 
-    private static string NewJobId() =>
-        DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture) + "-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(5));
+    public JobProgress Snapshot => new(_count, Volatile.Read(ref _succeeded), Volatile.Read(ref _failed), Volatile.Read(ref _cancelled), Math.Max(0, Volatile.Read(ref _running)));
 
-    public async Task StartAsync(CancellationToken cancellationToken)
+    private static string NewJobId(DateTimeOffset now) =>
+        now.UtcDateTime.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture) + "-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(5));
+
+    private RemoteFunction<T> FunctionOf(int index) => _functions?[index] ?? _function;
+
+    private int RetriesOf(int index) => FunctionOf(index).Options.Retries ?? _cloud.Options.Job.Retries;
+
+    private TimeSpan TimeoutOf(int index) => TimeSpan.FromSeconds(FunctionOf(index).Options.TimeoutSeconds ?? _cloud.Options.Job.TimeoutSeconds);
+
+    /// <summary>Starts the job: returns at once; staging, launching and monitoring run in the background.</summary>
+    public void Start()
     {
-        if (_calls.Length == 0)
+        if (_count == 0)
         {
+            _cancelApplied.TrySetResult();
             _finished.TrySetResult();
             return;
         }
 
-        await WriteJobAsync(cancellationToken).ConfigureAwait(false);
-        if (_cloud.Backend is ICallEventSource source)
-        {
-            source.Subscribe(JobId, this);
-            _hinted = true;
-        }
-
-        for (int i = 0; i < _calls.Length; i++)
-        {
-            Launch(i);
-        }
-
-        Trace("launched");
-        // Started after every first attempt is launched: the monitor then owns all call state.
-        _ = Task.Run(MonitorAsync, CancellationToken.None);
+        _ = Task.Run(RunAsync, CancellationToken.None);
     }
 
-    private async Task WriteJobAsync(CancellationToken cancellationToken)
+    private async Task RunAsync()
     {
-        RemoteCall<T> first = _calls[0];
-        bool large = _calls.Any(c => c.Arguments.Length > InvocationEnvelope.InlineLimit);
-        if (large)
+        try
         {
-            // All arguments in one object; each call reads its byte range.
-            _inputOffsets = new long[_calls.Length + 1];
-            long total = 0;
-            for (int i = 0; i < _calls.Length; i++)
+            RemoteCall<T>[] calls = _calls!;
+            _staging = JobStaging.Pack(calls);
+            var manifest = new JobManifest
             {
-                _inputOffsets[i] = total;
-                total += _calls[i].Arguments.Length;
+                JobId = JobId,
+                FunctionId = _function.Id,
+                SignatureHash = InvocationEnvelope.FormatHash(_function.SignatureHash),
+                CallCount = _count,
+                ClientVersion = typeof(JobRunner<>).Assembly.GetName().Version?.ToString() ?? "0",
+                Owner = _cloud.Owner,
+                Created = _submitted,
+            };
+            await _staging.WriteAsync(_cloud.Jobs, manifest, _stop.Token).ConfigureAwait(false);
+            _calls = null; // the packed copy is all the job keeps
+            Trace("staged");
+        }
+        catch (Exception e)
+        {
+            // Cancelled while staging, or the store refused the job: every call ends now.
+            _calls = null;
+            if (!_stop.IsCancellationRequested)
+            {
+                for (int i = 0; i < _count; i++)
+                {
+                    Fail(i, new RemoteException($"Job {JobId} could not be staged: {e.Message}", e.GetType().FullName!, null, JobId, i, 0, e));
+                }
             }
 
-            _inputOffsets[^1] = total;
-            if (total > Array.MaxLength)
-            {
-                throw new ArgumentException($"The job's arguments add up to {total} bytes; one job holds at most {Array.MaxLength}. Pass large data with Cloud.ShareAsync or through storage.");
-            }
-
-            byte[] input = GC.AllocateUninitializedArray<byte>((int)total);
-            for (int i = 0; i < _calls.Length; i++)
-            {
-                _calls[i].Arguments.Span.CopyTo(input.AsSpan((int)_inputOffsets[i]));
-            }
-
-            await _cloud.Jobs.PutAsync(StorageLayout.Input(JobId), input, cancellationToken).ConfigureAwait(false);
+            _cancelApplied.TrySetResult();
+            await FinishAsync(staged: false).ConfigureAwait(false);
+            return;
         }
 
-        var manifest = new JobManifest
+        if (_cloud.Backend is IHintingComputeBackend hinting)
         {
-            JobId = JobId,
-            FunctionId = first.Function.Id,
-            SignatureHash = InvocationEnvelope.FormatHash(first.Function.SignatureHash),
-            CallCount = _calls.Length,
-            InputOffsets = _inputOffsets,
-            ClientVersion = typeof(JobRunner<>).Assembly.GetName().Version?.ToString() ?? "0",
-            Created = _submitted,
-        };
-        await _cloud.Jobs.PutAsync(StorageLayout.Manifest(JobId), WireJson.Serialize(manifest), cancellationToken).ConfigureAwait(false);
+            _hintSubscription = hinting.Subscribe(JobId, this);
+        }
+
+        int pumps = Math.Min(_count, _cloud.Gate.Limit >= 8 ? 8 : _cloud.Gate.Limit);
+        _launcher = new Launcher(_cloud.Backend, _cloud.Gate, pumps, _time, _logger, BuildEnvelope,
+            (i, a, at) => Post(new JobEvent(EventKind.Invoked, i, a, At: at)),
+            (i, a, e) => Post(new JobEvent(EventKind.InvokeFailed, i, a, e.GetType().Name + ": " + e.Message)));
+        await MonitorAsync().ConfigureAwait(false);
     }
 
     // ------------------------------------------------------------------ launching attempts
 
-    /// <summary>Starts the next attempt of call <paramref name="index"/> (monitor task or start only).</summary>
+    /// <summary>Starts the next attempt of call <paramref name="index"/> (monitor task only).</summary>
     private void Launch(int index, bool speculative = false)
     {
         if (_cancelRequested)
@@ -162,102 +183,82 @@ internal sealed class JobRunner<T> : ICallEventSink
         }
 
         CallState state = _state[index];
-        int attempt = ++state.AttemptsStarted;
-        DateTimeOffset now = DateTimeOffset.UtcNow;
-        state.CurrentAttempt = attempt;
-        state.AttemptStart = now;
-        state.DispatchedAt = null;
-        state.Deadline = now + state.Timeout;
+        int attempt = ++state.Launched;
+        state.InvokedAt = null;
+        state.StartedAt = null;
         state.Speculated |= speculative;
-        Interlocked.Increment(ref _inFlight);
+        _liveAttempts++;
         _futures[index].UpdateStats(s => s with { AttemptsStarted = attempt });
+        _launcher!.Enqueue(index, attempt);
+    }
 
-        RemoteCall<T> call = _calls[index];
-        bool inline = _inputOffsets is null || call.Arguments.Length <= InvocationEnvelope.InlineLimit;
-        var envelope = new InvocationEnvelope
+    /// <summary>The envelope of an attempt, built when its turn comes (launcher pumps, any thread).</summary>
+    private InvocationEnvelope? BuildEnvelope(int index, int attempt)
+    {
+        CallState state = _state[index];
+        if (Volatile.Read(ref state.Done) || _cancelRequested || _staging is not { } staging)
+        {
+            Post(new JobEvent(EventKind.Dropped, index, attempt));
+            return null;
+        }
+
+        RemoteFunction<T> function = FunctionOf(index);
+        bool inline = !staging.Large || staging.Length(index) <= InvocationEnvelope.InlineLimit;
+        TimeSpan timeout = TimeoutOf(index);
+        return new InvocationEnvelope
         {
             JobId = JobId,
             CallIndex = index,
-            FunctionId = call.Function.Id,
-            SignatureHash = InvocationEnvelope.FormatHash(call.Function.SignatureHash),
-            InlineInput = inline ? call.Arguments.ToArray() : null,
-            InputRange = inline ? null : new InputRange(StorageLayout.Input(JobId), _inputOffsets![index], call.Arguments.Length),
+            FunctionId = function.Id,
+            SignatureHash = InvocationEnvelope.FormatHash(function.SignatureHash),
+            InlineInput = inline ? staging.Arguments(index).ToArray() : null,
+            InputRange = inline ? null : new InputRange(StorageLayout.Input(JobId), staging.Offsets[index], staging.Length(index)),
             Attempt = attempt,
-            Deadline = state.Deadline,
+            Deadline = _time.GetUtcNow() + TimeSpan.FromSeconds(_cloud.Options.Job.StartTimeoutSeconds) + timeout,
+            TimeoutSeconds = (int)Math.Ceiling(timeout.TotalSeconds),
+            RetryUserErrors = function.Options.RetryOnException,
             Store = _cloud.Location,
         };
-
-        ValueTask invoke;
-        try
-        {
-            invoke = _cloud.Backend.InvokeAsync(envelope);
-        }
-        catch (Exception e)
-        {
-            Post(new JobEvent(EventKind.InvokeFailed, index, attempt, e.Message));
-            return;
-        }
-
-        if (invoke.IsCompletedSuccessfully)
-        {
-            _futures[index].UpdateStats(s => s with { Invoked = now });
-            return;
-        }
-
-        _ = AwaitInvokeAsync(invoke, index, attempt, now);
-    }
-
-    private async Task AwaitInvokeAsync(ValueTask invoke, int index, int attempt, DateTimeOffset now)
-    {
-        await s_invokeLimit.WaitAsync().ConfigureAwait(false);
-        try
-        {
-            await invoke.ConfigureAwait(false);
-            _futures[index].UpdateStats(s => s with { Invoked = now });
-        }
-        catch (Exception e)
-        {
-            Post(new JobEvent(EventKind.InvokeFailed, index, attempt, e.GetType().Name + ": " + e.Message));
-        }
-        finally
-        {
-            s_invokeLimit.Release();
-        }
     }
 
     // ------------------------------------------------------------------ hints and commands (any thread)
 
     private void Post(JobEvent e) => _events.Writer.TryWrite(e);
 
-    public void OnDispatched(int callIndex, int attempt) => Post(new JobEvent(EventKind.Dispatched, callIndex, attempt, null));
+    void ICallHints.Started(int callIndex, int attempt) => Post(new JobEvent(EventKind.Started, callIndex, attempt));
 
-    public void OnDone(CallOutcome outcome) => Post(new JobEvent(EventKind.Done, outcome.CallIndex, outcome.Attempt, null, outcome.Status));
+    void ICallHints.Finished(int callIndex, int attempt, byte[]? outcome) => Post(new JobEvent(EventKind.Finished, callIndex, attempt, Bytes: outcome));
 
-    public void OnLost(int callIndex, int attempt, string reason) => Post(new JobEvent(EventKind.Lost, callIndex, attempt, reason));
+    void ICallHints.Lost(int callIndex, int attempt, string reason) => Post(new JobEvent(EventKind.Lost, callIndex, attempt, reason));
 
+    /// <summary>Cancels the job; completes once every pending call is marked cancelled (cleanup goes on in the background).</summary>
     public Task CancelAsync()
     {
-        Post(new JobEvent(EventKind.Cancel, -1, 0, null));
-        return _finished.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        Post(new JobEvent(EventKind.Cancel, -1, 0));
+        _stop.Cancel();
+        return _cancelApplied.Task;
     }
 
     // ------------------------------------------------------------------ the monitor
 
     private async Task MonitorAsync()
     {
-        TimeSpan interval = MinimumInterval;
-        DateTimeOffset nextListing = DateTimeOffset.UtcNow + MinimumInterval;
-        DateTimeOffset nextSweep = DateTimeOffset.UtcNow + TimeSpan.FromMilliseconds(100);
-        DateTimeOffset lastEvent = DateTimeOffset.UtcNow;
+        for (int i = 0; i < _count; i++)
+        {
+            Launch(i);
+        }
+
+        Trace("launched");
+        DateTimeOffset nextSweep = _time.GetUtcNow() + SweepInterval;
         try
         {
-            while (_done < _calls.Length)
+            while (_done < _count)
             {
-                DateTimeOffset now = DateTimeOffset.UtcNow;
-                TimeSpan wait = Min(nextListing, nextSweep) - now;
+                DateTimeOffset now = _time.GetUtcNow();
+                TimeSpan wait = Min(_poller.NextListing, nextSweep) - now;
                 if (wait > TimeSpan.Zero && !_events.Reader.TryPeek(out _))
                 {
-                    using var timer = new CancellationTokenSource(wait);
+                    using var timer = new CancellationTokenSource(wait, _time);
                     try
                     {
                         await _events.Reader.WaitToReadAsync(timer.Token).ConfigureAwait(false);
@@ -267,79 +268,75 @@ internal sealed class JobRunner<T> : ICallEventSink
                     }
                 }
 
-                var toRead = new HashSet<int>();
-                var known = new List<(int Index, byte[] Status)>();
+                var reads = new ReadSet();
+                bool any = false;
                 while (_events.Reader.TryRead(out JobEvent e))
                 {
-                    Handle(e, toRead, known);
-                    lastEvent = DateTimeOffset.UtcNow;
+                    any = true;
+                    await HandleAsync(e, reads).ConfigureAwait(false);
                 }
 
-                foreach (var (index, status) in known)
+                if (any)
                 {
-                    if (!_state[index].Done)
+                    _poller.HintArrived();
+                }
+
+                now = _time.GetUtcNow();
+                if (_poller.ListingDue(now) && _done < _count && !_cancelRequested)
+                {
+                    int found = await _poller.ListAsync(_state, reads, OnStarted).ConfigureAwait(false);
+                    Trace($"listed: {found} new outcomes, done {_done}");
+                    if (_count - _done <= TailSize)
                     {
-                        toRead.Remove(index);
-                        await OnStatusAsync(index, status).ConfigureAwait(false);
+                        // Listings can lag: read the last pending calls' statuses directly.
+                        for (int i = 0; i < _count; i++)
+                        {
+                            if (!_state[i].Done)
+                            {
+                                reads.Status.Add(i);
+                            }
+                        }
                     }
                 }
 
-                now = DateTimeOffset.UtcNow;
-                if (_hinted && now - lastEvent < HintedListingInterval)
-                {
-                    // Hints are flowing: the listing (the safety net for lost hints) waits for a quiet spell.
-                    nextListing = Max(nextListing, lastEvent + HintedListingInterval);
-                }
+                await ReadAsync(reads).ConfigureAwait(false);
 
-                if (now >= nextListing && _done < _calls.Length && !_cancelRequested)
-                {
-                    int before = toRead.Count;
-                    long listStart = System.Diagnostics.Stopwatch.GetTimestamp();
-                    await ListAsync(toRead).ConfigureAwait(false);
-                    Trace($"listed in {System.Diagnostics.Stopwatch.GetElapsedTime(listStart).TotalMilliseconds:0.0} ms, {toRead.Count - before} new statuses, done {_done}");
-                    bool progress = toRead.Count > before;
-                    // With hints the listing is only the safety net; without, it is how news arrives: poll fast while
-                    // it brings progress, back off while it does not.
-                    interval = _hinted ? HintedListingInterval : progress ? MinimumInterval : Min(interval * 2, MaximumInterval);
-
-                    nextListing = now + interval;
-                    AddTail(toRead);
-                }
-
-                if (toRead.Count > 0)
-                {
-                    await ReadStatusesAsync(toRead).ConfigureAwait(false);
-                }
-
-                if (now >= nextSweep && _done < _calls.Length && !_cancelRequested)
+                if (now >= nextSweep && _done < _count && !_cancelRequested)
                 {
                     await SweepAsync(now).ConfigureAwait(false);
-                    nextSweep = now + TimeSpan.FromMilliseconds(100);
+                    nextSweep = now + SweepInterval;
                 }
             }
         }
-        catch (Exception e)
+        catch (Exception e) when (!_cancelRequested)
         {
-            // The monitor itself failed (storage unreachable): fail what is left rather than hang.
-            for (int i = 0; i < _calls.Length; i++)
+            // Storage stayed unreachable past Job:StoreRetrySeconds (or the monitor itself broke): fail what is left
+            // with one clear error rather than hang.
+            Log.JobFailed(_logger, e, JobId, e.Message);
+            for (int i = 0; i < _count; i++)
             {
                 if (!_state[i].Done)
                 {
-                    Fail(i, new RemoteException("The job monitor failed: " + e.Message, e.GetType().FullName!, e.StackTrace, JobId, i, _state[i].CurrentAttempt, e));
+                    Fail(i, new RemoteException($"Job {JobId} failed: {e.Message}", e.GetType().FullName!, e.StackTrace, JobId, i, _state[i].Launched, e));
                 }
             }
         }
+        catch (Exception)
+        {
+            // Cancelled meanwhile: the calls are marked cancelled below.
+        }
 
-        await FinishAsync().ConfigureAwait(false);
+        if (_cancelRequested)
+        {
+            Cancel();
+        }
+
+        await FinishAsync(staged: true).ConfigureAwait(false);
     }
 
     private static DateTimeOffset Min(DateTimeOffset a, DateTimeOffset b) => a < b ? a : b;
 
-    private static DateTimeOffset Max(DateTimeOffset a, DateTimeOffset b) => a > b ? a : b;
-
-    private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
-
-    private void Handle(JobEvent e, HashSet<int> toRead, List<(int Index, byte[] Status)> known)
+    private async Task HandleAsync(JobEvent e, ReadSet reads)
     {
         if (e.Kind == EventKind.Cancel)
         {
@@ -348,42 +345,58 @@ internal sealed class JobRunner<T> : ICallEventSink
         }
 
         CallState state = _state[e.CallIndex];
+        bool current = e.Attempt == state.Launched;
         switch (e.Kind)
         {
-            case EventKind.Dispatched:
-                if (!state.Done && e.Attempt == state.CurrentAttempt)
+            case EventKind.Invoked:
+                if (current && !state.Done)
                 {
-                    // The attempt's time starts when a worker takes it, not while it waits in the backend's queue.
-                    state.DispatchedAt = DateTimeOffset.UtcNow;
-                    state.Deadline = state.DispatchedAt.Value + state.Timeout;
-                    MarkRunning(e.CallIndex);
+                    state.InvokedAt = e.At;
+                    if (e.Attempt == state.Launched)
+                    {
+                        _futures[e.CallIndex].UpdateStats(s => s with { Invoked = e.At });
+                    }
                 }
 
                 break;
-            case EventKind.Done:
-                Interlocked.Decrement(ref _inFlight);
-                if (!state.Done && e.Status is not null)
+            case EventKind.Started:
+                if (current && !state.Done)
                 {
-                    // The worker created the status with exactly these bytes (create-only): no need to read it back.
-                    known.Add((e.CallIndex, e.Status));
+                    OnStarted(e.CallIndex, _time.GetUtcNow());
                 }
-                else if (!state.Done)
+
+                break;
+            case EventKind.Finished:
+                _liveAttempts--;
+                if (!state.Done)
                 {
-                    toRead.Add(e.CallIndex);
+                    if (e.Bytes is not null)
+                    {
+                        // The worker wrote exactly these bytes: no need to read them back.
+                        await OnOutcomeAsync(e.CallIndex, e.Bytes, final: null).ConfigureAwait(false);
+                    }
+                    else
+                    {
+                        reads.Status.Add(e.CallIndex);
+                    }
                 }
 
                 break;
             case EventKind.Lost:
-                Interlocked.Decrement(ref _inFlight);
-                if (!state.Done && e.Attempt == state.CurrentAttempt)
+                _liveAttempts--;
+                if (current && !state.Done)
                 {
-                    Fault(e.CallIndex, "Neutral.WorkerLost", e.Detail ?? "the worker was lost");
+                    // The worker may have written its outcome before it died: look before retrying.
+                    reads.Lost.Add((e.CallIndex, e.Attempt, e.Detail ?? "the worker was lost"));
                 }
 
                 break;
+            case EventKind.Dropped:
+                _liveAttempts--;
+                break;
             case EventKind.InvokeFailed:
-                Interlocked.Decrement(ref _inFlight);
-                if (!state.Done && e.Attempt == state.CurrentAttempt)
+                _liveAttempts--;
+                if (current && !state.Done)
                 {
                     Fault(e.CallIndex, "Neutral.InvokeFailed", "the platform refused the invocation: " + e.Detail);
                 }
@@ -392,117 +405,171 @@ internal sealed class JobRunner<T> : ICallEventSink
         }
     }
 
-    private void MarkRunning(int index)
+    /// <summary>The newest attempt of a call started: its deadline counts from now.</summary>
+    private void OnStarted(int index, DateTimeOffset now)
     {
-        if (!_state[index].Running && !_state[index].Done)
+        CallState state = _state[index];
+        state.InvokedAt ??= now;
+        state.StartedAt ??= now;
+        if (!state.Running && !state.Done)
         {
-            _state[index].Running = true;
+            state.Running = true;
             _futures[index].MarkRunning();
             Interlocked.Increment(ref _running);
         }
     }
 
-    /// <summary>A platform fault of the current attempt: retry while the budget lasts, else fail.</summary>
-    private void Fault(int index, string type, string message)
+    private async Task ReadAsync(ReadSet reads)
     {
-        CallState state = _state[index];
-        state.Faults++;
-        if (state.Faults <= state.Retries && !_cancelRequested)
+        if (reads.Status.Count > 0)
         {
-            Launch(index);
-            return;
+            var found = await _poller.ReadAsync(reads.Status.Where(i => !_state[i].Done), StorageLayout.Status).ConfigureAwait(false);
+            foreach (var (index, bytes) in found)
+            {
+                if (bytes is not null && !_state[index].Done)
+                {
+                    await OnOutcomeAsync(index, bytes, final: true).ConfigureAwait(false);
+                }
+            }
         }
 
-        Fail(index, new RemoteException($"Call {index} of job {JobId} failed after {state.AttemptsStarted} attempts: {message}", type, null, JobId, index, state.CurrentAttempt));
-    }
-
-    private async Task ListAsync(HashSet<int> toRead)
-    {
-        string prefix = StorageLayout.Calls(JobId);
-        await foreach (ObjectInfo info in _cloud.Jobs.ListAsync(prefix).ConfigureAwait(false))
+        foreach (var (index, attempt) in reads.Failed)
         {
-            if (!StorageLayout.TryParseCallKey(JobId, info.Key, out int index, out string name) || index >= _calls.Length || _state[index].Done)
+            if (!_state[index].Done && attempt > _state[index].FailedSeen
+                && await _cloud.Jobs.GetAsync(StorageLayout.Failed(JobId, index, attempt)).ConfigureAwait(false) is { } bytes)
+            {
+                await OnOutcomeAsync(index, bytes, final: false).ConfigureAwait(false);
+            }
+        }
+
+        foreach (var (index, attempt, reason) in reads.Lost)
+        {
+            CallState state = _state[index];
+            if (state.Done || attempt != state.Launched)
             {
                 continue;
             }
 
-            if (name == "status")
+            if (await _cloud.Jobs.GetAsync(StorageLayout.Status(JobId, index)).ConfigureAwait(false) is { } status)
             {
-                toRead.Add(index);
+                await OnOutcomeAsync(index, status, final: true).ConfigureAwait(false);
             }
-            else if (name.StartsWith("started.", StringComparison.Ordinal))
+            else if (await _cloud.Jobs.GetAsync(StorageLayout.Failed(JobId, index, attempt)).ConfigureAwait(false) is { } failed)
             {
-                MarkRunning(index);
+                await OnOutcomeAsync(index, failed, final: false).ConfigureAwait(false);
+            }
+            else
+            {
+                Fault(index, "Neutral.WorkerLost", reason);
             }
         }
     }
 
-    /// <summary>Listings can lag: read the last pending calls' statuses directly.</summary>
-    private void AddTail(HashSet<int> toRead)
+    /// <summary>A platform fault of the newest attempt: retry while the budget lasts, else fail.</summary>
+    private void Fault(int index, string type, string message)
     {
-        int pending = _calls.Length - _done;
-        if (pending > TailSize)
+        CallState state = _state[index];
+        if (state.Faults < RetriesOf(index) && !_cancelRequested)
         {
+            state.Faults++;
+            Log.Retrying(_logger, index, JobId, message, state.Launched + 1);
+            Launch(index);
             return;
         }
 
-        for (int i = 0; i < _calls.Length; i++)
-        {
-            if (!_state[i].Done)
-            {
-                toRead.Add(i);
-            }
-        }
+        Fail(index, new RemoteException($"Call {index} of job {JobId} failed after {state.Launched} attempts: {message}", type, null, JobId, index, state.Launched));
     }
 
-    private async Task ReadStatusesAsync(HashSet<int> indices)
-    {
-        var read = new (int Index, byte[]? Bytes)[indices.Count];
-        int n = 0;
-        foreach (int i in indices)
-        {
-            read[n++] = (i, null);
-        }
-
-        if (n <= 2)
-        {
-            for (int k = 0; k < n; k++)
-            {
-                read[k].Bytes = await _cloud.Jobs.GetAsync(StorageLayout.Status(JobId, read[k].Index)).ConfigureAwait(false);
-            }
-        }
-        else
-        {
-            await Parallel.ForEachAsync(Enumerable.Range(0, n), new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (k, ct) =>
-            {
-                read[k].Bytes = await _cloud.Jobs.GetAsync(StorageLayout.Status(JobId, read[k].Index), ct).ConfigureAwait(false);
-            }).ConfigureAwait(false);
-        }
-
-        foreach (var (index, bytes) in read)
-        {
-            if (bytes is not null && !_state[index].Done)
-            {
-                await OnStatusAsync(index, bytes).ConfigureAwait(false);
-            }
-        }
-    }
-
-    private async Task OnStatusAsync(int index, byte[] bytes)
+    /// <param name="index">The call.</param>
+    /// <param name="bytes">The outcome record's bytes.</param>
+    /// <param name="final">true for the <c>status</c> object, false for a <c>failed.{a}</c> record, null for a hint's bytes (either).</param>
+    private async Task OnOutcomeAsync(int index, byte[] bytes, bool? final)
     {
         CallState state = _state[index];
-        DateTimeOffset seen = DateTimeOffset.UtcNow;
-        StatusRecord status;
+        DateTimeOffset seen = _time.GetUtcNow();
+        StatusRecord record;
         try
         {
-            status = WireJson.DeserializeStatus(bytes);
+            record = WireJson.DeserializeStatus(bytes);
         }
         catch (FormatException e)
         {
-            Fail(index, new RemoteException($"The status object of call {index} is not valid: {e.Message}", typeof(FormatException).FullName!, null, JobId, index, state.CurrentAttempt, e));
+            Fail(index, new RemoteException($"The outcome object of call {index} is not valid: {e.Message}", typeof(FormatException).FullName!, null, JobId, index, state.Launched, e));
             return;
         }
 
+        // A hint's bytes are the status when the attempt created it (a success or a final failure), else its failed.{a} record.
+        bool isFinal = final ?? (record.Succeeded || !IsRetryable(record, index));
+        if (!isFinal)
+        {
+            state.FailedSeen = Math.Max(state.FailedSeen, record.Attempt);
+        }
+
+        switch (StatusInterpreter.Interpret(record, isFinal, state, RetriesOf(index)))
+        {
+            case StatusAction.Ignore:
+                return;
+            case StatusAction.Retry:
+                state.Faults++;
+                Log.Retrying(_logger, index, JobId, $"attempt {record.Attempt} failed ({record.Error?.Type})", state.Launched + 1);
+                Launch(index);
+                return;
+            case StatusAction.Fail:
+                RecordStats(index, record, seen);
+                RemoteError error = record.Error ?? new RemoteError(RemoteError.PlatformKind, "Neutral.UnknownError", "the status reports a failure without an error", null);
+                string message = isFinal || error.Kind == RemoteError.UserKind
+                    ? error.Message
+                    : $"Call {index} of job {JobId} failed after {state.Launched} attempts: {error.Message}";
+                Fail(index, new RemoteException(message, error.Type, error.StackTrace, JobId, index, record.Attempt));
+                return;
+        }
+
+        byte[]? payload = record.InlineResult;
+        if (payload is null && record.OutputKey is not null)
+        {
+            payload = await _cloud.Jobs.GetAsync(record.OutputKey).ConfigureAwait(false);
+        }
+
+        if (payload is null)
+        {
+            Fail(index, new RemoteException($"The result object '{record.OutputKey}' of call {index} is missing.", "Neutral.OutputMissing", null, JobId, index, record.Attempt));
+            return;
+        }
+
+        T value;
+        try
+        {
+            value = FunctionOf(index).DecodeResult(payload);
+        }
+        catch (CodecException e)
+        {
+            Fail(index, new RemoteException(e.Message, typeof(CodecException).FullName!, null, JobId, index, record.Attempt, e));
+            return;
+        }
+
+        RecordStats(index, record, seen);
+        // The run time for the speculation median: from the start seen here, else (the status came in the same listing
+        // as its start marker) as the worker measured it.
+        _policy.RecordDuration(state.StartedAt is { } started ? seen - started : record.WorkerEnd - record.WorkerStart);
+
+        Volatile.Write(ref state.Done, true);
+        _futures[index].UpdateStats(s => s with { ResultFetched = _time.GetUtcNow() });
+        if (_futures[index].TrySucceed(value))
+        {
+            Interlocked.Increment(ref _succeeded);
+        }
+
+        Completed(index);
+    }
+
+    private bool IsRetryable(StatusRecord record, int index) => record.Error?.Kind switch
+    {
+        RemoteError.PlatformKind => true,
+        RemoteError.UserKind => FunctionOf(index).Options.RetryOnException,
+        _ => false,
+    };
+
+    private void RecordStats(int index, StatusRecord status, DateTimeOffset seen) =>
         _futures[index].UpdateStats(s => s with
         {
             WorkerStart = status.WorkerStart,
@@ -516,85 +583,6 @@ internal sealed class JobRunner<T> : ICallEventSink
             Log = status.Log,
         });
 
-        if (status.Succeeded)
-        {
-            byte[]? payload = status.InlineResult;
-            if (payload is null && status.OutputKey is not null)
-            {
-                payload = await _cloud.Jobs.GetAsync(status.OutputKey).ConfigureAwait(false);
-            }
-
-            if (payload is null)
-            {
-                await RetryAfterFailedStatusAsync(index, status, "Neutral.OutputMissing", $"the result object '{status.OutputKey}' is missing").ConfigureAwait(false);
-                return;
-            }
-
-            T value;
-            try
-            {
-                value = _calls[index].Function.DecodeResult(payload);
-            }
-            catch (CodecException e)
-            {
-                Fail(index, new RemoteException(e.Message, typeof(CodecException).FullName!, null, JobId, index, status.Attempt, e));
-                return;
-            }
-
-            _durations.Add((seen - (state.DispatchedAt ?? state.AttemptStart)).TotalSeconds);
-
-            state.Done = true;
-            _futures[index].UpdateStats(s => s with { ResultFetched = DateTimeOffset.UtcNow });
-            if (_futures[index].TrySucceed(value))
-            {
-                Interlocked.Increment(ref _succeeded);
-            }
-
-            Completed(index);
-            return;
-        }
-
-        RemoteError error = status.Error ?? new RemoteError(RemoteError.PlatformKind, "Neutral.UnknownError", "the status reports a failure without an error", null);
-        bool retryable = error.Kind switch
-        {
-            RemoteError.UserKind => state.RetryOnException,
-            RemoteError.PlatformKind => true,
-            _ => false,
-        };
-        if (retryable)
-        {
-            await RetryAfterFailedStatusAsync(index, status, error.Type, error.Message).ConfigureAwait(false);
-            return;
-        }
-
-        Fail(index, new RemoteException(error.Message, error.Type, error.StackTrace, JobId, index, status.Attempt));
-    }
-
-    /// <summary>
-    /// A retryable failure was recorded in the create-only status: delete it so that a later attempt can write its
-    /// own, then retry (unless a newer attempt is already running, which will write it).
-    /// </summary>
-    private async Task RetryAfterFailedStatusAsync(int index, StatusRecord status, string type, string message)
-    {
-        CallState state = _state[index];
-        if (state.Faults >= state.Retries || _cancelRequested)
-        {
-            var error = status.Error;
-            Fail(index, new RemoteException(
-                $"Call {index} of job {JobId} failed after {state.AttemptsStarted} attempts: {message}", type, error?.StackTrace, JobId, index, status.Attempt));
-            return;
-        }
-
-        await _cloud.Jobs.DeleteAsync(StorageLayout.Status(JobId, index)).ConfigureAwait(false);
-        if (status.Attempt < state.CurrentAttempt)
-        {
-            state.Faults++;
-            return;
-        }
-
-        Fault(index, type, message);
-    }
-
     private void Fail(int index, RemoteException error)
     {
         CallState state = _state[index];
@@ -603,7 +591,7 @@ internal sealed class JobRunner<T> : ICallEventSink
             return;
         }
 
-        state.Done = true;
+        Volatile.Write(ref state.Done, true);
         if (_futures[index].TryFail(error))
         {
             Interlocked.Increment(ref _failed);
@@ -621,7 +609,7 @@ internal sealed class JobRunner<T> : ICallEventSink
         }
 
         int done = Interlocked.Increment(ref _done);
-        Progress?.Invoke(this, Snapshot);
+        _progress.Post(Snapshot);
         lock (_waitersLock)
         {
             for (int w = _waiters.Count - 1; w >= 0; w--)
@@ -635,141 +623,146 @@ internal sealed class JobRunner<T> : ICallEventSink
         }
     }
 
-    /// <summary>Deadlines (no status by the deadline: a platform fault) and speculative backups.</summary>
+    /// <summary>Deadlines, attempts that never started, and speculative backups.</summary>
     private async Task SweepAsync(DateTimeOffset now)
     {
-        var overdue = new List<int>();
-        for (int i = 0; i < _calls.Length; i++)
+        List<(int Index, AttemptVerdict Verdict)>? overdue = null;
+        for (int i = 0; i < _count; i++)
         {
             CallState state = _state[i];
-            TimeSpan grace = TimeSpan.FromSeconds(Math.Max(1, state.Timeout.TotalSeconds * 0.05));
-            bool queued = _hinted && state.DispatchedAt is null;
-            if (!state.Done && !queued && now > state.Deadline + grace)
+            if (state.Done)
             {
-                overdue.Add(i);
+                continue;
+            }
+
+            AttemptVerdict verdict = _policy.Judge(state, TimeoutOf(i), now, _done, _count);
+            switch (verdict)
+            {
+                case AttemptVerdict.NeverStarted:
+                case AttemptVerdict.PastDeadline:
+                    (overdue ??= []).Add((i, verdict));
+                    break;
+                case AttemptVerdict.Backup:
+                    Trace($"speculating call {i}");
+                    Launch(i, speculative: true);
+                    break;
             }
         }
 
-        if (overdue.Count > 0)
-        {
-            // The status may be there after all: read it before calling the attempt lost.
-            await ReadStatusesAsync([.. overdue]).ConfigureAwait(false);
-            foreach (int i in overdue)
-            {
-                if (!_state[i].Done && now > _state[i].Deadline + TimeSpan.FromSeconds(Math.Max(1, _state[i].Timeout.TotalSeconds * 0.05)))
-                {
-                    Fault(i, typeof(TimeoutException).FullName!, $"no status within {_state[i].Timeout.TotalSeconds:0.#} s");
-                }
-            }
-        }
-
-        Speculate(now);
-    }
-
-    private void Speculate(DateTimeOffset now)
-    {
-        if (!_cloud.Options.Job.Speculation || _calls.Length < 2 || _done < 0.9 * _calls.Length)
+        if (overdue is null)
         {
             return;
         }
 
-        // Only the monitor task touches the durations: no lock.
-        if (_durations.Count == 0)
+        // The outcome may be there after all: read it before calling the attempt lost.
+        var found = await _poller.ReadAsync(overdue.Select(o => o.Index), StorageLayout.Status).ConfigureAwait(false);
+        foreach (var (index, bytes) in found)
         {
-            return;
+            if (bytes is not null && !_state[index].Done)
+            {
+                await OnOutcomeAsync(index, bytes, final: true).ConfigureAwait(false);
+            }
         }
 
-        var sorted = _durations.OrderBy(d => d).ToArray();
-        double median = sorted[sorted.Length / 2];
-
-        double threshold = Math.Max(3 * median, 0.2);
-        for (int i = 0; i < _calls.Length; i++)
+        foreach (var (index, verdict) in overdue)
         {
-            CallState state = _state[i];
-            if (!state.Done && !state.Speculated && state.DispatchedAt is { } dispatched && (now - dispatched).TotalSeconds > threshold)
+            CallState state = _state[index];
+            if (state.Done)
             {
-                Trace($"speculating call {i}");
-                Launch(i, speculative: true);
+                continue;
+            }
+
+            if (await _cloud.Jobs.GetAsync(StorageLayout.Failed(JobId, index, state.Launched)).ConfigureAwait(false) is { } failed)
+            {
+                await OnOutcomeAsync(index, failed, final: false).ConfigureAwait(false);
+                continue;
+            }
+
+            if (verdict == AttemptVerdict.NeverStarted)
+            {
+                Fault(index, "Neutral.NeverStarted", $"attempt {state.Launched} was accepted but did not start within {_cloud.Options.Job.StartTimeoutSeconds} s (Job:StartTimeoutSeconds)");
+            }
+            else
+            {
+                Fault(index, typeof(TimeoutException).FullName!, $"no status within {TimeoutOf(index).TotalSeconds:0.#} s");
             }
         }
     }
 
     private void Cancel()
     {
-        if (_cancelRequested)
+        if (!_cancelRequested)
         {
-            return;
+            _cancelRequested = true;
+            _launcher?.Stop();
+            if (_cloud.Backend is ICancellingComputeBackend canceller)
+            {
+                _ = canceller.CancelJobAsync(JobId).AsTask().ContinueWith(t => Log.BackendCancelFailed(_logger, t.Exception, JobId), CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+            }
         }
 
-        _cancelRequested = true;
-        for (int i = 0; i < _calls.Length; i++)
+        for (int i = 0; i < _count; i++)
         {
             if (!_state[i].Done && _futures[i].TryCancel())
             {
-                _state[i].Done = true;
+                Volatile.Write(ref _state[i].Done, true);
                 Interlocked.Increment(ref _cancelled);
                 Completed(i);
             }
         }
 
-        if (_cloud.Backend is IJobCanceller canceller)
-        {
-            _ = canceller.CancelJobAsync(JobId).AsTask();
-        }
+        _cancelApplied.TrySetResult();
     }
-
-    private static readonly bool s_trace = Environment.GetEnvironmentVariable("NEUTRAL_TRACE") == "1";
 
     private void Trace(string what)
     {
-        if (s_trace)
+        if (_logger.IsEnabled(LogLevel.Debug))
         {
-            Console.Error.WriteLine($"[{JobId}] {(DateTimeOffset.UtcNow - _submitted).TotalMilliseconds,8:0.0} ms {what}");
+            Log.Milestone(_logger, JobId, Math.Round((_time.GetUtcNow() - _submitted).TotalMilliseconds, 1), what);
         }
     }
 
-    private async Task FinishAsync()
+    private async Task FinishAsync(bool staged)
     {
         Trace("all calls done");
+        _cancelApplied.TrySetResult();
+        _launcher?.Stop();
         try
         {
             if (!_cloud.Options.Job.KeepData)
             {
-                // Give attempts still running (speculative losers, cancelled calls) a moment to end, so that they
-                // do not write into a deleted job.
-                if (_hinted)
+                // Give attempts still running (speculative losers, cancelled calls) a moment to end, so that they do
+                // not write into a deleted job; a backend that reports every attempt tells us when they have.
+                if (_hintSubscription is not null && _cloud.Backend is IHintingComputeBackend { ReportsEveryAttempt: true })
                 {
-                    var until = DateTimeOffset.UtcNow + TimeSpan.FromSeconds(_cancelRequested ? 5 : 2);
-                    while (Volatile.Read(ref _inFlight) > 0 && DateTimeOffset.UtcNow < until)
+                    DateTimeOffset until = _time.GetUtcNow() + TimeSpan.FromSeconds(2);
+                    while (_liveAttempts > 0 && _time.GetUtcNow() < until)
                     {
                         while (_events.Reader.TryRead(out JobEvent e))
                         {
-                            if (e.Kind is EventKind.Done or EventKind.Lost or EventKind.InvokeFailed)
+                            if (e.Kind is EventKind.Finished or EventKind.Lost or EventKind.InvokeFailed or EventKind.Dropped)
                             {
-                                Interlocked.Decrement(ref _inFlight);
+                                _liveAttempts--;
                             }
                         }
 
-                        await Task.Delay(10).ConfigureAwait(false);
+                        await Task.Delay(TimeSpan.FromMilliseconds(10), _time).ConfigureAwait(false);
                     }
                 }
 
-                Trace("in flight drained: " + Volatile.Read(ref _inFlight));
-                await _cloud.Jobs.DeletePrefixAsync(StorageLayout.Job(JobId)).ConfigureAwait(false);
+                Trace("in flight at cleanup: " + _liveAttempts);
+                await _cloud.Cleanup.DeleteJobAsync(JobId, lateWriters: _liveAttempts > 0 || _hintSubscription is null).ConfigureAwait(false);
                 Trace("deleted");
             }
         }
-        catch (Exception)
+        catch (Exception e)
         {
-            // Cleaning is best effort: leftover job data is harmless and `neutral clean` removes it.
+            // Leftover job data is harmless: the sweep at a later Connect removes it.
+            Log.CleanupFailed(_logger, e, JobId, e.Message);
         }
         finally
         {
-            if (_cloud.Backend is ICallEventSource source)
-            {
-                source.Unsubscribe(JobId);
-            }
-
+            _hintSubscription?.Dispose();
             _finished.TrySetResult();
         }
     }
@@ -778,7 +771,7 @@ internal sealed class JobRunner<T> : ICallEventSink
 
     public Task WaitAsync(ReturnWhen when, CancellationToken cancellationToken)
     {
-        int needed = when.Needed(_calls.Length);
+        int needed = when.Needed(_count);
         lock (_waitersLock)
         {
             if (Volatile.Read(ref _done) >= needed)
@@ -792,30 +785,16 @@ internal sealed class JobRunner<T> : ICallEventSink
         }
     }
 
-    private sealed class CallState
-    {
-        public int Retries;
-        public TimeSpan Timeout;
-        public bool RetryOnException;
-        public int AttemptsStarted;
-        public int CurrentAttempt;
-        public int Faults;
-        public DateTimeOffset AttemptStart;
-        public DateTimeOffset? DispatchedAt;
-        public DateTimeOffset Deadline;
-        public bool Speculated;
-        public bool Running;
-        public bool Done;
-    }
-
     private enum EventKind
     {
-        Dispatched,
-        Done,
-        Lost,
+        Invoked,
         InvokeFailed,
+        Dropped,
+        Started,
+        Finished,
+        Lost,
         Cancel,
     }
 
-    private readonly record struct JobEvent(EventKind Kind, int CallIndex, int Attempt, string? Detail, byte[]? Status = null);
+    private readonly record struct JobEvent(EventKind Kind, int CallIndex, int Attempt, string? Detail = null, byte[]? Bytes = null, DateTimeOffset At = default);
 }

@@ -10,7 +10,7 @@ namespace Neutral;
 public sealed class RemoteFuture<T>
 {
     private readonly TaskCompletionSource<T> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private volatile CallStats _stats;
+    private CallStats _stats;
     private int _state = (int)RemoteCallState.Pending;
 
     internal RemoteFuture(string jobId, int callIndex, DateTimeOffset submitted)
@@ -30,7 +30,7 @@ public sealed class RemoteFuture<T>
     public RemoteCallState State => (RemoteCallState)Volatile.Read(ref _state);
 
     /// <summary>Timestamps, attempt, cold start, bytes and host.</summary>
-    public CallStats Stats => _stats;
+    public CallStats Stats => Volatile.Read(ref _stats);
 
     /// <summary>The result as a task (faults with <see cref="RemoteException"/>; cancelled with the job).</summary>
     public Task<T> Task => _completion.Task;
@@ -52,35 +52,46 @@ public sealed class RemoteFuture<T>
 
     internal void MarkRunning() => Interlocked.CompareExchange(ref _state, (int)RemoteCallState.Running, (int)RemoteCallState.Pending);
 
-    internal void UpdateStats(Func<CallStats, CallStats> update) => _stats = update(_stats);
-
-    internal bool TrySucceed(T value)
+    internal void UpdateStats(Func<CallStats, CallStats> update)
     {
-        if (!_completion.TrySetResult(value))
+        // Compare-and-swap: updates from the monitor and the launcher never lose one another.
+        CallStats current = _stats;
+        while (true)
         {
-            return false;
+            CallStats updated = update(current);
+            CallStats seen = Interlocked.CompareExchange(ref _stats, updated, current);
+            if (ReferenceEquals(seen, current))
+            {
+                return;
+            }
+
+            current = seen;
+        }
+    }
+
+    // The state is set before the task completes, so a continuation of the task always sees the final state.
+    private bool TryClaim(RemoteCallState final)
+    {
+        int state = Volatile.Read(ref _state);
+        while (state is (int)RemoteCallState.Pending or (int)RemoteCallState.Running)
+        {
+            int seen = Interlocked.CompareExchange(ref _state, (int)final, state);
+            if (seen == state)
+            {
+                return true;
+            }
+
+            state = seen;
         }
 
-        Volatile.Write(ref _state, (int)RemoteCallState.Succeeded);
-        return true;
+        return false;
     }
 
-    internal bool TryFail(RemoteException error)
-    {
-        Volatile.Write(ref _state, (int)RemoteCallState.Failed);
-        return _completion.TrySetException(error);
-    }
+    internal bool TrySucceed(T value) => TryClaim(RemoteCallState.Succeeded) && _completion.TrySetResult(value);
 
-    internal bool TryCancel()
-    {
-        if (_completion.Task.IsCompleted)
-        {
-            return false;
-        }
+    internal bool TryFail(RemoteException error) => TryClaim(RemoteCallState.Failed) && _completion.TrySetException(error);
 
-        Volatile.Write(ref _state, (int)RemoteCallState.Cancelled);
-        return _completion.TrySetCanceled();
-    }
+    internal bool TryCancel() => TryClaim(RemoteCallState.Cancelled) && _completion.TrySetCanceled();
 
     /// <inheritdoc/>
     public override string ToString() => $"call {CallIndex} of job {JobId}: {State}";

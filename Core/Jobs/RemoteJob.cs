@@ -36,8 +36,14 @@ public sealed class RemoteJob<T>
     /// <summary>The futures, in call order.</summary>
     public IReadOnlyList<RemoteFuture<T>> Futures => _runner.Futures;
 
-    /// <summary>Raised each time a call gets its outcome (on a worker-pool thread; keep handlers short).</summary>
+    /// <summary>
+    /// Raised as calls get their outcomes, on a task of its own: a slow handler sees fewer, newer snapshots and never
+    /// holds the job up; an exception it throws is logged and counted (<see cref="ProgressHandlerErrors"/>).
+    /// </summary>
     public event EventHandler<JobProgress>? Progress;
+
+    /// <summary>How many times a <see cref="Progress"/> handler threw.</summary>
+    public int ProgressHandlerErrors => _runner.ProgressHandlerErrors;
 
     /// <summary>The counts now.</summary>
     public JobProgress Current => _runner.Snapshot;
@@ -109,7 +115,8 @@ public sealed class RemoteJob<T>
 
     /// <summary>
     /// Stops the job: no new attempts start, pending calls become <see cref="RemoteCallState.Cancelled"/>, and
-    /// running calls see their <see cref="RemoteContext.CancellationToken"/> fire.
+    /// running calls see their <see cref="RemoteContext.CancellationToken"/> fire. Completes once the calls are marked
+    /// cancelled; the job's data is removed in the background (<see cref="Completion"/> says when).
     /// </summary>
     public Task CancelAsync() => _runner.CancelAsync();
 }

@@ -5,7 +5,6 @@ using System.Linq;
 using System.Threading;
 using System.Threading.Channels;
 using System.Threading.Tasks;
-using Neutral.Execution;
 using Neutral.Wire;
 using Neutral.Workers;
 using Neutral.Workers.Local;
@@ -17,12 +16,17 @@ namespace Neutral.Local;
 /// call at a time, fed from one queue. Workers write statuses to the file-system store exactly as cloud workers do;
 /// the pool also tells the executor when a call finishes or a worker dies, to save it a polling round.
 /// </summary>
-internal sealed class LocalComputeBackend : IComputeBackend, ICallEventSource, IJobCanceller
+internal sealed class LocalComputeBackend : IHintingComputeBackend, ICancellingComputeBackend
 {
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
+
+    // A cancelled job's call that ignores its token is given this long before its worker is killed, so that later
+    // jobs never wait behind it.
+    private static readonly TimeSpan CancelGrace = TimeSpan.FromSeconds(1);
+    private readonly TimeProvider _time;
     private readonly LocalOptions _options;
     private readonly Channel<Queued> _queue = Channel.CreateUnbounded<Queued>();
-    private readonly ConcurrentDictionary<string, ICallEventSink> _sinks = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, ICallHints> _sinks = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, CancellationTokenSource> _jobTokens = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, byte> _cancelled = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stopping = new();
@@ -32,12 +36,17 @@ internal sealed class LocalComputeBackend : IComputeBackend, ICallEventSource, I
     private WorkerLaunch? _launch;
     private Task[]? _loops;
 
-    public LocalComputeBackend(LocalOptions options, StoreLocation store)
+    public LocalComputeBackend(LocalOptions options, StoreLocation store, TimeProvider time)
     {
         _options = options;
+        _time = time;
         Store = store;
-        _inProcessRunner = new CallRunner(LocalWorker.OpenStore, Environment.MachineName + "/inproc");
+        _inProcessRunner = new CallRunner(LocalWorker.OpenStore, Environment.MachineName + "/inproc", time);
+        EnsureStarted();
     }
+
+    /// <summary>Every accepted attempt is reported started, finished or lost: queued ones answer to the pool, not to the start bound.</summary>
+    public bool ReportsEveryAttempt => true;
 
     public string Name => "local";
 
@@ -49,7 +58,7 @@ internal sealed class LocalComputeBackend : IComputeBackend, ICallEventSource, I
     {
         ArgumentNullException.ThrowIfNull(envelope);
         EnsureStarted();
-        if (!_queue.Writer.TryWrite(new Queued(envelope, DateTimeOffset.UtcNow)))
+        if (!_queue.Writer.TryWrite(new Queued(envelope, _time.GetUtcNow())))
         {
             throw new ObjectDisposedException(nameof(LocalComputeBackend), "The local backend is shut down.");
         }
@@ -94,9 +103,18 @@ internal sealed class LocalComputeBackend : IComputeBackend, ICallEventSource, I
         }
     }
 
-    public void Subscribe(string jobId, ICallEventSink sink) => _sinks[jobId] = sink;
+    public IDisposable Subscribe(string jobId, ICallHints hints)
+    {
+        _sinks[jobId] = hints;
+        return new Subscription(this, jobId);
+    }
 
-    public void Unsubscribe(string jobId)
+    private sealed class Subscription(LocalComputeBackend backend, string jobId) : IDisposable
+    {
+        public void Dispose() => backend.Unsubscribe(jobId);
+    }
+
+    private void Unsubscribe(string jobId)
     {
         _sinks.TryRemove(jobId, out _);
         _cancelled.TryRemove(jobId, out _);
@@ -120,16 +138,34 @@ internal sealed class LocalComputeBackend : IComputeBackend, ICallEventSource, I
             slots = [.. _slots];
         }
 
+        var running = new List<WorkerProcess>();
         foreach (Slot slot in slots)
         {
             if (slot.Process is { } process && process.CurrentJob == jobId)
             {
                 await process.CancelAsync(jobId).ConfigureAwait(false);
+                running.Add(process);
             }
+        }
+
+        if (running.Count > 0)
+        {
+            // Calls that ignore their token are not waited for: their workers are killed and replaced.
+            _ = Task.Run(async () =>
+            {
+                await Task.Delay(CancelGrace, _time).ConfigureAwait(false);
+                foreach (WorkerProcess process in running)
+                {
+                    if (process.CurrentJob == jobId)
+                    {
+                        process.Kill();
+                    }
+                }
+            }, CancellationToken.None);
         }
     }
 
-    private ICallEventSink? Sink(string jobId) => _sinks.TryGetValue(jobId, out var sink) ? sink : null;
+    private ICallHints? Sink(string jobId) => _sinks.TryGetValue(jobId, out var sink) ? sink : null;
 
     private async Task RunProcessSlotAsync(Slot slot)
     {
@@ -146,10 +182,10 @@ internal sealed class LocalComputeBackend : IComputeBackend, ICallEventSource, I
 
         await foreach (Queued queued in _queue.Reader.ReadAllAsync(_stopping.Token).ConfigureAwait(false))
         {
-            InvocationEnvelope envelope = queued.Dispatch();
+            InvocationEnvelope envelope = queued.Dispatch(_time.GetUtcNow());
             if (_cancelled.ContainsKey(envelope.JobId))
             {
-                Sink(envelope.JobId)?.OnLost(envelope.CallIndex, envelope.Attempt, "the job was cancelled");
+                Sink(envelope.JobId)?.Lost(envelope.CallIndex, envelope.Attempt, "the job was cancelled");
                 continue;
             }
 
@@ -169,21 +205,21 @@ internal sealed class LocalComputeBackend : IComputeBackend, ICallEventSource, I
                 catch (Exception e) when (e is not OperationCanceledException)
                 {
                     failedStarts++;
-                    Sink(envelope.JobId)?.OnLost(envelope.CallIndex, envelope.Attempt, "a worker process could not start: " + e.Message);
+                    Sink(envelope.JobId)?.Lost(envelope.CallIndex, envelope.Attempt, "a worker process could not start: " + e.Message);
                     await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(2000, 100 * failedStarts)), _stopping.Token).ConfigureAwait(false);
                     continue;
                 }
             }
 
-            Sink(envelope.JobId)?.OnDispatched(envelope.CallIndex, envelope.Attempt);
+            Sink(envelope.JobId)?.Started(envelope.CallIndex, envelope.Attempt);
             var (outcome, lost) = await slot.Process.RunAsync(envelope, _stopping.Token).ConfigureAwait(false);
             if (outcome is { } done)
             {
-                Sink(envelope.JobId)?.OnDone(done);
+                Sink(envelope.JobId)?.Finished(done.CallIndex, done.Attempt, done.Status);
             }
             else
             {
-                Sink(envelope.JobId)?.OnLost(envelope.CallIndex, envelope.Attempt, lost ?? "the worker was lost");
+                Sink(envelope.JobId)?.Lost(envelope.CallIndex, envelope.Attempt, lost ?? "the worker was lost");
                 await slot.Process.DisposeAsync().ConfigureAwait(false);
                 slot.Process = null;
             }
@@ -194,24 +230,24 @@ internal sealed class LocalComputeBackend : IComputeBackend, ICallEventSource, I
     {
         await foreach (Queued queued in _queue.Reader.ReadAllAsync(_stopping.Token).ConfigureAwait(false))
         {
-            InvocationEnvelope envelope = queued.Dispatch();
-            ICallEventSink? sink = Sink(envelope.JobId);
+            InvocationEnvelope envelope = queued.Dispatch(_time.GetUtcNow());
+            ICallHints? sink = Sink(envelope.JobId);
             if (_cancelled.ContainsKey(envelope.JobId))
             {
-                sink?.OnLost(envelope.CallIndex, envelope.Attempt, "the job was cancelled");
+                sink?.Lost(envelope.CallIndex, envelope.Attempt, "the job was cancelled");
                 continue;
             }
 
             CancellationTokenSource job = _jobTokens.GetOrAdd(envelope.JobId, static _ => new CancellationTokenSource());
-            sink?.OnDispatched(envelope.CallIndex, envelope.Attempt);
+            sink?.Started(envelope.CallIndex, envelope.Attempt);
             try
             {
                 CallOutcome outcome = await _inProcessRunner.RunAsync(envelope, job.Token).ConfigureAwait(false);
-                sink?.OnDone(outcome);
+                sink?.Finished(outcome.CallIndex, outcome.Attempt, outcome.Status);
             }
             catch (Exception e)
             {
-                sink?.OnLost(envelope.CallIndex, envelope.Attempt, "the in-process worker failed: " + e.Message);
+                sink?.Lost(envelope.CallIndex, envelope.Attempt, "the in-process worker failed: " + e.Message);
             }
         }
     }
@@ -253,9 +289,17 @@ internal sealed class LocalComputeBackend : IComputeBackend, ICallEventSource, I
     }
 
     /// <summary>An envelope waiting for a worker. Its deadline moves by the time it waited: a call's time starts when a worker takes it.</summary>
+    /// <summary>
+    /// An envelope waiting for a worker. The call's time starts when a worker takes it, not while it waits in this
+    /// queue: its deadline is set then, from its run time limit.
+    /// </summary>
     private readonly record struct Queued(InvocationEnvelope Envelope, DateTimeOffset Enqueued)
     {
-        public InvocationEnvelope Dispatch() =>
-            Envelope.Deadline is { } deadline ? Envelope with { Deadline = deadline + (DateTimeOffset.UtcNow - Enqueued) } : Envelope;
+        public InvocationEnvelope Dispatch(DateTimeOffset now) => Envelope switch
+        {
+            { TimeoutSeconds: { } seconds } => Envelope with { Deadline = now.AddSeconds(seconds) },
+            { Deadline: { } deadline } => Envelope with { Deadline = deadline + (now - Enqueued) },
+            _ => Envelope,
+        };
     }
 }

@@ -38,6 +38,8 @@ public static class LocalEnvelope
             writer.WriteDateTimeOffset(deadline);
         }
 
+        writer.WriteBoolean(envelope.RetryUserErrors);
+        writer.WriteInt32(envelope.TimeoutSeconds ?? 0);
         writer.WriteString(envelope.Store.Kind);
         writer.WriteString(envelope.Store.Bucket);
         writer.WriteString(envelope.Store.Prefix);
@@ -59,6 +61,8 @@ public static class LocalEnvelope
         InputRange? range = reader.ReadPresence() ? new InputRange(reader.ReadNonNullString(), reader.ReadInt64(), reader.ReadInt32()) : null;
         int attempt = reader.ReadInt32();
         DateTimeOffset? deadline = reader.ReadPresence() ? reader.ReadDateTimeOffset() : null;
+        bool retryUser = reader.ReadBoolean();
+        int timeout = reader.ReadInt32();
         var store = new StoreLocation(reader.ReadNonNullString(), reader.ReadNonNullString(), reader.ReadNonNullString());
         reader.EnsureEnd();
         return new InvocationEnvelope
@@ -72,6 +76,8 @@ public static class LocalEnvelope
             InputRange = range,
             Attempt = attempt,
             Deadline = deadline,
+            RetryUserErrors = retryUser,
+            TimeoutSeconds = timeout > 0 ? timeout : null,
             Store = store,
         };
     }

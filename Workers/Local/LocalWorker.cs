@@ -8,6 +8,7 @@ using System.Threading;
 using System.Threading.Channels;
 using System.Threading.Tasks;
 using Neutral.Dispatch;
+using Neutral.Storage;
 using Neutral.Wire;
 using Neutral.Workers.Storage;
 
@@ -20,20 +21,26 @@ namespace Neutral.Workers.Local;
 /// </summary>
 public static class LocalWorker
 {
-    private static readonly ConcurrentDictionary<string, FileSystemObjectStore> s_stores = new(StringComparer.Ordinal);
+    static LocalWorker() => RegisterLocalStore();
 
-    /// <summary>Opens the store an envelope names; the local worker knows the <c>local</c> (file-system) kind.</summary>
-    /// <exception cref="NotSupportedException">Another kind of store.</exception>
-    public static IObjectStore OpenStore(StoreLocation location)
+    /// <summary>Registers the <c>local</c> (file-system) store kind with <see cref="ObjectStores"/> (idempotent).</summary>
+    public static void RegisterLocalStore()
     {
-        ArgumentNullException.ThrowIfNull(location);
-        if (location.Kind != "local")
+        if (!ObjectStores.IsRegistered(LocalStoreKind))
         {
-            throw new NotSupportedException($"The local worker cannot open a '{location.Kind}' store; it reads the 'local' (file-system) store only.");
+            ObjectStores.Register(LocalStoreKind, static location => new FileSystemObjectStore(location.Bucket));
         }
-
-        return s_stores.GetOrAdd(location.Bucket, static root => new FileSystemObjectStore(root));
     }
+
+    /// <summary>The store kind of the file-system store: its <see cref="StoreLocation.Bucket"/> is the root folder.</summary>
+    public const string LocalStoreKind = "local";
+
+    /// <summary>
+    /// Opens the store an envelope names through <see cref="ObjectStores"/>: the <c>local</c> kind always, other kinds
+    /// when their provider registered them in this worker (a provider package the application references).
+    /// </summary>
+    /// <exception cref="NotSupportedException">No provider for the store's kind is registered in this worker.</exception>
+    public static IObjectStore OpenStore(StoreLocation location) => ObjectStores.Open(location);
 
     /// <summary>
     /// Serves the local provider over this process's standard input and output, sending the user's console output to

@@ -34,6 +34,30 @@ public sealed class ReferencesTests
     }
 
     [Fact]
+    public void An_executable_calls_the_registration_of_every_referenced_provider()
+    {
+        const string provider = """
+            [assembly: Neutral.NeutralProvider(typeof(Acme.Providers.AcmeProvider))]
+            namespace Acme.Providers;
+            public static class AcmeProvider { public static void Register() { } }
+            """;
+        var (_, compiled, _) = GeneratorHarness.Run(provider);
+        using var stream = new MemoryStream();
+        Assert.True(compiled.WithAssemblyName("Acme.Providers").Emit(stream).Success);
+        MetadataReference library = MetadataReference.CreateFromImage(stream.ToArray());
+        CSharpCompilation exe = GeneratorHarness.Compilation("public static class Program { public static void Main() { } }")
+            .WithAssemblyName("Sample.ProviderApp")
+            .WithOptions(new CSharpCompilationOptions(OutputKind.ConsoleApplication, nullableContextOptions: NullableContextOptions.Enable))
+            .AddReferences(library);
+        GeneratorDriver driver = GeneratorHarness.Driver().RunGeneratorsAndUpdateCompilation(exe, out Compilation output, out var diagnostics);
+        Assert.Empty(diagnostics);
+        GeneratorHarness.AssertCompilesCleanly(output);
+        string text = Assert.Single(driver.GetRunResult().GeneratedTrees).ToString();
+        Assert.Contains("global::Acme.Providers.AcmeProvider.Register();", text, System.StringComparison.Ordinal);
+        Snapshot.Verify(driver.GetRunResult(), ["Neutral.References.g.cs"]);
+    }
+
+    [Fact]
     public void A_library_does_not_register_its_references()
     {
         MetadataReference library = Library("Sample.Assembly", "using Neutral; namespace Lib; public static class F { [Remote] public static int A(int x) => x; }");

@@ -21,8 +21,8 @@ public sealed class ConfigurationTests
     }
 
     [Theory]
-    [InlineData("Neutral:Compute", "gcp", "allowed values are local, aws, azure, openwhisk")]
-    [InlineData("Neutral:Storage", "ftp", "allowed values are local, s3")]
+    [InlineData("Neutral:Compute", "gcp", "no provider of that name is registered. Available here: local.")]
+    [InlineData("Neutral:Storage", "ftp", "no provider of that name is registered. Available here: local.")]
     [InlineData("Neutral:Local:Workers", "-1", "whole number from 0 to 4096")]
     [InlineData("Neutral:Local:Workers", "many", "whole number from 0 to 4096")]
     [InlineData("Neutral:Local:Isolation", "container", "allowed values are process")]
@@ -56,7 +56,12 @@ public sealed class ConfigurationTests
     {
         var error = Assert.Throws<NeutralConfigurationException>(() => Cloud.Connect(o => o.Compute = "aws"));
         Assert.Equal("Neutral:Compute", error.Key);
-        Assert.Contains("not installed", error.Message);
+        Assert.Contains("Add the NuGet package Neutral.Providers.Aws", error.Message);
+        Assert.Contains("Available here: local.", error.Message);
+
+        var store = Assert.Throws<NeutralConfigurationException>(() => Cloud.Connect(o => o.Storage = "minio"));
+        Assert.Equal("Neutral:Storage", store.Key);
+        Assert.Contains("Neutral.Providers.OpenWhisk", store.Message);
     }
 
     [Fact]
@@ -134,7 +139,7 @@ public sealed class ConfigurationTests
     [Fact]
     public void AddNeutral_checks_configuration_at_registration()
     {
-        var error = Assert.Throws<NeutralConfigurationException>(() => new ServiceCollection().AddNeutral(Config(("Neutral:Compute", "nope"))));
-        Assert.Equal("Neutral:Compute", error.Key);
+        var error = Assert.Throws<NeutralConfigurationException>(() => new ServiceCollection().AddNeutral(Config(("Neutral:Job:Retries", "-1"))));
+        Assert.Equal("Neutral:Job:Retries", error.Key);
     }
 }

@@ -131,3 +131,10 @@ public static class ContextFunctions
     [Remote]
     public static long Count(int from, int to) => Enumerable.Range(from, to - from).LongCount(i => i % 3 == 0);
 }
+
+public static class SimulatedFunctions
+{
+    [Remote(RetryOnException = true, Retries = 2)]
+    public static int FailOnFirstAttempt(int x, RemoteContext context) =>
+        context.Attempt == 1 ? throw new InvalidOperationException("the first attempt fails") : x;
+}

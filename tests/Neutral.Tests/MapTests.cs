@@ -73,7 +73,6 @@ public sealed class MapTests
     {
         await using var local = new LocalCloud();
         var job = local.Cloud.Submit(Enumerable.Range(0, 20).Select(i => Remote.TestFunctions.Echo(new byte[i * 1000])));
-        Assert.True(Directory.Exists(Path.Combine(local.JobsFolder, job.JobId)));
         await job.GetResultsAsync();
         await job.Completion;
         Assert.False(Directory.Exists(Path.Combine(local.JobsFolder, job.JobId)));

@@ -1,0 +1,146 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using System.Threading;
+using System.Threading.Tasks;
+using Microsoft.Extensions.Logging;
+using Neutral.Storage;
+using Neutral.Wire;
+
+namespace Neutral.Execution;
+
+/// <summary>
+/// Deletes what jobs and clients leave in storage: a finished job's folder (and, when attempts may still be running, a
+/// second pass a little later for their late writes), and at <c>Connect</c>, in the background, the jobs and shared
+/// values of clients that are gone (killed before they could clean up) once older than <c>Job:SweepAfterHours</c>.
+/// </summary>
+internal sealed class JobCleanup
+{
+    private static readonly TimeSpan LatePass = TimeSpan.FromSeconds(10);
+    private readonly CloudContext _cloud;
+
+    public JobCleanup(CloudContext cloud) => _cloud = cloud;
+
+    /// <summary>A job or client id: its creation time (UTC, to the second) and ten random hex digits.</summary>
+    public static string NewId(DateTimeOffset now) =>
+        now.UtcDateTime.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture) + "-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(5));
+
+    /// <summary>The creation time an id starts with.</summary>
+    public static DateTimeOffset? CreatedOf(string id) =>
+        id.Length >= 15 && DateTime.TryParseExact(id.AsSpan(0, 15), "yyyyMMdd-HHmmss", CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal, out DateTime at)
+            ? new DateTimeOffset(at, TimeSpan.Zero)
+            : null;
+
+    public async Task DeleteJobAsync(string jobId, bool lateWriters)
+    {
+        await _cloud.Jobs.DeletePrefixAsync(StorageLayout.Job(jobId)).ConfigureAwait(false);
+        if (lateWriters)
+        {
+            // Attempts still running (speculative losers, calls that ignore cancellation) may write after the delete.
+            _ = Task.Run(async () =>
+            {
+                try
+                {
+                    await Task.Delay(LatePass, _cloud.Time).ConfigureAwait(false);
+                    await _cloud.Jobs.DeletePrefixAsync(StorageLayout.Job(jobId)).ConfigureAwait(false);
+                }
+                catch (Exception e)
+                {
+                    Log.LatePassFailed(_cloud.Logger, e, jobId);
+                }
+            });
+        }
+    }
+
+    /// <summary>Records this client as the owner of its shared values (for sweeps by other clients).</summary>
+    public Task RegisterClientAsync(CancellationToken cancellationToken) =>
+        _cloud.Jobs.PutAsync(ClientRecord(_cloud.ClientId), Encoding.UTF8.GetBytes(_cloud.Owner), cancellationToken);
+
+    public static string ClientRecord(string clientId) => "clients/" + clientId;
+
+    public static string SharedFolder(string clientId) => "shared/" + clientId + "/";
+
+    /// <summary>Deletes jobs and shared values older than the bound whose owner is gone. Returns how many folders it deleted.</summary>
+    public async Task<int> SweepAsync(TimeSpan olderThan, CancellationToken cancellationToken)
+    {
+        DateTimeOffset cutoff = _cloud.Time.GetUtcNow() - olderThan;
+        var jobs = new SortedSet<string>(StringComparer.Ordinal);
+        await foreach (ObjectInfo info in _cloud.Jobs.ListAsync(StorageLayout.JobsFolder, cancellationToken).ConfigureAwait(false))
+        {
+            string rest = info.Key[StorageLayout.JobsFolder.Length..];
+            int slash = rest.IndexOf('/', StringComparison.Ordinal);
+            if (slash > 0 && CreatedOf(rest[..slash]) is { } created && created < cutoff)
+            {
+                jobs.Add(rest[..slash]);
+            }
+        }
+
+        int deleted = 0;
+        foreach (string job in jobs)
+        {
+            string? owner = null;
+            if (await _cloud.Jobs.GetAsync(StorageLayout.Manifest(job), cancellationToken).ConfigureAwait(false) is { } manifest)
+            {
+                try
+                {
+                    owner = WireJson.DeserializeManifest(manifest).Owner;
+                }
+                catch (FormatException)
+                {
+                }
+            }
+
+            if (!IsAlive(owner))
+            {
+                await _cloud.Jobs.DeletePrefixAsync(StorageLayout.Job(job), cancellationToken).ConfigureAwait(false);
+                deleted++;
+            }
+        }
+
+        var clients = new SortedSet<string>(StringComparer.Ordinal);
+        await foreach (ObjectInfo info in _cloud.Jobs.ListAsync("shared/", cancellationToken).ConfigureAwait(false))
+        {
+            string rest = info.Key["shared/".Length..];
+            int slash = rest.IndexOf('/', StringComparison.Ordinal);
+            if (slash > 0 && CreatedOf(rest[..slash]) is { } created && created < cutoff)
+            {
+                clients.Add(rest[..slash]);
+            }
+        }
+
+        foreach (string client in clients)
+        {
+            byte[]? record = await _cloud.Jobs.GetAsync(ClientRecord(client), cancellationToken).ConfigureAwait(false);
+            if (!IsAlive(record is null ? null : Encoding.UTF8.GetString(record)))
+            {
+                await _cloud.Jobs.DeletePrefixAsync(SharedFolder(client), cancellationToken).ConfigureAwait(false);
+                await _cloud.Jobs.DeleteAsync(ClientRecord(client), cancellationToken).ConfigureAwait(false);
+                deleted++;
+            }
+        }
+
+        return deleted;
+    }
+
+    /// <summary>
+    /// Whether the owner (<c>{host}/{pid}/{start ticks}</c>) still runs. Only an owner on this host can be checked; one on
+    /// another host counts as gone once its data is older than the bound (a job does not run for a day).
+    /// </summary>
+    internal static bool IsAlive(string? owner)
+    {
+        if (owner is null)
+        {
+            return false;
+        }
+
+        string[] parts = owner.Split('/');
+        if (parts.Length != 3 || parts[0] != Environment.MachineName || !int.TryParse(parts[1], CultureInfo.InvariantCulture, out int pid))
+        {
+            return false;
+        }
+
+        return CloudContext.OwnerOf(pid) == owner && parts[2] != "0";
+    }
+}

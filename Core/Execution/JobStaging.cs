@@ -1,0 +1,72 @@
+using System;
+using System.Threading;
+using System.Threading.Tasks;
+using Neutral.Storage;
+using Neutral.Wire;
+
+namespace Neutral.Execution;
+
+/// <summary>
+/// A job's arguments packed once, off the caller's thread: one array of every call's encoded arguments and their
+/// offsets (the user's <see cref="RemoteCall{TResult}"/>s are not kept), written as <c>input.bin</c> when some call's
+/// arguments are too large for its envelope, and the manifest.
+/// </summary>
+internal sealed class JobStaging
+{
+    private JobStaging(byte[] packed, long[] offsets, bool large)
+    {
+        Packed = packed;
+        Offsets = offsets;
+        Large = large;
+    }
+
+    /// <summary>Every call's arguments, back to back.</summary>
+    public byte[] Packed { get; }
+
+    /// <summary>Call i's arguments start at Offsets[i] and end at Offsets[i + 1].</summary>
+    public long[] Offsets { get; }
+
+    /// <summary>Whether <c>input.bin</c> was written (some call's arguments exceed the inline limit).</summary>
+    public bool Large { get; }
+
+    public int Length(int index) => (int)(Offsets[index + 1] - Offsets[index]);
+
+    public ReadOnlyMemory<byte> Arguments(int index) => Packed.AsMemory((int)Offsets[index], Length(index));
+
+    public static JobStaging Pack<T>(RemoteCall<T>[] calls)
+    {
+        var offsets = new long[calls.Length + 1];
+        long total = 0;
+        bool large = false;
+        for (int i = 0; i < calls.Length; i++)
+        {
+            offsets[i] = total;
+            total += calls[i].Arguments.Length;
+            large |= calls[i].Arguments.Length > InvocationEnvelope.InlineLimit;
+        }
+
+        offsets[^1] = total;
+        if (total > Array.MaxLength)
+        {
+            throw new ArgumentException($"The job's arguments add up to {total} bytes; one job holds at most {Array.MaxLength}. Pass large data with Cloud.ShareAsync or through storage.");
+        }
+
+        byte[] packed = GC.AllocateUninitializedArray<byte>((int)total);
+        for (int i = 0; i < calls.Length; i++)
+        {
+            calls[i].Arguments.Span.CopyTo(packed.AsSpan((int)offsets[i]));
+        }
+
+        return new JobStaging(packed, offsets, large);
+    }
+
+    public async Task WriteAsync(IObjectStore jobs, JobManifest manifest, CancellationToken cancellationToken)
+    {
+        if (Large)
+        {
+            await jobs.PutAsync(StorageLayout.Input(manifest.JobId), Packed, cancellationToken).ConfigureAwait(false);
+        }
+
+        await jobs.PutAsync(StorageLayout.Manifest(manifest.JobId), WireJson.Serialize(manifest with { InputOffsets = Large ? Offsets : null }), cancellationToken).ConfigureAwait(false);
+    }
+}

@@ -1,0 +1,151 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Threading.Tasks;
+using Neutral.Storage;
+using Neutral.Wire;
+
+namespace Neutral.Execution;
+
+/// <summary>
+/// What storage says of a job: one listing of <c>calls/</c> per poll, processed key by key as it streams (statuses,
+/// <c>started.{a}</c> markers, <c>failed.{a}</c> records), and direct reads. Without hints the listing is how news
+/// arrives: it polls fast while listings bring news and backs off to 2 s while they do not. With hints it is the safety
+/// net for lost ones, run after a 2 s quiet spell. A listing that fails is a missed poll, retried with back-off; only a
+/// store that keeps failing past <c>Job:StoreRetrySeconds</c> fails the job.
+/// </summary>
+internal sealed class StatusPoller
+{
+    private static readonly TimeSpan MinimumInterval = TimeSpan.FromMilliseconds(10);
+    private static readonly TimeSpan MaximumInterval = TimeSpan.FromSeconds(2);
+    private static readonly TimeSpan HintedInterval = TimeSpan.FromSeconds(2);
+    private readonly IObjectStore _jobs;
+    private readonly string _jobId;
+    private readonly bool _hinted;
+    private readonly TimeProvider _time;
+    private readonly TimeSpan _failureBound;
+    private TimeSpan _interval = MinimumInterval;
+    private DateTimeOffset? _failingSince;
+
+    public StatusPoller(IObjectStore jobs, string jobId, bool hinted, TimeProvider time, TimeSpan failureBound)
+    {
+        _jobs = jobs;
+        _jobId = jobId;
+        _hinted = hinted;
+        _time = time;
+        _failureBound = failureBound;
+        NextListing = time.GetUtcNow() + MinimumInterval;
+    }
+
+    public DateTimeOffset NextListing { get; private set; }
+
+    public bool ListingDue(DateTimeOffset now) => now >= NextListing;
+
+    /// <summary>A hint arrived: with hints flowing, the listing waits for a quiet spell.</summary>
+    public void HintArrived()
+    {
+        DateTimeOffset quiet = _time.GetUtcNow() + HintedInterval;
+        if (_hinted && quiet > NextListing)
+        {
+            NextListing = quiet;
+        }
+    }
+
+    /// <summary>Lists the job's call objects; returns how many new outcomes it found.</summary>
+    public async Task<int> ListAsync(CallState[] state, ReadSet reads, Action<int, DateTimeOffset> started)
+    {
+        DateTimeOffset now = _time.GetUtcNow();
+        int found = 0;
+        try
+        {
+            string prefix = StorageLayout.Calls(_jobId);
+            await foreach (ObjectInfo info in _jobs.ListAsync(prefix).ConfigureAwait(false))
+            {
+                if (!StorageLayout.TryParseCallKey(_jobId, info.Key, out int index, out string name) || index >= state.Length || state[index].Done)
+                {
+                    continue;
+                }
+
+                CallState call = state[index];
+                if (name == "status")
+                {
+                    found += reads.Status.Add(index) ? 1 : 0;
+                }
+                else if (TryAttempt(name, "started.", out int attempt))
+                {
+                    if (attempt == call.Launched && call.StartedAt is null)
+                    {
+                        started(index, now);
+                    }
+                }
+                else if (TryAttempt(name, "failed.", out attempt) && attempt > call.FailedSeen && !reads.Failed.Contains((index, attempt)))
+                {
+                    reads.Failed.Add((index, attempt));
+                    found++;
+                }
+            }
+
+            _failingSince = null;
+        }
+        catch (Exception e) when (TransientErrors.IsTransient(e))
+        {
+            // A missed poll: try again after the back-off, unless the store has been failing for too long.
+            _failingSince ??= now;
+            if (now - _failingSince.Value > _failureBound)
+            {
+                throw new StoreUnavailableException($"Listing the job's objects failed for {(now - _failingSince.Value).TotalSeconds:0.#} s (Job:StoreRetrySeconds): {e.Message}", e);
+            }
+
+            _interval = Min(_interval * 2, MaximumInterval);
+            NextListing = now + _interval;
+            return found;
+        }
+
+        // Without hints, poll fast while listings bring news and back off while they do not.
+        _interval = _hinted ? HintedInterval : found > 0 ? MinimumInterval : Min(_interval * 2, MaximumInterval);
+        NextListing = _time.GetUtcNow() + _interval;
+        return found;
+    }
+
+    /// <summary>Reads one object per call (eight at a time); a missing one reads as null.</summary>
+    public async Task<List<(int Index, byte[]? Bytes)>> ReadAsync(IEnumerable<int> indices, Func<string, int, string> key)
+    {
+        int[] wanted = indices.ToArray();
+        var read = new (int Index, byte[]? Bytes)[wanted.Length];
+        if (wanted.Length <= 2)
+        {
+            for (int k = 0; k < wanted.Length; k++)
+            {
+                read[k] = (wanted[k], await _jobs.GetAsync(key(_jobId, wanted[k])).ConfigureAwait(false));
+            }
+        }
+        else
+        {
+            await Parallel.ForEachAsync(Enumerable.Range(0, wanted.Length), new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (k, ct) =>
+            {
+                read[k] = (wanted[k], await _jobs.GetAsync(key(_jobId, wanted[k]), ct).ConfigureAwait(false));
+            }).ConfigureAwait(false);
+        }
+
+        return [.. read];
+    }
+
+    private static bool TryAttempt(string name, string stem, out int attempt)
+    {
+        attempt = 0;
+        return name.StartsWith(stem, StringComparison.Ordinal)
+            && int.TryParse(name.AsSpan(stem.Length), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out attempt);
+    }
+
+    private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
+}
+
+/// <summary>What the monitor reads after a round of events and a listing.</summary>
+internal sealed class ReadSet
+{
+    public HashSet<int> Status { get; } = [];
+
+    public List<(int Index, int Attempt)> Failed { get; } = [];
+
+    public List<(int Index, int Attempt, string Reason)> Lost { get; } = [];
+}

@@ -1,0 +1,36 @@
+using System;
+using System.IO;
+using Neutral.Providers;
+using Neutral.Wire;
+using Neutral.Workers.Local;
+using Neutral.Workers.Storage;
+
+namespace Neutral.Local;
+
+/// <summary>The built-in <c>local</c> provider: the worker-process pool and the file-system store.</summary>
+internal static class LocalProvider
+{
+    public static void AddTo(ProviderRegistry registry)
+    {
+        LocalWorker.RegisterLocalStore();
+        registry.AddStorage(LocalWorker.LocalStoreKind, OpenStore);
+        registry.AddCompute("local", context => new LocalComputeBackend(context.Options.Local, context.Store!.Location, context.TimeProvider));
+    }
+
+    private static StoreConnection OpenStore(ProviderContext context)
+    {
+        string root = context.Options.Local.Root;
+        FileSystemObjectStore store;
+        try
+        {
+            store = new FileSystemObjectStore(root);
+            store.EnsureWritable();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        {
+            throw new NeutralConfigurationException("Neutral:Local:Root", root, $"the folder cannot be created or written ({e.Message}).", e);
+        }
+
+        return new StoreConnection(store, new StoreLocation(LocalWorker.LocalStoreKind, store.Root, Cloud.InternalPrefix));
+    }
+}

@@ -1,0 +1,188 @@
+using System;
+using System.Collections.Concurrent;
+using System.Threading;
+using System.Threading.Tasks;
+using Neutral.Wire;
+using Neutral.Workers;
+
+namespace Neutral.Testing;
+
+/// <summary>
+/// A compute platform in the test process, as a cloud looks to the executor: no hints at all (storage is the only
+/// signal), calls run through the real worker call loop (<see cref="CallRunner"/>) against the store, with platform
+/// queueing, cold starts, a concurrency limit answered with throttling, lost invocations and duplicate deliveries.
+/// Delays run on the given clock, so tests drive it with a fake one.
+/// </summary>
+public sealed class SimulatedCloud : IComputeBackend
+{
+    private readonly IObjectStore _store;
+    private readonly TimeProvider _time;
+    private readonly CallRunner _runner;
+    private readonly Random _random;
+    private readonly Lock _lock = new();
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly ConcurrentDictionary<Task, byte> _running = new();
+    private int _active;
+    private int _invocations;
+    private int _throttled;
+    private int _lost;
+    private int _duplicates;
+    private int _warm;
+
+    /// <summary>Creates the platform.</summary>
+    /// <param name="store">The store workers read and write (the same one the client uses).</param>
+    /// <param name="location">Where the client says the store is.</param>
+    /// <param name="time">The clock every delay runs on.</param>
+    /// <param name="seed">The seed of the platform's dice.</param>
+    public SimulatedCloud(IObjectStore store, StoreLocation location, TimeProvider time, int seed = 7)
+    {
+        _store = store;
+        _time = time;
+        Store = location;
+        _random = new Random(seed);
+        _runner = new CallRunner(_ => _store, "simulated", time);
+    }
+
+    /// <inheritdoc/>
+    public string Name => "simulated";
+
+    /// <inheritdoc/>
+    public StoreLocation Store { get; }
+
+    /// <summary>How long an accepted invocation waits before a worker takes it.</summary>
+    public TimeSpan QueueDelay { get; set; }
+
+    /// <summary>The extra start-up time of a worker's first call (the first <see cref="WarmWorkers"/> calls are cold).</summary>
+    public TimeSpan ColdStart { get; set; }
+
+    /// <summary>How many workers are warm before cold starts stop; 0 means none is ever cold.</summary>
+    public int WarmWorkers { get; set; }
+
+    /// <summary>Invocations accepted at once (queued or running); more are refused with <see cref="ThrottledException"/>. 0: no limit.</summary>
+    public int ConcurrencyLimit { get; set; }
+
+    /// <summary>What a throttling answer says to wait.</summary>
+    public TimeSpan? RetryAfter { get; set; }
+
+    /// <summary>The share of accepted invocations that never run (0 to 1).</summary>
+    public double LossRate { get; set; }
+
+    /// <summary>The share of accepted invocations delivered twice (0 to 1).</summary>
+    public double DuplicateRate { get; set; }
+
+    /// <summary>Decides per envelope that it is lost (after the random loss), for targeted tests.</summary>
+    public Func<InvocationEnvelope, bool>? Lose { get; set; }
+
+    /// <summary>Runs before each call (for example to hold a call on a gate).</summary>
+    public Func<InvocationEnvelope, CancellationToken, Task>? BeforeRun { get; set; }
+
+    /// <summary>Invocations accepted.</summary>
+    public int Invocations => Volatile.Read(ref _invocations);
+
+    /// <summary>Invocations refused with throttling.</summary>
+    public int Throttled => Volatile.Read(ref _throttled);
+
+    /// <summary>Accepted invocations that never ran.</summary>
+    public int Lost => Volatile.Read(ref _lost);
+
+    /// <summary>Invocations delivered twice.</summary>
+    public int Duplicates => Volatile.Read(ref _duplicates);
+
+    /// <summary>Invocations queued or running now.</summary>
+    public int Active => Volatile.Read(ref _active);
+
+    /// <inheritdoc/>
+    public ValueTask InvokeAsync(InvocationEnvelope envelope, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(envelope);
+        cancellationToken.ThrowIfCancellationRequested();
+        bool lose, twice;
+        lock (_lock)
+        {
+            if (ConcurrencyLimit > 0 && _active >= ConcurrencyLimit)
+            {
+                _throttled++;
+                throw new ThrottledException($"Rate exceeded: {ConcurrencyLimit} concurrent invocations.", RetryAfter);
+            }
+
+            _active++;
+            _invocations++;
+            lose = _random.NextDouble() < LossRate;
+            twice = !lose && _random.NextDouble() < DuplicateRate;
+        }
+
+        if (lose || Lose?.Invoke(envelope) == true)
+        {
+            Interlocked.Increment(ref _lost);
+            Interlocked.Decrement(ref _active);
+            return ValueTask.CompletedTask;
+        }
+
+        Track(RunAsync(envelope, release: true));
+        if (twice)
+        {
+            Interlocked.Increment(ref _duplicates);
+            Track(RunAsync(envelope, release: false));
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    private void Track(Task task)
+    {
+        _running[task] = 0;
+        _ = task.ContinueWith(t => _running.TryRemove(t, out _), TaskScheduler.Default);
+    }
+
+    private async Task RunAsync(InvocationEnvelope envelope, bool release)
+    {
+        try
+        {
+            CancellationToken stop = _stopping.Token;
+            await Task.Yield();
+            if (QueueDelay > TimeSpan.Zero)
+            {
+                await Task.Delay(QueueDelay, _time, stop).ConfigureAwait(false);
+            }
+
+            if (ColdStart > TimeSpan.Zero && Interlocked.Increment(ref _warm) <= WarmWorkers)
+            {
+                await Task.Delay(ColdStart, _time, stop).ConfigureAwait(false);
+            }
+
+            if (BeforeRun is { } before)
+            {
+                await before(envelope, stop).ConfigureAwait(false);
+            }
+
+            await _runner.RunAsync(envelope, stop).ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            // A worker that fails to write its outcome is a lost attempt: the executor finds out from storage.
+        }
+        finally
+        {
+            if (release)
+            {
+                Interlocked.Decrement(ref _active);
+            }
+        }
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask DisposeAsync()
+    {
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        try
+        {
+            await Task.WhenAll(_running.Keys).WaitAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            // Stopped calls end with their token.
+        }
+
+        _stopping.Dispose();
+    }
+}

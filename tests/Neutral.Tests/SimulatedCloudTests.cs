@@ -1,0 +1,231 @@
+using System;
+using System.Linq;
+using System.Threading;
+using System.Threading.Tasks;
+using Neutral.Wire;
+
+namespace Neutral.Tests;
+
+/// <summary>The executor on a platform that gives no hints: storage is the only signal, time is fake.</summary>
+public sealed class SimulatedCloudTests
+{
+    private static readonly TimeSpan Hour = TimeSpan.FromHours(1);
+
+    /// <summary>What a worker writes first: BeforeRun holds a call before the call loop writes it, so held "running" calls write it here.</summary>
+    private static Task WriteStartedAsync(SimulatedRig rig, InvocationEnvelope e) =>
+        rig.Memory.PutAsync(Cloud.InternalPrefix + StorageLayout.Started(e.JobId, e.CallIndex, e.Attempt), "started"u8.ToArray());
+
+    [Fact]
+    public async Task A_map_runs_with_storage_as_the_only_signal()
+    {
+        await using var rig = new SimulatedRig();
+        rig.Platform.QueueDelay = TimeSpan.FromSeconds(2);
+        rig.Platform.ColdStart = TimeSpan.FromSeconds(1);
+        rig.Platform.WarmWorkers = 10;
+        var job = rig.Cloud.Submit(Enumerable.Range(0, 200).Select(i => Remote.TestFunctions.Square(i)));
+        int[] results = await rig.DriveAsync(job.GetResultsAsync(), Hour);
+        Assert.Equal(Enumerable.Range(0, 200).Select(i => i * i), results);
+        Assert.All(job.Futures, f => Assert.Equal(1, f.Stats.AttemptsStarted));
+        Assert.Equal(200, rig.Platform.Invocations);
+        await rig.DriveAsync(job.Completion, Hour);
+        Assert.DoesNotContain(rig.Memory.Keys, k => k.Contains(job.JobId, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task An_invocation_that_never_starts_is_retried_after_the_start_bound()
+    {
+        await using var rig = new SimulatedRig(o => o.Job.StartTimeoutSeconds = 30);
+        rig.Platform.Lose = e => e.CallIndex == 3 && e.Attempt == 1;
+        var job = rig.Cloud.Submit(Enumerable.Range(0, 10).Select(i => Remote.TestFunctions.Square(i)));
+        int[] results = await rig.DriveAsync(job.GetResultsAsync(), TimeSpan.FromMinutes(5));
+        Assert.Equal(Enumerable.Range(0, 10).Select(i => i * i), results);
+        Assert.Equal(2, job[3].Stats.Attempt);
+        Assert.Equal(1, rig.Platform.Lost);
+        Assert.All(job.Futures.Where(f => f.CallIndex != 3), f => Assert.Equal(1, f.Stats.AttemptsStarted));
+    }
+
+    [Fact]
+    public async Task A_deadline_counts_from_the_start_not_from_platform_queueing()
+    {
+        // 60 s in the platform's queue, then 8 s of work, under a 10 s timeout: the attempt is on time.
+        await using var rig = new SimulatedRig(o =>
+        {
+            o.Job.TimeoutSeconds = 10;
+            o.Job.StartTimeoutSeconds = 120;
+            o.Job.Speculation = false;
+        });
+        rig.Platform.QueueDelay = TimeSpan.FromSeconds(60);
+        rig.Platform.BeforeRun = async (e, ct) =>
+        {
+            await WriteStartedAsync(rig, e);
+            await Task.Delay(TimeSpan.FromSeconds(8), rig.Time, ct);
+        };
+        var job = rig.Cloud.Submit(Enumerable.Range(0, 4).Select(i => Remote.TestFunctions.Square(i)));
+        int[] results = await rig.DriveAsync(job.GetResultsAsync(), TimeSpan.FromMinutes(10));
+        Assert.Equal([0, 1, 4, 9], results);
+        Assert.All(job.Futures, f => Assert.Equal(1, f.Stats.AttemptsStarted));
+    }
+
+    [Fact]
+    public async Task A_call_past_its_deadline_is_retried_with_no_hints()
+    {
+        await using var rig = new SimulatedRig(o =>
+        {
+            o.Job.TimeoutSeconds = 10;
+            o.Job.Speculation = false;
+        });
+        // Attempt 1 of call 1 never writes an outcome: it hangs until the platform is stopped.
+        rig.Platform.BeforeRun = (e, ct) => e.CallIndex == 1 && e.Attempt == 1 ? Task.Delay(Timeout.Infinite, ct) : Task.CompletedTask;
+        var job = rig.Cloud.Submit(Enumerable.Range(0, 3).Select(i => Remote.TestFunctions.Square(i)));
+        int[] results = await rig.DriveAsync(job.GetResultsAsync(), TimeSpan.FromMinutes(5));
+        Assert.Equal([0, 1, 4], results);
+        Assert.Equal(2, job[1].Stats.Attempt);
+    }
+
+    [Fact]
+    public async Task A_retryable_failure_never_blocks_a_backup_that_succeeded()
+    {
+        await using var rig = new SimulatedRig();
+        var backupStarted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var firstFailed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        rig.Platform.BeforeRun = async (e, ct) =>
+        {
+            if (e.CallIndex != 0)
+            {
+                return;
+            }
+
+            if (e.Attempt == 1)
+            {
+                // The straggler: started, and failing (retryably) only once the speculative backup runs.
+                await WriteStartedAsync(rig, e);
+                await backupStarted.Task.WaitAsync(ct);
+            }
+            else
+            {
+                backupStarted.TrySetResult();
+                await firstFailed.Task.WaitAsync(ct);
+            }
+        };
+        var job = rig.Cloud.Submit(Enumerable.Range(0, 20).Select(i => Remote.SimulatedFunctions.FailOnFirstAttempt(i + 100)));
+        Task<int[]> results = job.GetResultsAsync();
+        _ = Task.Run(async () =>
+        {
+            // Attempt 1's failure record lands before the backup writes its status.
+            while (await rig.Memory.GetAsync(Cloud.InternalPrefix + StorageLayout.Failed(job.JobId, 0, 1)) is null)
+            {
+                await Task.Delay(2);
+            }
+
+            firstFailed.TrySetResult();
+        });
+
+        // Well under the 300 s timeout: the executor must not wait for an attempt that already finished.
+        int[] values = await rig.DriveAsync(results, TimeSpan.FromSeconds(60));
+        Assert.Equal(Enumerable.Range(100, 20), values);
+        Assert.Equal(2, job[0].Stats.Attempt);
+        Assert.Equal(2, job[0].Stats.AttemptsStarted);
+    }
+
+    [Fact]
+    public async Task Throttling_slows_the_launches_down_and_costs_no_attempt()
+    {
+        await using var rig = new SimulatedRig();
+        rig.Platform.ConcurrencyLimit = 8;
+        rig.Platform.QueueDelay = TimeSpan.FromMilliseconds(500);
+        rig.Platform.RetryAfter = TimeSpan.FromMilliseconds(200);
+        var job = rig.Cloud.Submit(Enumerable.Range(0, 200).Select(i => Remote.TestFunctions.Square(i)));
+        int[] results = await rig.DriveAsync(job.GetResultsAsync(), Hour);
+        Assert.Equal(Enumerable.Range(0, 200).Select(i => i * i), results);
+        Assert.True(rig.Platform.Throttled > 0, "the platform never throttled: the test proves nothing");
+        Assert.All(job.Futures, f => Assert.Equal(1, f.Stats.AttemptsStarted));
+        Assert.Equal(200, rig.Platform.Invocations);
+    }
+
+    [Fact]
+    public async Task A_10000_call_map_survives_lost_invocations_duplicates_store_errors_and_listing_lag()
+    {
+        await using var rig = new SimulatedRig(o => o.Job.StartTimeoutSeconds = 20, seed: 11);
+        rig.Platform.LossRate = 0.01;
+        rig.Platform.DuplicateRate = 0.01;
+        rig.Store.ErrorRate = 0.01;
+        rig.Store.ListingLag = TimeSpan.FromSeconds(1);
+        var job = rig.Cloud.Submit(Enumerable.Range(0, 10_000).Select(i => Remote.TestFunctions.Square(i)));
+        int[] results = await rig.DriveAsync(job.GetResultsAsync(), Hour, TimeSpan.FromMilliseconds(200));
+        Assert.Equal(Enumerable.Range(0, 10_000).Select(i => i * i), results);
+        Assert.True(rig.Platform.Lost > 50, $"only {rig.Platform.Lost} invocations were lost");
+        Assert.True(rig.Platform.Duplicates > 50, $"only {rig.Platform.Duplicates} invocations were duplicated");
+        Assert.True(rig.Store.InjectedErrors > 50, $"only {rig.Store.InjectedErrors} store errors were injected");
+        Assert.All(job.Futures, f => Assert.Equal(RemoteCallState.Succeeded, f.State));
+    }
+
+    [Fact]
+    public async Task A_store_that_stays_down_fails_the_job_with_one_clear_error()
+    {
+        await using var rig = new SimulatedRig(o => o.Job.StoreRetrySeconds = 30);
+        rig.Platform.BeforeRun = (_, _) =>
+        {
+            rig.Store.Down = true;
+            return Task.CompletedTask;
+        };
+        var job = rig.Cloud.Submit(Enumerable.Range(0, 5).Select(i => Remote.TestFunctions.Square(i)));
+        var error = await Assert.ThrowsAsync<RemoteJobException>(() => rig.DriveAsync(job.GetResultsAsync(), TimeSpan.FromMinutes(10)));
+        Assert.Equal(5, error.Failures.Count);
+        Assert.All(error.Failures, f => Assert.Contains("Job:StoreRetrySeconds", f.Message, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_cancelled_map_returns_at_once_even_when_calls_ignore_their_token_and_its_data_goes()
+    {
+        await using var rig = new SimulatedRig();
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        rig.Platform.BeforeRun = (_, _) =>
+        {
+            started.TrySetResult();
+            return Task.Delay(Timeout.Infinite, CancellationToken.None); // ignores every token
+        };
+        using var cancel = new CancellationTokenSource();
+        Task<int[]> map = rig.Cloud.MapAsync(Enumerable.Range(0, 4), i => Remote.TestFunctions.Square(i), cancel.Token);
+        await started.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        await cancel.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => map).WaitAsync(TimeSpan.FromSeconds(30));
+
+        // The job's folder is removed in the background (a second pass catches late writers).
+        await rig.DriveAsync(Task.Run(async () =>
+        {
+            while (rig.Memory.Keys.Any(k => k.Contains("/jobs/", StringComparison.Ordinal)))
+            {
+                await Task.Delay(5);
+            }
+        }), TimeSpan.FromMinutes(1));
+    }
+
+    [Fact]
+    public async Task A_progress_handler_that_throws_or_blocks_never_stalls_the_job()
+    {
+        await using var rig = new SimulatedRig();
+        using var release = new ManualResetEventSlim();
+        var job = rig.Cloud.Submit(Enumerable.Range(0, 50).Select(i => Remote.TestFunctions.Square(i)));
+        int calls = 0;
+        job.Progress += (_, _) =>
+        {
+            if (Interlocked.Increment(ref calls) == 1)
+            {
+                release.Wait(TimeSpan.FromMinutes(1)); // blocks until the job is done
+            }
+
+            throw new InvalidOperationException("a handler bug");
+        };
+        int[] results = await rig.DriveAsync(job.GetResultsAsync(), Hour);
+        Assert.Equal(50, results.Length);
+        release.Set();
+        await rig.DriveAsync(Task.Run(async () =>
+        {
+            while (job.ProgressHandlerErrors == 0)
+            {
+                await Task.Delay(5);
+            }
+        }), Hour);
+        Assert.True(job.ProgressHandlerErrors >= 1);
+    }
+}
