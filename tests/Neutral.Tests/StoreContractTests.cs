@@ -55,3 +55,9 @@ public sealed class PrefixedStoreContractTests : ObjectStoreContract, System.IDi
 
     public void Dispose() => _folder.Dispose();
 }
+
+/// <summary>The simulated cloud's in-memory store passes the contract its results depend on.</summary>
+public sealed class InMemoryStoreContractTests : ObjectStoreContract
+{
+    protected override IObjectStore Store { get; } = new InMemoryObjectStore();
+}

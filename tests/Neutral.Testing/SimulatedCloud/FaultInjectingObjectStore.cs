@@ -43,6 +43,9 @@ public sealed class FaultInjectingObjectStore : IObjectStore, IBulkDeletingObjec
     /// <summary>While true, every operation fails (an outage).</summary>
     public bool Down { get; set; }
 
+    /// <summary>Runs before every write (put or create) with its key, after the latency: a test can hold writes on a gate.</summary>
+    public Func<string, Task>? BeforeWrite { get; set; }
+
     /// <summary>How many errors were injected.</summary>
     public int InjectedErrors => Volatile.Read(ref _errors);
 
@@ -73,6 +76,11 @@ public sealed class FaultInjectingObjectStore : IObjectStore, IBulkDeletingObjec
     public async Task PutAsync(string key, ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default)
     {
         await EnterAsync("put", key, cancellationToken).ConfigureAwait(false);
+        if (BeforeWrite is { } before)
+        {
+            await before(key).WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+
         await _inner.PutAsync(key, data, cancellationToken).ConfigureAwait(false);
         Written(key);
     }
@@ -81,6 +89,11 @@ public sealed class FaultInjectingObjectStore : IObjectStore, IBulkDeletingObjec
     public async Task<bool> TryCreateAsync(string key, ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default)
     {
         await EnterAsync("create", key, cancellationToken).ConfigureAwait(false);
+        if (BeforeWrite is { } before)
+        {
+            await before(key).WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+
         bool created = await _inner.TryCreateAsync(key, data, cancellationToken).ConfigureAwait(false);
         if (created)
         {
