@@ -83,7 +83,7 @@ internal sealed class LocalComputeBackend : IHintingComputeBackend, ICancellingC
 
             if (!InProcess)
             {
-                _launch = WorkerLaunch.Resolve(_options);
+                _launch = WorkerLaunch.Resolve(_options, Store);
             }
 
             int count = _options.EffectiveWorkers;

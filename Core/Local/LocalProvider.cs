@@ -14,7 +14,17 @@ internal static class LocalProvider
     {
         LocalWorker.RegisterLocalStore();
         registry.AddStorage(LocalWorker.LocalStoreKind, OpenStore);
-        registry.AddCompute("local", context => new LocalComputeBackend(context.Options.Local, context.Store!.Location, context.TimeProvider));
+        registry.AddCompute("local", context =>
+        {
+            StoreLocation store = context.Store!.Location;
+            if (!Storage.ObjectStores.IsRegistered(store.Kind))
+            {
+                throw new NeutralConfigurationException("Neutral:Storage", store.Kind,
+                    $"local workers open the store through Neutral.Storage.ObjectStores, where no '{store.Kind}' kind is registered. The provider package registers it; with a store of your own, call ObjectStores.Register from a module initializer of your assembly.");
+            }
+
+            return new LocalComputeBackend(context.Options.Local, store, context.TimeProvider);
+        });
     }
 
     private static StoreConnection OpenStore(ProviderContext context)

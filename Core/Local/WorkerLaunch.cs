@@ -4,6 +4,8 @@ using System.IO;
 using System.Linq;
 using System.Runtime.InteropServices;
 using Neutral.Dispatch;
+using Neutral.Storage;
+using Neutral.Wire;
 using Neutral.Workers.Local;
 
 namespace Neutral.Local;
@@ -15,7 +17,7 @@ namespace Neutral.Local;
 /// </summary>
 internal sealed record WorkerLaunch(string FileName, IReadOnlyList<string> Arguments)
 {
-    public static WorkerLaunch Resolve(LocalOptions options)
+    public static WorkerLaunch Resolve(LocalOptions options, StoreLocation store)
     {
         if (!string.IsNullOrWhiteSpace(options.WorkerCommand))
         {
@@ -29,7 +31,12 @@ internal sealed record WorkerLaunch(string FileName, IReadOnlyList<string> Argum
 
         // The generic host ships beside Neutral.dll (a project reference of it).
         string workers = Path.Combine(Path.GetDirectoryName(typeof(LocalWorker).Assembly.Location) ?? string.Empty, "Neutral.Workers.Host.dll");
-        var assemblies = RemoteDispatch.Dispatchers.Select(d => d.GetType().Assembly.Location).Distinct(StringComparer.Ordinal).ToArray();
+        // The user's assemblies (their dispatch tables), and the assembly that registered the store's kind when it is
+        // not the file system: its module initializer registers the kind in the worker too.
+        var assemblies = RemoteDispatch.Dispatchers.Select(d => d.GetType().Assembly.Location)
+            .Concat(store.Kind != LocalWorker.LocalStoreKind && ObjectStores.OpenerOf(store.Kind) is { } opener ? [opener.Method.Module.Assembly.Location] : [])
+            .Distinct(StringComparer.Ordinal)
+            .ToArray();
         if (string.IsNullOrEmpty(typeof(LocalWorker).Assembly.Location) || assemblies.Any(string.IsNullOrEmpty))
         {
             throw new NeutralConfigurationException("Neutral:Local:Isolation", "process",
