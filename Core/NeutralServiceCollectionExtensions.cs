@@ -1,6 +1,9 @@
 using System;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Neutral.Providers;
 
 namespace Neutral;
 
@@ -9,7 +12,10 @@ public static class NeutralServiceCollectionExtensions
 {
     /// <summary>
     /// Registers a singleton <see cref="Cloud"/> configured from the <c>Neutral</c> section of
-    /// <paramref name="configuration"/>, and returns a builder on which providers register (<c>.AddAws()</c> ...).
+    /// <paramref name="configuration"/>, and returns a builder on which providers register (<c>.AddAws()</c> ...). The
+    /// cloud logs through the container's <see cref="ILoggerFactory"/> and keeps time with its
+    /// <see cref="TimeProvider"/> when it has them. Provider names are checked when the cloud is first resolved, after
+    /// every <c>.AddX()</c> has run; the other keys here.
     /// </summary>
     /// <exception cref="NeutralConfigurationException">A value is wrong (checked here, not at first use).</exception>
     public static NeutralBuilder AddNeutral(this IServiceCollection services, IConfiguration configuration)
@@ -18,7 +24,21 @@ public static class NeutralServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(configuration);
         NeutralOptions options = NeutralConfiguration.Read(configuration);
         services.AddSingleton(options);
-        services.AddSingleton(_ => Cloud.Connect(options));
+        services.AddSingleton(provider =>
+        {
+            // The container's logging and clock, when it has them.
+            if (provider.GetService<ILoggerFactory>() is { } loggers && options.LoggerFactory is NullLoggerFactory)
+            {
+                options.LoggerFactory = loggers;
+            }
+
+            if (provider.GetService<TimeProvider>() is { } time && ReferenceEquals(options.TimeProvider, TimeProvider.System))
+            {
+                options.TimeProvider = time;
+            }
+
+            return Cloud.Connect(options);
+        });
         services.AddSingleton(provider => provider.GetRequiredService<Cloud>().Storage);
         return new NeutralBuilder(services, options);
     }
@@ -38,4 +58,7 @@ public sealed class NeutralBuilder
 
     /// <summary>The options read.</summary>
     public NeutralOptions Options { get; }
+
+    /// <summary>Where provider packages' <c>AddX()</c> methods register their compute and stores.</summary>
+    public ProviderRegistry Providers => Options.Providers;
 }

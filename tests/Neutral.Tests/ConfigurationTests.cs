@@ -137,6 +137,25 @@ public sealed class ConfigurationTests
     }
 
     [Fact]
+    public async System.Threading.Tasks.Task A_provider_added_after_AddNeutral_is_selected_by_configuration_and_uses_the_containers_clock()
+    {
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(System.DateTimeOffset.UtcNow);
+        var services = new ServiceCollection().AddSingleton<System.TimeProvider>(time);
+        NeutralBuilder builder = services.AddNeutral(Config(("Neutral:Compute", "simulated"), ("Neutral:Storage", "memory")));
+        builder.Options.Providers = new Providers.ProviderRegistry();
+        var memory = new InMemoryObjectStore();
+        var location = new Wire.StoreLocation("memory", "di", Cloud.InternalPrefix);
+        builder.Providers
+            .AddStorage("memory", _ => new Providers.StoreConnection(memory, location))
+            .AddCompute("simulated", context => new SimulatedCloud(context.Store!.Store, context.Store.Location, context.TimeProvider));
+        await using ServiceProvider provider = services.BuildServiceProvider();
+        Cloud cloud = provider.GetRequiredService<Cloud>();
+        Assert.Same(time, cloud.Options.TimeProvider);
+        await cloud.Storage.PutAsync("hello", new byte[] { 1 });
+        Assert.NotNull(await memory.GetAsync("hello"));
+    }
+
+    [Fact]
     public void AddNeutral_checks_configuration_at_registration()
     {
         var error = Assert.Throws<NeutralConfigurationException>(() => new ServiceCollection().AddNeutral(Config(("Neutral:Job:Retries", "-1"))));
