@@ -188,7 +188,10 @@ internal sealed class JobRunner<T> : ICallHints
         state.StartedAt = null;
         state.Speculated |= speculative;
         _liveAttempts++;
-        _futures[index].UpdateStats(s => s with { AttemptsStarted = attempt });
+        if (attempt > 1)
+        {
+            _futures[index].UpdateStats(s => s with { AttemptsStarted = attempt });
+        }
         _launcher!.Enqueue(index, attempt);
     }
 
@@ -547,13 +550,12 @@ internal sealed class JobRunner<T> : ICallHints
             return;
         }
 
-        RecordStats(index, record, seen);
+        RecordStats(index, record, seen, _time.GetUtcNow());
         // The run time for the speculation median: from the start seen here, else (the status came in the same listing
         // as its start marker) as the worker measured it.
         _policy.RecordDuration(state.StartedAt is { } started ? seen - started : record.WorkerEnd - record.WorkerStart);
 
         Volatile.Write(ref state.Done, true);
-        _futures[index].UpdateStats(s => s with { ResultFetched = _time.GetUtcNow() });
         if (_futures[index].TrySucceed(value))
         {
             Interlocked.Increment(ref _succeeded);
@@ -569,9 +571,10 @@ internal sealed class JobRunner<T> : ICallHints
         _ => false,
     };
 
-    private void RecordStats(int index, StatusRecord status, DateTimeOffset seen) =>
+    private void RecordStats(int index, StatusRecord status, DateTimeOffset seen, DateTimeOffset? fetched = null) =>
         _futures[index].UpdateStats(s => s with
         {
+            ResultFetched = fetched ?? s.ResultFetched,
             WorkerStart = status.WorkerStart,
             WorkerEnd = status.WorkerEnd,
             StatusSeen = seen,

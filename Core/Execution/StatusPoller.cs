@@ -24,6 +24,7 @@ internal sealed class StatusPoller
     private readonly bool _hinted;
     private readonly TimeProvider _time;
     private readonly TimeSpan _failureBound;
+    private readonly string _callsPrefix;
     private TimeSpan _interval = MinimumInterval;
     private DateTimeOffset? _failingSince;
 
@@ -34,6 +35,7 @@ internal sealed class StatusPoller
         _hinted = hinted;
         _time = time;
         _failureBound = failureBound;
+        _callsPrefix = StorageLayout.Calls(jobId);
         NextListing = time.GetUtcNow() + MinimumInterval;
     }
 
@@ -55,19 +57,20 @@ internal sealed class StatusPoller
     public async Task<int> ListAsync(CallState[] state, ReadSet reads, Action<int, DateTimeOffset> started)
     {
         DateTimeOffset now = _time.GetUtcNow();
+        long listStart = _time.GetTimestamp();
         int found = 0;
         try
         {
-            string prefix = StorageLayout.Calls(_jobId);
-            await foreach (ObjectInfo info in _jobs.ListAsync(prefix).ConfigureAwait(false))
+            // Parsed in place, without a string per key: a listing of a large job holds hundreds of thousands.
+            await foreach (ObjectInfo info in _jobs.ListAsync(_callsPrefix).ConfigureAwait(false))
             {
-                if (!StorageLayout.TryParseCallKey(_jobId, info.Key, out int index, out string name) || index >= state.Length || state[index].Done)
+                if (!TryParse(info.Key.AsSpan(), out int index, out ReadOnlySpan<char> name) || index >= state.Length || state[index].Done)
                 {
                     continue;
                 }
 
                 CallState call = state[index];
-                if (name == "status")
+                if (name.SequenceEqual("status"))
                 {
                     found += reads.Status.Add(index) ? 1 : 0;
                 }
@@ -101,9 +104,11 @@ internal sealed class StatusPoller
             return found;
         }
 
-        // Without hints, poll fast while listings bring news and back off while they do not.
+        // Without hints, poll fast while listings bring news and back off while they do not; and never spend more than
+        // about a third of the time listing (a large job's listing is long).
         _interval = _hinted ? HintedInterval : found > 0 ? MinimumInterval : Min(_interval * 2, MaximumInterval);
-        NextListing = _time.GetUtcNow() + _interval;
+        TimeSpan took = _time.GetElapsedTime(listStart);
+        NextListing = _time.GetUtcNow() + (took * 2 > _interval ? took * 2 : _interval);
         return found;
     }
 
@@ -130,11 +135,32 @@ internal sealed class StatusPoller
         return [.. read];
     }
 
-    private static bool TryAttempt(string name, string stem, out int attempt)
+    private static bool TryAttempt(ReadOnlySpan<char> name, string stem, out int attempt)
     {
         attempt = 0;
         return name.StartsWith(stem, StringComparison.Ordinal)
-            && int.TryParse(name.AsSpan(stem.Length), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out attempt);
+            && int.TryParse(name[stem.Length..], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out attempt);
+    }
+
+    /// <summary>Splits <c>jobs/{id}/calls/{i}/{name}</c> into the call index and the name, without allocating.</summary>
+    private bool TryParse(ReadOnlySpan<char> key, out int index, out ReadOnlySpan<char> name)
+    {
+        index = -1;
+        name = default;
+        if (!key.StartsWith(_callsPrefix, StringComparison.Ordinal))
+        {
+            return false;
+        }
+
+        ReadOnlySpan<char> rest = key[_callsPrefix.Length..];
+        int slash = rest.IndexOf('/');
+        if (slash <= 0 || !int.TryParse(rest[..slash], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out index))
+        {
+            return false;
+        }
+
+        name = rest[(slash + 1)..];
+        return name.Length > 0;
     }
 
     private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;

@@ -17,7 +17,7 @@ public sealed class RemoteFuture<T>
     {
         JobId = jobId;
         CallIndex = callIndex;
-        _stats = new CallStats { Submitted = submitted, Attempt = 1 };
+        _stats = new CallStats { Submitted = submitted, Attempt = 1, AttemptsStarted = 1 };
     }
 
     /// <summary>The job.</summary>

@@ -14,6 +14,13 @@ public static class Program
             return;
         }
 
+        if (args.Length > 0 && args[0] == "simulated")
+        {
+            Neutral.Bench.BenchFunctions.EnsureRegistered();
+            await SimulatedHarness.RunAsync(args);
+            return;
+        }
+
         BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
     }
 }

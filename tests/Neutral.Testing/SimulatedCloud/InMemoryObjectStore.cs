@@ -14,6 +14,15 @@ public sealed class InMemoryObjectStore : IObjectStore, IBulkDeletingObjectStore
 {
     private readonly ConcurrentDictionary<string, byte[]> _objects = new(StringComparer.Ordinal);
 
+    private long _listingTicks;
+    private int _listings;
+
+    /// <summary>How many listings it served.</summary>
+    public int Listings => Volatile.Read(ref _listings);
+
+    /// <summary>The time spent gathering and sorting listings (the server's side of a listing), excluding the consumer's.</summary>
+    public TimeSpan ListingTime => TimeSpan.FromTicks(Interlocked.Read(ref _listingTicks));
+
     /// <summary>How many objects it holds.</summary>
     public int Count => _objects.Count;
 
@@ -62,9 +71,25 @@ public sealed class InMemoryObjectStore : IObjectStore, IBulkDeletingObjectStore
     {
         ObjectKeys.Validate(prefix, nameof(prefix), allowPrefix: true);
         cancellationToken.ThrowIfCancellationRequested();
-        foreach (var pair in _objects.Where(p => p.Key.StartsWith(prefix, StringComparison.Ordinal)).OrderBy(p => p.Key, StringComparer.Ordinal).ToArray())
+        long start = System.Diagnostics.Stopwatch.GetTimestamp();
+        var keys = new List<string>();
+        foreach (string key in _objects.Keys)
         {
-            yield return new ObjectInfo(pair.Key, pair.Value.Length);
+            if (key.StartsWith(prefix, StringComparison.Ordinal))
+            {
+                keys.Add(key);
+            }
+        }
+
+        keys.Sort(StringComparer.Ordinal);
+        Interlocked.Add(ref _listingTicks, System.Diagnostics.Stopwatch.GetElapsedTime(start).Ticks);
+        Interlocked.Increment(ref _listings);
+        foreach (string key in keys)
+        {
+            if (_objects.TryGetValue(key, out byte[]? data))
+            {
+                yield return new ObjectInfo(key, data.Length);
+            }
         }
 
         await Task.CompletedTask.ConfigureAwait(false);

@@ -105,7 +105,8 @@ public sealed class SimulatedCloud : IComputeBackend
                 throw new ThrottledException($"Rate exceeded: {ConcurrencyLimit} concurrent invocations.", RetryAfter);
             }
 
-            _active++;
+            // Released outside the lock with Interlocked: taken the same way, or a decrement can be lost.
+            Interlocked.Increment(ref _active);
             _invocations++;
             lose = _random.NextDouble() < LossRate;
             twice = !lose && _random.NextDouble() < DuplicateRate;
