@@ -72,16 +72,17 @@ public sealed class CallRunner
         }
         catch (Exception e) when (e is StaleWorkerException or CodecException or FormatException or MissingInputException)
         {
-            error = new RemoteError(RemoteError.ProtocolKind, e.GetType().FullName!, e.Message, e.StackTrace);
+            error = RemoteErrors.Create(RemoteError.ProtocolKind, e.GetType().FullName!, e.Message, e.StackTrace);
         }
         catch (OperationCanceledException e) when (deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
-            error = new RemoteError(RemoteError.PlatformKind, typeof(TimeoutException).FullName!,
+            error = RemoteErrors.Create(RemoteError.PlatformKind, typeof(TimeoutException).FullName!,
                 $"The call ran past its deadline ({envelope.Deadline:O}) and was cancelled.", e.StackTrace);
         }
         catch (Exception e)
         {
-            error = new RemoteError(RemoteError.UserKind, e.GetType().FullName!, e.Message, e.ToString());
+            // Bounded: a status record must fit one object and one local frame, whatever the user's exception holds.
+            error = RemoteErrors.FromException(RemoteError.UserKind, e);
         }
         finally
         {
