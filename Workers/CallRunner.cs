@@ -45,8 +45,18 @@ public sealed class CallRunner
         var user = new UserObjectStore(root, envelope.Store.Prefix);
         string job = envelope.JobId;
 
-        await jobs.PutAsync(StorageLayout.Started(job, envelope.CallIndex, envelope.Attempt),
-            Encoding.UTF8.GetBytes(_host + "\n" + start.ToString("O", CultureInfo.InvariantCulture)), cancellationToken).ConfigureAwait(false);
+        // A storage failure before the call runs is the platform's fault, reported in the status (retried) when the
+        // status can still be written. The marker is written even for a cancelled call: it is tiny, and records the attempt.
+        RemoteError? error = null;
+        string startedKey = StorageLayout.Started(job, envelope.CallIndex, envelope.Attempt);
+        try
+        {
+            await jobs.PutAsync(startedKey, Encoding.UTF8.GetBytes(_host + "\n" + start.ToString("O", CultureInfo.InvariantCulture)), CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            error = StorageError(e, $"writing '{startedKey}'", envelope);
+        }
 
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         if (envelope.Deadline is { } due)
@@ -59,16 +69,22 @@ public sealed class CallRunner
         CallLog? previous = CallLog.Current;
         CallLog.Current = log;
         byte[]? result = null;
-        RemoteError? error = null;
         long bytesIn = 0;
         try
         {
-            ReadOnlyMemory<byte> input = envelope.InlineInput ?? await FetchInputAsync(jobs, envelope, deadline.Token).ConfigureAwait(false);
-            bytesIn = input.Length;
-            var context = new RemoteContext(user, job, envelope.CallIndex, envelope.Attempt, log, jobs, deadline.Token);
-            var output = new ArrayBufferWriter<byte>();
-            await RemoteDispatch.InvokeAsync(envelope.FunctionId, envelope.SignatureHashValue, input, context, output).ConfigureAwait(false);
-            result = output.WrittenSpan.ToArray();
+            if (error is null)
+            {
+                ReadOnlyMemory<byte> input = envelope.InlineInput ?? await FetchInputAsync(jobs, envelope, deadline.Token).ConfigureAwait(false);
+                bytesIn = input.Length;
+                var context = new RemoteContext(user, job, envelope.CallIndex, envelope.Attempt, log, jobs, deadline.Token);
+                var output = new ArrayBufferWriter<byte>();
+                await RemoteDispatch.InvokeAsync(envelope.FunctionId, envelope.SignatureHashValue, input, context, output).ConfigureAwait(false);
+                result = output.WrittenSpan.ToArray();
+            }
+        }
+        catch (StorageFaultException e)
+        {
+            error = StorageError(e.InnerException!, e.Message, envelope);
         }
         catch (Exception e) when (e is StaleWorkerException or CodecException or FormatException or MissingInputException)
         {
@@ -120,18 +136,45 @@ public sealed class CallRunner
         return new CallOutcome(job, envelope.CallIndex, envelope.Attempt, error is null, created, error?.Kind, created ? json : null);
     }
 
+    /// <summary>A platform error for a storage failure outside the user's code; <paramref name="doing"/> says what failed.</summary>
+    private static RemoteError StorageError(Exception e, string doing, InvocationEnvelope envelope) =>
+        RemoteErrors.Create(RemoteError.PlatformKind, e.GetType().FullName!,
+            $"Storage failed while {doing} for call {envelope.CallIndex} of job {envelope.JobId} (attempt {envelope.Attempt}): {RemoteErrors.Message(e)}",
+            e.ToString());
+
     private static async Task<ReadOnlyMemory<byte>> FetchInputAsync(PrefixedObjectStore jobs, InvocationEnvelope envelope, CancellationToken cancellationToken)
     {
         InputRange range = envelope.InputRange
             ?? throw new MissingInputException($"Call {envelope.CallIndex} of job {envelope.JobId} has neither an inline input nor an input range.");
-        byte[] bytes = await jobs.GetRangeAsync(range.Key, range.Offset, range.Length, cancellationToken).ConfigureAwait(false)
-            ?? throw new MissingInputException($"The input object '{range.Key}' of job {envelope.JobId} is missing: the job's data was deleted before call {envelope.CallIndex} ran.");
+        byte[]? fetched;
+        try
+        {
+            fetched = await jobs.GetRangeAsync(range.Key, range.Offset, range.Length, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            throw new StorageFaultException($"reading the input '{range.Key}'", e);
+        }
+
+        // Missing rather than short: the job's data was deleted, or a store's reads lag its writes. Another attempt may
+        // find it, so it is the platform's fault (retried), where a short input is a broken job (not retried).
+        byte[] bytes = fetched ?? throw new StorageFaultException($"reading the input '{range.Key}'",
+            new MissingInputException($"The input object '{range.Key}' of job {envelope.JobId} is missing: the job's data was deleted, or is not visible yet, when call {envelope.CallIndex} ran."));
         if (bytes.Length != range.Length)
         {
             throw new MissingInputException($"The input object '{range.Key}' holds {bytes.Length} bytes at offset {range.Offset} where call {envelope.CallIndex} expected {range.Length}.");
         }
 
         return bytes;
+    }
+}
+
+/// <summary>A storage operation outside the user's code failed (the inner exception says how): a platform fault.</summary>
+internal sealed class StorageFaultException : Exception
+{
+    public StorageFaultException(string doing, Exception innerException)
+        : base(doing, innerException)
+    {
     }
 }
 

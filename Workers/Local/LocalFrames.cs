@@ -25,6 +25,9 @@ public enum LocalFrameType : byte
 
     /// <summary>Worker to client: a call finished (see <see cref="LocalDone"/>). A hint only: the status object decides.</summary>
     Done = 11,
+
+    /// <summary>Worker to client: an attempt could not finish and wrote no status (see <see cref="LocalLost"/>); the worker serves on.</summary>
+    Lost = 12,
 }
 
 /// <summary>

@@ -55,11 +55,14 @@ public static class LocalWorker
     /// <param name="input">Frames from the client.</param>
     /// <param name="output">Frames to the client.</param>
     /// <param name="cancellationToken">Stops serving.</param>
-    public static async Task RunAsync(Stream input, Stream output, CancellationToken cancellationToken = default)
+    public static Task RunAsync(Stream input, Stream output, CancellationToken cancellationToken = default) =>
+        RunAsync(input, output, new CallRunner(OpenStore, Environment.MachineName + "/" + Environment.ProcessId.ToString(CultureInfo.InvariantCulture)), cancellationToken);
+
+    /// <summary>Serves calls through <paramref name="runner"/> (tests give it a store that fails).</summary>
+    internal static async Task RunAsync(Stream input, Stream output, CallRunner runner, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(input);
         ArgumentNullException.ThrowIfNull(output);
-        var runner = new CallRunner(OpenStore, Environment.MachineName + "/" + Environment.ProcessId.ToString(CultureInfo.InvariantCulture));
         var invocations = Channel.CreateUnbounded<InvocationEnvelope>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
         var current = new CurrentCall();
 
@@ -111,12 +114,31 @@ public static class LocalWorker
 
         await foreach (InvocationEnvelope envelope in invocations.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
         {
-            using CancellationTokenSource call = current.Start(envelope.JobId);
-            CallOutcome outcome = await runner.RunAsync(envelope, call.Token).ConfigureAwait(false);
-            current.End();
+            LocalFrameType type;
+            byte[] payload;
+            using (CancellationTokenSource call = current.Start(envelope.JobId))
+            {
+                try
+                {
+                    CallOutcome outcome = await runner.RunAsync(envelope, call.Token).ConfigureAwait(false);
+                    (type, payload) = (LocalFrameType.Done, LocalDone.Encode(outcome));
+                }
+                catch (Exception e)
+                {
+                    // Storage failed where not even a status could be written: the attempt is lost, not the worker.
+                    // Saying so lets the client retry it at once rather than at its deadline.
+                    (type, payload) = (LocalFrameType.Lost, LocalLost.Encode(envelope.JobId, envelope.CallIndex, envelope.Attempt,
+                        e.GetType().FullName + ": " + RemoteErrors.Message(e)));
+                }
+                finally
+                {
+                    current.End();
+                }
+            }
+
             lock (writeLock)
             {
-                LocalFrames.Write(output, LocalFrameType.Done, LocalDone.Encode(outcome));
+                LocalFrames.Write(output, type, payload);
             }
         }
 
