@@ -35,11 +35,20 @@ public static class LocalWorker
         return s_stores.GetOrAdd(location.Bucket, static root => new FileSystemObjectStore(root));
     }
 
+    /// <summary>The exit code of a worker process that ends because its client is gone.</summary>
+    internal const int ClientGoneExitCode = 3;
+
     /// <summary>
     /// Serves the local provider over this process's standard input and output, sending the user's console output to
     /// each call's log. The entry point of a custom worker executable (<c>Local:WorkerCommand</c>), for example a
     /// NativeAOT build: <c>static Task Main() => LocalWorker.ServeStandardStreamsAsync();</c>.
     /// </summary>
+    /// <remarks>
+    /// The process is the client's: when its standard input ends without a shutdown frame (the client exited or was
+    /// killed) or, on Linux and macOS, its parent process dies, it exits at once with code 3, even in the middle of a
+    /// call that ignores cancellation. Nobody is left to read that call's result, and the client's next run retries
+    /// what it needs.
+    /// </remarks>
     public static async Task ServeStandardStreamsAsync(CancellationToken cancellationToken = default)
     {
         // The pipes carry the protocol; the user's console output goes to the running call's log.
@@ -48,18 +57,30 @@ public static class LocalWorker
         TextWriter error = Console.Error;
         Console.SetOut(new CallLogRouter(TextWriter.Null));
         Console.SetError(new CallLogRouter(error));
-        await RunAsync(input, output, cancellationToken).ConfigureAwait(false);
+        using ParentWatch? parent = ParentWatch.Start(ExitBecauseTheClientIsGone);
+        var runner = new CallRunner(OpenStore, Environment.MachineName + "/" + Environment.ProcessId.ToString(CultureInfo.InvariantCulture));
+        await RunAsync(input, output, runner, ExitBecauseTheClientIsGone, cancellationToken).ConfigureAwait(false);
     }
+
+    private static void ExitBecauseTheClientIsGone() => Environment.Exit(ClientGoneExitCode);
 
     /// <summary>Serves calls until the input ends or a shutdown frame arrives.</summary>
     /// <param name="input">Frames from the client.</param>
     /// <param name="output">Frames to the client.</param>
     /// <param name="cancellationToken">Stops serving.</param>
     public static Task RunAsync(Stream input, Stream output, CancellationToken cancellationToken = default) =>
-        RunAsync(input, output, new CallRunner(OpenStore, Environment.MachineName + "/" + Environment.ProcessId.ToString(CultureInfo.InvariantCulture)), cancellationToken);
+        RunAsync(input, output, new CallRunner(OpenStore, Environment.MachineName + "/" + Environment.ProcessId.ToString(CultureInfo.InvariantCulture)), onClientGone: null, cancellationToken);
 
     /// <summary>Serves calls through <paramref name="runner"/> (tests give it a store that fails).</summary>
-    internal static async Task RunAsync(Stream input, Stream output, CallRunner runner, CancellationToken cancellationToken)
+    /// <param name="input">Frames from the client.</param>
+    /// <param name="output">Frames to the client.</param>
+    /// <param name="runner">Runs each call.</param>
+    /// <param name="onClientGone">
+    /// Called from the reading thread, while a call may still run, when the input ends without a shutdown frame or
+    /// breaks: a worker process exits there. <see langword="null"/>: the current call finishes and serving ends.
+    /// </param>
+    /// <param name="cancellationToken">Stops serving.</param>
+    internal static async Task RunAsync(Stream input, Stream output, CallRunner runner, Action? onClientGone, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(input);
         ArgumentNullException.ThrowIfNull(output);
@@ -78,6 +99,7 @@ public static class LocalWorker
         Exception? readError = null;
         var reader = new Thread(() =>
         {
+            bool shutdown = false;
             try
             {
                 while (!cancellationToken.IsCancellationRequested && LocalFrames.Read(input) is { } frame)
@@ -91,6 +113,7 @@ public static class LocalWorker
                             current.Cancel(Encoding.UTF8.GetString(frame.Payload));
                             break;
                         case LocalFrameType.Shutdown:
+                            shutdown = true;
                             return;
                         default:
                             throw new InvalidDataException($"Unexpected frame {frame.Type} from the client.");
@@ -103,6 +126,12 @@ public static class LocalWorker
             }
             finally
             {
+                if (!shutdown && !cancellationToken.IsCancellationRequested)
+                {
+                    // The client died or closed the pipe: a running call's result has no reader.
+                    onClientGone?.Invoke();
+                }
+
                 invocations.Writer.TryComplete();
             }
         })

@@ -1,6 +1,12 @@
 using System;
+using System.Diagnostics;
+using System.IO;
 using System.Runtime.CompilerServices;
 using System.Threading.Tasks;
+using Neutral.Local;
+using Neutral.Testing;
+using Neutral.Wire;
+using Neutral.Workers.Local;
 
 namespace Neutral.Tests;
 
@@ -33,5 +39,65 @@ public sealed class WorkerFaultTests
 
         // The same (only) worker slot runs the next call.
         Assert.Equal(4, await local.Cloud.CallAsync(Remote.TestFunctions.Add(2, 2)));
+    }
+
+    [Fact]
+    public async Task A_worker_process_whose_client_closed_its_pipe_exits_in_the_middle_of_a_call()
+    {
+        using var folder = new TempFolder("neutral-orphan");
+        WorkerLaunch launch = WorkerLaunch.Resolve(new LocalOptions());
+        var info = new ProcessStartInfo(launch.FileName)
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (string argument in launch.Arguments)
+        {
+            info.ArgumentList.Add(argument);
+        }
+
+        using Process worker = Process.Start(info)!;
+        worker.ErrorDataReceived += static (_, _) => { };
+        worker.BeginErrorReadLine();
+        try
+        {
+            Assert.Equal(LocalFrameType.Ready, (await LocalFrames.ReadAsync(worker.StandardOutput.BaseStream))!.Value.Type);
+
+            // A call that never returns and ignores its token, with no deadline.
+            RemoteCall<int> call = Remote.FaultFunctions.HangForever();
+            LocalFrames.Write(worker.StandardInput.BaseStream, LocalFrameType.Invoke, LocalEnvelope.Encode(new InvocationEnvelope
+            {
+                JobId = "orphan",
+                CallIndex = 0,
+                FunctionId = call.Function.Id,
+                SignatureHash = InvocationEnvelope.FormatHash(call.Function.SignatureHash),
+                InlineInput = call.Arguments.ToArray(),
+                Attempt = 1,
+                Store = new StoreLocation("local", folder.Path, "_neutral/"),
+            }));
+
+            string started = Path.Combine(folder.Path, "_neutral", "jobs", "orphan", "calls", "000000", "started.1");
+            var waiting = Stopwatch.StartNew();
+            while (!File.Exists(started))
+            {
+                Assert.False(worker.HasExited, "the worker exited before the call started");
+                Assert.True(waiting.Elapsed < TimeSpan.FromSeconds(60), "the call did not start within 60 s");
+                await Task.Delay(20);
+            }
+
+            // The client goes away: its end of the worker's input closes.
+            worker.StandardInput.Close();
+            await worker.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
+            Assert.Equal(3, worker.ExitCode);
+        }
+        finally
+        {
+            if (!worker.HasExited)
+            {
+                worker.Kill();
+            }
+        }
     }
 }

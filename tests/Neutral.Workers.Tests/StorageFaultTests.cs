@@ -154,7 +154,7 @@ public sealed class StorageFaultTests : IDisposable
         var workerOutput = new AnonymousPipeClientStream(PipeDirection.Out, fromWorker.ClientSafePipeHandle);
         try
         {
-            Task serving = Task.Run(() => LocalWorker.RunAsync(workerInput, workerOutput, _runner, CancellationToken.None));
+            Task serving = Task.Run(() => LocalWorker.RunAsync(workerInput, workerOutput, _runner, onClientGone: null, CancellationToken.None));
 
             // The next frame, or the worker's failure if it stops serving instead of answering.
             async Task<(LocalFrameType Type, byte[] Payload)> NextFrameAsync()
