@@ -57,7 +57,8 @@ public sealed class FileSystemObjectStore : IObjectStore, IBulkDeletingObjectSto
         {
             int slash = key.IndexOf('/', start);
             int end = slash < 0 ? key.Length : slash;
-            int bytes = Encoding.UTF8.GetByteCount(key.AsSpan(start, end - start));
+            // A UTF-16 unit takes at most 3 UTF-8 bytes: short segments need no count.
+            int bytes = end - start <= MaxSegmentBytes / 3 ? 0 : Encoding.UTF8.GetByteCount(key.AsSpan(start, end - start));
             if (bytes > MaxSegmentBytes)
             {
                 throw new ArgumentException(
