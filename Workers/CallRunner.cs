@@ -151,8 +151,9 @@ public sealed class CallRunner
         {
             fetched = await jobs.GetRangeAsync(range.Key, range.Offset, range.Length, cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is not OperationCanceledException)
+        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
+            // Not our cancellation (an HTTP client's timeout is an OperationCanceledException too): the store failed.
             throw new StorageFaultException($"reading the input '{range.Key}'", e);
         }
 
