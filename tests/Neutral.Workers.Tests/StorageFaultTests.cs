@@ -125,6 +125,17 @@ public sealed class StorageFaultTests : IDisposable
     }
 
     [Fact]
+    public async Task A_store_timing_out_on_its_own_is_a_platform_error_not_a_cancelled_call()
+    {
+        // An HTTP client's timeout is a TaskCanceledException though nobody cancelled the call.
+        _store.Fault = (operation, _) => operation == "range" ? new TaskCanceledException("The request was canceled due to the configured HttpClient.Timeout of 100 seconds elapsing.") : null;
+        var envelope = Envelope(Remote.WorkerFunctions.Twice(1)) with { InlineInput = null, InputRange = new InputRange("jobs/job-1/input.bin", 0, 4) };
+        CallOutcome outcome = await _runner.RunAsync(envelope);
+        Assert.Equal(RemoteError.PlatformKind, outcome.ErrorKind);
+        Assert.Equal(typeof(TaskCanceledException).FullName, Status(0).Error!.Type);
+    }
+
+    [Fact]
     public async Task A_missing_input_object_is_a_platform_error_and_a_short_one_a_protocol_error()
     {
         var missing = Envelope(Remote.WorkerFunctions.Twice(1)) with { InlineInput = null, InputRange = new InputRange("jobs/job-1/input.bin", 0, 4) };
