@@ -57,8 +57,18 @@ public sealed class CallRunner
         var user = new UserObjectStore(root, envelope.Store.Prefix);
         string job = envelope.JobId;
 
-        await jobs.PutAsync(StorageLayout.Started(job, envelope.CallIndex, envelope.Attempt),
-            Encoding.UTF8.GetBytes(_host + "\n" + start.ToString("O", CultureInfo.InvariantCulture)), cancellationToken).ConfigureAwait(false);
+        // A storage failure before the call runs is the platform's fault, reported in the status (retried) when the
+        // status can still be written. The marker is written even for a cancelled call: it is tiny, and records the attempt.
+        RemoteError? error = null;
+        string startedKey = StorageLayout.Started(job, envelope.CallIndex, envelope.Attempt);
+        try
+        {
+            await jobs.PutAsync(startedKey, Encoding.UTF8.GetBytes(_host + "\n" + start.ToString("O", CultureInfo.InvariantCulture)), CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            error = StorageError(e, $"writing '{startedKey}'", envelope);
+        }
 
         DateTimeOffset? due = envelope.Deadline;
         if (envelope.TimeoutSeconds is { } seconds && (due is null || start.AddSeconds(seconds) < due))
@@ -75,29 +85,36 @@ public sealed class CallRunner
         CallLog? previous = CallLog.Current;
         CallLog.Current = log;
         byte[]? result = null;
-        RemoteError? error = null;
         long bytesIn = 0;
         try
         {
-            ReadOnlyMemory<byte> input = envelope.InlineInput ?? await FetchInputAsync(jobs, envelope, deadline.Token).ConfigureAwait(false);
-            bytesIn = input.Length;
-            var context = new RemoteContext(user, job, envelope.CallIndex, envelope.Attempt, log, jobs, deadline.Token);
-            var output = new ArrayBufferWriter<byte>();
-            await RemoteDispatch.InvokeAsync(envelope.FunctionId, envelope.SignatureHashValue, input, context, output).ConfigureAwait(false);
-            result = output.WrittenSpan.ToArray();
+            if (error is null)
+            {
+                ReadOnlyMemory<byte> input = envelope.InlineInput ?? await FetchInputAsync(jobs, envelope, deadline.Token).ConfigureAwait(false);
+                bytesIn = input.Length;
+                var context = new RemoteContext(user, job, envelope.CallIndex, envelope.Attempt, log, jobs, deadline.Token);
+                var output = new ArrayBufferWriter<byte>();
+                await RemoteDispatch.InvokeAsync(envelope.FunctionId, envelope.SignatureHashValue, input, context, output).ConfigureAwait(false);
+                result = output.WrittenSpan.ToArray();
+            }
+        }
+        catch (StorageFaultException e)
+        {
+            error = StorageError(e.InnerException!, e.Message, envelope);
         }
         catch (Exception e) when (e is StaleWorkerException or CodecException or FormatException or MissingInputException)
         {
-            error = new RemoteError(RemoteError.ProtocolKind, e.GetType().FullName!, e.Message, e.StackTrace);
+            error = RemoteErrors.Create(RemoteError.ProtocolKind, e.GetType().FullName!, e.Message, e.StackTrace);
         }
         catch (OperationCanceledException e) when (deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
-            error = new RemoteError(RemoteError.PlatformKind, typeof(TimeoutException).FullName!,
+            error = RemoteErrors.Create(RemoteError.PlatformKind, typeof(TimeoutException).FullName!,
                 $"The call ran past its deadline ({due:O}) and was cancelled.", e.StackTrace);
         }
         catch (Exception e)
         {
-            error = new RemoteError(RemoteError.UserKind, e.GetType().FullName!, e.Message, e.ToString());
+            // Bounded: a status record must fit one object and one local frame, whatever the user's exception holds.
+            error = RemoteErrors.FromException(RemoteError.UserKind, e);
         }
         finally
         {
@@ -143,6 +160,12 @@ public sealed class CallRunner
         return new CallOutcome(job, envelope.CallIndex, envelope.Attempt, error is null, created, error?.Kind, created ? json : null);
     }
 
+    /// <summary>A platform error for a storage failure outside the user's code; <paramref name="doing"/> says what failed.</summary>
+    private static RemoteError StorageError(Exception e, string doing, InvocationEnvelope envelope) =>
+        RemoteErrors.Create(RemoteError.PlatformKind, e.GetType().FullName!,
+            $"Storage failed while {doing} for call {envelope.CallIndex} of job {envelope.JobId} (attempt {envelope.Attempt}): {RemoteErrors.Message(e)}",
+            e.ToString());
+
     private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
 
     /// <summary>Whether another attempt could end differently: platform faults always, user exceptions when the method says so.</summary>
@@ -162,14 +185,36 @@ public sealed class CallRunner
     {
         InputRange range = envelope.InputRange
             ?? throw new MissingInputException($"Call {envelope.CallIndex} of job {envelope.JobId} has neither an inline input nor an input range.");
-        byte[] bytes = await jobs.GetRangeAsync(range.Key, range.Offset, range.Length, cancellationToken).ConfigureAwait(false)
-            ?? throw new MissingInputException($"The input object '{range.Key}' of job {envelope.JobId} is missing: the job's data was deleted before call {envelope.CallIndex} ran.");
+        byte[]? fetched;
+        try
+        {
+            fetched = await jobs.GetRangeAsync(range.Key, range.Offset, range.Length, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            // Not our cancellation (an HTTP client's timeout is an OperationCanceledException too): the store failed.
+            throw new StorageFaultException($"reading the input '{range.Key}'", e);
+        }
+
+        // Missing rather than short: the job's data was deleted, or a store's reads lag its writes. Another attempt may
+        // find it, so it is the platform's fault (retried), where a short input is a broken job (not retried).
+        byte[] bytes = fetched ?? throw new StorageFaultException($"reading the input '{range.Key}'",
+            new MissingInputException($"The input object '{range.Key}' of job {envelope.JobId} is missing: the job's data was deleted, or is not visible yet, when call {envelope.CallIndex} ran."));
         if (bytes.Length != range.Length)
         {
             throw new MissingInputException($"The input object '{range.Key}' holds {bytes.Length} bytes at offset {range.Offset} where call {envelope.CallIndex} expected {range.Length}.");
         }
 
         return bytes;
+    }
+}
+
+/// <summary>A storage operation outside the user's code failed (the inner exception says how): a platform fault.</summary>
+internal sealed class StorageFaultException : Exception
+{
+    public StorageFaultException(string doing, Exception innerException)
+        : base(doing, innerException)
+    {
     }
 }
 

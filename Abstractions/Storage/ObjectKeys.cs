@@ -2,7 +2,7 @@ using System;
 
 namespace Neutral.Storage;
 
-/// <summary>Rules every object key follows, whatever the store: relative, '/'-separated, printable.</summary>
+/// <summary>Rules every object key follows, whatever the store: relative, '/'-separated, printable, valid Unicode.</summary>
 public static class ObjectKeys
 {
     /// <summary>The suffix of a store's temporary files; no key may end with it.</summary>
@@ -39,8 +39,9 @@ public static class ObjectKeys
             return "it is an absolute path";
         }
 
-        foreach (char c in key)
+        for (int i = 0; i < key.Length; i++)
         {
+            char c = key[i];
             if (c == '\\')
             {
                 return "it holds a backslash (use '/')";
@@ -49,6 +50,18 @@ public static class ObjectKeys
             if (char.IsControl(c))
             {
                 return "it holds a control character";
+            }
+
+            if (char.IsSurrogate(c))
+            {
+                // Keys travel as UTF-8 (file names, S3 and blob keys): a lone half of a surrogate pair has no encoding,
+                // and would silently become U+FFFD, merging distinct keys.
+                if (!char.IsHighSurrogate(c) || i + 1 == key.Length || !char.IsLowSurrogate(key[i + 1]))
+                {
+                    return $"it holds an unpaired UTF-16 surrogate (U+{(int)c:X4}) at position {i}, which has no UTF-8 encoding; build keys from whole characters";
+                }
+
+                i++;
             }
         }
 
@@ -65,6 +78,11 @@ public static class ObjectKeys
             {
                 return "it holds a '.' or '..' segment";
             }
+
+            if (i < segments.Length - 1 && segment.EndsWith(TemporarySuffix, StringComparison.Ordinal))
+            {
+                return $"its segment '{segment}' ends with '{TemporarySuffix}', which stores use for temporary files";
+            }
         }
 
         if (key.EndsWith(TemporarySuffix, StringComparison.Ordinal))
@@ -75,12 +93,17 @@ public static class ObjectKeys
         return null;
     }
 
+    /// <summary>The key as it can be shown in a message: control characters and lone surrogates become '?'.</summary>
     private static string Printable(string key)
     {
         var chars = key.ToCharArray();
         for (int i = 0; i < chars.Length; i++)
         {
-            if (char.IsControl(chars[i]))
+            if (char.IsHighSurrogate(chars[i]) && i + 1 < chars.Length && char.IsLowSurrogate(chars[i + 1]))
+            {
+                i++;
+            }
+            else if (char.IsControl(chars[i]) || char.IsSurrogate(chars[i]))
             {
                 chars[i] = '?';
             }

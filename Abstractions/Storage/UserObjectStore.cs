@@ -34,6 +34,13 @@ public sealed class UserObjectStore : IObjectStore, IBulkDeletingObjectStore
             throw new ArgumentException($"Object key '{key}' is under '{_internalPrefix}', which Neutral keeps for its job data. Use another key.", nameof(key));
         }
 
+        // The internal prefix's own name: on a file-system store it is the folder holding every job, and on any store
+        // it would read as Neutral's data.
+        if (key.Length == _internalPrefix.Length - 1 && _internalPrefix.StartsWith(key, StringComparison.Ordinal))
+        {
+            throw new ArgumentException($"Object key '{key}' is the name of '{_internalPrefix}', which Neutral keeps for its job data. Use another key.", nameof(key));
+        }
+
         return key;
     }
 

@@ -21,7 +21,7 @@ internal sealed class WorkerProcess : IAsyncDisposable
     private readonly StringBuilder _stderr = new();
     private readonly Lock _writeLock = new();
     private readonly Timer _watchdog;
-    private TaskCompletionSource<CallOutcome?>? _pending;
+    private TaskCompletionSource<Reply>? _pending;
     private Thread? _reader;
     private volatile bool _killedAtDeadline;
 
@@ -137,7 +137,13 @@ internal sealed class WorkerProcess : IAsyncDisposable
             {
                 if (frame.Type == LocalFrameType.Done)
                 {
-                    Volatile.Read(ref _pending)?.TrySetResult(LocalDone.Decode(frame.Payload));
+                    Volatile.Read(ref _pending)?.TrySetResult(new Reply(LocalDone.Decode(frame.Payload), null));
+                }
+                else if (frame.Type == LocalFrameType.Lost)
+                {
+                    // The worker lives, but storage failed even for the status: the attempt is lost.
+                    var lost = LocalLost.Decode(frame.Payload);
+                    Volatile.Read(ref _pending)?.TrySetResult(new Reply(null, $"the worker process (pid {Id}) could not finish attempt {lost.Attempt}: {lost.Reason}"));
                 }
             }
         }
@@ -146,8 +152,11 @@ internal sealed class WorkerProcess : IAsyncDisposable
             // The pipe broke: the process died; the pending call is lost.
         }
 
-        Volatile.Read(ref _pending)?.TrySetResult(null);
+        Volatile.Read(ref _pending)?.TrySetResult(new Reply(null, null));
     }
+
+    /// <summary>What the worker answered: an outcome, a lost attempt (with why), or nothing (it died).</summary>
+    private readonly record struct Reply(CallOutcome? Outcome, string? Lost);
 
     /// <summary>
     /// Runs one call. Returns the worker's outcome, or null with a reason when the process died or was killed at the
@@ -155,7 +164,7 @@ internal sealed class WorkerProcess : IAsyncDisposable
     /// </summary>
     public async Task<(CallOutcome? Outcome, string? LostReason)> RunAsync(InvocationEnvelope envelope, CancellationToken cancellationToken)
     {
-        var pending = new TaskCompletionSource<CallOutcome?>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var pending = new TaskCompletionSource<Reply>(TaskCreationOptions.RunContinuationsAsynchronously);
         Volatile.Write(ref _pending, pending);
         CurrentJob = envelope.JobId;
         try
@@ -174,8 +183,12 @@ internal sealed class WorkerProcess : IAsyncDisposable
 
             Send(LocalFrameType.Invoke, LocalEnvelope.Encode(envelope));
             // No per-call cancellation registration: stopping the pool kills the process, which ends the wait.
-            CallOutcome? outcome = await pending.Task.ConfigureAwait(false);
+            (CallOutcome? outcome, string? lost) = await pending.Task.ConfigureAwait(false);
             _watchdog.Change(Timeout.Infinite, Timeout.Infinite);
+            if (lost is not null)
+            {
+                return (null, lost);
+            }
             if (outcome is null && _killedAtDeadline)
             {
                 return (null, $"the call ran past its deadline and its worker process (pid {Id}) was killed");

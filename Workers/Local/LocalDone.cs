@@ -7,8 +7,17 @@ namespace Neutral.Workers.Local;
 /// <summary>The payload of a <see cref="LocalFrameType.Done"/> frame.</summary>
 public static class LocalDone
 {
-    /// <summary>Encodes an outcome.</summary>
+    /// <summary>
+    /// Encodes an outcome, at most <see cref="LocalFrames.MaxPayload"/> bytes: a status too large to travel in the
+    /// frame is left out (the hint is then only "done", and the client reads the status from storage).
+    /// </summary>
     public static byte[] Encode(CallOutcome outcome)
+    {
+        byte[] payload = EncodeWhole(outcome);
+        return payload.Length <= LocalFrames.MaxPayload || outcome.Status is null ? payload : EncodeWhole(outcome with { Status = null });
+    }
+
+    private static byte[] EncodeWhole(CallOutcome outcome)
     {
         var buffer = new ArrayBufferWriter<byte>(64);
         var writer = new CodecWriter(buffer);

@@ -1,6 +1,7 @@
 using System;
 using System.Buffers;
 using System.Buffers.Binary;
+using System.Globalization;
 using System.IO;
 using System.Threading;
 using System.Threading.Tasks;
@@ -24,6 +25,9 @@ public enum LocalFrameType : byte
 
     /// <summary>Worker to client: a call finished (see <see cref="LocalDone"/>). A hint only: the status object decides.</summary>
     Done = 11,
+
+    /// <summary>Worker to client: an attempt could not finish and wrote no status (see <see cref="LocalLost"/>); the worker serves on.</summary>
+    Lost = 12,
 }
 
 /// <summary>
@@ -39,9 +43,17 @@ public static class LocalFrames
     /// Writes one frame and flushes, synchronously: a small write to a pipe does not block for long, and avoids the
     /// thread-pool hop that an asynchronous pipe write takes on Unix.
     /// </summary>
+    /// <exception cref="ArgumentException">The payload is over <see cref="MaxPayload"/> bytes (nothing is written: the reader would refuse it).</exception>
     public static void Write(Stream stream, LocalFrameType type, ReadOnlySpan<byte> payload)
     {
         ArgumentNullException.ThrowIfNull(stream);
+        if (payload.Length > MaxPayload)
+        {
+            throw new ArgumentException(
+                string.Create(CultureInfo.InvariantCulture, $"A local worker {type} frame of {payload.Length:N0} bytes is over the limit of {MaxPayload:N0} bytes, which the reader would refuse; nothing was sent. Large data travels through storage."),
+                nameof(payload));
+        }
+
         byte[] frame = ArrayPool<byte>.Shared.Rent(5 + payload.Length);
         try
         {

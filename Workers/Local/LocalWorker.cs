@@ -42,11 +42,20 @@ public static class LocalWorker
     /// <exception cref="NotSupportedException">No provider for the store's kind is registered in this worker.</exception>
     public static IObjectStore OpenStore(StoreLocation location) => ObjectStores.Open(location);
 
+    /// <summary>The exit code of a worker process that ends because its client is gone.</summary>
+    internal const int ClientGoneExitCode = 3;
+
     /// <summary>
     /// Serves the local provider over this process's standard input and output, sending the user's console output to
     /// each call's log. The entry point of a custom worker executable (<c>Local:WorkerCommand</c>), for example a
     /// NativeAOT build: <c>static Task Main() => LocalWorker.ServeStandardStreamsAsync();</c>.
     /// </summary>
+    /// <remarks>
+    /// The process is the client's: when its standard input ends without a shutdown frame (the client exited or was
+    /// killed) or, on Linux and macOS, its parent process dies, it exits at once with code 3, even in the middle of a
+    /// call that ignores cancellation. Nobody is left to read that call's result, and the client's next run retries
+    /// what it needs.
+    /// </remarks>
     public static async Task ServeStandardStreamsAsync(CancellationToken cancellationToken = default)
     {
         // The pipes carry the protocol; the user's console output goes to the running call's log.
@@ -55,18 +64,33 @@ public static class LocalWorker
         TextWriter error = Console.Error;
         Console.SetOut(new CallLogRouter(TextWriter.Null));
         Console.SetError(new CallLogRouter(error));
-        await RunAsync(input, output, cancellationToken).ConfigureAwait(false);
+        using ParentWatch? parent = ParentWatch.Start(ExitBecauseTheClientIsGone);
+        var runner = new CallRunner(OpenStore, Environment.MachineName + "/" + Environment.ProcessId.ToString(CultureInfo.InvariantCulture));
+        await RunAsync(input, output, runner, ExitBecauseTheClientIsGone, cancellationToken).ConfigureAwait(false);
     }
+
+    private static void ExitBecauseTheClientIsGone() => Environment.Exit(ClientGoneExitCode);
 
     /// <summary>Serves calls until the input ends or a shutdown frame arrives.</summary>
     /// <param name="input">Frames from the client.</param>
     /// <param name="output">Frames to the client.</param>
     /// <param name="cancellationToken">Stops serving.</param>
-    public static async Task RunAsync(Stream input, Stream output, CancellationToken cancellationToken = default)
+    public static Task RunAsync(Stream input, Stream output, CancellationToken cancellationToken = default) =>
+        RunAsync(input, output, new CallRunner(OpenStore, Environment.MachineName + "/" + Environment.ProcessId.ToString(CultureInfo.InvariantCulture)), onClientGone: null, cancellationToken);
+
+    /// <summary>Serves calls through <paramref name="runner"/> (tests give it a store that fails).</summary>
+    /// <param name="input">Frames from the client.</param>
+    /// <param name="output">Frames to the client.</param>
+    /// <param name="runner">Runs each call.</param>
+    /// <param name="onClientGone">
+    /// Called from the reading thread, while a call may still run, when the input ends without a shutdown frame or
+    /// breaks: a worker process exits there. <see langword="null"/>: the current call finishes and serving ends.
+    /// </param>
+    /// <param name="cancellationToken">Stops serving.</param>
+    internal static async Task RunAsync(Stream input, Stream output, CallRunner runner, Action? onClientGone, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(input);
         ArgumentNullException.ThrowIfNull(output);
-        var runner = new CallRunner(OpenStore, Environment.MachineName + "/" + Environment.ProcessId.ToString(CultureInfo.InvariantCulture));
         var invocations = Channel.CreateUnbounded<InvocationEnvelope>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
         var current = new CurrentCall();
 
@@ -82,6 +106,7 @@ public static class LocalWorker
         Exception? readError = null;
         var reader = new Thread(() =>
         {
+            bool shutdown = false;
             try
             {
                 while (!cancellationToken.IsCancellationRequested && LocalFrames.Read(input) is { } frame)
@@ -95,6 +120,7 @@ public static class LocalWorker
                             current.Cancel(Encoding.UTF8.GetString(frame.Payload));
                             break;
                         case LocalFrameType.Shutdown:
+                            shutdown = true;
                             return;
                         default:
                             throw new InvalidDataException($"Unexpected frame {frame.Type} from the client.");
@@ -107,6 +133,12 @@ public static class LocalWorker
             }
             finally
             {
+                if (!shutdown && !cancellationToken.IsCancellationRequested)
+                {
+                    // The client died or closed the pipe: a running call's result has no reader.
+                    onClientGone?.Invoke();
+                }
+
                 invocations.Writer.TryComplete();
             }
         })
@@ -118,12 +150,31 @@ public static class LocalWorker
 
         await foreach (InvocationEnvelope envelope in invocations.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
         {
-            using CancellationTokenSource call = current.Start(envelope.JobId);
-            CallOutcome outcome = await runner.RunAsync(envelope, call.Token).ConfigureAwait(false);
-            current.End();
+            LocalFrameType type;
+            byte[] payload;
+            using (CancellationTokenSource call = current.Start(envelope.JobId))
+            {
+                try
+                {
+                    CallOutcome outcome = await runner.RunAsync(envelope, call.Token).ConfigureAwait(false);
+                    (type, payload) = (LocalFrameType.Done, LocalDone.Encode(outcome));
+                }
+                catch (Exception e)
+                {
+                    // Storage failed where not even a status could be written: the attempt is lost, not the worker.
+                    // Saying so lets the client retry it at once rather than at its deadline.
+                    (type, payload) = (LocalFrameType.Lost, LocalLost.Encode(envelope.JobId, envelope.CallIndex, envelope.Attempt,
+                        e.GetType().FullName + ": " + RemoteErrors.Message(e)));
+                }
+                finally
+                {
+                    current.End();
+                }
+            }
+
             lock (writeLock)
             {
-                LocalFrames.Write(output, LocalFrameType.Done, LocalDone.Encode(outcome));
+                LocalFrames.Write(output, type, payload);
             }
         }
 

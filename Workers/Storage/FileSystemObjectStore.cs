@@ -4,6 +4,7 @@ using System.IO;
 using System.IO.Enumeration;
 using System.Linq;
 using System.Runtime.CompilerServices;
+using System.Text;
 using System.Threading;
 using System.Threading.Tasks;
 using Microsoft.Win32.SafeHandles;
@@ -16,6 +17,11 @@ namespace Neutral.Workers.Storage;
 /// into place), and <see cref="TryCreateAsync"/> is a real create-only operation (a hard link, which fails if the
 /// target exists), so two processes racing to create a status object cannot both win.
 /// </summary>
+/// <remarks>
+/// A key the file system cannot represent is refused with an <see cref="ArgumentException"/> that names the key, never
+/// the folder: a key that is also a folder of other keys ('a' beside 'a/b'), and a path segment over 255 bytes in UTF-8.
+/// Reading such a key finds nothing.
+/// </remarks>
 public sealed class FileSystemObjectStore : IObjectStore, IBulkDeletingObjectStore
 {
     private readonly string _root;
@@ -40,14 +46,87 @@ public sealed class FileSystemObjectStore : IObjectStore, IBulkDeletingObjectSto
         File.Delete(probe);
     }
 
+    /// <summary>The longest file name, in UTF-8 bytes, that Linux and macOS file systems accept (Windows: 255 UTF-16 units, never more bytes).</summary>
+    internal const int MaxSegmentBytes = 255;
+
     private string PathOf(string key)
     {
         ObjectKeys.Validate(key);
+        int start = 0;
+        while (start <= key.Length)
+        {
+            int slash = key.IndexOf('/', start);
+            int end = slash < 0 ? key.Length : slash;
+            // A UTF-16 unit takes at most 3 UTF-8 bytes: short segments need no count.
+            int bytes = end - start <= MaxSegmentBytes / 3 ? 0 : Encoding.UTF8.GetByteCount(key.AsSpan(start, end - start));
+            if (bytes > MaxSegmentBytes)
+            {
+                throw new ArgumentException(
+                    $"Object key '{key}' cannot be stored in the file-system store: its path segment '{Abridged(key[start..end])}' is {bytes} bytes in UTF-8, and file names are limited to {MaxSegmentBytes}. Split the name with '/' or shorten it.",
+                    nameof(key));
+            }
+
+            start = end + 1;
+        }
+
         return Path.Combine(_root, key.Replace('/', Path.DirectorySeparatorChar));
     }
 
+    private static string Abridged(string segment) => segment.Length <= 40 ? segment : segment[..20] + "…" + segment[^20..];
+
+    /// <summary>
+    /// Why a write of <paramref name="key"/> failed when the cause is the key's shape rather than the disk: an object
+    /// stands where the key needs a folder, or the key names a folder of other keys. <see langword="null"/> otherwise.
+    /// </summary>
+    private ArgumentException? Unrepresentable(string key)
+    {
+        for (int slash = key.IndexOf('/'); slash > 0; slash = key.IndexOf('/', slash + 1))
+        {
+            string ancestor = key[..slash];
+            if (File.Exists(Path.Combine(_root, ancestor.Replace('/', Path.DirectorySeparatorChar))))
+            {
+                return new ArgumentException(
+                    $"Object key '{key}' cannot be stored in the file-system store: '{ancestor}' is an object, and a file-system store cannot use an object's name as a folder of keys. Use another key, or delete '{ancestor}' first.",
+                    nameof(key));
+            }
+        }
+
+        if (Directory.Exists(Path.Combine(_root, key.Replace('/', Path.DirectorySeparatorChar))))
+        {
+            return new ArgumentException(
+                $"Object key '{key}' cannot be stored in the file-system store: it holds keys under '{key}/', and a file-system store cannot hold an object and a folder of the same name. Use another key, or delete the keys under '{key}/' first.",
+                nameof(key));
+        }
+
+        return null;
+    }
+
+    /// <summary>Removes the folder at <paramref name="path"/> if no file is left under it (deleted keys leave empty folders).</summary>
+    private static bool TryRemoveEmptyFolder(string path)
+    {
+        try
+        {
+            // Deepest first; a non-recursive delete only ever removes an empty folder, so a concurrent writer loses nothing.
+            foreach (string folder in Directory.EnumerateDirectories(path, "*", SearchOption.AllDirectories).OrderByDescending(f => f.Length))
+            {
+                Directory.Delete(folder);
+            }
+
+            Directory.Delete(path);
+            return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// A temporary name beside <paramref name="path"/>: a fixed length, so that a key whose last segment is as long as
+    /// file names allow still gets one.
+    /// </summary>
     private static string TempBeside(string path) =>
-        Path.Combine(Path.GetDirectoryName(path)!, "." + Path.GetFileName(path) + "." + Guid.NewGuid().ToString("N") + ObjectKeys.TemporarySuffix);
+        Path.Combine(Path.GetDirectoryName(path)!, "." + Guid.NewGuid().ToString("N") + ObjectKeys.TemporarySuffix);
 
     /// <summary>Small objects are written and read synchronously: cheaper than a thread-pool hop for a local file.</summary>
     private const int SynchronousLimit = 1 << 20;
@@ -85,33 +164,99 @@ public sealed class FileSystemObjectStore : IObjectStore, IBulkDeletingObjectSto
     /// <inheritdoc/>
     public async Task PutAsync(string key, ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default)
     {
+        cancellationToken.ThrowIfCancellationRequested();
         string path = PathOf(key);
-        string temp = await WriteTempAsync(path, data, cancellationToken).ConfigureAwait(false);
-        File.Move(temp, path, overwrite: true);
+        string? temp = null;
+        try
+        {
+            temp = await WriteTempAsync(path, data, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                File.Move(temp, path, overwrite: true);
+            }
+            catch (Exception e) when ((e is IOException or UnauthorizedAccessException) && Directory.Exists(path) && TryRemoveEmptyFolder(path))
+            {
+                // The key's name was a folder of keys since deleted.
+                File.Move(temp, path, overwrite: true);
+            }
+
+            temp = null;
+        }
+        catch (Exception e) when ((e is IOException or UnauthorizedAccessException) && Unrepresentable(key) is { } refused)
+        {
+            throw refused;
+        }
+        finally
+        {
+            DeleteQuietly(temp);
+        }
     }
 
     /// <inheritdoc/>
     public async Task<bool> TryCreateAsync(string key, ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default)
     {
+        cancellationToken.ThrowIfCancellationRequested();
         string path = PathOf(key);
         if (File.Exists(path))
         {
             return false;
         }
 
-        string temp = await WriteTempAsync(path, data, cancellationToken).ConfigureAwait(false);
-        if (HardLink.TryMoveNoReplace(temp, path))
+        string? temp = null;
+        try
         {
-            return true;
+            temp = await WriteTempAsync(path, data, cancellationToken).ConfigureAwait(false);
+            if (HardLink.TryMoveNoReplace(temp, path))
+            {
+                temp = null;
+                return true;
+            }
+
+            if (!Directory.Exists(path))
+            {
+                return false;
+            }
+
+            // The name is taken by a folder, not an object: reuse it if it is an empty leftover of deleted keys.
+            if (TryRemoveEmptyFolder(path) && HardLink.TryMoveNoReplace(temp, path))
+            {
+                temp = null;
+                return true;
+            }
+
+            throw (Exception?)Unrepresentable(key) ?? new IOException($"Object '{key}' could not be created: its name is taken by a folder.");
+        }
+        catch (Exception e) when ((e is IOException or UnauthorizedAccessException) && Unrepresentable(key) is { } refused)
+        {
+            throw refused;
+        }
+        finally
+        {
+            DeleteQuietly(temp);
+        }
+    }
+
+    private static void DeleteQuietly(string? temp)
+    {
+        if (temp is null)
+        {
+            return;
         }
 
-        File.Delete(temp);
-        return false;
+        try
+        {
+            File.Delete(temp);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // A leftover temporary file is invisible to readers and listings.
+        }
     }
 
     /// <inheritdoc/>
     public async Task<byte[]?> GetAsync(string key, CancellationToken cancellationToken = default)
     {
+        cancellationToken.ThrowIfCancellationRequested();
         string path = PathOf(key);
         try
         {
@@ -124,7 +269,7 @@ public sealed class FileSystemObjectStore : IObjectStore, IBulkDeletingObjectSto
 
             return await ReadAsync(handle, 0, (int)length, cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        catch (Exception e) when (IsAbsent(e, path))
         {
             return null;
         }
@@ -133,6 +278,7 @@ public sealed class FileSystemObjectStore : IObjectStore, IBulkDeletingObjectSto
     /// <inheritdoc/>
     public async Task<byte[]?> GetRangeAsync(string key, long offset, int length, CancellationToken cancellationToken = default)
     {
+        cancellationToken.ThrowIfCancellationRequested();
         ArgumentOutOfRangeException.ThrowIfNegative(offset);
         ArgumentOutOfRangeException.ThrowIfNegative(length);
         string path = PathOf(key);
@@ -142,11 +288,16 @@ public sealed class FileSystemObjectStore : IObjectStore, IBulkDeletingObjectSto
             long size = RandomAccess.GetLength(handle);
             return await ReadAsync(handle, offset, (int)Math.Clamp(size - offset, 0, length), cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        catch (Exception e) when (IsAbsent(e, path))
         {
             return null;
         }
     }
+
+    /// <summary>Whether a failed open means there is no object: nothing there, or a folder (keys under the name) rather than a file.</summary>
+    private static bool IsAbsent(Exception e, string path) =>
+        e is FileNotFoundException or DirectoryNotFoundException
+        || ((e is IOException or UnauthorizedAccessException) && (Directory.Exists(path) || !File.Exists(path)));
 
     /// <summary>Reads <paramref name="count"/> bytes from <paramref name="offset"/> (fewer if the file shrank meanwhile).</summary>
     private static async Task<byte[]> ReadAsync(SafeFileHandle handle, long offset, int count, CancellationToken cancellationToken)
@@ -173,6 +324,7 @@ public sealed class FileSystemObjectStore : IObjectStore, IBulkDeletingObjectSto
     /// <inheritdoc/>
     public async IAsyncEnumerable<ObjectInfo> ListAsync(string prefix, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
+        cancellationToken.ThrowIfCancellationRequested();
         ObjectKeys.Validate(prefix, nameof(prefix), allowPrefix: true);
         await Task.Yield();
         int slash = prefix.LastIndexOf('/');
@@ -185,8 +337,12 @@ public sealed class FileSystemObjectStore : IObjectStore, IBulkDeletingObjectSto
         string root = _root;
         var found = new FileSystemEnumerable<ObjectInfo>(
             folder,
-            (ref FileSystemEntry entry) => new ObjectInfo(
-                Path.GetRelativePath(root, entry.ToFullPath()).Replace(Path.DirectorySeparatorChar, '/'), entry.Length),
+            (ref FileSystemEntry entry) =>
+            {
+                // A listing of a large tree takes a while: stop it when asked.
+                cancellationToken.ThrowIfCancellationRequested();
+                return new ObjectInfo(Path.GetRelativePath(root, entry.ToFullPath()).Replace(Path.DirectorySeparatorChar, '/'), entry.Length);
+            },
             new EnumerationOptions { RecurseSubdirectories = true, IgnoreInaccessible = true, AttributesToSkip = FileAttributes.None })
         {
             // Temporary files and folders being deleted (renamed with the temporary suffix) are not objects.
@@ -199,6 +355,7 @@ public sealed class FileSystemObjectStore : IObjectStore, IBulkDeletingObjectSto
 
         foreach (ObjectInfo info in found.OrderBy(i => i.Key, StringComparer.Ordinal))
         {
+            cancellationToken.ThrowIfCancellationRequested();
             yield return info;
         }
     }
@@ -206,6 +363,11 @@ public sealed class FileSystemObjectStore : IObjectStore, IBulkDeletingObjectSto
     /// <inheritdoc/>
     public Task<bool> DeleteAsync(string key, CancellationToken cancellationToken = default)
     {
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return Task.FromCanceled<bool>(cancellationToken);
+        }
+
         string path = PathOf(key);
         if (!File.Exists(path))
         {
@@ -226,6 +388,7 @@ public sealed class FileSystemObjectStore : IObjectStore, IBulkDeletingObjectSto
     /// <inheritdoc/>
     public async Task<int> DeletePrefixAsync(string prefix, CancellationToken cancellationToken = default)
     {
+        cancellationToken.ThrowIfCancellationRequested();
         ObjectKeys.Validate(prefix, nameof(prefix), allowPrefix: true);
         if (prefix.EndsWith('/'))
         {
@@ -234,7 +397,8 @@ public sealed class FileSystemObjectStore : IObjectStore, IBulkDeletingObjectSto
             if (prefix.Length > 0 && Directory.Exists(folder))
             {
                 // Renamed away first, so the objects disappear at once for every reader; then removed.
-                string trash = folder + "." + Guid.NewGuid().ToString("N") + ObjectKeys.TemporarySuffix;
+                // A fixed-length sibling name: the folder's own name may already be as long as names can be.
+                string trash = Path.Combine(Path.GetDirectoryName(folder)!, "." + Guid.NewGuid().ToString("N") + ObjectKeys.TemporarySuffix);
                 Directory.Move(folder, trash);
                 int count = Directory.EnumerateFiles(trash, "*", SearchOption.AllDirectories).Count();
                 Directory.Delete(trash, recursive: true);
@@ -251,6 +415,7 @@ public sealed class FileSystemObjectStore : IObjectStore, IBulkDeletingObjectSto
 
         foreach (string key in keys)
         {
+            cancellationToken.ThrowIfCancellationRequested();
             deleted += await DeleteAsync(key, cancellationToken).ConfigureAwait(false) ? 1 : 0;
         }
 

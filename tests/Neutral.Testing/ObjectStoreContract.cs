@@ -146,6 +146,19 @@ public abstract class ObjectStoreContract
         await Assert.ThrowsAnyAsync<ArgumentException>(() => Store.GetAsync(key));
     }
 
+    [Fact]
+    public async Task Keys_with_unpaired_surrogates_are_refused_with_an_argument_exception()
+    {
+        // Not theory data: a lone surrogate does not survive the test runner's serialization of arguments.
+        foreach (string key in new[] { Key("lone\uD800high"), Key("\uDC00"), Key("ends\uD83D") })
+        {
+            var error = await Assert.ThrowsAnyAsync<ArgumentException>(() => Store.PutAsync(key, Bytes("x")));
+            Assert.Contains("unpaired", error.Message);
+            await Assert.ThrowsAnyAsync<ArgumentException>(() => Store.TryCreateAsync(key, Bytes("x")));
+            await Assert.ThrowsAnyAsync<ArgumentException>(() => Store.GetAsync(key));
+        }
+    }
+
     private static async Task<List<ObjectInfo>> ToListAsync(IAsyncEnumerable<ObjectInfo> items)
     {
         var list = new List<ObjectInfo>();

@@ -107,15 +107,6 @@ public sealed class CallRunnerTests : IDisposable
     }
 
     [Fact]
-    public async Task A_missing_input_object_is_a_protocol_error_not_a_crash()
-    {
-        var envelope = Envelope(Remote.WorkerFunctions.Twice(1)) with { InlineInput = null, InputRange = new InputRange("jobs/job-1/input.bin", 0, 4) };
-        CallOutcome outcome = await _runner.RunAsync(envelope);
-        Assert.Equal(RemoteError.ProtocolKind, outcome.ErrorKind);
-        Assert.Contains("missing", Status(0).Error!.Message);
-    }
-
-    [Fact]
     public async Task The_log_is_captured_and_bounded()
     {
         await _runner.RunAsync(Envelope(Remote.WorkerFunctions.Chatter(2000)));

@@ -1,0 +1,104 @@
+using System;
+using System.Diagnostics;
+using System.IO;
+using System.Runtime.CompilerServices;
+using System.Threading.Tasks;
+using Neutral.Local;
+using Neutral.Testing;
+using Neutral.Wire;
+using Neutral.Workers.Local;
+
+namespace Neutral.Tests;
+
+public static class WorkerFaultFunctions
+{
+    /// <summary>Throws from <paramref name="depth"/> frames down with a message of <paramref name="length"/> characters.</summary>
+    [Remote]
+    public static int ThrowHuge(int length, int depth) => Recurse(length, depth);
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static int Recurse(int length, int depth) =>
+        depth == 0 ? throw new InvalidOperationException(new string('m', length)) : Recurse(length, depth - 1) + 1;
+}
+
+/// <summary>Faults inside a local worker process: what the client sees, and that the worker slot survives.</summary>
+public sealed class WorkerFaultTests
+{
+    [Fact]
+    public async Task A_two_million_character_exception_fails_its_call_with_a_truncated_message_and_the_worker_serves_on()
+    {
+        await using var local = new LocalCloud(workers: 1);
+        var error = await Assert.ThrowsAsync<RemoteException>(() => local.Cloud.CallAsync(Remote.WorkerFaultFunctions.ThrowHuge(2_000_000, 3000)));
+        Assert.Equal("System.InvalidOperationException", error.RemoteTypeName);
+        Assert.StartsWith("mmmm", error.Message, StringComparison.Ordinal);
+        Assert.EndsWith("... [truncated: 1,983,616 more characters]", error.Message, StringComparison.Ordinal);
+        Assert.InRange(error.Message.Length, 16 * 1024, 17 * 1024);
+        Assert.InRange(error.RemoteStackTrace!.Length, 1000, 33 * 1024);
+        Assert.Contains("Recurse", error.RemoteStackTrace, StringComparison.Ordinal);
+        Assert.Equal(1, error.Attempt);
+
+        // The same (only) worker slot runs the next call.
+        Assert.Equal(4, await local.Cloud.CallAsync(Remote.TestFunctions.Add(2, 2)));
+    }
+
+    [Fact]
+    public async Task A_worker_process_whose_client_closed_its_pipe_exits_in_the_middle_of_a_call()
+    {
+        using var folder = new TempFolder("neutral-orphan");
+        var store = new StoreLocation("local", folder.Path, "_neutral/");
+        WorkerLaunch launch = WorkerLaunch.Resolve(new LocalOptions(), store);
+        var info = new ProcessStartInfo(launch.FileName)
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (string argument in launch.Arguments)
+        {
+            info.ArgumentList.Add(argument);
+        }
+
+        using Process worker = Process.Start(info)!;
+        worker.ErrorDataReceived += static (_, _) => { };
+        worker.BeginErrorReadLine();
+        try
+        {
+            Assert.Equal(LocalFrameType.Ready, (await LocalFrames.ReadAsync(worker.StandardOutput.BaseStream))!.Value.Type);
+
+            // A call that never returns and ignores its token, with no deadline.
+            RemoteCall<int> call = Remote.FaultFunctions.HangForever();
+            LocalFrames.Write(worker.StandardInput.BaseStream, LocalFrameType.Invoke, LocalEnvelope.Encode(new InvocationEnvelope
+            {
+                JobId = "orphan",
+                CallIndex = 0,
+                FunctionId = call.Function.Id,
+                SignatureHash = InvocationEnvelope.FormatHash(call.Function.SignatureHash),
+                InlineInput = call.Arguments.ToArray(),
+                Attempt = 1,
+                Store = store,
+            }));
+
+            string started = Path.Combine(folder.Path, "_neutral", "jobs", "orphan", "calls", "000000", "started.1");
+            var waiting = Stopwatch.StartNew();
+            while (!File.Exists(started))
+            {
+                Assert.False(worker.HasExited, "the worker exited before the call started");
+                Assert.True(waiting.Elapsed < TimeSpan.FromSeconds(60), "the call did not start within 60 s");
+                await Task.Delay(20);
+            }
+
+            // The client goes away: its end of the worker's input closes.
+            worker.StandardInput.Close();
+            await worker.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
+            Assert.Equal(3, worker.ExitCode);
+        }
+        finally
+        {
+            if (!worker.HasExited)
+            {
+                worker.Kill();
+            }
+        }
+    }
+}
