@@ -70,11 +70,11 @@ public sealed record RemoteError(
     /// <summary>The kind for exceptions thrown by the user's method.</summary>
     public const string UserKind = "user";
 
-    /// <summary>The kind for faults of the worker or platform (deadline passed, storage errors): retried.</summary>
+    /// <summary>The kind for faults of the worker or platform (deadline passed, storage errors, input missing or not yet visible): retried.</summary>
     public const string PlatformKind = "platform";
 
     /// <summary>
-    /// The kind for calls this worker cannot run at all (stale worker, undecodable or missing input): not retried,
+    /// The kind for calls this worker cannot run at all (stale worker, undecodable or short input): not retried,
     /// since another attempt would fail the same way.
     /// </summary>
     public const string ProtocolKind = "protocol";
