@@ -354,11 +354,8 @@ internal sealed class JobRunner<T> : ICallHints
             case EventKind.Invoked:
                 if (current && !state.Done)
                 {
+                    // Recorded in the call's stats with its outcome (one stats record per call, not one per event).
                     state.InvokedAt = e.At;
-                    if (e.Attempt == state.Launched)
-                    {
-                        _futures[e.CallIndex].UpdateStats(s => s with { Invoked = e.At });
-                    }
                 }
 
                 break;
@@ -574,6 +571,7 @@ internal sealed class JobRunner<T> : ICallHints
     private void RecordStats(int index, StatusRecord status, DateTimeOffset seen, DateTimeOffset? fetched = null) =>
         _futures[index].UpdateStats(s => s with
         {
+            Invoked = _state[index].InvokedAt ?? s.Invoked,
             ResultFetched = fetched ?? s.ResultFetched,
             WorkerStart = status.WorkerStart,
             WorkerEnd = status.WorkerEnd,

@@ -10,14 +10,18 @@ namespace Neutral;
 public sealed class RemoteFuture<T>
 {
     private readonly TaskCompletionSource<T> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private CallStats _stats;
+    private readonly DateTimeOffset _submitted;
+
+    // Created when the call has news (a retry, its outcome), not per pending call: a record made at submit and replaced
+    // at the end would outlive several collections and then die old, which is what bloats the heap of large maps.
+    private CallStats? _stats;
     private int _state = (int)RemoteCallState.Pending;
 
     internal RemoteFuture(string jobId, int callIndex, DateTimeOffset submitted)
     {
         JobId = jobId;
         CallIndex = callIndex;
-        _stats = new CallStats { Submitted = submitted, Attempt = 1, AttemptsStarted = 1 };
+        _submitted = submitted;
     }
 
     /// <summary>The job.</summary>
@@ -30,7 +34,9 @@ public sealed class RemoteFuture<T>
     public RemoteCallState State => (RemoteCallState)Volatile.Read(ref _state);
 
     /// <summary>Timestamps, attempt, cold start, bytes and host.</summary>
-    public CallStats Stats => Volatile.Read(ref _stats);
+    public CallStats Stats => Volatile.Read(ref _stats) ?? Initial();
+
+    private CallStats Initial() => new() { Submitted = _submitted, Attempt = 1, AttemptsStarted = 1 };
 
     /// <summary>The result as a task (faults with <see cref="RemoteException"/>; cancelled with the job).</summary>
     public Task<T> Task => _completion.Task;
@@ -55,11 +61,11 @@ public sealed class RemoteFuture<T>
     internal void UpdateStats(Func<CallStats, CallStats> update)
     {
         // Compare-and-swap: updates from the monitor and the launcher never lose one another.
-        CallStats current = _stats;
+        CallStats? current = Volatile.Read(ref _stats);
         while (true)
         {
-            CallStats updated = update(current);
-            CallStats seen = Interlocked.CompareExchange(ref _stats, updated, current);
+            CallStats updated = update(current ?? Initial());
+            CallStats? seen = Interlocked.CompareExchange(ref _stats, updated, current);
             if (ReferenceEquals(seen, current))
             {
                 return;

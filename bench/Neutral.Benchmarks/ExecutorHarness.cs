@@ -17,6 +17,12 @@ public static class ExecutorHarness
     {
         string? aotWorker = args.Length > 1 ? args[1] : null;
         Console.WriteLine($"machine: {Environment.ProcessorCount} cores, .NET {Environment.Version}");
+        if (Environment.GetEnvironmentVariable("BENCH_LARGE") is { } large)
+        {
+            await LargeMapAsync(int.Parse(large, System.Globalization.CultureInfo.InvariantCulture));
+            return;
+        }
+
         if (Environment.GetEnvironmentVariable("BENCH_ONLY_COLD") != "1")
         {
             await MapThroughputAsync(1_000);
@@ -68,6 +74,33 @@ public static class ExecutorHarness
             }
 
             Console.WriteLine($"map of {calls,6} no-op calls: best of 3 {best * 1000,8:0.0} ms = {calls / best,8:0} calls/s");
+        }
+
+        Directory.Delete(root, true);
+    }
+
+    /// <summary>One large map in a fresh process: the client's CPU per call and its peak working set (workers are other processes).</summary>
+    private static async Task LargeMapAsync(int calls)
+    {
+        string root = Root();
+        await using (Cloud cloud = Connect(root))
+        {
+            await cloud.MapAsync(Enumerable.Range(0, 200), BenchRemote.BenchFunctions.Noop); // warm the workers
+            using var self = Process.GetCurrentProcess();
+            long before = self.PeakWorkingSet64;
+            TimeSpan cpu = self.TotalProcessorTime;
+            var watch = Stopwatch.StartNew();
+            int[] results = await cloud.MapAsync(Enumerable.Range(0, calls), BenchRemote.BenchFunctions.Noop);
+            watch.Stop();
+            self.Refresh();
+            if (results[^1] != calls - 1)
+            {
+                throw new InvalidOperationException("wrong result");
+            }
+
+            Console.WriteLine($"map of {calls:N0} no-op calls: {watch.Elapsed.TotalSeconds:0.00} s = {calls / watch.Elapsed.TotalSeconds:0} calls/s; " +
+                $"client CPU {(self.TotalProcessorTime - cpu).TotalMilliseconds * 1000 / calls:0.0} us per call; " +
+                $"client peak working set {self.PeakWorkingSet64 / (1024.0 * 1024):0} MiB (before the map {before / (1024.0 * 1024):0} MiB)");
         }
 
         Directory.Delete(root, true);

@@ -134,6 +134,18 @@ public static class ContextFunctions
 
 public static class SimulatedFunctions
 {
+    /// <summary>Returns <paramref name="result"/> once the object <paramref name="key"/> exists: the test decides when each call ends.</summary>
+    [Remote]
+    public static async Task<int> WaitForKey(string key, int result, RemoteContext context)
+    {
+        while (await context.Storage.GetAsync(key, context.CancellationToken) is null)
+        {
+            await Task.Delay(5, context.CancellationToken);
+        }
+
+        return result;
+    }
+
     [Remote(RetryOnException = true, Retries = 2)]
     public static int FailOnFirstAttempt(int x, RemoteContext context) =>
         context.Attempt == 1 ? throw new InvalidOperationException("the first attempt fails") : x;

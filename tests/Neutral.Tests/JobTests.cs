@@ -10,17 +10,26 @@ public sealed class JobTests
     [Fact]
     public async Task AsCompleted_yields_futures_in_completion_order()
     {
+        // Each call ends when the test writes its key, in the order 3, 2, 1, 0: no timing involved.
         await using var local = new LocalCloud(workers: 4);
-        await local.Cloud.MapAsync(Enumerable.Range(0, 16), _ => Remote.FaultFunctions.Sleep(50, 0)); // start all four workers
-        int[] sleeps = [1500, 1000, 500, 0];
-        var job = local.Cloud.Submit(sleeps.Select((ms, i) => Remote.FaultFunctions.Sleep(ms, i)));
+        string run = Guid.NewGuid().ToString("N");
+        var job = local.Cloud.Submit(Enumerable.Range(0, 4).Select(i => Remote.SimulatedFunctions.WaitForKey($"go/{run}/{i}", i)));
         var order = new List<int>();
-        await foreach (RemoteFuture<int> future in job.AsCompleted())
+        Task consume = Task.Run(async () =>
         {
-            Assert.Equal(RemoteCallState.Succeeded, future.State);
-            order.Add(future.CallIndex);
+            await foreach (RemoteFuture<int> future in job.AsCompleted())
+            {
+                Assert.Equal(RemoteCallState.Succeeded, future.State);
+                order.Add(future.CallIndex);
+            }
+        });
+        foreach (int i in new[] { 3, 2, 1, 0 })
+        {
+            await local.Cloud.Storage.PutAsync($"go/{run}/{i}", new byte[] { 1 });
+            await job[i].Task.WaitAsync(TimeSpan.FromSeconds(60));
         }
 
+        await consume.WaitAsync(TimeSpan.FromSeconds(60));
         Assert.Equal([3, 2, 1, 0], order);
     }
 
