@@ -121,6 +121,15 @@ public sealed class CallRunner
             CallLog.Current = previous;
         }
 
+        // A call that ran long may have outlived its job (a speculative loser, a call that ignored cancellation): when
+        // the job's manifest is gone, write nothing rather than recreate objects in a cleaned job. One small read, and
+        // only for calls that ran a second or more, where it costs next to nothing; the client's second cleanup pass
+        // catches the short ones.
+        if (_time.GetUtcNow() - start >= LateWriterCheckAfter && !await JobExistsAsync(jobs, job).ConfigureAwait(false))
+        {
+            return new CallOutcome(job, envelope.CallIndex, envelope.Attempt, false, false, JobGoneKind);
+        }
+
         string? outputKey = null;
         byte[]? inline = result;
         if (result is { Length: > InvocationEnvelope.InlineLimit })
@@ -167,6 +176,25 @@ public sealed class CallRunner
             e.ToString());
 
     private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
+
+    /// <summary>How long a call must have run before the runner checks that its job still exists before writing.</summary>
+    public static readonly TimeSpan LateWriterCheckAfter = TimeSpan.FromSeconds(1);
+
+    /// <summary>The <see cref="CallOutcome.ErrorKind"/> of an attempt whose job was deleted while it ran: it wrote nothing.</summary>
+    public const string JobGoneKind = "job-gone";
+
+    private static async Task<bool> JobExistsAsync(PrefixedObjectStore jobs, string job)
+    {
+        try
+        {
+            return await jobs.GetRangeAsync(StorageLayout.Manifest(job), 0, 1, CancellationToken.None).ConfigureAwait(false) is not null;
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // Cannot tell: write as usual (a late write is harmless garbage; a lost outcome is not).
+            return true;
+        }
+    }
 
     /// <summary>Whether another attempt could end differently: platform faults always, user exceptions when the method says so.</summary>
     public static bool IsRetryable(RemoteError error, InvocationEnvelope envelope)

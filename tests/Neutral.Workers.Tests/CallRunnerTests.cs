@@ -18,6 +18,17 @@ public static class WorkerFunctions
 
     [Remote] public static int Throw(string message) => throw new InvalidOperationException(message);
 
+    /// <summary>The clock of the runner in <c>A_long_call_whose_job_was_deleted_writes_nothing</c>.</summary>
+    public static Microsoft.Extensions.Time.Testing.FakeTimeProvider Clock { get; } = new(DateTimeOffset.UtcNow);
+
+    /// <summary>A call that "runs" for <paramref name="seconds"/> on <see cref="Clock"/>.</summary>
+    [Remote]
+    public static int RunFor(int seconds)
+    {
+        Clock.Advance(TimeSpan.FromSeconds(seconds));
+        return seconds;
+    }
+
     [Remote]
     public static int Chatter(int lines, RemoteContext context)
     {
@@ -54,6 +65,28 @@ public sealed class CallRunnerTests : IDisposable
 
     private StatusRecord Status(int index) =>
         WireJson.DeserializeStatus(File.ReadAllBytes(Path.Combine(_folder.Path, "_neutral", "jobs", "job-1", "calls", index.ToString("D6"), "status")));
+
+    [Fact]
+    public async Task A_long_call_whose_job_was_deleted_writes_nothing_and_one_whose_job_exists_writes_its_status()
+    {
+        var runner = new CallRunner(LocalWorker.OpenStore, "test-host", WorkerFunctions.Clock);
+        string calls = Path.Combine(_folder.Path, "_neutral", "jobs", "job-1", "calls");
+
+        // No manifest: the job was cleaned while the call ran.
+        CallOutcome gone = await runner.RunAsync(Envelope(Remote.WorkerFunctions.RunFor(5), index: 0));
+        Assert.Equal(CallRunner.JobGoneKind, gone.ErrorKind);
+        Assert.False(File.Exists(Path.Combine(calls, "000000", "status")));
+
+        // A short call writes whatever the manifest says (the check costs a read only after a second).
+        CallOutcome quick = await runner.RunAsync(Envelope(Remote.WorkerFunctions.RunFor(0), index: 1));
+        Assert.True(quick.StatusCreated);
+
+        Directory.CreateDirectory(Path.Combine(_folder.Path, "_neutral", "jobs", "job-1"));
+        File.WriteAllText(Path.Combine(_folder.Path, "_neutral", "jobs", "job-1", "job.json"), "{}");
+        CallOutcome kept = await runner.RunAsync(Envelope(Remote.WorkerFunctions.RunFor(5), index: 2));
+        Assert.True(kept.StatusCreated);
+        Assert.True(File.Exists(Path.Combine(calls, "000002", "status")));
+    }
 
     [Fact]
     public async Task A_call_writes_started_then_a_status_with_the_inline_result()
