@@ -108,7 +108,7 @@ public sealed class Cloud : IAsyncDisposable
         return ProviderRegistry.PackageOf(name) is { } package
             ? new NeutralConfigurationException(key, name,
                 $"{because}the '{name}' provider is not referenced by this application. Add the NuGet package {package} (it registers itself), " +
-                $"or register it with services.AddNeutral(configuration).Add...(). Available here: {have}.")
+                $"or register it with services.AddNeutral(configuration).{package["Neutral.Providers.".Length..].Insert(0, "Add")}(). Available here: {have}.")
             : new NeutralConfigurationException(key, name, $"{because}no provider of that name is registered. Available here: {have}.");
     }
 

@@ -12,7 +12,19 @@ int calls = Option("--calls", 200);
 int samples = Option("--samples", 1_000_000);
 bool compare = args.Contains("--compare");
 
-await using Cloud cloud = Cloud.Connect();
+Cloud connected;
+try
+{
+    connected = Cloud.Connect();
+}
+catch (NeutralConfigurationException e)
+{
+    // A wrong key, value or provider in neutral.json, appsettings.json or NEUTRAL__* variables: say which, and stop.
+    Console.Error.WriteLine("error: " + e.Message);
+    return 2;
+}
+
+await using Cloud cloud = connected;
 Console.WriteLine($"Estimating pi with {calls} calls of {samples:N0} samples on '{cloud.Options.Compute}' ({cloud.Options.Local.EffectiveWorkers} workers)...");
 
 var watch = Stopwatch.StartNew();
@@ -53,6 +65,8 @@ if (compare)
 
     Console.WriteLine($"Parallel.For in one process: {local.Elapsed.TotalSeconds:F2} s; Neutral takes {watch.Elapsed.TotalSeconds / local.Elapsed.TotalSeconds:F2}x its time");
 }
+
+return 0;
 
 int Option(string name, int fallback)
 {
