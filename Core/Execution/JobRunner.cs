@@ -165,7 +165,8 @@ internal sealed class JobRunner<T> : ICallHints
             _hintSubscription = hinting.Subscribe(JobId, this);
         }
 
-        int pumps = Math.Min(_count, _cloud.Gate.Limit >= 8 ? 8 : _cloud.Gate.Limit);
+        // A few pumps per job: enough to keep the cloud's gate busy, few enough that a job holds no task per call.
+        int pumps = Math.Min(_count, Math.Min(8, _cloud.Gate.Limit));
         _launcher = new Launcher(_cloud.Backend, _cloud.Gate, pumps, _time, _logger, BuildEnvelope,
             (i, a, at) => Post(new JobEvent(EventKind.Invoked, i, a, At: at)),
             (i, a, e) => Post(new JobEvent(EventKind.InvokeFailed, i, a, e.GetType().Name + ": " + e.Message)));
@@ -306,8 +307,11 @@ internal sealed class JobRunner<T> : ICallHints
 
                 if (now >= nextSweep && _done < _count && !_cancelRequested)
                 {
+                    // Every 100 ms, or less often when a sweep of a large job takes long: at most a tenth of the time.
+                    long sweepStart = _time.GetTimestamp();
                     await SweepAsync(now).ConfigureAwait(false);
-                    nextSweep = now + SweepInterval;
+                    TimeSpan took = _time.GetElapsedTime(sweepStart) * 10;
+                    nextSweep = now + (took > SweepInterval ? took : SweepInterval);
                 }
             }
         }
