@@ -37,18 +37,6 @@ internal sealed class InvokeGate
         }
     }
 
-    /// <summary>Invocations in flight now.</summary>
-    public int InUse
-    {
-        get
-        {
-            lock (_lock)
-            {
-                return _inUse;
-            }
-        }
-    }
-
     /// <summary>Waits for a free place.</summary>
     public ValueTask EnterAsync(CancellationToken cancellationToken)
     {

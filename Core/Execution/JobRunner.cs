@@ -66,7 +66,7 @@ internal sealed class JobRunner<T> : ICallHints
         _calls = calls;
         _count = calls.Length;
         _submitted = _time.GetUtcNow();
-        JobId = NewJobId(_submitted);
+        JobId = JobCleanup.NewId(_submitted);
         _function = calls.Length > 0 ? calls[0].Function : null!;
         if (calls.Any(c => !ReferenceEquals(c.Function, _function)))
         {
@@ -100,9 +100,6 @@ internal sealed class JobRunner<T> : ICallHints
     public int ProgressHandlerErrors => _progress.HandlerErrors;
 
     public JobProgress Snapshot => new(_count, Volatile.Read(ref _succeeded), Volatile.Read(ref _failed), Volatile.Read(ref _cancelled), Math.Max(0, Volatile.Read(ref _running)));
-
-    private static string NewJobId(DateTimeOffset now) =>
-        now.UtcDateTime.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture) + "-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(5));
 
     private RemoteFunction<T> FunctionOf(int index) => _functions?[index] ?? _function;
 

@@ -50,8 +50,6 @@ internal sealed class ResilientObjectStore : IObjectStore, IBulkDeletingObjectSt
             .Build();
     }
 
-    public IObjectStore Inner => _inner;
-
     private TimeSpan Elapsed(ResilienceContext context) =>
         context.Properties.TryGetValue(StartKey, out long start) ? _time.GetElapsedTime(start) : TimeSpan.Zero;
 
