@@ -536,8 +536,15 @@ namespace Neutral.Generators
                 return w.ToString();
             }
 
+            /// <summary>The dispatch table class of the assembly whose methods these are.</summary>
+            public static string DispatcherOf(RemoteMethodModel method)
+            {
+                string codecs = method.CodecsClassFq;
+                return codecs.Substring(0, codecs.LastIndexOf('.')) + ".NeutralDispatcher";
+            }
+
             /// <summary>An executable registers the tables of the assemblies it references, before Main.</summary>
-            public static string EmitReferences(ImmutableArray<string> registrations)
+            public static string EmitReferences(ExecutableModel model, string? ownTable)
             {
                 var w = new SourceWriter();
                 w.Block(Header);
@@ -548,9 +555,20 @@ namespace Neutral.Generators
                 w.Line("/// <summary>Runs before <c>Main</c>.</summary>");
                 w.Line("[global::System.Runtime.CompilerServices.ModuleInitializer]");
                 w.Open("internal static void Register()");
-                foreach (string registration in registrations)
+                if (ownTable is not null && model.ServesWorkers)
+                {
+                    w.Line($"{ownTable}.Register();");
+                }
+
+                foreach (string registration in model.Registrations)
                 {
                     w.Line($"{registration}.Register();");
+                }
+
+                if (model.ServesWorkers)
+                {
+                    w.Line("// A NativeAOT process started as a local worker serves calls here and never reaches Main.");
+                    w.Line("global::Neutral.Workers.Local.LocalWorker.RunIfWorkerProcess();");
                 }
 
                 w.Close();

@@ -234,12 +234,12 @@ namespace Neutral.Generators
             /// <summary>The start of a member path in messages: the type's short name.</summary>
             private static string TypeLabel(ITypeSymbol type) => type.ToDisplayString(SymbolDisplayFormat.MinimallyQualifiedFormat);
 
-            /// <summary>For an executable: the registration classes of referenced assemblies, sorted.</summary>
-            public static EquatableArray<string> ReferencedRegistrations(Compilation compilation, CancellationToken cancellationToken)
+            /// <summary>For an executable: the registration classes of referenced assemblies, sorted, and whether it can serve as a worker.</summary>
+            public static ExecutableModel? Executable(Compilation compilation, CancellationToken cancellationToken)
             {
                 if (compilation.Options.OutputKind is not (OutputKind.ConsoleApplication or OutputKind.WindowsApplication))
                 {
-                    return EquatableArray<string>.Empty;
+                    return null;
                 }
 
                 var found = new List<string>();
@@ -266,7 +266,8 @@ namespace Neutral.Generators
                 }
 
                 found.Sort(StringComparer.Ordinal);
-                return found.ToEquatableArray();
+                bool servesWorkers = compilation.GetTypeByMetadataName("Neutral.Workers.Local.LocalWorker")?.GetMembers("RunIfWorkerProcess").Any() == true;
+                return new ExecutableModel(found.ToEquatableArray(), servesWorkers);
             }
 
             internal static string SanitizeIdentifier(string name)

@@ -47,15 +47,20 @@ namespace Neutral.Generators
                 .WithTrackingName(TrackingNames.AllModels);
 
             // Executables register the tables of the assemblies they reference: a library's own module initializer runs
-            // only when the library is touched, and NativeAOT keeps only what is reachable.
-            IncrementalValueProvider<EquatableArray<string>> references = context.CompilationProvider
-                .Select(static (compilation, ct) => Parser.ReferencedRegistrations(compilation, ct))
+            // only when the library is touched, and NativeAOT keeps only what is reachable. An executable that references
+            // Neutral.Workers also serves as its own local worker when started as one (NativeAOT), after registering
+            // its own table: the order of module initializers within an assembly is not specified.
+            IncrementalValueProvider<string?> ownTable = all
+                .Select(static (list, _) => list.IsEmpty ? null : Emitter.DispatcherOf(list[0]))
+                .WithTrackingName(TrackingNames.OwnTable);
+            IncrementalValueProvider<ExecutableModel?> executable = context.CompilationProvider
+                .Select(static (compilation, ct) => Parser.Executable(compilation, ct))
                 .WithTrackingName(TrackingNames.References);
-            context.RegisterSourceOutput(references, static (spc, list) =>
+            context.RegisterSourceOutput(executable.Combine(ownTable), static (spc, pair) =>
             {
-                if (list.Count > 0)
+                if (pair.Left is { } model && (model.Registrations.Count > 0 || model.ServesWorkers))
                 {
-                    spc.AddSource("Neutral.References.g.cs", Emitter.EmitReferences(list.ToImmutableArray()));
+                    spc.AddSource("Neutral.References.g.cs", Emitter.EmitReferences(model, pair.Right));
                 }
             });
 

@@ -10,5 +10,6 @@ namespace Neutral.Generators
         public const string AllModels = nameof(AllModels);
         public const string AllIds = nameof(AllIds);
         public const string References = nameof(References);
+        public const string OwnTable = nameof(OwnTable);
     }
 }

@@ -65,6 +65,11 @@ internal sealed class WorkerProcess : IAsyncDisposable
             info.ArgumentList.Add(argument);
         }
 
+        foreach (var (name, value) in launch.Environment)
+        {
+            info.Environment[name] = value;
+        }
+
         // Remote functions are mostly hot loops: compile methods with loops optimized at once rather than through
         // tier 0 and on-stack replacement (measured: the MonteCarlo workers spend about a fifth less time).
         if (Environment.GetEnvironmentVariable("DOTNET_TC_QuickJitForLoops") is null)

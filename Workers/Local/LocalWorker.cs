@@ -1,8 +1,10 @@
 using System;
 using System.Collections.Concurrent;
 using System.Collections.Generic;
+using System.ComponentModel;
 using System.Globalization;
 using System.IO;
+using System.Runtime.CompilerServices;
 using System.Text;
 using System.Threading;
 using System.Threading.Channels;
@@ -41,6 +43,39 @@ public static class LocalWorker
     /// </summary>
     /// <exception cref="NotSupportedException">No provider for the store's kind is registered in this worker.</exception>
     public static IObjectStore OpenStore(StoreLocation location) => ObjectStores.Open(location);
+
+    /// <summary>
+    /// Called from the module initializer the source generator writes into every executable that references
+    /// <c>Neutral.Workers</c>. In a NativeAOT process the local provider started as a worker (the variable
+    /// <c>NEUTRAL_WORKER</c> is set), it serves calls over the standard streams and ends the process before
+    /// <c>Main</c>; in any other process it returns at once. JIT workers are taken over earlier, by the startup hook.
+    /// </summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    public static void RunIfWorkerProcess()
+    {
+        ExecutableServesWorkers = true;
+        if (Environment.GetEnvironmentVariable(WorkerStart.Variable) is null)
+        {
+            return;
+        }
+
+        if (RuntimeFeature.IsDynamicCodeSupported)
+        {
+            // Under the JIT the startup hook serves and clears the variable before this runs; reaching here means the
+            // runtime ran no startup hook. Running Main instead would start a client inside a worker.
+            Console.Error.WriteLine("Neutral worker: this process was started as a local worker, but the runtime ran no startup hook "
+                + "(StartupHookSupport is off, as in trimmed builds). Publish with NativeAOT, enable StartupHookSupport, or set Neutral:Local:Isolation to inproc.");
+            Environment.Exit(WorkerStart.StartFailedExitCode);
+        }
+
+        if (WorkerStart.Take(out _))
+        {
+            WorkerStart.ServeAndExit();
+        }
+    }
+
+    /// <summary>Whether this executable's generated module initializer ran (it can serve as its own worker).</summary>
+    internal static bool ExecutableServesWorkers { get; private set; }
 
     /// <summary>The exit code of a worker process that ends because its client is gone.</summary>
     internal const int ClientGoneExitCode = 3;

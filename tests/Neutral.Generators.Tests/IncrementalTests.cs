@@ -26,7 +26,7 @@ public sealed class IncrementalTests
 
     private static readonly string[] Tracked =
     [
-        TrackingNames.Methods, TrackingNames.Models, TrackingNames.Diagnostics, TrackingNames.AllModels, TrackingNames.AllIds, TrackingNames.References,
+        TrackingNames.Methods, TrackingNames.Models, TrackingNames.Diagnostics, TrackingNames.AllModels, TrackingNames.AllIds, TrackingNames.References, TrackingNames.OwnTable,
     ];
 
     [Fact]

@@ -58,6 +58,35 @@ public sealed class ReferencesTests
     }
 
     [Fact]
+    public void An_executable_that_references_the_workers_serves_as_its_own_worker_after_registering_every_table()
+    {
+        MetadataReference library = Library("Sample.Assembly", "using Neutral; namespace Lib; public static class F { [Remote] public static int A(int x) => x; }");
+        CSharpCompilation exe = GeneratorHarness.Compilation(
+                "using Neutral; namespace App; public static class Program { public static void Main() { } [Remote] public static int B(int x) => x; }")
+            .WithAssemblyName("Sample.WorkerApp")
+            .WithOptions(new CSharpCompilationOptions(OutputKind.ConsoleApplication, nullableContextOptions: NullableContextOptions.Enable))
+            .AddReferences(library, MetadataReference.CreateFromFile(typeof(Neutral.Workers.Local.LocalWorker).Assembly.Location));
+        GeneratorDriver driver = GeneratorHarness.Driver().RunGeneratorsAndUpdateCompilation(exe, out Compilation output, out var diagnostics);
+        Assert.Empty(diagnostics);
+        GeneratorHarness.AssertCompilesCleanly(output);
+        string text = driver.GetRunResult().GeneratedTrees.Single(t => t.FilePath.EndsWith("Neutral.References.g.cs", System.StringComparison.Ordinal)).ToString();
+        int own = text.IndexOf("global::Neutral.Generated.Sample_WorkerApp.NeutralDispatcher.Register();", System.StringComparison.Ordinal);
+        int referenced = text.IndexOf("global::Neutral.Generated.Sample_Assembly.NeutralRegistration.Register();", System.StringComparison.Ordinal);
+        int serve = text.IndexOf("global::Neutral.Workers.Local.LocalWorker.RunIfWorkerProcess();", System.StringComparison.Ordinal);
+        Assert.True(own >= 0 && referenced > own && serve > referenced, text);
+        Snapshot.Verify(driver.GetRunResult(), ["App.Remote.g.cs", "Neutral.Codecs.g.cs", "Neutral.Dispatch.g.cs", "Neutral.References.g.cs"]);
+    }
+
+    [Fact]
+    public void An_executable_without_the_workers_and_without_references_gets_no_initializer()
+    {
+        CSharpCompilation exe = GeneratorHarness.Compilation("using Neutral; public static class Program { public static void Main() { } [Remote] public static int B(int x) => x; }")
+            .WithOptions(new CSharpCompilationOptions(OutputKind.ConsoleApplication, nullableContextOptions: NullableContextOptions.Enable));
+        var result = GeneratorHarness.Driver().RunGenerators(exe).GetRunResult();
+        Assert.DoesNotContain(result.GeneratedTrees, t => t.FilePath.EndsWith("Neutral.References.g.cs", System.StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void A_library_does_not_register_its_references()
     {
         MetadataReference library = Library("Sample.Assembly", "using Neutral; namespace Lib; public static class F { [Remote] public static int A(int x) => x; }");

@@ -59,6 +59,11 @@ public sealed class WorkerFaultTests
             info.ArgumentList.Add(argument);
         }
 
+        foreach (var (name, value) in launch.Environment)
+        {
+            info.Environment[name] = value;
+        }
+
         using Process worker = Process.Start(info)!;
         worker.ErrorDataReceived += static (_, _) => { };
         worker.BeginErrorReadLine();

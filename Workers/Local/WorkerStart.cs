@@ -1,0 +1,90 @@
+using System;
+using System.Diagnostics;
+using System.Diagnostics.CodeAnalysis;
+using System.IO;
+using System.Reflection;
+using System.Linq;
+using System.Runtime.CompilerServices;
+
+namespace Neutral.Workers.Local;
+
+/// <summary>
+/// How a local worker process starts: the client runs the application's own executable again, with
+/// <see cref="Variable"/> set. Under the JIT, a startup hook (<c>DOTNET_STARTUP_HOOKS=Neutral.Workers</c>) takes the
+/// process over before the application's <c>Main</c>; in a NativeAOT executable, the module initializer the source
+/// generator writes does (<see cref="LocalWorker.RunIfWorkerProcess"/>). Either way the process loads the assemblies
+/// named in <see cref="AssembliesVariable"/> (their module initializers register the dispatch tables and store kinds),
+/// serves calls over its standard streams and exits. The application's <c>Main</c> never runs in a worker.
+/// </summary>
+internal static class WorkerStart
+{
+    /// <summary>Set to <c>local</c> in a worker process's environment by the client that starts it.</summary>
+    public const string Variable = "NEUTRAL_WORKER";
+
+    /// <summary>The assemblies a JIT worker loads, by name, separated by <c>;</c>.</summary>
+    public const string AssembliesVariable = "NEUTRAL_WORKER_ASSEMBLIES";
+
+    /// <summary>The runtime's list of startup hooks (assembly names or paths, separated by the path separator).</summary>
+    public const string StartupHooksVariable = "DOTNET_STARTUP_HOOKS";
+
+    /// <summary>This assembly's name, as the startup hook entry.</summary>
+    public const string HookAssembly = "Neutral.Workers";
+
+    /// <summary>The exit code of a worker process that could not start (a missing assembly, say).</summary>
+    public const int StartFailedExitCode = 4;
+
+    /// <summary>
+    /// Whether this process was started as a local worker, and if so its assembly list. Clears the variables either way,
+    /// so that processes the user's code starts from a worker are ordinary processes.
+    /// </summary>
+    public static bool Take(out string[] assemblies)
+    {
+        string? mode = Environment.GetEnvironmentVariable(Variable);
+        assemblies = (Environment.GetEnvironmentVariable(AssembliesVariable) ?? string.Empty)
+            .Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        if (mode is null)
+        {
+            return false;
+        }
+
+        Environment.SetEnvironmentVariable(Variable, null);
+        Environment.SetEnvironmentVariable(AssembliesVariable, null);
+        if (Environment.GetEnvironmentVariable(StartupHooksVariable) is { } hooks)
+        {
+            string rest = string.Join(Path.PathSeparator, hooks.Split(Path.PathSeparator).Where(h => h != HookAssembly));
+            Environment.SetEnvironmentVariable(StartupHooksVariable, rest.Length == 0 ? null : rest);
+        }
+
+        return mode == "local";
+    }
+
+    /// <summary>Loads the assemblies by name and runs their module initializers (JIT workers only).</summary>
+    [UnconditionalSuppressMessage("Trimming", "IL2026", Justification = "Only JIT workers load assemblies by name; NativeAOT workers link their tables in.")]
+    public static void Load(string[] assemblies)
+    {
+        foreach (string name in assemblies)
+        {
+            Assembly assembly = Assembly.Load(new AssemblyName(name));
+            RuntimeHelpers.RunModuleConstructor(assembly.ManifestModule.ModuleHandle);
+        }
+    }
+
+    /// <summary>Serves calls over the standard streams, then ends the process: its <c>Main</c> must never run.</summary>
+    [DoesNotReturn]
+    public static void ServeAndExit()
+    {
+        int code = 0;
+        try
+        {
+            LocalWorker.ServeStandardStreamsAsync().GetAwaiter().GetResult();
+        }
+        catch (Exception e)
+        {
+            Console.Error.WriteLine("Neutral worker: " + e);
+            code = 1;
+        }
+
+        Environment.Exit(code);
+        throw new UnreachableException();
+    }
+}

@@ -1,0 +1,34 @@
+using System;
+using System.Diagnostics.CodeAnalysis;
+using Neutral.Workers.Local;
+
+/// <summary>
+/// The startup hook of local worker processes under the JIT (<c>DOTNET_STARTUP_HOOKS=Neutral.Workers</c>, set by the
+/// client that starts them): in a process started as a worker it loads the application's dispatch tables, serves
+/// calls and exits before the application's <c>Main</c>; in any other process it does nothing. The runtime requires
+/// this name, in the global namespace.
+/// </summary>
+[SuppressMessage("Design", "CA1050:Declare types in namespaces", Justification = "The runtime looks the startup hook up as the global type StartupHook.")]
+internal static class StartupHook
+{
+    /// <summary>Called by the runtime before <c>Main</c>.</summary>
+    public static void Initialize()
+    {
+        if (!WorkerStart.Take(out string[] assemblies))
+        {
+            return;
+        }
+
+        try
+        {
+            WorkerStart.Load(assemblies);
+        }
+        catch (Exception e)
+        {
+            Console.Error.WriteLine($"Neutral worker: could not load the application's assemblies ({string.Join(", ", assemblies)}): {e.Message}");
+            Environment.Exit(WorkerStart.StartFailedExitCode);
+        }
+
+        WorkerStart.ServeAndExit();
+    }
+}
