@@ -94,7 +94,7 @@ public sealed class CallRunner
                 bytesIn = input.Length;
                 var context = new RemoteContext(user, job, envelope.CallIndex, envelope.Attempt, log, jobs, deadline.Token);
                 var output = new ArrayBufferWriter<byte>();
-                await RemoteDispatch.InvokeAsync(envelope.FunctionId, envelope.SignatureHashValue, input, context, output).ConfigureAwait(false);
+                await RemoteDispatch.InvokeAsync(envelope.FunctionId, envelope.SignatureHashValue, envelope.Assembly, input, context, output).ConfigureAwait(false);
                 result = output.WrittenSpan.ToArray();
             }
         }
@@ -102,7 +102,7 @@ public sealed class CallRunner
         {
             error = StorageError(e.InnerException!, e.Message, envelope);
         }
-        catch (Exception e) when (e is StaleWorkerException or CodecException or FormatException or MissingInputException)
+        catch (Exception e) when (e is StaleWorkerException or MissingDispatchTableException or CodecException or FormatException or MissingInputException)
         {
             error = RemoteErrors.Create(RemoteError.ProtocolKind, e.GetType().FullName!, e.Message, e.StackTrace);
         }

@@ -15,7 +15,7 @@ namespace Neutral.Dispatch;
 /// </summary>
 public static class RemoteDispatch
 {
-    private static readonly ConcurrentDictionary<string, (IRemoteDispatcher Dispatcher, ulong Hash)> s_functions = new(StringComparer.Ordinal);
+    private static readonly ConcurrentDictionary<string, (IRemoteDispatcher Dispatcher, ulong Hash, string? Assembly)> s_functions = new(StringComparer.Ordinal);
     private static readonly ConcurrentDictionary<string, Lazy<Task<object?>>> s_shared = new(StringComparer.Ordinal);
     private static readonly List<IRemoteDispatcher> s_dispatchers = [];
     private static readonly ConcurrentDictionary<string, int> s_fetches = new(StringComparer.Ordinal);
@@ -30,9 +30,10 @@ public static class RemoteDispatch
             s_dispatchers.Add(dispatcher);
         }
 
+        string? assembly = AssemblyName(dispatcher);
         foreach (RemoteFunctionInfo function in dispatcher.Functions)
         {
-            var entry = (dispatcher, function.SignatureHash);
+            var entry = (dispatcher, function.SignatureHash, assembly);
             var existing = s_functions.GetOrAdd(function.Id, entry);
             if (!ReferenceEquals(existing.Dispatcher, dispatcher) && existing.Hash != function.SignatureHash)
             {
@@ -60,16 +61,39 @@ public static class RemoteDispatch
 
     /// <summary>Runs a call through whichever registered table has its function.</summary>
     /// <exception cref="StaleWorkerException">No table has the function, or not with this hash.</exception>
-    public static ValueTask InvokeAsync(string functionId, ulong signatureHash, ReadOnlyMemory<byte> arguments, RemoteContext context, IBufferWriter<byte> result)
+    public static ValueTask InvokeAsync(string functionId, ulong signatureHash, ReadOnlyMemory<byte> arguments, RemoteContext context, IBufferWriter<byte> result) =>
+        InvokeAsync(functionId, signatureHash, assembly: null, arguments, context, result);
+
+    /// <summary>
+    /// Runs a call through whichever registered table has its function; <paramref name="assembly"/> names the assembly
+    /// that defines it in the client (<see cref="AssemblyOf"/>), so that a missing table is told apart from a stale one.
+    /// </summary>
+    /// <exception cref="MissingDispatchTableException">No table of <paramref name="assembly"/> is registered in this process.</exception>
+    /// <exception cref="StaleWorkerException">That assembly's table does not have the function, or not with this hash.</exception>
+    public static ValueTask InvokeAsync(string functionId, ulong signatureHash, string? assembly, ReadOnlyMemory<byte> arguments, RemoteContext context, IBufferWriter<byte> result)
     {
         ArgumentNullException.ThrowIfNull(functionId);
         if (!s_functions.TryGetValue(functionId, out var entry))
         {
+            if (assembly is not null && !Dispatchers.Any(d => AssemblyName(d) == assembly))
+            {
+                throw new MissingDispatchTableException(functionId, assembly);
+            }
+
             throw new StaleWorkerException(functionId, signatureHash, null);
         }
 
         return entry.Dispatcher.InvokeAsync(functionId, signatureHash, arguments, context, result);
     }
+
+    /// <summary>
+    /// The simple name of the assembly whose registered table has <paramref name="functionId"/>, or
+    /// <see langword="null"/> when none has it. Clients put it in the envelope.
+    /// </summary>
+    public static string? AssemblyOf(string functionId) =>
+        s_functions.TryGetValue(functionId, out var entry) ? entry.Assembly : null;
+
+    private static string? AssemblyName(IRemoteDispatcher dispatcher) => dispatcher.GetType().Assembly.GetName().Name;
 
     /// <summary>The exception a generated table throws for a function it does not have or has in another version.</summary>
     public static StaleWorkerException Stale(string functionId, ulong requestedHash, ulong? knownHash) =>

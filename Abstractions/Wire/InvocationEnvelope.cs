@@ -30,6 +30,12 @@ public sealed record InvocationEnvelope
     /// <summary>The signature hash, as 16 lowercase hex digits (JSON numbers lose 64-bit precision in many parsers).</summary>
     [JsonPropertyName("sig")] public required string SignatureHash { get; init; }
 
+    /// <summary>
+    /// The simple name of the assembly that defines the function, as the client sees it, so that a worker without that
+    /// assembly's table says so rather than calling itself stale. Optional.
+    /// </summary>
+    [JsonPropertyName("lib")] public string? Assembly { get; init; }
+
     /// <summary>The encoded arguments, when at most <see cref="InlineLimit"/> bytes.</summary>
     [JsonPropertyName("in")] public byte[]? InlineInput { get; init; }
 

@@ -10,6 +10,7 @@ using System.Threading.Tasks;
 using Microsoft.Extensions.Logging;
 using Neutral.Codec;
 using Neutral.Storage;
+using Neutral.Dispatch;
 using Neutral.Wire;
 
 namespace Neutral.Execution;
@@ -212,6 +213,7 @@ internal sealed class JobRunner<T> : ICallHints
             CallIndex = index,
             FunctionId = function.Id,
             SignatureHash = InvocationEnvelope.FormatHash(function.SignatureHash),
+            Assembly = RemoteDispatch.AssemblyOf(function.Id),
             InlineInput = inline ? staging.Arguments(index).ToArray() : null,
             InputRange = inline ? null : new InputRange(StorageLayout.Input(JobId), staging.Offsets[index], staging.Length(index)),
             Attempt = attempt,

@@ -43,6 +43,7 @@ public static class LocalEnvelope
         writer.WriteString(envelope.Store.Kind);
         writer.WriteString(envelope.Store.Bucket);
         writer.WriteString(envelope.Store.Prefix);
+        writer.WriteString(envelope.Assembly);
         writer.Flush();
         return buffer.WrittenSpan.ToArray();
     }
@@ -64,6 +65,7 @@ public static class LocalEnvelope
         bool retryUser = reader.ReadBoolean();
         int timeout = reader.ReadInt32();
         var store = new StoreLocation(reader.ReadNonNullString(), reader.ReadNonNullString(), reader.ReadNonNullString());
+        string? assembly = reader.ReadString();
         reader.EnsureEnd();
         return new InvocationEnvelope
         {
@@ -79,6 +81,7 @@ public static class LocalEnvelope
             RetryUserErrors = retryUser,
             TimeoutSeconds = timeout > 0 ? timeout : null,
             Store = store,
+            Assembly = assembly,
         };
     }
 }

@@ -140,6 +140,28 @@ public sealed class CallRunnerTests : IDisposable
     }
 
     [Fact]
+    public async Task A_function_of_an_assembly_whose_table_was_never_registered_names_the_assembly_and_the_fix_not_a_stale_worker()
+    {
+        var unknown = Envelope(Remote.WorkerFunctions.Twice(1), index: 0) with { FunctionId = "Lib.Prices.Quote(int)", Assembly = "Acme.Pricing" };
+        CallOutcome outcome = await _runner.RunAsync(unknown);
+        Assert.Equal(RemoteError.ProtocolKind, outcome.ErrorKind);
+        RemoteError error = Status(0).Error!;
+        Assert.Equal(typeof(Neutral.Dispatch.MissingDispatchTableException).FullName, error.Type);
+        Assert.Contains("'Acme.Pricing'", error.Message, StringComparison.Ordinal);
+        Assert.Contains("'Lib.Prices.Quote(int)'", error.Message, StringComparison.Ordinal);
+        Assert.Contains("without the Neutral source generator", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("stale", error.Message, StringComparison.Ordinal);
+
+        // The assembly's table is here but lacks the id: the worker is stale.
+        string self = typeof(WorkerFunctions).Assembly.GetName().Name!;
+        Assert.Equal(self, Neutral.Dispatch.RemoteDispatch.AssemblyOf(Remote.WorkerFunctions.Twice(1).Function.Id));
+        var removed = Envelope(Remote.WorkerFunctions.Twice(1), index: 1) with { FunctionId = "Neutral.Workers.Tests.WorkerFunctions.Gone(int)", Assembly = self };
+        await _runner.RunAsync(removed);
+        Assert.Equal(typeof(Neutral.Dispatch.StaleWorkerException).FullName, Status(1).Error!.Type);
+        Assert.Contains("stale", Status(1).Error!.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task The_log_is_captured_and_bounded()
     {
         await _runner.RunAsync(Envelope(Remote.WorkerFunctions.Chatter(2000)));
