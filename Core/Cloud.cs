@@ -49,11 +49,17 @@ public sealed class Cloud : IAsyncDisposable
     }
 
     /// <summary>Connects with the default configuration: <c>appsettings.json</c>, <c>neutral.json</c>, <c>NEUTRAL__*</c> variables.</summary>
-    /// <exception cref="NeutralConfigurationException">A value is wrong; the message names the key.</exception>
+    /// <exception cref="NeutralConfigurationException">
+    /// A value is wrong, a key is not one Neutral knows, or a file is not valid JSON; the message names the key (or the
+    /// file and line) and where the value came from.
+    /// </exception>
     public static Cloud Connect() => Connect(NeutralConfiguration.Default());
 
     /// <summary>Connects with the <c>Neutral</c> section of <paramref name="configuration"/>.</summary>
-    /// <exception cref="NeutralConfigurationException">A value is wrong; the message names the key.</exception>
+    /// <exception cref="NeutralConfigurationException">
+    /// A value is wrong or a key is not one Neutral knows; the message names the key, where the value came from (a
+    /// file, an environment variable) and, for a misspelt key, the nearest known one.
+    /// </exception>
     public static Cloud Connect(IConfiguration configuration) => Connect(NeutralConfiguration.Read(configuration));
 
     /// <summary>Connects with options set in code (starting from the defaults).</summary>
@@ -68,7 +74,21 @@ public sealed class Cloud : IAsyncDisposable
 
     internal static Cloud Connect(NeutralOptions options)
     {
-        NeutralConfiguration.Validate(options);
+        try
+        {
+            return Open(options);
+        }
+        catch (NeutralConfigurationException e)
+        {
+            // A provider's factory knows the key and the value; the configuration knows where the value came from.
+            ConfigurationOrigin.Name(e, options.ReadFrom);
+            throw;
+        }
+    }
+
+    private static Cloud Open(NeutralOptions options)
+    {
+        NeutralConfiguration.CheckAtConnect(options);
         ProviderRegistry providers = options.Providers;
         ILogger logger = options.LoggerFactory is NullLoggerFactory && Environment.GetEnvironmentVariable("NEUTRAL_TRACE") == "1"
             ? StandardErrorLogger.Instance

@@ -14,10 +14,10 @@ public static class NeutralServiceCollectionExtensions
     /// Registers a singleton <see cref="Cloud"/> configured from the <c>Neutral</c> section of
     /// <paramref name="configuration"/>, and returns a builder on which providers register (<c>.AddAws()</c> ...). The
     /// cloud logs through the container's <see cref="ILoggerFactory"/> and keeps time with its
-    /// <see cref="TimeProvider"/> when it has them. Provider names are checked when the cloud is first resolved, after
-    /// every <c>.AddX()</c> has run; the other keys here.
+    /// <see cref="TimeProvider"/> when it has them. Provider names and providers' sections are checked when the cloud is
+    /// first resolved, after every <c>.AddX()</c> has run; the core's keys and values here.
     /// </summary>
-    /// <exception cref="NeutralConfigurationException">A value is wrong (checked here, not at first use).</exception>
+    /// <exception cref="NeutralConfigurationException">A value is wrong or a core key unknown (checked here, not at first use).</exception>
     public static NeutralBuilder AddNeutral(this IServiceCollection services, IConfiguration configuration)
     {
         ArgumentNullException.ThrowIfNull(services);

@@ -88,7 +88,7 @@ public sealed record InputRange(
     [property: JsonPropertyName("length")] int Length);
 
 /// <summary>Where a job's objects are stored: never credentials, only the place.</summary>
-/// <param name="Kind">The store kind: <c>local</c>, <c>s3</c>, <c>azureblob</c>, <c>minio</c> or <c>redis</c>.</param>
+/// <param name="Kind">The store kind: <c>local</c>, or one a provider registers (<c>s3</c>, <c>redis</c>, ...).</param>
 /// <param name="Bucket">The bucket, container or root folder.</param>
 /// <param name="Prefix">The key prefix under which Neutral's objects live.</param>
 public sealed record StoreLocation(

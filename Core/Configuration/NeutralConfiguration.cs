@@ -1,11 +1,15 @@
 using System;
-using System.Globalization;
 using System.IO;
+using System.Text.Json;
 using Microsoft.Extensions.Configuration;
 
 namespace Neutral;
 
-/// <summary>Reads and checks <see cref="NeutralOptions"/> from configuration, naming the key of anything wrong.</summary>
+/// <summary>
+/// Reads and checks <see cref="NeutralOptions"/> from configuration, naming the key of anything wrong and where its value
+/// came from. Strict: a key under <c>Neutral</c> that is not a setting Neutral knows is an error, with the nearest known
+/// key, so a misspelt key never passes as a default.
+/// </summary>
 public static class NeutralConfiguration
 {
     /// <summary>The configuration section.</summary>
@@ -15,69 +19,52 @@ public static class NeutralConfiguration
     /// The default configuration: <c>appsettings.json</c> and <c>neutral.json</c> in the working directory (both
     /// optional, the latter winning), then <c>NEUTRAL__*</c> environment variables (e.g. <c>NEUTRAL__COMPUTE=local</c>).
     /// </summary>
-    public static IConfiguration Default()
-    {
-        string directory = Directory.GetCurrentDirectory();
-        return new ConfigurationBuilder()
+    /// <exception cref="NeutralConfigurationException">A file is not valid JSON or cannot be read; the message names the file and line.</exception>
+    public static IConfiguration Default() => Default(Directory.GetCurrentDirectory());
+
+    /// <summary>The default configuration with its files read from <paramref name="directory"/>.</summary>
+    internal static IConfiguration Default(string directory) =>
+        new ConfigurationBuilder()
             .SetBasePath(directory)
+            .SetFileLoadExceptionHandler(Unreadable)
             .AddJsonFile("appsettings.json", optional: true, reloadOnChange: false)
             .AddJsonFile("neutral.json", optional: true, reloadOnChange: false)
             // Unprefixed on purpose: NEUTRAL__LOCAL__WORKERS becomes Neutral:Local:Workers, the section's own key.
             .AddEnvironmentVariables()
             .Build();
-    }
 
-    /// <summary>Reads the <c>Neutral</c> section into options.</summary>
-    /// <exception cref="NeutralConfigurationException">A value is wrong.</exception>
+    /// <summary>
+    /// Reads the <c>Neutral</c> section into options. Keys outside the core (a provider's section) are checked at
+    /// <c>Cloud.Connect</c>, once every provider has registered.
+    /// </summary>
+    /// <exception cref="NeutralConfigurationException">A value is wrong, or a key is not one Neutral knows.</exception>
     public static NeutralOptions Read(IConfiguration configuration)
     {
         ArgumentNullException.ThrowIfNull(configuration);
         var options = new NeutralOptions();
         IConfigurationSection section = configuration.GetSection(Section);
         options.Configuration = section;
-        Apply(section, Section + ":", options);
-        Validate(options);
+        options.ReadFrom = configuration;
+        try
+        {
+            KnownKeys.Check(section, options.Providers, configuration, complete: false);
+            foreach (Setting setting in CoreSettings.All)
+            {
+                if (section[setting.Key] is { } text)
+                {
+                    setting.Read(options, text);
+                }
+            }
+
+            Validate(options);
+        }
+        catch (NeutralConfigurationException e)
+        {
+            ConfigurationOrigin.Name(e, configuration);
+            throw;
+        }
+
         return options;
-    }
-
-    private static void Apply(IConfiguration section, string path, NeutralOptions options)
-    {
-        if (section["Compute"] is { } compute)
-        {
-            options.Compute = compute.Trim().ToLowerInvariant();
-        }
-
-        if (section["Storage"] is { } storage)
-        {
-            options.Storage = storage.Trim().ToLowerInvariant();
-        }
-
-        IConfiguration job = section.GetSection("Job");
-        options.Job.Retries = Int(job, path + "Job:Retries", options.Job.Retries, min: 0, max: 100);
-        options.Job.TimeoutSeconds = Int(job, path + "Job:TimeoutSeconds", options.Job.TimeoutSeconds, min: 1, max: 7 * 24 * 3600);
-        options.Job.Speculation = Bool(job, path + "Job:Speculation", options.Job.Speculation);
-        options.Job.KeepData = Bool(job, path + "Job:KeepData", options.Job.KeepData);
-        options.Job.StartTimeoutSeconds = Int(job, path + "Job:StartTimeoutSeconds", options.Job.StartTimeoutSeconds, min: 1, max: 7 * 24 * 3600);
-        options.Job.InvokeConcurrency = Int(job, path + "Job:InvokeConcurrency", options.Job.InvokeConcurrency, min: 1, max: 10_000);
-        options.Job.StoreRetrySeconds = Int(job, path + "Job:StoreRetrySeconds", options.Job.StoreRetrySeconds, min: 0, max: 24 * 3600);
-        options.Job.SweepAfterHours = Int(job, path + "Job:SweepAfterHours", options.Job.SweepAfterHours, min: 0, max: 365 * 24);
-
-        IConfiguration local = section.GetSection("Local");
-        options.Local.Workers = Int(local, path + "Local:Workers", options.Local.Workers, min: 0, max: 4096);
-        if (local["Isolation"] is { } isolation)
-        {
-            options.Local.Isolation = isolation.Trim().ToLowerInvariant();
-        }
-
-        if (local["Root"] is { } root)
-        {
-            options.Local.Root = root;
-        }
-
-        if (local["WorkerCommand"] is { } command)
-        {
-            options.Local.WorkerCommand = command;
-        }
     }
 
     /// <summary>Checks options set in code or read from configuration.</summary>
@@ -85,67 +72,46 @@ public static class NeutralConfiguration
     public static void Validate(NeutralOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        const string p = Section + ":";
-        if (string.IsNullOrWhiteSpace(options.Compute))
+        foreach (Setting setting in CoreSettings.All)
         {
-            throw new NeutralConfigurationException(p + "Compute", options.Compute ?? string.Empty, "it must name a compute provider: " + string.Join(", ", options.Providers.ComputeNames) + ".");
-        }
-
-        if (options.Storage is { } storage && string.IsNullOrWhiteSpace(storage))
-        {
-            throw new NeutralConfigurationException(p + "Storage", storage, "it must name a store (" + string.Join(", ", options.Providers.StorageNames) + "), or be left out to follow Compute.");
-        }
-
-        Range(p + "Job:Retries", options.Job.Retries, 0, 100);
-        Range(p + "Job:TimeoutSeconds", options.Job.TimeoutSeconds, 1, 7 * 24 * 3600);
-        Range(p + "Job:StartTimeoutSeconds", options.Job.StartTimeoutSeconds, 1, 7 * 24 * 3600);
-        Range(p + "Job:InvokeConcurrency", options.Job.InvokeConcurrency, 1, 10_000);
-        Range(p + "Job:StoreRetrySeconds", options.Job.StoreRetrySeconds, 0, 24 * 3600);
-        Range(p + "Job:SweepAfterHours", options.Job.SweepAfterHours, 0, 365 * 24);
-        Range(p + "Local:Workers", options.Local.Workers, 0, 4096);
-        if (options.Local.Isolation is not ("process" or "inproc"))
-        {
-            throw new NeutralConfigurationException(p + "Local:Isolation", options.Local.Isolation, "allowed values are process (worker processes, the default) and inproc (threads in this process, for debugging).");
-        }
-
-        if (string.IsNullOrWhiteSpace(options.Local.Root))
-        {
-            throw new NeutralConfigurationException(p + "Local:Root", options.Local.Root, "it must be a folder path (default .neutral).");
+            setting.Check(options);
         }
     }
 
-    private static void Range(string key, int value, int min, int max)
+    /// <summary>
+    /// The check at <c>Cloud.Connect</c>, when every provider has registered: the values, and for options read from
+    /// configuration every key of the section, providers' sections included. Options set in code have no keys to check.
+    /// </summary>
+    internal static void CheckAtConnect(NeutralOptions options)
     {
-        if (value < min || value > max)
+        Validate(options);
+        if (options.ReadFrom is not null)
         {
-            throw new NeutralConfigurationException(key, value.ToString(CultureInfo.InvariantCulture), $"it must be a whole number from {min} to {max}.");
+            KnownKeys.Check(options.Configuration, options.Providers, options.ReadFrom, complete: true);
         }
     }
 
-    private static int Int(IConfiguration section, string key, int fallback, int min, int max)
+    /// <summary>Turns a file the JSON provider cannot load into an error naming the file and the line.</summary>
+    private static void Unreadable(FileLoadExceptionContext context)
     {
-        string? text = section[key[(key.LastIndexOf(':') + 1)..]];
-        if (text is null)
+        string path = ConfigurationOrigin.FilePath(context.Provider.Source);
+        Exception innermost = context.Exception;
+        while (innermost.InnerException is { } inner)
         {
-            return fallback;
+            innermost = inner;
         }
 
-        if (!int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int value) || value < min || value > max)
-        {
-            throw new NeutralConfigurationException(key, text, $"it must be a whole number from {min} to {max}.");
-        }
-
-        return value;
+        string why = innermost is JsonException { LineNumber: long line, BytePositionInLine: long position } json
+            // The parser counts lines and bytes from zero; editors count from one.
+            ? $"it is not valid JSON at line {line + 1}, position {position + 1}: {WithoutPosition(json.Message)}"
+            : innermost.Message;
+        throw NeutralConfigurationException.UnreadableFile(path, why, context.Exception);
     }
 
-    private static bool Bool(IConfiguration section, string key, bool fallback)
+    // The parser's message ends with its own zero-based " LineNumber: 3 | BytePositionInLine: 2.", replaced above.
+    private static string WithoutPosition(string message)
     {
-        string? text = section[key[(key.LastIndexOf(':') + 1)..]];
-        if (text is null)
-        {
-            return fallback;
-        }
-
-        return bool.TryParse(text, out bool value) ? value : throw new NeutralConfigurationException(key, text, "it must be true or false.");
+        int at = message.IndexOf(" LineNumber:", StringComparison.Ordinal);
+        return at < 0 ? message : message[..at];
     }
 }

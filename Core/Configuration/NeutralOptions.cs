@@ -12,10 +12,17 @@ namespace Neutral;
 /// </summary>
 public sealed class NeutralOptions
 {
-    /// <summary>Where calls run: <c>local</c> (default), or a registered provider (<c>aws</c>, <c>azure</c>, <c>openwhisk</c>).</summary>
+    /// <summary>
+    /// Where calls run: <c>local</c> (default), or the name of a referenced provider (<c>aws</c> once the package
+    /// Neutral.Providers.Aws is referenced); <see cref="ProviderRegistry.ComputeNames"/> lists this build's.
+    /// </summary>
     public string Compute { get; set; } = "local";
 
-    /// <summary>Where job data lives: <c>local</c>, <c>s3</c>, <c>azureblob</c>, <c>minio</c>, <c>redis</c>; <see langword="null"/> follows <see cref="Compute"/>.</summary>
+    /// <summary>
+    /// Where job data lives: <c>local</c>, or the name of a referenced provider's store (<c>s3</c> with
+    /// Neutral.Providers.Aws); <see cref="ProviderRegistry.StorageNames"/> lists this build's. <see langword="null"/>
+    /// follows <see cref="Compute"/>.
+    /// </summary>
     public string? Storage { get; set; }
 
     /// <summary>Defaults for every job.</summary>
@@ -26,9 +33,13 @@ public sealed class NeutralOptions
 
     /// <summary>
     /// The <c>Neutral</c> configuration section these options were read from (empty when set in code): providers read
-    /// their own sub-sections (<c>Aws</c>, <c>Minio</c>, ...) from it.
+    /// their own sub-sections (<c>Aws</c>, <c>Minio</c>, ...) from it. When read, <c>Cloud.Connect</c> checks its keys:
+    /// the core's, and those providers declared (<see cref="ProviderRegistry.AddSection"/>).
     /// </summary>
     public IConfiguration Configuration { get; set; } = new ConfigurationBuilder().Build();
+
+    /// <summary>The configuration <see cref="NeutralConfiguration.Read"/> took these options from, to name where a wrong value came from.</summary>
+    internal IConfiguration? ReadFrom { get; set; }
 
     /// <summary>The providers to choose from (default: <see cref="ProviderRegistry.Default"/>, where provider packages register).</summary>
     public ProviderRegistry Providers { get; set; } = ProviderRegistry.Default;

@@ -30,7 +30,9 @@ public sealed class ProviderContext
 
     /// <summary>
     /// The sub-section <paramref name="name"/> of the <c>Neutral</c> section, with the configuration key prefix for
-    /// error messages (<c>Neutral:Aws:</c>).
+    /// error messages (<c>Neutral:Aws:</c>). An error thrown with that key gets the origin of the value (the file, the
+    /// environment variable) named by <c>Cloud.Connect</c>; <see cref="ProviderRegistry.AddSection"/> declares the
+    /// section's keys so that misspelt ones fail.
     /// </summary>
     public (IConfigurationSection Section, string KeyPrefix) Section(string name) =>
         (Configuration.GetSection(name), NeutralConfiguration.Section + ":" + name + ":");

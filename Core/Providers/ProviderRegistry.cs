@@ -17,6 +17,7 @@ public sealed class ProviderRegistry
 {
     private readonly ConcurrentDictionary<string, Func<ProviderContext, IComputeBackend>> _compute = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Func<ProviderContext, StoreConnection>> _storage = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, string[]> _sections = new(StringComparer.OrdinalIgnoreCase);
 
     /// <summary>Creates a registry holding the built-in <c>local</c> compute and store only.</summary>
     public ProviderRegistry()
@@ -50,11 +51,65 @@ public sealed class ProviderRegistry
         return this;
     }
 
+    /// <summary>
+    /// Declares the keys of a provider's configuration sub-section <c>Neutral:{section}</c>, relative to it:
+    /// <c>AddSection("Aws", "Region", "FunctionName", "Credentials:Profile")</c>. A last segment <c>*</c>
+    /// (<c>"Tags:*"</c>) accepts anything below it, for lists and maps. Once a section has declared keys,
+    /// <c>Cloud.Connect</c> fails on any other key in it, naming the key, where it came from and the nearest declared
+    /// key, as for the core's own keys. A section with no declared keys is left alone when it is named after a provider
+    /// Neutral knows of (<c>Aws</c>, <c>S3</c>, <c>Azure</c>, ...) or a registered compute or store, whether or not the
+    /// provider is referenced. Declarations of one section add up (a package's compute and store may share it).
+    /// </summary>
+    /// <exception cref="ArgumentException">
+    /// <paramref name="section"/> or a key is empty or has an empty segment, <paramref name="section"/> holds <c>:</c>,
+    /// or it is one of the core's own keys (<c>Compute</c>, <c>Storage</c>, <c>Job</c>, <c>Local</c>).
+    /// </exception>
+    public ProviderRegistry AddSection(string section, params string[] keys)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(section);
+        ArgumentNullException.ThrowIfNull(keys);
+        if (section.Contains(':', StringComparison.Ordinal))
+        {
+            throw new ArgumentException($"Section '{section}' must be one name under Neutral, without ':'; put deeper keys in keys ('Credentials:Profile').", nameof(section));
+        }
+
+        if (CoreSettings.IsTopLevel(section))
+        {
+            throw new ArgumentException($"'{section}' is one of the core's own keys under Neutral; a provider's section is named after the provider.", nameof(section));
+        }
+
+        foreach (string key in keys)
+        {
+            if (!IsKeyPath(key))
+            {
+                throw new ArgumentException($"Key '{key}' of section '{section}' must be a path of non-empty names ('Region', 'Credentials:Profile'), with '*' only as its last segment.", nameof(keys));
+            }
+        }
+
+        string[] added = [.. keys];
+        _sections.AddOrUpdate(section, added, (_, declared) => [.. declared, .. added]);
+        return this;
+    }
+
     /// <summary>The compute names registered, sorted.</summary>
     public IReadOnlyList<string> ComputeNames => _compute.Keys.Order(StringComparer.Ordinal).ToArray();
 
     /// <summary>The store names registered, sorted.</summary>
     public IReadOnlyList<string> StorageNames => _storage.Keys.Order(StringComparer.Ordinal).ToArray();
+
+    /// <summary>The sections whose keys providers declared (<see cref="AddSection"/>), each with its keys.</summary>
+    internal IEnumerable<(string Section, IReadOnlyList<string> Keys)> Sections =>
+        _sections.OrderBy(s => s.Key, StringComparer.OrdinalIgnoreCase).Select(s => (s.Key, (IReadOnlyList<string>)s.Value));
+
+    /// <summary>
+    /// Whether a section under <c>Neutral</c> is named after a provider Neutral knows of or one registered here (any
+    /// case, as configuration keys are case-insensitive).
+    /// </summary>
+    internal bool Knows(string section)
+    {
+        string name = section.ToLowerInvariant();
+        return PackageOf(name) is not null || _compute.ContainsKey(name) || _storage.ContainsKey(name);
+    }
 
     internal Func<ProviderContext, IComputeBackend>? Compute(string name) => _compute.TryGetValue(name, out var create) ? create : null;
 
@@ -78,6 +133,13 @@ public sealed class ProviderRegistry
         "redis" => "Neutral.Providers.Redis",
         _ => null,
     };
+
+    private static bool IsKeyPath(string? key)
+    {
+        string[] segments = key?.Split(':') ?? [];
+        int star = Array.IndexOf(segments, "*");
+        return segments.Length > 0 && !segments.Any(string.IsNullOrWhiteSpace) && (star < 0 || star == segments.Length - 1);
+    }
 
     private static string CheckName(string name)
     {

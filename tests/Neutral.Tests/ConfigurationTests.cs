@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.IO;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Neutral.Providers;
 using Neutral.Testing;
 
 namespace Neutral.Tests;
@@ -153,6 +154,253 @@ public sealed class ConfigurationTests
         Assert.Same(time, cloud.Options.TimeProvider);
         await cloud.Storage.PutAsync("hello", new byte[] { 1 });
         Assert.NotNull(await memory.GetAsync("hello"));
+    }
+
+    // Strict configuration: real JSON files and real environment variables, so that the origin a message names is the
+    // one a user would see. Variables carry a prefix of their own: tests in other classes read the process's
+    // environment (NEUTRAL__* through NeutralConfiguration.Default) in parallel.
+
+    private static (IConfigurationRoot Configuration, string Path) Json(TempFolder folder, string json, EnvironmentVariables? variables = null)
+    {
+        string path = Path.Combine(folder.Path, "neutral.json");
+        File.WriteAllText(path, json);
+        var builder = new ConfigurationBuilder().AddJsonFile(path, optional: false, reloadOnChange: false);
+        if (variables is not null)
+        {
+            builder.AddEnvironmentVariables(variables.Prefix);
+        }
+
+        return (builder.Build(), path);
+    }
+
+    private static IConfigurationRoot Variables(EnvironmentVariables variables) =>
+        new ConfigurationBuilder().AddEnvironmentVariables(variables.Prefix).Build();
+
+    /// <summary>Process environment variables under a prefix of their own, removed on dispose.</summary>
+    private sealed class EnvironmentVariables : IDisposable
+    {
+        private readonly List<string> _names = [];
+
+        public string Prefix { get; } = "NEUTRALTEST_" + Guid.NewGuid().ToString("N")[..8] + "_";
+
+        public string Set(string name, string value)
+        {
+            string full = Prefix + name;
+            Environment.SetEnvironmentVariable(full, value);
+            _names.Add(full);
+            return full;
+        }
+
+        public void Dispose()
+        {
+            foreach (string name in _names)
+            {
+                Environment.SetEnvironmentVariable(name, null);
+            }
+        }
+    }
+
+    [Fact]
+    public void An_unknown_key_fails_naming_the_file_it_is_in_and_the_nearest_known_key()
+    {
+        using var folder = new TempFolder();
+        var (configuration, path) = Json(folder, """{ "Neutral": { "Compute": "local", "Wokers": 4 } }""");
+        var error = Assert.Throws<NeutralConfigurationException>(() => Cloud.Connect(configuration));
+        Assert.Equal("Neutral:Wokers", error.Key);
+        Assert.Equal("4", error.Value);
+        Assert.Equal("the file " + path, error.Origin);
+        Assert.Contains("not a setting Neutral knows", error.Message);
+        Assert.Contains($"(from the file {path})", error.Message);
+        Assert.Contains("Did you mean 'Neutral:Local:Workers'?", error.Message);
+    }
+
+    [Theory]
+    [InlineData("""{ "Neutral": { "Local": { "Root2": "/tmp/x" } } }""", "Neutral:Local:Root2", "Neutral:Local:Root")]
+    [InlineData("""{ "Neutral": { "Locl": { "Workers": 2 } } }""", "Neutral:Locl:Workers", "Neutral:Local:Workers")]
+    [InlineData("""{ "Neutral": { "Job": { "Retry": 2 } } }""", "Neutral:Job:Retry", "Neutral:Job:Retries")]
+    [InlineData("""{ "Neutral": { "Local": { "Retries": 2 } } }""", "Neutral:Local:Retries", "Neutral:Job:Retries")]
+    public void An_unknown_nested_key_fails_with_the_nearest_known_key(string json, string key, string nearest)
+    {
+        using var folder = new TempFolder();
+        var (configuration, _) = Json(folder, json);
+        var error = Assert.Throws<NeutralConfigurationException>(() => Cloud.Connect(configuration));
+        Assert.Equal(key, error.Key);
+        Assert.Contains($"Did you mean '{nearest}'?", error.Message);
+    }
+
+    [Fact]
+    public void An_unknown_key_near_no_known_one_lists_the_keys_of_its_section_this_build_has()
+    {
+        using var folder = new TempFolder();
+        var nested = Assert.Throws<NeutralConfigurationException>(() => Cloud.Connect(Json(folder, """{ "Neutral": { "Job": { "Colour": "blue" } } }""").Configuration));
+        Assert.Equal("Neutral:Job:Colour", nested.Key);
+        Assert.Contains("Neutral:Job holds only Retries, TimeoutSeconds, Speculation, KeepData, StartTimeoutSeconds, InvokeConcurrency, StoreRetrySeconds, SweepAfterHours.", nested.Message);
+
+        var top = Assert.Throws<NeutralConfigurationException>(() => Cloud.Connect(Json(folder, """{ "Neutral": { "Colour": "blue" } }""").Configuration));
+        Assert.Contains("Neutral holds only Compute, Storage, Job, Local, and sections named after providers.", top.Message);
+    }
+
+    [Fact]
+    public void A_misspelt_environment_variable_is_named_exactly()
+    {
+        using var variables = new EnvironmentVariables();
+        string name = variables.Set("NEUTRAL__LOCAL__WOKERS", "3");
+        var error = Assert.Throws<NeutralConfigurationException>(() => Cloud.Connect(Variables(variables)));
+        Assert.Equal("Neutral:Local:Wokers", error.Key, ignoreCase: true);
+        Assert.Equal("the environment variable " + name, error.Origin);
+        Assert.Contains($"(from the environment variable {name})", error.Message);
+        Assert.Contains("Did you mean 'Neutral:Local:Workers'?", error.Message);
+    }
+
+    [Fact]
+    public void A_wrong_value_names_the_environment_variable_or_the_file_that_set_it()
+    {
+        using var folder = new TempFolder();
+        using var variables = new EnvironmentVariables();
+        string name = variables.Set("NEUTRAL__LOCAL__WORKERS", "many");
+        var (configuration, path) = Json(folder, """{ "Neutral": { "Local": { "Workers": 2, "Isolation": "container" } } }""", variables);
+
+        // The variable wins over the file, and the message says so.
+        var fromVariable = Assert.Throws<NeutralConfigurationException>(() => Cloud.Connect(configuration));
+        Assert.Equal("Neutral:Local:Workers", fromVariable.Key);
+        Assert.Equal("many", fromVariable.Value);
+        Assert.Contains($"(from the environment variable {name}): it must be a whole number from 0 to 4096.", fromVariable.Message);
+
+        // Isolation is checked after reading (the same check as for options set in code), and still names its file.
+        Environment.SetEnvironmentVariable(name, null);
+        var fromFile = Assert.Throws<NeutralConfigurationException>(() => Cloud.Connect(Json(folder, File.ReadAllText(path), variables).Configuration));
+        Assert.Equal("Neutral:Local:Isolation", fromFile.Key);
+        Assert.Contains($"(from the file {path}): allowed values are process", fromFile.Message);
+    }
+
+    [Fact]
+    public void A_providers_value_error_names_the_variable_that_set_it()
+    {
+        using var variables = new EnvironmentVariables();
+        string name = variables.Set("NEUTRAL__MEMORY__BUCKET", "Not A Bucket");
+        NeutralOptions options = NeutralConfiguration.Read(Variables(variables));
+        options.Providers = new ProviderRegistry().AddStorage("memory", context =>
+        {
+            var (section, prefix) = context.Section("Memory");
+            throw new NeutralConfigurationException(prefix + "Bucket", section["Bucket"], "it must be a lower-case bucket name.");
+        });
+        options.Storage = "memory";
+        var error = Assert.Throws<NeutralConfigurationException>(() => Cloud.Connect(options));
+        Assert.Equal("Neutral:Memory:Bucket", error.Key);
+        Assert.Contains($"(from the environment variable {name})", error.Message);
+    }
+
+    [Fact]
+    public async System.Threading.Tasks.Task The_sections_of_providers_this_build_does_not_reference_are_accepted()
+    {
+        // Users keep every provider's section and switch with NEUTRAL__COMPUTE: none of these providers is referenced.
+        using var folder = new TempFolder();
+        string root = Path.Combine(folder.Path, "store").Replace("\\", "/", StringComparison.Ordinal);
+        var (configuration, _) = Json(folder, $$"""
+            {
+              "Neutral": {
+                "Local": { "Isolation": "inproc", "Root": "{{root}}" },
+                "Aws": { "Region": "eu-west-1", "Tags": { "team": "risk" } },
+                "azureblob": { "Container": "jobs" },
+                "OPENWHISK": { "Namespace": "guest" },
+                "Redis": "localhost:6379"
+              }
+            }
+            """);
+        await using Cloud cloud = Cloud.Connect(configuration);
+        Assert.Equal("local", cloud.Options.Compute);
+    }
+
+    [Fact]
+    public async System.Threading.Tasks.Task Keys_a_provider_declares_are_enforced_once_it_has_registered()
+    {
+        using var folder = new TempFolder();
+        var (configuration, path) = Json(folder, """{ "Neutral": { "Compute": "simulated", "Storage": "memory", "Aws": { "Regoin": "eu-west-1" } } }""");
+
+        // AddNeutral reads before .AddX() runs: the section is left for the check at Connect.
+        var services = new ServiceCollection();
+        NeutralBuilder builder = services.AddNeutral(configuration);
+        builder.Options.Providers = new ProviderRegistry();
+        var memory = new InMemoryObjectStore();
+        builder.Providers
+            .AddStorage("memory", _ => new StoreConnection(memory, new Wire.StoreLocation("memory", "di", Cloud.InternalPrefix)))
+            .AddCompute("simulated", context => new SimulatedCloud(context.Store!.Store, context.Store.Location, context.TimeProvider))
+            .AddSection("Aws", "Region", "Tags:*");
+        await using ServiceProvider provider = services.BuildServiceProvider();
+        var error = Assert.Throws<NeutralConfigurationException>(() => provider.GetRequiredService<Cloud>());
+        Assert.Equal("Neutral:Aws:Regoin", error.Key);
+        Assert.Equal("the file " + path, error.Origin);
+        Assert.Contains("Did you mean 'Neutral:Aws:Region'?", error.Message);
+
+        // The declared keys, and anything under a key declared with '*', pass.
+        NeutralOptions options = NeutralConfiguration.Read(Json(folder, """
+            { "Neutral": { "Compute": "simulated", "Storage": "memory", "aws": { "region": "eu-west-1", "Tags": { "team": "risk", "cost": { "centre": "7" } } } } }
+            """).Configuration);
+        options.Providers = builder.Providers;
+        await using Cloud cloud = Cloud.Connect(options);
+    }
+
+    [Fact]
+    public void A_section_declared_by_no_provider_and_named_after_none_fails_at_connect()
+    {
+        using var folder = new TempFolder();
+        var (configuration, _) = Json(folder, """{ "Neutral": { "Gcp": { "Project": "p" } } }""");
+        NeutralConfiguration.Read(configuration); // perhaps a provider still to register: not yet an error
+        var error = Assert.Throws<NeutralConfigurationException>(() => Cloud.Connect(configuration));
+        Assert.Equal("Neutral:Gcp:Project", error.Key);
+    }
+
+    [Theory]
+    [InlineData("""{ "Neutral": { "Local": { "Workers": [ 1, 2 ] } } }""", "Neutral:Local:Workers", "Neutral:Local:Workers:0")]
+    [InlineData("""{ "Neutral": { "Compute": { "Name": "aws" } } }""", "Neutral:Compute", "Neutral:Compute:Name")]
+    public void A_section_or_list_where_a_single_value_is_expected_is_an_error(string json, string key, string found)
+    {
+        using var folder = new TempFolder();
+        var (configuration, path) = Json(folder, json);
+        var error = Assert.Throws<NeutralConfigurationException>(() => NeutralConfiguration.Read(configuration));
+        Assert.Equal(key, error.Key);
+        Assert.Null(error.Value);
+        Assert.Equal("the file " + path, error.Origin);
+        Assert.Contains($"it must be a single value, but it is a section or a list (it holds '{found}')", error.Message);
+    }
+
+    [Fact]
+    public void A_value_where_a_section_is_expected_is_an_error()
+    {
+        var error = Assert.Throws<NeutralConfigurationException>(() => NeutralConfiguration.Read(Config(("Neutral:Local", "fast"))));
+        Assert.Equal("Neutral:Local", error.Key);
+        Assert.Contains("it is a section, not a single value: Neutral:Local holds only Workers, Isolation, Root, WorkerCommand.", error.Message);
+    }
+
+    [Theory]
+    [InlineData("neutral.json", "{\n  \"Neutral\": {\n    \"Compute\": \"local\"\n    \"Storage\": \"local\"\n  }\n}", "is not valid JSON at line 4, position 5")]
+    [InlineData("appsettings.json", """{ "Neutral": { "Local": { "Workers": 3, } }""", "is not valid JSON at line 1")]
+    [InlineData("neutral.json", "[ 1 ]", "Top-level JSON element must be an object")]
+    public void A_malformed_default_file_names_the_file_and_the_line(string file, string text, string why)
+    {
+        using var folder = new TempFolder();
+        string path = Path.Combine(folder.Path, file);
+        File.WriteAllText(path, text);
+        var error = Assert.Throws<NeutralConfigurationException>(() => NeutralConfiguration.Default(folder.Path));
+        Assert.Equal("Neutral", error.Key);
+        Assert.Equal("the file " + path, error.Origin);
+        Assert.StartsWith($"Configuration file '{path}' cannot be read: ", error.Message);
+        Assert.Contains(why, error.Message);
+        Assert.DoesNotContain("LineNumber", error.Message);
+    }
+
+    [Fact]
+    public void A_section_is_declared_by_path_and_never_over_a_core_key()
+    {
+        var registry = new ProviderRegistry();
+        Assert.Throws<ArgumentException>(() => registry.AddSection("local", "Extra"));
+        Assert.Throws<ArgumentException>(() => registry.AddSection("Aws:Credentials", "Profile"));
+        Assert.Throws<ArgumentException>(() => registry.AddSection("Aws", "Credentials::Profile"));
+        Assert.Throws<ArgumentException>(() => registry.AddSection("Aws", "*:Profile"));
+        registry.AddSection("Aws", "Region").AddSection("AWS", "Credentials:Profile", "Tags:*");
+        var (section, keys) = Assert.Single(registry.Sections);
+        Assert.Equal("Aws", section);
+        Assert.Equal(new[] { "Region", "Credentials:Profile", "Tags:*" }, keys);
     }
 
     [Fact]

@@ -1,0 +1,85 @@
+using System;
+using System.Globalization;
+
+namespace Neutral;
+
+/// <summary>
+/// One of the core's settings (<see cref="CoreSettings"/>): its key under the <c>Neutral</c> section, how its text is
+/// read into <see cref="NeutralOptions"/>, and how the value in the options is checked, whether read or set in code.
+/// </summary>
+internal sealed class Setting
+{
+    private readonly Action<NeutralOptions, string> _read;
+    private readonly Action<NeutralOptions> _check;
+
+    private Setting(string key, Action<NeutralOptions, string> read, Action<NeutralOptions> check)
+    {
+        Key = key;
+        _read = read;
+        _check = check;
+    }
+
+    /// <summary>The key under the <c>Neutral</c> section, e.g. <c>Local:Workers</c>.</summary>
+    public string Key { get; }
+
+    /// <summary>Reads the configuration's text into the options; throws naming the key when the text is wrong.</summary>
+    public void Read(NeutralOptions options, string text) => _read(options, text);
+
+    /// <summary>Checks the value in the options; throws naming the key when it is wrong.</summary>
+    public void Check(NeutralOptions options) => _check(options);
+
+    /// <summary>A whole number from <paramref name="min"/> to <paramref name="max"/>.</summary>
+    public static Setting Int(string key, int min, int max, Func<NeutralOptions, int> get, Action<NeutralOptions, int> set)
+    {
+        string full = Full(key);
+        string allowed = $"it must be a whole number from {min} to {max}.";
+        return new Setting(
+            key,
+            (options, text) => set(options, int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int value) && value >= min && value <= max
+                ? value
+                : throw new NeutralConfigurationException(full, text, allowed)),
+            options =>
+            {
+                int value = get(options);
+                if (value < min || value > max)
+                {
+                    throw new NeutralConfigurationException(full, value.ToString(CultureInfo.InvariantCulture), allowed);
+                }
+            });
+    }
+
+    /// <summary><c>true</c> or <c>false</c>.</summary>
+    public static Setting Bool(string key, Action<NeutralOptions, bool> set)
+    {
+        string full = Full(key);
+        return new Setting(
+            key,
+            (options, text) => set(options, bool.TryParse(text, out bool value) ? value : throw new NeutralConfigurationException(full, text, "it must be true or false.")),
+            _ => { });
+    }
+
+    /// <summary>
+    /// Text kept as written (a path, a command). <paramref name="problem"/> says what is wrong with the value in the
+    /// options and what is allowed, or returns <see langword="null"/> when it is fine.
+    /// </summary>
+    public static Setting Text(string key, Func<NeutralOptions, string?> get, Action<NeutralOptions, string> set, Func<NeutralOptions, string?, string?>? problem = null) =>
+        new(key, set, Checker(Full(key), get, problem));
+
+    /// <summary>A name (a provider, a mode): trimmed and lower-cased as read, so <c>LOCAL</c> is <c>local</c>.</summary>
+    public static Setting Name(string key, Func<NeutralOptions, string?> get, Action<NeutralOptions, string> set, Func<NeutralOptions, string?, string?>? problem = null) =>
+        new(key, (options, text) => set(options, text.Trim().ToLowerInvariant()), Checker(Full(key), get, problem));
+
+    private static Action<NeutralOptions> Checker(string full, Func<NeutralOptions, string?> get, Func<NeutralOptions, string?, string?>? problem) =>
+        problem is null
+            ? _ => { }
+            : options =>
+            {
+                string? value = get(options);
+                if (problem(options, value) is { } allowed)
+                {
+                    throw new NeutralConfigurationException(full, value, allowed);
+                }
+            };
+
+    private static string Full(string key) => NeutralConfiguration.Section + ":" + key;
+}
