@@ -18,6 +18,9 @@ public sealed class CallLog : TextWriter
     private readonly StringBuilder _text = new();
     private readonly int _limit;
     private long _dropped;
+    private TextWriter? _echo;
+    private string _prefix = string.Empty;
+    private StringBuilder? _line;
 
     /// <summary>Creates a log holding at most <paramref name="limit"/> characters.</summary>
     public CallLog(int limit = DefaultLimit) => _limit = limit;
@@ -45,6 +48,8 @@ public sealed class CallLog : TextWriter
             {
                 _dropped++;
             }
+
+            Echo(value);
         }
     }
 
@@ -61,7 +66,75 @@ public sealed class CallLog : TextWriter
             int room = Math.Max(0, _limit - _text.Length);
             _text.Append(value, 0, Math.Min(room, value.Length));
             _dropped += Math.Max(0, value.Length - room);
+            if (_echo is not null)
+            {
+                foreach (char c in value)
+                {
+                    Echo(c);
+                }
+            }
         }
+    }
+
+    /// <summary>
+    /// Also writes every complete line to <paramref name="echo"/>, after <paramref name="prefix"/>, unbounded: how a worker
+    /// process forwards a call's output to its client as it is written (<c>Local:ForwardOutput</c>).
+    /// </summary>
+    internal void StartEcho(TextWriter echo, string prefix)
+    {
+        lock (_text)
+        {
+            _echo = echo;
+            _prefix = prefix;
+            _line = new StringBuilder();
+        }
+    }
+
+    /// <summary>Writes the last, unfinished line, if any, and stops echoing.</summary>
+    internal void EndEcho()
+    {
+        lock (_text)
+        {
+            if (_line is { Length: > 0 })
+            {
+                Echo('\n');
+            }
+
+            _echo = null;
+            _line = null;
+        }
+    }
+
+    private void Echo(char c)
+    {
+        if (_echo is null || _line is null)
+        {
+            return;
+        }
+
+        if (c == '\r')
+        {
+            return;
+        }
+
+        if (c != '\n')
+        {
+            _line.Append(c);
+            return;
+        }
+
+        try
+        {
+            // One write per line: lines of concurrent workers do not interleave mid-line.
+            _echo.Write(_prefix + _line.ToString() + "\n");
+            _echo.Flush();
+        }
+        catch (IOException)
+        {
+            // The client's end is gone; the log itself still holds the line.
+        }
+
+        _line.Clear();
     }
 
     /// <inheritdoc/>

@@ -1,4 +1,5 @@
 using System;
+using System.IO;
 using System.Buffers;
 using System.Globalization;
 using System.Text;
@@ -21,6 +22,12 @@ public sealed class CallRunner
     private readonly string _host;
     private readonly TimeProvider _time;
     private int _calls;
+
+    /// <summary>
+    /// Where each call's output (console and <see cref="RemoteContext.Log"/>) is also written, line by line, prefixed
+    /// with the call index; <see langword="null"/> (default): only into the call's log.
+    /// </summary>
+    internal TextWriter? Echo { get; set; }
 
     /// <summary>Creates a runner.</summary>
     /// <param name="openStore">Opens the whole store an envelope names (cache the result: it is called per call).</param>
@@ -82,6 +89,12 @@ public sealed class CallRunner
         using var linked = cancellationToken.Register(static s => ((CancellationTokenSource)s!).Cancel(), deadline);
 
         var log = new CallLog();
+        if (Echo is { } echo)
+        {
+            string call = envelope.CallIndex.ToString(CultureInfo.InvariantCulture);
+            log.StartEcho(echo, envelope.Attempt > 1 ? $"(call {call}, attempt {envelope.Attempt.ToString(CultureInfo.InvariantCulture)}) " : $"(call {call}) ");
+        }
+
         CallLog? previous = CallLog.Current;
         CallLog.Current = log;
         byte[]? result = null;
@@ -119,6 +132,7 @@ public sealed class CallRunner
         finally
         {
             CallLog.Current = previous;
+            log.EndEcho();
         }
 
         // A call that ran long may have outlived its job (a speculative loser, a call that ignored cancellation): when

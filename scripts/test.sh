@@ -1,42 +1,73 @@
 #!/usr/bin/env bash
-# The test command (README.md): installs what the tests need, builds once, runs every test suite, then publishes the
-# NativeAOT smoke worker and fails on any AOT/trim warning.
+# The test command (README.md): installs what the tests need, builds once, runs every test suite, publishes the
+# NativeAOT smoke worker (failing on any AOT/trim warning), then packs the packages and builds, publishes and runs a
+# consumer app against them (tests/Neutral.Packaging.Tests). Everything it writes outside the repository (temporary
+# files, the packages' copies in the NuGet cache) is removed when it ends.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+# No MSBuild server processes left behind once the command ends.
+export MSBUILDDISABLENODEREUSE=1 DOTNET_CLI_USE_MSBUILD_SERVER=0
 
 log() { printf '\n== %s\n' "$*"; }
 
-# NativeAOT links with clang and zlib (Debian packages).
+scratch=$(mktemp -d "${TMPDIR:-/tmp}/neutral-test.XXXXXX")
+trap 'rm -rf "$scratch"' EXIT
+
+# NativeAOT links with clang and zlib (Debian packages). Nothing is installed when they are there, so the command runs
+# without root on a machine that has them.
 need=()
 command -v clang >/dev/null 2>&1 || need+=(clang)
 [ -e /usr/include/zlib.h ] || need+=(zlib1g-dev)
 if [ ${#need[@]} -gt 0 ]; then
   log "installing ${need[*]}"
-  if [ "$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
+  if [ "$(id -u)" -eq 0 ]; then
+    SUDO=()
+  elif command -v sudo >/dev/null 2>&1; then
+    SUDO=(sudo)
+  else
+    echo "The tests need ${need[*]} (Debian packages); install them, or run this as root." >&2
+    exit 1
+  fi
+  # Another package manager (unattended upgrades at boot, say) may hold the dpkg or apt lists lock: wait for it,
+  # bounded (10 minutes), saying so; any other failure stops at once.
+  apt_get() {
+    local waited=0 err="$scratch/apt.err"
+    until "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=60 "$@" 2>"$err"; do
+      if ! grep -qiE 'could not get lock|unable to lock' "$err" || [ "$waited" -ge 600 ]; then
+        cat "$err" >&2
+        return 1
+      fi
+      echo "another package manager holds the lock; waiting (${waited} s so far, 600 s at most)" >&2
+      sleep 15
+      waited=$((waited + 15))
+    done
+  }
+  apt_get update -qq
+  apt_get install -y -qq "${need[@]}" >/dev/null
 fi
 
 log "build"
 dotnet build Neutral.sln -c Release -nologo -v quiet
 
 log "tests"
-results=$(mktemp)
+results="$scratch/results.txt"
 status=0
-dotnet test Neutral.sln -c Release --no-build -nologo 2>&1 | tee "$results" || status=$?
+dotnet test Neutral.sln -c Release --no-build -nologo --filter "Category!=Packaging" 2>&1 | tee "$results" || status=$?
 
 log "NativeAOT publish (zero warnings allowed)"
-publish_log=$(mktemp)
-out=$(mktemp -d)
-dotnet publish tests/Neutral.AotSmoke -c Release -o "$out" -nologo 2>&1 | tee "$publish_log"
+publish_log="$scratch/publish.txt"
+dotnet publish tests/Neutral.AotSmoke -c Release -o "$scratch/aot" -nologo 2>&1 | tee "$publish_log"
 if grep -E 'warning (IL|CS|NEU)[0-9]+' "$publish_log"; then
   echo "NativeAOT publish produced warnings" >&2
   status=1
 fi
 aot_passed=0
 aot_failed=0
-if "$out/Neutral.AotSmoke"; then aot_passed=1; else aot_failed=1; status=1; fi
+if "$scratch/aot/Neutral.AotSmoke"; then aot_passed=1; else aot_failed=1; status=1; fi
+
+log "packages: pack, then build, publish (-r, --self-contained, NativeAOT) and run a consumer app"
+dotnet test tests/Neutral.Packaging.Tests -c Release --no-build -nologo 2>&1 | tee -a "$results" || status=$?
 
 passed=$(grep -oE 'Passed: +[0-9]+' "$results" | awk '{s+=$2} END {print s+0}')
 failed=$(grep -oE 'Failed: +[0-9]+' "$results" | awk '{s+=$2} END {print s+0}')

@@ -33,6 +33,7 @@ internal static class CoreSettings
         Setting.Text("Local:Root", o => o.Local.Root, (o, v) => o.Local.Root = v,
             (_, v) => string.IsNullOrWhiteSpace(v) ? "it must be a folder path (default .neutral)." : null),
         Setting.Text("Local:WorkerCommand", o => o.Local.WorkerCommand, (o, v) => o.Local.WorkerCommand = v),
+        Setting.Bool("Local:ForwardOutput", (o, v) => o.Local.ForwardOutput = v),
     ];
 
     /// <summary>Whether <paramref name="name"/> is one of the core's keys or sections right under <c>Neutral</c> (<c>Compute</c>, <c>Job</c>, ...).</summary>

@@ -1,4 +1,5 @@
 using System;
+using System.IO;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -110,6 +111,16 @@ public sealed class LocalOptions
     /// (<c>Neutral.Workers.dll</c>) loads your assemblies.
     /// </summary>
     public string? WorkerCommand { get; set; }
+
+    /// <summary>
+    /// Whether what a call writes to its console (and to <c>RemoteContext.Log</c>) in a worker process is also written to
+    /// this process's standard error as it happens, each line prefixed with the call index: <c>(call 17) text</c>.
+    /// Default true. Either way it is kept in the call's <c>Stats.Log</c>.
+    /// </summary>
+    public bool ForwardOutput { get; set; } = true;
+
+    /// <summary>Where forwarded output goes instead of standard error (tests).</summary>
+    internal TextWriter? ForwardTo { get; set; }
 
     /// <summary>The effective number of workers.</summary>
     public int EffectiveWorkers => Workers > 0 ? Workers : Environment.ProcessorCount;

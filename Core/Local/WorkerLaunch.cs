@@ -35,7 +35,10 @@ internal sealed record WorkerLaunch(string FileName, IReadOnlyList<string> Argum
                 throw new NeutralConfigurationException("Neutral:Local:WorkerCommand", options.WorkerCommand, "no such file: it must be the path of an executable that serves the local worker protocol.");
             }
 
-            return new WorkerLaunch(options.WorkerCommand, ["local"], new Dictionary<string, string>());
+            return new WorkerLaunch(options.WorkerCommand, ["local"], new Dictionary<string, string> { [WorkerStart.ForwardOutputVariable] = options.ForwardOutput ? "1" : "0" })
+            {
+                ForwardTo = ForwardTarget(options),
+            };
         }
 
         if (variable(WorkerStart.Variable) is not null)
@@ -48,7 +51,11 @@ internal sealed record WorkerLaunch(string FileName, IReadOnlyList<string> Argum
 
         string process = System.Environment.ProcessPath
             ?? throw new NeutralConfigurationException(IsolationKey, options.Isolation, "the path of this process's executable is unknown, so worker processes cannot be started. Set Neutral:Local:Isolation to inproc.");
-        var environment = new Dictionary<string, string>(StringComparer.Ordinal) { [WorkerStart.Variable] = "local" };
+        var environment = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            [WorkerStart.Variable] = "local",
+            [WorkerStart.ForwardOutputVariable] = options.ForwardOutput ? "1" : "0",
+        };
 
         if (!RuntimeFeature.IsDynamicCodeSupported)
         {
@@ -60,7 +67,7 @@ internal sealed record WorkerLaunch(string FileName, IReadOnlyList<string> Argum
                     + "Reference the Neutral package from the executable's project (its Neutral.Abstractions dependency brings the generator), or set Neutral:Local:Isolation to inproc.");
             }
 
-            return new WorkerLaunch(process, [], environment);
+            return new WorkerLaunch(process, [], environment) { ForwardTo = ForwardTarget(options) };
         }
 
         if (AppContext.TryGetSwitch("System.StartupHookProvider.IsSupported", out bool hooks) && !hooks)
@@ -83,7 +90,7 @@ internal sealed record WorkerLaunch(string FileName, IReadOnlyList<string> Argum
         if (!IsDotnetHost(process))
         {
             // An apphost, self-contained or single-file executable.
-            return new WorkerLaunch(process, [], environment);
+            return new WorkerLaunch(process, [], environment) { ForwardTo = ForwardTarget(options) };
         }
 
         // `dotnet app.dll`, `dotnet exec ... testhost.dll`: the same entry assembly, dependencies and runtime settings.
@@ -97,12 +104,20 @@ internal sealed record WorkerLaunch(string FileName, IReadOnlyList<string> Argum
         }
 
         arguments.Add(entry);
-        return new WorkerLaunch(process, arguments, environment);
+        return new WorkerLaunch(process, arguments, environment) { ForwardTo = ForwardTarget(options) };
     }
 
     /// <summary>The entry assembly's file, when the process runs under the <c>dotnet</c> host (never single-file).</summary>
     [UnconditionalSuppressMessage("SingleFile", "IL3000", Justification = "Only used when the process is the dotnet host running a .dll; single-file apps are their own executable.")]
     private static string? EntryAssemblyPath() => Assembly.GetEntryAssembly()?.Location is { Length: > 0 } location ? location : null;
+
+    /// <summary>
+    /// Where the lines a worker writes to its standard error go (its calls' output, prefixed with their call index, and
+    /// anything the process itself prints): this process's standard error, unless <c>Local:ForwardOutput</c> is off.
+    /// </summary>
+    public TextWriter? ForwardTo { get; init; }
+
+    private static TextWriter? ForwardTarget(LocalOptions options) => options.ForwardOutput ? options.ForwardTo ?? Console.Error : null;
 
     private static bool IsDotnetHost(string process) =>
         Path.GetFileName(process) is "dotnet" or "dotnet.exe";

@@ -86,6 +86,8 @@ internal sealed class WorkerProcess : IAsyncDisposable
                 return;
             }
 
+            launch.ForwardTo?.WriteLine(e.Data);
+
             lock (worker._stderr)
             {
                 if (worker._stderr.Length < StderrLimit)

@@ -100,7 +100,12 @@ public static class LocalWorker
         Console.SetOut(new CallLogRouter(TextWriter.Null));
         Console.SetError(new CallLogRouter(error));
         using ParentWatch? parent = ParentWatch.Start(ExitBecauseTheClientIsGone);
-        var runner = new CallRunner(OpenStore, Environment.MachineName + "/" + Environment.ProcessId.ToString(CultureInfo.InvariantCulture));
+        var runner = new CallRunner(OpenStore, Environment.MachineName + "/" + Environment.ProcessId.ToString(CultureInfo.InvariantCulture))
+        {
+            // Each call's output also goes, line by line and prefixed with its call index, to this process's standard
+            // error, which the client forwards to its own (Local:ForwardOutput, on by default).
+            Echo = Environment.GetEnvironmentVariable(WorkerStart.ForwardOutputVariable) == "0" ? null : error,
+        };
         await RunAsync(input, output, runner, ExitBecauseTheClientIsGone, cancellationToken).ConfigureAwait(false);
     }
 

@@ -21,6 +21,9 @@ internal static class WorkerStart
     /// <summary>Set to <c>local</c> in a worker process's environment by the client that starts it.</summary>
     public const string Variable = "NEUTRAL_WORKER";
 
+    /// <summary><c>0</c>: the worker does not echo its calls' output to its standard error (<c>Local:ForwardOutput=false</c>).</summary>
+    public const string ForwardOutputVariable = "NEUTRAL_FORWARD_OUTPUT";
+
     /// <summary>The assemblies a JIT worker loads, by name, separated by <c>;</c>.</summary>
     public const string AssembliesVariable = "NEUTRAL_WORKER_ASSEMBLIES";
 

@@ -369,7 +369,7 @@ public sealed class ConfigurationTests
     {
         var error = Assert.Throws<NeutralConfigurationException>(() => NeutralConfiguration.Read(Config(("Neutral:Local", "fast"))));
         Assert.Equal("Neutral:Local", error.Key);
-        Assert.Contains("it is a section, not a single value: Neutral:Local holds only Workers, Isolation, Root, WorkerCommand.", error.Message);
+        Assert.Contains("it is a section, not a single value: Neutral:Local holds only Workers, Isolation, Root, WorkerCommand, ForwardOutput.", error.Message);
     }
 
     [Theory]

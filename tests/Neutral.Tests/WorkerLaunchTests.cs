@@ -62,6 +62,8 @@ public sealed class WorkerLaunchTests
         WorkerLaunch launch = WorkerLaunch.Resolve(new LocalOptions { WorkerCommand = command }, Store, Variables(("NEUTRAL_WORKER", "local")));
         Assert.Equal(command, launch.FileName);
         Assert.Equal(["local"], launch.Arguments);
-        Assert.Empty(launch.Environment);
+        // Not taken over by a hook: it serves because it was built to; it is told only whether to echo output.
+        Assert.Equal("1", Assert.Single(launch.Environment, e => e.Key == "NEUTRAL_FORWARD_OUTPUT").Value);
+        Assert.DoesNotContain("NEUTRAL_WORKER", launch.Environment.Keys);
     }
 }

@@ -1,0 +1,130 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Text.RegularExpressions;
+using System.Threading.Tasks;
+
+namespace Neutral.Packaging.Tests;
+
+/// <summary>
+/// A user's app (tests/Consumer: a console app and its library, PackageReference only) built, published and run
+/// against the freshly packed packages. One class: the steps share the feed and run one at a time.
+/// </summary>
+[Trait("Category", "Packaging")]
+public sealed partial class ConsumerTests(PackagedFeed feed) : IClassFixture<PackagedFeed>
+{
+    private static readonly TimeSpan RunTimeout = TimeSpan.FromMinutes(2);
+
+    [GeneratedRegex(@"^workers (?<hosts>.+)$", RegexOptions.Multiline)]
+    private static partial Regex WorkersLine();
+
+    [GeneratedRegex(@"^client (?<pid>\d+)$", RegexOptions.Multiline)]
+    private static partial Regex ClientLine();
+
+    /// <summary>The app's answer: both maps' results, computed in worker processes other than the client.</summary>
+    private static void AssertRanAJob(CommandResult run)
+    {
+        Assert.True(run.ExitCode == 0, $"the app failed (exit code {run.ExitCode}):\n{run.All}");
+        Assert.Contains("areas 650", run.Output, StringComparison.Ordinal);
+        Assert.Contains("greetings hello n0 from ", run.Output, StringComparison.Ordinal);
+        string client = ClientLine().Match(run.Output).Groups["pid"].Value;
+        string[] hosts = WorkersLine().Match(run.Output).Groups["hosts"].Value.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        Assert.NotEmpty(hosts);
+        Assert.All(hosts, host => Assert.NotEqual(client, host[(host.LastIndexOf('/') + 1)..]));
+    }
+
+    [Fact]
+    public async Task A_console_app_with_package_references_only_runs_a_job_with_dotnet_run()
+    {
+        string folder = feed.Consumer("run");
+        CommandResult run = await Command.DotnetAsync(Path.Combine(folder, "App"), "run", "-c", "Release");
+        // App.Remote.Greeter compiled: the generator came with the package, through the library's reference.
+        AssertRanAJob(run);
+    }
+
+    public static TheoryData<string, string[]> Publishes => new()
+    {
+        { "framework-dependent", [] },
+        { "linux-x64", ["-r", "linux-x64"] },
+        { "self-contained", ["-r", "linux-x64", "--self-contained"] },
+        { "nativeaot", ["-r", "linux-x64", "-p:PublishAot=true"] },
+    };
+
+    [Theory]
+    [MemberData(nameof(Publishes))]
+    public async Task A_published_app_runs_a_job_from_another_folder(string name, string[] options)
+    {
+        string folder = feed.Consumer("publish-" + name);
+        string output = Path.Combine(folder, "out");
+        CommandResult publish = await Command.DotnetAsync(Path.Combine(folder, "App"), ["publish", "-c", "Release", "-o", output, "-nologo", .. options]);
+        Assert.True(publish.ExitCode == 0, $"dotnet publish {string.Join(' ', options)} failed:\n{publish.All}");
+        Assert.DoesNotMatch(@"warning (IL|NETSDK|NEU)\d+", publish.Output);
+
+        if (name == "nativeaot")
+        {
+            Assert.False(File.Exists(Path.Combine(output, "App.dll")), "a NativeAOT publish has no managed entry assembly");
+        }
+        else if (name == "self-contained")
+        {
+            Assert.True(File.Exists(Path.Combine(output, "libhostfxr.so")), "a self-contained publish carries the runtime");
+        }
+
+        // Run from elsewhere, as a deployed app would be: its store goes to that folder's .neutral.
+        string elsewhere = Directory.CreateDirectory(Path.Combine(folder, "run")).FullName;
+        CommandResult run = await Command.RunAsync(Path.Combine(output, "App"), [], elsewhere, RunTimeout);
+        AssertRanAJob(run);
+        Assert.True(Directory.Exists(Path.Combine(elsewhere, ".neutral")));
+    }
+
+    [Fact]
+    public async Task A_process_started_as_a_worker_whose_hook_cannot_run_stops_before_Main()
+    {
+        string folder = feed.Consumer("no-hook");
+        string output = Path.Combine(folder, "out");
+        CommandResult publish = await Command.DotnetAsync(Path.Combine(folder, "App"), "publish", "-c", "Release", "-o", output, "-nologo");
+        Assert.True(publish.ExitCode == 0, publish.All);
+
+        // The variable without the startup hook: what a build with StartupHookSupport=false would see.
+        CommandResult run = await Command.RunAsync(Path.Combine(output, "App"), [], folder, RunTimeout,
+            new Dictionary<string, string?> { ["NEUTRAL_WORKER"] = "local" });
+        Assert.Equal(4, run.ExitCode);
+        Assert.Contains("ran no startup hook", run.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("areas", run.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task An_executable_that_excludes_the_generator_is_warned_at_build_time()
+    {
+        string folder = feed.Consumer("no-generator");
+        string project = Path.Combine(folder, "Bare");
+        Directory.CreateDirectory(project);
+        File.WriteAllText(Path.Combine(project, "Bare.csproj"), """
+            <Project Sdk="Microsoft.NET.Sdk">
+              <PropertyGroup>
+                <OutputType>Exe</OutputType>
+                <TargetFramework>net10.0</TargetFramework>
+              </PropertyGroup>
+              <ItemGroup>
+                <PackageReference Include="Neutral" Version="$(NeutralVersion)" />
+              </ItemGroup>
+              <!-- Analyzers switched off by hand: NuGet's ExcludeAssets cannot drop them, they flow through every path. -->
+              <Target Name="DropAnalyzers" AfterTargets="ResolveLockFileAnalyzers">
+                <ItemGroup>
+                  <Analyzer Remove="@(Analyzer)" />
+                </ItemGroup>
+              </Target>
+            </Project>
+            """);
+        File.WriteAllText(Path.Combine(project, "Program.cs"), "await using var cloud = Neutral.Cloud.Connect();\n");
+        CommandResult build = await Command.DotnetAsync(project, "build", "-c", "Release", "-nologo");
+        Assert.True(build.ExitCode == 0, build.All);
+        Assert.Contains("warning NEU1011", build.Output, StringComparison.Ordinal);
+        Assert.Contains("'Bare'", build.Output, StringComparison.Ordinal);
+
+        // The consumer app, which runs it, is not warned.
+        CommandResult app = await Command.DotnetAsync(Path.Combine(folder, "App"), "build", "-c", "Release", "-nologo");
+        Assert.True(app.ExitCode == 0, app.All);
+        Assert.DoesNotContain("NEU1011", app.Output, StringComparison.Ordinal);
+    }
+}
