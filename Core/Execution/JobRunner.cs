@@ -419,6 +419,7 @@ internal sealed class JobRunner<T> : ICallHints
             state.Running = true;
             _futures[index].MarkRunning();
             Interlocked.Increment(ref _running);
+            _progress.Post(Snapshot);
         }
     }
 

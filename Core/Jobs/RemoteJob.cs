@@ -37,7 +37,7 @@ public sealed class RemoteJob<T>
     public IReadOnlyList<RemoteFuture<T>> Futures => _runner.Futures;
 
     /// <summary>
-    /// Raised as calls get their outcomes, on a task of its own: a slow handler sees fewer, newer snapshots and never
+    /// Raised as calls start running and get their outcomes, on a task of its own: a slow handler sees fewer, newer snapshots and never
     /// holds the job up; an exception it throws is logged and counted (<see cref="ProgressHandlerErrors"/>).
     /// </summary>
     public event EventHandler<JobProgress>? Progress;

@@ -43,9 +43,10 @@ if (terminal)
 }
 
 double pi = 4.0 * inside.Sum() / ((double)calls * samples);
+// The calls' own run times (worker start to end), summed: about what running them back to back would take.
 double work = job.Futures.Sum(f => (f.Stats.WorkerEnd - f.Stats.WorkerStart)?.TotalSeconds ?? 0);
 Console.WriteLine($"pi ~ {pi:F6} (error {Math.Abs(pi - Math.PI):E2})");
-Console.WriteLine($"wall time {watch.Elapsed.TotalSeconds:F2} s; the same calls back to back in one process: {work:F2} s; speed-up {work / watch.Elapsed.TotalSeconds:F2}x");
+Console.WriteLine($"wall time {watch.Elapsed.TotalSeconds:F2} s; the calls' run times add up to {work:F2} s (about the time back to back); speed-up {work / watch.Elapsed.TotalSeconds:F2}x");
 
 string timeline = Path.GetFullPath("timeline.svg");
 await File.WriteAllTextAsync(timeline, job.Timeline.ToSvg());
@@ -80,6 +81,7 @@ static void DrawBar(JobProgress p)
     int filled = (int)(p.Fraction * width);
     lock (Console.Out)
     {
-        Console.Write($"\r[{new string('#', filled)}{new string(' ', width - filled)}] {p.Done}/{p.Total} done, {p.Running} running");
+        // Padded: a shorter line must not leave the end of a longer one behind.
+        Console.Write($"\r[{new string('#', filled)}{new string(' ', width - filled)}] {p.Done}/{p.Total} done, {p.Running} running".PadRight(width + 40));
     }
 }

@@ -82,3 +82,19 @@ public sealed class ForwardOutputTests
         Assert.Contains("out 7", job[0].Stats.Log, StringComparison.Ordinal);
     }
 }
+
+/// <summary>What progress reports about running calls, as a progress bar shows it.</summary>
+public sealed class RunningCountTests
+{
+    [Fact]
+    public async Task Progress_never_reports_more_calls_running_than_there_are_workers()
+    {
+        await using var local = new LocalCloud(workers: 2);
+        RemoteJob<int> job = local.Cloud.Submit(Enumerable.Range(0, 60).Select(i => Remote.FaultFunctions.Sleep(i % 3, i)));
+        int most = 0;
+        job.Progress += (_, p) => most = Math.Max(most, p.Running);
+        int[] results = await job.GetResultsAsync();
+        Assert.Equal(Enumerable.Range(0, 60), results);
+        Assert.InRange(most, 1, 2);
+    }
+}
