@@ -98,6 +98,8 @@ public static class LocalWorker
         Stream output = Console.OpenStandardOutput();
         TextWriter error = Console.Error;
         Console.SetOut(new CallLogRouter(TextWriter.Null));
+        // Standard input carries the protocol: a call reading its console gets end of input, not the client's frames.
+        Console.SetIn(TextReader.Null);
         Console.SetError(new CallLogRouter(error));
         using ParentWatch? parent = ParentWatch.Start(ExitBecauseTheClientIsGone);
         var runner = new CallRunner(OpenStore, Environment.MachineName + "/" + Environment.ProcessId.ToString(CultureInfo.InvariantCulture))

@@ -30,7 +30,7 @@ public static class ExecutorHarness
             await RoundTripAsync();
         }
 
-        await ColdStartAsync("JIT (generic host)", null);
+        await ColdStartAsync("JIT (the app itself, startup hook)", null);
         if (aotWorker is not null)
         {
             await ColdStartAsync("NativeAOT worker", aotWorker);

@@ -1,3 +1,5 @@
+using System.Linq;
+
 namespace Neutral.Generators.Tests;
 
 /// <summary>The generated text of each shape equals its verified snapshot, and compiles without a warning.</summary>
@@ -27,6 +29,60 @@ public sealed class SnapshotTests
             [Remote] public static string Describe(bool flag, byte b, char c, double d, decimal m, string? s, DateTime t, Guid g, TimeSpan span) => "";
         }
         """, OneNamespace);
+
+    /// <summary>The README's example, verbatim: its "What is generated" excerpt is taken from this snapshot.</summary>
+    [Fact]
+    public void ReadmeExample() => Check("""
+        using System.Threading;
+        using System.Threading.Tasks;
+        using Neutral;
+
+        namespace Pricing;
+
+        public sealed record OptionSpec(double Spot, double Strike, double Volatility);
+
+        public static class Options
+        {
+            /// <summary>Prices an option by Monte Carlo.</summary>
+            [Remote]
+            public static double Price(OptionSpec spec, int seed, int paths) => 0;
+
+            [Remote(Retries = 3, TimeoutSeconds = 120, MemoryMb = 1024)]
+            public static async Task<long> CountWords(ObjectChunk chunk, RemoteContext context, CancellationToken cancellationToken) { await Task.Yield(); return 0; }
+        }
+        """, ["Pricing.Remote.g.cs", "Neutral.Codecs.g.cs", "Neutral.Dispatch.g.cs"]);
+
+    /// <summary>
+    /// Every line of the README's generated-code excerpt (less "..." lines and trailing comments) appears, in order, in
+    /// the snapshot of its example: the excerpt cannot drift from what the generator writes.
+    /// </summary>
+    [Fact]
+    public void The_readme_excerpt_is_taken_from_the_snapshot_of_its_example()
+    {
+        string root = System.IO.Path.GetFullPath(System.IO.Path.Combine(System.AppContext.BaseDirectory, "..", "..", "..", "..", ".."));
+        string readme = System.IO.File.ReadAllText(System.IO.Path.Combine(root, "README.md"));
+        string snapshot = System.IO.File.ReadAllText(System.IO.Path.Combine(root, "tests", "Neutral.Generators.Tests", "Snapshots", "ReadmeExample.Pricing.Remote.g.verified.cs"));
+        const string marker = "What is generated (abridged from the snapshot `tests/Neutral.Generators.Tests/Snapshots/ReadmeExample.Pricing.Remote.g.verified.cs`):";
+        int at = readme.IndexOf(marker, System.StringComparison.Ordinal);
+        Assert.True(at >= 0, "the README no longer introduces its excerpt with: " + marker);
+        int start = readme.IndexOf("```csharp", at, System.StringComparison.Ordinal) + "```csharp".Length;
+        string excerpt = readme[start..readme.IndexOf("```", start, System.StringComparison.Ordinal)];
+        string[] lines = snapshot.Split('\n').Select(l => l.Trim()).ToArray();
+        int next = 0;
+        foreach (string raw in excerpt.Split('\n'))
+        {
+            int comment = raw.IndexOf("   //", System.StringComparison.Ordinal);
+            string line = (comment >= 0 ? raw[..comment] : raw).Trim();
+            if (line.Length == 0 || line == "// ...")
+            {
+                continue;
+            }
+
+            int found = System.Array.IndexOf(lines, line, next);
+            Assert.True(found >= 0, $"README excerpt line not in the snapshot (or out of order): {line}");
+            next = found + 1;
+        }
+    }
 
     [Fact]
     public void Records() => Check("""

@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Builds the NuGet packages (Neutral, Neutral.Abstractions with the generator, Neutral.Workers) and their symbol
+# packages into artifacts/packages. Usage: bash scripts/pack.sh [-p:PackageVersion=0.2.0] [-p:NeutralRepositoryUrl=...]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 MSBUILDDISABLENODEREUSE=1
+dotnet pack Neutral.sln -c Release -nologo -v quiet -o artifacts/packages "$@"
+ls -1 artifacts/packages
