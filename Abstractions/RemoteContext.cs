@@ -56,7 +56,7 @@ public sealed class RemoteContext
     /// <summary>Fires when the call is cancelled or its deadline passes.</summary>
     public CancellationToken CancellationToken { get; }
 
-    /// <summary>The call's log, captured (bounded) into its status for <c>neutral logs</c>.</summary>
+    /// <summary>The call's log (its console output goes here too), captured (bounded) into its status and read as <c>RemoteFuture.Stats.Log</c>.</summary>
     public TextWriter Log { get; }
 
     /// <summary>The job's internal key space (shared values); for generated code and workers.</summary>

@@ -106,9 +106,9 @@ public sealed class LocalOptions
     public string Root { get; set; } = ".neutral";
 
     /// <summary>
-    /// A custom worker executable (for example a NativeAOT build of your application that calls
-    /// <c>LocalWorker.RunAsync</c>), started with the argument <c>local</c>. By default the generic host
-    /// (<c>Neutral.Workers.dll</c>) loads your assemblies.
+    /// A custom worker executable, whose <c>Main</c> is <c>LocalWorker.ServeStandardStreamsAsync()</c>, started with the
+    /// argument <c>local</c>. By default the application's own executable is started again and becomes a worker before
+    /// its <c>Main</c> (a startup hook under the JIT, the generated module initializer under NativeAOT).
     /// </summary>
     public string? WorkerCommand { get; set; }
 

@@ -152,6 +152,11 @@ internal sealed class JobRunner<T> : ICallHints
                     Fail(i, new RemoteException($"Job {JobId} could not be staged: {e.Message}", e.GetType().FullName!, null, JobId, i, 0, e));
                 }
             }
+            else
+            {
+                // Cancelled before a single call was invoked: every call is cancelled (else they would stay pending).
+                Cancel();
+            }
 
             _cancelApplied.TrySetResult();
             await FinishAsync(staged: false).ConfigureAwait(false);

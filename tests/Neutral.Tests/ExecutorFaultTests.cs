@@ -31,6 +31,23 @@ public sealed class ExecutorFaultTests
     }
 
     [Fact]
+    public async Task A_job_cancelled_while_it_is_being_staged_ends_with_every_call_cancelled()
+    {
+        await using var rig = new SimulatedRig();
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        rig.Store.BeforeWrite = key => key.EndsWith("job.json", StringComparison.Ordinal) ? release.Task : Task.CompletedTask;
+        var job = rig.Cloud.Submit(Enumerable.Range(0, 5).Select(i => Remote.TestFunctions.Square(i)));
+
+        Task cancelled = job.CancelAsync();
+        // The staging write ends because the job was cancelled.
+        release.SetException(new OperationCanceledException());
+        await cancelled.WaitAsync(TimeSpan.FromSeconds(30));
+        await job.WaitAsync(ReturnWhen.All).WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.All(job.Futures, f => Assert.Equal(RemoteCallState.Cancelled, f.State));
+        Assert.Equal(0, rig.Platform.Invocations);
+    }
+
+    [Fact]
     public async Task A_job_whose_staging_fails_fails_every_call_with_the_reason()
     {
         await using var rig = new SimulatedRig(o => o.Job.StoreRetrySeconds = 5);
