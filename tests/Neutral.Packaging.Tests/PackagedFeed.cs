@@ -70,6 +70,11 @@ public sealed class PackagedFeed : IAsyncLifetime
         foreach (string package in new[] { "neutral", "neutral.abstractions", "neutral.workers" })
         {
             TryDelete(Path.Combine(cache, package, Version.ToLowerInvariant()));
+            string folder = Path.Combine(cache, package);
+            if (Directory.Exists(folder) && !Directory.EnumerateFileSystemEntries(folder).Any())
+            {
+                Directory.Delete(folder);
+            }
         }
 
         return Task.CompletedTask;
