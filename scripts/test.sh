@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The test command (README.md): installs what the tests need, builds once, runs every test suite, publishes the
+# The test command (README.md): installs what the tests need, starts the test servers (scripts/services.sh: Ceph RGW
+# for the S3/MinIO stores), builds once, runs every test suite, publishes the
 # NativeAOT smoke worker (failing on any AOT/trim warning), then packs the packages and builds, publishes and runs a
 # consumer app against them (tests/Neutral.Packaging.Tests). Everything it writes outside the repository (temporary
 # files, the packages' copies in the NuGet cache) is removed when it ends.
@@ -12,7 +13,8 @@ export MSBUILDDISABLENODEREUSE=1 DOTNET_CLI_USE_MSBUILD_SERVER=0
 log() { printf '\n== %s\n' "$*"; }
 
 scratch=$(mktemp -d "${TMPDIR:-/tmp}/neutral-test.XXXXXX")
-trap 'rm -rf "$scratch"' EXIT
+export NEUTRAL_SERVICES_DIR="$scratch/services"
+trap 'bash scripts/services.sh stop || true; rm -rf "$scratch"' EXIT
 
 # NativeAOT links with clang and zlib (Debian packages). Nothing is installed when they are there, so the command runs
 # without root on a machine that has them.
@@ -49,6 +51,9 @@ fi
 
 log "build"
 dotnet build Neutral.sln -c Release -nologo -v quiet
+
+log "test servers (scripts/services.sh): Ceph RGW on 127.0.0.1"
+eval "$(bash scripts/services.sh start)"
 
 log "tests"
 results="$scratch/results.txt"

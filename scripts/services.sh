@@ -1,0 +1,162 @@
+#!/usr/bin/env bash
+# The servers the tests use, on 127.0.0.1, started and stopped by scripts/test.sh (or by hand):
+#   bash scripts/services.sh start   # installs what is missing (Debian packages), starts them, prints the variables
+#   bash scripts/services.sh stop    # stops what `start` started and deletes its data
+# State (data, logs, PIDs) lives in $NEUTRAL_SERVICES_DIR (default: .services/ in the repository, git-ignored).
+#
+# Ceph RGW (S3-compatible, as AWS S3 and MinIO are): a one-node Ceph cluster (one monitor, one in-memory OSD) and a
+# RADOS Gateway on 127.0.0.1:7480, with a throwaway S3 user. It checks SigV4 signatures and implements conditional
+# writes (If-None-Match: *) atomically, as S3 does.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DIR=${NEUTRAL_SERVICES_DIR:-$PWD/.services}
+RGW_PORT=${NEUTRAL_RGW_PORT:-7480}
+# Throwaway credentials of a server that lives for one test run on loopback.
+RGW_KEY=NEUTRALTESTKEY
+RGW_SECRET=NEUTRALTESTSECRET
+
+log() { printf '== %s\n' "$*" >&2; }
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; elif command -v sudo >/dev/null 2>&1; then sudo "$@"; else
+    echo "need root to run: $*" >&2; return 1; fi
+}
+
+# apt-get, waiting (bounded) while another package manager holds the lock.
+apt_get() {
+  local waited=0 err
+  err=$(mktemp)
+  until as_root env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=60 "$@" 2>"$err"; do
+    if ! grep -qiE 'could not get lock|unable to lock' "$err" || [ "$waited" -ge 600 ]; then
+      cat "$err" >&2
+      rm -f "$err"
+      return 1
+    fi
+    echo "another package manager holds the lock; waiting (${waited} s so far, 600 s at most)" >&2
+    sleep 15
+    waited=$((waited + 15))
+  done
+  rm -f "$err"
+}
+
+install_packages() {
+  local need=()
+  command -v radosgw >/dev/null 2>&1 || need+=(radosgw)
+  command -v ceph-mon >/dev/null 2>&1 || need+=(ceph-mon)
+  command -v ceph-osd >/dev/null 2>&1 || need+=(ceph-osd)
+  if [ ${#need[@]} -gt 0 ]; then
+    log "installing ${need[*]}"
+    apt_get update -qq
+    apt_get install -y -qq "${need[@]}" >/dev/null
+  fi
+}
+
+start_rgw() {
+  local d=$DIR/ceph
+  if curl -s -o /dev/null "http://127.0.0.1:$RGW_PORT/"; then
+    log "Ceph RGW already answers on 127.0.0.1:$RGW_PORT"
+    return 0
+  fi
+
+  rm -rf "$d"
+  mkdir -p "$d"/{run,log,mon.a,osd.0,rgw}
+  local fsid
+  fsid=$(cat /proc/sys/kernel/random/uuid)
+  cat > "$d/ceph.conf" <<CONF
+[global]
+fsid = $fsid
+mon host = v1:127.0.0.1:6789
+mon initial members = a
+auth cluster required = none
+auth service required = none
+auth client required = none
+auth allow insecure global id reclaim = true
+osd pool default size = 1
+osd pool default min size = 1
+osd pool default pg num = 8
+osd pool default pgp num = 8
+osd crush chooseleaf type = 0
+mon allow pool size one = true
+mon allow pool delete = true
+mon max pg per osd = 1000
+mon warn on pool no redundancy = false
+osd objectstore = memstore
+memstore device bytes = 2147483648
+run dir = $d/run
+admin socket = $d/run/\$name.asok
+log file = $d/log/\$name.log
+pid file = $d/run/\$name.pid
+keyring = $d/keyring
+ms bind ipv4 = true
+ms bind ipv6 = false
+public addr = 127.0.0.1
+[mon.a]
+mon data = $d/mon.a
+[osd.0]
+osd data = $d/osd.0
+osd journal size = 100
+[client.rgw.x]
+rgw frontends = beast endpoint=127.0.0.1:$RGW_PORT
+rgw dns name = localhost
+rgw data = $d/rgw
+CONF
+  log "starting Ceph (monitor, in-memory OSD) and RGW on 127.0.0.1:$RGW_PORT"
+  ceph-authtool --create-keyring "$d/keyring" --gen-key -n mon. --cap mon 'allow *' >/dev/null
+  monmaptool --create --fsid "$fsid" --addv a '[v1:127.0.0.1:6789]' "$d/monmap" >/dev/null
+  ceph-mon -c "$d/ceph.conf" --mkfs -i a --monmap "$d/monmap" --keyring "$d/keyring"
+  ceph-mon -c "$d/ceph.conf" -i a
+  local osd
+  osd=$(ceph -c "$d/ceph.conf" osd create)
+  ceph-osd -c "$d/ceph.conf" -i "$osd" --mkfs >/dev/null 2>&1
+  ceph -c "$d/ceph.conf" osd crush add "osd.$osd" 1.0 root=default host=localhost >/dev/null 2>&1
+  ceph-osd -c "$d/ceph.conf" -i "$osd"
+  for _ in $(seq 1 120); do ceph -c "$d/ceph.conf" osd stat 2>/dev/null | grep -q "1 up" && break; sleep 0.5; done
+  radosgw -c "$d/ceph.conf" -n client.rgw.x
+  for _ in $(seq 1 240); do curl -s -o /dev/null "http://127.0.0.1:$RGW_PORT/" && break; sleep 0.5; done
+  if ! curl -s -o /dev/null "http://127.0.0.1:$RGW_PORT/"; then
+    echo "Ceph RGW did not start; its log:" >&2
+    tail -20 "$d/log/client.rgw.x.log" >&2 || true
+    return 1
+  fi
+  radosgw-admin -c "$d/ceph.conf" user create --uid=neutral-test --display-name=neutral-test \
+    --access-key="$RGW_KEY" --secret="$RGW_SECRET" >/dev/null
+}
+
+stop_rgw() {
+  local d=$DIR/ceph
+  [ -d "$d" ] || return 0
+  for n in client.rgw.x osd.0 mon.a; do
+    [ -f "$d/run/$n.pid" ] && kill "$(cat "$d/run/$n.pid")" 2>/dev/null || true
+  done
+  for _ in $(seq 1 50); do
+    pgrep -x ceph-mon >/dev/null || pgrep -x ceph-osd >/dev/null || pgrep -x radosgw >/dev/null || break
+    sleep 0.2
+  done
+  rm -rf "$d"
+}
+
+variables() {
+  echo "export NEUTRAL_TEST_S3_ENDPOINT=http://127.0.0.1:$RGW_PORT"
+  echo "export NEUTRAL_TEST_S3_ACCESS_KEY=$RGW_KEY"
+  echo "export NEUTRAL_TEST_S3_SECRET_KEY=$RGW_SECRET"
+}
+
+case "${1:-}" in
+  start)
+    mkdir -p "$DIR"
+    install_packages
+    start_rgw
+    variables
+    ;;
+  stop)
+    stop_rgw
+    rmdir "$DIR" 2>/dev/null || true
+    ;;
+  variables)
+    variables
+    ;;
+  *)
+    echo "usage: $0 start|stop|variables" >&2
+    exit 2
+    ;;
+esac

@@ -1,0 +1,52 @@
+using System;
+using System.Collections.Generic;
+using System.Net.Http;
+using System.Threading.Tasks;
+using Minio;
+using Minio.DataModel.Args;
+
+namespace Neutral.Providers.OpenWhisk.Tests;
+
+/// <summary>
+/// The S3-compatible server the tests talk to (Ceph RGW from scripts/services.sh), and a bucket of this test class's
+/// own, emptied and removed at the end.
+/// </summary>
+public sealed class S3Bucket : IAsyncLifetime
+{
+    public static MinioSettings Settings { get; } = new(
+        Endpoint: (Environment.GetEnvironmentVariable("NEUTRAL_TEST_S3_ENDPOINT") ?? "http://127.0.0.1:7480").Replace("http://", "", StringComparison.Ordinal),
+        AccessKey: Environment.GetEnvironmentVariable("NEUTRAL_TEST_S3_ACCESS_KEY") ?? "NEUTRALTESTKEY",
+        SecretKey: Environment.GetEnvironmentVariable("NEUTRAL_TEST_S3_SECRET_KEY") ?? "NEUTRALTESTSECRET",
+        Secure: false);
+
+    public string Name { get; } = "neutral-test-" + Guid.NewGuid().ToString("N")[..12];
+
+    public MinioObjectStore Store { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        using (var http = new HttpClient())
+        {
+            try
+            {
+                await http.GetAsync(new Uri("http://" + Settings.Endpoint + "/"));
+            }
+            catch (HttpRequestException e)
+            {
+                throw new InvalidOperationException(
+                    $"No S3 server answers at {Settings.Endpoint}: start the test servers with `bash scripts/services.sh start` (scripts/test.sh does it). {e.Message}", e);
+            }
+        }
+
+        Store = new MinioObjectStore(Settings, Name);
+        await Store.EnsureBucketAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        await Store.DeletePrefixAsync("");
+        using IMinioClient client = MinioObjectStore.Connect(Settings);
+        await client.RemoveBucketAsync(new RemoveBucketArgs().WithBucket(Name));
+        Store.Dispose();
+    }
+}
