@@ -33,12 +33,14 @@ internal sealed class LocalComputeBackend : IHintingComputeBackend, ICancellingC
     private readonly Lock _startLock = new();
     private readonly List<Slot> _slots = [];
     private readonly CallRunner _inProcessRunner;
+    private readonly IReadOnlyDictionary<string, string>? _workerEnvironment;
     private WorkerLaunch? _launch;
     private Task[]? _loops;
 
-    public LocalComputeBackend(LocalOptions options, StoreLocation store, TimeProvider time)
+    public LocalComputeBackend(LocalOptions options, StoreLocation store, TimeProvider time, IReadOnlyDictionary<string, string>? workerEnvironment = null)
     {
         _options = options;
+        _workerEnvironment = workerEnvironment;
         _time = time;
         Store = store;
         _inProcessRunner = new CallRunner(LocalWorker.OpenStore, Environment.MachineName + "/inproc", time);
@@ -83,7 +85,7 @@ internal sealed class LocalComputeBackend : IHintingComputeBackend, ICancellingC
 
             if (!InProcess)
             {
-                _launch = WorkerLaunch.Resolve(_options, Store);
+                _launch = WorkerLaunch.Resolve(_options, Store).With(_workerEnvironment);
             }
 
             int count = _options.EffectiveWorkers;

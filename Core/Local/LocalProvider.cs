@@ -23,7 +23,7 @@ internal static class LocalProvider
                     $"local workers open the store through Neutral.Storage.ObjectStores, where no '{store.Kind}' kind is registered. The provider package registers it; with a store of your own, call ObjectStores.Register from a module initializer of your assembly.");
             }
 
-            return new LocalComputeBackend(context.Options.Local, store, context.TimeProvider);
+            return new LocalComputeBackend(context.Options.Local, store, context.TimeProvider, context.Store!.WorkerEnvironment);
         });
     }
 

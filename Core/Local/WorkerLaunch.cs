@@ -119,6 +119,23 @@ internal sealed record WorkerLaunch(string FileName, IReadOnlyList<string> Argum
 
     private static TextWriter? ForwardTarget(LocalOptions options) => options.ForwardOutput ? options.ForwardTo ?? Console.Error : null;
 
+    /// <summary>This launch with <paramref name="variables"/> (a store's worker environment) added.</summary>
+    public WorkerLaunch With(IReadOnlyDictionary<string, string>? variables)
+    {
+        if (variables is not { Count: > 0 })
+        {
+            return this;
+        }
+
+        var environment = new Dictionary<string, string>(Environment, StringComparer.Ordinal);
+        foreach (var (name, value) in variables)
+        {
+            environment[name] = value;
+        }
+
+        return this with { Environment = environment };
+    }
+
     private static bool IsDotnetHost(string process) =>
         Path.GetFileName(process) is "dotnet" or "dotnet.exe";
 

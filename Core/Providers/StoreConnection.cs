@@ -10,4 +10,12 @@ namespace Neutral.Providers;
 /// <see cref="Storage.ObjectStores"/>); never a credential.
 /// </param>
 /// <param name="Dispose">Releases the client's handle when the <see cref="Cloud"/> is disposed, if it needs that.</param>
-public sealed record StoreConnection(IObjectStore Store, StoreLocation Location, Func<System.Threading.Tasks.ValueTask>? Dispose = null);
+/// <param name="WorkerEnvironment">
+/// Variables a worker process needs to open the store (its credentials): the local pool sets them in its worker
+/// processes' environment; a cloud provider binds them to its deployed worker. Never put in an envelope or in storage.
+/// </param>
+public sealed record StoreConnection(
+    IObjectStore Store,
+    StoreLocation Location,
+    Func<System.Threading.Tasks.ValueTask>? Dispose = null,
+    System.Collections.Generic.IReadOnlyDictionary<string, string>? WorkerEnvironment = null);

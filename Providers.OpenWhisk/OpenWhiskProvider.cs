@@ -1,0 +1,142 @@
+using System;
+using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
+using Microsoft.Extensions.Configuration;
+using Neutral.Providers;
+using Neutral.Providers.OpenWhisk;
+using Neutral.Storage;
+using Neutral.Wire;
+
+[assembly: Neutral.NeutralProvider(typeof(OpenWhiskProvider))]
+
+namespace Neutral.Providers.OpenWhisk;
+
+/// <summary>
+/// Registers what this package brings: the <c>minio</c> store (any S3-compatible server), read from the
+/// <c>Neutral:Minio</c> section (<c>Endpoint</c>, <c>Bucket</c>, <c>AccessKey</c>, <c>SecretKey</c>, <c>Secure</c>,
+/// <c>Region</c>). Executables that reference the package call <see cref="Register"/> before <c>Main</c> (the source
+/// generator wires it); <c>services.AddNeutral(configuration).AddOpenWhisk()</c> is the DI way.
+/// </summary>
+/// <remarks>
+/// Workers find the store by its <see cref="StoreLocation"/>: kind <c>minio</c>, and the endpoint and bucket as a URL
+/// (<c>http://host:port/bucket</c>), never a credential. A worker reads the keys from the variables
+/// <c>NEUTRAL__MINIO__ACCESSKEY</c> and <c>NEUTRAL__MINIO__SECRETKEY</c>, which the local pool passes to its processes
+/// (and a cloud deployment binds); a worker in the client's own process uses the client's settings.
+/// </remarks>
+public static class OpenWhiskProvider
+{
+    /// <summary>The store kind, and its name in <c>Neutral:Storage</c>.</summary>
+    public const string StoreKind = "minio";
+
+    /// <summary>The configuration section.</summary>
+    public const string MinioSection = "Minio";
+
+    /// <summary>The variable a worker reads the access key from.</summary>
+    public const string AccessKeyVariable = "NEUTRAL__MINIO__ACCESSKEY";
+
+    /// <summary>The variable a worker reads the secret key from.</summary>
+    public const string SecretKeyVariable = "NEUTRAL__MINIO__SECRETKEY";
+
+    /// <summary>The variable a worker reads the region from (default <c>us-east-1</c>).</summary>
+    public const string RegionVariable = "NEUTRAL__MINIO__REGION";
+
+    /// <summary>Settings of stores this process opened as a client, for workers that run in it (by location).</summary>
+    private static readonly ConcurrentDictionary<string, MinioSettings> s_clientSettings = new(StringComparer.Ordinal);
+
+    /// <summary>Registers into <see cref="ProviderRegistry.Default"/> (idempotent).</summary>
+    public static void Register() => AddTo(ProviderRegistry.Default);
+
+    /// <summary>Registers the <c>minio</c> store and its section's keys into <paramref name="registry"/>.</summary>
+    public static ProviderRegistry AddTo(ProviderRegistry registry)
+    {
+        ArgumentNullException.ThrowIfNull(registry);
+        RegisterWorkerSide();
+        return registry
+            .AddSection(MinioSection, "Endpoint", "Bucket", "AccessKey", "SecretKey", "Secure", "Region")
+            .AddStorage(StoreKind, OpenStore);
+    }
+
+    /// <summary>Registers the store kind with <see cref="ObjectStores"/>: runs when a worker loads this assembly.</summary>
+    [ModuleInitializer]
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Usage", "CA2255", Justification = "A worker loads this assembly to open the store kind an envelope names; registering then is the point.")]
+    internal static void RegisterWorkerSide()
+    {
+        if (!ObjectStores.IsRegistered(StoreKind))
+        {
+            ObjectStores.Register(StoreKind, OpenForWorker);
+        }
+    }
+
+    private static StoreConnection OpenStore(ProviderContext context)
+    {
+        var (section, prefix) = context.Section(MinioSection);
+        string endpoint = Required(section, prefix, "Endpoint", "the server's host and port, e.g. minio.example.com:9000 (no scheme)");
+        if (endpoint.Contains("://", StringComparison.Ordinal))
+        {
+            throw new NeutralConfigurationException(prefix + "Endpoint", endpoint, "give the host and port only (e.g. 127.0.0.1:9000); say https with Neutral:Minio:Secure=true.");
+        }
+
+        string bucket = Required(section, prefix, "Bucket", "the bucket job data goes to (created if missing)");
+        string accessKey = Required(section, prefix, "AccessKey", "the access key");
+        string secretKey = section["SecretKey"] is { Length: > 0 } secret ? secret
+            : throw new NeutralConfigurationException(prefix + "SecretKey", null, "the secret key is required (set it with the variable NEUTRAL__MINIO__SECRETKEY rather than in a file).");
+        bool secure = section["Secure"] is not { } text ? false
+            : bool.TryParse(text, out bool value) ? value : throw new NeutralConfigurationException(prefix + "Secure", text, "it must be true or false.");
+        string region = section["Region"] is { Length: > 0 } r ? r : "us-east-1";
+        var settings = new MinioSettings(endpoint, accessKey, secretKey, secure, region);
+
+        var store = new MinioObjectStore(settings, bucket);
+        try
+        {
+            store.EnsureBucketAsync().GetAwaiter().GetResult();
+        }
+        catch (Exception e) when (e is not NeutralConfigurationException)
+        {
+            store.Dispose();
+            throw new NeutralConfigurationException(prefix + "Endpoint", endpoint, $"the store at {settings} could not be used for bucket '{bucket}': {e.GetType().Name}: {e.Message}", e);
+        }
+
+        var location = new StoreLocation(StoreKind, LocationOf(settings, bucket), Cloud.InternalPrefix);
+        s_clientSettings[location.Bucket] = settings;
+        // The keys go to worker processes in their environment (the local pool passes them; a cloud deployment binds them).
+        var workerEnvironment = new System.Collections.Generic.Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            [AccessKeyVariable] = settings.AccessKey,
+            [SecretKeyVariable] = settings.SecretKey,
+            [RegionVariable] = settings.Region,
+        };
+        return new StoreConnection(store, location, () =>
+        {
+            store.Dispose();
+            return default;
+        }, workerEnvironment);
+    }
+
+    /// <summary><c>http://host:port/bucket</c>: where workers find the store, without credentials.</summary>
+    internal static string LocationOf(MinioSettings settings, string bucket) => $"{(settings.Secure ? "https" : "http")}://{settings.Endpoint}/{bucket}";
+
+    private static IObjectStore OpenForWorker(StoreLocation location)
+    {
+        if (!Uri.TryCreate(location.Bucket, UriKind.Absolute, out Uri? uri) || uri.AbsolutePath.Trim('/') is not { Length: > 0 } bucket)
+        {
+            throw new InvalidOperationException($"The minio store location '{location.Bucket}' is not http(s)://host:port/bucket.");
+        }
+
+        bool secure = uri.Scheme == Uri.UriSchemeHttps;
+        string endpoint = uri.Authority;
+        if (s_clientSettings.TryGetValue(location.Bucket, out MinioSettings? known))
+        {
+            return new MinioObjectStore(known, bucket);
+        }
+
+        string accessKey = Environment.GetEnvironmentVariable(AccessKeyVariable)
+            ?? throw new InvalidOperationException($"The worker has no {AccessKeyVariable} to open the store at {endpoint}.");
+        string secretKey = Environment.GetEnvironmentVariable(SecretKeyVariable)
+            ?? throw new InvalidOperationException($"The worker has no {SecretKeyVariable} to open the store at {endpoint}.");
+        string region = Environment.GetEnvironmentVariable(RegionVariable) ?? "us-east-1";
+        return new MinioObjectStore(new MinioSettings(endpoint, accessKey, secretKey, secure, region), bucket);
+    }
+
+    private static string Required(IConfiguration section, string prefix, string key, string what) =>
+        section[key] is { Length: > 0 } value ? value : throw new NeutralConfigurationException(prefix + key, null, $"it is required: {what}.");
+}

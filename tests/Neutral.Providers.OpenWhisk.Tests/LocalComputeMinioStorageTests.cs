@@ -1,0 +1,107 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Threading.Tasks;
+using Microsoft.Extensions.Configuration;
+
+namespace Neutral.Providers.OpenWhisk.Tests;
+
+public static class MinioFunctions
+{
+    [Remote] public static long Square(int x) => (long)x * x;
+
+    [Remote] public static int Fail(int x) => x == 3 ? throw new InvalidOperationException("three") : x;
+
+    [Remote]
+    public static async Task<int> WriteThrough(int x, RemoteContext context)
+    {
+        await context.Storage.PutAsync($"user/{x}", BitConverter.GetBytes(x), context.CancellationToken);
+        return x;
+    }
+}
+
+/// <summary><c>Compute=local, Storage=minio</c>: the whole protocol against a real S3-compatible server.</summary>
+public sealed class LocalComputeMinioStorageTests(S3Bucket bucket) : IClassFixture<S3Bucket>
+{
+    private IConfiguration Configuration(params (string Key, string Value)[] extra)
+    {
+        var values = new Dictionary<string, string?>
+        {
+            ["Neutral:Compute"] = "local",
+            ["Neutral:Storage"] = "minio",
+            ["Neutral:Local:Workers"] = "2",
+            ["Neutral:Minio:Endpoint"] = S3Bucket.Settings.Endpoint,
+            ["Neutral:Minio:Bucket"] = bucket.Name,
+            ["Neutral:Minio:AccessKey"] = S3Bucket.Settings.AccessKey,
+            ["Neutral:Minio:SecretKey"] = S3Bucket.Settings.SecretKey,
+        };
+        foreach (var (key, value) in extra)
+        {
+            values[key] = value;
+        }
+
+        return new ConfigurationBuilder().AddInMemoryCollection(values).Build();
+    }
+
+    /// <summary>As an executable referencing the package would: registered in the default registry, then configuration alone.</summary>
+    private static Cloud Connect(IConfiguration configuration)
+    {
+        OpenWhiskProvider.Register();
+        return Cloud.Connect(configuration);
+    }
+
+    [Fact]
+    public async Task A_map_runs_in_worker_processes_with_its_data_in_the_bucket_and_leaves_nothing_behind()
+    {
+        await using (Cloud cloud = Connect(Configuration()))
+        {
+            long[] squares = await cloud.MapAsync(Enumerable.Range(0, 40), i => Remote.MinioFunctions.Square(i));
+            Assert.Equal(Enumerable.Range(0, 40).Select(i => (long)i * i), squares);
+
+            // Workers write to the user's key space of the same bucket.
+            int[] written = await cloud.MapAsync(Enumerable.Range(0, 4), i => Remote.MinioFunctions.WriteThrough(i));
+            Assert.Equal([0, 1, 2, 3], written);
+            Assert.Equal(BitConverter.GetBytes(2), await cloud.Storage.GetAsync("user/2"));
+            Assert.Equal(BitConverter.GetBytes(2), await bucket.Store.GetAsync("user/2"));
+
+            var error = await Assert.ThrowsAsync<RemoteJobException>(() => cloud.MapAsync(Enumerable.Range(0, 5), i => Remote.MinioFunctions.Fail(i)));
+            RemoteException failure = Assert.Single(error.Failures);
+            Assert.Equal(3, failure.CallIndex);
+            Assert.Equal("three", failure.Message);
+        }
+
+        // The jobs' data was deleted once their results were read.
+        Assert.Empty(await ToListAsync(bucket.Store.ListAsync("_neutral/jobs/")));
+    }
+
+    [Theory]
+    [InlineData("Neutral:Minio:Endpoint", "http://127.0.0.1:7480", "host and port only")]
+    [InlineData("Neutral:Minio:Secure", "perhaps", "true or false")]
+    [InlineData("Neutral:Minio:SecretKey", "", "NEUTRAL__MINIO__SECRETKEY")]
+    [InlineData("Neutral:Minio:Endpoint", "127.0.0.1:1", "could not be used")]
+    public void A_wrong_setting_fails_at_connect_naming_the_key(string key, string value, string why)
+    {
+        var error = Assert.Throws<NeutralConfigurationException>(() => Connect(Configuration((key, value))));
+        Assert.Equal(key, error.Key);
+        Assert.Contains(why, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_misspelt_key_in_the_Minio_section_is_caught()
+    {
+        var error = Assert.Throws<NeutralConfigurationException>(() => Connect(Configuration(("Neutral:Minio:Buckett", "x"))));
+        Assert.Equal("Neutral:Minio:Buckett", error.Key);
+        Assert.Contains("Neutral:Minio:Bucket", error.Message, StringComparison.Ordinal);
+    }
+
+    private static async Task<List<ObjectInfo>> ToListAsync(IAsyncEnumerable<ObjectInfo> items)
+    {
+        var list = new List<ObjectInfo>();
+        await foreach (ObjectInfo item in items)
+        {
+            list.Add(item);
+        }
+
+        return list;
+    }
+}
