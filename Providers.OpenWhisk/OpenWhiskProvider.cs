@@ -56,7 +56,10 @@ public static class OpenWhiskProvider
             .AddStorage(StoreKind, OpenStore);
     }
 
-    /// <summary>Registers the store kind with <see cref="ObjectStores"/>: runs when a worker loads this assembly.</summary>
+    /// <summary>
+    /// Registers the store kind with <see cref="ObjectStores"/> and the action loop with
+    /// <see cref="Neutral.Workers.WorkerRuntimes"/>: runs when a worker loads this assembly.
+    /// </summary>
     [ModuleInitializer]
     [System.Diagnostics.CodeAnalysis.SuppressMessage("Usage", "CA2255", Justification = "A worker loads this assembly to open the store kind an envelope names; registering then is the point.")]
     internal static void RegisterWorkerSide()
@@ -65,6 +68,9 @@ public static class OpenWhiskProvider
         {
             ObjectStores.Register(StoreKind, OpenForWorker);
         }
+
+        // A process started with NEUTRAL_WORKER=openwhisk (the deployed action's exec) serves the action loop.
+        Neutral.Workers.WorkerRuntimes.Register(Worker.ActionLoop.RuntimeName, Worker.ActionLoop.ServeProcessAsync);
     }
 
     private static StoreConnection OpenStore(ProviderContext context)

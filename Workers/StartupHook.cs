@@ -14,7 +14,7 @@ internal static class StartupHook
     /// <summary>Called by the runtime before <c>Main</c>.</summary>
     public static void Initialize()
     {
-        if (!WorkerStart.Take(out string[] assemblies))
+        if (!WorkerStart.Take(out string mode, out string[] assemblies))
         {
             return;
         }
@@ -29,6 +29,6 @@ internal static class StartupHook
             Environment.Exit(WorkerStart.StartFailedExitCode);
         }
 
-        WorkerStart.ServeAndExit();
+        WorkerStart.ServeAndExit(mode);
     }
 }

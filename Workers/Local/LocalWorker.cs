@@ -46,9 +46,10 @@ public static class LocalWorker
 
     /// <summary>
     /// Called from the module initializer the source generator writes into every executable that references
-    /// <c>Neutral.Workers</c>. In a NativeAOT process the local provider started as a worker (the variable
-    /// <c>NEUTRAL_WORKER</c> is set), it serves calls over the standard streams and ends the process before
-    /// <c>Main</c>; in any other process it returns at once. JIT workers are taken over earlier, by the startup hook.
+    /// <c>Neutral.Workers</c>. In a NativeAOT process started as a worker (the variable <c>NEUTRAL_WORKER</c> names the
+    /// runtime: <c>local</c>, or one a provider registered with <see cref="WorkerRuntimes"/>), it serves calls and ends
+    /// the process before <c>Main</c>; in any other process it returns at once. JIT workers are taken over earlier, by
+    /// the startup hook.
     /// </summary>
     [EditorBrowsable(EditorBrowsableState.Never)]
     public static void RunIfWorkerProcess()
@@ -68,9 +69,9 @@ public static class LocalWorker
             Environment.Exit(WorkerStart.StartFailedExitCode);
         }
 
-        if (WorkerStart.Take(out _))
+        if (WorkerStart.Take(out string mode, out _))
         {
-            WorkerStart.ServeAndExit();
+            WorkerStart.ServeAndExit(mode);
         }
     }
 

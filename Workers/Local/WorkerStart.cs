@@ -5,6 +5,8 @@ using System.IO;
 using System.Reflection;
 using System.Linq;
 using System.Runtime.CompilerServices;
+using System.Threading;
+using System.Threading.Tasks;
 
 namespace Neutral.Workers.Local;
 
@@ -37,15 +39,16 @@ internal static class WorkerStart
     public const int StartFailedExitCode = 4;
 
     /// <summary>
-    /// Whether this process was started as a local worker, and if so its assembly list. Clears the variables either way,
-    /// so that processes the user's code starts from a worker are ordinary processes.
+    /// Whether this process was started as a worker, and if so which runtime (<c>local</c>, or one a provider
+    /// registered with <see cref="WorkerRuntimes"/>) and the assembly list. Clears the variables either way, so that
+    /// processes the user's code starts from a worker are ordinary processes.
     /// </summary>
-    public static bool Take(out string[] assemblies)
+    public static bool Take(out string mode, out string[] assemblies)
     {
-        string? mode = Environment.GetEnvironmentVariable(Variable);
+        mode = Environment.GetEnvironmentVariable(Variable) ?? string.Empty;
         assemblies = (Environment.GetEnvironmentVariable(AssembliesVariable) ?? string.Empty)
             .Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        if (mode is null)
+        if (mode.Length == 0)
         {
             return false;
         }
@@ -58,7 +61,7 @@ internal static class WorkerStart
             Environment.SetEnvironmentVariable(StartupHooksVariable, rest.Length == 0 ? null : rest);
         }
 
-        return mode == "local";
+        return true;
     }
 
     /// <summary>Loads the assemblies by name and runs their module initializers (JIT workers only).</summary>
@@ -72,14 +75,24 @@ internal static class WorkerStart
         }
     }
 
-    /// <summary>Serves calls over the standard streams, then ends the process: its <c>Main</c> must never run.</summary>
+    /// <summary>Serves calls as a worker of <paramref name="mode"/>, then ends the process: its <c>Main</c> must never run.</summary>
     [DoesNotReturn]
-    public static void ServeAndExit()
+    public static void ServeAndExit(string mode)
     {
+        Func<CancellationToken, Task>? serve = mode == "local"
+            ? token => LocalWorker.ServeStandardStreamsAsync(token)
+            : WorkerRuntimes.Find(mode);
+        if (serve is null)
+        {
+            Console.Error.WriteLine($"Neutral worker: no worker runtime '{mode}' is registered in this process (NEUTRAL_WORKER={mode}). "
+                + "The provider package that brings it must be referenced by the application, and its assembly loaded (NEUTRAL_WORKER_ASSEMBLIES under the JIT).");
+            Environment.Exit(StartFailedExitCode);
+        }
+
         int code = 0;
         try
         {
-            LocalWorker.ServeStandardStreamsAsync().GetAwaiter().GetResult();
+            serve(CancellationToken.None).GetAwaiter().GetResult();
         }
         catch (Exception e)
         {

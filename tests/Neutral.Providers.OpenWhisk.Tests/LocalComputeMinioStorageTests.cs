@@ -12,6 +12,13 @@ public static class MinioFunctions
 
     [Remote] public static int Fail(int x) => x == 3 ? throw new InvalidOperationException("three") : x;
 
+    /// <summary>Fails when the process has a PATH or HOME: an OpenWhisk action starts with neither.</summary>
+    [Remote]
+    public static int NoPathOrHome() =>
+        Environment.GetEnvironmentVariable("PATH") is null && Environment.GetEnvironmentVariable("HOME") is null
+            ? Environment.ProcessId
+            : throw new InvalidOperationException("PATH or HOME is set");
+
     [Remote]
     public static async Task<int> WriteThrough(int x, RemoteContext context)
     {

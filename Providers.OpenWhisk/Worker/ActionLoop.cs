@@ -1,0 +1,132 @@
+using System;
+using System.Globalization;
+using System.IO;
+using System.Text;
+using System.Text.Json;
+using System.Threading;
+using System.Threading.Tasks;
+using Microsoft.Win32.SafeHandles;
+using Neutral.Storage;
+using Neutral.Wire;
+using Neutral.Workers;
+
+namespace Neutral.Providers.OpenWhisk.Worker;
+
+/// <summary>
+/// The worker side on OpenWhisk: the application, deployed as a native action's <c>exec</c>, speaks the action loop
+/// protocol of OpenWhisk's action proxy. When <c>__OW_WAIT_FOR_ACK</c> is set it first writes <c>{"ok":true}</c> and a
+/// newline to file descriptor 3; then, for each activation, it reads one JSON line from standard input
+/// (<c>{"value": {...}, "activation_id": ..., "deadline": ...}</c>, the value being Neutral's invocation envelope), runs
+/// the call through the shared call loop, and writes exactly one JSON object line to file descriptor 3. Standard
+/// output and error are the activation's logs. It depends on no environment variable but its own and the
+/// <c>__OW_*</c> ones (the action proxy starts it with almost none).
+/// </summary>
+public static class ActionLoop
+{
+    /// <summary>The name under which the loop is registered with <see cref="WorkerRuntimes"/> (<c>NEUTRAL_WORKER=openwhisk</c>).</summary>
+    public const string RuntimeName = "openwhisk";
+
+    /// <summary>Serves activations over this process's standard input and file descriptor 3 until the input ends.</summary>
+    public static async Task ServeProcessAsync(CancellationToken cancellationToken = default)
+    {
+        using var results = new FileStream(new SafeFileHandle(3, ownsHandle: false), FileAccess.Write, bufferSize: 1);
+        Stream input = Console.OpenStandardInput();
+        // The action's own console output goes to the activation's log (standard output), never to the results.
+        var runner = new CallRunner(ObjectStores.Open, "openwhisk/" + Environment.ProcessId.ToString(CultureInfo.InvariantCulture));
+        bool ack = !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("__OW_WAIT_FOR_ACK"));
+        await ServeAsync(input, results, runner, ack, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Serves activations read as lines from <paramref name="input"/>, one result line each to <paramref name="results"/>.</summary>
+    public static async Task ServeAsync(Stream input, Stream results, CallRunner runner, bool acknowledge, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        ArgumentNullException.ThrowIfNull(results);
+        ArgumentNullException.ThrowIfNull(runner);
+        if (acknowledge)
+        {
+            await WriteLineAsync(results, "{\"ok\":true}", cancellationToken).ConfigureAwait(false);
+        }
+
+        using var reader = new StreamReader(input, new UTF8Encoding(false), detectEncodingFromByteOrderMarks: false);
+        while (await reader.ReadLineAsync(cancellationToken).ConfigureAwait(false) is { } line)
+        {
+            if (line.Length == 0)
+            {
+                continue;
+            }
+
+            string reply = await RunOneAsync(line, runner, cancellationToken).ConfigureAwait(false);
+            await WriteLineAsync(results, reply, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Runs one activation; every failure becomes an <c>{"error": ...}</c> object, never a crash.</summary>
+    internal static async Task<string> RunOneAsync(string line, CallRunner runner, CancellationToken cancellationToken)
+    {
+        InvocationEnvelope envelope;
+        try
+        {
+            using JsonDocument activation = JsonDocument.Parse(line);
+            if (activation.RootElement.ValueKind != JsonValueKind.Object || !activation.RootElement.TryGetProperty("value", out JsonElement value))
+            {
+                return Error("the activation is not a JSON object with a \"value\"");
+            }
+
+            envelope = WireJson.DeserializeEnvelope(Encoding.UTF8.GetBytes(value.GetRawText()));
+        }
+        catch (Exception e) when (e is JsonException or FormatException)
+        {
+            return Error("the activation is not a Neutral invocation: " + e.Message);
+        }
+
+        try
+        {
+            CallOutcome outcome = await runner.RunAsync(envelope, cancellationToken).ConfigureAwait(false);
+            using var buffer = new MemoryStream();
+            using (var json = new Utf8JsonWriter(buffer))
+            {
+                json.WriteStartObject();
+                json.WriteString("job", outcome.JobId);
+                json.WriteNumber("call", outcome.CallIndex);
+                json.WriteNumber("attempt", outcome.Attempt);
+                json.WriteBoolean("succeeded", outcome.Succeeded);
+                json.WriteBoolean("statusCreated", outcome.StatusCreated);
+                if (outcome.ErrorKind is { } kind)
+                {
+                    json.WriteString("errorKind", kind);
+                }
+
+                json.WriteEndObject();
+            }
+
+            return Encoding.UTF8.GetString(buffer.ToArray());
+        }
+        catch (Exception e)
+        {
+            // Storage failed where not even a status could be written: the platform records the activation as failed.
+            return Error($"call {envelope.CallIndex} of job {envelope.JobId}, attempt {envelope.Attempt}: {e.GetType().FullName}: {e.Message}");
+        }
+    }
+
+    private static string Error(string message)
+    {
+        using var buffer = new MemoryStream();
+        using (var json = new Utf8JsonWriter(buffer))
+        {
+            json.WriteStartObject();
+            json.WriteString("error", message);
+            json.WriteEndObject();
+        }
+
+        return Encoding.UTF8.GetString(buffer.ToArray());
+    }
+
+    private static async Task WriteLineAsync(Stream results, string line, CancellationToken cancellationToken)
+    {
+        // One write per line: the action proxy reads up to the newline.
+        byte[] bytes = Encoding.UTF8.GetBytes(line + "\n");
+        await results.WriteAsync(bytes, cancellationToken).ConfigureAwait(false);
+        await results.FlushAsync(cancellationToken).ConfigureAwait(false);
+    }
+}
