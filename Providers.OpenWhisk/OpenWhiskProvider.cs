@@ -28,8 +28,14 @@ public static class OpenWhiskProvider
     /// <summary>The store kind, and its name in <c>Neutral:Storage</c>.</summary>
     public const string StoreKind = "minio";
 
-    /// <summary>The configuration section.</summary>
+    /// <summary>The store's configuration section.</summary>
     public const string MinioSection = "Minio";
+
+    /// <summary>The compute's name in <c>Neutral:Compute</c>.</summary>
+    public const string ComputeName = "openwhisk";
+
+    /// <summary>The compute's configuration section.</summary>
+    public const string OpenWhiskSection = "OpenWhisk";
 
     /// <summary>The variable a worker reads the access key from.</summary>
     public const string AccessKeyVariable = "NEUTRAL__MINIO__ACCESSKEY";
@@ -53,7 +59,9 @@ public static class OpenWhiskProvider
         RegisterWorkerSide();
         return registry
             .AddSection(MinioSection, "Endpoint", "Bucket", "AccessKey", "SecretKey", "Secure", "Region")
-            .AddStorage(StoreKind, OpenStore);
+            .AddStorage(StoreKind, OpenStore)
+            .AddSection(OpenWhiskSection, "ApiHost", "Namespace", "Action", "AuthKey", "AcceptSelfSignedCertificate", "Blocking")
+            .AddCompute(ComputeName, OpenCompute);
     }
 
     /// <summary>
@@ -86,8 +94,7 @@ public static class OpenWhiskProvider
         string accessKey = Required(section, prefix, "AccessKey", "the access key");
         string secretKey = section["SecretKey"] is { Length: > 0 } secret ? secret
             : throw new NeutralConfigurationException(prefix + "SecretKey", null, "the secret key is required (set it with the variable NEUTRAL__MINIO__SECRETKEY rather than in a file).");
-        bool secure = section["Secure"] is not { } text ? false
-            : bool.TryParse(text, out bool value) ? value : throw new NeutralConfigurationException(prefix + "Secure", text, "it must be true or false.");
+        bool secure = Bool(section, prefix, "Secure");
         string region = section["Region"] is { Length: > 0 } r ? r : "us-east-1";
         var settings = new MinioSettings(endpoint, accessKey, secretKey, secure, region);
 
@@ -142,6 +149,39 @@ public static class OpenWhiskProvider
         string region = Environment.GetEnvironmentVariable(RegionVariable) ?? "us-east-1";
         return new MinioObjectStore(new MinioSettings(endpoint, accessKey, secretKey, secure, region), bucket);
     }
+
+    private static IComputeBackend OpenCompute(ProviderContext context)
+    {
+        var (section, prefix) = context.Section(OpenWhiskSection);
+        string host = Required(section, prefix, "ApiHost", "the controller's address, e.g. https://openwhisk.example.com");
+        if (!Uri.TryCreate(host.EndsWith('/') ? host : host + "/", UriKind.Absolute, out Uri? apiHost) || apiHost.Scheme is not ("http" or "https"))
+        {
+            throw new NeutralConfigurationException(prefix + "ApiHost", host, "it must be an http or https address, e.g. https://openwhisk.example.com.");
+        }
+
+        string authKey = section["AuthKey"] is { Length: > 0 } key ? key
+            : throw new NeutralConfigurationException(prefix + "AuthKey", null, "the namespace's key (uuid:key, as `wsk property get --auth` shows) is required; set it with the variable NEUTRAL__OPENWHISK__AUTHKEY rather than in a file.");
+        if (!authKey.Contains(':', StringComparison.Ordinal))
+        {
+            // Never echo a key: only say what is wrong with it.
+            throw new NeutralConfigurationException(prefix + "AuthKey", "(hidden)", "it must be uuid:key, as `wsk property get --auth` shows.");
+        }
+
+        string ns = section["Namespace"] is { Length: > 0 } n ? n : "_";
+        string action = section["Action"] is { Length: > 0 } a ? a : "neutral";
+        bool insecure = Bool(section, prefix, "AcceptSelfSignedCertificate");
+        bool blocking = Bool(section, prefix, "Blocking");
+        if (context.Store is not { } store || store.Location.Kind == "local")
+        {
+            throw new NeutralConfigurationException("Neutral:Storage", context.Store?.Location.Kind, "OpenWhisk actions cannot reach this machine's file system: use Storage=minio (or another store the cluster reaches).");
+        }
+
+        return new Compute.OpenWhiskComputeBackend(new Compute.OpenWhiskSettings(apiHost, ns, action, authKey, insecure, blocking), store.Location);
+    }
+
+    private static bool Bool(IConfiguration section, string prefix, string key) =>
+        section[key] is not { } text ? false
+        : bool.TryParse(text, out bool value) ? value : throw new NeutralConfigurationException(prefix + key, text, "it must be true or false.");
 
     private static string Required(IConfiguration section, string prefix, string key, string what) =>
         section[key] is { Length: > 0 } value ? value : throw new NeutralConfigurationException(prefix + key, null, $"it is required: {what}.");

@@ -27,29 +27,9 @@ public sealed class ActionLoopTests(S3Bucket bucket) : IClassFixture<S3Bucket>, 
         _elsewhere.Dispose();
     }
 
-    /// <summary>An <c>exec</c> that starts this test host again (the JIT path; a deployed action is the published app).</summary>
-    private string Exec()
-    {
-        string deps = ((string)AppContext.GetData("APP_CONTEXT_DEPS_FILES")!).Split(';')[0];
-        string runtimeConfig = deps[..^".deps.json".Length] + ".runtimeconfig.json";
-        string entry = System.Reflection.Assembly.GetEntryAssembly()!.Location;
-        string path = Path.Combine(_action.Path, "exec");
-        File.WriteAllText(path, $"#!/bin/sh\nexec '{Environment.ProcessPath}' exec --runtimeconfig '{runtimeConfig}' --depsfile '{deps}' '{entry}'\n");
-        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        return path;
-    }
+    private string Exec() => TestAction.Exec(_action.Path);
 
-    /// <summary>The init <c>env</c> a deployment binds: the worker runtime, the assemblies to load, the store's keys.</summary>
-    private static Dictionary<string, string> InitEnvironment(string assemblies = "Neutral.Providers.OpenWhisk;Neutral.Providers.OpenWhisk.Tests") => new()
-    {
-        ["NEUTRAL_WORKER"] = "openwhisk",
-        ["DOTNET_STARTUP_HOOKS"] = "Neutral.Workers",
-        ["NEUTRAL_WORKER_ASSEMBLIES"] = assemblies,
-        [OpenWhiskProvider.AccessKeyVariable] = S3Bucket.Settings.AccessKey,
-        [OpenWhiskProvider.SecretKeyVariable] = S3Bucket.Settings.SecretKey,
-        ["__OW_API_HOST"] = "http://127.0.0.1:1",
-        ["__OW_NAMESPACE"] = "guest",
-    };
+    private static Dictionary<string, string> InitEnvironment(string assemblies = TestAction.Assemblies) => TestAction.Environment(assemblies);
 
     private string Activation<T>(RemoteCall<T> call, string job, int index)
     {

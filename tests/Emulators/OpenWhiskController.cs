@@ -1,0 +1,232 @@
+using System;
+using System.Collections.Concurrent;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json;
+using System.Threading;
+using System.Threading.Channels;
+using System.Threading.Tasks;
+
+namespace Neutral.Emulators;
+
+/// <summary>
+/// The controller side of OpenWhisk's REST API, as the public API documentation describes it, in front of warm
+/// "containers" that are <see cref="OpenWhiskActionProxy"/> processes (as the invoker keeps action containers warm):
+/// <c>POST /api/v1/namespaces/{ns}/actions/{action}?blocking=false</c> with HTTP Basic auth (401 otherwise, 404 for an
+/// unknown action) answers <c>202 {"activationId"}</c>, or <c>429</c> when the namespace's concurrency limit is reached;
+/// <c>GET /api/v1/namespaces/{ns}/activations/{id}</c> answers the activation record. On 127.0.0.1 only.
+/// </summary>
+public sealed class OpenWhiskController : IAsyncDisposable
+{
+    private readonly HttpListener _listener = new();
+    private readonly string _exec;
+    private readonly IReadOnlyDictionary<string, string> _environment;
+    private readonly string _workingDirectory;
+    private readonly Channel<(string Id, string Parameters)> _queue = Channel.CreateUnbounded<(string, string)>();
+    private readonly ConcurrentDictionary<string, string> _activations = new(StringComparer.Ordinal);
+    private readonly CancellationTokenSource _stop = new();
+    private readonly List<Task> _loops = [];
+    private readonly ConcurrentBag<OpenWhiskActionProxy> _containers = [];
+    private int _inFlight;
+    private int _invocations;
+    private int _throttled;
+
+    /// <summary>Starts the controller and <paramref name="containers"/> container loops (each starts its process on first use).</summary>
+    public OpenWhiskController(string exec, IReadOnlyDictionary<string, string> environment, string workingDirectory, string authKey,
+        string action = "neutral", int containers = 2, int concurrencyLimit = 100)
+    {
+        _exec = exec;
+        _environment = environment;
+        _workingDirectory = workingDirectory;
+        AuthKey = authKey;
+        Action = action;
+        ConcurrencyLimit = concurrencyLimit;
+        int port = FreePort();
+        ApiHost = new Uri($"http://127.0.0.1:{port}/");
+        _listener.Prefixes.Add(ApiHost.ToString());
+        _listener.Start();
+        _loops.Add(Task.Run(AcceptAsync));
+        for (int i = 0; i < containers; i++)
+        {
+            _loops.Add(Task.Run(ContainerAsync));
+        }
+    }
+
+    /// <summary>Where the API is.</summary>
+    public Uri ApiHost { get; }
+
+    /// <summary>The key the namespace accepts (<c>uuid:key</c>).</summary>
+    public string AuthKey { get; }
+
+    /// <summary>The action name it knows.</summary>
+    public string Action { get; }
+
+    /// <summary>Activations accepted and not finished above which invokes get 429.</summary>
+    public int ConcurrencyLimit { get; set; }
+
+    /// <summary>Invocations accepted.</summary>
+    public int Invocations => Volatile.Read(ref _invocations);
+
+    /// <summary>Invocations answered 429.</summary>
+    public int Throttled => Volatile.Read(ref _throttled);
+
+    /// <summary>The last invoke request as received: method, path and query, headers, body.</summary>
+    public (string Method, string PathAndQuery, string? Authorization, string? ContentType, string Body)? LastInvoke { get; private set; }
+
+    private static int FreePort()
+    {
+        var probe = new TcpListener(IPAddress.Loopback, 0);
+        probe.Start();
+        int port = ((IPEndPoint)probe.LocalEndpoint).Port;
+        probe.Stop();
+        return port;
+    }
+
+    private async Task AcceptAsync()
+    {
+        while (!_stop.IsCancellationRequested)
+        {
+            HttpListenerContext context;
+            try
+            {
+                context = await _listener.GetContextAsync();
+            }
+            catch (Exception) when (_stop.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (HttpListenerException)
+            {
+                return;
+            }
+
+            _ = Task.Run(() => HandleAsync(context));
+        }
+    }
+
+    private async Task HandleAsync(HttpListenerContext context)
+    {
+        HttpListenerRequest request = context.Request;
+        string[] path = request.Url!.AbsolutePath.Trim('/').Split('/');
+        string body;
+        using (var reader = new StreamReader(request.InputStream, Encoding.UTF8))
+        {
+            body = await reader.ReadToEndAsync();
+        }
+
+        string expected = "Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes(AuthKey));
+        if (request.Headers["Authorization"] != expected)
+        {
+            await ReplyAsync(context, 401, """{"error":"The supplied authentication is invalid.","code":"emulated"}""");
+            return;
+        }
+
+        // api/v1/namespaces/{ns}/actions/{action} and api/v1/namespaces/{ns}/activations/{id}
+        if (path.Length == 6 && path[0] == "api" && path[1] == "v1" && path[2] == "namespaces" && path[4] == "actions" && request.HttpMethod == "POST")
+        {
+            LastInvoke = (request.HttpMethod, request.Url.PathAndQuery, request.Headers["Authorization"], request.ContentType, body);
+            if (Uri.UnescapeDataString(path[5]) != Action)
+            {
+                await ReplyAsync(context, 404, """{"error":"The requested resource does not exist.","code":"emulated"}""");
+                return;
+            }
+
+            if (Interlocked.Increment(ref _inFlight) > ConcurrencyLimit)
+            {
+                Interlocked.Decrement(ref _inFlight);
+                Interlocked.Increment(ref _throttled);
+                context.Response.Headers["Retry-After"] = "1";
+                await ReplyAsync(context, 429, """{"error":"Too many concurrent requests in flight (count: 1, allowed: 1).","code":"emulated"}""");
+                return;
+            }
+
+            Interlocked.Increment(ref _invocations);
+            string id = Guid.NewGuid().ToString("N");
+            _queue.Writer.TryWrite((id, body.Length == 0 ? "{}" : body));
+            await ReplyAsync(context, 202, $$"""{"activationId":"{{id}}"}""");
+            return;
+        }
+
+        if (path.Length == 6 && path[4] == "activations" && request.HttpMethod == "GET")
+        {
+            await (_activations.TryGetValue(path[5], out string? record)
+                ? ReplyAsync(context, 200, record)
+                : ReplyAsync(context, 404, """{"error":"The requested resource does not exist.","code":"emulated"}"""));
+            return;
+        }
+
+        await ReplyAsync(context, 404, """{"error":"The requested resource does not exist.","code":"emulated"}""");
+    }
+
+    private static async Task ReplyAsync(HttpListenerContext context, int status, string json)
+    {
+        byte[] bytes = Encoding.UTF8.GetBytes(json);
+        context.Response.StatusCode = status;
+        context.Response.ContentType = "application/json";
+        context.Response.ContentLength64 = bytes.Length;
+        await context.Response.OutputStream.WriteAsync(bytes);
+        context.Response.Close();
+    }
+
+    /// <summary>One warm container: its process starts on first use and again after it dies.</summary>
+    private async Task ContainerAsync()
+    {
+        OpenWhiskActionProxy? container = null;
+        await foreach (var (id, parameters) in _queue.Reader.ReadAllAsync(_stop.Token).ConfigureAwait(false))
+        {
+            string result;
+            bool success;
+            try
+            {
+                if (container is null || container.Exited)
+                {
+                    container = await OpenWhiskActionProxy.StartAsync(_exec, _environment, _workingDirectory, waitForAck: true, TimeSpan.FromSeconds(60));
+                    _containers.Add(container);
+                }
+
+                string activation = $$"""{"value":{{parameters}},"namespace":"guest","action_name":"{{Action}}","activation_id":"{{id}}","deadline":"{{DateTimeOffset.UtcNow.AddMinutes(5).ToUnixTimeMilliseconds()}}"}""";
+                result = await container.RunAsync(activation, TimeSpan.FromMinutes(5));
+                using JsonDocument reply = JsonDocument.Parse(result);
+                success = reply.RootElement.ValueKind == JsonValueKind.Object && !reply.RootElement.TryGetProperty("error", out _);
+            }
+            catch (Exception e) when (e is InvalidOperationException or JsonException or IOException)
+            {
+                result = JsonSerializer.Serialize(new Dictionary<string, string> { ["error"] = "The action did not produce a valid response: " + e.Message });
+                success = false;
+            }
+            finally
+            {
+                Interlocked.Decrement(ref _inFlight);
+            }
+
+            _activations[id] = "{\"activationId\":\"" + id + "\",\"name\":\"" + Action + "\",\"response\":{\"success\":" + (success ? "true" : "false") + ",\"result\":" + result + "}}";
+        }
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask DisposeAsync()
+    {
+        _stop.Cancel();
+        _listener.Stop();
+        _listener.Close();
+        _queue.Writer.TryComplete();
+        try
+        {
+            await Task.WhenAll(_loops.ToArray()).WaitAsync(TimeSpan.FromSeconds(10));
+        }
+        catch (Exception e) when (e is OperationCanceledException or TimeoutException)
+        {
+        }
+
+        foreach (OpenWhiskActionProxy container in _containers.Distinct())
+        {
+            await container.DisposeAsync();
+        }
+
+        _stop.Dispose();
+    }
+}

@@ -1,0 +1,119 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Text;
+using System.Threading.Tasks;
+using Microsoft.Extensions.Configuration;
+using Neutral.Emulators;
+using Neutral.Testing;
+
+namespace Neutral.Providers.OpenWhisk.Tests;
+
+/// <summary><c>Compute=openwhisk, Storage=minio</c>: jobs through the controller emulator, its warm action processes and Ceph RGW.</summary>
+[System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "xunit disposes them through IAsyncLifetime.DisposeAsync.")]
+public sealed class OpenWhiskComputeTests(S3Bucket bucket) : IClassFixture<S3Bucket>, IAsyncLifetime
+{
+    private const string Key = "23bc46b1-71f6-4ed5-8c54-816aa4f8c502:throwaway-test-key";
+    private readonly TempFolder _action = new("neutral-action");
+    private readonly TempFolder _invoker = new("neutral-invoker");
+    private OpenWhiskController _controller = null!;
+
+    public Task InitializeAsync()
+    {
+        _controller = new OpenWhiskController(TestAction.Exec(_action.Path), TestAction.Environment(), _invoker.Path, Key, containers: 2);
+        return Task.CompletedTask;
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _controller.DisposeAsync();
+        _action.Dispose();
+        _invoker.Dispose();
+    }
+
+    private Cloud Connect(params (string Key, string Value)[] extra)
+    {
+        OpenWhiskProvider.Register();
+        var values = new Dictionary<string, string?>
+        {
+            ["Neutral:Compute"] = "openwhisk",
+            ["Neutral:Storage"] = "minio",
+            ["Neutral:OpenWhisk:ApiHost"] = _controller.ApiHost.ToString(),
+            ["Neutral:OpenWhisk:AuthKey"] = Key,
+            ["Neutral:Minio:Endpoint"] = S3Bucket.Settings.Endpoint,
+            ["Neutral:Minio:Bucket"] = bucket.Name,
+            ["Neutral:Minio:AccessKey"] = S3Bucket.Settings.AccessKey,
+            ["Neutral:Minio:SecretKey"] = S3Bucket.Settings.SecretKey,
+        };
+        foreach (var (key, value) in extra)
+        {
+            values[key] = value;
+        }
+
+        return Cloud.Connect(new ConfigurationBuilder().AddInMemoryCollection(values).Build());
+    }
+
+    [Fact]
+    public async Task A_map_runs_as_activations_in_warm_action_processes()
+    {
+        await using Cloud cloud = Connect();
+        RemoteJob<long> job = cloud.Submit(Enumerable.Range(0, 30).Select(i => Remote.MinioFunctions.Square(i)));
+        long[] squares = await job.GetResultsAsync();
+        Assert.Equal(Enumerable.Range(0, 30).Select(i => (long)i * i), squares);
+        Assert.Equal(30, _controller.Invocations);
+        // Two warm containers served every call: at most two worker processes.
+        Assert.InRange(job.Futures.Select(f => f.Stats.WorkerHost).Distinct().Count(), 1, 2);
+        Assert.All(job.Futures, f => Assert.StartsWith("openwhisk/", f.Stats.WorkerHost, StringComparison.Ordinal));
+
+        // The invoke request: non-blocking, Basic auth with the namespace key, the envelope as JSON parameters.
+        var request = _controller.LastInvoke!.Value;
+        Assert.Equal("POST", request.Method);
+        Assert.Equal("/api/v1/namespaces/_/actions/neutral?blocking=false", request.PathAndQuery);
+        Assert.Equal("Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes(Key)), request.Authorization);
+        Assert.StartsWith("application/json", request.ContentType, StringComparison.Ordinal);
+        Assert.Contains("\"fn\":", request.Body, StringComparison.Ordinal);
+        Assert.DoesNotContain(S3Bucket.Settings.SecretKey, request.Body, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task User_failures_surface_as_remote_exceptions()
+    {
+        await using Cloud cloud = Connect();
+        var error = await Assert.ThrowsAsync<RemoteJobException>(() => cloud.MapAsync(Enumerable.Range(0, 5), i => Remote.MinioFunctions.Fail(i)));
+        RemoteException failure = Assert.Single(error.Failures);
+        Assert.Equal(3, failure.CallIndex);
+        Assert.Equal("three", failure.Message);
+    }
+
+    [Fact]
+    public async Task Throttling_slows_launches_down_and_loses_no_call()
+    {
+        _controller.ConcurrencyLimit = 2;
+        await using Cloud cloud = Connect();
+        long[] squares = await cloud.MapAsync(Enumerable.Range(0, 20), i => Remote.MinioFunctions.Square(i));
+        Assert.Equal(Enumerable.Range(0, 20).Select(i => (long)i * i), squares);
+        Assert.True(_controller.Throttled > 0, "the emulator never throttled: the test did not test throttling");
+    }
+
+    [Fact]
+    public async Task A_wrong_key_fails_the_calls_naming_the_setting()
+    {
+        await using Cloud cloud = Connect(("Neutral:OpenWhisk:AuthKey", "23bc46b1-71f6-4ed5-8c54-816aa4f8c502:wrong"), ("Neutral:Job:Retries", "0"));
+        var error = await Assert.ThrowsAsync<RemoteJobException>(() => cloud.MapAsync(Enumerable.Range(0, 2), i => Remote.MinioFunctions.Square(i)));
+        Assert.All(error.Failures, f => Assert.Contains("Neutral:OpenWhisk:AuthKey", f.Message, StringComparison.Ordinal));
+        Assert.Equal(0, _controller.Invocations);
+    }
+
+    [Theory]
+    [InlineData("Neutral:OpenWhisk:ApiHost", "openwhisk.example.com", "http or https address")]
+    [InlineData("Neutral:OpenWhisk:AuthKey", "no-colon", "uuid:key")]
+    [InlineData("Neutral:OpenWhisk:Blocking", "sometimes", "true or false")]
+    public void A_wrong_setting_fails_at_connect_naming_the_key(string key, string value, string why)
+    {
+        var error = Assert.Throws<NeutralConfigurationException>(() => Connect((key, value)));
+        Assert.Equal(key, error.Key);
+        Assert.Contains(why, error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("no-colon", error.Message, StringComparison.Ordinal);
+    }
+}
