@@ -30,25 +30,8 @@ public static class MinioFunctions
 /// <summary><c>Compute=local, Storage=minio</c>: the whole protocol against a real S3-compatible server.</summary>
 public sealed class LocalComputeMinioStorageTests(S3Bucket bucket) : IClassFixture<S3Bucket>
 {
-    private IConfiguration Configuration(params (string Key, string Value)[] extra)
-    {
-        var values = new Dictionary<string, string?>
-        {
-            ["Neutral:Compute"] = "local",
-            ["Neutral:Storage"] = "minio",
-            ["Neutral:Local:Workers"] = "2",
-            ["Neutral:Minio:Endpoint"] = S3Bucket.Settings.Endpoint,
-            ["Neutral:Minio:Bucket"] = bucket.Name,
-            ["Neutral:Minio:AccessKey"] = S3Bucket.Settings.AccessKey,
-            ["Neutral:Minio:SecretKey"] = S3Bucket.Settings.SecretKey,
-        };
-        foreach (var (key, value) in extra)
-        {
-            values[key] = value;
-        }
-
-        return new ConfigurationBuilder().AddInMemoryCollection(values).Build();
-    }
+    private IConfiguration Configuration(params (string Key, string Value)[] extra) =>
+        bucket.Configuration([("Neutral:Compute", "local"), ("Neutral:Local:Workers", "2"), .. extra]);
 
     /// <summary>As an executable referencing the package would: registered in the default registry, then configuration alone.</summary>
     private static Cloud Connect(IConfiguration configuration)

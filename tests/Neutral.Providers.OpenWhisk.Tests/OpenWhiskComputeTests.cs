@@ -35,23 +35,11 @@ public sealed class OpenWhiskComputeTests(S3Bucket bucket) : IClassFixture<S3Buc
     private Cloud Connect(params (string Key, string Value)[] extra)
     {
         OpenWhiskProvider.Register();
-        var values = new Dictionary<string, string?>
-        {
-            ["Neutral:Compute"] = "openwhisk",
-            ["Neutral:Storage"] = "minio",
-            ["Neutral:OpenWhisk:ApiHost"] = _controller.ApiHost.ToString(),
-            ["Neutral:OpenWhisk:AuthKey"] = Key,
-            ["Neutral:Minio:Endpoint"] = S3Bucket.Settings.Endpoint,
-            ["Neutral:Minio:Bucket"] = bucket.Name,
-            ["Neutral:Minio:AccessKey"] = S3Bucket.Settings.AccessKey,
-            ["Neutral:Minio:SecretKey"] = S3Bucket.Settings.SecretKey,
-        };
-        foreach (var (key, value) in extra)
-        {
-            values[key] = value;
-        }
-
-        return Cloud.Connect(new ConfigurationBuilder().AddInMemoryCollection(values).Build());
+        return Cloud.Connect(bucket.Configuration([
+            ("Neutral:Compute", "openwhisk"),
+            ("Neutral:OpenWhisk:ApiHost", _controller.ApiHost.ToString()),
+            ("Neutral:OpenWhisk:AuthKey", Key),
+            .. extra]));
     }
 
     [Fact]

@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Net.Http;
 using System.Threading.Tasks;
+using Microsoft.Extensions.Configuration;
 using Minio;
 using Minio.DataModel.Args;
 
@@ -22,6 +23,25 @@ public sealed class S3Bucket : IAsyncLifetime
     public string Name { get; } = "neutral-test-" + Guid.NewGuid().ToString("N")[..12];
 
     public MinioObjectStore Store { get; private set; } = null!;
+
+    /// <summary>Configuration with the <c>Neutral:Minio</c> section for this bucket, plus <paramref name="values"/> (later ones win).</summary>
+    public IConfiguration Configuration(params (string Key, string Value)[] values)
+    {
+        var all = new Dictionary<string, string?>
+        {
+            ["Neutral:Storage"] = OpenWhiskProvider.StoreKind,
+            ["Neutral:Minio:Endpoint"] = Settings.Endpoint,
+            ["Neutral:Minio:Bucket"] = Name,
+            ["Neutral:Minio:AccessKey"] = Settings.AccessKey,
+            ["Neutral:Minio:SecretKey"] = Settings.SecretKey,
+        };
+        foreach (var (key, value) in values)
+        {
+            all[key] = value;
+        }
+
+        return new ConfigurationBuilder().AddInMemoryCollection(all).Build();
+    }
 
     public async Task InitializeAsync()
     {
