@@ -23,8 +23,9 @@ namespace Neutral.Emulators;
 public sealed class OpenWhiskController : IAsyncDisposable
 {
     private readonly HttpListener _listener = new();
-    private readonly string _exec;
-    private readonly IReadOnlyDictionary<string, string> _environment;
+    private readonly string? _exec;
+    private readonly IReadOnlyDictionary<string, string>? _environment;
+    private volatile Deployed? _deployed;
     private readonly string _workingDirectory;
     private readonly Channel<(string Id, string Parameters)> _queue = Channel.CreateUnbounded<(string, string)>();
     private readonly ConcurrentDictionary<string, string> _activations = new(StringComparer.Ordinal);
@@ -35,8 +36,14 @@ public sealed class OpenWhiskController : IAsyncDisposable
     private int _invocations;
     private int _throttled;
 
-    /// <summary>Starts the controller and <paramref name="containers"/> container loops (each starts its process on first use).</summary>
-    public OpenWhiskController(string exec, IReadOnlyDictionary<string, string> environment, string workingDirectory, string authKey,
+    /// <summary>An action created with PUT: its zip and the init parameters, passed to <c>/init</c> as its environment.</summary>
+    private sealed record Deployed(byte[] Zip, Dictionary<string, string> Environment);
+
+    /// <summary>
+    /// Starts the controller and <paramref name="containers"/> container loops (each starts its process on first use):
+    /// with <paramref name="exec"/>, an action already there; without, one must be created with PUT first.
+    /// </summary>
+    public OpenWhiskController(string? exec, IReadOnlyDictionary<string, string>? environment, string workingDirectory, string authKey,
         string action = "neutral", int containers = 2, int concurrencyLimit = 100)
     {
         _exec = exec;
@@ -73,6 +80,9 @@ public sealed class OpenWhiskController : IAsyncDisposable
 
     /// <summary>Invocations answered 429.</summary>
     public int Throttled => Volatile.Read(ref _throttled);
+
+    /// <summary>The last action create-or-update request: path and query, and its JSON body.</summary>
+    public (string PathAndQuery, string Body)? LastPut { get; private set; }
 
     /// <summary>The last invoke request as received: method, path and query, headers, body.</summary>
     public (string Method, string PathAndQuery, string? Authorization, string? ContentType, string Body)? LastInvoke { get; private set; }
@@ -129,7 +139,7 @@ public sealed class OpenWhiskController : IAsyncDisposable
         if (path.Length == 6 && path[0] == "api" && path[1] == "v1" && path[2] == "namespaces" && path[4] == "actions" && request.HttpMethod == "POST")
         {
             LastInvoke = (request.HttpMethod, request.Url.PathAndQuery, request.Headers["Authorization"], request.ContentType, body);
-            if (Uri.UnescapeDataString(path[5]) != Action)
+            if (Uri.UnescapeDataString(path[5]) != Action || (_exec is null && _deployed is null))
             {
                 await ReplyAsync(context, 404, """{"error":"The requested resource does not exist.","code":"emulated"}""");
                 return;
@@ -148,6 +158,50 @@ public sealed class OpenWhiskController : IAsyncDisposable
             string id = Guid.NewGuid().ToString("N");
             _queue.Writer.TryWrite((id, body.Length == 0 ? "{}" : body));
             await ReplyAsync(context, 202, $$"""{"activationId":"{{id}}"}""");
+            return;
+        }
+
+        if (path.Length == 6 && path[0] == "api" && path[4] == "actions" && request.HttpMethod == "PUT")
+        {
+            LastPut = (request.Url.PathAndQuery, body);
+            if (Uri.UnescapeDataString(path[5]) != Action)
+            {
+                await ReplyAsync(context, 403, """{"error":"The emulator hosts one action name.","code":"emulated"}""");
+                return;
+            }
+
+            if (_deployed is not null && request.QueryString["overwrite"] != "true")
+            {
+                await ReplyAsync(context, 409, """{"error":"resource already exists","code":"emulated"}""");
+                return;
+            }
+
+            try
+            {
+                using JsonDocument action = JsonDocument.Parse(body);
+                JsonElement exec = action.RootElement.GetProperty("exec");
+                byte[] zip = Convert.FromBase64String(exec.GetProperty("code").GetString()!);
+                var environment = new Dictionary<string, string>(StringComparer.Ordinal);
+                if (action.RootElement.TryGetProperty("parameters", out JsonElement parameters))
+                {
+                    foreach (JsonElement parameter in parameters.EnumerateArray())
+                    {
+                        if (parameter.TryGetProperty("init", out JsonElement init) && init.GetBoolean())
+                        {
+                            environment[parameter.GetProperty("key").GetString()!] = parameter.GetProperty("value").GetString()!;
+                        }
+                    }
+                }
+
+                _deployed = new Deployed(zip, environment);
+            }
+            catch (Exception e) when (e is JsonException or FormatException or KeyNotFoundException or InvalidOperationException)
+            {
+                await ReplyAsync(context, 400, JsonSerializer.Serialize(new Dictionary<string, string> { ["error"] = "malformed action: " + e.Message }));
+                return;
+            }
+
+            await ReplyAsync(context, 200, $$"""{"name":"{{Action}}","namespace":"guest","version":"0.0.1"}""");
             return;
         }
 
@@ -184,7 +238,8 @@ public sealed class OpenWhiskController : IAsyncDisposable
             {
                 if (container is null || container.Exited)
                 {
-                    container = await OpenWhiskActionProxy.StartAsync(_exec, _environment, _workingDirectory, waitForAck: true, TimeSpan.FromSeconds(60));
+                    var (exec, environment) = Init();
+                    container = await OpenWhiskActionProxy.StartAsync(exec, environment, _workingDirectory, waitForAck: true, TimeSpan.FromSeconds(60));
                     _containers.Add(container);
                 }
 
@@ -205,6 +260,30 @@ public sealed class OpenWhiskController : IAsyncDisposable
 
             _activations[id] = "{\"activationId\":\"" + id + "\",\"name\":\"" + Action + "\",\"response\":{\"success\":" + (success ? "true" : "false") + ",\"result\":" + result + "}}";
         }
+    }
+
+    /// <summary>
+    /// What <c>/init</c> does with the deployed action: unzips its code into a folder of the container's own and runs
+    /// its <c>exec</c> with the init parameters as the environment. Without a deployed action, the one given at start.
+    /// </summary>
+    private (string Exec, IReadOnlyDictionary<string, string> Environment) Init()
+    {
+        if (_deployed is { } deployed)
+        {
+            string folder = Path.Combine(_workingDirectory, "containers", Guid.NewGuid().ToString("N")[..8]);
+            Directory.CreateDirectory(folder);
+            System.IO.Compression.ZipFile.ExtractToDirectory(new MemoryStream(deployed.Zip), folder);
+
+            string exec = Path.Combine(folder, "exec");
+            if (!File.Exists(exec))
+            {
+                throw new InvalidOperationException("The action's zip has no exec at its root.");
+            }
+
+            return (exec, deployed.Environment);
+        }
+
+        return (_exec!, _environment!);
     }
 
     /// <inheritdoc/>

@@ -1,0 +1,150 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.IO.Compression;
+using System.Linq;
+using System.Net.Http;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using System.Threading;
+using System.Threading.Tasks;
+
+namespace Neutral.Providers.OpenWhisk.Compute;
+
+/// <summary>The limits of the deployed action.</summary>
+/// <param name="TimeoutSeconds">The action's time limit (OpenWhisk's default range: 0.1 s to 5 min, more if the cluster allows).</param>
+/// <param name="MemoryMb">The container's memory in MiB.</param>
+/// <param name="Concurrency">Activations one container serves at once (1: one call at a time, as the worker expects).</param>
+public sealed record ActionLimits(int TimeoutSeconds = 300, int MemoryMb = 256, int Concurrency = 1);
+
+/// <summary>
+/// Deploys the worker as an OpenWhisk native action: the published application zipped with its executable as
+/// <c>exec</c> at the root, created or updated with <c>PUT /api/v1/namespaces/{ns}/actions/{name}?overwrite=true</c>
+/// (kind <c>blackbox</c> on the action-proxy image, binary code), with its limits, the variables the worker needs as
+/// init parameters (OpenWhisk passes them to <c>/init</c> as the action's environment), and an annotation with the
+/// dispatch tables' hashes so that a stale action can be told before a job starts.
+/// </summary>
+public static class OpenWhiskDeployer
+{
+    /// <summary>The image of OpenWhisk's action proxy for native actions.</summary>
+    public const string ActionLoopImage = "openwhisk/actionloop-v2:latest";
+
+    /// <summary>The annotation holding the deployed dispatch tables' function ids and hashes.</summary>
+    public const string TablesAnnotation = "neutral-tables";
+
+    /// <summary>
+    /// Zips a published application folder with <paramref name="executable"/> stored as <c>exec</c> at the root (an
+    /// apphost or NativeAOT binary does not depend on its own file name) and every other file beside it, keeping the
+    /// executable bits.
+    /// </summary>
+    public static byte[] Package(string publishFolder, string executable)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(publishFolder);
+        ArgumentException.ThrowIfNullOrWhiteSpace(executable);
+        string entry = Path.Combine(publishFolder, executable);
+        if (!File.Exists(entry))
+        {
+            throw new FileNotFoundException($"The published folder '{publishFolder}' has no executable '{executable}'.", entry);
+        }
+
+        using var buffer = new MemoryStream();
+        using (var zip = new ZipArchive(buffer, ZipArchiveMode.Create, leaveOpen: true))
+        {
+            foreach (string file in Directory.GetFiles(publishFolder, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
+            {
+                string name = file == entry ? "exec" : Path.GetRelativePath(publishFolder, file).Replace('\\', '/');
+                if (name.EndsWith(".dbg", StringComparison.Ordinal) || name.EndsWith(".pdb", StringComparison.Ordinal))
+                {
+                    continue; // symbols stay on the build machine
+                }
+
+                ZipArchiveEntry item = zip.CreateEntry(name, CompressionLevel.Optimal);
+                // rwx for the executable, rw for the rest (upper 16 bits: the Unix mode, as zip tools write it).
+                item.ExternalAttributes = (name == "exec" ? Convert.ToInt32("100755", 8) : Convert.ToInt32("100644", 8)) << 16;
+                using Stream target = item.Open();
+                using FileStream source = File.OpenRead(file);
+                source.CopyTo(target);
+            }
+        }
+
+        return buffer.ToArray();
+    }
+
+    /// <summary>The JSON body of the action's create-or-update request.</summary>
+    public static string ActionBody(byte[] zip, ActionLimits limits, IReadOnlyDictionary<string, string> environment, IReadOnlyDictionary<string, string> tables)
+    {
+        ArgumentNullException.ThrowIfNull(zip);
+        ArgumentNullException.ThrowIfNull(limits);
+        ArgumentNullException.ThrowIfNull(environment);
+        ArgumentNullException.ThrowIfNull(tables);
+        using var buffer = new MemoryStream();
+        using (var json = new Utf8JsonWriter(buffer))
+        {
+            json.WriteStartObject();
+            json.WriteStartObject("exec");
+            json.WriteString("kind", "blackbox");
+            json.WriteString("image", ActionLoopImage);
+            json.WriteString("code", Convert.ToBase64String(zip));
+            json.WriteBoolean("binary", true);
+            json.WriteString("main", "main");
+            json.WriteEndObject();
+            json.WriteStartObject("limits");
+            json.WriteNumber("timeout", limits.TimeoutSeconds * 1000);
+            json.WriteNumber("memory", limits.MemoryMb);
+            json.WriteNumber("concurrency", limits.Concurrency);
+            json.WriteEndObject();
+            json.WriteStartArray("parameters");
+            foreach (var (key, value) in environment.OrderBy(e => e.Key, StringComparer.Ordinal))
+            {
+                json.WriteStartObject();
+                json.WriteString("key", key);
+                json.WriteString("value", value);
+                json.WriteBoolean("init", true);
+                json.WriteEndObject();
+            }
+
+            json.WriteEndArray();
+            json.WriteStartArray("annotations");
+            json.WriteStartObject();
+            json.WriteString("key", TablesAnnotation);
+            json.WriteStartObject("value");
+            foreach (var (id, hash) in tables.OrderBy(t => t.Key, StringComparer.Ordinal))
+            {
+                json.WriteString(id, hash);
+            }
+
+            json.WriteEndObject();
+            json.WriteEndObject();
+            json.WriteEndArray();
+            json.WriteEndObject();
+        }
+
+        return Encoding.UTF8.GetString(buffer.ToArray());
+    }
+
+    /// <summary>Creates or updates the action.</summary>
+    /// <exception cref="InvalidOperationException">The controller refused it (the message carries its reason).</exception>
+    public static async Task PutActionAsync(OpenWhiskSettings settings, string body, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        using var handler = new SocketsHttpHandler();
+        if (settings.AcceptSelfSignedCertificate)
+        {
+#pragma warning disable CA5359 // Opt-in, off by default: self-hosted clusters often have self-signed certificates.
+            handler.SslOptions.RemoteCertificateValidationCallback = static (_, _, _, _) => true;
+#pragma warning restore CA5359
+        }
+
+        using var http = new HttpClient(handler) { Timeout = TimeSpan.FromMinutes(5) };
+        var url = new Uri(settings.ApiHost, $"api/v1/namespaces/{Uri.EscapeDataString(settings.Namespace)}/actions/{Uri.EscapeDataString(settings.Action)}?overwrite=true");
+        using var request = new HttpRequestMessage(HttpMethod.Put, url) { Content = new StringContent(body, Encoding.UTF8, "application/json") };
+        request.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(settings.AuthKey)));
+        using HttpResponseMessage response = await http.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        if (!response.IsSuccessStatusCode)
+        {
+            string reply = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+            throw new InvalidOperationException($"OpenWhisk refused the action {settings.Action} (HTTP {(int)response.StatusCode}): {(reply.Length <= 300 ? reply : reply[..300])}");
+        }
+    }
+}
