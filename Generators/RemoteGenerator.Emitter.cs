@@ -22,8 +22,8 @@ namespace Neutral.Generators
             {
                 foreach (var group in ids.GroupBy(i => i.FunctionId, StringComparer.Ordinal))
                 {
-                    var ordered = group.OrderBy(i => i.Method, StringComparer.Ordinal).ThenBy(i => i.Location?.FilePath, StringComparer.Ordinal)
-                        .ThenBy(i => i.Location?.Span.Start).ToArray();
+                    var ordered = group.OrderBy(i => i.Method, StringComparer.Ordinal).ThenBy(i => i.Location?.SourceTree?.FilePath, StringComparer.Ordinal)
+                        .ThenBy(i => i.Location?.SourceSpan.Start).ToArray();
                     for (int i = 1; i < ordered.Length; i++)
                     {
                         yield return new DiagnosticInfo(DiagnosticDescriptors.DuplicateId.Id, ordered[i].Location,

@@ -27,9 +27,9 @@ namespace Neutral.Generators
                 var syntax = (MethodDeclarationSyntax)context.TargetNode;
                 var diagnostics = new List<DiagnosticInfo>();
                 string display = method.ContainingType.ToDisplayString(ShapeBuilder.DisplayFormat) + "." + method.Name;
-                LocationInfo? nameLocation = LocationInfo.From(syntax.Identifier.GetLocation());
+                Location nameLocation = syntax.Identifier.GetLocation();
 
-                void Report(DiagnosticDescriptor descriptor, LocationInfo? location, params string[] args) =>
+                void Report(DiagnosticDescriptor descriptor, Location? location, params string[] args) =>
                     diagnostics.Add(new DiagnosticInfo(descriptor.Id, location, args.ToEquatableArray()));
 
                 if (!method.IsStatic)
@@ -82,7 +82,7 @@ namespace Neutral.Generators
 
                 if (explicitId is not null && (explicitId.Length == 0 || explicitId.Any(c => char.IsWhiteSpace(c) || char.IsControl(c))))
                 {
-                    Report(DiagnosticDescriptors.InvalidId, LocationInfo.From(context.Attributes[0].ApplicationSyntaxReference?.GetSyntax(cancellationToken).GetLocation()), display, explicitId);
+                    Report(DiagnosticDescriptors.InvalidId, context.Attributes[0].ApplicationSyntaxReference?.GetSyntax(cancellationToken).GetLocation(), display, explicitId);
                 }
 
                 string codecs = "global::Neutral.Generated." + SanitizeIdentifier(method.ContainingAssembly.Name) + ".NeutralCodecs";
@@ -92,7 +92,7 @@ namespace Neutral.Generators
                 for (int i = 0; i < method.Parameters.Length; i++)
                 {
                     IParameterSymbol parameter = method.Parameters[i];
-                    LocationInfo? location = LocationInfo.From(parameter.Locations.FirstOrDefault());
+                    Location? location = parameter.Locations.FirstOrDefault();
                     string? modifier = parameter.RefKind switch
                     {
                         RefKind.Ref => "ref",
@@ -182,7 +182,7 @@ namespace Neutral.Generators
                     }
                     catch (UnsupportedTypeException e)
                     {
-                        Report(DiagnosticDescriptors.UnsupportedReturnType, LocationInfo.From(syntax.ReturnType.GetLocation()), display, e.Message);
+                        Report(DiagnosticDescriptors.UnsupportedReturnType, syntax.ReturnType.GetLocation(), display, e.Message);
                     }
                 }
 

@@ -82,6 +82,6 @@ namespace Neutral.Generators
         }
 
         private static Diagnostic ToDiagnostic(DiagnosticInfo info) =>
-            Diagnostic.Create(DiagnosticDescriptors.ById[info.Id], info.Location?.ToLocation(), info.Arguments.ToArray<object>());
+            Diagnostic.Create(DiagnosticDescriptors.ById[info.Id], info.Location, info.Arguments.ToArray<object>());
     }
 }

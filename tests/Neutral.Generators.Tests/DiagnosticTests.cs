@@ -13,6 +13,7 @@ public sealed class DiagnosticTests
         Assert.True(found.Length == 1, $"expected one {id}, got: " + string.Join("; ", diagnostics.Select(d => d.ToString())));
         Assert.Equal(DiagnosticSeverity.Error, found[0].Severity);
         Assert.Equal("Source0.cs", found[0].Location.GetLineSpan().Path);
+        Assert.True(found[0].Location.IsInSource, "a diagnostic must point into the syntax tree, or pragmas and [SuppressMessage] skip it");
         return (found[0], source);
     }
 
@@ -25,7 +26,7 @@ public sealed class DiagnosticTests
         return s_last;
     }
 
-    // Generator diagnostics carry file path and span (no syntax tree): read the span from the source given.
+    // Read the span from the source given (the location's tree holds the same text).
     private static string SpanText(Diagnostic diagnostic)
     {
         Assert.Same(s_last, diagnostic);
