@@ -234,42 +234,6 @@ namespace Neutral.Generators
             /// <summary>The start of a member path in messages: the type's short name.</summary>
             private static string TypeLabel(ITypeSymbol type) => type.ToDisplayString(SymbolDisplayFormat.MinimallyQualifiedFormat);
 
-            /// <summary>For an executable: the registration classes of referenced assemblies, sorted, and whether it can serve as a worker.</summary>
-            public static ExecutableModel? Executable(Compilation compilation, CancellationToken cancellationToken)
-            {
-                if (compilation.Options.OutputKind is not (OutputKind.ConsoleApplication or OutputKind.WindowsApplication))
-                {
-                    return null;
-                }
-
-                var found = new List<string>();
-                foreach (IAssemblySymbol assembly in compilation.SourceModule.ReferencedAssemblySymbols)
-                {
-                    cancellationToken.ThrowIfCancellationRequested();
-                    string name = "Neutral.Generated." + SanitizeIdentifier(assembly.Name) + ".NeutralRegistration";
-                    if (assembly.GetTypeByMetadataName(name) is { DeclaredAccessibility: Accessibility.Public })
-                    {
-                        found.Add("global::" + name);
-                    }
-
-                    // Provider packages name their registration type: configuration alone then selects them, with
-                    // no assembly scanning at run time.
-                    foreach (AttributeData attribute in assembly.GetAttributes())
-                    {
-                        if (attribute.AttributeClass?.ToDisplayString() == "Neutral.NeutralProviderAttribute"
-                            && attribute.ConstructorArguments.Length == 1
-                            && attribute.ConstructorArguments[0].Value is INamedTypeSymbol { DeclaredAccessibility: Accessibility.Public } registration)
-                        {
-                            found.Add(registration.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat));
-                        }
-                    }
-                }
-
-                found.Sort(StringComparer.Ordinal);
-                bool servesWorkers = compilation.GetTypeByMetadataName("Neutral.Workers.Local.LocalWorker")?.GetMembers("RunIfWorkerProcess").Any() == true;
-                return new ExecutableModel(found.ToEquatableArray(), servesWorkers);
-            }
-
             internal static string SanitizeIdentifier(string name)
             {
                 var builder = new StringBuilder(name.Length + 1);

@@ -53,8 +53,19 @@ namespace Neutral.Generators
             IncrementalValueProvider<string?> ownTable = all
                 .Select(static (list, _) => list.IsEmpty ? null : Emitter.DispatcherOf(list[0]))
                 .WithTrackingName(TrackingNames.OwnTable);
-            IncrementalValueProvider<ExecutableModel?> executable = context.CompilationProvider
-                .Select(static (compilation, ct) => Parser.Executable(compilation, ct))
+            // Off the references, not the compilation (a new one on every edit): each reference is read once, from its
+            // metadata tables, and only in an executable. The output kind is all that is taken from the compilation: a
+            // bool that stays equal, so the steps after it stay cached.
+            IncrementalValueProvider<bool> isExecutable = context.CompilationProvider
+                .Select(static (compilation, _) => compilation.Options.OutputKind is OutputKind.ConsoleApplication or OutputKind.WindowsApplication)
+                .WithTrackingName(TrackingNames.IsExecutable);
+            IncrementalValueProvider<ExecutableModel?> executable = context.MetadataReferencesProvider
+                .Combine(isExecutable)
+                .Select(static (pair, ct) => pair.Right ? ReferenceScanner.Scan(pair.Left, ct) : ReferenceModel.None)
+                .WithTrackingName(TrackingNames.Referenced)
+                .Collect()
+                .Combine(isExecutable)
+                .Select(static (pair, _) => ReferenceScanner.Merge(pair.Left, pair.Right))
                 .WithTrackingName(TrackingNames.References);
             context.RegisterSourceOutput(executable.Combine(ownTable), static (spc, pair) =>
             {

@@ -14,10 +14,4 @@ namespace Neutral.Generators.Model
 
     /// <summary>A function id and where it was declared, for the duplicate-id check (a diagnostics-only input).</summary>
     internal sealed record FunctionIdInfo(string FunctionId, string Method, Location? Location);
-
-    /// <summary>
-    /// What an executable's module initializer does: register the tables and providers of the assemblies it references,
-    /// and, when it references <c>Neutral.Workers</c>, serve as its own local worker when started as one (NativeAOT).
-    /// </summary>
-    internal sealed record ExecutableModel(EquatableArray<string> Registrations, bool ServesWorkers);
 }

@@ -26,7 +26,7 @@ public sealed class IncrementalTests
 
     private static readonly string[] Tracked =
     [
-        TrackingNames.Methods, TrackingNames.Models, TrackingNames.Diagnostics, TrackingNames.AllModels, TrackingNames.AllIds, TrackingNames.References, TrackingNames.OwnTable,
+        TrackingNames.Methods, TrackingNames.Models, TrackingNames.Diagnostics, TrackingNames.AllModels, TrackingNames.AllIds, TrackingNames.IsExecutable, TrackingNames.Referenced, TrackingNames.References, TrackingNames.OwnTable,
     ];
 
     [Fact]
@@ -67,6 +67,63 @@ public sealed class IncrementalTests
             Assert.All(result.TrackedSteps[name].SelectMany(s => s.Outputs),
                 o => Assert.True(o.Reason is IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged, $"{name}: {o.Reason}"));
         }
+    }
+
+    private static CSharpCompilation Executable(params MetadataReference[] references) =>
+        GeneratorHarness.Compilation("using Neutral; namespace App; public static class Program { public static void Main() { } [Remote] public static int B(int x) => x; }")
+            .WithAssemblyName("Sample.WorkerApp")
+            .WithOptions(new CSharpCompilationOptions(OutputKind.ConsoleApplication, nullableContextOptions: NullableContextOptions.Enable))
+            .AddReferences(references);
+
+    private static void AssertAll(GeneratorRunResult result, string step, params IncrementalStepRunReason[] allowed) =>
+        Assert.All(result.TrackedSteps[step].SelectMany(s => s.Outputs),
+            o => Assert.True(allowed.Contains(o.Reason), $"{step}: {o.Reason}"));
+
+    private static void AssertNoOutputReemitted(GeneratorRunResult result) =>
+        Assert.All(result.TrackedOutputSteps.SelectMany(s => s.Value).SelectMany(s => s.Outputs),
+            output => Assert.True(output.Reason is IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged, output.Reason.ToString()));
+
+    [Fact]
+    public void Adding_an_unrelated_reference_reads_only_that_reference_and_reemits_nothing()
+    {
+        MetadataReference library = ReferencesTests.Library("Sample.Assembly", "using Neutral; namespace Lib; public static class F { [Remote] public static int A(int x) => x; }");
+        MetadataReference workers = MetadataReference.CreateFromFile(typeof(Neutral.Workers.Local.LocalWorker).Assembly.Location);
+        CSharpCompilation first = Executable(library, workers);
+        GeneratorDriver driver = GeneratorHarness.Driver(track: true).RunGenerators(first);
+        GeneratorRunResult before = driver.GetRunResult().Results.Single();
+        Assert.Contains(before.GeneratedSources, s => s.HintName == "Neutral.References.g.cs");
+
+        var (_, unrelatedCompilation, _) = GeneratorHarness.Run("namespace Unrelated; public static class U { public static int X => 1; }");
+        using var stream = new System.IO.MemoryStream();
+        Assert.True(unrelatedCompilation.WithAssemblyName("Unrelated").Emit(stream).Success);
+        MetadataReference unrelated = MetadataReference.CreateFromImage(stream.ToArray());
+
+        driver = driver.RunGenerators(first.AddReferences(unrelated));
+        GeneratorRunResult result = driver.GetRunResult().Results.Single();
+        var referenced = result.TrackedSteps[TrackingNames.Referenced].SelectMany(s => s.Outputs).Select(o => o.Reason).ToArray();
+        Assert.Equal(first.References.Count() + 1, referenced.Length);
+        Assert.Equal(1, referenced.Count(r => r == IncrementalStepRunReason.New));
+        Assert.All(referenced, r => Assert.True(r is IncrementalStepRunReason.New or IncrementalStepRunReason.Cached, r.ToString()));
+        AssertAll(result, TrackingNames.References, IncrementalStepRunReason.Unchanged);
+        AssertAll(result, TrackingNames.Models, IncrementalStepRunReason.Cached, IncrementalStepRunReason.Unchanged);
+        AssertNoOutputReemitted(result);
+        Assert.Equal(
+            before.GeneratedSources.Select(s => (s.HintName, s.SourceText.ToString())),
+            result.GeneratedSources.Select(s => (s.HintName, s.SourceText.ToString())));
+    }
+
+    [Fact]
+    public void An_edit_in_an_executable_reads_no_reference_again()
+    {
+        MetadataReference library = ReferencesTests.Library("Sample.Assembly", "using Neutral; namespace Lib; public static class F { [Remote] public static int A(int x) => x; }");
+        CSharpCompilation first = Executable(library);
+        GeneratorDriver driver = GeneratorHarness.Driver(track: true).RunGenerators(first);
+        CSharpCompilation second = first.AddSyntaxTrees(CSharpSyntaxTree.ParseText("namespace Other; public static class Unrelated { public static int X => 1; }", GeneratorHarness.ParseOptions));
+        GeneratorRunResult result = driver.RunGenerators(second).GetRunResult().Results.Single();
+        AssertAll(result, TrackingNames.Referenced, IncrementalStepRunReason.Cached);
+        AssertAll(result, TrackingNames.IsExecutable, IncrementalStepRunReason.Unchanged);
+        AssertAll(result, TrackingNames.References, IncrementalStepRunReason.Cached);
+        AssertNoOutputReemitted(result);
     }
 
     [Fact]

@@ -8,7 +8,7 @@ namespace Neutral.Generators.Tests;
 /// <summary>An executable registers the dispatch tables of the libraries it references (NativeAOT keeps them).</summary>
 public sealed class ReferencesTests
 {
-    private static PortableExecutableReference Library(string name, string source)
+    internal static PortableExecutableReference Library(string name, string source)
     {
         var (_, output, diagnostics) = GeneratorHarness.Run(source);
         Assert.Empty(diagnostics);
