@@ -83,11 +83,26 @@ namespace Neutral.Generators
                     spc.ReportDiagnostic(ToDiagnostic(info));
                 }
             });
-            context.RegisterSourceOutput(all, static (spc, list) =>
+
+            // Output per containing type and per codec, from equatable projections of the collected models: an edit inside
+            // a method body re-emits nothing; one to a method's signature re-emits its type's file and the dispatch table.
+            IncrementalValuesProvider<TypeModel> types = all
+                .SelectMany(static (list, ct) => Emitter.Types(list, ct))
+                .WithTrackingName(TrackingNames.Types);
+            IncrementalValuesProvider<CodecModel> codecs = all
+                .SelectMany(static (list, ct) => Emitter.Codecs(list, ct))
+                .WithTrackingName(TrackingNames.Codecs);
+            IncrementalValueProvider<DispatchModel?> dispatch = all
+                .Select(static (list, ct) => Emitter.Dispatch(list, ct))
+                .WithTrackingName(TrackingNames.Dispatch);
+
+            context.RegisterSourceOutput(types, static (spc, type) => spc.AddSource(Emitter.TypeHintName(type), Emitter.EmitType(type)));
+            context.RegisterSourceOutput(codecs, static (spc, codec) => spc.AddSource(Emitter.CodecHintName(codec), Emitter.EmitCodec(codec)));
+            context.RegisterSourceOutput(dispatch, static (spc, model) =>
             {
-                foreach (var (hintName, text) in Emitter.Emit(list, spc.CancellationToken))
+                if (model is not null)
                 {
-                    spc.AddSource(hintName, text);
+                    spc.AddSource(Emitter.DispatchHintName, Emitter.EmitDispatch(model));
                 }
             });
         }

@@ -13,5 +13,8 @@ namespace Neutral.Generators
         public const string Referenced = nameof(Referenced);
         public const string References = nameof(References);
         public const string OwnTable = nameof(OwnTable);
+        public const string Types = nameof(Types);
+        public const string Codecs = nameof(Codecs);
+        public const string Dispatch = nameof(Dispatch);
     }
 }

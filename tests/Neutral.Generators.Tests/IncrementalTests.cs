@@ -26,7 +26,7 @@ public sealed class IncrementalTests
 
     private static readonly string[] Tracked =
     [
-        TrackingNames.Methods, TrackingNames.Models, TrackingNames.Diagnostics, TrackingNames.AllModels, TrackingNames.AllIds, TrackingNames.IsExecutable, TrackingNames.Referenced, TrackingNames.References, TrackingNames.OwnTable,
+        TrackingNames.Methods, TrackingNames.Models, TrackingNames.Diagnostics, TrackingNames.AllModels, TrackingNames.AllIds, TrackingNames.IsExecutable, TrackingNames.Referenced, TrackingNames.References, TrackingNames.OwnTable, TrackingNames.Types, TrackingNames.Codecs, TrackingNames.Dispatch,
     ];
 
     [Fact]
@@ -124,6 +124,102 @@ public sealed class IncrementalTests
         AssertAll(result, TrackingNames.IsExecutable, IncrementalStepRunReason.Unchanged);
         AssertAll(result, TrackingNames.References, IncrementalStepRunReason.Cached);
         AssertNoOutputReemitted(result);
+    }
+
+    // ------------------------------------------------------------ at scale: many types, one edit
+
+    private const int TypeCount = 12;
+
+    private static string TypeSource(int i, string extra = "", string yType = "int", string body = "x + y") => $$"""
+        using Neutral;
+        namespace Scale.N{{i % 3}};
+        public static class T{{i}}
+        {
+            [Remote] public static int A(int x, {{yType}} y) => {{body}};
+            [Remote] public static Scale.Point B(Scale.Point p) => p;
+            [Remote] public static string C(string s, System.Collections.Generic.List<Scale.Point> points) => s;
+            {{extra}}
+        }
+        """;
+
+    private const string Shared = "namespace Scale; public sealed record Point(double X, double Y);";
+
+    private static (GeneratorDriver Driver, CSharpCompilation Compilation) ScaleRun()
+    {
+        CSharpCompilation compilation = GeneratorHarness.Compilation([Shared, .. Enumerable.Range(0, TypeCount).Select(i => TypeSource(i))]);
+        return (GeneratorHarness.Driver(track: true).RunGenerators(compilation), compilation);
+    }
+
+    /// <summary>Runs after replacing type <paramref name="index"/>'s file; returns the run and the hint names whose text changed.</summary>
+    private static (GeneratorRunResult Result, string[] Changed) Edit(int index, string source)
+    {
+        var (driver, compilation) = ScaleRun();
+        GeneratorRunResult before = driver.GetRunResult().Results.Single();
+        SyntaxTree old = compilation.SyntaxTrees.ElementAt(index + 1);
+        CSharpCompilation edited = compilation.ReplaceSyntaxTree(old, CSharpSyntaxTree.ParseText(source, GeneratorHarness.ParseOptions, path: old.FilePath));
+        GeneratorRunResult after = driver.RunGenerators(edited).GetRunResult().Results.Single();
+        Assert.Empty(after.Diagnostics);
+        var previous = before.GeneratedSources.ToDictionary(s => s.HintName, s => s.SourceText.ToString());
+        string[] changed = after.GeneratedSources
+            .Where(s => !previous.TryGetValue(s.HintName, out string? text) || text != s.SourceText.ToString())
+            .Select(s => s.HintName).Concat(previous.Keys.Except(after.GeneratedSources.Select(s => s.HintName)))
+            .OrderBy(h => h, StringComparer.Ordinal).ToArray();
+        return (after, changed);
+    }
+
+    private static IncrementalStepRunReason[] Reasons(GeneratorRunResult result, string step) =>
+        result.TrackedSteps[step].SelectMany(s => s.Outputs).Select(o => o.Reason).ToArray();
+
+    /// <summary>How many files the source outputs wrote again (an output step that is not cached ran its action).</summary>
+    private static int Reemitted(GeneratorRunResult result) =>
+        result.TrackedOutputSteps.SelectMany(s => s.Value).Count(step => step.Outputs.Any(o => o.Reason is not (IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged)));
+
+    [Fact]
+    public void A_body_edit_in_one_of_many_types_reemits_nothing()
+    {
+        var (result, changed) = Edit(4, TypeSource(4, body: "x - y + 1"));
+        Assert.Empty(changed);
+        Assert.All(Reasons(result, TrackingNames.Models), r => Assert.True(r is IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged, r.ToString()));
+        foreach (string step in new[] { TrackingNames.AllModels, TrackingNames.Types, TrackingNames.Codecs, TrackingNames.Dispatch })
+        {
+            Assert.All(Reasons(result, step), r => Assert.Equal(IncrementalStepRunReason.Cached, r));
+        }
+
+        Assert.Equal(0, Reemitted(result));
+    }
+
+    [Fact]
+    public void A_signature_edit_in_one_of_many_types_reemits_that_type_and_the_dispatch_table_only()
+    {
+        var (result, changed) = Edit(7, TypeSource(7, yType: "long", body: "(int)(x + y)"));
+        Assert.Equal(["Neutral.Dispatch.g.cs", "Scale.N1.T7.Remote.g.cs"], changed);
+        IncrementalStepRunReason[] types = Reasons(result, TrackingNames.Types);
+        Assert.Equal(TypeCount, types.Length);
+        Assert.Equal(1, types.Count(r => r == IncrementalStepRunReason.Modified));
+        Assert.Equal(TypeCount - 1, types.Count(r => r == IncrementalStepRunReason.Unchanged));
+        Assert.All(Reasons(result, TrackingNames.Codecs), r => Assert.Equal(IncrementalStepRunReason.Unchanged, r));
+        Assert.Equal([IncrementalStepRunReason.Modified], Reasons(result, TrackingNames.Dispatch));
+        Assert.Equal(2, Reemitted(result));
+    }
+
+    [Fact]
+    public void Adding_a_method_rewrites_no_other_type_file()
+    {
+        var (result, changed) = Edit(3, TypeSource(3, extra: "[Remote] public static int D(int x) => x;"));
+        Assert.Equal(["Neutral.Dispatch.g.cs", "Scale.N0.T3.Remote.g.cs"], changed);
+        IncrementalStepRunReason[] types = Reasons(result, TrackingNames.Types);
+        Assert.Equal(1, types.Count(r => r == IncrementalStepRunReason.Modified));
+        Assert.Equal(TypeCount - 1, types.Count(r => r == IncrementalStepRunReason.Unchanged));
+        Assert.Equal(2, Reemitted(result));
+    }
+
+    [Fact]
+    public void A_new_record_in_a_signature_adds_its_codec_file_and_keeps_the_others()
+    {
+        var (_, changed) = Edit(5, TypeSource(5, extra: "public sealed record Extra(int Z); [Remote] public static int E(Extra e) => e.Z;"));
+        Assert.Contains(changed, h => h.StartsWith("Neutral.Codecs.Extra_", StringComparison.Ordinal));
+        Assert.Equal(3, changed.Length);
+        Assert.Contains("Scale.N2.T5.Remote.g.cs", changed);
     }
 
     [Fact]

@@ -1,0 +1,23 @@
+using Neutral.Generators.Helpers;
+
+namespace Neutral.Generators.Model
+{
+    /// <summary>
+    /// One containing type's <c>[Remote]</c> methods: the unit of emission for stubs and invokers, so that an edit to one
+    /// method's signature re-emits its type's file (and the dispatch table), and nothing else.
+    /// </summary>
+    internal sealed record TypeModel(
+        string Namespace,
+        EquatableArray<ContainingTypeModel> ContainingTypes,
+        string GeneratedNamespace,
+        EquatableArray<RemoteMethodModel> Methods);
+
+    /// <summary>One codec method pair, emitted in a file of its own.</summary>
+    internal sealed record CodecModel(string GeneratedNamespace, TypeShape Shape);
+
+    /// <summary>A dispatch table row: what the table itself needs of a method (not its parameters or codecs).</summary>
+    internal sealed record DispatchEntry(string FunctionId, ulong SignatureHash, string Invoker);
+
+    /// <summary>The dispatch table: changes only when a method is added, removed or renamed, or its signature changes.</summary>
+    internal sealed record DispatchModel(string GeneratedNamespace, EquatableArray<DispatchEntry> Entries, EquatableArray<TypeRef> SharedTypes);
+}
