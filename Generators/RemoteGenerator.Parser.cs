@@ -26,7 +26,10 @@ namespace Neutral.Generators
                 var method = (IMethodSymbol)context.TargetSymbol;
                 var syntax = (MethodDeclarationSyntax)context.TargetNode;
                 var diagnostics = new List<DiagnosticInfo>();
-                string display = method.ContainingType.ToDisplayString(ShapeBuilder.DisplayFormat) + "." + method.Name;
+                string codecs = "global::Neutral.Generated." + SanitizeIdentifier(method.ContainingAssembly.Name) + ".NeutralCodecs";
+                var builder = new ShapeBuilder(method.ContainingAssembly, codecs, cancellationToken);
+                string typeDisplay0 = builder.Show(method.ContainingType, ShapeBuilder.DisplayFormat);
+                string display = typeDisplay0 + "." + method.Name;
                 Location nameLocation = syntax.Identifier.GetLocation();
 
                 void Report(DiagnosticDescriptor descriptor, Location? location, params string[] args) =>
@@ -45,7 +48,7 @@ namespace Neutral.Generators
                 var containing = new List<ContainingTypeModel>();
                 for (INamedTypeSymbol? type = method.ContainingType; type is not null; type = type.ContainingType)
                 {
-                    string typeDisplay = type.ToDisplayString(ShapeBuilder.DisplayFormat);
+                    string typeDisplay = builder.Show(type, ShapeBuilder.DisplayFormat);
                     if (type.IsGenericType)
                     {
                         Report(DiagnosticDescriptors.GenericContainingType, nameLocation, display, typeDisplay);
@@ -85,8 +88,6 @@ namespace Neutral.Generators
                     Report(DiagnosticDescriptors.InvalidId, context.Attributes[0].ApplicationSyntaxReference?.GetSyntax(cancellationToken).GetLocation(), display, explicitId);
                 }
 
-                string codecs = "global::Neutral.Generated." + SanitizeIdentifier(method.ContainingAssembly.Name) + ".NeutralCodecs";
-                var builder = new ShapeBuilder(method.ContainingAssembly, codecs, cancellationToken);
                 var parameters = new List<ParameterModel>();
                 var hashInput = new StringBuilder();
                 for (int i = 0; i < method.Parameters.Length; i++)
@@ -108,7 +109,7 @@ namespace Neutral.Generators
                     }
 
                     string name = ShapeBuilder.Escape(parameter.Name);
-                    string declared = parameter.Type.ToDisplayString(ShapeBuilder.TypeFormat);
+                    string declared = builder.Show(parameter.Type, ShapeBuilder.TypeFormat);
                     string typeName = FullName(parameter.Type);
                     if (typeName == "Neutral.RemoteContext")
                     {
@@ -128,7 +129,7 @@ namespace Neutral.Generators
                     {
                         if (parameter.Type is INamedTypeSymbol { IsGenericType: true } shared && FullName(shared.ConstructedFrom) == "Neutral.Shared`1")
                         {
-                            var element = builder.Analyze(shared.TypeArguments[0], parameter.Name + ".Value");
+                            var element = builder.AnalyzeRoot(shared.TypeArguments[0], parameter.Name + ".Value");
                             string fq = shared.WithNullableAnnotation(NullableAnnotation.NotAnnotated).ToDisplayString(ShapeBuilder.TypeFormat);
                             var reference = new TypeRef(fq, "writer.WriteString({0}.Key);", $"global::Neutral.Shared<{element.Ref.TypeFq}>.FromKey(reader.ReadNonNullString())", 4, true);
                             parameters.Add(new ParameterModel(name, declared, ParameterKind.Shared, reference, element.Ref));
@@ -136,7 +137,7 @@ namespace Neutral.Generators
                         }
                         else
                         {
-                            var analyzed = builder.Analyze(parameter.Type, TypeLabel(parameter.Type));
+                            var analyzed = builder.AnalyzeRoot(parameter.Type, TypeLabel(builder, parameter.Type));
                             parameters.Add(new ParameterModel(name, declared, ParameterKind.Value, analyzed.Ref, null));
                             hashInput.Append(analyzed.Description).Append(';');
                         }
@@ -173,10 +174,10 @@ namespace Neutral.Generators
                     {
                         if (resultType is INamedTypeSymbol { IsGenericType: true } shared && FullName(shared.ConstructedFrom) == "Neutral.Shared`1")
                         {
-                            throw new UnsupportedTypeException(TypeLabel(resultType) + ": Shared<T> is supported only as a parameter; return the value itself");
+                            throw new UnsupportedTypeException(TypeLabel(builder, resultType) + ": Shared<T> is supported only as a parameter; return the value itself");
                         }
 
-                        var analyzed = builder.Analyze(resultType, TypeLabel(resultType));
+                        var analyzed = builder.AnalyzeRoot(resultType, TypeLabel(builder, resultType));
                         result = analyzed.Ref;
                         resultDescription = analyzed.Description;
                     }
@@ -186,8 +187,8 @@ namespace Neutral.Generators
                     }
                 }
 
-                string canonical = method.ContainingType.ToDisplayString(ShapeBuilder.DisplayFormat) + "." + method.Name + "("
-                    + string.Join(",", method.Parameters.Select(p => p.Type.ToDisplayString(ShapeBuilder.DisplayFormat))) + ")";
+                string canonical = typeDisplay0 + "." + method.Name + "("
+                    + string.Join(",", method.Parameters.Select(p => builder.Show(p.Type, ShapeBuilder.DisplayFormat))) + ")";
                 string id = explicitId ?? canonical;
                 var idInfo = new FunctionIdInfo(id, display, nameLocation);
                 if (diagnostics.Count > 0 || result is null)
@@ -199,7 +200,7 @@ namespace Neutral.Generators
                 var model = new RemoteMethodModel(
                     method.ContainingNamespace is { IsGlobalNamespace: false } ns ? ns.ToDisplayString() : string.Empty,
                     containing.ToEquatableArray(),
-                    method.ContainingType.ToDisplayString(ShapeBuilder.TypeFormat),
+                    builder.Show(method.ContainingType, ShapeBuilder.TypeFormat),
                     ShapeBuilder.Escape(method.Name),
                     id,
                     Hashing.Fnv1a64(hashText),
@@ -225,14 +226,26 @@ namespace Neutral.Generators
                 _ => symbol.DeclaredAccessibility.ToString().ToLowerInvariant(),
             };
 
+            /// <summary><c>Namespace.MetadataName</c>, from the names alone (far cheaper than a display string; it runs per parameter per edit).</summary>
             private static string FullName(ITypeSymbol type)
             {
-                string ns = type.ContainingNamespace is { IsGlobalNamespace: false } n ? n.ToDisplayString() + "." : string.Empty;
-                return ns + type.MetadataName;
+                if (type.ContainingNamespace is not { IsGlobalNamespace: false } ns)
+                {
+                    return type.MetadataName;
+                }
+
+                var parts = new List<string> { type.MetadataName };
+                for (; ns is { IsGlobalNamespace: false }; ns = ns.ContainingNamespace)
+                {
+                    parts.Add(ns.Name);
+                }
+
+                parts.Reverse();
+                return string.Join(".", parts);
             }
 
             /// <summary>The start of a member path in messages: the type's short name.</summary>
-            private static string TypeLabel(ITypeSymbol type) => type.ToDisplayString(SymbolDisplayFormat.MinimallyQualifiedFormat);
+            private static string TypeLabel(ShapeBuilder builder, ITypeSymbol type) => builder.Show(type, SymbolDisplayFormat.MinimallyQualifiedFormat);
 
             internal static string SanitizeIdentifier(string name)
             {

@@ -223,6 +223,20 @@ public sealed class IncrementalTests
     }
 
     [Fact]
+    public void A_record_edit_reaches_its_codec_although_type_analyses_are_cached_per_compilation()
+    {
+        // The point type's members change; the methods that use it do not. A cache that outlived its compilation would
+        // keep the old codec here.
+        var (driver, compilation) = ScaleRun();
+        SyntaxTree old = compilation.SyntaxTrees.First();
+        CSharpCompilation edited = compilation.ReplaceSyntaxTree(old, CSharpSyntaxTree.ParseText(Shared.Replace("double Y", "decimal Y"), GeneratorHarness.ParseOptions, path: old.FilePath));
+        GeneratorRunResult result = driver.RunGenerators(edited).GetRunResult().Results.Single();
+        string codec = result.GeneratedSources.Single(s => s.HintName.StartsWith("Neutral.Codecs.Point_", StringComparison.Ordinal)).SourceText.ToString();
+        Assert.Contains("writer.WriteDecimal(value.Y);", codec);
+        Assert.DoesNotContain("WriteDouble(value.Y)", codec);
+    }
+
+    [Fact]
     public void The_model_graph_holds_no_symbol_syntax_compilation_or_location()
     {
         CSharpCompilation compilation = GeneratorHarness.Compilation(Source);
