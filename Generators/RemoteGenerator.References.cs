@@ -57,6 +57,14 @@ namespace Neutral.Generators
                     return ReferenceModel.None;
                 }
 
+                // Registrations, provider attributes and the local worker all live in assemblies built against
+                // Neutral.Abstractions: the framework's hundred-odd references are dismissed by their reference lists
+                // alone, without reading their thousands of type definitions.
+                if (!ReferencesAbstractions(reader))
+                {
+                    return ReferenceModel.None;
+                }
+
                 string assemblyName = reader.GetString(reader.GetAssemblyDefinition().Name);
                 string registrationNamespace = "Neutral.Generated." + Parser.SanitizeIdentifier(assemblyName);
                 var found = new List<string>();
@@ -92,6 +100,19 @@ namespace Neutral.Generators
                 }
 
                 return new ReferenceModel(found.ToEquatableArray(), servesWorkers);
+            }
+
+            private static bool ReferencesAbstractions(MetadataReader reader)
+            {
+                foreach (AssemblyReferenceHandle handle in reader.AssemblyReferences)
+                {
+                    if (reader.StringComparer.Equals(reader.GetAssemblyReference(handle).Name, "Neutral.Abstractions"))
+                    {
+                        return true;
+                    }
+                }
+
+                return false;
             }
 
             private static bool IsProviderAttribute(MetadataReader reader, CustomAttribute attribute)
