@@ -49,7 +49,7 @@ namespace Neutral.Generators
             }
 
             /// <summary>The methods grouped by containing type, ordered by type: one file each.</summary>
-            public static ImmutableArray<TypeModel> Types(ImmutableArray<RemoteMethodModel> models, CancellationToken cancellationToken)
+            private static ImmutableArray<TypeModel> Types(ImmutableArray<RemoteMethodModel> models, CancellationToken cancellationToken)
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 return Unique(models)
@@ -63,6 +63,17 @@ namespace Neutral.Generators
                     })
                     .ToImmutableArray();
             }
+
+            public static TypeIndex IndexTypes(ImmutableArray<RemoteMethodModel> models, CancellationToken cancellationToken) =>
+                new(Types(models, cancellationToken).ToDictionary(t => t.Methods[0].ContainingTypeFq, StringComparer.Ordinal));
+
+            /// <summary>The model of the method's type when the method is the one that carries it (the first by id), else null.</summary>
+            public static TypeModel? TypeOf(RemoteMethodModel method, TypeIndex index) =>
+                index.ByType.TryGetValue(method.ContainingTypeFq, out TypeModel? type)
+                && string.Equals(type.Methods[0].FunctionId, method.FunctionId, StringComparison.Ordinal)
+                && (ReferenceEquals(type.Methods[0], method) || type.Methods[0].Equals(method))
+                    ? type
+                    : null;
 
             /// <summary>Every type that needs a codec, once, ordered by its suffix: one file each.</summary>
             public static ImmutableArray<CodecModel> Codecs(ImmutableArray<RemoteMethodModel> models, CancellationToken cancellationToken)

@@ -86,8 +86,14 @@ namespace Neutral.Generators
 
             // Output per containing type and per codec, from equatable projections of the collected models: an edit inside
             // a method body re-emits nothing; one to a method's signature re-emits its type's file and the dispatch table.
-            IncrementalValuesProvider<TypeModel> types = all
-                .SelectMany(static (list, ct) => Emitter.Types(list, ct))
+            // Each type's model hangs off its methods' own entries (the first method of a type carries it, the others
+            // null), not off a list of types: a list is compared position by position, so a new type sorting first
+            // would make every later type look changed.
+            IncrementalValueProvider<TypeIndex> typeIndex = all
+                .Select(static (list, ct) => Emitter.IndexTypes(list, ct));
+            IncrementalValuesProvider<TypeModel?> types = models
+                .Combine(typeIndex)
+                .Select(static (pair, _) => Emitter.TypeOf(pair.Left, pair.Right))
                 .WithTrackingName(TrackingNames.Types);
             IncrementalValuesProvider<CodecModel> codecs = all
                 .SelectMany(static (list, ct) => Emitter.Codecs(list, ct))
@@ -96,7 +102,13 @@ namespace Neutral.Generators
                 .Select(static (list, ct) => Emitter.Dispatch(list, ct))
                 .WithTrackingName(TrackingNames.Dispatch);
 
-            context.RegisterSourceOutput(types, static (spc, type) => spc.AddSource(Emitter.TypeHintName(type), Emitter.EmitType(type)));
+            context.RegisterSourceOutput(types, static (spc, type) =>
+            {
+                if (type is not null)
+                {
+                    spc.AddSource(Emitter.TypeHintName(type), Emitter.EmitType(type));
+                }
+            });
             context.RegisterSourceOutput(codecs, static (spc, codec) => spc.AddSource(Emitter.CodecHintName(codec), Emitter.EmitCodec(codec)));
             context.RegisterSourceOutput(dispatch, static (spc, model) =>
             {

@@ -12,6 +12,17 @@ namespace Neutral.Generators.Model
         string GeneratedNamespace,
         EquatableArray<RemoteMethodModel> Methods);
 
+    /// <summary>
+    /// Every type's model by containing type, and the method that carries it. Compared by reference: it is rebuilt only
+    /// when a model changed, and what is compared downstream is each method's <see cref="TypeModel"/>.
+    /// </summary>
+    internal sealed class TypeIndex
+    {
+        public TypeIndex(System.Collections.Generic.Dictionary<string, TypeModel> byType) => ByType = byType;
+
+        public System.Collections.Generic.Dictionary<string, TypeModel> ByType { get; }
+    }
+
     /// <summary>One codec method pair, emitted in a file of its own.</summary>
     internal sealed record CodecModel(string GeneratedNamespace, TypeShape Shape);
 

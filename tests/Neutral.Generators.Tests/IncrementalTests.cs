@@ -193,10 +193,11 @@ public sealed class IncrementalTests
     {
         var (result, changed) = Edit(7, TypeSource(7, yType: "long", body: "(int)(x + y)"));
         Assert.Equal(["Neutral.Dispatch.g.cs", "Scale.N1.T7.Remote.g.cs"], changed);
+        // One entry per method: each type's first method carries its model, the others null.
         IncrementalStepRunReason[] types = Reasons(result, TrackingNames.Types);
-        Assert.Equal(TypeCount, types.Length);
+        Assert.Equal(TypeCount * 3, types.Length);
         Assert.Equal(1, types.Count(r => r == IncrementalStepRunReason.Modified));
-        Assert.Equal(TypeCount - 1, types.Count(r => r == IncrementalStepRunReason.Unchanged));
+        Assert.Equal(TypeCount * 3 - 1, types.Count(r => r is IncrementalStepRunReason.Unchanged or IncrementalStepRunReason.Cached));
         Assert.All(Reasons(result, TrackingNames.Codecs), r => Assert.Equal(IncrementalStepRunReason.Unchanged, r));
         Assert.Equal([IncrementalStepRunReason.Modified], Reasons(result, TrackingNames.Dispatch));
         Assert.Equal(2, Reemitted(result));
@@ -209,7 +210,22 @@ public sealed class IncrementalTests
         Assert.Equal(["Neutral.Dispatch.g.cs", "Scale.N0.T3.Remote.g.cs"], changed);
         IncrementalStepRunReason[] types = Reasons(result, TrackingNames.Types);
         Assert.Equal(1, types.Count(r => r == IncrementalStepRunReason.Modified));
-        Assert.Equal(TypeCount - 1, types.Count(r => r == IncrementalStepRunReason.Unchanged));
+        Assert.Equal(1, types.Count(r => r == IncrementalStepRunReason.New));
+        Assert.Equal(TypeCount * 3 - 1, types.Count(r => r is IncrementalStepRunReason.Unchanged or IncrementalStepRunReason.Cached));
+        // The type's file and the table; the new method's own entry carries no model and writes nothing.
+        Assert.Equal(3, Reemitted(result));
+    }
+
+    [Fact]
+    public void Adding_a_type_that_sorts_first_adds_its_file_and_rewrites_no_other_type_file()
+    {
+        var (driver, compilation) = ScaleRun();
+        CSharpCompilation added = compilation.AddSyntaxTrees(CSharpSyntaxTree.ParseText(
+            "using Neutral; namespace Scale.A; public static class First { [Remote] public static int Z(int x) => x; }", GeneratorHarness.ParseOptions, path: "First.cs"));
+        GeneratorRunResult result = driver.RunGenerators(added).GetRunResult().Results.Single();
+        IncrementalStepRunReason[] types = Reasons(result, TrackingNames.Types);
+        Assert.Equal(1, types.Count(r => r == IncrementalStepRunReason.New));
+        Assert.Equal(0, types.Count(r => r is IncrementalStepRunReason.Modified or IncrementalStepRunReason.Removed));
         Assert.Equal(2, Reemitted(result));
     }
 
