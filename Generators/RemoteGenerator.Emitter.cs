@@ -75,24 +75,34 @@ namespace Neutral.Generators
                     ? type
                     : null;
 
-            /// <summary>Every type that needs a codec, once, ordered by its suffix: one file each.</summary>
-            public static ImmutableArray<CodecModel> Codecs(ImmutableArray<RemoteMethodModel> models, CancellationToken cancellationToken)
+            /// <summary>Every type that needs a codec, once, carried by the first method (by id) that needs it: one file each.</summary>
+            public static CodecIndex IndexCodecs(ImmutableArray<RemoteMethodModel> models, CancellationToken cancellationToken)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                RemoteMethodModel[] methods = Unique(models);
-                if (methods.Length == 0)
+                var index = new Dictionary<string, (RemoteMethodModel, EquatableArray<CodecModel>)>(StringComparer.Ordinal);
+                var seen = new HashSet<string>(StringComparer.Ordinal);
+                foreach (RemoteMethodModel method in Unique(models))
                 {
-                    return ImmutableArray<CodecModel>.Empty;
+                    string ns = GeneratedNamespaceOf(method);
+                    var carried = method.Shapes.Where(shape => seen.Add(shape.TypeFq))
+                        .OrderBy(shape => shape.Suffix, StringComparer.Ordinal)
+                        .Select(shape => new CodecModel(ns, shape))
+                        .ToEquatableArray();
+                    if (carried.Count > 0)
+                    {
+                        index[method.FunctionId] = (method, carried);
+                    }
                 }
 
-                string ns = GeneratedNamespaceOf(methods[0]);
-                return methods.SelectMany(m => m.Shapes)
-                    .GroupBy(s => s.TypeFq, StringComparer.Ordinal)
-                    .Select(g => g.First())
-                    .OrderBy(s => s.Suffix, StringComparer.Ordinal)
-                    .Select(s => new CodecModel(ns, s))
-                    .ToImmutableArray();
+                return new CodecIndex(index);
             }
+
+            /// <summary>The codecs the method carries (none unless it is the first to need them).</summary>
+            public static EquatableArray<CodecModel> CodecsOf(RemoteMethodModel method, CodecIndex index) =>
+                index.ByFunctionId.TryGetValue(method.FunctionId, out var entry)
+                && (ReferenceEquals(entry.Carrier, method) || entry.Carrier.Equals(method))
+                    ? entry.Codecs
+                    : EquatableArray<CodecModel>.Empty;
 
             /// <summary>The dispatch table's rows and the shared-value codecs it registers; null without methods.</summary>
             public static DispatchModel? Dispatch(ImmutableArray<RemoteMethodModel> models, CancellationToken cancellationToken)

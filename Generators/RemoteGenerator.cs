@@ -95,8 +95,12 @@ namespace Neutral.Generators
                 .Combine(typeIndex)
                 .Select(static (pair, _) => Emitter.TypeOf(pair.Left, pair.Right))
                 .WithTrackingName(TrackingNames.Types);
-            IncrementalValuesProvider<CodecModel> codecs = all
-                .SelectMany(static (list, ct) => Emitter.Codecs(list, ct))
+            // Codecs the same way: each is carried by the first method (by id) that needs it.
+            IncrementalValueProvider<CodecIndex> codecIndex = all
+                .Select(static (list, ct) => Emitter.IndexCodecs(list, ct));
+            IncrementalValuesProvider<EquatableArray<CodecModel>> codecs = models
+                .Combine(codecIndex)
+                .Select(static (pair, _) => Emitter.CodecsOf(pair.Left, pair.Right))
                 .WithTrackingName(TrackingNames.Codecs);
             IncrementalValueProvider<DispatchModel?> dispatch = all
                 .Select(static (list, ct) => Emitter.Dispatch(list, ct))
@@ -109,7 +113,13 @@ namespace Neutral.Generators
                     spc.AddSource(Emitter.TypeHintName(type), Emitter.EmitType(type));
                 }
             });
-            context.RegisterSourceOutput(codecs, static (spc, codec) => spc.AddSource(Emitter.CodecHintName(codec), Emitter.EmitCodec(codec)));
+            context.RegisterSourceOutput(codecs, static (spc, list) =>
+            {
+                foreach (CodecModel codec in list)
+                {
+                    spc.AddSource(Emitter.CodecHintName(codec), Emitter.EmitCodec(codec));
+                }
+            });
             context.RegisterSourceOutput(dispatch, static (spc, model) =>
             {
                 if (model is not null)

@@ -23,6 +23,15 @@ namespace Neutral.Generators.Model
         public System.Collections.Generic.Dictionary<string, TypeModel> ByType { get; }
     }
 
+    /// <summary>For each method that carries codecs (the first by id to need each one), the method and its codecs.</summary>
+    internal sealed class CodecIndex
+    {
+        public CodecIndex(System.Collections.Generic.Dictionary<string, (RemoteMethodModel Carrier, EquatableArray<CodecModel> Codecs)> byFunctionId) =>
+            ByFunctionId = byFunctionId;
+
+        public System.Collections.Generic.Dictionary<string, (RemoteMethodModel Carrier, EquatableArray<CodecModel> Codecs)> ByFunctionId { get; }
+    }
+
     /// <summary>One codec method pair, emitted in a file of its own.</summary>
     internal sealed record CodecModel(string GeneratedNamespace, TypeShape Shape);
 
