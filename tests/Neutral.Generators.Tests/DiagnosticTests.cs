@@ -207,9 +207,10 @@ public sealed class DiagnosticTests
     }
 
     [Fact]
-    public void A_pragma_suppresses_nothing_silently_because_errors_cannot_be_suppressed_but_reports_are_separate()
+    public void A_valid_method_reports_nothing_and_gets_its_files()
     {
-        // Diagnostics are reported from their own pipeline step: the stubs of valid methods do not depend on them.
+        // Diagnostics are reported from their own pipeline step (SuppressionTests covers pragmas, [SuppressMessage] and
+        // .editorconfig): the stubs of valid methods do not depend on them.
         var (result, _, diagnostics) = GeneratorHarness.Run(Usings + "public static class C { [Remote] public static int Good(int x) => x; }");
         Assert.Empty(diagnostics);
         Assert.Equal(["Neutral.Dispatch.g.cs", "Sample.C.Remote.g.cs"], result.Results[0].GeneratedSources.Select(s => s.HintName).Order());
