@@ -22,8 +22,8 @@ namespace Neutral.Generators
             {
                 foreach (var group in ids.GroupBy(i => i.FunctionId, StringComparer.Ordinal))
                 {
-                    var ordered = group.OrderBy(i => i.Method, StringComparer.Ordinal).ThenBy(i => i.Location?.FilePath, StringComparer.Ordinal)
-                        .ThenBy(i => i.Location?.Span.Start).ToArray();
+                    var ordered = group.OrderBy(i => i.Method, StringComparer.Ordinal).ThenBy(i => i.Location?.SourceTree?.FilePath, StringComparer.Ordinal)
+                        .ThenBy(i => i.Location?.SourceSpan.Start).ToArray();
                     for (int i = 1; i < ordered.Length; i++)
                     {
                         yield return new DiagnosticInfo(DiagnosticDescriptors.DuplicateId.Id, ordered[i].Location,
@@ -32,15 +32,9 @@ namespace Neutral.Generators
                 }
             }
 
-            public static IEnumerable<(string HintName, string Text)> Emit(ImmutableArray<RemoteMethodModel> models, CancellationToken cancellationToken)
-            {
-                if (models.IsEmpty)
-                {
-                    yield break;
-                }
-
-                // Sorted ordinally, duplicates of an id dropped (NEU1008 reports them): the output does not depend on input order.
-                RemoteMethodModel[] methods = models
+            /// <summary>The methods that get code: sorted ordinally, duplicates of an id dropped (NEU1008 reports them).</summary>
+            private static RemoteMethodModel[] Unique(ImmutableArray<RemoteMethodModel> models) =>
+                models
                     .OrderBy(m => m.FunctionId, StringComparer.Ordinal)
                     .ThenBy(m => m.ContainingTypeFq, StringComparer.Ordinal)
                     .ThenBy(m => m.MethodName, StringComparer.Ordinal)
@@ -48,74 +42,148 @@ namespace Neutral.Generators
                     .Select(g => g.First())
                     .ToArray();
 
-                foreach (var ns in methods.GroupBy(m => m.Namespace, StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal))
+            private static string GeneratedNamespaceOf(RemoteMethodModel method)
+            {
+                string codecs = method.CodecsClassFq;
+                return codecs.Substring("global::".Length, codecs.LastIndexOf('.') - "global::".Length);
+            }
+
+            /// <summary>The methods grouped by containing type, ordered by type: one file each.</summary>
+            private static ImmutableArray<TypeModel> Types(ImmutableArray<RemoteMethodModel> models, CancellationToken cancellationToken)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                return Unique(models)
+                    .GroupBy(m => m.ContainingTypeFq, StringComparer.Ordinal)
+                    .OrderBy(g => g.Key, StringComparer.Ordinal)
+                    .Select(g =>
+                    {
+                        RemoteMethodModel first = g.First();
+                        return new TypeModel(first.Namespace, first.ContainingTypes, GeneratedNamespaceOf(first),
+                            g.OrderBy(m => m.FunctionId, StringComparer.Ordinal).ToEquatableArray());
+                    })
+                    .ToImmutableArray();
+            }
+
+            public static TypeIndex IndexTypes(ImmutableArray<RemoteMethodModel> models, CancellationToken cancellationToken) =>
+                new(Types(models, cancellationToken).ToDictionary(t => t.Methods[0].ContainingTypeFq, StringComparer.Ordinal));
+
+            /// <summary>The model of the method's type when the method is the one that carries it (the first by id), else null.</summary>
+            public static TypeModel? TypeOf(RemoteMethodModel method, TypeIndex index) =>
+                index.ByType.TryGetValue(method.ContainingTypeFq, out TypeModel? type)
+                && string.Equals(type.Methods[0].FunctionId, method.FunctionId, StringComparison.Ordinal)
+                && (ReferenceEquals(type.Methods[0], method) || type.Methods[0].Equals(method))
+                    ? type
+                    : null;
+
+            /// <summary>Every type that needs a codec, once, carried by the first method (by id) that needs it: one file each.</summary>
+            public static CodecIndex IndexCodecs(ImmutableArray<RemoteMethodModel> models, CancellationToken cancellationToken)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                var index = new Dictionary<string, (RemoteMethodModel, EquatableArray<CodecModel>)>(StringComparer.Ordinal);
+                var seen = new HashSet<string>(StringComparer.Ordinal);
+                foreach (RemoteMethodModel method in Unique(models))
                 {
-                    cancellationToken.ThrowIfCancellationRequested();
-                    yield return ((ns.Key.Length == 0 ? string.Empty : ns.Key + ".") + "Remote.g.cs", EmitStubs(ns.Key, ns.ToArray(), methods));
+                    string ns = GeneratedNamespaceOf(method);
+                    var carried = method.Shapes.Where(shape => seen.Add(shape.TypeFq))
+                        .OrderBy(shape => shape.Suffix, StringComparer.Ordinal)
+                        .Select(shape => new CodecModel(ns, shape))
+                        .ToEquatableArray();
+                    if (carried.Count > 0)
+                    {
+                        index[method.FunctionId] = (method, carried);
+                    }
                 }
 
-                cancellationToken.ThrowIfCancellationRequested();
-                string codecs = methods[0].CodecsClassFq;
-                string generatedNamespace = codecs.Substring("global::".Length, codecs.LastIndexOf('.') - "global::".Length);
-                yield return ("Neutral.Codecs.g.cs", EmitCodecs(generatedNamespace, methods));
-                yield return ("Neutral.Dispatch.g.cs", EmitDispatch(generatedNamespace, methods));
+                return new CodecIndex(index);
             }
+
+            /// <summary>The codecs the method carries (none unless it is the first to need them).</summary>
+            public static EquatableArray<CodecModel> CodecsOf(RemoteMethodModel method, CodecIndex index) =>
+                index.ByFunctionId.TryGetValue(method.FunctionId, out var entry)
+                && (ReferenceEquals(entry.Carrier, method) || entry.Carrier.Equals(method))
+                    ? entry.Codecs
+                    : EquatableArray<CodecModel>.Empty;
+
+            /// <summary>The dispatch table's rows and the shared-value codecs it registers; null without methods.</summary>
+            public static DispatchModel? Dispatch(ImmutableArray<RemoteMethodModel> models, CancellationToken cancellationToken)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                RemoteMethodModel[] methods = Unique(models);
+                if (methods.Length == 0)
+                {
+                    return null;
+                }
+
+                var shared = methods.SelectMany(m => m.Parameters).Where(p => p.Kind == ParameterKind.Shared)
+                    .Select(p => p.SharedElement!).GroupBy(t => t.TypeFq, StringComparer.Ordinal).Select(g => g.First())
+                    .OrderBy(t => t.TypeFq, StringComparer.Ordinal);
+                return new DispatchModel(
+                    GeneratedNamespaceOf(methods[0]),
+                    methods.Select(m => new DispatchEntry(m.FunctionId, m.SignatureHash, "Invoke_" + MemberKey(m, withType: true))).ToEquatableArray(),
+                    shared.ToEquatableArray());
+            }
+
+            /// <summary>
+            /// A generated member's name part for one method, from the method alone (never from its position): its type
+            /// path (for the shared dispatcher), its name, and a hash of its function id, which tells overloads apart.
+            /// </summary>
+            private static string MemberKey(RemoteMethodModel method, bool withType)
+            {
+                string hash = Hashing.Fnv1a32(method.FunctionId).ToString("x8", CultureInfo.InvariantCulture);
+                string name = method.MethodName.TrimStart('@');
+                return withType
+                    ? string.Join("_", method.ContainingTypes.Select(t => t.Name.TrimStart('@'))) + "_" + name + "_" + hash
+                    : name + "_" + hash;
+            }
+
+            public static string TypeHintName(TypeModel type) =>
+                (type.Namespace.Length == 0 ? string.Empty : type.Namespace + ".")
+                + string.Join("+", type.ContainingTypes.Select(t => t.Name.TrimStart('@'))) + ".Remote.g.cs";
+
+            public static string CodecHintName(CodecModel codec) => "Neutral.Codecs." + codec.Shape.Suffix + ".g.cs";
+
+            public const string DispatchHintName = "Neutral.Dispatch.g.cs";
 
             // ---------------------------------------------------------------- stubs
 
-            private sealed class StubNode
+            private const string RemoteSummary = "/// <summary>Typed stubs of the <c>[Remote]</c> methods of this namespace: each returns a <see cref=\"global::Neutral.RemoteCall{TResult}\"/> to run with a <c>Cloud</c>.</summary>";
+
+            /// <summary>
+            /// One type's file: its stubs, nested in <c>Remote</c> the way the type is nested, and its invokers, a part of
+            /// the dispatcher. Partial parts repeat no attribute; the root <c>Remote</c> says <c>public</c> only in the
+            /// files of public types (a part without a modifier takes the others').
+            /// </summary>
+            public static string EmitType(TypeModel type)
             {
-                public StubNode(string name, bool isPublic)
-                {
-                    Name = name;
-                    IsPublic = isPublic;
-                }
-
-                public string Name { get; }
-
-                public bool IsPublic { get; }
-
-                public List<StubNode> Children { get; } = new();
-
-                public List<RemoteMethodModel> Methods { get; } = new();
-            }
-
-            private static string EmitStubs(string ns, RemoteMethodModel[] methods, RemoteMethodModel[] all)
-            {
-                var root = new StubNode("Remote", isPublic: false);
-                foreach (RemoteMethodModel method in methods.OrderBy(m => m.ContainingTypeFq, StringComparer.Ordinal).ThenBy(m => m.FunctionId, StringComparer.Ordinal))
-                {
-                    StubNode node = root;
-                    bool chainPublic = true;
-                    foreach (ContainingTypeModel type in method.ContainingTypes)
-                    {
-                        chainPublic &= type.IsPublic;
-                        StubNode? child = node.Children.FirstOrDefault(c => c.Name == type.Name);
-                        if (child is null)
-                        {
-                            child = new StubNode(type.Name, chainPublic);
-                            node.Children.Add(child);
-                        }
-
-                        node = child;
-                    }
-
-                    node.Methods.Add(method);
-                }
-
                 var w = new SourceWriter();
                 w.Block(Header);
-                bool hasNamespace = ns.Length > 0;
+                bool hasNamespace = type.Namespace.Length > 0;
                 if (hasNamespace)
                 {
-                    w.Open("namespace " + ns);
+                    w.Open("namespace " + type.Namespace);
                 }
 
-                w.Line("/// <summary>Typed stubs of the <c>[Remote]</c> methods of this namespace: each returns a <see cref=\"global::Neutral.RemoteCall{TResult}\"/> to run with a <c>Cloud</c>.</summary>");
-                w.Line(GeneratedCode);
-                w.Open((root.Children.Any(c => c.IsPublic) ? "public" : "internal") + " static partial class Remote");
+                bool rootPublic = type.ContainingTypes.Count > 0 && type.ContainingTypes[0].IsPublic;
+                w.Line(RemoteSummary);
+                w.Open((rootPublic ? "public " : string.Empty) + "static partial class Remote");
+                string path = type.Namespace;
+                bool isPublic = true;
+                for (int i = 0; i < type.ContainingTypes.Count; i++)
+                {
+                    ContainingTypeModel containing = type.ContainingTypes[i];
+                    isPublic &= containing.IsPublic;
+                    path = (path.Length == 0 ? string.Empty : path + ".") + containing.Name;
+                    w.Line($"/// <summary>Remote calls of <see cref=\"global::{path}\"/>.</summary>");
+                    if (i == type.ContainingTypes.Count - 1)
+                    {
+                        w.Line(GeneratedCode);
+                    }
+
+                    w.Open((isPublic ? "public" : "internal") + " static partial class " + containing.Name);
+                }
+
                 bool first = true;
-                foreach (StubNode child in root.Children)
+                foreach (RemoteMethodModel method in type.Methods)
                 {
                     if (!first)
                     {
@@ -123,7 +191,12 @@ namespace Neutral.Generators
                     }
 
                     first = false;
-                    EmitStubNode(w, child, ns, all);
+                    EmitStub(w, method, isPublic);
+                }
+
+                for (int i = 0; i < type.ContainingTypes.Count; i++)
+                {
+                    w.Close();
                 }
 
                 w.Close();
@@ -132,16 +205,11 @@ namespace Neutral.Generators
                     w.Close();
                 }
 
-                return w.ToString();
-            }
-
-            private static void EmitStubNode(SourceWriter w, StubNode node, string path, RemoteMethodModel[] all)
-            {
-                string typePath = (path.Length == 0 ? string.Empty : path + ".") + node.Name;
-                w.Line($"/// <summary>Remote calls of <see cref=\"global::{typePath}\"/>.</summary>");
-                w.Open((node.IsPublic ? "public" : "internal") + " static partial class " + node.Name);
-                bool first = true;
-                foreach (RemoteMethodModel method in node.Methods)
+                w.Line();
+                w.Open("namespace " + type.GeneratedNamespace);
+                w.Open("partial class NeutralDispatcher");
+                first = true;
+                foreach (RemoteMethodModel method in type.Methods)
                 {
                     if (!first)
                     {
@@ -149,25 +217,15 @@ namespace Neutral.Generators
                     }
 
                     first = false;
-                    EmitStub(w, method, node.IsPublic, Array.IndexOf(all, method));
-                }
-
-                foreach (StubNode child in node.Children)
-                {
-                    if (!first)
-                    {
-                        w.Line();
-                    }
-
-                    first = false;
-                    EmitStubNode(w, child, typePath, all);
+                    EmitInvoke(w, method);
                 }
 
                 w.Close();
+                w.Close();
+                return w.ToString();
             }
 
-            private static string FunctionField(RemoteMethodModel method, int index) =>
-                "s_" + method.MethodName.TrimStart('@') + "_" + index.ToString(CultureInfo.InvariantCulture);
+            private static string FunctionField(RemoteMethodModel method) => "s_" + MemberKey(method, withType: false);
 
             private static string Nullable(int? value) => value?.ToString(CultureInfo.InvariantCulture) ?? "null";
 
@@ -175,9 +233,9 @@ namespace Neutral.Generators
 
             private static string Literal(string text) => Microsoft.CodeAnalysis.CSharp.SymbolDisplay.FormatLiteral(text, quote: true);
 
-            private static void EmitStub(SourceWriter w, RemoteMethodModel method, bool isPublic, int index)
+            private static void EmitStub(SourceWriter w, RemoteMethodModel method, bool isPublic)
             {
-                string field = FunctionField(method, index);
+                string field = FunctionField(method);
                 string result = method.Result.TypeFq;
                 w.Line($"private static readonly global::Neutral.RemoteFunction<{result}> {field} = new(");
                 w.Line($"    {Literal(method.FunctionId)},");
@@ -230,34 +288,19 @@ namespace Neutral.Generators
 
             // ---------------------------------------------------------------- codecs
 
-            private static string EmitCodecs(string ns, RemoteMethodModel[] methods)
+            /// <summary>One codec pair in its own part of <c>NeutralCodecs</c>.</summary>
+            public static string EmitCodec(CodecModel codec)
             {
-                TypeShape[] shapes = methods.SelectMany(m => m.Shapes)
-                    .GroupBy(s => s.TypeFq, StringComparer.Ordinal)
-                    .Select(g => g.First())
-                    .OrderBy(s => s.Suffix, StringComparer.Ordinal)
-                    .ToArray();
-
                 var w = new SourceWriter();
                 w.Block(Header);
-                w.Open("namespace " + ns);
+                w.Open("namespace " + codec.GeneratedNamespace);
                 w.Line("/// <summary>Binary codecs of the types used by this assembly's <c>[Remote]</c> methods.</summary>");
+                w.Open("internal static partial class NeutralCodecs");
                 w.Line(GeneratedCode);
-                w.Open("internal static class NeutralCodecs");
-                bool first = true;
-                foreach (TypeShape shape in shapes)
-                {
-                    if (!first)
-                    {
-                        w.Line();
-                    }
-
-                    first = false;
-                    EmitWrite(w, shape);
-                    w.Line();
-                    EmitRead(w, shape);
-                }
-
+                EmitWrite(w, codec.Shape);
+                w.Line();
+                w.Line(GeneratedCode);
+                EmitRead(w, codec.Shape);
                 w.Close();
                 w.Close();
                 return w.ToString();
@@ -462,19 +505,19 @@ namespace Neutral.Generators
 
             // ---------------------------------------------------------------- dispatch
 
-            private static string EmitDispatch(string ns, RemoteMethodModel[] methods)
+            public static string EmitDispatch(DispatchModel model)
             {
                 var w = new SourceWriter();
                 w.Block(Header);
-                w.Open("namespace " + ns);
+                w.Open("namespace " + model.GeneratedNamespace);
                 w.Line("/// <summary>This assembly's dispatch table: decodes a call's arguments, invokes the <c>[Remote]</c> method and encodes its result.</summary>");
                 w.Line(GeneratedCode);
-                w.Open("internal sealed class NeutralDispatcher : global::Neutral.Dispatch.IRemoteDispatcher");
+                w.Open("internal sealed partial class NeutralDispatcher : global::Neutral.Dispatch.IRemoteDispatcher");
                 w.Line("private static readonly global::Neutral.Dispatch.RemoteFunctionInfo[] s_functions =");
                 w.Line("[");
-                foreach (RemoteMethodModel method in methods)
+                foreach (DispatchEntry entry in model.Entries)
                 {
-                    w.Line($"    new({Literal(method.FunctionId)}, {Hex(method.SignatureHash)}),");
+                    w.Line($"    new({Literal(entry.FunctionId)}, {Hex(entry.SignatureHash)}),");
                 }
 
                 w.Line("];");
@@ -489,9 +532,7 @@ namespace Neutral.Generators
                 w.Close();
                 w.Line();
                 w.Line("global::Neutral.Dispatch.RemoteDispatch.Register(new NeutralDispatcher());");
-                foreach (TypeRef shared in methods.SelectMany(m => m.Parameters).Where(p => p.Kind == ParameterKind.Shared)
-                             .Select(p => p.SharedElement!).GroupBy(t => t.TypeFq, StringComparer.Ordinal).Select(g => g.First())
-                             .OrderBy(t => t.TypeFq, StringComparer.Ordinal))
+                foreach (TypeRef shared in model.SharedTypes)
                 {
                     w.Line($"global::Neutral.Codec.CodecRegistry<{shared.TypeFq}>.Register(");
                     w.Line($"    static (ref global::Neutral.Codec.CodecWriter writer, {shared.TypeFq} value) => {{ {shared.Write("value")} }},");
@@ -506,23 +547,17 @@ namespace Neutral.Generators
                 w.Line("/// <inheritdoc/>");
                 w.Open("public global::System.Threading.Tasks.ValueTask InvokeAsync(string functionId, ulong signatureHash, global::System.ReadOnlyMemory<byte> arguments, global::Neutral.RemoteContext context, global::System.Buffers.IBufferWriter<byte> result)");
                 w.Open("switch (functionId)");
-                for (int i = 0; i < methods.Length; i++)
+                foreach (DispatchEntry entry in model.Entries)
                 {
-                    string hash = Hex(methods[i].SignatureHash);
-                    w.Line($"case {Literal(methods[i].FunctionId)}:");
-                    w.Line($"    return signatureHash == {hash} ? Invoke{i}(arguments, context, result) : throw global::Neutral.Dispatch.RemoteDispatch.Stale(functionId, signatureHash, {hash});");
+                    string hash = Hex(entry.SignatureHash);
+                    w.Line($"case {Literal(entry.FunctionId)}:");
+                    w.Line($"    return signatureHash == {hash} ? {entry.Invoker}(arguments, context, result) : throw global::Neutral.Dispatch.RemoteDispatch.Stale(functionId, signatureHash, {hash});");
                 }
 
                 w.Line("default:");
                 w.Line("    throw global::Neutral.Dispatch.RemoteDispatch.Stale(functionId, signatureHash, null);");
                 w.Close();
                 w.Close();
-                for (int i = 0; i < methods.Length; i++)
-                {
-                    w.Line();
-                    EmitInvoke(w, methods[i], i);
-                }
-
                 w.Close();
                 w.Line();
                 w.Line("/// <summary>Registers this assembly's dispatch table; executables that reference the assembly call it from their own module initializer, so that NativeAOT and trimmed builds keep it.</summary>");
@@ -577,9 +612,9 @@ namespace Neutral.Generators
                 return w.ToString();
             }
 
-            private static void EmitInvoke(SourceWriter w, RemoteMethodModel method, int index)
+            private static void EmitInvoke(SourceWriter w, RemoteMethodModel method)
             {
-                string i = index.ToString(CultureInfo.InvariantCulture);
+                string i = "_" + MemberKey(method, withType: true);
                 var parameters = method.Parameters;
                 var decoded = parameters.Select((p, n) => (p, n)).Where(x => x.p.Kind is ParameterKind.Value or ParameterKind.Shared).ToArray();
                 bool isAsync = method.ReturnKind is ReturnKind.Task or ReturnKind.TaskOfT or ReturnKind.ValueTask or ReturnKind.ValueTaskOfT;

@@ -26,10 +26,13 @@ namespace Neutral.Generators
                 var method = (IMethodSymbol)context.TargetSymbol;
                 var syntax = (MethodDeclarationSyntax)context.TargetNode;
                 var diagnostics = new List<DiagnosticInfo>();
-                string display = method.ContainingType.ToDisplayString(ShapeBuilder.DisplayFormat) + "." + method.Name;
-                LocationInfo? nameLocation = LocationInfo.From(syntax.Identifier.GetLocation());
+                string codecs = "global::Neutral.Generated." + SanitizeIdentifier(method.ContainingAssembly.Name) + ".NeutralCodecs";
+                var builder = new ShapeBuilder(method.ContainingAssembly, codecs, cancellationToken);
+                string typeDisplay0 = builder.Show(method.ContainingType, ShapeBuilder.DisplayFormat);
+                string display = typeDisplay0 + "." + method.Name;
+                Location nameLocation = syntax.Identifier.GetLocation();
 
-                void Report(DiagnosticDescriptor descriptor, LocationInfo? location, params string[] args) =>
+                void Report(DiagnosticDescriptor descriptor, Location? location, params string[] args) =>
                     diagnostics.Add(new DiagnosticInfo(descriptor.Id, location, args.ToEquatableArray()));
 
                 if (!method.IsStatic)
@@ -45,7 +48,7 @@ namespace Neutral.Generators
                 var containing = new List<ContainingTypeModel>();
                 for (INamedTypeSymbol? type = method.ContainingType; type is not null; type = type.ContainingType)
                 {
-                    string typeDisplay = type.ToDisplayString(ShapeBuilder.DisplayFormat);
+                    string typeDisplay = builder.Show(type, ShapeBuilder.DisplayFormat);
                     if (type.IsGenericType)
                     {
                         Report(DiagnosticDescriptors.GenericContainingType, nameLocation, display, typeDisplay);
@@ -82,17 +85,15 @@ namespace Neutral.Generators
 
                 if (explicitId is not null && (explicitId.Length == 0 || explicitId.Any(c => char.IsWhiteSpace(c) || char.IsControl(c))))
                 {
-                    Report(DiagnosticDescriptors.InvalidId, LocationInfo.From(context.Attributes[0].ApplicationSyntaxReference?.GetSyntax(cancellationToken).GetLocation()), display, explicitId);
+                    Report(DiagnosticDescriptors.InvalidId, context.Attributes[0].ApplicationSyntaxReference?.GetSyntax(cancellationToken).GetLocation(), display, explicitId);
                 }
 
-                string codecs = "global::Neutral.Generated." + SanitizeIdentifier(method.ContainingAssembly.Name) + ".NeutralCodecs";
-                var builder = new ShapeBuilder(method.ContainingAssembly, codecs, cancellationToken);
                 var parameters = new List<ParameterModel>();
                 var hashInput = new StringBuilder();
                 for (int i = 0; i < method.Parameters.Length; i++)
                 {
                     IParameterSymbol parameter = method.Parameters[i];
-                    LocationInfo? location = LocationInfo.From(parameter.Locations.FirstOrDefault());
+                    Location? location = parameter.Locations.FirstOrDefault();
                     string? modifier = parameter.RefKind switch
                     {
                         RefKind.Ref => "ref",
@@ -108,7 +109,7 @@ namespace Neutral.Generators
                     }
 
                     string name = ShapeBuilder.Escape(parameter.Name);
-                    string declared = parameter.Type.ToDisplayString(ShapeBuilder.TypeFormat);
+                    string declared = builder.Show(parameter.Type, ShapeBuilder.TypeFormat);
                     string typeName = FullName(parameter.Type);
                     if (typeName == "Neutral.RemoteContext")
                     {
@@ -128,7 +129,7 @@ namespace Neutral.Generators
                     {
                         if (parameter.Type is INamedTypeSymbol { IsGenericType: true } shared && FullName(shared.ConstructedFrom) == "Neutral.Shared`1")
                         {
-                            var element = builder.Analyze(shared.TypeArguments[0], parameter.Name + ".Value");
+                            var element = builder.AnalyzeRoot(shared.TypeArguments[0], parameter.Name + ".Value");
                             string fq = shared.WithNullableAnnotation(NullableAnnotation.NotAnnotated).ToDisplayString(ShapeBuilder.TypeFormat);
                             var reference = new TypeRef(fq, "writer.WriteString({0}.Key);", $"global::Neutral.Shared<{element.Ref.TypeFq}>.FromKey(reader.ReadNonNullString())", 4, true);
                             parameters.Add(new ParameterModel(name, declared, ParameterKind.Shared, reference, element.Ref));
@@ -136,7 +137,7 @@ namespace Neutral.Generators
                         }
                         else
                         {
-                            var analyzed = builder.Analyze(parameter.Type, TypeLabel(parameter.Type));
+                            var analyzed = builder.AnalyzeRoot(parameter.Type, TypeLabel(builder, parameter.Type));
                             parameters.Add(new ParameterModel(name, declared, ParameterKind.Value, analyzed.Ref, null));
                             hashInput.Append(analyzed.Description).Append(';');
                         }
@@ -173,21 +174,21 @@ namespace Neutral.Generators
                     {
                         if (resultType is INamedTypeSymbol { IsGenericType: true } shared && FullName(shared.ConstructedFrom) == "Neutral.Shared`1")
                         {
-                            throw new UnsupportedTypeException(TypeLabel(resultType) + ": Shared<T> is supported only as a parameter; return the value itself");
+                            throw new UnsupportedTypeException(TypeLabel(builder, resultType) + ": Shared<T> is supported only as a parameter; return the value itself");
                         }
 
-                        var analyzed = builder.Analyze(resultType, TypeLabel(resultType));
+                        var analyzed = builder.AnalyzeRoot(resultType, TypeLabel(builder, resultType));
                         result = analyzed.Ref;
                         resultDescription = analyzed.Description;
                     }
                     catch (UnsupportedTypeException e)
                     {
-                        Report(DiagnosticDescriptors.UnsupportedReturnType, LocationInfo.From(syntax.ReturnType.GetLocation()), display, e.Message);
+                        Report(DiagnosticDescriptors.UnsupportedReturnType, syntax.ReturnType.GetLocation(), display, e.Message);
                     }
                 }
 
-                string canonical = method.ContainingType.ToDisplayString(ShapeBuilder.DisplayFormat) + "." + method.Name + "("
-                    + string.Join(",", method.Parameters.Select(p => p.Type.ToDisplayString(ShapeBuilder.DisplayFormat))) + ")";
+                string canonical = typeDisplay0 + "." + method.Name + "("
+                    + string.Join(",", method.Parameters.Select(p => builder.Show(p.Type, ShapeBuilder.DisplayFormat))) + ")";
                 string id = explicitId ?? canonical;
                 var idInfo = new FunctionIdInfo(id, display, nameLocation);
                 if (diagnostics.Count > 0 || result is null)
@@ -199,7 +200,7 @@ namespace Neutral.Generators
                 var model = new RemoteMethodModel(
                     method.ContainingNamespace is { IsGlobalNamespace: false } ns ? ns.ToDisplayString() : string.Empty,
                     containing.ToEquatableArray(),
-                    method.ContainingType.ToDisplayString(ShapeBuilder.TypeFormat),
+                    builder.Show(method.ContainingType, ShapeBuilder.TypeFormat),
                     ShapeBuilder.Escape(method.Name),
                     id,
                     Hashing.Fnv1a64(hashText),
@@ -225,50 +226,26 @@ namespace Neutral.Generators
                 _ => symbol.DeclaredAccessibility.ToString().ToLowerInvariant(),
             };
 
+            /// <summary><c>Namespace.MetadataName</c>, from the names alone (far cheaper than a display string; it runs per parameter per edit).</summary>
             private static string FullName(ITypeSymbol type)
             {
-                string ns = type.ContainingNamespace is { IsGlobalNamespace: false } n ? n.ToDisplayString() + "." : string.Empty;
-                return ns + type.MetadataName;
+                if (type.ContainingNamespace is not { IsGlobalNamespace: false } ns)
+                {
+                    return type.MetadataName;
+                }
+
+                var parts = new List<string> { type.MetadataName };
+                for (; ns is { IsGlobalNamespace: false }; ns = ns.ContainingNamespace)
+                {
+                    parts.Add(ns.Name);
+                }
+
+                parts.Reverse();
+                return string.Join(".", parts);
             }
 
             /// <summary>The start of a member path in messages: the type's short name.</summary>
-            private static string TypeLabel(ITypeSymbol type) => type.ToDisplayString(SymbolDisplayFormat.MinimallyQualifiedFormat);
-
-            /// <summary>For an executable: the registration classes of referenced assemblies, sorted, and whether it can serve as a worker.</summary>
-            public static ExecutableModel? Executable(Compilation compilation, CancellationToken cancellationToken)
-            {
-                if (compilation.Options.OutputKind is not (OutputKind.ConsoleApplication or OutputKind.WindowsApplication))
-                {
-                    return null;
-                }
-
-                var found = new List<string>();
-                foreach (IAssemblySymbol assembly in compilation.SourceModule.ReferencedAssemblySymbols)
-                {
-                    cancellationToken.ThrowIfCancellationRequested();
-                    string name = "Neutral.Generated." + SanitizeIdentifier(assembly.Name) + ".NeutralRegistration";
-                    if (assembly.GetTypeByMetadataName(name) is { DeclaredAccessibility: Accessibility.Public })
-                    {
-                        found.Add("global::" + name);
-                    }
-
-                    // Provider packages name their registration type: configuration alone then selects them, with
-                    // no assembly scanning at run time.
-                    foreach (AttributeData attribute in assembly.GetAttributes())
-                    {
-                        if (attribute.AttributeClass?.ToDisplayString() == "Neutral.NeutralProviderAttribute"
-                            && attribute.ConstructorArguments.Length == 1
-                            && attribute.ConstructorArguments[0].Value is INamedTypeSymbol { DeclaredAccessibility: Accessibility.Public } registration)
-                        {
-                            found.Add(registration.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat));
-                        }
-                    }
-                }
-
-                found.Sort(StringComparer.Ordinal);
-                bool servesWorkers = compilation.GetTypeByMetadataName("Neutral.Workers.Local.LocalWorker")?.GetMembers("RunIfWorkerProcess").Any() == true;
-                return new ExecutableModel(found.ToEquatableArray(), servesWorkers);
-            }
+            private static string TypeLabel(ShapeBuilder builder, ITypeSymbol type) => builder.Show(type, SymbolDisplayFormat.MinimallyQualifiedFormat);
 
             internal static string SanitizeIdentifier(string name)
             {

@@ -1,7 +1,9 @@
 using System;
+using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
+using System.Runtime.CompilerServices;
 using System.Text;
 using System.Threading;
 using Microsoft.CodeAnalysis;
@@ -39,6 +41,71 @@ namespace Neutral.Generators
             }
 
             public IEnumerable<TypeShape> Shapes => _shapes.Values.OrderBy(s => s.TypeFq, StringComparer.Ordinal);
+
+            /// <summary>
+            /// What a type analysed to in one compilation: its reference, its description and every shape it needs. The
+            /// transform runs again for every method on every edit (the compilation is new), and most methods share their
+            /// types: analysing each type once per compilation instead of once per method is most of a re-run's cost.
+            /// Keyed by the compilation's own assembly symbol, so it lives as long as that compilation and never serves
+            /// another; the analysis is a pure function of the compilation, so sharing it cannot change the output.
+            /// </summary>
+            private static readonly ConditionalWeakTable<IAssemblySymbol, ConcurrentDictionary<string, Analyzed>> s_analyzed = new();
+
+            private sealed class Analyzed
+            {
+                public Analyzed((TypeRef Ref, string Description) result, TypeShape[] shapes)
+                {
+                    Result = result;
+                    Shapes = shapes;
+                }
+
+                public (TypeRef Ref, string Description) Result { get; }
+
+                public TypeShape[] Shapes { get; }
+            }
+
+            private static readonly ConditionalWeakTable<IAssemblySymbol, ConcurrentDictionary<(ITypeSymbol Type, SymbolDisplayFormat Format), string>> s_displays = new();
+
+            /// <summary>A type's display string, once per compilation (<see cref="s_analyzed"/> says why a cache pays).</summary>
+            public string Show(ITypeSymbol type, SymbolDisplayFormat format) =>
+                s_displays.GetValue(_assembly, static _ => new(DisplayKeyComparer.Instance))
+                    .GetOrAdd((type, format), static key => key.Type.ToDisplayString(key.Format));
+
+            private sealed class DisplayKeyComparer : IEqualityComparer<(ITypeSymbol Type, SymbolDisplayFormat Format)>
+            {
+                public static readonly DisplayKeyComparer Instance = new();
+
+                public bool Equals((ITypeSymbol Type, SymbolDisplayFormat Format) x, (ITypeSymbol Type, SymbolDisplayFormat Format) y) =>
+                    ReferenceEquals(x.Format, y.Format) && SymbolEqualityComparer.IncludeNullability.Equals(x.Type, y.Type);
+
+                public int GetHashCode((ITypeSymbol Type, SymbolDisplayFormat Format) obj) =>
+                    SymbolEqualityComparer.IncludeNullability.GetHashCode(obj.Type);
+            }
+
+            /// <summary>Analyses a parameter or result type, through the compilation's cache (failures are not cached: their messages name the path).</summary>
+            public (TypeRef Ref, string Description) AnalyzeRoot(ITypeSymbol type, string path)
+            {
+                _cancellationToken.ThrowIfCancellationRequested();
+                ITypeSymbol key = type.IsReferenceType && type.NullableAnnotation == NullableAnnotation.Annotated
+                    ? type.WithNullableAnnotation(NullableAnnotation.NotAnnotated)
+                    : type;
+                string fq = Show(key, TypeFormat);
+                ConcurrentDictionary<string, Analyzed> cache = s_analyzed.GetValue(_assembly, static _ => new ConcurrentDictionary<string, Analyzed>(StringComparer.Ordinal));
+                if (!cache.TryGetValue(fq, out Analyzed? analyzed))
+                {
+                    var fresh = new ShapeBuilder(_assembly, _codecs, _cancellationToken);
+                    var result = fresh.Analyze(type, path);
+                    analyzed = cache.GetOrAdd(fq, new Analyzed(result, fresh._shapes.Values.ToArray()));
+                }
+
+                foreach (TypeShape shape in analyzed.Shapes)
+                {
+                    _shapes[shape.TypeFq] = shape;
+                }
+
+                _memo[fq] = analyzed.Result;
+                return analyzed.Result;
+            }
 
             public (TypeRef Ref, string Description) Analyze(ITypeSymbol type, string path)
             {

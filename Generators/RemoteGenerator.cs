@@ -53,8 +53,19 @@ namespace Neutral.Generators
             IncrementalValueProvider<string?> ownTable = all
                 .Select(static (list, _) => list.IsEmpty ? null : Emitter.DispatcherOf(list[0]))
                 .WithTrackingName(TrackingNames.OwnTable);
-            IncrementalValueProvider<ExecutableModel?> executable = context.CompilationProvider
-                .Select(static (compilation, ct) => Parser.Executable(compilation, ct))
+            // Off the references, not the compilation (a new one on every edit): each reference is read once, from its
+            // metadata tables, and only in an executable. The output kind is all that is taken from the compilation: a
+            // bool that stays equal, so the steps after it stay cached.
+            IncrementalValueProvider<bool> isExecutable = context.CompilationProvider
+                .Select(static (compilation, _) => compilation.Options.OutputKind is OutputKind.ConsoleApplication or OutputKind.WindowsApplication)
+                .WithTrackingName(TrackingNames.IsExecutable);
+            IncrementalValueProvider<ExecutableModel?> executable = context.MetadataReferencesProvider
+                .Combine(isExecutable)
+                .Select(static (pair, ct) => pair.Right ? ReferenceScanner.Scan(pair.Left, ct) : ReferenceModel.None)
+                .WithTrackingName(TrackingNames.Referenced)
+                .Collect()
+                .Combine(isExecutable)
+                .Select(static (pair, _) => ReferenceScanner.Merge(pair.Left, pair.Right))
                 .WithTrackingName(TrackingNames.References);
             context.RegisterSourceOutput(executable.Combine(ownTable), static (spc, pair) =>
             {
@@ -72,16 +83,53 @@ namespace Neutral.Generators
                     spc.ReportDiagnostic(ToDiagnostic(info));
                 }
             });
-            context.RegisterSourceOutput(all, static (spc, list) =>
+
+            // Output per containing type and per codec, from equatable projections of the collected models: an edit inside
+            // a method body re-emits nothing; one to a method's signature re-emits its type's file and the dispatch table.
+            // Each type's model hangs off its methods' own entries (the first method of a type carries it, the others
+            // null), not off a list of types: a list is compared position by position, so a new type sorting first
+            // would make every later type look changed.
+            IncrementalValueProvider<TypeIndex> typeIndex = all
+                .Select(static (list, ct) => Emitter.IndexTypes(list, ct));
+            IncrementalValuesProvider<TypeModel?> types = models
+                .Combine(typeIndex)
+                .Select(static (pair, _) => Emitter.TypeOf(pair.Left, pair.Right))
+                .WithTrackingName(TrackingNames.Types);
+            // Codecs the same way: each is carried by the first method (by id) that needs it.
+            IncrementalValueProvider<CodecIndex> codecIndex = all
+                .Select(static (list, ct) => Emitter.IndexCodecs(list, ct));
+            IncrementalValuesProvider<EquatableArray<CodecModel>> codecs = models
+                .Combine(codecIndex)
+                .Select(static (pair, _) => Emitter.CodecsOf(pair.Left, pair.Right))
+                .WithTrackingName(TrackingNames.Codecs);
+            IncrementalValueProvider<DispatchModel?> dispatch = all
+                .Select(static (list, ct) => Emitter.Dispatch(list, ct))
+                .WithTrackingName(TrackingNames.Dispatch);
+
+            context.RegisterSourceOutput(types, static (spc, type) =>
             {
-                foreach (var (hintName, text) in Emitter.Emit(list, spc.CancellationToken))
+                if (type is not null)
                 {
-                    spc.AddSource(hintName, text);
+                    spc.AddSource(Emitter.TypeHintName(type), Emitter.EmitType(type));
+                }
+            });
+            context.RegisterSourceOutput(codecs, static (spc, list) =>
+            {
+                foreach (CodecModel codec in list)
+                {
+                    spc.AddSource(Emitter.CodecHintName(codec), Emitter.EmitCodec(codec));
+                }
+            });
+            context.RegisterSourceOutput(dispatch, static (spc, model) =>
+            {
+                if (model is not null)
+                {
+                    spc.AddSource(Emitter.DispatchHintName, Emitter.EmitDispatch(model));
                 }
             });
         }
 
         private static Diagnostic ToDiagnostic(DiagnosticInfo info) =>
-            Diagnostic.Create(DiagnosticDescriptors.ById[info.Id], info.Location?.ToLocation(), info.Arguments.ToArray<object>());
+            Diagnostic.Create(DiagnosticDescriptors.ById[info.Id], info.Location, info.Arguments.ToArray<object>());
     }
 }

@@ -26,7 +26,7 @@ public sealed class IncrementalTests
 
     private static readonly string[] Tracked =
     [
-        TrackingNames.Methods, TrackingNames.Models, TrackingNames.Diagnostics, TrackingNames.AllModels, TrackingNames.AllIds, TrackingNames.References, TrackingNames.OwnTable,
+        TrackingNames.Methods, TrackingNames.Models, TrackingNames.Diagnostics, TrackingNames.AllModels, TrackingNames.AllIds, TrackingNames.IsExecutable, TrackingNames.Referenced, TrackingNames.References, TrackingNames.OwnTable, TrackingNames.Types, TrackingNames.Codecs, TrackingNames.Dispatch,
     ];
 
     [Fact]
@@ -69,6 +69,199 @@ public sealed class IncrementalTests
         }
     }
 
+    private static CSharpCompilation Executable(params MetadataReference[] references) =>
+        GeneratorHarness.Compilation("using Neutral; namespace App; public static class Program { public static void Main() { } [Remote] public static int B(int x) => x; }")
+            .WithAssemblyName("Sample.WorkerApp")
+            .WithOptions(new CSharpCompilationOptions(OutputKind.ConsoleApplication, nullableContextOptions: NullableContextOptions.Enable))
+            .AddReferences(references);
+
+    private static void AssertAll(GeneratorRunResult result, string step, params IncrementalStepRunReason[] allowed) =>
+        Assert.All(result.TrackedSteps[step].SelectMany(s => s.Outputs),
+            o => Assert.True(allowed.Contains(o.Reason), $"{step}: {o.Reason}"));
+
+    private static void AssertNoOutputReemitted(GeneratorRunResult result) =>
+        Assert.All(result.TrackedOutputSteps.SelectMany(s => s.Value).SelectMany(s => s.Outputs),
+            output => Assert.True(output.Reason is IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged, output.Reason.ToString()));
+
+    [Fact]
+    public void Adding_an_unrelated_reference_reads_only_that_reference_and_reemits_nothing()
+    {
+        MetadataReference library = ReferencesTests.Library("Sample.Assembly", "using Neutral; namespace Lib; public static class F { [Remote] public static int A(int x) => x; }");
+        MetadataReference workers = MetadataReference.CreateFromFile(typeof(Neutral.Workers.Local.LocalWorker).Assembly.Location);
+        CSharpCompilation first = Executable(library, workers);
+        GeneratorDriver driver = GeneratorHarness.Driver(track: true).RunGenerators(first);
+        GeneratorRunResult before = driver.GetRunResult().Results.Single();
+        Assert.Contains(before.GeneratedSources, s => s.HintName == "Neutral.References.g.cs");
+
+        var (_, unrelatedCompilation, _) = GeneratorHarness.Run("namespace Unrelated; public static class U { public static int X => 1; }");
+        using var stream = new System.IO.MemoryStream();
+        Assert.True(unrelatedCompilation.WithAssemblyName("Unrelated").Emit(stream).Success);
+        MetadataReference unrelated = MetadataReference.CreateFromImage(stream.ToArray());
+
+        driver = driver.RunGenerators(first.AddReferences(unrelated));
+        GeneratorRunResult result = driver.GetRunResult().Results.Single();
+        var referenced = result.TrackedSteps[TrackingNames.Referenced].SelectMany(s => s.Outputs).Select(o => o.Reason).ToArray();
+        Assert.Equal(first.References.Count() + 1, referenced.Length);
+        Assert.Equal(1, referenced.Count(r => r == IncrementalStepRunReason.New));
+        Assert.All(referenced, r => Assert.True(r is IncrementalStepRunReason.New or IncrementalStepRunReason.Cached, r.ToString()));
+        AssertAll(result, TrackingNames.References, IncrementalStepRunReason.Unchanged);
+        AssertAll(result, TrackingNames.Models, IncrementalStepRunReason.Cached, IncrementalStepRunReason.Unchanged);
+        AssertNoOutputReemitted(result);
+        Assert.Equal(
+            before.GeneratedSources.Select(s => (s.HintName, s.SourceText.ToString())),
+            result.GeneratedSources.Select(s => (s.HintName, s.SourceText.ToString())));
+    }
+
+    [Fact]
+    public void An_edit_in_an_executable_reads_no_reference_again()
+    {
+        MetadataReference library = ReferencesTests.Library("Sample.Assembly", "using Neutral; namespace Lib; public static class F { [Remote] public static int A(int x) => x; }");
+        CSharpCompilation first = Executable(library);
+        GeneratorDriver driver = GeneratorHarness.Driver(track: true).RunGenerators(first);
+        CSharpCompilation second = first.AddSyntaxTrees(CSharpSyntaxTree.ParseText("namespace Other; public static class Unrelated { public static int X => 1; }", GeneratorHarness.ParseOptions));
+        GeneratorRunResult result = driver.RunGenerators(second).GetRunResult().Results.Single();
+        AssertAll(result, TrackingNames.Referenced, IncrementalStepRunReason.Cached);
+        AssertAll(result, TrackingNames.IsExecutable, IncrementalStepRunReason.Unchanged);
+        AssertAll(result, TrackingNames.References, IncrementalStepRunReason.Cached);
+        AssertNoOutputReemitted(result);
+    }
+
+    // ------------------------------------------------------------ at scale: many types, one edit
+
+    private const int TypeCount = 12;
+
+    private static string TypeSource(int i, string extra = "", string yType = "int", string body = "x + y") => $$"""
+        using Neutral;
+        namespace Scale.N{{i % 3}};
+        public static class T{{i}}
+        {
+            [Remote] public static int A(int x, {{yType}} y) => {{body}};
+            [Remote] public static Scale.Point B(Scale.Point p) => p;
+            [Remote] public static string C(string s, System.Collections.Generic.List<Scale.Point> points) => s;
+            {{extra}}
+        }
+        """;
+
+    private const string Shared = "namespace Scale; public sealed record Point(double X, double Y);";
+
+    private static (GeneratorDriver Driver, CSharpCompilation Compilation) ScaleRun()
+    {
+        CSharpCompilation compilation = GeneratorHarness.Compilation([Shared, .. Enumerable.Range(0, TypeCount).Select(i => TypeSource(i))]);
+        return (GeneratorHarness.Driver(track: true).RunGenerators(compilation), compilation);
+    }
+
+    /// <summary>Runs after replacing type <paramref name="index"/>'s file; returns the run and the hint names whose text changed.</summary>
+    private static (GeneratorRunResult Result, string[] Changed) Edit(int index, string source)
+    {
+        var (driver, compilation) = ScaleRun();
+        GeneratorRunResult before = driver.GetRunResult().Results.Single();
+        SyntaxTree old = compilation.SyntaxTrees.ElementAt(index + 1);
+        CSharpCompilation edited = compilation.ReplaceSyntaxTree(old, CSharpSyntaxTree.ParseText(source, GeneratorHarness.ParseOptions, path: old.FilePath));
+        GeneratorRunResult after = driver.RunGenerators(edited).GetRunResult().Results.Single();
+        Assert.Empty(after.Diagnostics);
+        var previous = before.GeneratedSources.ToDictionary(s => s.HintName, s => s.SourceText.ToString());
+        string[] changed = after.GeneratedSources
+            .Where(s => !previous.TryGetValue(s.HintName, out string? text) || text != s.SourceText.ToString())
+            .Select(s => s.HintName).Concat(previous.Keys.Except(after.GeneratedSources.Select(s => s.HintName)))
+            .OrderBy(h => h, StringComparer.Ordinal).ToArray();
+        return (after, changed);
+    }
+
+    private static IncrementalStepRunReason[] Reasons(GeneratorRunResult result, string step) =>
+        result.TrackedSteps[step].SelectMany(s => s.Outputs).Select(o => o.Reason).ToArray();
+
+    /// <summary>
+    /// How many output actions ran again and wrote a file (an output step that is not cached ran its action; its value
+    /// is the pair of the sources it added and its diagnostics, and entries that carry nothing add no source).
+    /// </summary>
+    private static int Reemitted(GeneratorRunResult result) =>
+        result.TrackedOutputSteps.SelectMany(s => s.Value).SelectMany(step => step.Outputs)
+            .Count(o => o.Reason is not (IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged)
+                && o.Value is System.Runtime.CompilerServices.ITuple { Length: > 0 } pair && pair[0] is IEnumerable sources && sources.Cast<object>().Any());
+
+    [Fact]
+    public void A_body_edit_in_one_of_many_types_reemits_nothing()
+    {
+        var (result, changed) = Edit(4, TypeSource(4, body: "x - y + 1"));
+        Assert.Empty(changed);
+        Assert.All(Reasons(result, TrackingNames.Models), r => Assert.True(r is IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged, r.ToString()));
+        foreach (string step in new[] { TrackingNames.AllModels, TrackingNames.Types, TrackingNames.Codecs, TrackingNames.Dispatch })
+        {
+            Assert.All(Reasons(result, step), r => Assert.Equal(IncrementalStepRunReason.Cached, r));
+        }
+
+        Assert.Equal(0, Reemitted(result));
+    }
+
+    [Fact]
+    public void A_signature_edit_in_one_of_many_types_reemits_that_type_and_the_dispatch_table_only()
+    {
+        var (result, changed) = Edit(7, TypeSource(7, yType: "long", body: "(int)(x + y)"));
+        Assert.Equal(["Neutral.Dispatch.g.cs", "Scale.N1.T7.Remote.g.cs"], changed);
+        // One entry per method: each type's first method carries its model, the others null.
+        IncrementalStepRunReason[] types = Reasons(result, TrackingNames.Types);
+        Assert.Equal(TypeCount * 3, types.Length);
+        Assert.Equal(1, types.Count(r => r == IncrementalStepRunReason.Modified));
+        Assert.Equal(TypeCount * 3 - 1, types.Count(r => r is IncrementalStepRunReason.Unchanged or IncrementalStepRunReason.Cached));
+        Assert.All(Reasons(result, TrackingNames.Codecs), r => Assert.True(r is IncrementalStepRunReason.Unchanged or IncrementalStepRunReason.Cached, r.ToString()));
+        Assert.Equal([IncrementalStepRunReason.Modified], Reasons(result, TrackingNames.Dispatch));
+        Assert.Equal(2, Reemitted(result));
+    }
+
+    [Fact]
+    public void Adding_a_method_rewrites_no_other_type_file()
+    {
+        var (result, changed) = Edit(3, TypeSource(3, extra: "[Remote] public static int D(int x) => x;"));
+        Assert.Equal(["Neutral.Dispatch.g.cs", "Scale.N0.T3.Remote.g.cs"], changed);
+        IncrementalStepRunReason[] types = Reasons(result, TrackingNames.Types);
+        Assert.Equal(1, types.Count(r => r == IncrementalStepRunReason.Modified));
+        Assert.Equal(1, types.Count(r => r == IncrementalStepRunReason.New));
+        Assert.Equal(TypeCount * 3 - 1, types.Count(r => r is IncrementalStepRunReason.Unchanged or IncrementalStepRunReason.Cached));
+        // The type's file and the table; the new method's own entries carry nothing and write nothing.
+        Assert.Equal(2, Reemitted(result));
+    }
+
+    [Fact]
+    public void Adding_a_type_that_sorts_first_adds_its_file_and_rewrites_no_other_type_file()
+    {
+        var (driver, compilation) = ScaleRun();
+        CSharpCompilation added = compilation.AddSyntaxTrees(CSharpSyntaxTree.ParseText(
+            "using Neutral; namespace Scale.A; public static class First { [Remote] public static int Z(int x) => x; }", GeneratorHarness.ParseOptions, path: "First.cs"));
+        GeneratorRunResult result = driver.RunGenerators(added).GetRunResult().Results.Single();
+        IncrementalStepRunReason[] types = Reasons(result, TrackingNames.Types);
+        Assert.Equal(1, types.Count(r => r == IncrementalStepRunReason.New));
+        Assert.Equal(0, types.Count(r => r is IncrementalStepRunReason.Modified or IncrementalStepRunReason.Removed));
+        Assert.Equal(2, Reemitted(result));
+    }
+
+    [Fact]
+    public void A_new_record_in_a_signature_adds_its_codec_file_and_keeps_the_others()
+    {
+        var (result, changed) = Edit(5, TypeSource(5, extra: "public sealed record Extra(int Z); [Remote] public static int E(Extra e) => e.Z;"));
+        Assert.Contains(changed, h => h.StartsWith("Neutral.Codecs.Extra_", StringComparison.Ordinal));
+        Assert.Equal(3, changed.Length);
+        Assert.Contains("Scale.N2.T5.Remote.g.cs", changed);
+
+        // The new method's entry carries the new codec; every other codec stays where it was.
+        IncrementalStepRunReason[] codecs = Reasons(result, TrackingNames.Codecs);
+        Assert.Equal(1, codecs.Count(r => r == IncrementalStepRunReason.New));
+        Assert.Equal(0, codecs.Count(r => r is IncrementalStepRunReason.Modified or IncrementalStepRunReason.Removed));
+    }
+
+    [Fact]
+    public void A_record_edit_reaches_its_codec_although_type_analyses_are_cached_per_compilation()
+    {
+        // The point type's members change; the methods that use it do not. A cache that outlived its compilation would
+        // keep the old codec here.
+        var (driver, compilation) = ScaleRun();
+        SyntaxTree old = compilation.SyntaxTrees.First();
+        CSharpCompilation edited = compilation.ReplaceSyntaxTree(old, CSharpSyntaxTree.ParseText(Shared.Replace("double Y", "decimal Y"), GeneratorHarness.ParseOptions, path: old.FilePath));
+        GeneratorRunResult result = driver.RunGenerators(edited).GetRunResult().Results.Single();
+        string codec = result.GeneratedSources.Single(s => s.HintName.StartsWith("Neutral.Codecs.Point_", StringComparison.Ordinal)).SourceText.ToString();
+        Assert.Contains("writer.WriteDecimal(value.Y);", codec);
+        Assert.DoesNotContain("WriteDouble(value.Y)", codec);
+    }
+
     [Fact]
     public void The_model_graph_holds_no_symbol_syntax_compilation_or_location()
     {
@@ -76,20 +269,31 @@ public sealed class IncrementalTests
         GeneratorRunResult result = GeneratorHarness.Driver(track: true).RunGenerators(compilation).GetRunResult().Results.Single();
         foreach (string name in Tracked)
         {
+            // The diagnostics inputs keep a real source Location (so that pragmas and [SuppressMessage] apply), and
+            // nothing else Roslyn's; every step that code is emitted from holds none at all.
+            bool diagnosticsOnly = s_diagnosticSteps.Contains(name);
             foreach (IncrementalGeneratorRunStep step in result.TrackedSteps[name])
             {
                 foreach (var (value, _) in step.Outputs)
                 {
-                    AssertNoRoslynObjects(value, name, new HashSet<object>(ReferenceEqualityComparer.Instance));
+                    AssertNoRoslynObjects(value, name, new HashSet<object>(ReferenceEqualityComparer.Instance), allowLocation: diagnosticsOnly);
                 }
             }
         }
     }
 
-    private static void AssertNoRoslynObjects(object? value, string path, HashSet<object> seen)
+    private static readonly HashSet<string> s_diagnosticSteps = [TrackingNames.Methods, TrackingNames.Diagnostics, TrackingNames.AllIds];
+
+    private static void AssertNoRoslynObjects(object? value, string path, HashSet<object> seen, bool allowLocation = false)
     {
         if (value is null || value is string || value.GetType().IsPrimitive || value.GetType().IsEnum || !seen.Add(value))
         {
+            return;
+        }
+
+        if (allowLocation && value is Location location)
+        {
+            Assert.True(location.IsInSource, $"{path} holds a location outside the syntax trees");
             return;
         }
 
@@ -100,13 +304,13 @@ public sealed class IncrementalTests
             int i = 0;
             foreach (object? item in items)
             {
-                AssertNoRoslynObjects(item, $"{path}[{i++}]", seen);
+                AssertNoRoslynObjects(item, $"{path}[{i++}]", seen, allowLocation);
             }
         }
 
         foreach (FieldInfo field in value.GetType().GetFields(BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic))
         {
-            AssertNoRoslynObjects(field.GetValue(value), path + "." + field.Name, seen);
+            AssertNoRoslynObjects(field.GetValue(value), path + "." + field.Name, seen, allowLocation);
         }
     }
 

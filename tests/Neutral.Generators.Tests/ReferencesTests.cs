@@ -8,7 +8,7 @@ namespace Neutral.Generators.Tests;
 /// <summary>An executable registers the dispatch tables of the libraries it references (NativeAOT keeps them).</summary>
 public sealed class ReferencesTests
 {
-    private static PortableExecutableReference Library(string name, string source)
+    internal static PortableExecutableReference Library(string name, string source)
     {
         var (_, output, diagnostics) = GeneratorHarness.Run(source);
         Assert.Empty(diagnostics);
@@ -74,7 +74,7 @@ public sealed class ReferencesTests
         int referenced = text.IndexOf("global::Neutral.Generated.Sample_Assembly.NeutralRegistration.Register();", System.StringComparison.Ordinal);
         int serve = text.IndexOf("global::Neutral.Workers.Local.LocalWorker.RunIfWorkerProcess();", System.StringComparison.Ordinal);
         Assert.True(own >= 0 && referenced > own && serve > referenced, text);
-        Snapshot.Verify(driver.GetRunResult(), ["App.Remote.g.cs", "Neutral.Codecs.g.cs", "Neutral.Dispatch.g.cs", "Neutral.References.g.cs"]);
+        Snapshot.Verify(driver.GetRunResult(), ["App.Program.Remote.g.cs", "Neutral.Dispatch.g.cs", "Neutral.References.g.cs"]);
     }
 
     [Fact]

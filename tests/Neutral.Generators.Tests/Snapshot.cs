@@ -17,7 +17,10 @@ internal static class Snapshot
     {
         string folder = Path.Combine(Path.GetDirectoryName(file)!, "Snapshots");
         var generated = result.Results.SelectMany(r => r.GeneratedSources).ToArray();
-        Assert.Equal(expectedHintNames.OrderBy(h => h, StringComparer.Ordinal), generated.Select(g => g.HintName).OrderBy(h => h, StringComparer.Ordinal));
+        // Joined into the message, so that a failure shows every name (a collection comparison elides long ones).
+        string expected = string.Join("\n", expectedHintNames.OrderBy(h => h, StringComparer.Ordinal));
+        string actualNames = string.Join("\n", generated.Select(g => g.HintName).OrderBy(h => h, StringComparer.Ordinal));
+        Assert.True(expected == actualNames, $"The generated files differ.\nExpected:\n{expected}\nActual:\n{actualNames}");
 
         bool accept = Environment.GetEnvironmentVariable("NEUTRAL_ACCEPT_SNAPSHOTS") == "1"
             && !string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase);

@@ -5,8 +5,6 @@ namespace Neutral.Generators.Tests;
 /// <summary>The generated text of each shape equals its verified snapshot, and compiles without a warning.</summary>
 public sealed class SnapshotTests
 {
-    private static readonly string[] OneNamespace = ["Sample.Remote.g.cs", "Neutral.Codecs.g.cs", "Neutral.Dispatch.g.cs"];
-
     private static void Check(string source, string[] hints, [System.Runtime.CompilerServices.CallerMemberName] string test = "")
     {
         var (result, output, diagnostics) = GeneratorHarness.Run(source);
@@ -28,7 +26,7 @@ public sealed class SnapshotTests
             [Remote] public static long Add(int a, long b) => a + b;
             [Remote] public static string Describe(bool flag, byte b, char c, double d, decimal m, string? s, DateTime t, Guid g, TimeSpan span) => "";
         }
-        """, OneNamespace);
+        """, ["Neutral.Dispatch.g.cs", "Sample.Maths.Remote.g.cs"]);
 
     /// <summary>The README's example, verbatim: its "What is generated" excerpt is taken from this snapshot.</summary>
     [Fact]
@@ -50,7 +48,12 @@ public sealed class SnapshotTests
             [Remote(Retries = 3, TimeoutSeconds = 120, MemoryMb = 1024)]
             public static async Task<long> CountWords(ObjectChunk chunk, RemoteContext context, CancellationToken cancellationToken) { await Task.Yield(); return 0; }
         }
-        """, ["Pricing.Remote.g.cs", "Neutral.Codecs.g.cs", "Neutral.Dispatch.g.cs"]);
+        """, [
+            "Neutral.Codecs.ObjectChunk_d24b4053.g.cs",
+            "Neutral.Codecs.OptionSpec_a3f53544.g.cs",
+            "Neutral.Dispatch.g.cs",
+            "Pricing.Options.Remote.g.cs",
+        ]);
 
     /// <summary>
     /// Every line of the README's generated-code excerpt (less "..." lines and trailing comments) appears, in order, in
@@ -61,8 +64,8 @@ public sealed class SnapshotTests
     {
         string root = System.IO.Path.GetFullPath(System.IO.Path.Combine(System.AppContext.BaseDirectory, "..", "..", "..", "..", ".."));
         string readme = System.IO.File.ReadAllText(System.IO.Path.Combine(root, "README.md"));
-        string snapshot = System.IO.File.ReadAllText(System.IO.Path.Combine(root, "tests", "Neutral.Generators.Tests", "Snapshots", "ReadmeExample.Pricing.Remote.g.verified.cs"));
-        const string marker = "What is generated (abridged from the snapshot `tests/Neutral.Generators.Tests/Snapshots/ReadmeExample.Pricing.Remote.g.verified.cs`):";
+        string snapshot = System.IO.File.ReadAllText(System.IO.Path.Combine(root, "tests", "Neutral.Generators.Tests", "Snapshots", "ReadmeExample.Pricing.Options.Remote.g.verified.cs"));
+        const string marker = "What is generated (abridged from the snapshot `tests/Neutral.Generators.Tests/Snapshots/ReadmeExample.Pricing.Options.Remote.g.verified.cs`):";
         int at = readme.IndexOf(marker, System.StringComparison.Ordinal);
         Assert.True(at >= 0, "the README no longer introduces its excerpt with: " + marker);
         int start = readme.IndexOf("```csharp", at, System.StringComparison.Ordinal) + "```csharp".Length;
@@ -95,7 +98,12 @@ public sealed class SnapshotTests
         {
             [Remote] public static double Price(OptionSpec spec, Point at, Side side, int seed) => 0;
         }
-        """, OneNamespace);
+        """, [
+            "Neutral.Codecs.OptionSpec_fa95c7b0.g.cs",
+            "Neutral.Codecs.Point_2b7fb244.g.cs",
+            "Neutral.Dispatch.g.cs",
+            "Sample.Pricing.Remote.g.cs",
+        ]);
 
     [Fact]
     public void NestedUserTypes() => Check("""
@@ -108,7 +116,13 @@ public sealed class SnapshotTests
         {
             [Remote] public static Order Echo(Order order) => order;
         }
-        """, OneNamespace);
+        """, [
+            "Neutral.Codecs.Address_6ce9bb1a.g.cs",
+            "Neutral.Codecs.Customer_e8890092.g.cs",
+            "Neutral.Codecs.Order_693c28ca.g.cs",
+            "Neutral.Dispatch.g.cs",
+            "Sample.Orders.Remote.g.cs",
+        ]);
 
     [Fact]
     public void CollectionsAndDictionaries() => Check("""
@@ -121,7 +135,21 @@ public sealed class SnapshotTests
             [Remote] public static Dictionary<string, List<Item>> Group(Item[] items, List<double> weights, IReadOnlyList<Item> more, IEnumerable<string?> names,
                 IReadOnlyDictionary<int, Item?> byId, HashSet<long> seen, int[][] jagged, (int, string) pair, int? maybe) => new();
         }
-        """, OneNamespace);
+        """, [
+            "Neutral.Codecs.Dictionary_string_List_Item_83e2d4d6.g.cs",
+            "Neutral.Codecs.HashSet_long_25b26cfd.g.cs",
+            "Neutral.Codecs.IEnumerable_string_6e7c2924.g.cs",
+            "Neutral.Codecs.IReadOnlyDictionary_int_Item_53968f9c.g.cs",
+            "Neutral.Codecs.IReadOnlyList_Item_bb7aa688.g.cs",
+            "Neutral.Codecs.Item_01fd6271.g.cs",
+            "Neutral.Codecs.Item_beb222e9.g.cs",
+            "Neutral.Codecs.List_Item_dc1e8875.g.cs",
+            "Neutral.Codecs.int_5f91f2b3.g.cs",
+            "Neutral.Codecs.int_8768c9ee.g.cs",
+            "Neutral.Codecs.int_string_edda0d14.g.cs",
+            "Neutral.Dispatch.g.cs",
+            "Sample.Bags.Remote.g.cs",
+        ]);
 
     [Fact]
     public void Async() => Check("""
@@ -133,7 +161,7 @@ public sealed class SnapshotTests
             [Remote] public static async Task<int> Count(string text) { await Task.Yield(); return text.Length; }
             [Remote] public static ValueTask<double> Half(double x) => new(x / 2);
         }
-        """, OneNamespace);
+        """, ["Neutral.Dispatch.g.cs", "Sample.Jobs.Remote.g.cs"]);
 
     [Fact]
     public void Void() => Check("""
@@ -146,7 +174,7 @@ public sealed class SnapshotTests
             [Remote] public static Task Flush(int times) => Task.CompletedTask;
             [Remote] public static ValueTask Close() => default;
         }
-        """, OneNamespace);
+        """, ["Neutral.Dispatch.g.cs", "Sample.Effects.Remote.g.cs"]);
 
     [Fact]
     public void ContextAndCancellation() => Check("""
@@ -167,7 +195,7 @@ public sealed class SnapshotTests
                 return data?.Length ?? 0;
             }
         }
-        """, OneNamespace);
+        """, ["Neutral.Codecs.ObjectChunk_d24b4053.g.cs", "Neutral.Dispatch.g.cs", "Sample.Words.Remote.g.cs"]);
 
     [Fact]
     public void Shared() => Check("""
@@ -177,7 +205,7 @@ public sealed class SnapshotTests
         {
             [Remote] public static double Score(Shared<double[]> weights, Shared<string[]> labels, int row) => weights.Value[row];
         }
-        """, OneNamespace);
+        """, ["Neutral.Codecs.string_10693dcc.g.cs", "Neutral.Dispatch.g.cs", "Sample.Model.Remote.g.cs"]);
 
     [Fact]
     public void SeveralTypesAndNamespaces() => Check("""
@@ -191,7 +219,7 @@ public sealed class SnapshotTests
         {
             internal static class Three { [Remote] internal static string C(string s) => s; }
         }
-        """, ["Alpha.Remote.g.cs", "Beta.Gamma.Remote.g.cs", "Neutral.Codecs.g.cs", "Neutral.Dispatch.g.cs"]);
+        """, ["Alpha.One.Remote.g.cs", "Alpha.Two.Remote.g.cs", "Beta.Gamma.Three.Remote.g.cs", "Neutral.Dispatch.g.cs"]);
 
     [Fact]
     public void NestedContainingTypes() => Check("""
@@ -209,7 +237,12 @@ public sealed class SnapshotTests
             }
             [Remote] public static int Shallow(int x) => x;
         }
-        """, OneNamespace);
+        """, [
+            "Neutral.Dispatch.g.cs",
+            "Sample.Outer+Hidden.Remote.g.cs",
+            "Sample.Outer+Inner.Remote.g.cs",
+            "Sample.Outer.Remote.g.cs",
+        ]);
 
     [Fact]
     public void ExplicitIdsKeywordNamesAndGlobalNamespace() => Check("""
@@ -218,5 +251,5 @@ public sealed class SnapshotTests
         {
             [Remote(Id = "top/v1", RetryOnException = true)] public static int Run(int @class, string writer) => @class;
         }
-        """, ["Remote.g.cs", "Neutral.Codecs.g.cs", "Neutral.Dispatch.g.cs"]);
+        """, ["Neutral.Dispatch.g.cs", "Top.Remote.g.cs"]);
 }

@@ -5,7 +5,7 @@ namespace Neutral.Generated.Sample_Assembly
 {
     /// <summary>This assembly's dispatch table: decodes a call's arguments, invokes the <c>[Remote]</c> method and encodes its result.</summary>
     [global::System.CodeDom.Compiler.GeneratedCode("Neutral.Generators", "0.1.0")]
-    internal sealed class NeutralDispatcher : global::Neutral.Dispatch.IRemoteDispatcher
+    internal sealed partial class NeutralDispatcher : global::Neutral.Dispatch.IRemoteDispatcher
     {
         private static readonly global::Neutral.Dispatch.RemoteFunctionInfo[] s_functions =
         [
@@ -36,70 +36,12 @@ namespace Neutral.Generated.Sample_Assembly
             switch (functionId)
             {
                 case "Sample.Jobs.Count(string)":
-                    return signatureHash == 0xDD7E67F36F75B561UL ? Invoke0(arguments, context, result) : throw global::Neutral.Dispatch.RemoteDispatch.Stale(functionId, signatureHash, 0xDD7E67F36F75B561UL);
+                    return signatureHash == 0xDD7E67F36F75B561UL ? Invoke_Jobs_Count_1230ade6(arguments, context, result) : throw global::Neutral.Dispatch.RemoteDispatch.Stale(functionId, signatureHash, 0xDD7E67F36F75B561UL);
                 case "Sample.Jobs.Half(double)":
-                    return signatureHash == 0x14613038D0AB3268UL ? Invoke1(arguments, context, result) : throw global::Neutral.Dispatch.RemoteDispatch.Stale(functionId, signatureHash, 0x14613038D0AB3268UL);
+                    return signatureHash == 0x14613038D0AB3268UL ? Invoke_Jobs_Half_c9b9cd96(arguments, context, result) : throw global::Neutral.Dispatch.RemoteDispatch.Stale(functionId, signatureHash, 0x14613038D0AB3268UL);
                 default:
                     throw global::Neutral.Dispatch.RemoteDispatch.Stale(functionId, signatureHash, null);
             }
-        }
-
-        private static global::System.Threading.Tasks.ValueTask Invoke0(global::System.ReadOnlyMemory<byte> arguments, global::Neutral.RemoteContext context, global::System.Buffers.IBufferWriter<byte> result)
-        {
-            string arg0;
-            var reader = new global::Neutral.Codec.CodecReader(arguments.Span);
-            try
-            {
-                arg0 = reader.ReadString()!;
-                reader.EnsureEnd();
-            }
-            catch (global::Neutral.Codec.CodecException e)
-            {
-                throw e.ForFunction("Sample.Jobs.Count(string)");
-            }
-
-            return Await0(arg0, context, result);
-        }
-
-        private static async global::System.Threading.Tasks.ValueTask Await0(string arg0, global::Neutral.RemoteContext context, global::System.Buffers.IBufferWriter<byte> result)
-        {
-            WriteResult0(result, await global::Sample.Jobs.Count(arg0).ConfigureAwait(false));
-        }
-
-        private static void WriteResult0(global::System.Buffers.IBufferWriter<byte> output, int value)
-        {
-            var writer = new global::Neutral.Codec.CodecWriter(output);
-            writer.WriteInt32(value);
-            writer.Flush();
-        }
-
-        private static global::System.Threading.Tasks.ValueTask Invoke1(global::System.ReadOnlyMemory<byte> arguments, global::Neutral.RemoteContext context, global::System.Buffers.IBufferWriter<byte> result)
-        {
-            double arg0;
-            var reader = new global::Neutral.Codec.CodecReader(arguments.Span);
-            try
-            {
-                arg0 = reader.ReadDouble();
-                reader.EnsureEnd();
-            }
-            catch (global::Neutral.Codec.CodecException e)
-            {
-                throw e.ForFunction("Sample.Jobs.Half(double)");
-            }
-
-            return Await1(arg0, context, result);
-        }
-
-        private static async global::System.Threading.Tasks.ValueTask Await1(double arg0, global::Neutral.RemoteContext context, global::System.Buffers.IBufferWriter<byte> result)
-        {
-            WriteResult1(result, await global::Sample.Jobs.Half(arg0).ConfigureAwait(false));
-        }
-
-        private static void WriteResult1(global::System.Buffers.IBufferWriter<byte> output, double value)
-        {
-            var writer = new global::Neutral.Codec.CodecWriter(output);
-            writer.WriteDouble(value);
-            writer.Flush();
         }
     }
 

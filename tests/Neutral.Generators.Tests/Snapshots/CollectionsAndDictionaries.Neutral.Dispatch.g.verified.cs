@@ -5,7 +5,7 @@ namespace Neutral.Generated.Sample_Assembly
 {
     /// <summary>This assembly's dispatch table: decodes a call's arguments, invokes the <c>[Remote]</c> method and encodes its result.</summary>
     [global::System.CodeDom.Compiler.GeneratedCode("Neutral.Generators", "0.1.0")]
-    internal sealed class NeutralDispatcher : global::Neutral.Dispatch.IRemoteDispatcher
+    internal sealed partial class NeutralDispatcher : global::Neutral.Dispatch.IRemoteDispatcher
     {
         private static readonly global::Neutral.Dispatch.RemoteFunctionInfo[] s_functions =
         [
@@ -35,51 +35,10 @@ namespace Neutral.Generated.Sample_Assembly
             switch (functionId)
             {
                 case "Sample.Bags.Group(Sample.Item[],System.Collections.Generic.List<double>,System.Collections.Generic.IReadOnlyList<Sample.Item>,System.Collections.Generic.IEnumerable<string>,System.Collections.Generic.IReadOnlyDictionary<int, Sample.Item>,System.Collections.Generic.HashSet<long>,int[][],(int, string),int?)":
-                    return signatureHash == 0x855D84BB6AD4EBABUL ? Invoke0(arguments, context, result) : throw global::Neutral.Dispatch.RemoteDispatch.Stale(functionId, signatureHash, 0x855D84BB6AD4EBABUL);
+                    return signatureHash == 0x855D84BB6AD4EBABUL ? Invoke_Bags_Group_8643e772(arguments, context, result) : throw global::Neutral.Dispatch.RemoteDispatch.Stale(functionId, signatureHash, 0x855D84BB6AD4EBABUL);
                 default:
                     throw global::Neutral.Dispatch.RemoteDispatch.Stale(functionId, signatureHash, null);
             }
-        }
-
-        private static global::System.Threading.Tasks.ValueTask Invoke0(global::System.ReadOnlyMemory<byte> arguments, global::Neutral.RemoteContext context, global::System.Buffers.IBufferWriter<byte> result)
-        {
-            global::Sample.Item[] arg0;
-            global::System.Collections.Generic.List<double> arg1;
-            global::System.Collections.Generic.IReadOnlyList<global::Sample.Item> arg2;
-            global::System.Collections.Generic.IEnumerable<string?> arg3;
-            global::System.Collections.Generic.IReadOnlyDictionary<int, global::Sample.Item?> arg4;
-            global::System.Collections.Generic.HashSet<long> arg5;
-            int[][] arg6;
-            (int, string) arg7;
-            int? arg8;
-            var reader = new global::Neutral.Codec.CodecReader(arguments.Span);
-            try
-            {
-                arg0 = global::Neutral.Generated.Sample_Assembly.NeutralCodecs.Read_Item_01fd6271(ref reader)!;
-                arg1 = reader.ReadUnmanagedList<double>()!;
-                arg2 = global::Neutral.Generated.Sample_Assembly.NeutralCodecs.Read_IReadOnlyList_Item_bb7aa688(ref reader)!;
-                arg3 = global::Neutral.Generated.Sample_Assembly.NeutralCodecs.Read_IEnumerable_string_6e7c2924(ref reader)!;
-                arg4 = global::Neutral.Generated.Sample_Assembly.NeutralCodecs.Read_IReadOnlyDictionary_int_Item_53968f9c(ref reader)!;
-                arg5 = global::Neutral.Generated.Sample_Assembly.NeutralCodecs.Read_HashSet_long_25b26cfd(ref reader)!;
-                arg6 = global::Neutral.Generated.Sample_Assembly.NeutralCodecs.Read_int_8768c9ee(ref reader)!;
-                arg7 = global::Neutral.Generated.Sample_Assembly.NeutralCodecs.Read_int_string_edda0d14(ref reader);
-                arg8 = global::Neutral.Generated.Sample_Assembly.NeutralCodecs.Read_int_5f91f2b3(ref reader);
-                reader.EnsureEnd();
-            }
-            catch (global::Neutral.Codec.CodecException e)
-            {
-                throw e.ForFunction("Sample.Bags.Group(Sample.Item[],System.Collections.Generic.List<double>,System.Collections.Generic.IReadOnlyList<Sample.Item>,System.Collections.Generic.IEnumerable<string>,System.Collections.Generic.IReadOnlyDictionary<int, Sample.Item>,System.Collections.Generic.HashSet<long>,int[][],(int, string),int?)");
-            }
-
-            WriteResult0(result, global::Sample.Bags.Group(arg0, arg1, arg2, arg3, arg4, arg5, arg6, arg7, arg8));
-            return default;
-        }
-
-        private static void WriteResult0(global::System.Buffers.IBufferWriter<byte> output, global::System.Collections.Generic.Dictionary<string, global::System.Collections.Generic.List<global::Sample.Item>>? value)
-        {
-            var writer = new global::Neutral.Codec.CodecWriter(output);
-            global::Neutral.Generated.Sample_Assembly.NeutralCodecs.Write_Dictionary_string_List_Item_83e2d4d6(ref writer, value);
-            writer.Flush();
         }
     }
 

@@ -5,7 +5,7 @@ namespace Neutral.Generated.Sample_Assembly
 {
     /// <summary>This assembly's dispatch table: decodes a call's arguments, invokes the <c>[Remote]</c> method and encodes its result.</summary>
     [global::System.CodeDom.Compiler.GeneratedCode("Neutral.Generators", "0.1.0")]
-    internal sealed class NeutralDispatcher : global::Neutral.Dispatch.IRemoteDispatcher
+    internal sealed partial class NeutralDispatcher : global::Neutral.Dispatch.IRemoteDispatcher
     {
         private static readonly global::Neutral.Dispatch.RemoteFunctionInfo[] s_functions =
         [
@@ -35,39 +35,10 @@ namespace Neutral.Generated.Sample_Assembly
             switch (functionId)
             {
                 case "Sample.Words.CountWords(Neutral.ObjectChunk,Neutral.RemoteContext,System.Threading.CancellationToken)":
-                    return signatureHash == 0x74D8E93E8F2AE2D9UL ? Invoke0(arguments, context, result) : throw global::Neutral.Dispatch.RemoteDispatch.Stale(functionId, signatureHash, 0x74D8E93E8F2AE2D9UL);
+                    return signatureHash == 0x74D8E93E8F2AE2D9UL ? Invoke_Words_CountWords_16a0732f(arguments, context, result) : throw global::Neutral.Dispatch.RemoteDispatch.Stale(functionId, signatureHash, 0x74D8E93E8F2AE2D9UL);
                 default:
                     throw global::Neutral.Dispatch.RemoteDispatch.Stale(functionId, signatureHash, null);
             }
-        }
-
-        private static global::System.Threading.Tasks.ValueTask Invoke0(global::System.ReadOnlyMemory<byte> arguments, global::Neutral.RemoteContext context, global::System.Buffers.IBufferWriter<byte> result)
-        {
-            global::Neutral.ObjectChunk arg0;
-            var reader = new global::Neutral.Codec.CodecReader(arguments.Span);
-            try
-            {
-                arg0 = global::Neutral.Generated.Sample_Assembly.NeutralCodecs.Read_ObjectChunk_d24b4053(ref reader)!;
-                reader.EnsureEnd();
-            }
-            catch (global::Neutral.Codec.CodecException e)
-            {
-                throw e.ForFunction("Sample.Words.CountWords(Neutral.ObjectChunk,Neutral.RemoteContext,System.Threading.CancellationToken)");
-            }
-
-            return Await0(arg0, context, result);
-        }
-
-        private static async global::System.Threading.Tasks.ValueTask Await0(global::Neutral.ObjectChunk arg0, global::Neutral.RemoteContext context, global::System.Buffers.IBufferWriter<byte> result)
-        {
-            WriteResult0(result, await global::Sample.Words.CountWords(arg0, context, context.CancellationToken).ConfigureAwait(false));
-        }
-
-        private static void WriteResult0(global::System.Buffers.IBufferWriter<byte> output, long value)
-        {
-            var writer = new global::Neutral.Codec.CodecWriter(output);
-            writer.WriteInt64(value);
-            writer.Flush();
         }
     }
 

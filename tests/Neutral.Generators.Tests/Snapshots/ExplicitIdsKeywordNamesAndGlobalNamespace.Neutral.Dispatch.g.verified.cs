@@ -5,7 +5,7 @@ namespace Neutral.Generated.Sample_Assembly
 {
     /// <summary>This assembly's dispatch table: decodes a call's arguments, invokes the <c>[Remote]</c> method and encodes its result.</summary>
     [global::System.CodeDom.Compiler.GeneratedCode("Neutral.Generators", "0.1.0")]
-    internal sealed class NeutralDispatcher : global::Neutral.Dispatch.IRemoteDispatcher
+    internal sealed partial class NeutralDispatcher : global::Neutral.Dispatch.IRemoteDispatcher
     {
         private static readonly global::Neutral.Dispatch.RemoteFunctionInfo[] s_functions =
         [
@@ -35,37 +35,10 @@ namespace Neutral.Generated.Sample_Assembly
             switch (functionId)
             {
                 case "top/v1":
-                    return signatureHash == 0x01BB1C786343E0D2UL ? Invoke0(arguments, context, result) : throw global::Neutral.Dispatch.RemoteDispatch.Stale(functionId, signatureHash, 0x01BB1C786343E0D2UL);
+                    return signatureHash == 0x01BB1C786343E0D2UL ? Invoke_Top_Run_412caa34(arguments, context, result) : throw global::Neutral.Dispatch.RemoteDispatch.Stale(functionId, signatureHash, 0x01BB1C786343E0D2UL);
                 default:
                     throw global::Neutral.Dispatch.RemoteDispatch.Stale(functionId, signatureHash, null);
             }
-        }
-
-        private static global::System.Threading.Tasks.ValueTask Invoke0(global::System.ReadOnlyMemory<byte> arguments, global::Neutral.RemoteContext context, global::System.Buffers.IBufferWriter<byte> result)
-        {
-            int arg0;
-            string arg1;
-            var reader = new global::Neutral.Codec.CodecReader(arguments.Span);
-            try
-            {
-                arg0 = reader.ReadInt32();
-                arg1 = reader.ReadString()!;
-                reader.EnsureEnd();
-            }
-            catch (global::Neutral.Codec.CodecException e)
-            {
-                throw e.ForFunction("top/v1");
-            }
-
-            WriteResult0(result, global::Top.Run(arg0, arg1));
-            return default;
-        }
-
-        private static void WriteResult0(global::System.Buffers.IBufferWriter<byte> output, int value)
-        {
-            var writer = new global::Neutral.Codec.CodecWriter(output);
-            writer.WriteInt32(value);
-            writer.Flush();
         }
     }
 

@@ -5,7 +5,7 @@ namespace Neutral.Generated.Sample_Assembly
 {
     /// <summary>This assembly's dispatch table: decodes a call's arguments, invokes the <c>[Remote]</c> method and encodes its result.</summary>
     [global::System.CodeDom.Compiler.GeneratedCode("Neutral.Generators", "0.1.0")]
-    internal sealed class NeutralDispatcher : global::Neutral.Dispatch.IRemoteDispatcher
+    internal sealed partial class NeutralDispatcher : global::Neutral.Dispatch.IRemoteDispatcher
     {
         private static readonly global::Neutral.Dispatch.RemoteFunctionInfo[] s_functions =
         [
@@ -37,89 +37,14 @@ namespace Neutral.Generated.Sample_Assembly
             switch (functionId)
             {
                 case "Sample.Outer.Hidden.Deeper(int)":
-                    return signatureHash == 0x847BED0F112C45FEUL ? Invoke0(arguments, context, result) : throw global::Neutral.Dispatch.RemoteDispatch.Stale(functionId, signatureHash, 0x847BED0F112C45FEUL);
+                    return signatureHash == 0x847BED0F112C45FEUL ? Invoke_Outer_Hidden_Deeper_a962c951(arguments, context, result) : throw global::Neutral.Dispatch.RemoteDispatch.Stale(functionId, signatureHash, 0x847BED0F112C45FEUL);
                 case "Sample.Outer.Inner.Deep(int)":
-                    return signatureHash == 0xA5A341CCB0F80DFCUL ? Invoke1(arguments, context, result) : throw global::Neutral.Dispatch.RemoteDispatch.Stale(functionId, signatureHash, 0xA5A341CCB0F80DFCUL);
+                    return signatureHash == 0xA5A341CCB0F80DFCUL ? Invoke_Outer_Inner_Deep_ecb6c588(arguments, context, result) : throw global::Neutral.Dispatch.RemoteDispatch.Stale(functionId, signatureHash, 0xA5A341CCB0F80DFCUL);
                 case "Sample.Outer.Shallow(int)":
-                    return signatureHash == 0xDAF1C9339B62707AUL ? Invoke2(arguments, context, result) : throw global::Neutral.Dispatch.RemoteDispatch.Stale(functionId, signatureHash, 0xDAF1C9339B62707AUL);
+                    return signatureHash == 0xDAF1C9339B62707AUL ? Invoke_Outer_Shallow_5ae67c2c(arguments, context, result) : throw global::Neutral.Dispatch.RemoteDispatch.Stale(functionId, signatureHash, 0xDAF1C9339B62707AUL);
                 default:
                     throw global::Neutral.Dispatch.RemoteDispatch.Stale(functionId, signatureHash, null);
             }
-        }
-
-        private static global::System.Threading.Tasks.ValueTask Invoke0(global::System.ReadOnlyMemory<byte> arguments, global::Neutral.RemoteContext context, global::System.Buffers.IBufferWriter<byte> result)
-        {
-            int arg0;
-            var reader = new global::Neutral.Codec.CodecReader(arguments.Span);
-            try
-            {
-                arg0 = reader.ReadInt32();
-                reader.EnsureEnd();
-            }
-            catch (global::Neutral.Codec.CodecException e)
-            {
-                throw e.ForFunction("Sample.Outer.Hidden.Deeper(int)");
-            }
-
-            WriteResult0(result, global::Sample.Outer.Hidden.Deeper(arg0));
-            return default;
-        }
-
-        private static void WriteResult0(global::System.Buffers.IBufferWriter<byte> output, int value)
-        {
-            var writer = new global::Neutral.Codec.CodecWriter(output);
-            writer.WriteInt32(value);
-            writer.Flush();
-        }
-
-        private static global::System.Threading.Tasks.ValueTask Invoke1(global::System.ReadOnlyMemory<byte> arguments, global::Neutral.RemoteContext context, global::System.Buffers.IBufferWriter<byte> result)
-        {
-            int arg0;
-            var reader = new global::Neutral.Codec.CodecReader(arguments.Span);
-            try
-            {
-                arg0 = reader.ReadInt32();
-                reader.EnsureEnd();
-            }
-            catch (global::Neutral.Codec.CodecException e)
-            {
-                throw e.ForFunction("Sample.Outer.Inner.Deep(int)");
-            }
-
-            WriteResult1(result, global::Sample.Outer.Inner.Deep(arg0));
-            return default;
-        }
-
-        private static void WriteResult1(global::System.Buffers.IBufferWriter<byte> output, int value)
-        {
-            var writer = new global::Neutral.Codec.CodecWriter(output);
-            writer.WriteInt32(value);
-            writer.Flush();
-        }
-
-        private static global::System.Threading.Tasks.ValueTask Invoke2(global::System.ReadOnlyMemory<byte> arguments, global::Neutral.RemoteContext context, global::System.Buffers.IBufferWriter<byte> result)
-        {
-            int arg0;
-            var reader = new global::Neutral.Codec.CodecReader(arguments.Span);
-            try
-            {
-                arg0 = reader.ReadInt32();
-                reader.EnsureEnd();
-            }
-            catch (global::Neutral.Codec.CodecException e)
-            {
-                throw e.ForFunction("Sample.Outer.Shallow(int)");
-            }
-
-            WriteResult2(result, global::Sample.Outer.Shallow(arg0));
-            return default;
-        }
-
-        private static void WriteResult2(global::System.Buffers.IBufferWriter<byte> output, int value)
-        {
-            var writer = new global::Neutral.Codec.CodecWriter(output);
-            writer.WriteInt32(value);
-            writer.Flush();
         }
     }
 

@@ -5,7 +5,7 @@ namespace Neutral.Generated.Sample_Assembly
 {
     /// <summary>This assembly's dispatch table: decodes a call's arguments, invokes the <c>[Remote]</c> method and encodes its result.</summary>
     [global::System.CodeDom.Compiler.GeneratedCode("Neutral.Generators", "0.1.0")]
-    internal sealed class NeutralDispatcher : global::Neutral.Dispatch.IRemoteDispatcher
+    internal sealed partial class NeutralDispatcher : global::Neutral.Dispatch.IRemoteDispatcher
     {
         private static readonly global::Neutral.Dispatch.RemoteFunctionInfo[] s_functions =
         [
@@ -35,35 +35,10 @@ namespace Neutral.Generated.Sample_Assembly
             switch (functionId)
             {
                 case "Sample.Orders.Echo(Sample.Order)":
-                    return signatureHash == 0xBBEFF761E7AF3A28UL ? Invoke0(arguments, context, result) : throw global::Neutral.Dispatch.RemoteDispatch.Stale(functionId, signatureHash, 0xBBEFF761E7AF3A28UL);
+                    return signatureHash == 0xBBEFF761E7AF3A28UL ? Invoke_Orders_Echo_250b4e96(arguments, context, result) : throw global::Neutral.Dispatch.RemoteDispatch.Stale(functionId, signatureHash, 0xBBEFF761E7AF3A28UL);
                 default:
                     throw global::Neutral.Dispatch.RemoteDispatch.Stale(functionId, signatureHash, null);
             }
-        }
-
-        private static global::System.Threading.Tasks.ValueTask Invoke0(global::System.ReadOnlyMemory<byte> arguments, global::Neutral.RemoteContext context, global::System.Buffers.IBufferWriter<byte> result)
-        {
-            global::Sample.Order arg0;
-            var reader = new global::Neutral.Codec.CodecReader(arguments.Span);
-            try
-            {
-                arg0 = global::Neutral.Generated.Sample_Assembly.NeutralCodecs.Read_Order_693c28ca(ref reader)!;
-                reader.EnsureEnd();
-            }
-            catch (global::Neutral.Codec.CodecException e)
-            {
-                throw e.ForFunction("Sample.Orders.Echo(Sample.Order)");
-            }
-
-            WriteResult0(result, global::Sample.Orders.Echo(arg0));
-            return default;
-        }
-
-        private static void WriteResult0(global::System.Buffers.IBufferWriter<byte> output, global::Sample.Order? value)
-        {
-            var writer = new global::Neutral.Codec.CodecWriter(output);
-            global::Neutral.Generated.Sample_Assembly.NeutralCodecs.Write_Order_693c28ca(ref writer, value);
-            writer.Flush();
         }
     }
 

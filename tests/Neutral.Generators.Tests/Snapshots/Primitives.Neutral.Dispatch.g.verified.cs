@@ -5,7 +5,7 @@ namespace Neutral.Generated.Sample_Assembly
 {
     /// <summary>This assembly's dispatch table: decodes a call's arguments, invokes the <c>[Remote]</c> method and encodes its result.</summary>
     [global::System.CodeDom.Compiler.GeneratedCode("Neutral.Generators", "0.1.0")]
-    internal sealed class NeutralDispatcher : global::Neutral.Dispatch.IRemoteDispatcher
+    internal sealed partial class NeutralDispatcher : global::Neutral.Dispatch.IRemoteDispatcher
     {
         private static readonly global::Neutral.Dispatch.RemoteFunctionInfo[] s_functions =
         [
@@ -36,80 +36,12 @@ namespace Neutral.Generated.Sample_Assembly
             switch (functionId)
             {
                 case "Sample.Maths.Add(int,long)":
-                    return signatureHash == 0xF3CA1B66DF292511UL ? Invoke0(arguments, context, result) : throw global::Neutral.Dispatch.RemoteDispatch.Stale(functionId, signatureHash, 0xF3CA1B66DF292511UL);
+                    return signatureHash == 0xF3CA1B66DF292511UL ? Invoke_Maths_Add_69b06bb3(arguments, context, result) : throw global::Neutral.Dispatch.RemoteDispatch.Stale(functionId, signatureHash, 0xF3CA1B66DF292511UL);
                 case "Sample.Maths.Describe(bool,byte,char,double,decimal,string,System.DateTime,System.Guid,System.TimeSpan)":
-                    return signatureHash == 0xCA42721AA7E982A3UL ? Invoke1(arguments, context, result) : throw global::Neutral.Dispatch.RemoteDispatch.Stale(functionId, signatureHash, 0xCA42721AA7E982A3UL);
+                    return signatureHash == 0xCA42721AA7E982A3UL ? Invoke_Maths_Describe_01a34675(arguments, context, result) : throw global::Neutral.Dispatch.RemoteDispatch.Stale(functionId, signatureHash, 0xCA42721AA7E982A3UL);
                 default:
                     throw global::Neutral.Dispatch.RemoteDispatch.Stale(functionId, signatureHash, null);
             }
-        }
-
-        private static global::System.Threading.Tasks.ValueTask Invoke0(global::System.ReadOnlyMemory<byte> arguments, global::Neutral.RemoteContext context, global::System.Buffers.IBufferWriter<byte> result)
-        {
-            int arg0;
-            long arg1;
-            var reader = new global::Neutral.Codec.CodecReader(arguments.Span);
-            try
-            {
-                arg0 = reader.ReadInt32();
-                arg1 = reader.ReadInt64();
-                reader.EnsureEnd();
-            }
-            catch (global::Neutral.Codec.CodecException e)
-            {
-                throw e.ForFunction("Sample.Maths.Add(int,long)");
-            }
-
-            WriteResult0(result, global::Sample.Maths.Add(arg0, arg1));
-            return default;
-        }
-
-        private static void WriteResult0(global::System.Buffers.IBufferWriter<byte> output, long value)
-        {
-            var writer = new global::Neutral.Codec.CodecWriter(output);
-            writer.WriteInt64(value);
-            writer.Flush();
-        }
-
-        private static global::System.Threading.Tasks.ValueTask Invoke1(global::System.ReadOnlyMemory<byte> arguments, global::Neutral.RemoteContext context, global::System.Buffers.IBufferWriter<byte> result)
-        {
-            bool arg0;
-            byte arg1;
-            char arg2;
-            double arg3;
-            decimal arg4;
-            string arg5;
-            global::System.DateTime arg6;
-            global::System.Guid arg7;
-            global::System.TimeSpan arg8;
-            var reader = new global::Neutral.Codec.CodecReader(arguments.Span);
-            try
-            {
-                arg0 = reader.ReadBoolean();
-                arg1 = reader.ReadByte();
-                arg2 = reader.ReadChar();
-                arg3 = reader.ReadDouble();
-                arg4 = reader.ReadDecimal();
-                arg5 = reader.ReadString()!;
-                arg6 = reader.ReadDateTime();
-                arg7 = reader.ReadGuid();
-                arg8 = reader.ReadTimeSpan();
-                reader.EnsureEnd();
-            }
-            catch (global::Neutral.Codec.CodecException e)
-            {
-                throw e.ForFunction("Sample.Maths.Describe(bool,byte,char,double,decimal,string,System.DateTime,System.Guid,System.TimeSpan)");
-            }
-
-            WriteResult1(result, global::Sample.Maths.Describe(arg0, arg1, arg2, arg3, arg4, arg5, arg6, arg7, arg8));
-            return default;
-        }
-
-        private static void WriteResult1(global::System.Buffers.IBufferWriter<byte> output, string? value)
-        {
-            var writer = new global::Neutral.Codec.CodecWriter(output);
-            writer.WriteString(value);
-            writer.Flush();
         }
     }
 

@@ -5,7 +5,7 @@ namespace Neutral.Generated.Sample_Assembly
 {
     /// <summary>This assembly's dispatch table: decodes a call's arguments, invokes the <c>[Remote]</c> method and encodes its result.</summary>
     [global::System.CodeDom.Compiler.GeneratedCode("Neutral.Generators", "0.1.0")]
-    internal sealed class NeutralDispatcher : global::Neutral.Dispatch.IRemoteDispatcher
+    internal sealed partial class NeutralDispatcher : global::Neutral.Dispatch.IRemoteDispatcher
     {
         private static readonly global::Neutral.Dispatch.RemoteFunctionInfo[] s_functions =
         [
@@ -36,70 +36,12 @@ namespace Neutral.Generated.Sample_Assembly
             switch (functionId)
             {
                 case "Pricing.Options.CountWords(Neutral.ObjectChunk,Neutral.RemoteContext,System.Threading.CancellationToken)":
-                    return signatureHash == 0xC9889A503BA6AEA3UL ? Invoke0(arguments, context, result) : throw global::Neutral.Dispatch.RemoteDispatch.Stale(functionId, signatureHash, 0xC9889A503BA6AEA3UL);
+                    return signatureHash == 0xC9889A503BA6AEA3UL ? Invoke_Options_CountWords_185c3d98(arguments, context, result) : throw global::Neutral.Dispatch.RemoteDispatch.Stale(functionId, signatureHash, 0xC9889A503BA6AEA3UL);
                 case "Pricing.Options.Price(Pricing.OptionSpec,int,int)":
-                    return signatureHash == 0x84B0D36B78306E53UL ? Invoke1(arguments, context, result) : throw global::Neutral.Dispatch.RemoteDispatch.Stale(functionId, signatureHash, 0x84B0D36B78306E53UL);
+                    return signatureHash == 0x84B0D36B78306E53UL ? Invoke_Options_Price_9d6e3edf(arguments, context, result) : throw global::Neutral.Dispatch.RemoteDispatch.Stale(functionId, signatureHash, 0x84B0D36B78306E53UL);
                 default:
                     throw global::Neutral.Dispatch.RemoteDispatch.Stale(functionId, signatureHash, null);
             }
-        }
-
-        private static global::System.Threading.Tasks.ValueTask Invoke0(global::System.ReadOnlyMemory<byte> arguments, global::Neutral.RemoteContext context, global::System.Buffers.IBufferWriter<byte> result)
-        {
-            global::Neutral.ObjectChunk arg0;
-            var reader = new global::Neutral.Codec.CodecReader(arguments.Span);
-            try
-            {
-                arg0 = global::Neutral.Generated.Sample_Assembly.NeutralCodecs.Read_ObjectChunk_d24b4053(ref reader)!;
-                reader.EnsureEnd();
-            }
-            catch (global::Neutral.Codec.CodecException e)
-            {
-                throw e.ForFunction("Pricing.Options.CountWords(Neutral.ObjectChunk,Neutral.RemoteContext,System.Threading.CancellationToken)");
-            }
-
-            return Await0(arg0, context, result);
-        }
-
-        private static async global::System.Threading.Tasks.ValueTask Await0(global::Neutral.ObjectChunk arg0, global::Neutral.RemoteContext context, global::System.Buffers.IBufferWriter<byte> result)
-        {
-            WriteResult0(result, await global::Pricing.Options.CountWords(arg0, context, context.CancellationToken).ConfigureAwait(false));
-        }
-
-        private static void WriteResult0(global::System.Buffers.IBufferWriter<byte> output, long value)
-        {
-            var writer = new global::Neutral.Codec.CodecWriter(output);
-            writer.WriteInt64(value);
-            writer.Flush();
-        }
-
-        private static global::System.Threading.Tasks.ValueTask Invoke1(global::System.ReadOnlyMemory<byte> arguments, global::Neutral.RemoteContext context, global::System.Buffers.IBufferWriter<byte> result)
-        {
-            global::Pricing.OptionSpec arg0;
-            int arg1;
-            int arg2;
-            var reader = new global::Neutral.Codec.CodecReader(arguments.Span);
-            try
-            {
-                arg0 = global::Neutral.Generated.Sample_Assembly.NeutralCodecs.Read_OptionSpec_a3f53544(ref reader)!;
-                arg1 = reader.ReadInt32();
-                arg2 = reader.ReadInt32();
-                reader.EnsureEnd();
-            }
-            catch (global::Neutral.Codec.CodecException e)
-            {
-                throw e.ForFunction("Pricing.Options.Price(Pricing.OptionSpec,int,int)");
-            }
-
-            WriteResult1(result, global::Pricing.Options.Price(arg0, arg1, arg2));
-            return default;
-        }
-
-        private static void WriteResult1(global::System.Buffers.IBufferWriter<byte> output, double value)
-        {
-            var writer = new global::Neutral.Codec.CodecWriter(output);
-            writer.WriteDouble(value);
-            writer.Flush();
         }
     }
 

@@ -5,7 +5,7 @@ namespace Neutral.Generated.Sample_Assembly
 {
     /// <summary>This assembly's dispatch table: decodes a call's arguments, invokes the <c>[Remote]</c> method and encodes its result.</summary>
     [global::System.CodeDom.Compiler.GeneratedCode("Neutral.Generators", "0.1.0")]
-    internal sealed class NeutralDispatcher : global::Neutral.Dispatch.IRemoteDispatcher
+    internal sealed partial class NeutralDispatcher : global::Neutral.Dispatch.IRemoteDispatcher
     {
         private static readonly global::Neutral.Dispatch.RemoteFunctionInfo[] s_functions =
         [
@@ -35,41 +35,10 @@ namespace Neutral.Generated.Sample_Assembly
             switch (functionId)
             {
                 case "Sample.Pricing.Price(Sample.OptionSpec,Sample.Point,Sample.Side,int)":
-                    return signatureHash == 0x21E95BD904D15243UL ? Invoke0(arguments, context, result) : throw global::Neutral.Dispatch.RemoteDispatch.Stale(functionId, signatureHash, 0x21E95BD904D15243UL);
+                    return signatureHash == 0x21E95BD904D15243UL ? Invoke_Pricing_Price_b7eef431(arguments, context, result) : throw global::Neutral.Dispatch.RemoteDispatch.Stale(functionId, signatureHash, 0x21E95BD904D15243UL);
                 default:
                     throw global::Neutral.Dispatch.RemoteDispatch.Stale(functionId, signatureHash, null);
             }
-        }
-
-        private static global::System.Threading.Tasks.ValueTask Invoke0(global::System.ReadOnlyMemory<byte> arguments, global::Neutral.RemoteContext context, global::System.Buffers.IBufferWriter<byte> result)
-        {
-            global::Sample.OptionSpec arg0;
-            global::Sample.Point arg1;
-            global::Sample.Side arg2;
-            int arg3;
-            var reader = new global::Neutral.Codec.CodecReader(arguments.Span);
-            try
-            {
-                arg0 = global::Neutral.Generated.Sample_Assembly.NeutralCodecs.Read_OptionSpec_fa95c7b0(ref reader)!;
-                arg1 = global::Neutral.Generated.Sample_Assembly.NeutralCodecs.Read_Point_2b7fb244(ref reader);
-                arg2 = (global::Sample.Side)reader.ReadByte();
-                arg3 = reader.ReadInt32();
-                reader.EnsureEnd();
-            }
-            catch (global::Neutral.Codec.CodecException e)
-            {
-                throw e.ForFunction("Sample.Pricing.Price(Sample.OptionSpec,Sample.Point,Sample.Side,int)");
-            }
-
-            WriteResult0(result, global::Sample.Pricing.Price(arg0, arg1, arg2, arg3));
-            return default;
-        }
-
-        private static void WriteResult0(global::System.Buffers.IBufferWriter<byte> output, double value)
-        {
-            var writer = new global::Neutral.Codec.CodecWriter(output);
-            writer.WriteDouble(value);
-            writer.Flush();
         }
     }
 

@@ -5,7 +5,7 @@ namespace Neutral.Generated.Sample_Assembly
 {
     /// <summary>This assembly's dispatch table: decodes a call's arguments, invokes the <c>[Remote]</c> method and encodes its result.</summary>
     [global::System.CodeDom.Compiler.GeneratedCode("Neutral.Generators", "0.1.0")]
-    internal sealed class NeutralDispatcher : global::Neutral.Dispatch.IRemoteDispatcher
+    internal sealed partial class NeutralDispatcher : global::Neutral.Dispatch.IRemoteDispatcher
     {
         private static readonly global::Neutral.Dispatch.RemoteFunctionInfo[] s_functions =
         [
@@ -37,89 +37,14 @@ namespace Neutral.Generated.Sample_Assembly
             switch (functionId)
             {
                 case "Alpha.One.A(int)":
-                    return signatureHash == 0x287FF784AF0384ECUL ? Invoke0(arguments, context, result) : throw global::Neutral.Dispatch.RemoteDispatch.Stale(functionId, signatureHash, 0x287FF784AF0384ECUL);
+                    return signatureHash == 0x287FF784AF0384ECUL ? Invoke_One_A_3aa54468(arguments, context, result) : throw global::Neutral.Dispatch.RemoteDispatch.Stale(functionId, signatureHash, 0x287FF784AF0384ECUL);
                 case "Alpha.Two.B(int)":
-                    return signatureHash == 0xDBD17595A7954ACAUL ? Invoke1(arguments, context, result) : throw global::Neutral.Dispatch.RemoteDispatch.Stale(functionId, signatureHash, 0xDBD17595A7954ACAUL);
+                    return signatureHash == 0xDBD17595A7954ACAUL ? Invoke_Two_B_ba726f39(arguments, context, result) : throw global::Neutral.Dispatch.RemoteDispatch.Stale(functionId, signatureHash, 0xDBD17595A7954ACAUL);
                 case "Beta.Gamma.Three.C(string)":
-                    return signatureHash == 0x6DC3E47788844C7AUL ? Invoke2(arguments, context, result) : throw global::Neutral.Dispatch.RemoteDispatch.Stale(functionId, signatureHash, 0x6DC3E47788844C7AUL);
+                    return signatureHash == 0x6DC3E47788844C7AUL ? Invoke_Three_C_e0f23ee9(arguments, context, result) : throw global::Neutral.Dispatch.RemoteDispatch.Stale(functionId, signatureHash, 0x6DC3E47788844C7AUL);
                 default:
                     throw global::Neutral.Dispatch.RemoteDispatch.Stale(functionId, signatureHash, null);
             }
-        }
-
-        private static global::System.Threading.Tasks.ValueTask Invoke0(global::System.ReadOnlyMemory<byte> arguments, global::Neutral.RemoteContext context, global::System.Buffers.IBufferWriter<byte> result)
-        {
-            int arg0;
-            var reader = new global::Neutral.Codec.CodecReader(arguments.Span);
-            try
-            {
-                arg0 = reader.ReadInt32();
-                reader.EnsureEnd();
-            }
-            catch (global::Neutral.Codec.CodecException e)
-            {
-                throw e.ForFunction("Alpha.One.A(int)");
-            }
-
-            WriteResult0(result, global::Alpha.One.A(arg0));
-            return default;
-        }
-
-        private static void WriteResult0(global::System.Buffers.IBufferWriter<byte> output, int value)
-        {
-            var writer = new global::Neutral.Codec.CodecWriter(output);
-            writer.WriteInt32(value);
-            writer.Flush();
-        }
-
-        private static global::System.Threading.Tasks.ValueTask Invoke1(global::System.ReadOnlyMemory<byte> arguments, global::Neutral.RemoteContext context, global::System.Buffers.IBufferWriter<byte> result)
-        {
-            int arg0;
-            var reader = new global::Neutral.Codec.CodecReader(arguments.Span);
-            try
-            {
-                arg0 = reader.ReadInt32();
-                reader.EnsureEnd();
-            }
-            catch (global::Neutral.Codec.CodecException e)
-            {
-                throw e.ForFunction("Alpha.Two.B(int)");
-            }
-
-            WriteResult1(result, global::Alpha.Two.B(arg0));
-            return default;
-        }
-
-        private static void WriteResult1(global::System.Buffers.IBufferWriter<byte> output, int value)
-        {
-            var writer = new global::Neutral.Codec.CodecWriter(output);
-            writer.WriteInt32(value);
-            writer.Flush();
-        }
-
-        private static global::System.Threading.Tasks.ValueTask Invoke2(global::System.ReadOnlyMemory<byte> arguments, global::Neutral.RemoteContext context, global::System.Buffers.IBufferWriter<byte> result)
-        {
-            string arg0;
-            var reader = new global::Neutral.Codec.CodecReader(arguments.Span);
-            try
-            {
-                arg0 = reader.ReadString()!;
-                reader.EnsureEnd();
-            }
-            catch (global::Neutral.Codec.CodecException e)
-            {
-                throw e.ForFunction("Beta.Gamma.Three.C(string)");
-            }
-
-            WriteResult2(result, global::Beta.Gamma.Three.C(arg0));
-            return default;
-        }
-
-        private static void WriteResult2(global::System.Buffers.IBufferWriter<byte> output, string? value)
-        {
-            var writer = new global::Neutral.Codec.CodecWriter(output);
-            writer.WriteString(value);
-            writer.Flush();
         }
     }
 

@@ -5,7 +5,7 @@ namespace Neutral.Generated.Sample_Assembly
 {
     /// <summary>This assembly's dispatch table: decodes a call's arguments, invokes the <c>[Remote]</c> method and encodes its result.</summary>
     [global::System.CodeDom.Compiler.GeneratedCode("Neutral.Generators", "0.1.0")]
-    internal sealed class NeutralDispatcher : global::Neutral.Dispatch.IRemoteDispatcher
+    internal sealed partial class NeutralDispatcher : global::Neutral.Dispatch.IRemoteDispatcher
     {
         private static readonly global::Neutral.Dispatch.RemoteFunctionInfo[] s_functions =
         [
@@ -41,45 +41,10 @@ namespace Neutral.Generated.Sample_Assembly
             switch (functionId)
             {
                 case "Sample.Model.Score(Neutral.Shared<double[]>,Neutral.Shared<string[]>,int)":
-                    return signatureHash == 0x89D3A59F614DC1DDUL ? Invoke0(arguments, context, result) : throw global::Neutral.Dispatch.RemoteDispatch.Stale(functionId, signatureHash, 0x89D3A59F614DC1DDUL);
+                    return signatureHash == 0x89D3A59F614DC1DDUL ? Invoke_Model_Score_1ecb86ba(arguments, context, result) : throw global::Neutral.Dispatch.RemoteDispatch.Stale(functionId, signatureHash, 0x89D3A59F614DC1DDUL);
                 default:
                     throw global::Neutral.Dispatch.RemoteDispatch.Stale(functionId, signatureHash, null);
             }
-        }
-
-        private static global::System.Threading.Tasks.ValueTask Invoke0(global::System.ReadOnlyMemory<byte> arguments, global::Neutral.RemoteContext context, global::System.Buffers.IBufferWriter<byte> result)
-        {
-            global::Neutral.Shared<double[]> arg0;
-            global::Neutral.Shared<string[]> arg1;
-            int arg2;
-            var reader = new global::Neutral.Codec.CodecReader(arguments.Span);
-            try
-            {
-                arg0 = global::Neutral.Shared<double[]>.FromKey(reader.ReadNonNullString());
-                arg1 = global::Neutral.Shared<string[]>.FromKey(reader.ReadNonNullString());
-                arg2 = reader.ReadInt32();
-                reader.EnsureEnd();
-            }
-            catch (global::Neutral.Codec.CodecException e)
-            {
-                throw e.ForFunction("Sample.Model.Score(Neutral.Shared<double[]>,Neutral.Shared<string[]>,int)");
-            }
-
-            return Await0(arg0, arg1, arg2, context, result);
-        }
-
-        private static async global::System.Threading.Tasks.ValueTask Await0(global::Neutral.Shared<double[]> arg0, global::Neutral.Shared<string[]> arg1, int arg2, global::Neutral.RemoteContext context, global::System.Buffers.IBufferWriter<byte> result)
-        {
-            await global::Neutral.Dispatch.RemoteDispatch.ResolveAsync(arg0, context, static (ref global::Neutral.Codec.CodecReader reader) => reader.ReadUnmanagedArray<double>()!).ConfigureAwait(false);
-            await global::Neutral.Dispatch.RemoteDispatch.ResolveAsync(arg1, context, static (ref global::Neutral.Codec.CodecReader reader) => global::Neutral.Generated.Sample_Assembly.NeutralCodecs.Read_string_10693dcc(ref reader)!).ConfigureAwait(false);
-            WriteResult0(result, global::Sample.Model.Score(arg0, arg1, arg2));
-        }
-
-        private static void WriteResult0(global::System.Buffers.IBufferWriter<byte> output, double value)
-        {
-            var writer = new global::Neutral.Codec.CodecWriter(output);
-            writer.WriteDouble(value);
-            writer.Flush();
         }
     }
 

@@ -5,7 +5,7 @@ namespace Neutral.Generated.Sample_Assembly
 {
     /// <summary>This assembly's dispatch table: decodes a call's arguments, invokes the <c>[Remote]</c> method and encodes its result.</summary>
     [global::System.CodeDom.Compiler.GeneratedCode("Neutral.Generators", "0.1.0")]
-    internal sealed class NeutralDispatcher : global::Neutral.Dispatch.IRemoteDispatcher
+    internal sealed partial class NeutralDispatcher : global::Neutral.Dispatch.IRemoteDispatcher
     {
         private static readonly global::Neutral.Dispatch.RemoteFunctionInfo[] s_functions =
         [
@@ -37,74 +37,14 @@ namespace Neutral.Generated.Sample_Assembly
             switch (functionId)
             {
                 case "Sample.Effects.Close()":
-                    return signatureHash == 0xAC6989EF1BD3F161UL ? Invoke0(arguments, context, result) : throw global::Neutral.Dispatch.RemoteDispatch.Stale(functionId, signatureHash, 0xAC6989EF1BD3F161UL);
+                    return signatureHash == 0xAC6989EF1BD3F161UL ? Invoke_Effects_Close_316858b6(arguments, context, result) : throw global::Neutral.Dispatch.RemoteDispatch.Stale(functionId, signatureHash, 0xAC6989EF1BD3F161UL);
                 case "Sample.Effects.Flush(int)":
-                    return signatureHash == 0xB4ACBCD365408CF4UL ? Invoke1(arguments, context, result) : throw global::Neutral.Dispatch.RemoteDispatch.Stale(functionId, signatureHash, 0xB4ACBCD365408CF4UL);
+                    return signatureHash == 0xB4ACBCD365408CF4UL ? Invoke_Effects_Flush_4f334335(arguments, context, result) : throw global::Neutral.Dispatch.RemoteDispatch.Stale(functionId, signatureHash, 0xB4ACBCD365408CF4UL);
                 case "Sample.Effects.Log(string)":
-                    return signatureHash == 0xFD1EA9B7469E6155UL ? Invoke2(arguments, context, result) : throw global::Neutral.Dispatch.RemoteDispatch.Stale(functionId, signatureHash, 0xFD1EA9B7469E6155UL);
+                    return signatureHash == 0xFD1EA9B7469E6155UL ? Invoke_Effects_Log_27a09657(arguments, context, result) : throw global::Neutral.Dispatch.RemoteDispatch.Stale(functionId, signatureHash, 0xFD1EA9B7469E6155UL);
                 default:
                     throw global::Neutral.Dispatch.RemoteDispatch.Stale(functionId, signatureHash, null);
             }
-        }
-
-        private static global::System.Threading.Tasks.ValueTask Invoke0(global::System.ReadOnlyMemory<byte> arguments, global::Neutral.RemoteContext context, global::System.Buffers.IBufferWriter<byte> result)
-        {
-            var reader = new global::Neutral.Codec.CodecReader(arguments.Span);
-            try
-            {
-                reader.EnsureEnd();
-            }
-            catch (global::Neutral.Codec.CodecException e)
-            {
-                throw e.ForFunction("Sample.Effects.Close()");
-            }
-
-            return Await0(context, result);
-        }
-
-        private static async global::System.Threading.Tasks.ValueTask Await0(global::Neutral.RemoteContext context, global::System.Buffers.IBufferWriter<byte> result)
-        {
-            await global::Sample.Effects.Close().ConfigureAwait(false);
-        }
-
-        private static global::System.Threading.Tasks.ValueTask Invoke1(global::System.ReadOnlyMemory<byte> arguments, global::Neutral.RemoteContext context, global::System.Buffers.IBufferWriter<byte> result)
-        {
-            int arg0;
-            var reader = new global::Neutral.Codec.CodecReader(arguments.Span);
-            try
-            {
-                arg0 = reader.ReadInt32();
-                reader.EnsureEnd();
-            }
-            catch (global::Neutral.Codec.CodecException e)
-            {
-                throw e.ForFunction("Sample.Effects.Flush(int)");
-            }
-
-            return Await1(arg0, context, result);
-        }
-
-        private static async global::System.Threading.Tasks.ValueTask Await1(int arg0, global::Neutral.RemoteContext context, global::System.Buffers.IBufferWriter<byte> result)
-        {
-            await global::Sample.Effects.Flush(arg0).ConfigureAwait(false);
-        }
-
-        private static global::System.Threading.Tasks.ValueTask Invoke2(global::System.ReadOnlyMemory<byte> arguments, global::Neutral.RemoteContext context, global::System.Buffers.IBufferWriter<byte> result)
-        {
-            string arg0;
-            var reader = new global::Neutral.Codec.CodecReader(arguments.Span);
-            try
-            {
-                arg0 = reader.ReadString()!;
-                reader.EnsureEnd();
-            }
-            catch (global::Neutral.Codec.CodecException e)
-            {
-                throw e.ForFunction("Sample.Effects.Log(string)");
-            }
-
-            global::Sample.Effects.Log(arg0);
-            return default;
         }
     }
 
