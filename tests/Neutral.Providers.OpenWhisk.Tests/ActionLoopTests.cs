@@ -47,12 +47,28 @@ public sealed class ActionLoopTests(S3Bucket bucket) : IClassFixture<S3Bucket>, 
         return $"{{\"value\":{value},\"namespace\":\"guest\",\"action_name\":\"neutral\",\"activation_id\":\"{Guid.NewGuid():N}\",\"deadline\":\"{DateTimeOffset.UtcNow.AddMinutes(1).ToUnixTimeMilliseconds()}\"}}";
     }
 
+    /// <summary>
+    /// The job's manifest, as the client stages it: a call that runs a second or more (a cold first activation can)
+    /// checks it before writing, and writes nothing for a job that is gone.
+    /// </summary>
+    private Task StageAsync(string job) =>
+        bucket.Store.PutAsync(Cloud.InternalPrefix + StorageLayout.Manifest(job), WireJson.Serialize(new JobManifest
+        {
+            JobId = job,
+            FunctionId = "F()",
+            SignatureHash = "0000000000000000",
+            CallCount = 3,
+            ClientVersion = "0",
+            Owner = "test/1/1",
+        }));
+
     private static JsonElement Parse(string reply) => JsonDocument.Parse(reply).RootElement.Clone();
 
     [Fact]
     public async Task The_exec_acknowledges_then_serves_several_activations_in_one_process_with_an_empty_environment()
     {
         string job = "ow-" + Guid.NewGuid().ToString("N")[..8];
+        await StageAsync(job);
         await using OpenWhiskActionProxy proxy = await OpenWhiskActionProxy.StartAsync(Exec(), InitEnvironment(), _elsewhere.Path, waitForAck: true, Timeout);
 
         JsonElement first = Parse(await proxy.RunAsync(Activation(Remote.MinioFunctions.Square(7), job, 0), Timeout));
@@ -82,7 +98,9 @@ public sealed class ActionLoopTests(S3Bucket bucket) : IClassFixture<S3Bucket>, 
         JsonElement noValue = Parse(await proxy.RunAsync("{\"activation_id\":\"x\"}", Timeout));
         Assert.Contains("\"value\"", noValue.GetProperty("error").GetString(), StringComparison.Ordinal);
 
-        JsonElement good = Parse(await proxy.RunAsync(Activation(Remote.MinioFunctions.Square(3), "ow-" + Guid.NewGuid().ToString("N")[..8], 0), Timeout));
+        string job = "ow-" + Guid.NewGuid().ToString("N")[..8];
+        await StageAsync(job);
+        JsonElement good = Parse(await proxy.RunAsync(Activation(Remote.MinioFunctions.Square(3), job, 0), Timeout));
         Assert.True(good.GetProperty("succeeded").GetBoolean());
     }
 
