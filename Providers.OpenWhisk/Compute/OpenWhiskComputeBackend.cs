@@ -42,6 +42,16 @@ public sealed class OpenWhiskComputeBackend : IComputeBackend
         ArgumentNullException.ThrowIfNull(store);
         Settings = settings;
         Store = store;
+        _http = CreateClient(settings, TimeSpan.FromSeconds(settings.Blocking ? 90 : 30));
+        _invoke = new Uri(settings.ApiHost, $"api/v1/namespaces/{Uri.EscapeDataString(settings.Namespace)}/actions/{Uri.EscapeDataString(settings.Action)}?blocking={(settings.Blocking ? "true" : "false")}");
+    }
+
+    /// <summary>The settings.</summary>
+    public OpenWhiskSettings Settings { get; }
+
+    /// <summary>An HTTP client for the controller: Basic auth with the namespace's key, and the self-signed opt-in.</summary>
+    internal static HttpClient CreateClient(OpenWhiskSettings settings, TimeSpan timeout)
+    {
         var handler = new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5), MaxConnectionsPerServer = 256 };
         if (settings.AcceptSelfSignedCertificate)
         {
@@ -50,13 +60,10 @@ public sealed class OpenWhiskComputeBackend : IComputeBackend
 #pragma warning restore CA5359
         }
 
-        _http = new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(settings.Blocking ? 90 : 30) };
-        _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(settings.AuthKey)));
-        _invoke = new Uri(settings.ApiHost, $"api/v1/namespaces/{Uri.EscapeDataString(settings.Namespace)}/actions/{Uri.EscapeDataString(settings.Action)}?blocking={(settings.Blocking ? "true" : "false")}");
+        var http = new HttpClient(handler) { Timeout = timeout };
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(settings.AuthKey)));
+        return http;
     }
-
-    /// <summary>The settings.</summary>
-    public OpenWhiskSettings Settings { get; }
 
     /// <inheritdoc/>
     public string Name => "openwhisk";

@@ -4,7 +4,6 @@ using System.IO;
 using System.IO.Compression;
 using System.Linq;
 using System.Net.Http;
-using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 using System.Threading;
@@ -128,18 +127,9 @@ public static class OpenWhiskDeployer
     public static async Task PutActionAsync(OpenWhiskSettings settings, string body, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(settings);
-        using var handler = new SocketsHttpHandler();
-        if (settings.AcceptSelfSignedCertificate)
-        {
-#pragma warning disable CA5359 // Opt-in, off by default: self-hosted clusters often have self-signed certificates.
-            handler.SslOptions.RemoteCertificateValidationCallback = static (_, _, _, _) => true;
-#pragma warning restore CA5359
-        }
-
-        using var http = new HttpClient(handler) { Timeout = TimeSpan.FromMinutes(5) };
+        using HttpClient http = OpenWhiskComputeBackend.CreateClient(settings, TimeSpan.FromMinutes(5));
         var url = new Uri(settings.ApiHost, $"api/v1/namespaces/{Uri.EscapeDataString(settings.Namespace)}/actions/{Uri.EscapeDataString(settings.Action)}?overwrite=true");
         using var request = new HttpRequestMessage(HttpMethod.Put, url) { Content = new StringContent(body, Encoding.UTF8, "application/json") };
-        request.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(settings.AuthKey)));
         using HttpResponseMessage response = await http.SendAsync(request, cancellationToken).ConfigureAwait(false);
         if (!response.IsSuccessStatusCode)
         {
