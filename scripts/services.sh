@@ -58,6 +58,12 @@ start_rgw() {
     return 0
   fi
 
+  # Another Ceph monitor on the port (a cluster still stopping, or someone else's) would take this cluster's OSD.
+  if (exec 3<>/dev/tcp/127.0.0.1/6789) 2>/dev/null; then
+    echo "Port 6789 (Ceph monitor) on 127.0.0.1 is taken by another process: stop it (bash scripts/services.sh stop, or pkill ceph-mon) and retry." >&2
+    return 1
+  fi
+
   rm -rf "$d"
   mkdir -p "$d"/{run,log,mon.a,osd.0,rgw}
   local fsid
@@ -123,15 +129,21 @@ CONF
 }
 
 stop_rgw() {
-  local d=$DIR/ceph
+  local d=$DIR/ceph pids=()
   [ -d "$d" ] || return 0
   for n in client.rgw.x osd.0 mon.a; do
-    [ -f "$d/run/$n.pid" ] && kill "$(cat "$d/run/$n.pid")" 2>/dev/null || true
+    [ -f "$d/run/$n.pid" ] && pids+=("$(cat "$d/run/$n.pid")")
   done
-  for _ in $(seq 1 50); do
-    pgrep -x ceph-mon >/dev/null || pgrep -x ceph-osd >/dev/null || pgrep -x radosgw >/dev/null || break
+  [ ${#pids[@]} -gt 0 ] && kill "${pids[@]}" 2>/dev/null || true
+  # Wait for these processes (not any Ceph on the machine) to be gone, then make sure: a monitor still holding its port
+  # would answer the next cluster's OSD with the wrong fsid.
+  for _ in $(seq 1 150); do
+    local alive=0
+    for p in "${pids[@]}"; do kill -0 "$p" 2>/dev/null && alive=1; done
+    [ $alive -eq 0 ] && break
     sleep 0.2
   done
+  for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
   rm -rf "$d"
 }
 

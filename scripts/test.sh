@@ -53,7 +53,9 @@ log "build"
 dotnet build Neutral.sln -c Release -nologo -v quiet
 
 log "test servers (scripts/services.sh): Ceph RGW on 127.0.0.1"
-eval "$(bash scripts/services.sh start)"
+# Assigned first: a failing start stops the command here (an eval of a failed substitution would not).
+service_variables=$(bash scripts/services.sh start)
+eval "$service_variables"
 
 log "tests"
 results="$scratch/results.txt"
