@@ -176,7 +176,7 @@ public static class OpenWhiskProvider
             throw new NeutralConfigurationException("Neutral:Storage", context.Store?.Location.Kind, "OpenWhisk actions cannot reach this machine's file system: use Storage=minio (or another store the cluster reaches).");
         }
 
-        return new Compute.OpenWhiskComputeBackend(new Compute.OpenWhiskSettings(apiHost, ns, action, authKey, insecure, blocking), store.Location);
+        return new Compute.OpenWhiskComputeBackend(new Compute.OpenWhiskSettings(apiHost, ns, action, authKey, insecure, blocking), store.Location, context.TimeProvider);
     }
 
     private static bool Bool(IConfiguration section, string prefix, string key) =>
@@ -185,4 +185,19 @@ public static class OpenWhiskProvider
 
     private static string Required(IConfiguration section, string prefix, string key, string what) =>
         section[key] is { Length: > 0 } value ? value : throw new NeutralConfigurationException(prefix + key, null, $"it is required: {what}.");
+}
+
+/// <summary>Registers the OpenWhisk provider with a <see cref="NeutralBuilder"/>.</summary>
+public static class OpenWhiskNeutralBuilderExtensions
+{
+    /// <summary>
+    /// Adds the <c>openwhisk</c> compute and the <c>minio</c> store to the cloud <c>AddNeutral</c> registers:
+    /// <c>services.AddNeutral(configuration).AddOpenWhisk()</c>.
+    /// </summary>
+    public static NeutralBuilder AddOpenWhisk(this NeutralBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        OpenWhiskProvider.AddTo(builder.Providers);
+        return builder;
+    }
 }

@@ -123,9 +123,19 @@ internal sealed class JobRunner<T> : ICallHints
 
     private async Task RunAsync()
     {
+        string phase = "start";
         try
         {
             RemoteCall<T>[] calls = _calls!;
+            if (_cloud.Backend is IDeployedComputeBackend deployed)
+            {
+                // A stale deployment fails the job here, once, rather than each call in a worker.
+                var functions = (_functions ?? [_function]).Select(f => new RemoteFunctionInfo(f.Id, f.SignatureHash)).Distinct().ToArray();
+                await deployed.VerifyDeploymentAsync(functions, _stop.Token).ConfigureAwait(false);
+                Trace("deployment verified");
+            }
+
+            phase = "be staged";
             _staging = JobStaging.Pack(calls);
             var manifest = new JobManifest
             {
@@ -149,7 +159,7 @@ internal sealed class JobRunner<T> : ICallHints
             {
                 for (int i = 0; i < _count; i++)
                 {
-                    Fail(i, new RemoteException($"Job {JobId} could not be staged: {e.Message}", e.GetType().FullName!, null, JobId, i, 0, e));
+                    Fail(i, new RemoteException($"Job {JobId} could not {phase}: {e.Message}", e.GetType().FullName!, null, JobId, i, 0, e));
                 }
             }
             else
@@ -674,6 +684,7 @@ internal sealed class JobRunner<T> : ICallHints
             }
         }
 
+        List<(int Index, int Attempt, AttemptVerdict Verdict)>? lost = null;
         foreach (var (index, verdict) in overdue)
         {
             CallState state = _state[index];
@@ -688,15 +699,57 @@ internal sealed class JobRunner<T> : ICallHints
                 continue;
             }
 
+            (lost ??= []).Add((index, state.Launched, verdict));
+        }
+
+        if (lost is null)
+        {
+            return;
+        }
+
+        string?[] explanations = await ExplainAsync(lost).ConfigureAwait(false);
+        for (int k = 0; k < lost.Count; k++)
+        {
+            var (index, attempt, verdict) = lost[k];
+            if (_state[index].Done || _state[index].Launched != attempt)
+            {
+                continue;
+            }
+
+            string because = explanations[k] is { } platform ? "; " + platform : "";
             if (verdict == AttemptVerdict.NeverStarted)
             {
-                Fault(index, "Neutral.NeverStarted", $"attempt {state.Launched} was accepted but did not start within {_cloud.Options.Job.StartTimeoutSeconds} s (Job:StartTimeoutSeconds)");
+                Fault(index, "Neutral.NeverStarted", $"attempt {attempt} was accepted but did not start within {_cloud.Options.Job.StartTimeoutSeconds} s (Job:StartTimeoutSeconds){because}");
             }
             else
             {
-                Fault(index, typeof(TimeoutException).FullName!, $"no status within {TimeoutOf(index).TotalSeconds:0.#} s");
+                Fault(index, typeof(TimeoutException).FullName!, $"no status within {TimeoutOf(index).TotalSeconds:0.#} s{because}");
             }
         }
+    }
+
+    /// <summary>What a deployed backend's platform recorded about overdue attempts (none from other backends), in parallel and bounded in time.</summary>
+    private async Task<string?[]> ExplainAsync(List<(int Index, int Attempt, AttemptVerdict Verdict)> lost)
+    {
+        var explanations = new string?[lost.Count];
+        if (_cloud.Backend is not IDeployedComputeBackend deployed)
+        {
+            return explanations;
+        }
+
+        using var bound = new CancellationTokenSource(TimeSpan.FromSeconds(10), _time);
+        await Parallel.ForAsync(0, lost.Count, new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = CancellationToken.None }, async (k, _) =>
+        {
+            try
+            {
+                explanations[k] = await deployed.ExplainAttemptAsync(JobId, lost[k].Index, lost[k].Attempt, bound.Token).ConfigureAwait(false);
+            }
+            catch (Exception e)
+            {
+                Trace($"no explanation for call {lost[k].Index}: {e.Message}");
+            }
+        }).ConfigureAwait(false);
+        return explanations;
     }
 
     private void Cancel()
@@ -773,6 +826,7 @@ internal sealed class JobRunner<T> : ICallHints
         finally
         {
             _hintSubscription?.Dispose();
+            (_cloud.Backend as IDeployedComputeBackend)?.ForgetJob(JobId);
             _finished.TrySetResult();
         }
     }

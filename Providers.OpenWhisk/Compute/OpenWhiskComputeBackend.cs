@@ -1,4 +1,6 @@
 using System;
+using System.Collections.Concurrent;
+using System.Collections.Generic;
 using System.IO;
 using System.Net;
 using System.Net.Http;
@@ -7,6 +9,7 @@ using System.Text;
 using System.Text.Json;
 using System.Threading;
 using System.Threading.Tasks;
+using Neutral.Dispatch;
 using Neutral.Wire;
 
 namespace Neutral.Providers.OpenWhisk.Compute;
@@ -28,20 +31,32 @@ public sealed record OpenWhiskSettings(Uri ApiHost, string Namespace, string Act
 /// Starts calls as OpenWhisk activations through the controller's REST API: <c>POST
 /// /api/v1/namespaces/{namespace}/actions/{action}?blocking=false</c> with the invocation envelope as the parameters and
 /// HTTP Basic authentication with the namespace's key. A <c>429</c> (the namespace's rate or concurrency limit) is a
-/// <see cref="ThrottledException"/>, which slows the executor's launches down without costing a retry.
+/// <see cref="ThrottledException"/>, which slows the executor's launches down without costing a retry. Before a job it
+/// reads the deployed action's <c>neutral-tables</c> annotation, so a stale action fails the job before any call runs;
+/// for an attempt that ends without a status it reads the activation record, whose error (the action's time limit,
+/// its memory, an exit) goes into the call's failure message.
 /// </summary>
-public sealed class OpenWhiskComputeBackend : IComputeBackend
+public sealed class OpenWhiskComputeBackend : IDeployedComputeBackend
 {
+    /// <summary>How long what the action's annotation says is trusted before it is read again.</summary>
+    private static readonly TimeSpan TablesLifetime = TimeSpan.FromMinutes(1);
+
     private readonly HttpClient _http;
     private readonly Uri _invoke;
+    private readonly Uri _action;
+    private readonly ConcurrentDictionary<string, ConcurrentDictionary<(int Call, int Attempt), string>> _activations = new(StringComparer.Ordinal);
+    private readonly TimeProvider _time;
+    private (IReadOnlyDictionary<string, string> Tables, DateTimeOffset Read)? _deployed;
 
     /// <summary>Creates the backend; <paramref name="store"/> is where the deployed action finds the job store.</summary>
-    public OpenWhiskComputeBackend(OpenWhiskSettings settings, StoreLocation store)
+    public OpenWhiskComputeBackend(OpenWhiskSettings settings, StoreLocation store, TimeProvider? time = null)
     {
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(store);
         Settings = settings;
         Store = store;
+        _time = time ?? TimeProvider.System;
+        _action = new Uri(settings.ApiHost, $"api/v1/namespaces/{Uri.EscapeDataString(settings.Namespace)}/actions/{Uri.EscapeDataString(settings.Action)}?code=false");
         _http = CreateClient(settings, TimeSpan.FromSeconds(settings.Blocking ? 90 : 30));
         _invoke = new Uri(settings.ApiHost, $"api/v1/namespaces/{Uri.EscapeDataString(settings.Namespace)}/actions/{Uri.EscapeDataString(settings.Action)}?blocking={(settings.Blocking ? "true" : "false")}");
     }
@@ -80,6 +95,13 @@ public sealed class OpenWhiskComputeBackend : IComputeBackend
         using HttpResponseMessage response = await _http.PostAsync(_invoke, content, cancellationToken).ConfigureAwait(false);
         if (response.IsSuccessStatusCode)
         {
+            // 202 {"activationId"} (non-blocking, or blocking past the controller's wait); 200 the whole record (blocking).
+            string accepted = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+            if (ActivationIdOf(accepted) is { } id)
+            {
+                _activations.GetOrAdd(envelope.JobId, static _ => new())[(envelope.CallIndex, envelope.Attempt)] = id;
+            }
+
             return;
         }
 
@@ -117,6 +139,182 @@ public sealed class OpenWhiskComputeBackend : IComputeBackend
 
         return body.Length <= 300 ? body : body[..300] + "...";
     }
+
+    private static string? ActivationIdOf(string body)
+    {
+        try
+        {
+            using JsonDocument document = JsonDocument.Parse(body);
+            return document.RootElement.ValueKind == JsonValueKind.Object && document.RootElement.TryGetProperty("activationId", out JsonElement id)
+                ? id.GetString() : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>
+    /// Reads the action (<c>GET .../actions/{name}?code=false</c>) and its <c>neutral-tables</c> annotation, kept for a
+    /// minute and read again when a function is missing from it or differs. A controller that cannot be reached, or
+    /// answers otherwise than 200, 401, 403 or 404, skips the check: the invocations will say what is wrong, and each
+    /// worker still refuses a call it was not built for.
+    /// </remarks>
+    public async ValueTask VerifyDeploymentAsync(IReadOnlyCollection<RemoteFunctionInfo> functions, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(functions);
+        if (_deployed is { } known && _time.GetUtcNow() - known.Read < TablesLifetime && Mismatch(known.Tables, functions) is null)
+        {
+            return;
+        }
+
+        IReadOnlyDictionary<string, string>? tables = await ReadTablesAsync(cancellationToken).ConfigureAwait(false);
+        if (tables is null)
+        {
+            return;
+        }
+
+        _deployed = (tables, _time.GetUtcNow());
+        if (Mismatch(tables, functions) is { } stale)
+        {
+            throw stale;
+        }
+    }
+
+    private static StaleWorkerException? Mismatch(IReadOnlyDictionary<string, string> tables, IReadOnlyCollection<RemoteFunctionInfo> functions)
+    {
+        foreach (RemoteFunctionInfo function in functions)
+        {
+            if (!tables.TryGetValue(function.Id, out string? hash))
+            {
+                return new StaleWorkerException(function.Id, function.SignatureHash, null);
+            }
+
+            ulong? deployed = hash is { Length: 16 } && ulong.TryParse(hash, System.Globalization.NumberStyles.AllowHexSpecifier, System.Globalization.CultureInfo.InvariantCulture, out ulong value) ? value : null;
+            if (deployed != function.SignatureHash)
+            {
+                return new StaleWorkerException(function.Id, function.SignatureHash, deployed);
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>The deployed action's <c>neutral-tables</c>; null when the controller could not say.</summary>
+    private async Task<IReadOnlyDictionary<string, string>?> ReadTablesAsync(CancellationToken cancellationToken)
+    {
+        HttpResponseMessage response;
+        try
+        {
+            response = await _http.GetAsync(_action, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
+        {
+            return null;
+        }
+
+        using (response)
+        {
+            string body = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+            switch (response.StatusCode)
+            {
+                case HttpStatusCode.NotFound:
+                    throw new InvalidOperationException($"OpenWhisk has no action '{Settings.Action}' in namespace '{Settings.Namespace}' at {Settings.ApiHost}: deploy the worker first.");
+                case HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden:
+                    throw new InvalidOperationException(
+                        $"OpenWhisk refused the key for namespace '{Settings.Namespace}' (HTTP {(int)response.StatusCode}): {ErrorOf(body)}. Check Neutral:OpenWhisk:AuthKey.");
+                case HttpStatusCode.OK:
+                    break;
+                default:
+                    return null;
+            }
+
+            var tables = new Dictionary<string, string>(StringComparer.Ordinal);
+            try
+            {
+                using JsonDocument action = JsonDocument.Parse(body);
+                if (action.RootElement.TryGetProperty("annotations", out JsonElement annotations) && annotations.ValueKind == JsonValueKind.Array)
+                {
+                    foreach (JsonElement annotation in annotations.EnumerateArray())
+                    {
+                        if (annotation.TryGetProperty("key", out JsonElement key) && key.GetString() == OpenWhiskDeployer.TablesAnnotation
+                            && annotation.TryGetProperty("value", out JsonElement value) && value.ValueKind == JsonValueKind.Object)
+                        {
+                            foreach (JsonProperty function in value.EnumerateObject())
+                            {
+                                tables[function.Name] = function.Value.GetString() ?? "";
+                            }
+
+                            return tables;
+                        }
+                    }
+                }
+            }
+            catch (JsonException)
+            {
+                return null;
+            }
+
+            throw new InvalidOperationException(
+                $"The OpenWhisk action '{Settings.Action}' in namespace '{Settings.Namespace}' has no '{OpenWhiskDeployer.TablesAnnotation}' annotation: it was not deployed by Neutral. Deploy the worker with OpenWhiskDeployer (see the README, \"Run on your own OpenWhisk\").");
+        }
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>
+    /// Reads the attempt's activation record (<c>GET .../activations/{id}</c>): its status and error, as <c>wsk
+    /// activation get</c> shows them. The controller answers 404 while the activation waits or runs.
+    /// </remarks>
+    public async ValueTask<string?> ExplainAttemptAsync(string jobId, int callIndex, int attempt, CancellationToken cancellationToken = default)
+    {
+        if (!_activations.TryGetValue(jobId, out var attempts) || !attempts.TryGetValue((callIndex, attempt), out string? id))
+        {
+            return null;
+        }
+
+        var url = new Uri(Settings.ApiHost, $"api/v1/namespaces/{Uri.EscapeDataString(Settings.Namespace)}/activations/{Uri.EscapeDataString(id)}");
+        using HttpResponseMessage response = await _http.GetAsync(url, cancellationToken).ConfigureAwait(false);
+        if (response.StatusCode == HttpStatusCode.NotFound)
+        {
+            return $"OpenWhisk activation {id} has no record yet (still queued or running)";
+        }
+
+        if (!response.IsSuccessStatusCode)
+        {
+            return null;
+        }
+
+        string body = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+        return DescribeRecord(id, body);
+    }
+
+    /// <summary>"OpenWhisk activation {id} ended after {duration} ms: {status}: {error}" from an activation record.</summary>
+    internal static string? DescribeRecord(string id, string record)
+    {
+        try
+        {
+            using JsonDocument document = JsonDocument.Parse(record);
+            if (!document.RootElement.TryGetProperty("response", out JsonElement response) || response.ValueKind != JsonValueKind.Object)
+            {
+                return null;
+            }
+
+            string status = response.TryGetProperty("status", out JsonElement s) && s.ValueKind == JsonValueKind.String ? s.GetString()!
+                : response.TryGetProperty("success", out JsonElement ok) && ok.ValueKind == JsonValueKind.True ? "success" : "failed";
+            string? error = response.TryGetProperty("result", out JsonElement result) && result.ValueKind == JsonValueKind.Object
+                && result.TryGetProperty("error", out JsonElement e) ? (e.ValueKind == JsonValueKind.String ? e.GetString() : e.GetRawText()) : null;
+            string duration = document.RootElement.TryGetProperty("duration", out JsonElement d) && d.TryGetInt64(out long ms) ? $" after {ms} ms" : "";
+            return $"OpenWhisk activation {id} ended{duration}: {status}{(error is null ? "" : ": " + error)}";
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    /// <inheritdoc/>
+    public void ForgetJob(string jobId) => _activations.TryRemove(jobId, out _);
 
     /// <inheritdoc/>
     public ValueTask DisposeAsync()

@@ -118,6 +118,19 @@ public sealed partial class OpenWhiskActionProxy : IAsyncDisposable
         return proxy;
     }
 
+    /// <summary>Kills the action's process (and what it started), as the invoker destroys a container.</summary>
+    public void Kill()
+    {
+        try
+        {
+            _process.Kill(entireProcessTree: true);
+        }
+        catch (InvalidOperationException)
+        {
+            // already gone
+        }
+    }
+
     /// <summary>Runs one activation: the JSON line in, the action's reply line out (as the proxy's /run returns it).</summary>
     public async Task<string> RunAsync(string activationJson, TimeSpan timeout)
     {

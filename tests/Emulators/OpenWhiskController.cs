@@ -36,8 +36,10 @@ public sealed class OpenWhiskController : IAsyncDisposable
     private int _invocations;
     private int _throttled;
 
-    /// <summary>An action created with PUT: its zip and the init parameters, passed to <c>/init</c> as its environment.</summary>
-    private sealed record Deployed(byte[] Zip, Dictionary<string, string> Environment);
+    /// <summary>An action created with PUT: its zip, the init parameters (passed to <c>/init</c> as its environment), its annotations.</summary>
+    private sealed record Deployed(byte[] Zip, Dictionary<string, string> Environment, string Annotations);
+
+    private readonly ConcurrentDictionary<OpenWhiskActionProxy, byte> _busy = new();
 
     /// <summary>
     /// Starts the controller and <paramref name="containers"/> container loops (each starts its process on first use):
@@ -80,6 +82,39 @@ public sealed class OpenWhiskController : IAsyncDisposable
 
     /// <summary>Invocations answered 429.</summary>
     public int Throttled => Volatile.Read(ref _throttled);
+
+    /// <summary>
+    /// The <c>neutral-tables</c> annotation of the action given at start (function id to signature hash), answered by
+    /// <c>GET .../actions/{name}</c>; null: the action has no annotations. An action created with PUT has its own.
+    /// </summary>
+    public IReadOnlyDictionary<string, string>? Tables { get; set; }
+
+    /// <summary>The action's time limit (an action created with PUT: its <c>limits.timeout</c>). Past it the container is killed.</summary>
+    public TimeSpan TimeLimit { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Action reads (<c>GET .../actions/{name}</c>) answered.</summary>
+    public int ActionReads => Volatile.Read(ref _actionReads);
+
+    private int _actionReads;
+
+    /// <summary>Kills the processes of the containers running an activation now (as an out-of-memory kill or a node failure would).</summary>
+    public int KillRunning()
+    {
+        int killed = 0;
+        foreach (OpenWhiskActionProxy container in _busy.Keys)
+        {
+            container.Kill();
+            killed++;
+        }
+
+        return killed;
+    }
+
+    /// <summary>Activations that ended and have a record.</summary>
+    public int Completed => _activations.Count;
+
+    /// <summary>Activations running in a container now.</summary>
+    public int Running => _busy.Count;
 
     /// <summary>The last action create-or-update request: path and query, and its JSON body.</summary>
     public (string PathAndQuery, string Body)? LastPut { get; private set; }
@@ -193,7 +228,13 @@ public sealed class OpenWhiskController : IAsyncDisposable
                     }
                 }
 
-                _deployed = new Deployed(zip, environment);
+                if (action.RootElement.TryGetProperty("limits", out JsonElement limits) && limits.TryGetProperty("timeout", out JsonElement timeout))
+                {
+                    TimeLimit = TimeSpan.FromMilliseconds(timeout.GetInt32());
+                }
+
+                string annotations = action.RootElement.TryGetProperty("annotations", out JsonElement a) ? a.GetRawText() : "[]";
+                _deployed = new Deployed(zip, environment, annotations);
             }
             catch (Exception e) when (e is JsonException or FormatException or KeyNotFoundException or InvalidOperationException)
             {
@@ -202,6 +243,21 @@ public sealed class OpenWhiskController : IAsyncDisposable
             }
 
             await ReplyAsync(context, 200, $$"""{"name":"{{Action}}","namespace":"guest","version":"0.0.1"}""");
+            return;
+        }
+
+        if (path.Length == 6 && path[4] == "actions" && request.HttpMethod == "GET")
+        {
+            Interlocked.Increment(ref _actionReads);
+            if (Uri.UnescapeDataString(path[5]) != Action || (_exec is null && _deployed is null))
+            {
+                await ReplyAsync(context, 404, """{"error":"The requested resource does not exist.","code":"emulated"}""");
+                return;
+            }
+
+            string annotations = _deployed?.Annotations
+                ?? (Tables is { } tables ? "[{\"key\":\"neutral-tables\",\"value\":" + JsonSerializer.Serialize(tables) + "}]" : "[]");
+            await ReplyAsync(context, 200, $$"""{"namespace":"guest","name":"{{Action}}","version":"0.0.1","exec":{"kind":"blackbox","binary":true},"limits":{"timeout":{{(long)TimeLimit.TotalMilliseconds}},"memory":256,"concurrency":1},"annotations":{{annotations}},"publish":false}""");
             return;
         }
 
@@ -233,7 +289,9 @@ public sealed class OpenWhiskController : IAsyncDisposable
         await foreach (var (id, parameters) in _queue.Reader.ReadAllAsync(_stop.Token).ConfigureAwait(false))
         {
             string result;
-            bool success;
+            string status;
+            DateTimeOffset start = DateTimeOffset.UtcNow;
+            TimeSpan limit = TimeLimit;
             try
             {
                 if (container is null || container.Exited)
@@ -243,22 +301,44 @@ public sealed class OpenWhiskController : IAsyncDisposable
                     _containers.Add(container);
                 }
 
-                string activation = $$"""{"value":{{parameters}},"namespace":"guest","action_name":"{{Action}}","activation_id":"{{id}}","deadline":"{{DateTimeOffset.UtcNow.AddMinutes(5).ToUnixTimeMilliseconds()}}"}""";
-                result = await container.RunAsync(activation, TimeSpan.FromMinutes(5));
+                string activation = $$"""{"value":{{parameters}},"namespace":"guest","action_name":"{{Action}}","activation_id":"{{id}}","deadline":"{{(start + limit).ToUnixTimeMilliseconds()}}"}""";
+                _busy[container] = 0;
+                result = await container.RunAsync(activation, limit);
                 using JsonDocument reply = JsonDocument.Parse(result);
-                success = reply.RootElement.ValueKind == JsonValueKind.Object && !reply.RootElement.TryGetProperty("error", out _);
+                // As the invoker records it: an object with "error" is an application error, anything else a success.
+                status = reply.RootElement.ValueKind != JsonValueKind.Object ? "action developer error"
+                    : reply.RootElement.TryGetProperty("error", out _) ? "application error" : "success";
+                if (status == "action developer error")
+                {
+                    result = JsonSerializer.Serialize(new Dictionary<string, string> { ["error"] = "The action did not produce a valid JSON response: " + result });
+                }
             }
             catch (Exception e) when (e is InvalidOperationException or JsonException or IOException)
             {
-                result = JsonSerializer.Serialize(new Dictionary<string, string> { ["error"] = "The action did not produce a valid response: " + e.Message });
-                success = false;
+                // The invoker's own messages (OpenWhisk's Messages.abnormalRun and timedoutActivation).
+                string message = container is { Exited: true } ? "The action did not produce a valid response and exited unexpectedly."
+                    : DateTimeOffset.UtcNow - start >= limit ? $"The action exceeded its time limits of {(long)limit.TotalMilliseconds} milliseconds."
+                    : "The action did not produce a valid JSON response: " + e.Message;
+                if (container is { Exited: false })
+                {
+                    container.Kill(); // a timed-out container is destroyed, not reused
+                }
+
+                result = JsonSerializer.Serialize(new Dictionary<string, string> { ["error"] = message });
+                status = "action developer error";
             }
             finally
             {
+                if (container is not null)
+                {
+                    _busy.TryRemove(container, out _);
+                }
+
                 Interlocked.Decrement(ref _inFlight);
             }
 
-            _activations[id] = "{\"activationId\":\"" + id + "\",\"name\":\"" + Action + "\",\"response\":{\"success\":" + (success ? "true" : "false") + ",\"result\":" + result + "}}";
+            DateTimeOffset end = DateTimeOffset.UtcNow;
+            _activations[id] = $$"""{"namespace":"guest","name":"{{Action}}","version":"0.0.1","activationId":"{{id}}","start":{{start.ToUnixTimeMilliseconds()}},"end":{{end.ToUnixTimeMilliseconds()}},"duration":{{(long)(end - start).TotalMilliseconds}},"response":{"status":"{{status}}","success":{{(status == "success" ? "true" : "false")}},"result":{{result}}},"logs":[],"annotations":[],"publish":false}""";
         }
     }
 

@@ -21,7 +21,7 @@ public sealed class OpenWhiskComputeTests(S3Bucket bucket) : IClassFixture<S3Buc
 
     public Task InitializeAsync()
     {
-        _controller = new OpenWhiskController(TestAction.Exec(_action.Path), TestAction.Environment(), _invoker.Path, Key, containers: 2);
+        _controller = new OpenWhiskController(TestAction.Exec(_action.Path), TestAction.Environment(), _invoker.Path, Key, containers: 2) { Tables = TestAction.Tables() };
         return Task.CompletedTask;
     }
 

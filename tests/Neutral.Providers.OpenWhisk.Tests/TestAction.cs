@@ -1,6 +1,9 @@
 using System;
 using System.Collections.Generic;
 using System.IO;
+using System.Linq;
+using Neutral.Dispatch;
+using Neutral.Wire;
 
 namespace Neutral.Providers.OpenWhisk.Tests;
 
@@ -24,6 +27,10 @@ internal static class TestAction
         File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         return path;
     }
+
+    /// <summary>The dispatch tables this test assembly was built with, as a deployment annotates the action.</summary>
+    public static Dictionary<string, string> Tables() =>
+        RemoteDispatch.Functions.ToDictionary(f => f.Id, f => InvocationEnvelope.FormatHash(f.SignatureHash), StringComparer.Ordinal);
 
     /// <summary>The init <c>env</c>: the worker runtime, the assemblies to load, the store's keys, and the <c>__OW_*</c> the proxy sets.</summary>
     public static Dictionary<string, string> Environment(string assemblies = Assemblies) => new()

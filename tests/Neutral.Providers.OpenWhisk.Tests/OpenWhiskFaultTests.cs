@@ -1,0 +1,218 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Threading;
+using System.Threading.Tasks;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
+using Neutral.Dispatch;
+using Neutral.Emulators;
+using Neutral.Testing;
+using Neutral.Wire;
+
+namespace Neutral.Providers.OpenWhisk.Tests;
+
+public static class ActionFaultFunctions
+{
+    /// <summary>Hangs in its first attempt (until the action is killed or times out); returns <paramref name="x"/> in a later one.</summary>
+    [Remote(TimeoutSeconds = 5)]
+    public static async Task<int> HangOnFirstAttempt(int x, RemoteContext context)
+    {
+        if (context.Attempt == 1)
+        {
+            await Task.Delay(Timeout.Infinite, context.CancellationToken);
+        }
+
+        return x;
+    }
+}
+
+/// <summary>
+/// What goes wrong on a cluster: a stale or missing deployment (found before a job starts), an action killed in the
+/// middle of an activation or stopped at its time limit (retried, and explained by the activation record). The
+/// client's clock is fake; the emulator's processes run in real time.
+/// </summary>
+[System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "xunit disposes them through IAsyncLifetime.DisposeAsync.")]
+public sealed class OpenWhiskFaultTests(S3Bucket bucket) : IClassFixture<S3Bucket>, IAsyncLifetime
+{
+    private const string Key = "23bc46b1-71f6-4ed5-8c54-816aa4f8c502:throwaway-test-key";
+    private readonly TempFolder _action = new("neutral-action");
+    private readonly TempFolder _invoker = new("neutral-invoker");
+    private readonly FakeTimeProvider _time = new(DateTimeOffset.UtcNow);
+    private OpenWhiskController _controller = null!;
+    private ServiceProvider? _services;
+
+    public Task InitializeAsync()
+    {
+        _controller = new OpenWhiskController(TestAction.Exec(_action.Path), TestAction.Environment(), _invoker.Path, Key, containers: 2) { Tables = TestAction.Tables() };
+        return Task.CompletedTask;
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_services is not null)
+        {
+            Task dispose = _services.DisposeAsync().AsTask();
+            while (!dispose.IsCompleted)
+            {
+                _time.Advance(TimeSpan.FromSeconds(1));
+                await Task.WhenAny(dispose, Task.Delay(5));
+            }
+
+            await dispose;
+        }
+
+        await _controller.DisposeAsync();
+        _action.Dispose();
+        _invoker.Dispose();
+    }
+
+    /// <summary>A cloud on the emulator with the fake clock (the DI way, which takes the container's clock).</summary>
+    private Cloud Connect(params (string Key, string Value)[] extra)
+    {
+        _services = new ServiceCollection()
+            .AddSingleton<TimeProvider>(_time)
+            .AddNeutral(bucket.Configuration([
+                ("Neutral:Compute", "openwhisk"),
+                ("Neutral:OpenWhisk:ApiHost", _controller.ApiHost.ToString()),
+                ("Neutral:OpenWhisk:AuthKey", Key),
+                .. extra]))
+            .AddOpenWhisk()
+            .Services.BuildServiceProvider();
+        return _services.GetRequiredService<Cloud>();
+    }
+
+    /// <summary>Moves the fake clock on by <paramref name="step"/> at a time, with a moment of real time between steps, until <paramref name="done"/>.</summary>
+    private async Task DriveUntilAsync(Func<bool> done, TimeSpan step, TimeSpan limit)
+    {
+        DateTimeOffset until = _time.GetUtcNow() + limit;
+        using var real = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        while (!done())
+        {
+            Assert.True(_time.GetUtcNow() < until, $"not done within {limit.TotalSeconds} s of fake time");
+            _time.Advance(step);
+            await Task.Delay(5, real.Token);
+        }
+    }
+
+    /// <summary>Waits in real time (the emulator's processes) without moving the fake clock.</summary>
+    private static async Task WaitForAsync(Func<bool> condition, string what)
+    {
+        using var real = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        while (!condition())
+        {
+            await Task.Delay(10, real.Token).ContinueWith(t => Assert.False(t.IsCanceled, "timed out waiting for " + what), TaskScheduler.Default);
+        }
+    }
+
+    /// <summary>Starts a one-call job of <see cref="ActionFaultFunctions.HangOnFirstAttempt"/> and drives it until its first attempt runs.</summary>
+    private async Task<RemoteJob<int>> StartHangingCallAsync(Cloud cloud)
+    {
+        RemoteJob<int> job = cloud.Submit([Remote.ActionFaultFunctions.HangOnFirstAttempt(7)]);
+        // Small steps: the attempt's 5 s deadline must not pass while the action starts.
+        await DriveUntilAsync(() => job[0].State == RemoteCallState.Running && _controller.Running == 1, TimeSpan.FromMilliseconds(5), TimeSpan.FromSeconds(4));
+        return job;
+    }
+
+    [Fact]
+    public async Task An_action_killed_in_the_middle_of_an_activation_is_retried_and_the_call_succeeds()
+    {
+        Cloud cloud = Connect();
+        RemoteJob<int> job = await StartHangingCallAsync(cloud);
+
+        Assert.Equal(1, _controller.KillRunning());
+        await WaitForAsync(() => _controller.Completed == 1, "the activation record");
+        Task<int[]> results = job.GetResultsAsync();
+        await DriveUntilAsync(() => results.IsCompleted, TimeSpan.FromMilliseconds(200), TimeSpan.FromMinutes(5));
+
+        Assert.Equal(new[] { 7 }, await results);
+        Assert.Equal(2, job[0].Stats.Attempt);
+        Assert.Equal(2, _controller.Invocations);
+    }
+
+    [Fact]
+    public async Task A_call_whose_action_died_fails_with_what_the_activation_record_says()
+    {
+        Cloud cloud = Connect(("Neutral:Job:Retries", "0"));
+        RemoteJob<int> job = await StartHangingCallAsync(cloud);
+
+        _controller.KillRunning();
+        await WaitForAsync(() => _controller.Completed == 1, "the activation record");
+        Task<int[]> results = job.GetResultsAsync();
+        await DriveUntilAsync(() => results.IsCompleted, TimeSpan.FromMilliseconds(200), TimeSpan.FromMinutes(5));
+
+        var error = await Assert.ThrowsAsync<RemoteJobException>(() => results);
+        RemoteException failure = Assert.Single(error.Failures);
+        Assert.Equal(typeof(TimeoutException).FullName, failure.RemoteTypeName);
+        Assert.Contains("no status within 5 s", failure.Message, StringComparison.Ordinal);
+        Assert.Contains("OpenWhisk activation", failure.Message, StringComparison.Ordinal);
+        Assert.Contains("action developer error: The action did not produce a valid response and exited unexpectedly.", failure.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_call_stopped_at_the_action_time_limit_fails_naming_the_limit()
+    {
+        _controller.TimeLimit = TimeSpan.FromSeconds(1);
+        Cloud cloud = Connect(("Neutral:Job:Retries", "0"));
+        RemoteJob<int> job = await StartHangingCallAsync(cloud);
+
+        // The emulator stops the activation at its limit, in real time, and records why.
+        await WaitForAsync(() => _controller.Completed == 1, "the activation to reach its time limit");
+        Task<int[]> results = job.GetResultsAsync();
+        await DriveUntilAsync(() => results.IsCompleted, TimeSpan.FromMilliseconds(200), TimeSpan.FromMinutes(5));
+
+        var error = await Assert.ThrowsAsync<RemoteJobException>(() => results);
+        Assert.Contains("The action exceeded its time limits of 1000 milliseconds.", Assert.Single(error.Failures).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_stale_action_fails_the_job_before_any_call_is_invoked_and_a_redeployed_one_is_read_again()
+    {
+        var square = Remote.MinioFunctions.Square(1).Function;
+        var stale = TestAction.Tables();
+        stale[square.Id] = InvocationEnvelope.FormatHash(square.SignatureHash ^ 1);
+        _controller.Tables = stale;
+        await using Cloud cloud = Cloud.Connect(bucket.Configuration(
+            ("Neutral:Compute", "openwhisk"), ("Neutral:OpenWhisk:ApiHost", _controller.ApiHost.ToString()), ("Neutral:OpenWhisk:AuthKey", Key)));
+
+        var error = await Assert.ThrowsAsync<RemoteJobException>(() => cloud.MapAsync(Enumerable.Range(0, 3), i => Remote.MinioFunctions.Square(i)));
+        Assert.Equal(3, error.Failures.Count);
+        Assert.All(error.Failures, f =>
+        {
+            Assert.Equal(typeof(StaleWorkerException).FullName, f.RemoteTypeName);
+            Assert.Contains("could not start", f.Message, StringComparison.Ordinal);
+            Assert.Contains(square.Id, f.Message, StringComparison.Ordinal);
+            Assert.Contains("Redeploy the worker", f.Message, StringComparison.Ordinal);
+        });
+        Assert.Equal(0, _controller.Invocations);
+
+        // A function the action does not have at all.
+        var missing = TestAction.Tables();
+        missing.Remove(square.Id);
+        _controller.Tables = missing;
+        error = await Assert.ThrowsAsync<RemoteJobException>(() => cloud.MapAsync(Enumerable.Range(0, 1), i => Remote.MinioFunctions.Square(i)));
+        Assert.Contains("has no function", error.Failures[0].Message, StringComparison.Ordinal);
+
+        // Redeployed: the mismatch makes the client read the action again, and the job runs.
+        _controller.Tables = TestAction.Tables();
+        int reads = _controller.ActionReads;
+        Assert.Equal(new long[] { 0, 1, 4 }, await cloud.MapAsync(Enumerable.Range(0, 3), i => Remote.MinioFunctions.Square(i)));
+        Assert.Equal(reads + 1, _controller.ActionReads);
+
+        // What was read is kept: the next job reads nothing.
+        Assert.Equal(new long[] { 9 }, await cloud.MapAsync(Enumerable.Range(3, 1), i => Remote.MinioFunctions.Square(i)));
+        Assert.Equal(reads + 1, _controller.ActionReads);
+    }
+
+    [Fact]
+    public async Task An_action_not_deployed_by_neutral_is_refused_before_the_job_starts()
+    {
+        _controller.Tables = null;
+        await using Cloud cloud = Cloud.Connect(bucket.Configuration(
+            ("Neutral:Compute", "openwhisk"), ("Neutral:OpenWhisk:ApiHost", _controller.ApiHost.ToString()), ("Neutral:OpenWhisk:AuthKey", Key)));
+        var error = await Assert.ThrowsAsync<RemoteJobException>(() => cloud.MapAsync(Enumerable.Range(0, 2), i => Remote.MinioFunctions.Square(i)));
+        Assert.All(error.Failures, f => Assert.Contains("no 'neutral-tables' annotation", f.Message, StringComparison.Ordinal));
+        Assert.Equal(0, _controller.Invocations);
+    }
+}
