@@ -60,7 +60,8 @@ public static class OpenWhiskProvider
         return registry
             .AddSection(MinioSection, "Endpoint", "Bucket", "AccessKey", "SecretKey", "Secure", "Region")
             .AddStorage(StoreKind, OpenStore)
-            .AddSection(OpenWhiskSection, "ApiHost", "Namespace", "Action", "AuthKey", "AcceptSelfSignedCertificate", "Blocking")
+            .AddSection(OpenWhiskSection, "ApiHost", "Namespace", "Action", "AuthKey", "AcceptSelfSignedCertificate", "Blocking",
+                "ActionTimeoutSeconds", "ActionMemoryMb", "ActionConcurrency", "InvariantGlobalization")
             .AddCompute(ComputeName, OpenCompute);
     }
 
@@ -79,6 +80,8 @@ public static class OpenWhiskProvider
 
         // A process started with NEUTRAL_WORKER=openwhisk (the deployed action's exec) serves the action loop.
         Neutral.Workers.WorkerRuntimes.Register(Worker.ActionLoop.RuntimeName, Worker.ActionLoop.ServeProcessAsync);
+        // NEUTRAL_WORKER=openwhisk-deploy: the published application deploys itself as the action, then exits.
+        Neutral.Workers.WorkerRuntimes.Register(Compute.SelfDeployment.RuntimeName, Compute.SelfDeployment.RunAsync);
     }
 
     private static StoreConnection OpenStore(ProviderContext context)
@@ -153,6 +156,18 @@ public static class OpenWhiskProvider
     private static IComputeBackend OpenCompute(ProviderContext context)
     {
         var (section, prefix) = context.Section(OpenWhiskSection);
+        Compute.OpenWhiskSettings settings = ReadSettings(section, prefix);
+        if (context.Store is not { } store || store.Location.Kind == "local")
+        {
+            throw new NeutralConfigurationException("Neutral:Storage", context.Store?.Location.Kind, "OpenWhisk actions cannot reach this machine's file system: use Storage=minio (or another store the cluster reaches).");
+        }
+
+        return new Compute.OpenWhiskComputeBackend(settings, store.Location, context.TimeProvider);
+    }
+
+    /// <summary>The <c>Neutral:OpenWhisk</c> section's connection settings (<paramref name="prefix"/> names the keys in errors).</summary>
+    internal static Compute.OpenWhiskSettings ReadSettings(IConfiguration section, string prefix)
+    {
         string host = Required(section, prefix, "ApiHost", "the controller's address, e.g. https://openwhisk.example.com");
         if (!Uri.TryCreate(host.EndsWith('/') ? host : host + "/", UriKind.Absolute, out Uri? apiHost) || apiHost.Scheme is not ("http" or "https"))
         {
@@ -171,19 +186,14 @@ public static class OpenWhiskProvider
         string action = section["Action"] is { Length: > 0 } a ? a : "neutral";
         bool insecure = Bool(section, prefix, "AcceptSelfSignedCertificate");
         bool blocking = Bool(section, prefix, "Blocking");
-        if (context.Store is not { } store || store.Location.Kind == "local")
-        {
-            throw new NeutralConfigurationException("Neutral:Storage", context.Store?.Location.Kind, "OpenWhisk actions cannot reach this machine's file system: use Storage=minio (or another store the cluster reaches).");
-        }
-
-        return new Compute.OpenWhiskComputeBackend(new Compute.OpenWhiskSettings(apiHost, ns, action, authKey, insecure, blocking), store.Location, context.TimeProvider);
+        return new Compute.OpenWhiskSettings(apiHost, ns, action, authKey, insecure, blocking);
     }
 
-    private static bool Bool(IConfiguration section, string prefix, string key) =>
+    internal static bool Bool(IConfiguration section, string prefix, string key) =>
         section[key] is not { } text ? false
         : bool.TryParse(text, out bool value) ? value : throw new NeutralConfigurationException(prefix + key, text, "it must be true or false.");
 
-    private static string Required(IConfiguration section, string prefix, string key, string what) =>
+    internal static string Required(IConfiguration section, string prefix, string key, string what) =>
         section[key] is { Length: > 0 } value ? value : throw new NeutralConfigurationException(prefix + key, null, $"it is required: {what}.");
 }
 

@@ -21,7 +21,16 @@ internal static class StartupHook
 
         try
         {
-            WorkerStart.Load(assemblies);
+            if (assemblies.Length == 0)
+            {
+                // No list: the application itself, whose generated module initializer registers its own table and
+                // those of the libraries it references (a deployed action or a command run by hand).
+                WorkerStart.LoadEntryAssembly();
+            }
+            else
+            {
+                WorkerStart.Load(assemblies);
+            }
         }
         catch (Exception e)
         {

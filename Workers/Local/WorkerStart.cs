@@ -75,6 +75,13 @@ internal static class WorkerStart
         }
     }
 
+    /// <summary>Runs the entry assembly's module initializer (JIT workers started without an assembly list).</summary>
+    public static void LoadEntryAssembly()
+    {
+        Assembly entry = Assembly.GetEntryAssembly() ?? throw new InvalidOperationException("the process has no entry assembly; set NEUTRAL_WORKER_ASSEMBLIES");
+        RuntimeHelpers.RunModuleConstructor(entry.ManifestModule.ModuleHandle);
+    }
+
     /// <summary>Serves calls as a worker of <paramref name="mode"/>, then ends the process: its <c>Main</c> must never run.</summary>
     [DoesNotReturn]
     public static void ServeAndExit(string mode)

@@ -1,0 +1,116 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.IO;
+using System.Linq;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Threading;
+using System.Threading.Tasks;
+using Microsoft.Extensions.Configuration;
+using Neutral.Dispatch;
+
+namespace Neutral.Providers.OpenWhisk.Compute;
+
+/// <summary>
+/// <c>NEUTRAL_WORKER=openwhisk-deploy ./publish/App</c>: the published application deploys itself as the OpenWhisk
+/// action, with the dispatch tables it carries (so the annotation is exactly what the action will run), the
+/// configuration a client would read (<c>neutral.json</c>, <c>appsettings.json</c> in the current directory,
+/// <c>NEUTRAL__*</c> variables), and exits: 0 when deployed, 2 with a message on standard error otherwise.
+/// </summary>
+internal static class SelfDeployment
+{
+    /// <summary>The runtime name (<c>NEUTRAL_WORKER</c>'s value).</summary>
+    public const string RuntimeName = "openwhisk-deploy";
+
+    public static async Task RunAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            string summary = await DeployAsync(NeutralConfiguration.Default(), cancellationToken).ConfigureAwait(false);
+            Console.WriteLine(summary);
+        }
+        catch (Exception e) when (e is NeutralConfigurationException or InvalidOperationException or IOException or System.Net.Http.HttpRequestException)
+        {
+            Console.Error.WriteLine("neutral: the action was not deployed: " + e.Message);
+            Environment.Exit(2);
+        }
+    }
+
+    /// <summary>Deploys this process's application folder as the action; returns a one-line summary.</summary>
+    internal static async Task<string> DeployAsync(IConfiguration configuration, CancellationToken cancellationToken)
+    {
+        const string Prefix = "Neutral:" + OpenWhiskProvider.OpenWhiskSection + ":";
+        IConfigurationSection section = configuration.GetSection("Neutral:" + OpenWhiskProvider.OpenWhiskSection);
+        OpenWhiskSettings settings = OpenWhiskProvider.ReadSettings(section, Prefix);
+
+        string executable = Environment.ProcessPath ?? throw new InvalidOperationException("the process has no executable path.");
+        string folder = AppContext.BaseDirectory;
+        bool nativeAot = !RuntimeFeature.IsDynamicCodeSupported;
+        if (!nativeAot && (Path.GetFileNameWithoutExtension(executable) == "dotnet" || !File.Exists(Path.Combine(folder, "libcoreclr.so"))))
+        {
+            throw new InvalidOperationException(
+                "an action runs without a .NET runtime installed: run the executable of a self-contained or NativeAOT publish for linux-x64 "
+                + "(dotnet publish -c Release -r linux-x64 --self-contained, or -p:PublishAot=true), not `dotnet App.dll` or a framework-dependent build.");
+        }
+
+        var environment = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["NEUTRAL_WORKER"] = Worker.ActionLoop.RuntimeName,
+        };
+        if (!nativeAot)
+        {
+            // Under the JIT the startup hook takes the process over before Main; it loads the application itself.
+            environment["DOTNET_STARTUP_HOOKS"] = "Neutral.Workers";
+        }
+
+        // The action-proxy images have no ICU; invariant globalization unless told otherwise.
+        if (section["InvariantGlobalization"] is null || OpenWhiskProvider.Bool(section, Prefix, "InvariantGlobalization"))
+        {
+            environment["DOTNET_SYSTEM_GLOBALIZATION_INVARIANT"] = "1";
+        }
+
+        IConfigurationSection minio = configuration.GetSection("Neutral:" + OpenWhiskProvider.MinioSection);
+        if (minio["AccessKey"] is { Length: > 0 } accessKey && minio["SecretKey"] is { Length: > 0 } secretKey)
+        {
+            environment[OpenWhiskProvider.AccessKeyVariable] = accessKey;
+            environment[OpenWhiskProvider.SecretKeyVariable] = secretKey;
+            environment[OpenWhiskProvider.RegionVariable] = minio["Region"] is { Length: > 0 } region ? region : "us-east-1";
+        }
+        else
+        {
+            throw new NeutralConfigurationException("Neutral:Minio:AccessKey", null,
+                "the action needs the store's keys: set Neutral:Minio:AccessKey and Neutral:Minio:SecretKey (better: NEUTRAL__MINIO__ACCESSKEY and NEUTRAL__MINIO__SECRETKEY) when deploying.");
+        }
+
+        int jobTimeout = Int(configuration.GetSection("Neutral:Job"), "Neutral:Job:", "TimeoutSeconds", 300, 1, int.MaxValue);
+        var limits = new ActionLimits(
+            TimeoutSeconds: Int(section, Prefix, "ActionTimeoutSeconds", jobTimeout, 1, 24 * 3600),
+            MemoryMb: Int(section, Prefix, "ActionMemoryMb", 256, 128, 64 * 1024),
+            Concurrency: Int(section, Prefix, "ActionConcurrency", 1, 1, 500));
+
+        Dictionary<string, string> tables = RemoteDispatch.Functions.ToDictionary(f => f.Id, f => Wire.InvocationEnvelope.FormatHash(f.SignatureHash), StringComparer.Ordinal);
+        if (tables.Count == 0)
+        {
+            throw new InvalidOperationException($"the application has no [Remote] methods registered: is {Path.GetFileName(executable)} the application, built with the Neutral generator?");
+        }
+
+        int size = await OpenWhiskDeployer.DeployAsync(settings, folder, Path.GetRelativePath(folder, executable), limits, environment, tables, cancellationToken).ConfigureAwait(false);
+        return string.Create(CultureInfo.InvariantCulture,
+            $"Deployed {Path.GetFileName(executable)} as action '{settings.Action}' in namespace '{settings.Namespace}' at {settings.ApiHost}: "
+            + $"{(nativeAot ? "NativeAOT" : "JIT, self-contained")} {RuntimeInformation.RuntimeIdentifier}, {size / 1048576.0:0.0} MiB zip, "
+            + $"time limit {limits.TimeoutSeconds} s, memory {limits.MemoryMb} MiB, concurrency {limits.Concurrency}, {tables.Count} functions.");
+    }
+
+    private static int Int(IConfiguration section, string prefix, string key, int fallback, int min, int max)
+    {
+        if (section[key] is not { } text)
+        {
+            return fallback;
+        }
+
+        return int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int value) && value >= min && value <= max
+            ? value
+            : throw new NeutralConfigurationException(prefix + key, text, $"it must be a whole number from {min} to {max}.");
+    }
+}

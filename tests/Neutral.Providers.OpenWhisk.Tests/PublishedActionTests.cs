@@ -1,0 +1,130 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.IO;
+using System.Linq;
+using System.Text.Json;
+using System.Threading.Tasks;
+using Neutral.Emulators;
+using Neutral.Providers.OpenWhisk.Compute;
+using Neutral.Testing;
+
+namespace Neutral.Providers.OpenWhisk.Tests;
+
+/// <summary>
+/// What a user does: publish the MonteCarlo sample for linux-x64 (no worker project), let the published executable
+/// deploy itself as the action, then run the sample as the client with <c>Compute=openwhisk, Storage=minio</c>: 1,000
+/// calls served by the published executable in the emulator's action containers, against Ceph RGW.
+/// </summary>
+[System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+public sealed class PublishedActionTests(S3Bucket bucket) : IClassFixture<S3Bucket>
+{
+    private const string Key = "23bc46b1-71f6-4ed5-8c54-816aa4f8c502:throwaway-test-key";
+
+    private static string Repository()
+    {
+        for (var folder = new DirectoryInfo(AppContext.BaseDirectory); folder is not null; folder = folder.Parent)
+        {
+            if (File.Exists(Path.Combine(folder.FullName, "Neutral.sln")))
+            {
+                return folder.FullName;
+            }
+        }
+
+        throw new InvalidOperationException("the repository root (Neutral.sln) is not above " + AppContext.BaseDirectory);
+    }
+
+    private static async Task<(int Code, string Output)> RunAsync(string executable, string workingDirectory, IReadOnlyDictionary<string, string> environment, params string[] arguments)
+    {
+        var info = new ProcessStartInfo(executable) { WorkingDirectory = workingDirectory, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (string argument in arguments)
+        {
+            info.ArgumentList.Add(argument);
+        }
+
+        // Only what a user's shell would have plus the settings: no test-host variables.
+        foreach (string name in info.Environment.Keys.Where(k => k.StartsWith("NEUTRAL", StringComparison.Ordinal) || k.StartsWith("DOTNET_", StringComparison.Ordinal)).ToArray())
+        {
+            info.Environment.Remove(name);
+        }
+
+        foreach (var (name, value) in environment)
+        {
+            info.Environment[name] = value;
+        }
+
+        using Process process = Process.Start(info)!;
+        Task<string> output = process.StandardOutput.ReadToEndAsync();
+        Task<string> error = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(5));
+        return (process.ExitCode, await output + await error);
+    }
+
+    [Fact]
+    public async Task The_published_sample_deploys_itself_and_runs_a_1000_call_MonteCarlo_job_on_the_cluster()
+    {
+        using var work = new TempFolder("neutral-publish");
+        using var invoker = new TempFolder("neutral-invoker");
+        await using var controller = new OpenWhiskController(exec: null, environment: null, invoker.Path, Key, containers: 4);
+
+        // Publish: NativeAOT is tried first; the MinIO client's trimming warnings send it to the self-contained JIT build.
+        PublishedWorker published = await OpenWhiskDeployer.PublishAsync(Path.Combine(Repository(), "samples", "MonteCarlo"), Path.Combine(work.Path, "out"));
+        Assert.Equal("MonteCarlo", published.Executable);
+        Assert.False(published.NativeAot);
+        Assert.Contains("Minio", published.WhyNotNativeAot, StringComparison.Ordinal);
+        string app = Path.Combine(published.Folder, published.Executable);
+
+        var settings = new Dictionary<string, string>
+        {
+            ["NEUTRAL__OPENWHISK__APIHOST"] = controller.ApiHost.ToString(),
+            ["NEUTRAL__OPENWHISK__AUTHKEY"] = Key,
+            ["NEUTRAL__MINIO__ENDPOINT"] = S3Bucket.Settings.Endpoint,
+            ["NEUTRAL__MINIO__BUCKET"] = bucket.Name,
+            ["NEUTRAL__MINIO__ACCESSKEY"] = S3Bucket.Settings.AccessKey,
+            ["NEUTRAL__MINIO__SECRETKEY"] = S3Bucket.Settings.SecretKey,
+        };
+
+        // Deploy: the published executable deploys itself (the command the README gives).
+        var (deployCode, deployOutput) = await RunAsync(app, work.Path, new Dictionary<string, string>(settings)
+        {
+            ["NEUTRAL_WORKER"] = "openwhisk-deploy",
+            ["DOTNET_STARTUP_HOOKS"] = "Neutral.Workers",
+            ["NEUTRAL__OPENWHISK__ACTIONTIMEOUTSECONDS"] = "120",
+        });
+        Assert.True(deployCode == 0, deployOutput);
+        Assert.Contains("Deployed MonteCarlo as action 'neutral' in namespace '_'", deployOutput, StringComparison.Ordinal);
+        Assert.Contains("JIT, self-contained", deployOutput, StringComparison.Ordinal);
+        using (JsonDocument action = JsonDocument.Parse(controller.LastPut!.Value.Body))
+        {
+            Assert.Equal(120_000, action.RootElement.GetProperty("limits").GetProperty("timeout").GetInt32());
+            JsonElement tables = action.RootElement.GetProperty("annotations")[0].GetProperty("value");
+            Assert.Contains(tables.EnumerateObject(), f => f.Name.StartsWith("MonteCarlo.PiEstimator.CountInside(", StringComparison.Ordinal));
+            var parameters = action.RootElement.GetProperty("parameters").EnumerateArray().ToDictionary(p => p.GetProperty("key").GetString()!, p => p.GetProperty("value").GetString());
+            Assert.Equal("openwhisk", parameters["NEUTRAL_WORKER"]);
+            Assert.Equal("Neutral.Workers", parameters["DOTNET_STARTUP_HOOKS"]);
+            Assert.Equal(S3Bucket.Settings.AccessKey, parameters[OpenWhiskProvider.AccessKeyVariable]);
+            Assert.False(parameters.ContainsKey("NEUTRAL__OPENWHISK__AUTHKEY"), "the namespace key went into the action");
+        }
+
+        // Run: the same executable as the client, configuration only.
+        var (code, output) = await RunAsync(app, work.Path, new Dictionary<string, string>(settings)
+        {
+            ["NEUTRAL__COMPUTE"] = "openwhisk",
+            ["NEUTRAL__STORAGE"] = "minio",
+        }, "--calls", "1000", "--samples", "20000");
+        Assert.True(code == 0, output);
+        Assert.Contains("on 'openwhisk'", output, StringComparison.Ordinal);
+        Assert.Matches(@"pi ~ 3\.1[0-9]+", output);
+        Assert.True(controller.Invocations >= 1000, $"{controller.Invocations} invocations");
+    }
+
+    [Fact]
+    public async Task Deploying_from_a_framework_dependent_build_is_refused_with_the_publish_command()
+    {
+        // The test host is framework-dependent (dotnet exec): an action could not run it.
+        OpenWhiskProvider.Register();
+        var configuration = bucket.Configuration(("Neutral:OpenWhisk:ApiHost", "http://127.0.0.1:1/"), ("Neutral:OpenWhisk:AuthKey", Key));
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => SelfDeployment.DeployAsync(configuration, default));
+        Assert.Contains("self-contained or NativeAOT publish for linux-x64", error.Message, StringComparison.Ordinal);
+    }
+}
