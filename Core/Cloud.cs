@@ -314,6 +314,8 @@ public sealed class Cloud : IAsyncDisposable
             {
                 TimeSpan left = until - DateTimeOffset.UtcNow;
                 using var bound = new CancellationTokenSource(left > TimeSpan.FromSeconds(1) ? left : TimeSpan.FromSeconds(1));
+                // Second passes over finished jobs (for attempts that wrote after the first) run now, not never.
+                await _context.Cleanup.FlushLatePassesAsync(left > TimeSpan.FromSeconds(1) ? left : TimeSpan.FromSeconds(1)).ConfigureAwait(false);
                 await _context.Jobs.DeletePrefixAsync(JobCleanup.SharedFolder(_context.ClientId), bound.Token).ConfigureAwait(false);
                 await _context.Jobs.DeleteAsync(JobCleanup.ClientRecord(_context.ClientId), bound.Token).ConfigureAwait(false);
             }

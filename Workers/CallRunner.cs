@@ -50,6 +50,14 @@ public sealed class CallRunner
         _time = timeProvider;
     }
 
+    /// <summary>
+    /// Whether an attempt first checks that its job still exists (its manifest), and writes nothing when it does not:
+    /// for platforms that queue invocations (a cloud's queue may hand out an attempt after its job was cancelled and
+    /// deleted). The read runs beside the <c>started</c> marker's write, so it adds no latency. The local pool drops a
+    /// cancelled job's queued attempts itself and leaves this off.
+    /// </summary>
+    public bool ChecksJobBeforeStart { get; init; }
+
     /// <summary>Runs one attempt of one call to its status object. Never throws for the call's own failures.</summary>
     /// <param name="envelope">The invocation.</param>
     /// <param name="cancellationToken">Cancels the call (job cancelled); the envelope's deadline cancels it too.</param>
@@ -68,6 +76,7 @@ public sealed class CallRunner
         // status can still be written. The marker is written even for a cancelled call: it is tiny, and records the attempt.
         RemoteError? error = null;
         string startedKey = StorageLayout.Started(job, envelope.CallIndex, envelope.Attempt);
+        Task<bool>? exists = ChecksJobBeforeStart ? JobExistsAsync(jobs, job) : null;
         try
         {
             await jobs.PutAsync(startedKey, Encoding.UTF8.GetBytes(_host + "\n" + start.ToString("O", CultureInfo.InvariantCulture)), CancellationToken.None).ConfigureAwait(false);
@@ -75,6 +84,13 @@ public sealed class CallRunner
         catch (Exception e)
         {
             error = StorageError(e, $"writing '{startedKey}'", envelope);
+        }
+
+        if (exists is not null && !await exists.ConfigureAwait(false))
+        {
+            // The job was cancelled or finished while this attempt waited in the platform's queue: take back the marker.
+            await DeleteQuietlyAsync(jobs, startedKey).ConfigureAwait(false);
+            return new CallOutcome(job, envelope.CallIndex, envelope.Attempt, false, false, JobGoneKind);
         }
 
         DateTimeOffset? due = envelope.Deadline;
@@ -196,6 +212,18 @@ public sealed class CallRunner
 
     /// <summary>The <see cref="CallOutcome.ErrorKind"/> of an attempt whose job was deleted while it ran: it wrote nothing.</summary>
     public const string JobGoneKind = "job-gone";
+
+    private static async Task DeleteQuietlyAsync(PrefixedObjectStore jobs, string key)
+    {
+        try
+        {
+            await jobs.DeleteAsync(key, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // Garbage in a deleted job: the client's second pass or a later sweep removes it.
+        }
+    }
 
     private static async Task<bool> JobExistsAsync(PrefixedObjectStore jobs, string job)
     {

@@ -147,6 +147,19 @@ stop_rgw() {
   rm -rf "$d"
 }
 
+# Restarts the gateway alone (the cluster and its data stay): for the tests of a store restarted mid-job.
+restart_gateway() {
+  local d=$DIR/ceph pid
+  pid=$(cat "$d/run/client.rgw.x.pid")
+  kill "$pid"
+  for _ in $(seq 1 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  kill -9 "$pid" 2>/dev/null || true
+  radosgw -c "$d/ceph.conf" -n client.rgw.x
+  for _ in $(seq 1 240); do curl -s -o /dev/null "http://127.0.0.1:$RGW_PORT/" && return 0; sleep 0.25; done
+  echo "Ceph RGW did not come back" >&2
+  return 1
+}
+
 variables() {
   echo "export NEUTRAL_TEST_S3_ENDPOINT=http://127.0.0.1:$RGW_PORT"
   echo "export NEUTRAL_TEST_S3_ACCESS_KEY=$RGW_KEY"
@@ -167,8 +180,11 @@ case "${1:-}" in
   variables)
     variables
     ;;
+  restart-gateway)
+    restart_gateway
+    ;;
   *)
-    echo "usage: $0 start|stop|variables" >&2
+    echo "usage: $0 start|stop|variables|restart-gateway" >&2
     exit 2
     ;;
 esac

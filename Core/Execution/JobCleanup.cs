@@ -16,12 +16,22 @@ namespace Neutral.Execution;
 /// second pass a little later for their late writes), and at <c>Connect</c>, in the background, the jobs and shared
 /// values of clients that are gone (killed before they could clean up) once older than <c>Job:SweepAfterHours</c>.
 /// </summary>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "The hurry source lives as long as the cloud; cancelling it is all it needs, and it holds no timer.")]
 internal sealed class JobCleanup
 {
     private static readonly TimeSpan LatePass = TimeSpan.FromSeconds(10);
     private readonly CloudContext _cloud;
+    private readonly CancellationTokenSource _hurry = new();
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<Task, byte> _latePasses = new();
 
     public JobCleanup(CloudContext cloud) => _cloud = cloud;
+
+    /// <summary>Runs the pending second passes now rather than after their delay, and waits for them (the cloud is closing).</summary>
+    public async Task FlushLatePassesAsync(TimeSpan bound)
+    {
+        await _hurry.CancelAsync().ConfigureAwait(false);
+        await Task.WhenAll(_latePasses.Keys).WaitAsync(bound).ConfigureAwait(false);
+    }
 
     /// <summary>A job or client id: its creation time (UTC, to the second) and ten random hex digits.</summary>
     public static string NewId(DateTimeOffset now) =>
@@ -39,11 +49,19 @@ internal sealed class JobCleanup
         if (lateWriters)
         {
             // Attempts still running (speculative losers, calls that ignore cancellation) may write after the delete.
-            _ = Task.Run(async () =>
+            Task pass = Task.Run(async () =>
             {
                 try
                 {
-                    await Task.Delay(LatePass, _cloud.Time).ConfigureAwait(false);
+                    try
+                    {
+                        await Task.Delay(LatePass, _cloud.Time, _hurry.Token).ConfigureAwait(false);
+                    }
+                    catch (OperationCanceledException)
+                    {
+                        // The cloud is closing: run the pass now, while the store is still open.
+                    }
+
                     await _cloud.Jobs.DeletePrefixAsync(StorageLayout.Job(jobId)).ConfigureAwait(false);
                 }
                 catch (Exception e)
@@ -51,6 +69,8 @@ internal sealed class JobCleanup
                     Log.LatePassFailed(_cloud.Logger, e, jobId);
                 }
             });
+            _latePasses[pass] = 0;
+            _ = pass.ContinueWith(t => _latePasses.TryRemove(t, out _), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         }
     }
 

@@ -32,7 +32,8 @@ public static class ActionLoop
         using var results = new FileStream(new SafeFileHandle(3, ownsHandle: false), FileAccess.Write, bufferSize: 1);
         Stream input = Console.OpenStandardInput();
         // The action's own console output goes to the activation's log (standard output), never to the results.
-        var runner = new CallRunner(ObjectStores.Open, "openwhisk/" + Environment.ProcessId.ToString(CultureInfo.InvariantCulture));
+        // Activations wait in OpenWhisk's queue, and may start after their job was cancelled: check first.
+        var runner = new CallRunner(ObjectStores.Open, "openwhisk/" + Environment.ProcessId.ToString(CultureInfo.InvariantCulture)) { ChecksJobBeforeStart = true };
         bool ack = !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("__OW_WAIT_FOR_ACK"));
         await ServeAsync(input, results, runner, ack, cancellationToken).ConfigureAwait(false);
     }

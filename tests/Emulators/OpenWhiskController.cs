@@ -22,7 +22,7 @@ namespace Neutral.Emulators;
 /// </summary>
 public sealed class OpenWhiskController : IAsyncDisposable
 {
-    private readonly HttpListener _listener = new();
+    private readonly HttpListener _listener;
     private readonly string? _exec;
     private readonly IReadOnlyDictionary<string, string>? _environment;
     private volatile Deployed? _deployed;
@@ -54,10 +54,24 @@ public sealed class OpenWhiskController : IAsyncDisposable
         AuthKey = authKey;
         Action = action;
         ConcurrencyLimit = concurrencyLimit;
-        int port = FreePort();
-        ApiHost = new Uri($"http://127.0.0.1:{port}/");
-        _listener.Prefixes.Add(ApiHost.ToString());
-        _listener.Start();
+        // A free port can be taken between the probe and the listener's start (tests run in parallel): try again.
+        for (int attempt = 1; ; attempt++)
+        {
+            ApiHost = new Uri($"http://127.0.0.1:{FreePort()}/");
+            var listener = new HttpListener();
+            listener.Prefixes.Add(ApiHost.ToString());
+            try
+            {
+                listener.Start();
+                _listener = listener;
+                break;
+            }
+            catch (HttpListenerException) when (attempt < 20)
+            {
+                listener.Close();
+            }
+        }
+
         _loops.Add(Task.Run(AcceptAsync));
         for (int i = 0; i < containers; i++)
         {

@@ -25,6 +25,14 @@ public static class ActionFaultFunctions
 
         return x;
     }
+
+    /// <summary>Takes a moment, so that a job of these is still running when it is cancelled.</summary>
+    [Remote]
+    public static async Task<int> Slow(int x, RemoteContext context)
+    {
+        await Task.Delay(200, context.CancellationToken);
+        return x;
+    }
 }
 
 /// <summary>
@@ -164,6 +172,47 @@ public sealed class OpenWhiskFaultTests(S3Bucket bucket) : IClassFixture<S3Bucke
 
         var error = await Assert.ThrowsAsync<RemoteJobException>(() => results);
         Assert.Contains("The action exceeded its time limits of 1000 milliseconds.", Assert.Single(error.Failures).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_cancelled_job_ends_at_once_and_its_late_activations_leave_nothing_in_the_bucket()
+    {
+        await using Cloud cloud = Cloud.Connect(bucket.Configuration(
+            ("Neutral:Compute", "openwhisk"), ("Neutral:OpenWhisk:ApiHost", _controller.ApiHost.ToString()), ("Neutral:OpenWhisk:AuthKey", Key)));
+        RemoteJob<int> job = cloud.Submit(Enumerable.Range(0, 40).Select(i => Remote.ActionFaultFunctions.Slow(i)));
+        await WaitForAsync(() => job.Futures.Count(f => f.State == RemoteCallState.Succeeded) >= 2, "two calls to finish");
+
+        await job.CancelAsync();
+        Assert.All(job.Futures, f => Assert.True(f.State is RemoteCallState.Succeeded or RemoteCallState.Cancelled, $"call {f.CallIndex}: {f.State}"));
+        Assert.True(job.Futures.Any(f => f.State == RemoteCallState.Cancelled),
+            string.Join(", ", job.Futures.GroupBy(f => f.State).Select(g => $"{g.Key}: {g.Count()}")) + $"; {_controller.Invocations} invoked, {_controller.Completed} completed");
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => job.GetResultsAsync());
+
+        // OpenWhisk cannot recall activations it accepted: they run, find the job gone, and write nothing.
+        await WaitForAsync(() => _controller.Completed == _controller.Invocations && _controller.Running == 0, "the accepted activations to end");
+        Assert.True(_controller.Invocations > 10, $"only {_controller.Invocations} activations: none was left queued to test");
+
+        // Only attempts that had started before the job's folder was deleted could write into it (per container, the
+        // one running at the cancel and one starting while the delete ran); the queued ones checked the job first and
+        // wrote nothing. The client's second pass, run at dispose, removes those few writes too.
+        List<string> left = await JobObjectsAsync(job.JobId);
+        Assert.True(left.Select(k => k.Split("/calls/")[1].Split('/')[0]).Distinct().Count() <= 4, string.Join(", ", left));
+        await cloud.DisposeAsync();
+        Assert.Empty(await JobObjectsAsync(job.JobId));
+    }
+
+    private async Task<List<string>> JobObjectsAsync(string jobId)
+    {
+        var keys = new List<string>();
+        await foreach (ObjectInfo item in bucket.Store.ListAsync(Cloud.InternalPrefix))
+        {
+            if (item.Key.Contains(jobId, StringComparison.Ordinal))
+            {
+                keys.Add(item.Key);
+            }
+        }
+
+        return keys;
     }
 
     [Fact]
