@@ -1,0 +1,167 @@
+using System;
+using System.Collections.Concurrent;
+using System.Collections.Generic;
+using System.Runtime.CompilerServices;
+using Amazon.Runtime;
+using Amazon.Runtime.Credentials;
+using Microsoft.Extensions.Configuration;
+using Neutral.Providers;
+using Neutral.Providers.Aws;
+using Neutral.Storage;
+using Neutral.Wire;
+
+[assembly: Neutral.NeutralProvider(typeof(AwsProvider))]
+
+namespace Neutral.Providers.Aws;
+
+/// <summary>
+/// Registers what this package brings: the <c>s3</c> store, read from the <c>Neutral:Aws</c> section (<c>Region</c>,
+/// <c>Bucket</c>, <c>ServiceUrl</c> for an S3-compatible server, and optionally <c>AccessKeyId</c> /
+/// <c>SecretAccessKey</c>; without them the SDK's default credential chain: environment, profile, instance or task
+/// role). Executables that reference the package call <see cref="Register"/> before <c>Main</c> (the source generator
+/// wires it); <c>services.AddNeutral(configuration).AddAws()</c> is the DI way.
+/// </summary>
+/// <remarks>
+/// Workers find the store by its <see cref="StoreLocation"/>: kind <c>s3</c>, and where the bucket is as a URL
+/// (<c>s3://bucket?region=us-east-1</c>, or <c>http://host:port/bucket?region=...</c> for an S3-compatible server),
+/// never a credential. A worker signs with its platform identity (a Lambda function's role, through the default chain);
+/// local workers of a client configured with keys get them as <c>AWS_ACCESS_KEY_ID</c> / <c>AWS_SECRET_ACCESS_KEY</c>
+/// in their environment.
+/// </remarks>
+public static class AwsProvider
+{
+    /// <summary>The store kind, and its name in <c>Neutral:Storage</c>.</summary>
+    public const string StoreKind = "s3";
+
+    /// <summary>The configuration section.</summary>
+    public const string Section = "Aws";
+
+    /// <summary>Settings and credentials of stores this process opened as a client, for workers that run in it (by location).</summary>
+    private static readonly ConcurrentDictionary<string, (S3Settings Settings, AWSCredentials? Credentials)> s_clientStores = new(StringComparer.Ordinal);
+
+    /// <summary>Registers into <see cref="ProviderRegistry.Default"/> (idempotent).</summary>
+    public static void Register() => AddTo(ProviderRegistry.Default);
+
+    /// <summary>Registers the <c>s3</c> store and the section's keys into <paramref name="registry"/>.</summary>
+    public static ProviderRegistry AddTo(ProviderRegistry registry)
+    {
+        ArgumentNullException.ThrowIfNull(registry);
+        RegisterWorkerSide();
+        return registry
+            .AddSection(Section, "Region", "Bucket", "ServiceUrl", "AccessKeyId", "SecretAccessKey")
+            .AddStorage(StoreKind, OpenStore);
+    }
+
+    /// <summary>Registers the store kind with <see cref="ObjectStores"/>: runs when a worker loads this assembly.</summary>
+    [ModuleInitializer]
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Usage", "CA2255", Justification = "A worker loads this assembly to open the store kind an envelope names; registering then is the point.")]
+    internal static void RegisterWorkerSide()
+    {
+        if (!ObjectStores.IsRegistered(StoreKind))
+        {
+            ObjectStores.Register(StoreKind, OpenForWorker);
+        }
+    }
+
+    private static StoreConnection OpenStore(ProviderContext context)
+    {
+        var (section, prefix) = context.Section(Section);
+        string region = Required(section, prefix, "Region", "the AWS region, e.g. us-east-1");
+        string bucket = Required(section, prefix, "Bucket", "the bucket job data goes to (created if missing)");
+        Uri? serviceUrl = null;
+        if (section["ServiceUrl"] is { Length: > 0 } url)
+        {
+            serviceUrl = Uri.TryCreate(url, UriKind.Absolute, out Uri? parsed) && parsed.Scheme is "http" or "https"
+                ? parsed
+                : throw new NeutralConfigurationException(prefix + "ServiceUrl", url, "it must be an http or https address of an S3-compatible server, e.g. http://127.0.0.1:9000.");
+        }
+
+        AWSCredentials? credentials = CredentialsFrom(section, prefix);
+        var settings = new S3Settings(region, bucket, serviceUrl);
+        var store = new S3ObjectStore(settings, credentials);
+        try
+        {
+            store.EnsureBucketAsync().GetAwaiter().GetResult();
+        }
+        catch (Exception e) when (e is not NeutralConfigurationException)
+        {
+            store.Dispose();
+            throw new NeutralConfigurationException(prefix + "Bucket", bucket, $"the bucket could not be used at {settings}: {e.GetType().Name}: {e.Message}", e);
+        }
+
+        var location = new StoreLocation(StoreKind, LocationOf(settings), Cloud.InternalPrefix);
+        s_clientStores[location.Bucket] = (settings, credentials);
+        var workerEnvironment = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (credentials is BasicAWSCredentials basic)
+        {
+            ImmutableCredentials keys = basic.GetCredentials();
+            workerEnvironment["AWS_ACCESS_KEY_ID"] = keys.AccessKey;
+            workerEnvironment["AWS_SECRET_ACCESS_KEY"] = keys.SecretKey;
+        }
+
+        return new StoreConnection(store, location, () =>
+        {
+            store.Dispose();
+            return default;
+        }, workerEnvironment);
+    }
+
+    /// <summary>Keys from the section, or null for the SDK's default chain. Both or neither.</summary>
+    internal static AWSCredentials? CredentialsFrom(IConfiguration section, string prefix)
+    {
+        string? id = section["AccessKeyId"] is { Length: > 0 } i ? i : null;
+        string? secret = section["SecretAccessKey"] is { Length: > 0 } s ? s : null;
+        return (id, secret) switch
+        {
+            (null, null) => null,
+            ({ } key, { } value) => new BasicAWSCredentials(key, value),
+            (null, _) => throw new NeutralConfigurationException(prefix + "AccessKeyId", null, "SecretAccessKey is set without it: set both, or neither to use the SDK's default credentials (environment, profile, role)."),
+            (_, null) => throw new NeutralConfigurationException(prefix + "SecretAccessKey", null, "AccessKeyId is set without it: set both (the secret in NEUTRAL__AWS__SECRETACCESSKEY, not a file), or neither."),
+        };
+    }
+
+    /// <summary>The credentials to sign with: the given ones, else the SDK's default chain.</summary>
+    internal static AWSCredentials Resolve(AWSCredentials? credentials) => credentials ?? DefaultAWSCredentialsIdentityResolver.GetCredentials();
+
+    /// <summary><c>s3://bucket?region=r</c> or <c>http(s)://host:port/bucket?region=r</c>: where workers find the store, without credentials.</summary>
+    internal static string LocationOf(S3Settings settings) =>
+        settings.ServiceUrl is { } url
+            ? $"{url.GetLeftPart(UriPartial.Authority)}/{settings.Bucket}?region={Uri.EscapeDataString(settings.Region)}"
+            : $"s3://{settings.Bucket}?region={Uri.EscapeDataString(settings.Region)}";
+
+    /// <summary>Reads <see cref="LocationOf"/> back.</summary>
+    internal static S3Settings SettingsOf(string location)
+    {
+        if (!Uri.TryCreate(location, UriKind.Absolute, out Uri? uri))
+        {
+            throw new InvalidOperationException($"The s3 store location '{location}' is not s3://bucket?region=... or http(s)://host:port/bucket?region=...");
+        }
+
+        string region = "us-east-1";
+        foreach (string pair in uri.Query.TrimStart('?').Split('&', StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (pair.StartsWith("region=", StringComparison.Ordinal))
+            {
+                region = Uri.UnescapeDataString(pair["region=".Length..]);
+            }
+        }
+
+        return uri.Scheme == "s3"
+            ? new S3Settings(region, uri.Host)
+            : new S3Settings(region, uri.AbsolutePath.Trim('/'), new Uri(uri.GetLeftPart(UriPartial.Authority)));
+    }
+
+    private static IObjectStore OpenForWorker(StoreLocation location)
+    {
+        if (s_clientStores.TryGetValue(location.Bucket, out var known))
+        {
+            return new S3ObjectStore(known.Settings, known.Credentials);
+        }
+
+        // A deployed worker: its platform identity, through the default chain (a Lambda function's role).
+        return new S3ObjectStore(SettingsOf(location.Bucket));
+    }
+
+    internal static string Required(IConfiguration section, string prefix, string key, string what) =>
+        section[key] is { Length: > 0 } value ? value : throw new NeutralConfigurationException(prefix + key, null, $"it is required: {what}.");
+}
