@@ -33,6 +33,9 @@ public static class AwsProvider
     /// <summary>The store kind, and its name in <c>Neutral:Storage</c>.</summary>
     public const string StoreKind = "s3";
 
+    /// <summary>The compute's name in <c>Neutral:Compute</c>.</summary>
+    public const string ComputeName = "aws";
+
     /// <summary>The configuration section.</summary>
     public const string Section = "Aws";
 
@@ -48,11 +51,16 @@ public static class AwsProvider
         ArgumentNullException.ThrowIfNull(registry);
         RegisterWorkerSide();
         return registry
-            .AddSection(Section, "Region", "Bucket", "ServiceUrl", "AccessKeyId", "SecretAccessKey")
-            .AddStorage(StoreKind, OpenStore);
+            .AddSection(Section, "Region", "Bucket", "ServiceUrl", "AccessKeyId", "SecretAccessKey",
+                "Function", "LambdaServiceUrl", "InvocationType", "MaxConcurrency")
+            .AddStorage(StoreKind, OpenStore)
+            .AddCompute(ComputeName, OpenCompute);
     }
 
-    /// <summary>Registers the store kind with <see cref="ObjectStores"/>: runs when a worker loads this assembly.</summary>
+    /// <summary>
+    /// Registers the store kind with <see cref="ObjectStores"/> and the Lambda runtime loop with
+    /// <see cref="Neutral.Workers.WorkerRuntimes"/>: runs when a worker loads this assembly.
+    /// </summary>
     [ModuleInitializer]
     [System.Diagnostics.CodeAnalysis.SuppressMessage("Usage", "CA2255", Justification = "A worker loads this assembly to open the store kind an envelope names; registering then is the point.")]
     internal static void RegisterWorkerSide()
@@ -61,6 +69,9 @@ public static class AwsProvider
         {
             ObjectStores.Register(StoreKind, OpenForWorker);
         }
+
+        // A process started with NEUTRAL_WORKER=aws (the deployed function's bootstrap) serves the Runtime API.
+        Neutral.Workers.WorkerRuntimes.Register(Worker.LambdaRuntime.RuntimeName, Worker.LambdaRuntime.ServeProcessAsync);
     }
 
     private static StoreConnection OpenStore(ProviderContext context)
@@ -104,6 +115,36 @@ public static class AwsProvider
             store.Dispose();
             return default;
         }, workerEnvironment);
+    }
+
+    private static IComputeBackend OpenCompute(ProviderContext context)
+    {
+        var (section, prefix) = context.Section(Section);
+        string region = Required(section, prefix, "Region", "the function's AWS region, e.g. us-east-1");
+        string function = section["Function"] is { Length: > 0 } f ? f : "neutral";
+        Uri? serviceUrl = null;
+        if (section["LambdaServiceUrl"] is { Length: > 0 } url)
+        {
+            serviceUrl = Uri.TryCreate(url.EndsWith('/') ? url : url + "/", UriKind.Absolute, out Uri? parsed) && parsed.Scheme is "http" or "https"
+                ? parsed
+                : throw new NeutralConfigurationException(prefix + "LambdaServiceUrl", url, "it must be an http or https address of a Lambda endpoint.");
+        }
+
+        bool synchronous = section["InvocationType"] switch
+        {
+            null or "" or "Event" => false,
+            "RequestResponse" => true,
+            string other => throw new NeutralConfigurationException(prefix + "InvocationType", other, "it must be Event (queued; the default) or RequestResponse (the invoke waits for the call)."),
+        };
+        int concurrency = section["MaxConcurrency"] is not { } text ? 256
+            : int.TryParse(text, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out int n) && n is >= 1 and <= 10_000 ? n
+            : throw new NeutralConfigurationException(prefix + "MaxConcurrency", text, "it must be a whole number from 1 to 10000.");
+        if (context.Store is not { } store || store.Location.Kind == "local")
+        {
+            throw new NeutralConfigurationException("Neutral:Storage", context.Store?.Location.Kind, "Lambda functions cannot reach this machine's file system: use Storage=s3.");
+        }
+
+        return new Compute.LambdaComputeBackend(new Compute.LambdaSettings(region, function, serviceUrl, synchronous, concurrency), store.Location, CredentialsFrom(section, prefix));
     }
 
     /// <summary>Keys from the section, or null for the SDK's default chain. Both or neither.</summary>

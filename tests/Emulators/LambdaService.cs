@@ -1,0 +1,481 @@
+using System;
+using System.Collections.Concurrent;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.IO;
+using System.Linq;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.RegularExpressions;
+using System.Threading;
+using System.Threading.Channels;
+using System.Threading.Tasks;
+
+namespace Neutral.Emulators;
+
+/// <summary>
+/// The Lambda service side, as AWS's Invoke API and Runtime API documentation describe them (and AWS's Runtime Interface
+/// Emulator implements the runtime side), in front of "sandboxes" that are real <c>bootstrap</c> processes.
+/// <para>
+/// Invoke: <c>POST /2015-03-31/functions/{name}/invocations</c> with a well-formed SigV4 <c>Authorization</c> for the
+/// configured access key (403 otherwise), 404 <c>ResourceNotFoundException</c> for another function, 429
+/// <c>TooManyRequestsException</c> above the concurrency limit; <c>X-Amz-Invocation-Type: Event</c> is answered 202
+/// and queued, <c>RequestResponse</c> with the function's response (and <c>X-Amz-Function-Error</c> for an error).
+/// </para>
+/// <para>
+/// Runtime: each sandbox has its own Runtime API endpoint (<c>AWS_LAMBDA_RUNTIME_API</c>) and runs one invocation at
+/// a time: <c>GET /2018-06-01/runtime/invocation/next</c> gives the event with <c>Lambda-Runtime-Aws-Request-Id</c>,
+/// <c>Lambda-Runtime-Deadline-Ms</c>, <c>Lambda-Runtime-Invoked-Function-Arn</c> and <c>Lambda-Runtime-Trace-Id</c>;
+/// <c>POST .../invocation/{id}/response</c> or <c>/error</c> ends it (202); <c>POST /runtime/init/error</c> records a
+/// failed start. A sandbox whose invocation passes its deadline is killed ("Task timed out"), one whose process dies is
+/// restarted cold on its next invocation; warm ones are reused. On 127.0.0.1 only.
+/// </para>
+/// </summary>
+public sealed partial class LambdaService : IAsyncDisposable
+{
+    private readonly HttpListener _invoke;
+    private readonly Channel<Invocation> _queue = Channel.CreateUnbounded<Invocation>();
+    private readonly CancellationTokenSource _stop = new();
+    private readonly List<Sandbox> _sandboxes = [];
+    private readonly List<Task> _loops = [];
+    private readonly ConcurrentQueue<string> _outcomes = new();
+    private readonly ConcurrentQueue<string> _initErrors = new();
+    private int _inFlight;
+    private int _invocations;
+    private int _throttled;
+
+    /// <summary>Starts the service with <paramref name="sandboxes"/> sandboxes running <paramref name="bootstrap"/> with <paramref name="environment"/>.</summary>
+    public LambdaService(string bootstrap, IReadOnlyDictionary<string, string> environment, string accessKeyId, string functionName = "neutral",
+        int sandboxes = 2, int concurrencyLimit = 1000)
+    {
+        Bootstrap = bootstrap;
+        Environment = environment;
+        AccessKeyId = accessKeyId;
+        FunctionName = functionName;
+        ConcurrencyLimit = concurrencyLimit;
+        (_invoke, Endpoint) = Listen();
+        _loops.Add(Task.Run(AcceptInvokesAsync));
+        for (int i = 0; i < sandboxes; i++)
+        {
+            var sandbox = new Sandbox(this, i);
+            _sandboxes.Add(sandbox);
+            _loops.Add(Task.Run(sandbox.RunAsync));
+        }
+    }
+
+    /// <summary>The Invoke API's address (the client's <c>Aws:LambdaServiceUrl</c>).</summary>
+    public Uri Endpoint { get; }
+
+    /// <summary>The executable each sandbox runs.</summary>
+    public string Bootstrap { get; set; }
+
+    /// <summary>The function's variables (each sandbox adds the Runtime API's address and Lambda's own).</summary>
+    public IReadOnlyDictionary<string, string> Environment { get; set; }
+
+    /// <summary>The access key whose signatures are accepted.</summary>
+    public string AccessKeyId { get; }
+
+    /// <summary>The one function this service has.</summary>
+    public string FunctionName { get; }
+
+    /// <summary>Invocations accepted and not finished above which invokes get 429.</summary>
+    public int ConcurrencyLimit { get; set; }
+
+    /// <summary>The function's timeout.</summary>
+    public TimeSpan Timeout { get; set; } = TimeSpan.FromMinutes(15);
+
+    /// <summary>Invocations accepted.</summary>
+    public int Invocations => Volatile.Read(ref _invocations);
+
+    /// <summary>Invocations answered 429.</summary>
+    public int Throttled => Volatile.Read(ref _throttled);
+
+    /// <summary>How each finished invocation ended: <c>response</c>, <c>error:{type}</c>, <c>timeout</c>, <c>exited</c>.</summary>
+    public IReadOnlyCollection<string> Outcomes => _outcomes;
+
+    /// <summary>The error types of <c>/runtime/init/error</c> posts.</summary>
+    public IReadOnlyCollection<string> InitErrors => _initErrors;
+
+    /// <summary>Invocations that ended.</summary>
+    public int Completed => _outcomes.Count;
+
+    /// <summary>Invocations running in a sandbox now.</summary>
+    public int Running => _sandboxes.Count(s => s.Busy);
+
+    /// <summary>The last invoke request: path and query, its headers, its body.</summary>
+    public (string PathAndQuery, IReadOnlyDictionary<string, string> Headers, string Body)? LastInvoke { get; private set; }
+
+    /// <summary>Kills the processes of the sandboxes running an invocation now (as an out-of-memory kill would).</summary>
+    public int KillRunning() => _sandboxes.Count(s => s.Busy && s.Kill());
+
+    private static (HttpListener, Uri) Listen()
+    {
+        for (int attempt = 1; ; attempt++)
+        {
+            var probe = new TcpListener(IPAddress.Loopback, 0);
+            probe.Start();
+            int port = ((IPEndPoint)probe.LocalEndpoint).Port;
+            probe.Stop();
+            var address = new Uri($"http://127.0.0.1:{port}/");
+            var listener = new HttpListener();
+            listener.Prefixes.Add(address.ToString());
+            try
+            {
+                listener.Start();
+                return (listener, address);
+            }
+            catch (HttpListenerException) when (attempt < 20)
+            {
+                listener.Close();
+            }
+        }
+    }
+
+    [GeneratedRegex(@"^AWS4-HMAC-SHA256 Credential=(?<key>[^/]+)/(?<date>\d{8})/(?<region>[a-z0-9-]+)/lambda/aws4_request, ?SignedHeaders=(?<signed>[a-z0-9;-]+), ?Signature=[0-9a-f]{64}$")]
+    private static partial Regex SigV4();
+
+    private async Task AcceptInvokesAsync()
+    {
+        while (!_stop.IsCancellationRequested)
+        {
+            HttpListenerContext context;
+            try
+            {
+                context = await _invoke.GetContextAsync();
+            }
+            catch (Exception) when (_stop.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (HttpListenerException)
+            {
+                return;
+            }
+
+            _ = Task.Run(() => HandleInvokeAsync(context));
+        }
+    }
+
+    private async Task HandleInvokeAsync(HttpListenerContext context)
+    {
+        HttpListenerRequest request = context.Request;
+        string body;
+        using (var reader = new StreamReader(request.InputStream, Encoding.UTF8))
+        {
+            body = await reader.ReadToEndAsync();
+        }
+
+        var headers = request.Headers.AllKeys.Where(k => k is not null).ToDictionary(k => k!, k => request.Headers[k]!, StringComparer.OrdinalIgnoreCase);
+        LastInvoke = (request.Url!.PathAndQuery, headers, body);
+
+        Match signature = SigV4().Match(request.Headers["Authorization"] ?? "");
+        if (!signature.Success || request.Headers["X-Amz-Date"] is null
+            || !signature.Groups["signed"].Value.Split(';').Contains("host") || !signature.Groups["signed"].Value.Split(';').Contains("x-amz-date"))
+        {
+            await ReplyAsync(context, 403, "InvalidSignatureException", """{"message":"The request signature we calculated does not match the signature you provided."}""");
+            return;
+        }
+
+        if (signature.Groups["key"].Value != AccessKeyId)
+        {
+            await ReplyAsync(context, 403, "UnrecognizedClientException", """{"message":"The security token included in the request is invalid."}""");
+            return;
+        }
+
+        string[] path = request.Url.AbsolutePath.Trim('/').Split('/');
+        if (request.HttpMethod != "POST" || path.Length != 4 || path[0] != "2015-03-31" || path[1] != "functions" || path[3] != "invocations")
+        {
+            await ReplyAsync(context, 404, "UnknownOperationException", """{"message":"Unknown operation"}""");
+            return;
+        }
+
+        if (Uri.UnescapeDataString(path[2]) != FunctionName)
+        {
+            await ReplyAsync(context, 404, "ResourceNotFoundException",
+                $$"""{"Type":"User","Message":"Function not found: arn:aws:lambda:{{signature.Groups["region"].Value}}:000000000000:function:{{Uri.UnescapeDataString(path[2])}}"}""");
+            return;
+        }
+
+        if (Interlocked.Increment(ref _inFlight) > ConcurrencyLimit)
+        {
+            Interlocked.Decrement(ref _inFlight);
+            Interlocked.Increment(ref _throttled);
+            await ReplyAsync(context, 429, "TooManyRequestsException",
+                """{"Reason":"ReservedFunctionConcurrentInvocationLimitExceeded","Type":"User","message":"Rate Exceeded."}""");
+            return;
+        }
+
+        Interlocked.Increment(ref _invocations);
+        string type = request.Headers["X-Amz-Invocation-Type"] ?? "RequestResponse";
+        var invocation = new Invocation(Guid.NewGuid().ToString(), Encoding.UTF8.GetBytes(body.Length == 0 ? "{}" : body), signature.Groups["region"].Value);
+        _queue.Writer.TryWrite(invocation);
+        if (type == "Event")
+        {
+            await ReplyAsync(context, 202, null, "");
+            return;
+        }
+
+        var (payload, error) = await invocation.Done.Task;
+        if (error is not null)
+        {
+            context.Response.Headers["X-Amz-Function-Error"] = "Unhandled";
+        }
+
+        context.Response.Headers["X-Amz-Executed-Version"] = "$LATEST";
+        await ReplyAsync(context, 200, null, payload);
+    }
+
+    private static async Task ReplyAsync(HttpListenerContext context, int status, string? errorType, string json)
+    {
+        byte[] bytes = Encoding.UTF8.GetBytes(json);
+        context.Response.StatusCode = status;
+        context.Response.ContentType = "application/json";
+        context.Response.Headers["x-amzn-RequestId"] = Guid.NewGuid().ToString();
+        if (errorType is not null)
+        {
+            context.Response.Headers["x-amzn-ErrorType"] = errorType;
+        }
+
+        context.Response.ContentLength64 = bytes.Length;
+        await context.Response.OutputStream.WriteAsync(bytes);
+        context.Response.Close();
+    }
+
+    private void Finished(string outcome)
+    {
+        _outcomes.Enqueue(outcome);
+        Interlocked.Decrement(ref _inFlight);
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask DisposeAsync()
+    {
+        _stop.Cancel();
+        _invoke.Stop();
+        _invoke.Close();
+        _queue.Writer.TryComplete();
+        foreach (Sandbox sandbox in _sandboxes)
+        {
+            sandbox.Stop();
+        }
+
+        try
+        {
+            await Task.WhenAll(_loops.ToArray()).WaitAsync(TimeSpan.FromSeconds(10));
+        }
+        catch (Exception e) when (e is OperationCanceledException or TimeoutException or HttpListenerException)
+        {
+        }
+
+        _stop.Dispose();
+    }
+
+    /// <summary>One event: its request id, payload, and the invoker's wait for a synchronous answer.</summary>
+    private sealed record Invocation(string RequestId, byte[] Payload, string Region)
+    {
+        public TaskCompletionSource<(string Payload, string? Error)> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
+    /// <summary>A sandbox: a Runtime API endpoint of its own and the bootstrap process it serves, one invocation at a time.</summary>
+    private sealed class Sandbox(LambdaService service, int index)
+    {
+        private readonly Channel<Invocation> _next = Channel.CreateBounded<Invocation>(1);
+        private readonly Lock _lock = new();
+        private HttpListener? _api;
+        private Uri? _address;
+        private Process? _process;
+        private Invocation? _current;
+        private TaskCompletionSource? _ended;
+
+        public bool Busy => Volatile.Read(ref _current) is not null;
+
+        public bool Kill()
+        {
+            Process? process = _process;
+            if (process is null || process.HasExited)
+            {
+                return false;
+            }
+
+            process.Kill(entireProcessTree: true);
+            return true;
+        }
+
+        public void Stop()
+        {
+            Kill();
+            _api?.Stop();
+            _api?.Close();
+        }
+
+        public async Task RunAsync()
+        {
+            (_api, _address) = Listen();
+            _ = Task.Run(ServeRuntimeApiAsync);
+            try
+            {
+                await foreach (Invocation invocation in service._queue.Reader.ReadAllAsync(service._stop.Token))
+                {
+                    if (_process is null || _process.HasExited)
+                    {
+                        StartProcess();
+                    }
+
+                    var ended = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                    lock (_lock)
+                    {
+                        _ended = ended;
+                        Volatile.Write(ref _current, invocation);
+                    }
+
+                    await _next.Writer.WriteAsync(invocation);
+                    Process process = _process!;
+                    Task exited = process.WaitForExitAsync();
+                    Task first = await Task.WhenAny(ended.Task, exited, Task.Delay(service.Timeout));
+                    if (first != ended.Task)
+                    {
+                        bool timedOut = first != exited;
+                        if (timedOut)
+                        {
+                            process.Kill(entireProcessTree: true);
+                        }
+
+                        // The runtime never answered: drop the event it may not have taken, and end the invocation.
+                        _next.Reader.TryRead(out _);
+                        End(invocation, timedOut ? "timeout" : "exited", null,
+                            timedOut ? $$"""{"errorMessage":"Task timed out after {{service.Timeout.TotalSeconds:0.00}} seconds"}""" : """{"errorType":"Runtime.ExitError","errorMessage":"Runtime exited with error: signal: killed"}""");
+                    }
+                }
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        }
+
+        private void End(Invocation invocation, string outcome, string? payload, string? error)
+        {
+            lock (_lock)
+            {
+                if (!ReferenceEquals(_current, invocation))
+                {
+                    return;
+                }
+
+                Volatile.Write(ref _current, null);
+                _ended?.TrySetResult();
+            }
+
+            invocation.Done.TrySetResult((payload ?? error ?? "", error));
+            service.Finished(outcome);
+        }
+
+        private void StartProcess()
+        {
+            var info = new ProcessStartInfo(service.Bootstrap)
+            {
+                UseShellExecute = false,
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+                WorkingDirectory = Path.GetDirectoryName(service.Bootstrap)!,
+            };
+            info.Environment.Clear();
+            foreach (var (name, value) in service.Environment)
+            {
+                info.Environment[name] = value;
+            }
+
+            info.Environment["AWS_LAMBDA_RUNTIME_API"] = _address!.Authority;
+            info.Environment["AWS_LAMBDA_FUNCTION_NAME"] = service.FunctionName;
+            info.Environment["AWS_LAMBDA_FUNCTION_VERSION"] = "$LATEST";
+            info.Environment["AWS_LAMBDA_LOG_STREAM_NAME"] = $"sandbox-{index}-{Guid.NewGuid():N}"[..24];
+            info.Environment["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] = "512";
+            info.Environment["LAMBDA_TASK_ROOT"] = Path.GetDirectoryName(service.Bootstrap)!;
+            info.Environment["_HANDLER"] = "bootstrap";
+            _process = Process.Start(info)!;
+            _process.OutputDataReceived += (_, _) => { };
+            _process.ErrorDataReceived += (_, _) => { };
+            _process.BeginOutputReadLine();
+            _process.BeginErrorReadLine();
+        }
+
+        private async Task ServeRuntimeApiAsync()
+        {
+            while (!service._stop.IsCancellationRequested)
+            {
+                HttpListenerContext context;
+                try
+                {
+                    context = await _api!.GetContextAsync();
+                }
+                catch (Exception)
+                {
+                    return;
+                }
+
+                _ = Task.Run(() => HandleRuntimeAsync(context));
+            }
+        }
+
+        private async Task HandleRuntimeAsync(HttpListenerContext context)
+        {
+            HttpListenerRequest request = context.Request;
+            string body;
+            using (var reader = new StreamReader(request.InputStream, Encoding.UTF8))
+            {
+                body = await reader.ReadToEndAsync();
+            }
+
+            string path = request.Url!.AbsolutePath;
+            if (request.HttpMethod == "GET" && path == "/2018-06-01/runtime/invocation/next")
+            {
+                Invocation invocation;
+                try
+                {
+                    invocation = await _next.Reader.ReadAsync(service._stop.Token);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+
+                long deadline = DateTimeOffset.UtcNow.Add(service.Timeout).ToUnixTimeMilliseconds();
+                context.Response.Headers["Lambda-Runtime-Aws-Request-Id"] = invocation.RequestId;
+                context.Response.Headers["Lambda-Runtime-Deadline-Ms"] = deadline.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                context.Response.Headers["Lambda-Runtime-Invoked-Function-Arn"] = $"arn:aws:lambda:{invocation.Region}:000000000000:function:{service.FunctionName}";
+                context.Response.Headers["Lambda-Runtime-Trace-Id"] = $"Root=1-{DateTimeOffset.UtcNow.ToUnixTimeSeconds():x8}-{Guid.NewGuid():N}"[..40] + ";Sampled=0";
+                context.Response.StatusCode = 200;
+                context.Response.ContentType = "application/json";
+                context.Response.ContentLength64 = invocation.Payload.Length;
+                await context.Response.OutputStream.WriteAsync(invocation.Payload);
+                context.Response.Close();
+                return;
+            }
+
+            string[] parts = path.Trim('/').Split('/');
+            if (request.HttpMethod == "POST" && parts.Length == 5 && parts[2] == "invocation" && parts[4] is "response" or "error")
+            {
+                Invocation? current = Volatile.Read(ref _current);
+                if (current is null || current.RequestId != parts[3])
+                {
+                    await ReplyAsync(context, 403, "InvalidStateTransition", """{"errorMessage":"State transition from Ready to InvocationResponse failed for runtime.","errorType":"InvalidStateTransition"}""");
+                    return;
+                }
+
+                await ReplyAsync(context, 202, null, """{"status":"OK"}""");
+                End(current, parts[4] == "response" ? "response" : "error:" + (request.Headers["Lambda-Runtime-Function-Error-Type"] ?? "Unhandled"),
+                    parts[4] == "response" ? body : null, parts[4] == "error" ? body : null);
+                return;
+            }
+
+            if (request.HttpMethod == "POST" && path == "/2018-06-01/runtime/init/error")
+            {
+                await ReplyAsync(context, 202, null, """{"status":"OK"}""");
+                service._initErrors.Enqueue(request.Headers["Lambda-Runtime-Function-Error-Type"] ?? "Unknown");
+                return;
+            }
+
+            await ReplyAsync(context, 404, null, """{"errorMessage":"not found","errorType":"NotFound"}""");
+        }
+    }
+}

@@ -1,0 +1,169 @@
+using System;
+using System.Linq;
+using System.Net.Http;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Threading;
+using System.Threading.Tasks;
+using Neutral.Emulators;
+using Neutral.Providers.Aws.Compute;
+using Neutral.Testing;
+
+namespace Neutral.Providers.Aws.Tests;
+
+public static class LambdaFunctions
+{
+    [Remote] public static long Square(int x) => (long)x * x;
+
+    [Remote] public static int Fail(int x) => x == 3 ? throw new InvalidOperationException("three") : x;
+
+    /// <summary>Runs past Lambda's deadline in its first attempt (the runtime must stop it first); returns at once in a later one.</summary>
+    [Remote]
+    public static async Task<int> Overrun(int x, RemoteContext context)
+    {
+        if (context.Attempt == 1)
+        {
+            await Task.Delay(Timeout.Infinite, context.CancellationToken);
+        }
+
+        return x;
+    }
+}
+
+/// <summary><c>Compute=aws, Storage=s3</c>: jobs through the Lambda emulator, its bootstrap processes and Ceph RGW.</summary>
+[System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "xunit disposes them through IAsyncLifetime.DisposeAsync.")]
+public sealed class LambdaComputeTests(S3Bucket bucket) : IClassFixture<S3Bucket>, IAsyncLifetime
+{
+    private readonly TempFolder _function = new("neutral-function");
+    private LambdaService _lambda = null!;
+
+    public Task InitializeAsync()
+    {
+        _lambda = new LambdaService(TestFunction.Bootstrap(_function.Path), TestFunction.Environment(), S3Bucket.AccessKey, sandboxes: 2);
+        return Task.CompletedTask;
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _lambda.DisposeAsync();
+        _function.Dispose();
+    }
+
+    private Cloud Connect(params (string Key, string Value)[] extra)
+    {
+        AwsProvider.Register();
+        return Cloud.Connect(bucket.Configuration([
+            ("Neutral:Compute", "aws"),
+            ("Neutral:Aws:LambdaServiceUrl", _lambda.Endpoint.ToString()),
+            .. extra]));
+    }
+
+    [Fact]
+    public async Task A_map_runs_as_queued_invocations_in_warm_bootstrap_processes()
+    {
+        await using Cloud cloud = Connect();
+        RemoteJob<long> job = cloud.Submit(Enumerable.Range(0, 30).Select(i => Remote.LambdaFunctions.Square(i)));
+        Assert.Equal(Enumerable.Range(0, 30).Select(i => (long)i * i), await job.GetResultsAsync());
+        Assert.Equal(30, _lambda.Invocations);
+        Assert.All(job.Futures, f => Assert.StartsWith("lambda/sandbox-", f.Stats.WorkerHost, StringComparison.Ordinal));
+        Assert.InRange(job.Futures.Select(f => f.Stats.WorkerHost).Distinct().Count(), 1, 2);
+
+        // The invoke request: asynchronous, SigV4-signed for lambda with the configured key, the envelope as the event.
+        var (path, headers, body) = _lambda.LastInvoke!.Value;
+        Assert.Equal("/2015-03-31/functions/neutral/invocations", path);
+        Assert.Equal("Event", headers["X-Amz-Invocation-Type"]);
+        Assert.Matches($"^AWS4-HMAC-SHA256 Credential={S3Bucket.AccessKey}/[0-9]{{8}}/us-east-1/lambda/aws4_request, ?SignedHeaders=[a-z0-9;-]+, ?Signature=[0-9a-f]{{64}}$", headers["Authorization"]);
+        Assert.Contains("\"fn\":", body, StringComparison.Ordinal);
+        Assert.DoesNotContain(S3Bucket.SecretKey, body, StringComparison.Ordinal);
+        Assert.All(_lambda.Outcomes, o => Assert.Equal("response", o));
+    }
+
+    [Fact]
+    public async Task RequestResponse_invocations_wait_for_the_call_and_user_failures_surface()
+    {
+        await using Cloud cloud = Connect(("Neutral:Aws:InvocationType", "RequestResponse"));
+        Assert.Equal(new long[] { 0, 1, 4 }, await cloud.MapAsync(Enumerable.Range(0, 3), i => Remote.LambdaFunctions.Square(i)));
+        Assert.Equal("RequestResponse", _lambda.LastInvoke!.Value.Headers["X-Amz-Invocation-Type"]);
+        var error = await Assert.ThrowsAsync<RemoteJobException>(() => cloud.MapAsync(Enumerable.Range(0, 5), i => Remote.LambdaFunctions.Fail(i)));
+        Assert.Equal("three", Assert.Single(error.Failures).Message);
+    }
+
+    [Fact]
+    public async Task Throttling_slows_launches_down_and_loses_no_call()
+    {
+        _lambda.ConcurrencyLimit = 2;
+        await using Cloud cloud = Connect();
+        Assert.Equal(Enumerable.Range(0, 20).Select(i => (long)i * i), await cloud.MapAsync(Enumerable.Range(0, 20), i => Remote.LambdaFunctions.Square(i)));
+        Assert.True(_lambda.Throttled > 0, "the emulator never throttled: the test did not test throttling");
+    }
+
+    [Fact]
+    public async Task A_call_running_into_the_Lambda_deadline_is_stopped_by_the_runtime_and_retried()
+    {
+        _lambda.Timeout = TimeSpan.FromSeconds(3);
+        await using Cloud cloud = Connect();
+        RemoteJob<int> job = cloud.Submit([Remote.LambdaFunctions.Overrun(5)]);
+        Assert.Equal(new[] { 5 }, await job.GetResultsAsync());
+        Assert.Equal(2, job[0].Stats.Attempt);
+        // The runtime answered before Lambda's deadline: no invocation timed out, no process was killed.
+        Assert.Equal(["response", "response"], _lambda.Outcomes);
+    }
+
+    [Fact]
+    public async Task An_event_that_is_not_an_invocation_is_answered_with_an_error_and_the_process_serves_on()
+    {
+        using HttpClient http = LambdaComputeBackend.CreateClient(new LambdaSettings("us-east-1", "neutral", _lambda.Endpoint), S3Bucket.Credentials, TimeSpan.FromMinutes(1));
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(_lambda.Endpoint, "2015-03-31/functions/neutral/invocations"))
+        {
+            Content = new StringContent("""{"hello":"world"}""", Encoding.UTF8, "application/json"),
+        };
+        request.Headers.Add("X-Amz-Invocation-Type", "RequestResponse");
+        using HttpResponseMessage response = await http.SendAsync(request);
+        Assert.Equal("Unhandled", Assert.Single(response.Headers.GetValues("X-Amz-Function-Error")));
+        Assert.Contains("Neutral.InvalidEvent", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+
+        await using Cloud cloud = Connect();
+        Assert.Equal(new long[] { 49 }, await cloud.MapAsync(new[] { 7 }, i => Remote.LambdaFunctions.Square(i)));
+        Assert.Equal("error:Neutral.InvalidEvent", _lambda.Outcomes.First());
+    }
+
+    [Fact]
+    public async Task A_bootstrap_without_dispatch_tables_reports_an_init_error()
+    {
+        _lambda.Environment = TestFunction.Environment(assemblies: "Neutral.Providers.Aws");
+        await using Cloud cloud = Connect(("Neutral:Job:Retries", "0"), ("Neutral:Job:TimeoutSeconds", "5"));
+        RemoteJob<long> job = cloud.Submit([Remote.LambdaFunctions.Square(2)]);
+        using var wait = new CancellationTokenSource(TimeSpan.FromMinutes(1));
+        while (_lambda.InitErrors.Count == 0)
+        {
+            await Task.Delay(20, wait.Token);
+        }
+
+        Assert.Equal("Runtime.NoDispatchTables", Assert.Single(_lambda.InitErrors));
+        await job.CancelAsync();
+    }
+
+    [Fact]
+    public async Task Wrong_credentials_and_a_missing_function_fail_naming_the_cause()
+    {
+        var store = new Wire.StoreLocation(AwsProvider.StoreKind, AwsProvider.LocationOf(bucket.Settings), Cloud.InternalPrefix);
+        var envelope = new Wire.InvocationEnvelope { JobId = "j", CallIndex = 0, FunctionId = "f", SignatureHash = Wire.InvocationEnvelope.FormatHash(1), Attempt = 1, Store = store };
+
+        await using (var wrong = new LambdaComputeBackend(new LambdaSettings("us-east-1", "neutral", _lambda.Endpoint), store, new Amazon.Runtime.BasicAWSCredentials("AKIDWRONG", "wrong")))
+        {
+            var refused = await Assert.ThrowsAsync<InvalidOperationException>(() => wrong.InvokeAsync(envelope).AsTask());
+            Assert.Contains("UnrecognizedClientException", refused.Message, StringComparison.Ordinal);
+            Assert.Contains("lambda:InvokeFunction", refused.Message, StringComparison.Ordinal);
+        }
+
+        await using (var missing = new LambdaComputeBackend(new LambdaSettings("us-east-1", "other", _lambda.Endpoint), store, S3Bucket.Credentials))
+        {
+            var absent = await Assert.ThrowsAsync<InvalidOperationException>(() => missing.InvokeAsync(envelope).AsTask());
+            Assert.Contains("function other in us-east-1", absent.Message, StringComparison.Ordinal);
+            Assert.Contains("deploy the worker first", absent.Message, StringComparison.Ordinal);
+        }
+
+        Assert.Equal(0, _lambda.Invocations);
+    }
+}
