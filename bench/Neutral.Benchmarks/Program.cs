@@ -21,6 +21,20 @@ public static class Program
             return;
         }
 
+        switch (args.Length > 0 ? args[0] : null)
+        {
+            case "openwhisk-invoke":
+                Neutral.Bench.BenchFunctions.EnsureRegistered();
+                await OpenWhiskInvokeHarness.RunAsync();
+                return;
+            case "minio-store":
+                await MinioStoreHarness.RunAsync();
+                return;
+            case "openwhisk-cold":
+                await ActionColdStartHarness.RunAsync(args[1..]);
+                return;
+        }
+
         BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
     }
 }
