@@ -100,7 +100,10 @@ public sealed class MinioObjectStore : IObjectStore, IBulkDeletingObjectStore, I
     public async Task PutAsync(string key, ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default)
     {
         ObjectKeys.Validate(key);
-        using var stream = new MemoryStream(data.ToArray(), writable: false);
+        // The caller's array as it is, not a copy (a 1 MiB put would copy a megabyte for nothing).
+        using var stream = System.Runtime.InteropServices.MemoryMarshal.TryGetArray(data, out ArraySegment<byte> segment)
+            ? new MemoryStream(segment.Array!, segment.Offset, segment.Count, writable: false)
+            : new MemoryStream(data.ToArray(), writable: false);
         await _client.PutObjectAsync(new PutObjectArgs()
             .WithBucket(Bucket)
             .WithObject(key)
