@@ -154,7 +154,14 @@ restart_gateway() {
   kill "$pid"
   for _ in $(seq 1 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
   kill -9 "$pid" 2>/dev/null || true
-  radosgw -c "$d/ceph.conf" -n client.rgw.x
+  # The caller may be a test process: the daemon must not inherit its descriptors (pipes, locks) and hold them open.
+  (
+    for fd in /proc/$BASHPID/fd/*; do
+      fd=${fd##*/}
+      [ "$fd" -gt 2 ] && eval "exec $fd>&-" 2>/dev/null
+    done
+    exec radosgw -c "$d/ceph.conf" -n client.rgw.x </dev/null >/dev/null 2>&1
+  )
   for _ in $(seq 1 240); do curl -s -o /dev/null "http://127.0.0.1:$RGW_PORT/" && return 0; sleep 0.25; done
   echo "Ceph RGW did not come back" >&2
   return 1

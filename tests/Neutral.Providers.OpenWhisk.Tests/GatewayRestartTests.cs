@@ -64,7 +64,7 @@ public sealed class GatewayRestartTests(S3Bucket bucket) : IClassFixture<S3Bucke
         OpenWhiskProvider.Register();
         await using Cloud cloud = Cloud.Connect(bucket.Configuration(
             ("Neutral:Compute", "openwhisk"), ("Neutral:OpenWhisk:ApiHost", controller.ApiHost.ToString()), ("Neutral:OpenWhisk:AuthKey", Key),
-            ("Neutral:Job:KeepData", "true"), ("Neutral:Job:Retries", "5")));
+            ("Neutral:Job:KeepData", "true"), ("Neutral:Job:Retries", "5"), ("Neutral:Job:StartTimeoutSeconds", "10")));
 
         const int Calls = 200;
         RemoteJob<long> job = cloud.Submit(Enumerable.Range(0, Calls).Select(i => Remote.RestartFunctions.Cube(i)));
