@@ -117,6 +117,11 @@ CONF
   ceph -c "$d/ceph.conf" osd crush add "osd.$osd" 1.0 root=default host=localhost >/dev/null 2>&1
   ceph-osd -c "$d/ceph.conf" -i "$osd"
   for _ in $(seq 1 120); do ceph -c "$d/ceph.conf" osd stat 2>/dev/null | grep -q "1 up" && break; sleep 0.5; done
+  if ! ceph -c "$d/ceph.conf" osd stat 2>/dev/null | grep -q "1 up"; then
+    echo "the Ceph OSD did not come up; its log:" >&2
+    tail -5 "$d/log/osd.0.log" >&2 || true
+    return 1
+  fi
   radosgw -c "$d/ceph.conf" -n client.rgw.x
   for _ in $(seq 1 240); do curl -s -o /dev/null "http://127.0.0.1:$RGW_PORT/" && break; sleep 0.5; done
   if ! curl -s -o /dev/null "http://127.0.0.1:$RGW_PORT/"; then
@@ -177,7 +182,9 @@ case "${1:-}" in
   start)
     mkdir -p "$DIR"
     install_packages
-    start_rgw
+    # Once in a while the OSD fails to join ("wrong fsid": a monitor of a cluster stopped a moment before still
+    # answering): start the whole cluster again once before giving up.
+    start_rgw || { echo "== the cluster did not start; starting it again" >&2; stop_rgw; sleep 2; start_rgw; }
     variables
     ;;
   stop)

@@ -30,7 +30,7 @@ public static class LambdaRuntime
     public const string RuntimeName = "aws";
 
     /// <summary>How long before Lambda's deadline a call is stopped, to leave time to write its status.</summary>
-    public static readonly TimeSpan DeadlineMargin = TimeSpan.FromMilliseconds(500);
+    public static readonly TimeSpan DeadlineMargin = TimeSpan.FromSeconds(1);
 
     private const string ApiVersion = "2018-06-01";
 

@@ -275,7 +275,13 @@ public sealed partial class LambdaService : IAsyncDisposable
     private sealed record Invocation(string RequestId, byte[] Payload, string Region)
     {
         public TaskCompletionSource<(string Payload, string? Error)> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        /// <summary>When the runtime took the event: the function's timeout counts from then (start-up has a limit of its own).</summary>
+        public TaskCompletionSource<DateTimeOffset> Taken { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
+
+    /// <summary>How long a sandbox may take to start and ask for its first event (Lambda's init phase limit).</summary>
+    public static readonly TimeSpan InitLimit = TimeSpan.FromSeconds(10);
 
     /// <summary>A sandbox: a Runtime API endpoint of its own and the bootstrap process it serves, one invocation at a time.</summary>
     private sealed class Sandbox(LambdaService service, int index)
@@ -332,7 +338,14 @@ public sealed partial class LambdaService : IAsyncDisposable
                     await _next.Writer.WriteAsync(invocation);
                     Process process = _process!;
                     Task exited = process.WaitForExitAsync();
-                    Task first = await Task.WhenAny(ended.Task, exited, Task.Delay(service.Timeout));
+                    // Start-up (a cold process) has its own limit; the function's timeout counts from the event's hand-over.
+                    Task first = await Task.WhenAny(ended.Task, exited, invocation.Taken.Task, Task.Delay(InitLimit));
+                    if (first == invocation.Taken.Task)
+                    {
+                        TimeSpan left = invocation.Taken.Task.Result + service.Timeout - DateTimeOffset.UtcNow;
+                        first = await Task.WhenAny(ended.Task, exited, Task.Delay(left > TimeSpan.Zero ? left : TimeSpan.Zero));
+                    }
+
                     if (first != ended.Task)
                     {
                         bool timedOut = first != exited;
@@ -439,7 +452,9 @@ public sealed partial class LambdaService : IAsyncDisposable
                     return;
                 }
 
-                long deadline = DateTimeOffset.UtcNow.Add(service.Timeout).ToUnixTimeMilliseconds();
+                DateTimeOffset now = DateTimeOffset.UtcNow;
+                long deadline = now.Add(service.Timeout).ToUnixTimeMilliseconds();
+                invocation.Taken.TrySetResult(now);
                 context.Response.Headers["Lambda-Runtime-Aws-Request-Id"] = invocation.RequestId;
                 context.Response.Headers["Lambda-Runtime-Deadline-Ms"] = deadline.ToString(System.Globalization.CultureInfo.InvariantCulture);
                 context.Response.Headers["Lambda-Runtime-Invoked-Function-Arn"] = $"arn:aws:lambda:{invocation.Region}:000000000000:function:{service.FunctionName}";
