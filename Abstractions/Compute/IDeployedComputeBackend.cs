@@ -9,7 +9,7 @@ namespace Neutral;
 /// A compute backend whose worker is deployed ahead of time (a cloud function, an OpenWhisk action): it can tell before
 /// a job starts whether the deployed worker was built with the job's functions, and what the platform recorded about
 /// an attempt that ended without an outcome in storage. The executor works without it (a stale worker then fails each
-/// call, and a lost attempt is only "no status within the timeout").
+/// call, and a lost attempt is only "no status by the attempt's deadline").
 /// </summary>
 public interface IDeployedComputeBackend : IComputeBackend
 {

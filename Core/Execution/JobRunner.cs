@@ -723,7 +723,7 @@ internal sealed class JobRunner<T> : ICallHints
             }
             else
             {
-                Fault(index, typeof(TimeoutException).FullName!, $"no status within {TimeoutOf(index).TotalSeconds:0.#} s{because}");
+                Fault(index, typeof(TimeoutException).FullName!, $"no status by the attempt's deadline ({TimeoutOf(index).TotalSeconds:0.#} s){because}");
             }
         }
     }

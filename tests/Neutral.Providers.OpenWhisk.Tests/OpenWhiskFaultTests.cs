@@ -153,7 +153,7 @@ public sealed class OpenWhiskFaultTests(S3Bucket bucket) : IClassFixture<S3Bucke
         var error = await Assert.ThrowsAsync<RemoteJobException>(() => results);
         RemoteException failure = Assert.Single(error.Failures);
         Assert.Equal(typeof(TimeoutException).FullName, failure.RemoteTypeName);
-        Assert.Contains("no status within 5 s", failure.Message, StringComparison.Ordinal);
+        Assert.Contains("no status by the attempt's deadline (5 s)", failure.Message, StringComparison.Ordinal);
         Assert.Contains("OpenWhisk activation", failure.Message, StringComparison.Ordinal);
         Assert.Contains("action developer error: The action did not produce a valid response and exited unexpectedly.", failure.Message, StringComparison.Ordinal);
     }
