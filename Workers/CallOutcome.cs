@@ -11,4 +11,32 @@ namespace Neutral.Workers;
 /// When <paramref name="StatusCreated"/>: the exact bytes of the status object this attempt created. Create-only
 /// storage makes them the stored object's bytes, so a transport may hand them to the client in place of a read.
 /// </param>
-public readonly record struct CallOutcome(string JobId, int CallIndex, int Attempt, bool Succeeded, bool StatusCreated, string? ErrorKind, byte[]? Status = null);
+public readonly record struct CallOutcome(string JobId, int CallIndex, int Attempt, bool Succeeded, bool StatusCreated, string? ErrorKind, byte[]? Status = null)
+{
+    /// <summary>
+    /// The outcome as a small JSON object, what a cloud worker answers its platform with (an OpenWhisk activation's
+    /// result, a Lambda response): <c>{"job", "call", "attempt", "succeeded", "statusCreated", "errorKind"}</c>. The
+    /// client never reads it; it is for the platform's records and logs.
+    /// </summary>
+    public byte[] ToJson()
+    {
+        using var buffer = new System.IO.MemoryStream();
+        using (var json = new System.Text.Json.Utf8JsonWriter(buffer))
+        {
+            json.WriteStartObject();
+            json.WriteString("job", JobId);
+            json.WriteNumber("call", CallIndex);
+            json.WriteNumber("attempt", Attempt);
+            json.WriteBoolean("succeeded", Succeeded);
+            json.WriteBoolean("statusCreated", StatusCreated);
+            if (ErrorKind is { } kind)
+            {
+                json.WriteString("errorKind", kind);
+            }
+
+            json.WriteEndObject();
+        }
+
+        return buffer.ToArray();
+    }
+}

@@ -97,7 +97,7 @@ public static class LambdaRuntime
             try
             {
                 CallOutcome outcome = await runner.RunAsync(envelope, cancellationToken).ConfigureAwait(false);
-                reply = Reply(outcome);
+                reply = outcome.ToJson();
             }
             catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
             {
@@ -144,28 +144,6 @@ public static class LambdaRuntime
             json.WriteString("errorType", type);
             json.WriteStartArray("stackTrace");
             json.WriteEndArray();
-            json.WriteEndObject();
-        }
-
-        return buffer.ToArray();
-    }
-
-    private static byte[] Reply(CallOutcome outcome)
-    {
-        using var buffer = new MemoryStream();
-        using (var json = new Utf8JsonWriter(buffer))
-        {
-            json.WriteStartObject();
-            json.WriteString("job", outcome.JobId);
-            json.WriteNumber("call", outcome.CallIndex);
-            json.WriteNumber("attempt", outcome.Attempt);
-            json.WriteBoolean("succeeded", outcome.Succeeded);
-            json.WriteBoolean("statusCreated", outcome.StatusCreated);
-            if (outcome.ErrorKind is { } kind)
-            {
-                json.WriteString("errorKind", kind);
-            }
-
             json.WriteEndObject();
         }
 

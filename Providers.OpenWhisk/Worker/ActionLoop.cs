@@ -84,24 +84,7 @@ public static class ActionLoop
         try
         {
             CallOutcome outcome = await runner.RunAsync(envelope, cancellationToken).ConfigureAwait(false);
-            using var buffer = new MemoryStream();
-            using (var json = new Utf8JsonWriter(buffer))
-            {
-                json.WriteStartObject();
-                json.WriteString("job", outcome.JobId);
-                json.WriteNumber("call", outcome.CallIndex);
-                json.WriteNumber("attempt", outcome.Attempt);
-                json.WriteBoolean("succeeded", outcome.Succeeded);
-                json.WriteBoolean("statusCreated", outcome.StatusCreated);
-                if (outcome.ErrorKind is { } kind)
-                {
-                    json.WriteString("errorKind", kind);
-                }
-
-                json.WriteEndObject();
-            }
-
-            return Encoding.UTF8.GetString(buffer.ToArray());
+            return Encoding.UTF8.GetString(outcome.ToJson());
         }
         catch (Exception e)
         {
