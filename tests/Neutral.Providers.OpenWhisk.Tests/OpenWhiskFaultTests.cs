@@ -118,8 +118,9 @@ public sealed class OpenWhiskFaultTests(S3Bucket bucket) : IClassFixture<S3Bucke
     private async Task<RemoteJob<int>> StartHangingCallAsync(Cloud cloud)
     {
         RemoteJob<int> job = cloud.Submit([Remote.ActionFaultFunctions.HangOnFirstAttempt(7)]);
-        // Small steps: the attempt's 5 s deadline must not pass while the action starts.
-        await DriveUntilAsync(() => job[0].State == RemoteCallState.Running && _controller.Running == 1, TimeSpan.FromMilliseconds(5), TimeSpan.FromSeconds(4));
+        // Small steps, stopping as soon as the client sees the attempt started: its 5 s deadline counts from then (the
+        // bound on an attempt that never starts is 120 s, room for a slow cold start).
+        await DriveUntilAsync(() => job[0].State == RemoteCallState.Running, TimeSpan.FromMilliseconds(5), TimeSpan.FromSeconds(60));
         return job;
     }
 
@@ -129,6 +130,7 @@ public sealed class OpenWhiskFaultTests(S3Bucket bucket) : IClassFixture<S3Bucke
         Cloud cloud = Connect();
         RemoteJob<int> job = await StartHangingCallAsync(cloud);
 
+        await WaitForAsync(() => _controller.Running == 1, "the activation to run");
         Assert.Equal(1, _controller.KillRunning());
         await WaitForAsync(() => _controller.Completed == 1, "the activation record");
         Task<int[]> results = job.GetResultsAsync();
@@ -145,7 +147,8 @@ public sealed class OpenWhiskFaultTests(S3Bucket bucket) : IClassFixture<S3Bucke
         Cloud cloud = Connect(("Neutral:Job:Retries", "0"));
         RemoteJob<int> job = await StartHangingCallAsync(cloud);
 
-        _controller.KillRunning();
+        await WaitForAsync(() => _controller.Running == 1, "the activation to run");
+        Assert.Equal(1, _controller.KillRunning());
         await WaitForAsync(() => _controller.Completed == 1, "the activation record");
         Task<int[]> results = job.GetResultsAsync();
         await DriveUntilAsync(() => results.IsCompleted, TimeSpan.FromMilliseconds(200), TimeSpan.FromMinutes(5));
