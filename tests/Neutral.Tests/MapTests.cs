@@ -121,9 +121,10 @@ public sealed class MapTests
         await using var local = new LocalCloud(workers: 2);
         int[] first = await local.Cloud.MapAsync(Enumerable.Range(0, 40), _ => Remote.TestFunctions.ProcessId());
         int[] second = await local.Cloud.MapAsync(Enumerable.Range(0, 40), _ => Remote.TestFunctions.ProcessId());
-        Assert.InRange(first.Distinct().Count(), 1, 2);
-        Assert.Empty(second.Except(first));
-        Assert.DoesNotContain(Environment.ProcessId, first);
+        // The pool's two processes served both maps: none was started for the second. (Under load the first map may
+        // finish on one of them before the other is up, so the second may be the first to use it.)
+        Assert.InRange(first.Concat(second).Distinct().Count(), 1, 2);
+        Assert.DoesNotContain(Environment.ProcessId, first.Concat(second));
     }
 
     [Fact]
