@@ -349,30 +349,13 @@ public sealed class S3ObjectStore : IObjectStore, IBulkDeletingObjectStore, IDis
     }
 
     /// <inheritdoc/>
-    public async Task<int> DeletePrefixAsync(string prefix, CancellationToken cancellationToken = default)
+    public Task<int> DeletePrefixAsync(string prefix, CancellationToken cancellationToken = default)
     {
         ObjectKeys.Validate(prefix, nameof(prefix), allowPrefix: true);
-        int deleted = 0;
-        var batch = new List<string>(DeleteBatch);
-        await foreach (ObjectInfo info in ListAsync(prefix, cancellationToken).ConfigureAwait(false))
-        {
-            batch.Add(info.Key);
-            if (batch.Count == DeleteBatch)
-            {
-                deleted += await DeleteBatchAsync(batch, cancellationToken).ConfigureAwait(false);
-                batch.Clear();
-            }
-        }
-
-        if (batch.Count > 0)
-        {
-            deleted += await DeleteBatchAsync(batch, cancellationToken).ConfigureAwait(false);
-        }
-
-        return deleted;
+        return this.DeleteInBatchesAsync(prefix, DeleteBatch, DeleteBatchAsync, cancellationToken);
     }
 
-    private async Task<int> DeleteBatchAsync(List<string> keys, CancellationToken cancellationToken)
+    private async Task<int> DeleteBatchAsync(IReadOnlyList<string> keys, CancellationToken cancellationToken)
     {
         DeleteObjectsResponse response = await _client.DeleteObjectsAsync(new DeleteObjectsRequest
         {
