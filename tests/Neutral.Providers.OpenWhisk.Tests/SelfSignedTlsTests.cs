@@ -89,8 +89,8 @@ public sealed class SelfSignedTlsTests
                             await reader.ReadBlockAsync(body, 0, length);
                             const string Answer = """{"activationId":"0123456789abcdef"}""";
                             byte[] response = Encoding.ASCII.GetBytes($"HTTP/1.1 202 Accepted\r\nContent-Type: application/json\r\nContent-Length: {Answer.Length}\r\nConnection: close\r\n\r\n{Answer}");
+                            Served++; // before answering: the client may return the moment the answer lands
                             await tls.WriteAsync(response);
-                            Served++;
                         }
                         catch (Exception e) when (e is IOException or System.Security.Authentication.AuthenticationException)
                         {
