@@ -124,6 +124,65 @@ public sealed class OpenWhiskController : IAsyncDisposable
         return killed;
     }
 
+    /// <summary>
+    /// Lets the containers start only <paramref name="activations"/> more activations; the rest stay queued until
+    /// <see cref="Release"/> (as a busy cluster's queue would hold them). For tests that must act while calls are queued.
+    /// </summary>
+    public void HoldAfter(int activations)
+    {
+        lock (_holdLock)
+        {
+            _startsLeft = activations;
+            _released = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        }
+    }
+
+    /// <summary>Lets queued activations start again after <see cref="HoldAfter"/>.</summary>
+    public void Release()
+    {
+        lock (_holdLock)
+        {
+            _startsLeft = int.MaxValue;
+            _released.TrySetResult();
+        }
+    }
+
+    private readonly object _holdLock = new();
+    private int _startsLeft = int.MaxValue;
+    private TaskCompletionSource _released = CompletedSource();
+
+    private static TaskCompletionSource CompletedSource()
+    {
+        var source = new TaskCompletionSource();
+        source.SetResult();
+        return source;
+    }
+
+    /// <summary>Waits until this container may start one more activation, and counts it.</summary>
+    private async Task MayStartAsync()
+    {
+        while (true)
+        {
+            Task wait;
+            lock (_holdLock)
+            {
+                if (_startsLeft > 0)
+                {
+                    if (_startsLeft != int.MaxValue)
+                    {
+                        _startsLeft--;
+                    }
+
+                    return;
+                }
+
+                wait = _released.Task;
+            }
+
+            await wait.WaitAsync(_stop.Token).ConfigureAwait(false);
+        }
+    }
+
     /// <summary>Activations that ended and have a record.</summary>
     public int Completed => _activations.Count;
 
@@ -300,8 +359,10 @@ public sealed class OpenWhiskController : IAsyncDisposable
     private async Task ContainerAsync()
     {
         OpenWhiskActionProxy? container = null;
-        await foreach (var (id, parameters) in _queue.Reader.ReadAllAsync(_stop.Token).ConfigureAwait(false))
+        while (true)
         {
+            var (id, parameters) = await _queue.Reader.ReadAsync(_stop.Token).ConfigureAwait(false);
+            await MayStartAsync().ConfigureAwait(false);
             string result;
             string status;
             DateTimeOffset start = DateTimeOffset.UtcNow;
