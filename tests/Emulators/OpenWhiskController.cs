@@ -366,6 +366,7 @@ public sealed class OpenWhiskController : IAsyncDisposable
             string result;
             string status;
             DateTimeOffset start = DateTimeOffset.UtcNow;
+            DateTimeOffset runStart = start;
             TimeSpan limit = TimeLimit;
             try
             {
@@ -376,7 +377,9 @@ public sealed class OpenWhiskController : IAsyncDisposable
                     _containers.Add(container);
                 }
 
-                string activation = $$"""{"value":{{parameters}},"namespace":"guest","action_name":"{{Action}}","activation_id":"{{id}}","deadline":"{{(start + limit).ToUnixTimeMilliseconds()}}"}""";
+                // As the invoker does, /init has a limit of its own and the run's time limit counts from /run.
+                runStart = DateTimeOffset.UtcNow;
+                string activation = $$"""{"value":{{parameters}},"namespace":"guest","action_name":"{{Action}}","activation_id":"{{id}}","deadline":"{{(runStart + limit).ToUnixTimeMilliseconds()}}"}""";
                 _busy[container] = 0;
                 result = await container.RunAsync(activation, limit);
                 using JsonDocument reply = JsonDocument.Parse(result);
@@ -392,7 +395,7 @@ public sealed class OpenWhiskController : IAsyncDisposable
             {
                 // The invoker's own messages (OpenWhisk's Messages.abnormalRun and timedoutActivation).
                 string message = container is { Exited: true } ? "The action did not produce a valid response and exited unexpectedly."
-                    : DateTimeOffset.UtcNow - start >= limit ? $"The action exceeded its time limits of {(long)limit.TotalMilliseconds} milliseconds."
+                    : DateTimeOffset.UtcNow - runStart >= limit ? $"The action exceeded its time limits of {(long)limit.TotalMilliseconds} milliseconds."
                     : "The action did not produce a valid JSON response: " + e.Message;
                 if (container is { Exited: false })
                 {
