@@ -119,7 +119,7 @@ namespace Neutral.Generators
                     .OrderBy(t => t.TypeFq, StringComparer.Ordinal);
                 return new DispatchModel(
                     GeneratedNamespaceOf(methods[0]),
-                    methods.Select(m => new DispatchEntry(m.FunctionId, m.SignatureHash, "Invoke_" + MemberKey(m, withType: true))).ToEquatableArray(),
+                    methods.Select(m => new DispatchEntry(m.FunctionId, m.SignatureHash, "Invoke_" + MemberKey(m, withType: true), m.TimeoutSeconds, m.MemoryMb)).ToEquatableArray(),
                     shared.ToEquatableArray());
             }
 
@@ -517,7 +517,15 @@ namespace Neutral.Generators
                 w.Line("[");
                 foreach (DispatchEntry entry in model.Entries)
                 {
-                    w.Line($"    new({Literal(entry.FunctionId)}, {Hex(entry.SignatureHash)}),");
+                    // The limits a deployment sizes the function with (one function serves every method: the largest).
+                    string limits = (entry.TimeoutSeconds, entry.MemoryMb) switch
+                    {
+                        (null, null) => "",
+                        (int t, null) => $" {{ TimeoutSeconds = {t.ToString(CultureInfo.InvariantCulture)} }}",
+                        (null, int m) => $" {{ MemoryMb = {m.ToString(CultureInfo.InvariantCulture)} }}",
+                        (int t, int m) => $" {{ TimeoutSeconds = {t.ToString(CultureInfo.InvariantCulture)}, MemoryMb = {m.ToString(CultureInfo.InvariantCulture)} }}",
+                    };
+                    w.Line($"    new({Literal(entry.FunctionId)}, {Hex(entry.SignatureHash)}){limits},");
                 }
 
                 w.Line("];");

@@ -52,7 +52,7 @@ public static class AwsProvider
         RegisterWorkerSide();
         return registry
             .AddSection(Section, "Region", "Bucket", "ServiceUrl", "AccessKeyId", "SecretAccessKey",
-                "Function", "LambdaServiceUrl", "InvocationType", "MaxConcurrency")
+                "Function", "LambdaServiceUrl", "InvocationType", "MaxConcurrency", "Role", "FunctionMemoryMb", "FunctionTimeoutSeconds", "InvariantGlobalization")
             .AddStorage(StoreKind, OpenStore)
             .AddCompute(ComputeName, OpenCompute);
     }
@@ -72,6 +72,9 @@ public static class AwsProvider
 
         // A process started with NEUTRAL_WORKER=aws (the deployed function's bootstrap) serves the Runtime API.
         Neutral.Workers.WorkerRuntimes.Register(Worker.LambdaRuntime.RuntimeName, Worker.LambdaRuntime.ServeProcessAsync);
+
+        // NEUTRAL_WORKER=aws-deploy: the published application deploys itself as the function.
+        Neutral.Workers.WorkerRuntimes.Register(Compute.SelfDeployment.RuntimeName, Compute.SelfDeployment.RunAsync);
     }
 
     private static StoreConnection OpenStore(ProviderContext context)
@@ -144,7 +147,8 @@ public static class AwsProvider
             throw new NeutralConfigurationException("Neutral:Storage", context.Store?.Location.Kind, "Lambda functions cannot reach this machine's file system: use Storage=s3.");
         }
 
-        return new Compute.LambdaComputeBackend(new Compute.LambdaSettings(region, function, serviceUrl, synchronous, concurrency), store.Location, CredentialsFrom(section, prefix));
+        return new Compute.LambdaComputeBackend(new Compute.LambdaSettings(region, function, serviceUrl, synchronous, concurrency), store.Location, CredentialsFrom(section, prefix),
+            store.Store, context.TimeProvider);
     }
 
     /// <summary>Keys from the section, or null for the SDK's default chain. Both or neither.</summary>

@@ -15,7 +15,7 @@ namespace Neutral.Dispatch;
 /// </summary>
 public static class RemoteDispatch
 {
-    private static readonly ConcurrentDictionary<string, (IRemoteDispatcher Dispatcher, ulong Hash, string? Assembly)> s_functions = new(StringComparer.Ordinal);
+    private static readonly ConcurrentDictionary<string, (IRemoteDispatcher Dispatcher, ulong Hash, string? Assembly, RemoteFunctionInfo Info)> s_functions = new(StringComparer.Ordinal);
     private static readonly ConcurrentDictionary<string, Lazy<Task<object?>>> s_shared = new(StringComparer.Ordinal);
     private static readonly List<IRemoteDispatcher> s_dispatchers = [];
     private static readonly ConcurrentDictionary<string, int> s_fetches = new(StringComparer.Ordinal);
@@ -33,7 +33,7 @@ public static class RemoteDispatch
         string? assembly = AssemblyName(dispatcher);
         foreach (RemoteFunctionInfo function in dispatcher.Functions)
         {
-            var entry = (dispatcher, function.SignatureHash, assembly);
+            var entry = (dispatcher, function.SignatureHash, assembly, function);
             var existing = s_functions.GetOrAdd(function.Id, entry);
             if (!ReferenceEquals(existing.Dispatcher, dispatcher) && existing.Hash != function.SignatureHash)
             {
@@ -57,7 +57,7 @@ public static class RemoteDispatch
 
     /// <summary>Every function registered in this process, in ordinal id order.</summary>
     public static IReadOnlyList<RemoteFunctionInfo> Functions =>
-        s_functions.Select(pair => new RemoteFunctionInfo(pair.Key, pair.Value.Hash)).OrderBy(f => f.Id, StringComparer.Ordinal).ToArray();
+        s_functions.Select(pair => pair.Value.Info).OrderBy(f => f.Id, StringComparer.Ordinal).ToArray();
 
     /// <summary>Runs a call through whichever registered table has its function.</summary>
     /// <exception cref="StaleWorkerException">No table has the function, or not with this hash.</exception>

@@ -36,7 +36,7 @@ namespace Neutral.Generators.Model
     internal sealed record CodecModel(string GeneratedNamespace, TypeShape Shape);
 
     /// <summary>A dispatch table row: what the table itself needs of a method (not its parameters or codecs).</summary>
-    internal sealed record DispatchEntry(string FunctionId, ulong SignatureHash, string Invoker);
+    internal sealed record DispatchEntry(string FunctionId, ulong SignatureHash, string Invoker, int? TimeoutSeconds, int? MemoryMb);
 
     /// <summary>The dispatch table: changes only when a method is added, removed or renamed, or its signature changes.</summary>
     internal sealed record DispatchModel(string GeneratedNamespace, EquatableArray<DispatchEntry> Entries, EquatableArray<TypeRef> SharedTypes);

@@ -1,14 +1,18 @@
 using System;
+using System.Collections.Generic;
 using System.IO;
+using System.Linq;
 using System.Net;
 using System.Net.Http;
 using System.Net.Http.Headers;
+using System.Text;
 using System.Text.Json;
 using System.Threading;
 using System.Threading.Tasks;
 using Amazon;
 using Amazon.Runtime;
 using Amazon.Runtime.Signing;
+using Neutral.Dispatch;
 using Neutral.Wire;
 
 namespace Neutral.Providers.Aws.Compute;
@@ -36,7 +40,7 @@ public sealed record LambdaSettings(string Region, string Function, Uri? Service
 /// backs off without spending a retry; 5xx answers are tried again here; other errors name the function, the region and
 /// Lambda's error type (<c>ResourceNotFoundException</c>: deploy first).
 /// </summary>
-public sealed class LambdaComputeBackend : IComputeBackend
+public sealed class LambdaComputeBackend : IDeployedComputeBackend
 {
     private const int ServerErrorTries = 3;
 
@@ -44,13 +48,28 @@ public sealed class LambdaComputeBackend : IComputeBackend
     private readonly Uri _invoke;
     private readonly SemaphoreSlim _inFlight;
 
-    /// <summary>Creates the backend; <paramref name="credentials"/> sign the requests (the SDK's default chain when null).</summary>
-    public LambdaComputeBackend(LambdaSettings settings, StoreLocation store, AWSCredentials? credentials = null)
+    /// <summary>How long what was learnt of the deployed function's tables is trusted before it is read again.</summary>
+    private static readonly TimeSpan TablesLifetime = TimeSpan.FromMinutes(1);
+
+    private readonly IObjectStore? _tablesStore;
+    private readonly TimeProvider _time;
+    private readonly Uri _configuration;
+    private (IReadOnlyDictionary<string, string> Tables, DateTimeOffset Read)? _deployed;
+
+    /// <summary>
+    /// Creates the backend; <paramref name="credentials"/> sign the requests (the SDK's default chain when null).
+    /// <paramref name="tablesStore"/> is the bucket where a deployment keeps its tables (see
+    /// <see cref="LambdaDeployer"/>); without it a stale function is only told at its first call.
+    /// </summary>
+    public LambdaComputeBackend(LambdaSettings settings, StoreLocation store, AWSCredentials? credentials = null, IObjectStore? tablesStore = null, TimeProvider? time = null)
     {
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(store);
         Settings = settings;
         Store = store;
+        _tablesStore = tablesStore;
+        _time = time ?? TimeProvider.System;
+        _configuration = new Uri(settings.Endpoint, $"2015-03-31/functions/{Uri.EscapeDataString(settings.Function)}/configuration");
         _http = CreateClient(settings, AwsProvider.Resolve(credentials), TimeSpan.FromSeconds(settings.Synchronous ? 900 : 30));
         _invoke = new Uri(settings.Endpoint, $"2015-03-31/functions/{Uri.EscapeDataString(settings.Function)}/invocations");
         _inFlight = new SemaphoreSlim(settings.MaxConcurrency, settings.MaxConcurrency);
@@ -94,15 +113,15 @@ public sealed class LambdaComputeBackend : IComputeBackend
                     {
                         // The function failed outside the call loop (its status was not written): a platform fault, retried.
                         string body = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
-                        throw new IOException($"Lambda {Settings} failed the invocation ({string.Join(",", functionError)}): {Trim(body)}");
+                        throw new IOException($"Lambda {Settings} failed the invocation ({string.Join(",", functionError)}): {LambdaErrors.Trim(body)}");
                     }
 
                     return;
                 }
 
                 string text = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
-                string type = ErrorType(response, text);
-                string message = Message(text);
+                string type = LambdaErrors.Type(response, text);
+                string message = LambdaErrors.Message(text);
                 if ((int)response.StatusCode >= 500 && attempt < ServerErrorTries)
                 {
                     await Task.Delay(TimeSpan.FromMilliseconds(100 * attempt * attempt), cancellationToken).ConfigureAwait(false);
@@ -127,39 +146,109 @@ public sealed class LambdaComputeBackend : IComputeBackend
         }
     }
 
-    /// <summary>Lambda's error type: the <c>x-amzn-ErrorType</c> header (up to a colon), else the body's <c>__type</c> or <c>Type</c>.</summary>
-    private static string ErrorType(HttpResponseMessage response, string body)
+    /// <inheritdoc/>
+    /// <remarks>
+    /// Reads the function's configuration (<c>lambda:GetFunctionConfiguration</c>): no function means "deploy first",
+    /// one without <see cref="LambdaDeployer.TablesVariable"/> was not deployed by Neutral; the digest it names leads to
+    /// the tables in the bucket. Where Lambda or the bucket cannot answer (no permission to read the configuration,
+    /// tables written to another bucket) the check is skipped and the worker's own per-call check remains.
+    /// </remarks>
+    public async ValueTask VerifyDeploymentAsync(IReadOnlyCollection<RemoteFunctionInfo> functions, CancellationToken cancellationToken = default)
     {
-        if (response.Headers.TryGetValues("x-amzn-ErrorType", out var values))
+        ArgumentNullException.ThrowIfNull(functions);
+        if (_deployed is { } known && _time.GetUtcNow() - known.Read < TablesLifetime && DeployedTables.Mismatch(known.Tables, functions) is null)
         {
-            string value = string.Join(",", values);
-            int colon = value.IndexOf(':', StringComparison.Ordinal);
-            return colon >= 0 ? value[..colon] : value;
+            return;
         }
 
-        return Field(body, "__type") ?? "HTTP " + ((int)response.StatusCode).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        IReadOnlyDictionary<string, string>? tables = await ReadTablesAsync(cancellationToken).ConfigureAwait(false);
+        if (tables is null)
+        {
+            return;
+        }
+
+        _deployed = (tables, _time.GetUtcNow());
+        if (DeployedTables.Mismatch(tables, functions) is { } stale)
+        {
+            throw stale;
+        }
     }
 
-    private static string Message(string body) => Field(body, "message") ?? Field(body, "Message") ?? Trim(body);
-
-    private static string? Field(string body, string name)
+    private async Task<IReadOnlyDictionary<string, string>?> ReadTablesAsync(CancellationToken cancellationToken)
     {
+        string body;
+        HttpStatusCode status;
+        string type;
         try
         {
-            using JsonDocument document = JsonDocument.Parse(body);
-            return document.RootElement.ValueKind == JsonValueKind.Object && document.RootElement.TryGetProperty(name, out JsonElement value) && value.ValueKind == JsonValueKind.String
+            using HttpResponseMessage response = await _http.GetAsync(_configuration, cancellationToken).ConfigureAwait(false);
+            body = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+            status = response.StatusCode;
+            type = LambdaErrors.Type(response, body);
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
+        {
+            return null;
+        }
+
+        switch (status)
+        {
+            case HttpStatusCode.NotFound when type == "ResourceNotFoundException":
+                throw new InvalidOperationException($"Lambda has no {Settings} (ResourceNotFoundException): deploy the worker first.");
+            case HttpStatusCode.OK:
+                break;
+            default:
+                // No permission to read the configuration, or Lambda busy: the per-call check remains.
+                return null;
+        }
+
+        string? digest;
+        try
+        {
+            using JsonDocument configuration = JsonDocument.Parse(body);
+            digest = configuration.RootElement.TryGetProperty("Environment", out JsonElement environment)
+                && environment.ValueKind == JsonValueKind.Object
+                && environment.TryGetProperty("Variables", out JsonElement variables) && variables.ValueKind == JsonValueKind.Object
+                && variables.TryGetProperty(LambdaDeployer.TablesVariable, out JsonElement value) && value.ValueKind == JsonValueKind.String
                 ? value.GetString() : null;
         }
         catch (JsonException)
         {
             return null;
         }
+
+        if (digest is null)
+        {
+            throw new InvalidOperationException(
+                $"Lambda's {Settings} was not deployed by Neutral (it has no {LambdaDeployer.TablesVariable} variable): deploy the application with NEUTRAL_WORKER=aws-deploy (see the README), or set Neutral:Aws:Function to the function that was.");
+        }
+
+        if (_tablesStore is null || !digest.All(char.IsAsciiHexDigitLower) || digest.Length != 64)
+        {
+            return null;
+        }
+
+        byte[]? text = await _tablesStore.GetAsync(LambdaDeployer.TablesKey(digest), cancellationToken).ConfigureAwait(false);
+        return text is null ? null : LambdaDeployer.ParseTables(Encoding.UTF8.GetString(text));
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>
+    /// Lambda keeps no record of an asynchronous invocation that an API can read; its log can: the runtime writes one
+    /// line per call (job, call, attempt) to CloudWatch Logs, beside Lambda's own <c>REPORT</c> line (duration, memory,
+    /// and "Status: timeout" or an out-of-memory error).
+    /// </remarks>
+    public ValueTask<string?> ExplainAttemptAsync(string jobId, int callIndex, int attempt, CancellationToken cancellationToken = default) =>
+        ValueTask.FromResult<string?>(
+            $"Lambda keeps no record of an asynchronous invocation that can be read back; look in CloudWatch Logs, group /aws/lambda/{Settings.Function} in {Settings.Region}, for \"job {jobId} call {callIndex} attempt {attempt}\" and the REPORT line after it");
+
+    /// <inheritdoc/>
+    public void ForgetJob(string jobId)
+    {
     }
 
     private static TimeSpan? RetryAfter(HttpResponseMessage response) =>
         response.Headers.RetryAfter?.Delta ?? (response.Headers.RetryAfter?.Date is { } date ? date - DateTimeOffset.UtcNow : null);
-
-    private static string Trim(string text) => text.Length <= 300 ? text : text[..300] + "...";
 
     /// <inheritdoc/>
     public ValueTask DisposeAsync()

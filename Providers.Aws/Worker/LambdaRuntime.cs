@@ -96,8 +96,12 @@ public static class LambdaRuntime
             byte[] reply;
             try
             {
+                long started = time.GetTimestamp();
                 CallOutcome outcome = await runner.RunAsync(envelope, cancellationToken).ConfigureAwait(false);
                 reply = outcome.ToJson();
+                // One line per call in the function's log (CloudWatch Logs), what a client's "no status" message points to.
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"neutral: job {outcome.JobId} call {outcome.CallIndex} attempt {outcome.Attempt}: {(outcome.Succeeded ? "succeeded" : "failed " + outcome.ErrorKind)} in {time.GetElapsedTime(started).TotalMilliseconds:0} ms"));
             }
             catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
             {

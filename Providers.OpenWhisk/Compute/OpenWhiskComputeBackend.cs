@@ -164,7 +164,7 @@ public sealed class OpenWhiskComputeBackend : IDeployedComputeBackend
     public async ValueTask VerifyDeploymentAsync(IReadOnlyCollection<RemoteFunctionInfo> functions, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(functions);
-        if (_deployed is { } known && _time.GetUtcNow() - known.Read < TablesLifetime && Mismatch(known.Tables, functions) is null)
+        if (_deployed is { } known && _time.GetUtcNow() - known.Read < TablesLifetime && DeployedTables.Mismatch(known.Tables, functions) is null)
         {
             return;
         }
@@ -176,29 +176,10 @@ public sealed class OpenWhiskComputeBackend : IDeployedComputeBackend
         }
 
         _deployed = (tables, _time.GetUtcNow());
-        if (Mismatch(tables, functions) is { } stale)
+        if (DeployedTables.Mismatch(tables, functions) is { } stale)
         {
             throw stale;
         }
-    }
-
-    private static StaleWorkerException? Mismatch(IReadOnlyDictionary<string, string> tables, IReadOnlyCollection<RemoteFunctionInfo> functions)
-    {
-        foreach (RemoteFunctionInfo function in functions)
-        {
-            if (!tables.TryGetValue(function.Id, out string? hash))
-            {
-                return new StaleWorkerException(function.Id, function.SignatureHash, null);
-            }
-
-            ulong? deployed = hash is { Length: 16 } && ulong.TryParse(hash, System.Globalization.NumberStyles.AllowHexSpecifier, System.Globalization.CultureInfo.InvariantCulture, out ulong value) ? value : null;
-            if (deployed != function.SignatureHash)
-            {
-                return new StaleWorkerException(function.Id, function.SignatureHash, deployed);
-            }
-        }
-
-        return null;
     }
 
     /// <summary>The deployed action's <c>neutral-tables</c>; null when the controller could not say.</summary>

@@ -46,11 +46,18 @@ public sealed partial class LambdaService : IAsyncDisposable
     private int _throttled;
 
     /// <summary>Starts the service with <paramref name="sandboxes"/> sandboxes running <paramref name="bootstrap"/> with <paramref name="environment"/>.</summary>
-    public LambdaService(string bootstrap, IReadOnlyDictionary<string, string> environment, string accessKeyId, string functionName = "neutral",
-        int sandboxes = 2, int concurrencyLimit = 1000)
+    /// <remarks>
+    /// With a null <paramref name="bootstrap"/> there is no function until a <c>CreateFunction</c> request deploys one;
+    /// its processes then get the function's variables and <paramref name="roleEnvironment"/> (the role's credentials
+    /// and the region, as Lambda sets them).
+    /// </remarks>
+    public LambdaService(string? bootstrap, IReadOnlyDictionary<string, string> environment, string accessKeyId, string functionName = "neutral",
+        int sandboxes = 2, int concurrencyLimit = 1000, IReadOnlyDictionary<string, string>? roleEnvironment = null)
     {
         Bootstrap = bootstrap;
         Environment = environment;
+        RoleEnvironment = roleEnvironment ?? new Dictionary<string, string>();
+        _function = bootstrap is null ? null : new FunctionState { Variables = environment.Where(e => !e.Key.StartsWith("AWS_", StringComparison.Ordinal)).ToDictionary() };
         AccessKeyId = accessKeyId;
         FunctionName = functionName;
         ConcurrencyLimit = concurrencyLimit;
@@ -67,8 +74,8 @@ public sealed partial class LambdaService : IAsyncDisposable
     /// <summary>The Invoke API's address (the client's <c>Aws:LambdaServiceUrl</c>).</summary>
     public Uri Endpoint { get; }
 
-    /// <summary>The executable each sandbox runs.</summary>
-    public string Bootstrap { get; set; }
+    /// <summary>The executable each sandbox runs (null: no function deployed yet).</summary>
+    public string? Bootstrap { get; set; }
 
     /// <summary>The function's variables (each sandbox adds the Runtime API's address and Lambda's own).</summary>
     public IReadOnlyDictionary<string, string> Environment { get; set; }
@@ -184,16 +191,28 @@ public sealed partial class LambdaService : IAsyncDisposable
         }
 
         string[] path = request.Url.AbsolutePath.Trim('/').Split('/');
+        if (await HandleControlPlaneAsync(context, path, body, signature.Groups["region"].Value))
+        {
+            return;
+        }
+
         if (request.HttpMethod != "POST" || path.Length != 4 || path[0] != "2015-03-31" || path[1] != "functions" || path[3] != "invocations")
         {
             await ReplyAsync(context, 404, "UnknownOperationException", """{"message":"Unknown operation"}""");
             return;
         }
 
-        if (Uri.UnescapeDataString(path[2]) != FunctionName)
+        if (Uri.UnescapeDataString(path[2]) != FunctionName || _function is null)
         {
             await ReplyAsync(context, 404, "ResourceNotFoundException",
                 $$"""{"Type":"User","Message":"Function not found: arn:aws:lambda:{{signature.Groups["region"].Value}}:000000000000:function:{{Uri.UnescapeDataString(path[2])}}"}""");
+            return;
+        }
+
+        if (_function.State != "Active")
+        {
+            await ReplyAsync(context, 409, "ResourceConflictException",
+                $$"""{"Type":"User","message":"The operation cannot be performed at this time. The function is currently in the following state: {{_function.State}}"}""");
             return;
         }
 
@@ -269,6 +288,7 @@ public sealed partial class LambdaService : IAsyncDisposable
         }
 
         _stop.Dispose();
+        DeleteCodeFolders();
     }
 
     /// <summary>One event: its request id, payload, and the invoker's wait for a synchronous answer.</summary>
@@ -286,7 +306,8 @@ public sealed partial class LambdaService : IAsyncDisposable
     /// <summary>A sandbox: a Runtime API endpoint of its own and the bootstrap process it serves, one invocation at a time.</summary>
     private sealed class Sandbox(LambdaService service, int index)
     {
-        private readonly Channel<Invocation> _next = Channel.CreateBounded<Invocation>(1);
+        // Replaced with each new process: a killed idle process's pending next-invocation request must not take an event.
+        private Channel<Invocation> _next = Channel.CreateBounded<Invocation>(1);
         private readonly Lock _lock = new();
         private HttpListener? _api;
         private Uri? _address;
@@ -323,8 +344,10 @@ public sealed partial class LambdaService : IAsyncDisposable
             {
                 await foreach (Invocation invocation in service._queue.Reader.ReadAllAsync(service._stop.Token))
                 {
-                    if (_process is null || _process.HasExited)
+                    // After a code or configuration update Lambda starts new execution environments.
+                    if (_process is null || _process.HasExited || _generation != service.Generation)
                     {
+                        Kill();
                         StartProcess();
                     }
 
@@ -335,7 +358,8 @@ public sealed partial class LambdaService : IAsyncDisposable
                         Volatile.Write(ref _current, invocation);
                     }
 
-                    await _next.Writer.WriteAsync(invocation);
+                    Channel<Invocation> next = _next;
+                    await next.Writer.WriteAsync(invocation);
                     Process process = _process!;
                     Task exited = process.WaitForExitAsync();
                     // Start-up (a cold process) has its own limit; the function's timeout counts from the event's hand-over.
@@ -355,7 +379,7 @@ public sealed partial class LambdaService : IAsyncDisposable
                         }
 
                         // The runtime never answered: drop the event it may not have taken, and end the invocation.
-                        _next.Reader.TryRead(out _);
+                        next.Reader.TryRead(out _);
                         End(invocation, timedOut ? "timeout" : "exited", null,
                             timedOut ? $$"""{"errorMessage":"Task timed out after {{service.Timeout.TotalSeconds:0.00}} seconds"}""" : """{"errorType":"Runtime.ExitError","errorMessage":"Runtime exited with error: signal: killed"}""");
                     }
@@ -383,17 +407,22 @@ public sealed partial class LambdaService : IAsyncDisposable
             service.Finished(outcome);
         }
 
+        private int _generation;
+
         private void StartProcess()
         {
-            var info = new ProcessStartInfo(service.Bootstrap)
+            _generation = service.Generation;
+            _next = Channel.CreateBounded<Invocation>(1);
+            string bootstrap = service.Bootstrap!;
+            var info = new ProcessStartInfo(bootstrap)
             {
                 UseShellExecute = false,
                 RedirectStandardOutput = true,
                 RedirectStandardError = true,
-                WorkingDirectory = Path.GetDirectoryName(service.Bootstrap)!,
+                WorkingDirectory = Path.GetDirectoryName(bootstrap)!,
             };
             info.Environment.Clear();
-            foreach (var (name, value) in service.Environment)
+            foreach (var (name, value) in service.RoleEnvironment.Concat(service.Environment))
             {
                 info.Environment[name] = value;
             }
@@ -402,8 +431,8 @@ public sealed partial class LambdaService : IAsyncDisposable
             info.Environment["AWS_LAMBDA_FUNCTION_NAME"] = service.FunctionName;
             info.Environment["AWS_LAMBDA_FUNCTION_VERSION"] = "$LATEST";
             info.Environment["AWS_LAMBDA_LOG_STREAM_NAME"] = $"sandbox-{index}-{Guid.NewGuid():N}"[..24];
-            info.Environment["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] = "512";
-            info.Environment["LAMBDA_TASK_ROOT"] = Path.GetDirectoryName(service.Bootstrap)!;
+            info.Environment["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] = service.MemoryMb.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            info.Environment["LAMBDA_TASK_ROOT"] = Path.GetDirectoryName(bootstrap)!;
             info.Environment["_HANDLER"] = "bootstrap";
             _process = Process.Start(info)!;
             _process.OutputDataReceived += (_, _) => { };
@@ -445,7 +474,8 @@ public sealed partial class LambdaService : IAsyncDisposable
                 Invocation invocation;
                 try
                 {
-                    invocation = await _next.Reader.ReadAsync(service._stop.Token);
+                    Channel<Invocation> next = Volatile.Read(ref _next);
+                    invocation = await next.Reader.ReadAsync(service._stop.Token);
                 }
                 catch (OperationCanceledException)
                 {

@@ -38,10 +38,10 @@ public sealed class LambdaComputeTests(S3Bucket bucket) : IClassFixture<S3Bucket
     private readonly TempFolder _function = new("neutral-function");
     private LambdaService _lambda = null!;
 
-    public Task InitializeAsync()
+    public async Task InitializeAsync()
     {
         _lambda = new LambdaService(TestFunction.Bootstrap(_function.Path), TestFunction.Environment(), S3Bucket.AccessKey, sandboxes: 2);
-        return Task.CompletedTask;
+        await TestFunction.PublishTablesAsync(bucket.Store);
     }
 
     public async Task DisposeAsync()

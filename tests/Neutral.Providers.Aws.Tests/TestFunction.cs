@@ -1,6 +1,10 @@
 using System;
 using System.Collections.Generic;
 using System.IO;
+using System.Linq;
+using System.Text;
+using System.Threading.Tasks;
+using Neutral.Providers.Aws.Compute;
 
 namespace Neutral.Providers.Aws.Tests;
 
@@ -25,10 +29,22 @@ internal static class TestFunction
         return path;
     }
 
-    /// <summary>The function's variables: the worker runtime, the assemblies to load, and the role's credentials as Lambda sets them.</summary>
+    /// <summary>This process's dispatch tables, as a deployment records them.</summary>
+    public static Dictionary<string, string> Tables() =>
+        Neutral.Dispatch.RemoteDispatch.Functions.ToDictionary(f => f.Id, f => Neutral.Wire.InvocationEnvelope.FormatHash(f.SignatureHash), StringComparer.Ordinal);
+
+    /// <summary>Stores <see cref="Tables"/> in the bucket where a deployment keeps them (the function's <see cref="LambdaDeployer.TablesVariable"/> names them).</summary>
+    public static async Task PublishTablesAsync(IObjectStore store)
+    {
+        Dictionary<string, string> tables = Tables();
+        await store.TryCreateAsync(LambdaDeployer.TablesKey(LambdaDeployer.TablesDigest(tables)), Encoding.UTF8.GetBytes(LambdaDeployer.TablesText(tables)));
+    }
+
+    /// <summary>The function's variables: the worker runtime, the assemblies to load, the tables' digest, and the role's credentials as Lambda sets them.</summary>
     public static Dictionary<string, string> Environment(string assemblies = Assemblies) => new()
     {
         ["NEUTRAL_WORKER"] = "aws",
+        [LambdaDeployer.TablesVariable] = LambdaDeployer.TablesDigest(Tables()),
         ["DOTNET_STARTUP_HOOKS"] = "Neutral.Workers",
         ["NEUTRAL_WORKER_ASSEMBLIES"] = assemblies,
         ["AWS_ACCESS_KEY_ID"] = S3Bucket.AccessKey,

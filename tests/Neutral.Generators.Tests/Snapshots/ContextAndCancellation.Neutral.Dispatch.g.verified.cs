@@ -9,7 +9,7 @@ namespace Neutral.Generated.Sample_Assembly
     {
         private static readonly global::Neutral.Dispatch.RemoteFunctionInfo[] s_functions =
         [
-            new("Sample.Words.CountWords(Neutral.ObjectChunk,Neutral.RemoteContext,System.Threading.CancellationToken)", 0x74D8E93E8F2AE2D9UL),
+            new("Sample.Words.CountWords(Neutral.ObjectChunk,Neutral.RemoteContext,System.Threading.CancellationToken)", 0x74D8E93E8F2AE2D9UL) { TimeoutSeconds = 120, MemoryMb = 1024 },
         ];
 
         private static int s_registered;

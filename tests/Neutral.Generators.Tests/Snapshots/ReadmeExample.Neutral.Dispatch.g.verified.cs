@@ -9,7 +9,7 @@ namespace Neutral.Generated.Sample_Assembly
     {
         private static readonly global::Neutral.Dispatch.RemoteFunctionInfo[] s_functions =
         [
-            new("Pricing.Options.CountWords(Neutral.ObjectChunk,Neutral.RemoteContext,System.Threading.CancellationToken)", 0xC9889A503BA6AEA3UL),
+            new("Pricing.Options.CountWords(Neutral.ObjectChunk,Neutral.RemoteContext,System.Threading.CancellationToken)", 0xC9889A503BA6AEA3UL) { TimeoutSeconds = 120, MemoryMb = 1024 },
             new("Pricing.Options.Price(Pricing.OptionSpec,int,int)", 0x84B0D36B78306E53UL),
         ];
 

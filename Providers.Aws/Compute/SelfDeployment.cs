@@ -1,0 +1,160 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.IO;
+using System.Linq;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Threading;
+using System.Threading.Tasks;
+using Microsoft.Extensions.Configuration;
+using Neutral.Dispatch;
+
+namespace Neutral.Providers.Aws.Compute;
+
+/// <summary>
+/// <c>NEUTRAL_WORKER=aws-deploy ./publish/App</c>: the published application deploys itself as the Lambda function,
+/// with the dispatch tables it carries (so the deployed digest is exactly what the function will run), the
+/// configuration a client would read (<c>neutral.json</c>, <c>appsettings.json</c> in the current directory,
+/// <c>NEUTRAL__*</c> variables), and exits: 0 when deployed, 2 with a message on standard error otherwise.
+/// </summary>
+internal static class SelfDeployment
+{
+    /// <summary>The runtime name (<c>NEUTRAL_WORKER</c>'s value).</summary>
+    public const string RuntimeName = "aws-deploy";
+
+    public static async Task RunAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            string summary = await DeployAsync(NeutralConfiguration.Default(), cancellationToken).ConfigureAwait(false);
+            Console.WriteLine(summary);
+        }
+        catch (Exception e) when (e is NeutralConfigurationException or InvalidOperationException or IOException or ArgumentException
+            or System.Net.Http.HttpRequestException or Amazon.Runtime.AmazonServiceException)
+        {
+            Console.Error.WriteLine("neutral: the function was not deployed: " + e.Message);
+            Environment.Exit(2);
+        }
+    }
+
+    /// <summary>Deploys this process's application folder as the function; returns a one-line summary.</summary>
+    internal static async Task<string> DeployAsync(IConfiguration configuration, CancellationToken cancellationToken)
+    {
+        const string Prefix = "Neutral:" + AwsProvider.Section + ":";
+        IConfigurationSection section = configuration.GetSection("Neutral:" + AwsProvider.Section);
+        string region = AwsProvider.Required(section, Prefix, "Region", "the function's AWS region, e.g. us-east-1");
+        string bucket = AwsProvider.Required(section, Prefix, "Bucket", "the bucket the client uses: the deployed tables are kept there");
+        string function = section["Function"] is { Length: > 0 } f ? f : "neutral";
+        Uri? lambdaUrl = Url(section, Prefix, "LambdaServiceUrl", trailingSlash: true);
+        Uri? s3Url = Url(section, Prefix, "ServiceUrl", trailingSlash: false);
+        Amazon.Runtime.AWSCredentials? credentials = AwsProvider.CredentialsFrom(section, Prefix);
+
+        string executable = Environment.ProcessPath ?? throw new InvalidOperationException("the process has no executable path.");
+        string folder = AppContext.BaseDirectory;
+        bool nativeAot = !RuntimeFeature.IsDynamicCodeSupported;
+        if (!nativeAot && (Path.GetFileNameWithoutExtension(executable) == "dotnet" || !File.Exists(Path.Combine(folder, "libcoreclr.so"))))
+        {
+            throw new InvalidOperationException(
+                "a custom runtime function runs without a .NET runtime installed: run the executable of a self-contained or NativeAOT publish for linux-x64 "
+                + "(dotnet publish -c Release -r linux-x64 --self-contained, or -p:PublishAot=true), not `dotnet App.dll` or a framework-dependent build.");
+        }
+
+        IReadOnlyList<RemoteFunctionInfo> functions = RemoteDispatch.Functions;
+        if (functions.Count == 0)
+        {
+            throw new InvalidOperationException($"the application has no [Remote] methods registered: is {Path.GetFileName(executable)} the application, built with the Neutral generator?");
+        }
+
+        LambdaFunctionSettings settings = FunctionSettings(configuration, section, Prefix, functions);
+        var environment = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["NEUTRAL_WORKER"] = Worker.LambdaRuntime.RuntimeName,
+        };
+        if (!nativeAot)
+        {
+            // Under the JIT the startup hook takes the process over before Main; it loads the application itself.
+            environment["DOTNET_STARTUP_HOOKS"] = "Neutral.Workers";
+        }
+
+        // provided.al2023 has no ICU; invariant globalization unless told otherwise.
+        if (section["InvariantGlobalization"] is not { } invariant || Bool(invariant, Prefix + "InvariantGlobalization"))
+        {
+            environment["DOTNET_SYSTEM_GLOBALIZATION_INVARIANT"] = "1";
+        }
+
+        Dictionary<string, string> tables = functions.ToDictionary(fn => fn.Id, fn => Wire.InvocationEnvelope.FormatHash(fn.SignatureHash), StringComparer.Ordinal);
+        using var store = new S3ObjectStore(new S3Settings(region, bucket, s3Url), credentials);
+        await store.EnsureBucketAsync(cancellationToken).ConfigureAwait(false);
+        LambdaDeployment deployment = await LambdaDeployer.DeployAsync(new LambdaSettings(region, function, lambdaUrl), credentials, store, bucket,
+            folder, Path.GetRelativePath(folder, executable), settings, environment, tables, cancellationToken: cancellationToken).ConfigureAwait(false);
+        return string.Create(CultureInfo.InvariantCulture,
+            $"{(deployment.Created ? "Created" : "Updated")} {deployment.FunctionArn} from {Path.GetFileName(executable)}: "
+            + $"{(nativeAot ? "NativeAOT" : "JIT, self-contained")} {RuntimeInformation.RuntimeIdentifier} on {LambdaDeployer.Runtime}, "
+            + $"{deployment.ZipBytes / 1048576.0:0.0} MiB zip{(deployment.ViaS3 ? " (through s3://" + bucket + ")" : "")}, "
+            + $"memory {settings.MemoryMb} MB, timeout {settings.TimeoutSeconds} s, {tables.Count} functions.");
+    }
+
+    /// <summary>
+    /// Memory and timeout: the configuration's <c>FunctionMemoryMb</c> / <c>FunctionTimeoutSeconds</c> when set, else
+    /// the largest <c>[Remote(MemoryMb, TimeoutSeconds)]</c> of the application's methods (one function serves them
+    /// all), else 1,024 MB and the job timeout (<c>Neutral:Job:TimeoutSeconds</c>, 300 s).
+    /// </summary>
+    internal static LambdaFunctionSettings FunctionSettings(IConfiguration configuration, IConfiguration section, string prefix, IReadOnlyList<RemoteFunctionInfo> functions)
+    {
+        RemoteFunctionInfo? longest = functions.Where(fn => fn.TimeoutSeconds is not null).OrderByDescending(fn => fn.TimeoutSeconds).Cast<RemoteFunctionInfo?>().FirstOrDefault();
+        int? largest = functions.Max(fn => fn.MemoryMb);
+        int jobTimeout = Int(configuration.GetSection("Neutral:Job"), "Neutral:Job:", "TimeoutSeconds", 300, 1, int.MaxValue);
+
+        int timeout;
+        if (section["FunctionTimeoutSeconds"] is not null)
+        {
+            timeout = Int(section, prefix, "FunctionTimeoutSeconds", 0, 1, LambdaFunctionSettings.MaxTimeoutSeconds);
+        }
+        else if (longest is { TimeoutSeconds: int t } method)
+        {
+            timeout = t <= LambdaFunctionSettings.MaxTimeoutSeconds ? t
+                : throw new InvalidOperationException($"{method.Id} has [Remote(TimeoutSeconds = {t})], and a Lambda function runs at most {LambdaFunctionSettings.MaxTimeoutSeconds} s: split the work into shorter calls.");
+        }
+        else
+        {
+            timeout = Math.Min(jobTimeout, LambdaFunctionSettings.MaxTimeoutSeconds);
+        }
+
+        int memory = section["FunctionMemoryMb"] is not null
+            ? Int(section, prefix, "FunctionMemoryMb", 0, 128, 10_240)
+            : largest is int m
+                ? (m is >= 128 and <= 10_240 ? m : throw new InvalidOperationException($"[Remote(MemoryMb = {m})]: a Lambda function has 128 to 10,240 MB."))
+                : LambdaFunctionSettings.DefaultMemoryMb;
+        return new LambdaFunctionSettings(section["Role"] is { Length: > 0 } role ? role : null, memory, timeout);
+    }
+
+    private static Uri? Url(IConfiguration section, string prefix, string key, bool trailingSlash)
+    {
+        if (section[key] is not { Length: > 0 } text)
+        {
+            return null;
+        }
+
+        string value = trailingSlash && !text.EndsWith('/') ? text + "/" : text;
+        return Uri.TryCreate(value, UriKind.Absolute, out Uri? url) && url.Scheme is "http" or "https"
+            ? url
+            : throw new NeutralConfigurationException(prefix + key, text, "it must be an http or https address.");
+    }
+
+    private static bool Bool(string text, string key) => bool.TryParse(text, out bool value)
+        ? value
+        : throw new NeutralConfigurationException(key, text, "it must be true or false.");
+
+    private static int Int(IConfiguration section, string prefix, string key, int fallback, int min, int max)
+    {
+        if (section[key] is not { } text)
+        {
+            return fallback;
+        }
+
+        return int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int value) && value >= min && value <= max
+            ? value
+            : throw new NeutralConfigurationException(prefix + key, text, $"it must be a whole number from {min} to {max}.");
+    }
+}
