@@ -52,7 +52,8 @@ public static class AwsProvider
         RegisterWorkerSide();
         return registry
             .AddSection(Section, "Region", "Bucket", "ServiceUrl", "AccessKeyId", "SecretAccessKey",
-                "Function", "LambdaServiceUrl", "InvocationType", "MaxConcurrency", "Role", "FunctionMemoryMb", "FunctionTimeoutSeconds", "InvariantGlobalization")
+                "Function", "LambdaServiceUrl", "InvocationType", "MaxConcurrency", "Role", "FunctionMemoryMb", "FunctionTimeoutSeconds", "InvariantGlobalization",
+                "PricePerGbSecond", "PricePerMillionRequests", "PricePerThousandWrites", "PricePerThousandReads")
             .AddStorage(StoreKind, OpenStore)
             .AddCompute(ComputeName, OpenCompute);
     }
@@ -147,9 +148,20 @@ public static class AwsProvider
             throw new NeutralConfigurationException("Neutral:Storage", context.Store?.Location.Kind, "Lambda functions cannot reach this machine's file system: use Storage=s3.");
         }
 
+        var defaults = new Compute.LambdaPrices();
+        var prices = new Compute.LambdaPrices(
+            Price(section, prefix, "PricePerGbSecond", defaults.PerGbSecond),
+            Price(section, prefix, "PricePerMillionRequests", defaults.PerMillionRequests),
+            Price(section, prefix, "PricePerThousandWrites", defaults.PerThousandWrites),
+            Price(section, prefix, "PricePerThousandReads", defaults.PerThousandReads));
         return new Compute.LambdaComputeBackend(new Compute.LambdaSettings(region, function, serviceUrl, synchronous, concurrency), store.Location, CredentialsFrom(section, prefix),
-            store.Store, context.TimeProvider);
+            store.Store, context.TimeProvider) { Prices = prices };
     }
+
+    private static decimal Price(IConfiguration section, string prefix, string key, decimal fallback) =>
+        section[key] is not { } text ? fallback
+        : decimal.TryParse(text, System.Globalization.NumberStyles.AllowDecimalPoint | System.Globalization.NumberStyles.AllowExponent, System.Globalization.CultureInfo.InvariantCulture, out decimal value) && value >= 0 ? value
+        : throw new NeutralConfigurationException(prefix + key, text, "it must be a price in US dollars, a number of 0 or more with '.' as the decimal point.");
 
     /// <summary>Keys from the section, or null for the SDK's default chain. Both or neither.</summary>
     internal static AWSCredentials? CredentialsFrom(IConfiguration section, string prefix)

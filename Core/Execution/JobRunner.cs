@@ -100,6 +100,32 @@ internal sealed class JobRunner<T> : ICallHints
     /// <summary>How many times a Progress handler threw.</summary>
     public int ProgressHandlerErrors => _progress.HandlerErrors;
 
+    /// <summary>What the job used so far, from its calls' stats.</summary>
+    public JobUsage Usage
+    {
+        get
+        {
+            int invocations = 0;
+            int completed = 0;
+            long milliseconds = 0;
+            foreach (RemoteFuture<T> future in _futures)
+            {
+                CallStats stats = future.Stats;
+                invocations += stats.AttemptsStarted;
+                if (stats.WorkerStart is { } start && stats.WorkerEnd is { } end)
+                {
+                    completed++;
+                    milliseconds += (long)Math.Ceiling(Math.Max(0, (end - start).TotalMilliseconds));
+                }
+            }
+
+            return new JobUsage(_futures.Length, invocations, milliseconds, completed);
+        }
+    }
+
+    /// <summary>The backend's price for <see cref="Usage"/>; 0 for a backend without prices (the local one).</summary>
+    public decimal EstimatedCost => _cloud.Backend is IPricedComputeBackend priced ? priced.EstimateCost(Usage) : 0m;
+
     public JobProgress Snapshot => new(_count, Volatile.Read(ref _succeeded), Volatile.Read(ref _failed), Volatile.Read(ref _cancelled), Math.Max(0, Volatile.Read(ref _running)));
 
     private RemoteFunction<T> FunctionOf(int index) => _functions?[index] ?? _function;

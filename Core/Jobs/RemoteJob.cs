@@ -51,8 +51,15 @@ public sealed class RemoteJob<T>
     /// <summary>Every call's timestamps, for plots (see <see cref="JobTimeline.ToSvg"/>).</summary>
     public JobTimeline Timeline => new(JobId, _runner.Futures.Select(f => f.Stats).ToArray(), _runner.Futures.Select(f => f.State).ToArray());
 
-    /// <summary>What the job costs on its platform, in US dollars (0 on the local provider).</summary>
-    public decimal EstimatedCost => 0m;
+    /// <summary>
+    /// What the job costs on its platform so far, in US dollars, from the measured worker time of each call, the
+    /// attempts started and the storage requests the protocol makes per call, at the provider's price table (0 on the
+    /// local provider). An estimate: attempts lost without a status and the client's listings are not in it.
+    /// </summary>
+    public decimal EstimatedCost => _runner.EstimatedCost;
+
+    /// <summary>What the job used so far (calls, attempts started, worker milliseconds), the basis of <see cref="EstimatedCost"/>.</summary>
+    public JobUsage Usage => _runner.Usage;
 
     /// <summary>Completes when every call has an outcome and the job's data has been cleaned from storage.</summary>
     public Task Completion => _runner.Finished;

@@ -40,7 +40,7 @@ public sealed record LambdaSettings(string Region, string Function, Uri? Service
 /// backs off without spending a retry; 5xx answers are tried again here; other errors name the function, the region and
 /// Lambda's error type (<c>ResourceNotFoundException</c>: deploy first).
 /// </summary>
-public sealed class LambdaComputeBackend : IDeployedComputeBackend
+public sealed class LambdaComputeBackend : IDeployedComputeBackend, IPricedComputeBackend
 {
     private const int ServerErrorTries = 3;
 
@@ -55,6 +55,7 @@ public sealed class LambdaComputeBackend : IDeployedComputeBackend
     private readonly TimeProvider _time;
     private readonly Uri _configuration;
     private (IReadOnlyDictionary<string, string> Tables, DateTimeOffset Read)? _deployed;
+    private int _memoryMb;
 
     /// <summary>
     /// Creates the backend; <paramref name="credentials"/> sign the requests (the SDK's default chain when null).
@@ -206,6 +207,11 @@ public sealed class LambdaComputeBackend : IDeployedComputeBackend
         try
         {
             using JsonDocument configuration = JsonDocument.Parse(body);
+            if (configuration.RootElement.TryGetProperty("MemorySize", out JsonElement memory) && memory.TryGetInt32(out int mb))
+            {
+                _memoryMb = mb;
+            }
+
             digest = configuration.RootElement.TryGetProperty("Environment", out JsonElement environment)
                 && environment.ValueKind == JsonValueKind.Object
                 && environment.TryGetProperty("Variables", out JsonElement variables) && variables.ValueKind == JsonValueKind.Object
@@ -246,6 +252,17 @@ public sealed class LambdaComputeBackend : IDeployedComputeBackend
     public void ForgetJob(string jobId)
     {
     }
+
+    /// <summary>The prices <see cref="EstimateCost"/> uses.</summary>
+    public LambdaPrices Prices { get; init; } = new();
+
+    /// <inheritdoc/>
+    /// <remarks>
+    /// At the function's memory as its configuration said when the job was checked (else
+    /// <see cref="LambdaFunctionSettings.DefaultMemoryMb"/>) and <see cref="Prices"/>.
+    /// </remarks>
+    public decimal EstimateCost(JobUsage usage) =>
+        Prices.Estimate(usage, Volatile.Read(ref _memoryMb) is > 0 and var mb ? mb : LambdaFunctionSettings.DefaultMemoryMb);
 
     private static TimeSpan? RetryAfter(HttpResponseMessage response) =>
         response.Headers.RetryAfter?.Delta ?? (response.Headers.RetryAfter?.Date is { } date ? date - DateTimeOffset.UtcNow : null);

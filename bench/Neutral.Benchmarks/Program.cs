@@ -30,6 +30,13 @@ public static class Program
             case "minio-store":
                 await MinioStoreHarness.RunAsync();
                 return;
+            case "aws-invoke":
+                Neutral.Bench.BenchFunctions.EnsureRegistered();
+                await AwsHarness.InvokeAsync();
+                return;
+            case "s3-store":
+                await AwsHarness.StoreAsync();
+                return;
             case "openwhisk-cold":
                 await ActionColdStartHarness.RunAsync(args[1..]);
                 return;

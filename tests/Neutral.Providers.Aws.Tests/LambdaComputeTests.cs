@@ -80,6 +80,34 @@ public sealed class LambdaComputeTests(S3Bucket bucket) : IClassFixture<S3Bucket
     }
 
     [Fact]
+    public async Task A_job_s_estimated_cost_is_its_measured_worker_time_at_the_function_s_memory_plus_requests_at_the_price_table()
+    {
+        await using Cloud cloud = Connect();
+        RemoteJob<long> job = cloud.Submit(Enumerable.Range(0, 20).Select(i => Remote.LambdaFunctions.Square(i)));
+        await job.GetResultsAsync();
+
+        JobUsage usage = job.Usage;
+        Assert.Equal((20, 20, 20), (usage.Calls, usage.Invocations, usage.CompletedCalls));
+        long measured = job.Futures.Sum(f => (long)Math.Ceiling((f.Stats.WorkerEnd!.Value - f.Stats.WorkerStart!.Value).TotalMilliseconds));
+        Assert.Equal(measured, usage.WorkerMilliseconds);
+
+        // The function's memory as its configuration says (the emulator's: 512 MB), at the default us-east-1 prices.
+        decimal expected = usage.WorkerMilliseconds / 1000m * 0.5m * 0.0000166667m + 20 * 0.20m / 1_000_000m
+            + (1 + 20 * 2) * 0.005m / 1000m + 20 * 2 * 0.0004m / 1000m;
+        Assert.Equal(expected, job.EstimatedCost, 15);
+
+        // Another price table from configuration.
+        await using Cloud priced = Connect(("Neutral:Aws:PricePerGbSecond", "1"), ("Neutral:Aws:PricePerMillionRequests", "0"),
+            ("Neutral:Aws:PricePerThousandWrites", "0"), ("Neutral:Aws:PricePerThousandReads", "0"));
+        RemoteJob<long> second = priced.Submit(Enumerable.Range(0, 3).Select(i => Remote.LambdaFunctions.Square(i)));
+        await second.GetResultsAsync();
+        Assert.Equal(second.Usage.WorkerMilliseconds / 1000m * 0.5m, second.EstimatedCost, 15);
+
+        var bad = Assert.Throws<NeutralConfigurationException>(() => Connect(("Neutral:Aws:PricePerGbSecond", "0,5")));
+        Assert.Equal("Neutral:Aws:PricePerGbSecond", bad.Key);
+    }
+
+    [Fact]
     public async Task RequestResponse_invocations_wait_for_the_call_and_user_failures_surface()
     {
         await using Cloud cloud = Connect(("Neutral:Aws:InvocationType", "RequestResponse"));

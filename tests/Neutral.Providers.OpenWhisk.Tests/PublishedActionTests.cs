@@ -21,45 +21,6 @@ public sealed class PublishedActionTests(S3Bucket bucket) : IClassFixture<S3Buck
 {
     private const string Key = "23bc46b1-71f6-4ed5-8c54-816aa4f8c502:throwaway-test-key";
 
-    private static string Repository()
-    {
-        for (var folder = new DirectoryInfo(AppContext.BaseDirectory); folder is not null; folder = folder.Parent)
-        {
-            if (File.Exists(Path.Combine(folder.FullName, "Neutral.sln")))
-            {
-                return folder.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("the repository root (Neutral.sln) is not above " + AppContext.BaseDirectory);
-    }
-
-    private static async Task<(int Code, string Output)> RunAsync(string executable, string workingDirectory, IReadOnlyDictionary<string, string> environment, params string[] arguments)
-    {
-        var info = new ProcessStartInfo(executable) { WorkingDirectory = workingDirectory, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (string argument in arguments)
-        {
-            info.ArgumentList.Add(argument);
-        }
-
-        // Only what a user's shell would have plus the settings: no test-host variables.
-        foreach (string name in info.Environment.Keys.Where(k => k.StartsWith("NEUTRAL", StringComparison.Ordinal) || k.StartsWith("DOTNET_", StringComparison.Ordinal)).ToArray())
-        {
-            info.Environment.Remove(name);
-        }
-
-        foreach (var (name, value) in environment)
-        {
-            info.Environment[name] = value;
-        }
-
-        using Process process = Process.Start(info)!;
-        Task<string> output = process.StandardOutput.ReadToEndAsync();
-        Task<string> error = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(5));
-        return (process.ExitCode, await output + await error);
-    }
-
     [Fact]
     public async Task The_published_sample_deploys_itself_and_runs_a_1000_call_MonteCarlo_job_on_the_cluster()
     {
@@ -68,7 +29,7 @@ public sealed class PublishedActionTests(S3Bucket bucket) : IClassFixture<S3Buck
         await using var controller = new OpenWhiskController(exec: null, environment: null, invoker.Path, Key, containers: 4);
 
         // Publish: NativeAOT is tried first; the MinIO client's trimming warnings send it to the self-contained JIT build.
-        PublishedWorker published = await OpenWhiskDeployer.PublishAsync(Path.Combine(Repository(), "samples", "MonteCarlo"), Path.Combine(work.Path, "out"));
+        PublishedWorker published = await OpenWhiskDeployer.PublishAsync(Path.Combine(PublishedApp.Repository(), "samples", "MonteCarlo"), Path.Combine(work.Path, "out"));
         Assert.Equal("MonteCarlo", published.Executable);
         Assert.False(published.NativeAot);
         Assert.Contains("Minio", published.WhyNotNativeAot, StringComparison.Ordinal);
@@ -85,7 +46,7 @@ public sealed class PublishedActionTests(S3Bucket bucket) : IClassFixture<S3Buck
         };
 
         // Deploy: the published executable deploys itself (the command the README gives).
-        var (deployCode, deployOutput) = await RunAsync(app, work.Path, new Dictionary<string, string>(settings)
+        var (deployCode, deployOutput) = await PublishedApp.RunAsync(app, work.Path, new Dictionary<string, string>(settings)
         {
             ["NEUTRAL_WORKER"] = "openwhisk-deploy",
             ["DOTNET_STARTUP_HOOKS"] = "Neutral.Workers",
@@ -107,7 +68,7 @@ public sealed class PublishedActionTests(S3Bucket bucket) : IClassFixture<S3Buck
         }
 
         // Run: the same executable as the client, configuration only.
-        var (code, output) = await RunAsync(app, work.Path, new Dictionary<string, string>(settings)
+        var (code, output) = await PublishedApp.RunAsync(app, work.Path, new Dictionary<string, string>(settings)
         {
             ["NEUTRAL__COMPUTE"] = "openwhisk",
             ["NEUTRAL__STORAGE"] = "minio",
