@@ -105,6 +105,10 @@ osd journal size = 100
 rgw frontends = beast endpoint=127.0.0.1:$RGW_PORT
 rgw dns name = localhost
 rgw data = $d/rgw
+# Deleted objects' data (the tails of large and multipart objects) is garbage-collected, by default two hours later:
+# in a 2 GiB in-memory OSD, large-object tests and benchmarks would fill it and every write would then hang.
+rgw gc obj min wait = 0
+rgw gc processor period = 10
 CONF
   log "starting Ceph (monitor, in-memory OSD) and RGW on 127.0.0.1:$RGW_PORT"
   ceph-authtool --create-keyring "$d/keyring" --gen-key -n mon. --cap mon 'allow *' >/dev/null
