@@ -81,8 +81,8 @@ public static class AwsProvider
     private static StoreConnection OpenStore(ProviderContext context)
     {
         var (section, prefix) = context.Section(Section);
-        string region = Required(section, prefix, "Region", "the AWS region, e.g. us-east-1");
-        string bucket = Required(section, prefix, "Bucket", "the bucket job data goes to (created if missing)");
+        string region = ProviderSettings.Required(section, prefix, "Region", "the AWS region, e.g. us-east-1");
+        string bucket = ProviderSettings.Required(section, prefix, "Bucket", "the bucket job data goes to (created if missing)");
         Uri? serviceUrl = null;
         if (section["ServiceUrl"] is { Length: > 0 } url)
         {
@@ -124,7 +124,7 @@ public static class AwsProvider
     private static IComputeBackend OpenCompute(ProviderContext context)
     {
         var (section, prefix) = context.Section(Section);
-        string region = Required(section, prefix, "Region", "the function's AWS region, e.g. us-east-1");
+        string region = ProviderSettings.Required(section, prefix, "Region", "the function's AWS region, e.g. us-east-1");
         string function = section["Function"] is { Length: > 0 } f ? f : "neutral";
         Uri? serviceUrl = null;
         if (section["LambdaServiceUrl"] is { Length: > 0 } url)
@@ -219,6 +219,19 @@ public static class AwsProvider
         return new S3ObjectStore(SettingsOf(location.Bucket));
     }
 
-    internal static string Required(IConfiguration section, string prefix, string key, string what) =>
-        section[key] is { Length: > 0 } value ? value : throw new NeutralConfigurationException(prefix + key, null, $"it is required: {what}.");
+}
+
+/// <summary>Registers the AWS provider with a <see cref="NeutralBuilder"/>.</summary>
+public static class AwsNeutralBuilderExtensions
+{
+    /// <summary>
+    /// Adds the <c>aws</c> compute and the <c>s3</c> store to the cloud <c>AddNeutral</c> registers:
+    /// <c>services.AddNeutral(configuration).AddAws()</c>.
+    /// </summary>
+    public static NeutralBuilder AddAws(this NeutralBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        AwsProvider.AddTo(builder.Providers);
+        return builder;
+    }
 }

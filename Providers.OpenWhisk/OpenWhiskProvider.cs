@@ -87,17 +87,17 @@ public static class OpenWhiskProvider
     private static StoreConnection OpenStore(ProviderContext context)
     {
         var (section, prefix) = context.Section(MinioSection);
-        string endpoint = Required(section, prefix, "Endpoint", "the server's host and port, e.g. minio.example.com:9000 (no scheme)");
+        string endpoint = ProviderSettings.Required(section, prefix, "Endpoint", "the server's host and port, e.g. minio.example.com:9000 (no scheme)");
         if (endpoint.Contains("://", StringComparison.Ordinal))
         {
             throw new NeutralConfigurationException(prefix + "Endpoint", endpoint, "give the host and port only (e.g. 127.0.0.1:9000); say https with Neutral:Minio:Secure=true.");
         }
 
-        string bucket = Required(section, prefix, "Bucket", "the bucket job data goes to (created if missing)");
-        string accessKey = Required(section, prefix, "AccessKey", "the access key");
+        string bucket = ProviderSettings.Required(section, prefix, "Bucket", "the bucket job data goes to (created if missing)");
+        string accessKey = ProviderSettings.Required(section, prefix, "AccessKey", "the access key");
         string secretKey = section["SecretKey"] is { Length: > 0 } secret ? secret
             : throw new NeutralConfigurationException(prefix + "SecretKey", null, "the secret key is required (set it with the variable NEUTRAL__MINIO__SECRETKEY rather than in a file).");
-        bool secure = Bool(section, prefix, "Secure");
+        bool secure = ProviderSettings.Bool(section, prefix, "Secure");
         string region = section["Region"] is { Length: > 0 } r ? r : "us-east-1";
         var settings = new MinioSettings(endpoint, accessKey, secretKey, secure, region);
 
@@ -168,7 +168,7 @@ public static class OpenWhiskProvider
     /// <summary>The <c>Neutral:OpenWhisk</c> section's connection settings (<paramref name="prefix"/> names the keys in errors).</summary>
     internal static Compute.OpenWhiskSettings ReadSettings(IConfiguration section, string prefix)
     {
-        string host = Required(section, prefix, "ApiHost", "the controller's address, e.g. https://openwhisk.example.com");
+        string host = ProviderSettings.Required(section, prefix, "ApiHost", "the controller's address, e.g. https://openwhisk.example.com");
         if (!Uri.TryCreate(host.EndsWith('/') ? host : host + "/", UriKind.Absolute, out Uri? apiHost) || apiHost.Scheme is not ("http" or "https"))
         {
             throw new NeutralConfigurationException(prefix + "ApiHost", host, "it must be an http or https address, e.g. https://openwhisk.example.com.");
@@ -184,17 +184,11 @@ public static class OpenWhiskProvider
 
         string ns = section["Namespace"] is { Length: > 0 } n ? n : "_";
         string action = section["Action"] is { Length: > 0 } a ? a : "neutral";
-        bool insecure = Bool(section, prefix, "AcceptSelfSignedCertificate");
-        bool blocking = Bool(section, prefix, "Blocking");
+        bool insecure = ProviderSettings.Bool(section, prefix, "AcceptSelfSignedCertificate");
+        bool blocking = ProviderSettings.Bool(section, prefix, "Blocking");
         return new Compute.OpenWhiskSettings(apiHost, ns, action, authKey, insecure, blocking);
     }
 
-    internal static bool Bool(IConfiguration section, string prefix, string key) =>
-        section[key] is not { } text ? false
-        : bool.TryParse(text, out bool value) ? value : throw new NeutralConfigurationException(prefix + key, text, "it must be true or false.");
-
-    internal static string Required(IConfiguration section, string prefix, string key, string what) =>
-        section[key] is { Length: > 0 } value ? value : throw new NeutralConfigurationException(prefix + key, null, $"it is required: {what}.");
 }
 
 /// <summary>Registers the OpenWhisk provider with a <see cref="NeutralBuilder"/>.</summary>

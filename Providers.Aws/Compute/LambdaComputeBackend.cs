@@ -49,12 +49,10 @@ public sealed class LambdaComputeBackend : IDeployedComputeBackend, IPricedCompu
     private readonly SemaphoreSlim _inFlight;
 
     /// <summary>How long what was learnt of the deployed function's tables is trusted before it is read again.</summary>
-    private static readonly TimeSpan TablesLifetime = TimeSpan.FromMinutes(1);
 
     private readonly IObjectStore? _tablesStore;
-    private readonly TimeProvider _time;
     private readonly Uri _configuration;
-    private (IReadOnlyDictionary<string, string> Tables, DateTimeOffset Read)? _deployed;
+    private readonly DeployedTables _deployed;
     private int _memoryMb;
 
     /// <summary>
@@ -69,7 +67,7 @@ public sealed class LambdaComputeBackend : IDeployedComputeBackend, IPricedCompu
         Settings = settings;
         Store = store;
         _tablesStore = tablesStore;
-        _time = time ?? TimeProvider.System;
+        _deployed = new DeployedTables(time ?? TimeProvider.System);
         _configuration = new Uri(settings.Endpoint, $"2015-03-31/functions/{Uri.EscapeDataString(settings.Function)}/configuration");
         _http = CreateClient(settings, AwsProvider.Resolve(credentials), TimeSpan.FromSeconds(settings.Synchronous ? 900 : 30));
         _invoke = new Uri(settings.Endpoint, $"2015-03-31/functions/{Uri.EscapeDataString(settings.Function)}/invocations");
@@ -154,26 +152,8 @@ public sealed class LambdaComputeBackend : IDeployedComputeBackend, IPricedCompu
     /// the tables in the bucket. Where Lambda or the bucket cannot answer (no permission to read the configuration,
     /// tables written to another bucket) the check is skipped and the worker's own per-call check remains.
     /// </remarks>
-    public async ValueTask VerifyDeploymentAsync(IReadOnlyCollection<RemoteFunctionInfo> functions, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(functions);
-        if (_deployed is { } known && _time.GetUtcNow() - known.Read < TablesLifetime && DeployedTables.Mismatch(known.Tables, functions) is null)
-        {
-            return;
-        }
-
-        IReadOnlyDictionary<string, string>? tables = await ReadTablesAsync(cancellationToken).ConfigureAwait(false);
-        if (tables is null)
-        {
-            return;
-        }
-
-        _deployed = (tables, _time.GetUtcNow());
-        if (DeployedTables.Mismatch(tables, functions) is { } stale)
-        {
-            throw stale;
-        }
-    }
+    public ValueTask VerifyDeploymentAsync(IReadOnlyCollection<RemoteFunctionInfo> functions, CancellationToken cancellationToken = default) =>
+        _deployed.VerifyAsync(functions, ReadTablesAsync, cancellationToken);
 
     private async Task<IReadOnlyDictionary<string, string>?> ReadTablesAsync(CancellationToken cancellationToken)
     {

@@ -3,7 +3,6 @@ using System.Collections.Generic;
 using System.Globalization;
 using System.IO;
 using System.Linq;
-using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Threading;
 using System.Threading.Tasks;
@@ -43,22 +42,14 @@ internal static class SelfDeployment
     {
         const string Prefix = "Neutral:" + AwsProvider.Section + ":";
         IConfigurationSection section = configuration.GetSection("Neutral:" + AwsProvider.Section);
-        string region = AwsProvider.Required(section, Prefix, "Region", "the function's AWS region, e.g. us-east-1");
-        string bucket = AwsProvider.Required(section, Prefix, "Bucket", "the bucket the client uses: the deployed tables are kept there");
+        string region = ProviderSettings.Required(section, Prefix, "Region", "the function's AWS region, e.g. us-east-1");
+        string bucket = ProviderSettings.Required(section, Prefix, "Bucket", "the bucket the client uses: the deployed tables are kept there");
         string function = section["Function"] is { Length: > 0 } f ? f : "neutral";
         Uri? lambdaUrl = Url(section, Prefix, "LambdaServiceUrl", trailingSlash: true);
         Uri? s3Url = Url(section, Prefix, "ServiceUrl", trailingSlash: false);
         Amazon.Runtime.AWSCredentials? credentials = AwsProvider.CredentialsFrom(section, Prefix);
 
-        string executable = Environment.ProcessPath ?? throw new InvalidOperationException("the process has no executable path.");
-        string folder = AppContext.BaseDirectory;
-        bool nativeAot = !RuntimeFeature.IsDynamicCodeSupported;
-        if (!nativeAot && (Path.GetFileNameWithoutExtension(executable) == "dotnet" || !File.Exists(Path.Combine(folder, "libcoreclr.so"))))
-        {
-            throw new InvalidOperationException(
-                "a custom runtime function runs without a .NET runtime installed: run the executable of a self-contained or NativeAOT publish for linux-x64 "
-                + "(dotnet publish -c Release -r linux-x64 --self-contained, or -p:PublishAot=true), not `dotnet App.dll` or a framework-dependent build.");
-        }
+        var (folder, executable, nativeAot) = ProviderSettings.ThisApplication("a Lambda function on a custom runtime");
 
         IReadOnlyList<RemoteFunctionInfo> functions = RemoteDispatch.Functions;
         if (functions.Count == 0)
@@ -78,7 +69,7 @@ internal static class SelfDeployment
         }
 
         // provided.al2023 has no ICU; invariant globalization unless told otherwise.
-        if (section["InvariantGlobalization"] is not { } invariant || Bool(invariant, Prefix + "InvariantGlobalization"))
+        if (ProviderSettings.Bool(section, Prefix, "InvariantGlobalization", fallback: true))
         {
             environment["DOTNET_SYSTEM_GLOBALIZATION_INVARIANT"] = "1";
         }
@@ -104,12 +95,12 @@ internal static class SelfDeployment
     {
         RemoteFunctionInfo? longest = functions.Where(fn => fn.TimeoutSeconds is not null).OrderByDescending(fn => fn.TimeoutSeconds).Cast<RemoteFunctionInfo?>().FirstOrDefault();
         int? largest = functions.Max(fn => fn.MemoryMb);
-        int jobTimeout = Int(configuration.GetSection("Neutral:Job"), "Neutral:Job:", "TimeoutSeconds", 300, 1, int.MaxValue);
+        int jobTimeout = ProviderSettings.WholeNumber(configuration.GetSection("Neutral:Job"), "Neutral:Job:", "TimeoutSeconds", 300, 1, int.MaxValue);
 
         int timeout;
         if (section["FunctionTimeoutSeconds"] is not null)
         {
-            timeout = Int(section, prefix, "FunctionTimeoutSeconds", 0, 1, LambdaFunctionSettings.MaxTimeoutSeconds);
+            timeout = ProviderSettings.WholeNumber(section, prefix, "FunctionTimeoutSeconds", 0, 1, LambdaFunctionSettings.MaxTimeoutSeconds);
         }
         else if (longest is { TimeoutSeconds: int t } method)
         {
@@ -122,7 +113,7 @@ internal static class SelfDeployment
         }
 
         int memory = section["FunctionMemoryMb"] is not null
-            ? Int(section, prefix, "FunctionMemoryMb", 0, 128, 10_240)
+            ? ProviderSettings.WholeNumber(section, prefix, "FunctionMemoryMb", 0, 128, 10_240)
             : largest is int m
                 ? (m is >= 128 and <= 10_240 ? m : throw new InvalidOperationException($"[Remote(MemoryMb = {m})]: a Lambda function has 128 to 10,240 MB."))
                 : LambdaFunctionSettings.DefaultMemoryMb;
@@ -140,21 +131,5 @@ internal static class SelfDeployment
         return Uri.TryCreate(value, UriKind.Absolute, out Uri? url) && url.Scheme is "http" or "https"
             ? url
             : throw new NeutralConfigurationException(prefix + key, text, "it must be an http or https address.");
-    }
-
-    private static bool Bool(string text, string key) => bool.TryParse(text, out bool value)
-        ? value
-        : throw new NeutralConfigurationException(key, text, "it must be true or false.");
-
-    private static int Int(IConfiguration section, string prefix, string key, int fallback, int min, int max)
-    {
-        if (section[key] is not { } text)
-        {
-            return fallback;
-        }
-
-        return int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int value) && value >= min && value <= max
-            ? value
-            : throw new NeutralConfigurationException(prefix + key, text, $"it must be a whole number from {min} to {max}.");
     }
 }

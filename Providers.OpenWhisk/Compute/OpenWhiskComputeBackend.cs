@@ -39,14 +39,12 @@ public sealed record OpenWhiskSettings(Uri ApiHost, string Namespace, string Act
 public sealed class OpenWhiskComputeBackend : IDeployedComputeBackend
 {
     /// <summary>How long what the action's annotation says is trusted before it is read again.</summary>
-    private static readonly TimeSpan TablesLifetime = TimeSpan.FromMinutes(1);
 
     private readonly HttpClient _http;
     private readonly Uri _invoke;
     private readonly Uri _action;
     private readonly ConcurrentDictionary<string, ConcurrentDictionary<(int Call, int Attempt), string>> _activations = new(StringComparer.Ordinal);
-    private readonly TimeProvider _time;
-    private (IReadOnlyDictionary<string, string> Tables, DateTimeOffset Read)? _deployed;
+    private readonly DeployedTables _deployed;
 
     /// <summary>Creates the backend; <paramref name="store"/> is where the deployed action finds the job store.</summary>
     public OpenWhiskComputeBackend(OpenWhiskSettings settings, StoreLocation store, TimeProvider? time = null)
@@ -55,7 +53,7 @@ public sealed class OpenWhiskComputeBackend : IDeployedComputeBackend
         ArgumentNullException.ThrowIfNull(store);
         Settings = settings;
         Store = store;
-        _time = time ?? TimeProvider.System;
+        _deployed = new DeployedTables(time ?? TimeProvider.System);
         _action = new Uri(settings.ApiHost, $"api/v1/namespaces/{Uri.EscapeDataString(settings.Namespace)}/actions/{Uri.EscapeDataString(settings.Action)}?code=false");
         _http = CreateClient(settings, TimeSpan.FromSeconds(settings.Blocking ? 90 : 30));
         _invoke = new Uri(settings.ApiHost, $"api/v1/namespaces/{Uri.EscapeDataString(settings.Namespace)}/actions/{Uri.EscapeDataString(settings.Action)}?blocking={(settings.Blocking ? "true" : "false")}");
@@ -161,26 +159,8 @@ public sealed class OpenWhiskComputeBackend : IDeployedComputeBackend
     /// answers otherwise than 200, 401, 403 or 404, skips the check: the invocations will say what is wrong, and each
     /// worker still refuses a call it was not built for.
     /// </remarks>
-    public async ValueTask VerifyDeploymentAsync(IReadOnlyCollection<RemoteFunctionInfo> functions, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(functions);
-        if (_deployed is { } known && _time.GetUtcNow() - known.Read < TablesLifetime && DeployedTables.Mismatch(known.Tables, functions) is null)
-        {
-            return;
-        }
-
-        IReadOnlyDictionary<string, string>? tables = await ReadTablesAsync(cancellationToken).ConfigureAwait(false);
-        if (tables is null)
-        {
-            return;
-        }
-
-        _deployed = (tables, _time.GetUtcNow());
-        if (DeployedTables.Mismatch(tables, functions) is { } stale)
-        {
-            throw stale;
-        }
-    }
+    public ValueTask VerifyDeploymentAsync(IReadOnlyCollection<RemoteFunctionInfo> functions, CancellationToken cancellationToken = default) =>
+        _deployed.VerifyAsync(functions, ReadTablesAsync, cancellationToken);
 
     /// <summary>The deployed action's <c>neutral-tables</c>; null when the controller could not say.</summary>
     private async Task<IReadOnlyDictionary<string, string>?> ReadTablesAsync(CancellationToken cancellationToken)

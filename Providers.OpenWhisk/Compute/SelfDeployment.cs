@@ -3,7 +3,6 @@ using System.Collections.Generic;
 using System.Globalization;
 using System.IO;
 using System.Linq;
-using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Threading;
 using System.Threading.Tasks;
@@ -44,15 +43,7 @@ internal static class SelfDeployment
         IConfigurationSection section = configuration.GetSection("Neutral:" + OpenWhiskProvider.OpenWhiskSection);
         OpenWhiskSettings settings = OpenWhiskProvider.ReadSettings(section, Prefix);
 
-        string executable = Environment.ProcessPath ?? throw new InvalidOperationException("the process has no executable path.");
-        string folder = AppContext.BaseDirectory;
-        bool nativeAot = !RuntimeFeature.IsDynamicCodeSupported;
-        if (!nativeAot && (Path.GetFileNameWithoutExtension(executable) == "dotnet" || !File.Exists(Path.Combine(folder, "libcoreclr.so"))))
-        {
-            throw new InvalidOperationException(
-                "an action runs without a .NET runtime installed: run the executable of a self-contained or NativeAOT publish for linux-x64 "
-                + "(dotnet publish -c Release -r linux-x64 --self-contained, or -p:PublishAot=true), not `dotnet App.dll` or a framework-dependent build.");
-        }
+        var (folder, executable, nativeAot) = ProviderSettings.ThisApplication("an action");
 
         var environment = new Dictionary<string, string>(StringComparer.Ordinal)
         {
@@ -65,7 +56,7 @@ internal static class SelfDeployment
         }
 
         // The action-proxy images have no ICU; invariant globalization unless told otherwise.
-        if (section["InvariantGlobalization"] is null || OpenWhiskProvider.Bool(section, Prefix, "InvariantGlobalization"))
+        if (ProviderSettings.Bool(section, Prefix, "InvariantGlobalization", fallback: true))
         {
             environment["DOTNET_SYSTEM_GLOBALIZATION_INVARIANT"] = "1";
         }
@@ -83,11 +74,11 @@ internal static class SelfDeployment
                 "the action needs the store's keys: set Neutral:Minio:AccessKey and Neutral:Minio:SecretKey (better: NEUTRAL__MINIO__ACCESSKEY and NEUTRAL__MINIO__SECRETKEY) when deploying.");
         }
 
-        int jobTimeout = Int(configuration.GetSection("Neutral:Job"), "Neutral:Job:", "TimeoutSeconds", 300, 1, int.MaxValue);
+        int jobTimeout = ProviderSettings.WholeNumber(configuration.GetSection("Neutral:Job"), "Neutral:Job:", "TimeoutSeconds", 300, 1, int.MaxValue);
         var limits = new ActionLimits(
-            TimeoutSeconds: Int(section, Prefix, "ActionTimeoutSeconds", jobTimeout, 1, 24 * 3600),
-            MemoryMb: Int(section, Prefix, "ActionMemoryMb", 256, 128, 64 * 1024),
-            Concurrency: Int(section, Prefix, "ActionConcurrency", 1, 1, 500));
+            TimeoutSeconds: ProviderSettings.WholeNumber(section, Prefix, "ActionTimeoutSeconds", jobTimeout, 1, 24 * 3600),
+            MemoryMb: ProviderSettings.WholeNumber(section, Prefix, "ActionMemoryMb", 256, 128, 64 * 1024),
+            Concurrency: ProviderSettings.WholeNumber(section, Prefix, "ActionConcurrency", 1, 1, 500));
 
         Dictionary<string, string> tables = RemoteDispatch.Functions.ToDictionary(f => f.Id, f => Wire.InvocationEnvelope.FormatHash(f.SignatureHash), StringComparer.Ordinal);
         if (tables.Count == 0)
@@ -100,17 +91,5 @@ internal static class SelfDeployment
             $"Deployed {Path.GetFileName(executable)} as action '{settings.Action}' in namespace '{settings.Namespace}' at {settings.ApiHost}: "
             + $"{(nativeAot ? "NativeAOT" : "JIT, self-contained")} {RuntimeInformation.RuntimeIdentifier}, {size / 1048576.0:0.0} MiB zip, "
             + $"time limit {limits.TimeoutSeconds} s, memory {limits.MemoryMb} MiB, concurrency {limits.Concurrency}, {tables.Count} functions.");
-    }
-
-    private static int Int(IConfiguration section, string prefix, string key, int fallback, int min, int max)
-    {
-        if (section[key] is not { } text)
-        {
-            return fallback;
-        }
-
-        return int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int value) && value >= min && value <= max
-            ? value
-            : throw new NeutralConfigurationException(prefix + key, text, $"it must be a whole number from {min} to {max}.");
     }
 }

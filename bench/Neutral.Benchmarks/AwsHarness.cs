@@ -59,14 +59,14 @@ public static class AwsHarness
         var location = new StoreLocation("s3", "s3://bench?region=us-east-1", Cloud.InternalPrefix);
         var credentials = new BasicAWSCredentials("BENCHKEY", "BENCHSECRET");
         await using var backend = new LambdaComputeBackend(new LambdaSettings("us-east-1", "neutral", endpoint), location, credentials);
-        await InvokeAllAsync(backend, Envelopes(location, "warm", 4_000), 64);
+        await InvokeAllAsync(backend, BenchLoops.Envelopes(location, "warm", 4_000), 64);
         foreach (int inFlight in new[] { 1, 16, 64, 256 })
         {
             var rates = new double[Rounds];
             double cpu = 0;
             for (int run = 0; run < Rounds; run++)
             {
-                InvocationEnvelope[] envelopes = Envelopes(location, $"j{inFlight}-{run}", inFlight == 1 ? 4_000 : 20_000);
+                InvocationEnvelope[] envelopes = BenchLoops.Envelopes(location, $"j{inFlight}-{run}", inFlight == 1 ? 4_000 : 20_000);
                 TimeSpan cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
                 long start = Stopwatch.GetTimestamp();
                 await InvokeAllAsync(backend, envelopes, inFlight);
@@ -83,33 +83,8 @@ public static class AwsHarness
         await app.StopAsync();
     }
 
-    private static InvocationEnvelope[] Envelopes(StoreLocation location, string job, int count) =>
-        Enumerable.Range(0, count).Select(i =>
-        {
-            RemoteCall<int> call = BenchRemote.BenchFunctions.Noop(i);
-            return new InvocationEnvelope
-            {
-                JobId = job,
-                CallIndex = i,
-                FunctionId = call.Function.Id,
-                SignatureHash = InvocationEnvelope.FormatHash(call.Function.SignatureHash),
-                InlineInput = call.Arguments.ToArray(),
-                Attempt = 1,
-                Store = location,
-            };
-        }).ToArray();
-
-    private static Task InvokeAllAsync(LambdaComputeBackend backend, InvocationEnvelope[] envelopes, int inFlight)
-    {
-        int next = -1;
-        return Task.WhenAll(Enumerable.Range(0, inFlight).Select(_ => Task.Run(async () =>
-        {
-            for (int i = Interlocked.Increment(ref next); i < envelopes.Length; i = Interlocked.Increment(ref next))
-            {
-                await backend.InvokeAsync(envelopes[i]);
-            }
-        })));
-    }
+    private static Task InvokeAllAsync(LambdaComputeBackend backend, InvocationEnvelope[] envelopes, int inFlight) =>
+        BenchLoops.InParallelAsync(envelopes.Length, inFlight, i => backend.InvokeAsync(envelopes[i]).AsTask());
 
     /// <summary>The store against the SDK on RGW.</summary>
     public static async Task StoreAsync()
@@ -129,24 +104,24 @@ public static class AwsHarness
             byte[] large = new byte[64 * 1024 * 1024];
             Random.Shared.NextBytes(large);
             await store.PutAsync("source/large", large);
-            await CompareAsync("put  64 MiB,  1 at a time,    3 ops", store, 3, 1,
-                key => raw.PutObjectAsync(new PutObjectRequest { BucketName = bucket, Key = key, InputStream = new MemoryStream(large, writable: false), UseChunkEncoding = false }),
-                key => store.PutAsync(key, large));
-            await CompareAsync("get  64 MiB,  1 at a time,    3 ops", store, 3, 1,
-                async key =>
+            await BenchLoops.CompareAsync("put  64 MiB,  1 at a time,    3 ops", () => store.DeletePrefixAsync("w/"), 3, 1,
+                (key, _) => raw.PutObjectAsync(new PutObjectRequest { BucketName = bucket, Key = key, InputStream = new MemoryStream(large, writable: false), UseChunkEncoding = false }),
+                (key, _) => store.PutAsync(key, large));
+            await BenchLoops.CompareAsync("get  64 MiB,  1 at a time,    3 ops", () => store.DeletePrefixAsync("w/"), 3, 1,
+                async (key, _) =>
                 {
                     using GetObjectResponse response = await raw.GetObjectAsync(bucket, "source/large");
                     using var buffer = new MemoryStream();
                     await response.ResponseStream.CopyToAsync(buffer);
                 },
-                key => store.GetAsync("source/large"));
+                (key, _) => store.GetAsync("source/large"));
             byte[] small = new byte[4096];
             Random.Shared.NextBytes(small);
             foreach (int inFlight in new[] { 1, 16 })
             {
-                await CompareAsync($"put   4 KiB, {inFlight,2} at a time, 1000 ops", store, 1000, inFlight,
-                    key => raw.PutObjectAsync(new PutObjectRequest { BucketName = bucket, Key = key, InputStream = new MemoryStream(small, writable: false), UseChunkEncoding = false }),
-                    key => store.PutAsync(key, small));
+                await BenchLoops.CompareAsync($"put   4 KiB, {inFlight,2} at a time, 1000 ops", () => store.DeletePrefixAsync("w/"), 1000, inFlight,
+                    (key, _) => raw.PutObjectAsync(new PutObjectRequest { BucketName = bucket, Key = key, InputStream = new MemoryStream(small, writable: false), UseChunkEncoding = false }),
+                    (key, _) => store.PutAsync(key, small));
             }
         }
         finally
@@ -154,53 +129,5 @@ public static class AwsHarness
             await store.DeletePrefixAsync("");
             await raw.DeleteBucketAsync(bucket);
         }
-    }
-
-    private static async Task CompareAsync(string name, S3ObjectStore store, int ops, int inFlight, Func<string, Task> raw, Func<string, Task> neutral)
-    {
-        var rawRates = new double[Rounds];
-        var storeRates = new double[Rounds];
-        for (int round = -1; round < Rounds; round++)
-        {
-            double r, s;
-            if (round % 2 == 0)
-            {
-                r = await TimeAsync($"w/raw/{round}/", ops, inFlight, raw);
-                s = await TimeAsync($"w/store/{round}/", ops, inFlight, neutral);
-            }
-            else
-            {
-                s = await TimeAsync($"w/store/{round}/", ops, inFlight, neutral);
-                r = await TimeAsync($"w/raw/{round}/", ops, inFlight, raw);
-            }
-
-            if (round >= 0)
-            {
-                rawRates[round] = r;
-                storeRates[round] = s;
-            }
-
-            await store.DeletePrefixAsync("w/");
-        }
-
-        Array.Sort(rawRates);
-        Array.Sort(storeRates);
-        double rawMedian = rawRates[Rounds / 2], storeMedian = storeRates[Rounds / 2];
-        Console.WriteLine($"{name}: raw AWSSDK.S3 {rawMedian,7:0.0} ops/s, store {storeMedian,7:0.0} ops/s, ratio {storeMedian / rawMedian:0.00} "
-            + $"(raw {string.Join(" ", rawRates.Select(x => x.ToString("0.0", System.Globalization.CultureInfo.InvariantCulture)))}; store {string.Join(" ", storeRates.Select(x => x.ToString("0.0", System.Globalization.CultureInfo.InvariantCulture)))})");
-    }
-
-    private static async Task<double> TimeAsync(string prefix, int ops, int inFlight, Func<string, Task> operation)
-    {
-        int next = -1;
-        long start = Stopwatch.GetTimestamp();
-        await Task.WhenAll(Enumerable.Range(0, inFlight).Select(_ => Task.Run(async () =>
-        {
-            for (int i = Interlocked.Increment(ref next); i < ops; i = Interlocked.Increment(ref next))
-            {
-                await operation(prefix + i);
-            }
-        })));
-        return ops / Stopwatch.GetElapsedTime(start).TotalSeconds;
     }
 }

@@ -20,8 +20,6 @@ namespace Neutral.Benchmarks;
 /// </summary>
 public static class MinioStoreHarness
 {
-    private const int Rounds = 3;
-
     /// <summary>Runs every comparison and prints one line each: operations per second, raw and store, and the ratio.</summary>
     public static async Task RunAsync()
     {
@@ -58,16 +56,16 @@ public static class MinioStoreHarness
                 {
                     int ops = (size, inFlight) switch { (4096, 1) => 150, (4096, _) => 2_000, (_, 1) => 30, _ => 120 };
                     string label = $"{size / 1024,4} KiB, {inFlight,2} at once, {ops,5} ops";
-                    await CompareAsync($"put            {label}", store, ops, inFlight,
+                    await BenchLoops.CompareAsync($"put            {label}", () => store.DeletePrefixAsync("w/"), ops, inFlight,
                         (key, i) => RawPutAsync(raw, bucket, key, data),
                         (key, i) => store.PutAsync(key, data));
-                    await CompareAsync($"get            {label}", store, ops, inFlight,
+                    await BenchLoops.CompareAsync($"get            {label}", () => store.DeletePrefixAsync("w/"), ops, inFlight,
                         (key, i) => RawGetAsync(raw, bucket, Source(size, i % Sources), null),
                         (key, i) => store.GetAsync(Source(size, i % Sources)));
-                    await CompareAsync($"range {range.length / 1024,2} KiB   {label}", store, ops, inFlight,
+                    await BenchLoops.CompareAsync($"range {range.length / 1024,2} KiB   {label}", () => store.DeletePrefixAsync("w/"), ops, inFlight,
                         (key, i) => RawRangeAsync(raw, http, bucket, Source(size, i % Sources), range),
                         (key, i) => store.GetRangeAsync(Source(size, i % Sources), range.offset, range.length));
-                    await CompareAsync($"create vs put  {label}", store, ops, inFlight,
+                    await BenchLoops.CompareAsync($"create vs put  {label}", () => store.DeletePrefixAsync("w/"), ops, inFlight,
                         (key, i) => RawPutAsync(raw, bucket, key, data),
                         async (key, i) =>
                         {
@@ -87,57 +85,6 @@ public static class MinioStoreHarness
     }
 
     private static string Source(int size, int i) => $"source/{size}/{i}";
-
-    /// <summary>Times <paramref name="ops"/> operations of each kind, alternating, <see cref="Rounds"/> rounds; prints the medians.</summary>
-    private static async Task CompareAsync(string name, MinioObjectStore store, int ops, int inFlight, Func<string, int, Task> raw, Func<string, int, Task> neutral)
-    {
-        var rawRates = new double[Rounds];
-        var storeRates = new double[Rounds];
-        for (int round = -1; round < Rounds; round++)
-        {
-            // Round -1 warms both paths (JIT, connections) and is not counted. The order alternates: the second of a
-            // pair can pay for work the server still does for the first (writes above all).
-            double r, s;
-            if (round % 2 == 0)
-            {
-                r = await TimeAsync($"w/raw/{round}/", ops, inFlight, raw);
-                s = await TimeAsync($"w/store/{round}/", ops, inFlight, neutral);
-            }
-            else
-            {
-                s = await TimeAsync($"w/store/{round}/", ops, inFlight, neutral);
-                r = await TimeAsync($"w/raw/{round}/", ops, inFlight, raw);
-            }
-
-            if (round >= 0)
-            {
-                rawRates[round] = r;
-                storeRates[round] = s;
-            }
-
-            await store.DeletePrefixAsync("w/");
-        }
-
-        Array.Sort(rawRates);
-        Array.Sort(storeRates);
-        double rawMedian = rawRates[Rounds / 2], storeMedian = storeRates[Rounds / 2];
-        Console.WriteLine($"{name}: raw {rawMedian,7:0.0} ops/s, store {storeMedian,7:0.0} ops/s, ratio {storeMedian / rawMedian:0.00} "
-            + $"(raw {string.Join(" ", rawRates.Select(x => x.ToString("0", System.Globalization.CultureInfo.InvariantCulture)))}; store {string.Join(" ", storeRates.Select(x => x.ToString("0", System.Globalization.CultureInfo.InvariantCulture)))})");
-    }
-
-    private static async Task<double> TimeAsync(string prefix, int ops, int inFlight, Func<string, int, Task> operation)
-    {
-        int next = -1;
-        long start = Stopwatch.GetTimestamp();
-        await Task.WhenAll(Enumerable.Range(0, inFlight).Select(_ => Task.Run(async () =>
-        {
-            for (int i = Interlocked.Increment(ref next); i < ops; i = Interlocked.Increment(ref next))
-            {
-                await operation(prefix + i, i);
-            }
-        })));
-        return ops / Stopwatch.GetElapsedTime(start).TotalSeconds;
-    }
 
     /// <summary>What <see cref="MinioObjectStore.PutAsync"/> does, made directly: a PUT from a stream over the bytes.</summary>
     private static async Task RawPutAsync(IMinioClient client, string bucket, string key, byte[] data)

@@ -38,14 +38,14 @@ public static class OpenWhiskInvokeHarness
         await using LoopbackController controller = await LoopbackController.StartAsync();
         var location = new StoreLocation("minio", "http://127.0.0.1:7480/bench", Cloud.InternalPrefix);
         await using var backend = new OpenWhiskComputeBackend(new OpenWhiskSettings(controller.ApiHost, "_", "neutral", Key), location);
-        await InvokeAllAsync(backend, Envelopes(location, "warm", 4_000), 64); // JIT, connections
+        await InvokeAllAsync(backend, BenchLoops.Envelopes(location, "warm", 4_000), 64); // JIT, connections
         foreach (int inFlight in new[] { 1, 16, 64, 128, 256 })
         {
             var rates = new double[3];
             double cpu = 0;
             for (int run = 0; run < rates.Length; run++)
             {
-                InvocationEnvelope[] envelopes = Envelopes(location, $"j{inFlight}-{run}", inFlight == 1 ? EnvelopeCount / 4 : EnvelopeCount);
+                InvocationEnvelope[] envelopes = BenchLoops.Envelopes(location, $"j{inFlight}-{run}", inFlight == 1 ? EnvelopeCount / 4 : EnvelopeCount);
                 TimeSpan cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
                 long start = Stopwatch.GetTimestamp();
                 await InvokeAllAsync(backend, envelopes, inFlight);
@@ -60,33 +60,8 @@ public static class OpenWhiskInvokeHarness
         }
     }
 
-    private static InvocationEnvelope[] Envelopes(StoreLocation location, string job, int count) =>
-        Enumerable.Range(0, count).Select(i =>
-        {
-            RemoteCall<int> call = BenchRemote.BenchFunctions.Noop(i);
-            return new InvocationEnvelope
-            {
-                JobId = job,
-                CallIndex = i,
-                FunctionId = call.Function.Id,
-                SignatureHash = InvocationEnvelope.FormatHash(call.Function.SignatureHash),
-                InlineInput = call.Arguments.ToArray(),
-                Attempt = 1,
-                Store = location,
-            };
-        }).ToArray();
-
-    private static Task InvokeAllAsync(OpenWhiskComputeBackend backend, InvocationEnvelope[] envelopes, int inFlight)
-    {
-        int next = -1;
-        return Task.WhenAll(Enumerable.Range(0, inFlight).Select(_ => Task.Run(async () =>
-        {
-            for (int i = Interlocked.Increment(ref next); i < envelopes.Length; i = Interlocked.Increment(ref next))
-            {
-                await backend.InvokeAsync(envelopes[i]);
-            }
-        })));
-    }
+    private static Task InvokeAllAsync(OpenWhiskComputeBackend backend, InvocationEnvelope[] envelopes, int inFlight) =>
+        BenchLoops.InParallelAsync(envelopes.Length, inFlight, i => backend.InvokeAsync(envelopes[i]).AsTask());
 
     /// <summary>Maps of no-op calls through the executor: the controller queues each invocation for two in-process workers.</summary>
     private static async Task ExecutorAsync()

@@ -41,6 +41,7 @@ public sealed partial class LambdaService : IAsyncDisposable
     private readonly List<Task> _loops = [];
     private readonly ConcurrentQueue<string> _outcomes = new();
     private readonly ConcurrentQueue<string> _initErrors = new();
+    private readonly ConcurrentQueue<string> _errors = new();
     private int _inFlight;
     private int _invocations;
     private int _throttled;
@@ -100,6 +101,9 @@ public sealed partial class LambdaService : IAsyncDisposable
 
     /// <summary>How each finished invocation ended: <c>response</c>, <c>error:{type}</c>, <c>timeout</c>, <c>exited</c>.</summary>
     public IReadOnlyCollection<string> Outcomes => _outcomes;
+
+    /// <summary>The bodies of invocations that ended in an error (the runtime's error document, or the service's own).</summary>
+    public IReadOnlyCollection<string> Errors => _errors;
 
     /// <summary>The error types of <c>/runtime/init/error</c> posts.</summary>
     public IReadOnlyCollection<string> InitErrors => _initErrors;
@@ -404,6 +408,11 @@ public sealed partial class LambdaService : IAsyncDisposable
             }
 
             invocation.Done.TrySetResult((payload ?? error ?? "", error));
+            if (error is not null)
+            {
+                service._errors.Enqueue(error);
+            }
+
             service.Finished(outcome);
         }
 

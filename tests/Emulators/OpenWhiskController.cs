@@ -394,8 +394,10 @@ public sealed class OpenWhiskController : IAsyncDisposable
             catch (Exception e) when (e is InvalidOperationException or JsonException or IOException)
             {
                 // The invoker's own messages (OpenWhisk's Messages.abnormalRun and timedoutActivation).
-                string message = container is { Exited: true } ? "The action did not produce a valid response and exited unexpectedly."
-                    : DateTimeOffset.UtcNow - runStart >= limit ? $"The action exceeded its time limits of {(long)limit.TotalMilliseconds} milliseconds."
+                // The limit first: a container stopped at its limit has exited too by the time this runs (and the timer
+                // that ended the wait may fire a moment before the wall clock shows the limit reached).
+                string message = DateTimeOffset.UtcNow - runStart >= limit - TimeSpan.FromMilliseconds(50) ? $"The action exceeded its time limits of {(long)limit.TotalMilliseconds} milliseconds."
+                    : container is { Exited: true } ? "The action did not produce a valid response and exited unexpectedly."
                     : "The action did not produce a valid JSON response: " + e.Message;
                 if (container is { Exited: false })
                 {

@@ -1,5 +1,6 @@
 using System;
 using System.Linq;
+using Microsoft.Extensions.DependencyInjection;
 using System.Threading.Tasks;
 using Microsoft.Extensions.Configuration;
 
@@ -40,6 +41,17 @@ public sealed class LocalComputeS3Tests(S3Bucket bucket) : IClassFixture<S3Bucke
 
         var left = await bucket.Store.ListAsync("").Select(o => o.Key).ToListAsync();
         Assert.Equal(Enumerable.Range(0, 5).Select(i => "user/" + i).Order(StringComparer.Ordinal), left.Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public async Task The_DI_way_registers_the_provider_with_AddAws()
+    {
+        await using ServiceProvider services = new ServiceCollection()
+            .AddNeutral(bucket.Configuration(("Neutral:Compute", "local"), ("Neutral:Local:Workers", "1")))
+            .AddAws()
+            .Services.BuildServiceProvider();
+        Cloud cloud = services.GetRequiredService<Cloud>();
+        Assert.Equal(new long[] { 0, 1, 4 }, await cloud.MapAsync(Enumerable.Range(0, 3), i => Remote.S3Functions.Square(i)));
     }
 
     [Theory]

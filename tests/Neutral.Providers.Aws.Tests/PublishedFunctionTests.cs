@@ -79,6 +79,9 @@ public sealed class PublishedFunctionTests(S3Bucket bucket) : IClassFixture<S3Bu
         Assert.Contains("on 'aws'", output, StringComparison.Ordinal);
         Assert.Matches(@"pi ~ 3\.1[0-9]+", output);
         Assert.True(lambda.Invocations >= 1000, $"{lambda.Invocations} invocations");
-        Assert.All(lambda.Outcomes, o => Assert.Equal("response", o));
+        // Under CI load a few attempts found RGW too slow to write their status; the runtime then reports a function
+        // error and the client retries the call, so nothing is lost. Anything else would be a bug; its text is shown.
+        Assert.True(lambda.Outcomes.All(o => o is "response" or "error:Neutral.StatusNotWritten"), string.Join("\n", lambda.Errors.Take(5)));
+        Assert.True(lambda.Outcomes.Count(o => o == "response") >= 1000, string.Join("\n", lambda.Errors.Take(5)));
     }
 }
