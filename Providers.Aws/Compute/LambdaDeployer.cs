@@ -60,6 +60,11 @@ public static class LambdaDeployer
 
     private const string ApiVersion = "2015-03-31";
 
+    /// <summary>The body of the <c>PutFunctionEventInvokeConfig</c> request a deployment sends: no retries by Lambda.</summary>
+    public const string EventInvokeConfigBody = """{"MaximumRetryAttempts":0}""";
+
+    private const string EventInvokeConfigPath = "event-invoke-config";
+
     /// <summary>Zips a published application folder with <paramref name="executable"/> stored as <c>bootstrap</c> at the root (see <see cref="WorkerPackage.Zip"/>).</summary>
     public static byte[] Package(string publishFolder, string executable) => WorkerPackage.Zip(publishFolder, executable, "bootstrap");
 
@@ -300,6 +305,11 @@ public static class LambdaDeployer
             await client.WaitAsync("UpdateFunctionConfiguration", cancellationToken).ConfigureAwait(false);
         }
 
+        // The client retries every call itself, timed from storage: Lambda's own retries of an asynchronous invocation
+        // that ended in a function error (two, a minute and then two minutes later, by default) would only run the
+        // same attempt again.
+        await client.SendAsync(HttpMethod.Put, EventInvokeConfigPath, EventInvokeConfigBody, "PutFunctionEventInvokeConfig", retryRoleNotReady: false, cancellationToken).ConfigureAwait(false);
+
         JsonElement final = await client.GetConfigurationAsync(cancellationToken).ConfigureAwait(false)
             ?? throw new InvalidOperationException($"Lambda has no {lambda} after deploying it.");
         string arn = final.TryGetProperty("FunctionArn", out JsonElement a) ? a.GetString() ?? lambda.Function : lambda.Function;
@@ -317,9 +327,12 @@ public static class LambdaDeployer
     {
         private static readonly TimeSpan WaitLimit = TimeSpan.FromMinutes(10);
 
-        private Uri Url(string path) => new(lambda.Endpoint, path == "functions"
-            ? $"{ApiVersion}/functions"
-            : $"{ApiVersion}/functions/{Uri.EscapeDataString(lambda.Function)}/{path}");
+        private Uri Url(string path) => new(lambda.Endpoint, path switch
+        {
+            "functions" => $"{ApiVersion}/functions",
+            EventInvokeConfigPath => $"2019-09-25/functions/{Uri.EscapeDataString(lambda.Function)}/{path}",
+            _ => $"{ApiVersion}/functions/{Uri.EscapeDataString(lambda.Function)}/{path}",
+        });
 
         /// <summary>The function's configuration, or null when there is no such function.</summary>
         public async Task<JsonElement?> GetConfigurationAsync(CancellationToken cancellationToken)

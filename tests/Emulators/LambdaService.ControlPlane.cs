@@ -16,7 +16,8 @@ namespace Neutral.Emulators;
 /// The function's control plane, as Lambda's API reference describes it: <c>CreateFunction</c> (<c>POST
 /// /2015-03-31/functions</c>, 201, 409 when it exists), <c>GetFunctionConfiguration</c> (<c>GET
 /// .../functions/{name}/configuration</c>), <c>UpdateFunctionCode</c> (<c>PUT .../code</c>) and
-/// <c>UpdateFunctionConfiguration</c> (<c>PUT .../configuration</c>). A new function is <c>Pending</c> and an update
+/// <c>UpdateFunctionConfiguration</c> (<c>PUT .../configuration</c>), and <c>PutFunctionEventInvokeConfig</c> (<c>PUT
+/// /2019-09-25/functions/{name}/event-invoke-config</c>, recorded, not acted on). A new function is <c>Pending</c> and an update
 /// <c>InProgress</c> for the next <see cref="PendingReads"/> configuration reads; an update or an invoke meanwhile is
 /// answered 409 <c>ResourceConflictException</c>, as Lambda does. Code comes in the request (<c>ZipFile</c>, at most
 /// 50 MB) or from a bucket (<c>S3Bucket</c>/<c>S3Key</c>, read through <see cref="ReadS3Code"/>); it is unzipped into a
@@ -77,7 +78,8 @@ public sealed partial class LambdaService
         bool read = method == "GET" && path is ["2015-03-31", "functions", _, "configuration"];
         bool code = method == "PUT" && path is ["2015-03-31", "functions", _, "code"];
         bool configure = method == "PUT" && path is ["2015-03-31", "functions", _, "configuration"];
-        if (!create && !read && !code && !configure)
+        bool eventConfig = method == "PUT" && path is ["2019-09-25", "functions", _, "event-invoke-config"];
+        if (!create && !read && !code && !configure && !eventConfig)
         {
             return false;
         }
@@ -88,6 +90,7 @@ public sealed partial class LambdaService
         {
             answer = create ? Create(body, region)
                 : Uri.UnescapeDataString(path[2]) != FunctionName || _function is null ? NotFound(Uri.UnescapeDataString(path[2]), region)
+                : eventConfig ? EventInvokeConfig(body, region)
                 : read ? Read(region)
                 : code ? UpdateCode(body, region)
                 : UpdateConfiguration(body, region);
@@ -139,6 +142,31 @@ public sealed partial class LambdaService
             _function = function;
             return (201, null, Configuration(function, region));
         }
+    }
+
+    /// <summary>Retries Lambda would make of an asynchronous invocation that ended in a function error (2 unless configured).</summary>
+    public int MaximumRetryAttempts { get; private set; } = 2;
+
+    private (int, string?, string) EventInvokeConfig(string body, string region)
+    {
+        using JsonDocument request = JsonDocument.Parse(body);
+        if (request.RootElement.TryGetProperty(nameof(MaximumRetryAttempts), out JsonElement retries))
+        {
+            int value = retries.GetInt32();
+            if (value is < 0 or > 2)
+            {
+                return (400, "ValidationException", Message("1 validation error detected: Value at 'maximumRetryAttempts' failed to satisfy constraint: Member must have value less than or equal to 2"));
+            }
+
+            MaximumRetryAttempts = value;
+        }
+
+        return (200, null, JsonSerializer.Serialize(new Dictionary<string, object>
+        {
+            ["FunctionArn"] = $"arn:aws:lambda:{region}:000000000000:function:{FunctionName}:$LATEST",
+            [nameof(MaximumRetryAttempts)] = MaximumRetryAttempts,
+            ["MaximumEventAgeInSeconds"] = 21600,
+        }));
     }
 
     private (int, string?, string) Read(string region)

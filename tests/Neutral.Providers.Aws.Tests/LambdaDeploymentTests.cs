@@ -115,6 +115,11 @@ public sealed class LambdaDeploymentTests(S3Bucket bucket) : IClassFixture<S3Buc
             Assert.DoesNotContain(S3Bucket.SecretKey, requests[1].Body, StringComparison.Ordinal);
         }
 
+        // Lambda is told not to retry function errors of queued invocations: the client retries calls itself.
+        Assert.Equal(0, lambda.MaximumRetryAttempts);
+        var eventConfig = requests.Single(r => r.Path.EndsWith("/event-invoke-config", StringComparison.Ordinal));
+        Assert.Equal(("PUT", "/2019-09-25/functions/neutral/event-invoke-config"), (eventConfig.Method, eventConfig.Path));
+
         // The tables the digest names are in the bucket.
         string tables = System.Text.Encoding.UTF8.GetString((await bucket.Store.GetAsync(LambdaDeployer.TablesKey(created.TablesDigest)))!);
         Assert.Contains($"{Remote.LambdaFunctions.Square(1).Function.Id}={InvocationEnvelope.FormatHash(Remote.LambdaFunctions.Square(1).Function.SignatureHash)}", tables, StringComparison.Ordinal);

@@ -32,7 +32,9 @@ public sealed class PublishedFunctionTests(S3Bucket bucket) : IClassFixture<S3Bu
             ["AWS_REGION"] = "us-east-1",
         });
 
-        PublishedWorker published = await LambdaDeployer.PublishAsync(Path.Combine(PublishedApp.Repository(), "samples", "MonteCarlo"), Path.Combine(work.Path, "out"));
+        // Published once for both providers' test processes (they run in parallel and would share the sample's obj folder).
+        PublishedWorker published = await PublishedApp.PublishOnceAsync(Path.Combine(PublishedApp.Repository(), "samples", "MonteCarlo"),
+            output => LambdaDeployer.PublishAsync(Path.Combine(PublishedApp.Repository(), "samples", "MonteCarlo"), output));
         Assert.Equal("MonteCarlo", published.Executable);
         string app = Path.Combine(published.Folder, published.Executable);
 

@@ -29,7 +29,9 @@ public sealed class PublishedActionTests(S3Bucket bucket) : IClassFixture<S3Buck
         await using var controller = new OpenWhiskController(exec: null, environment: null, invoker.Path, Key, containers: 4);
 
         // Publish: NativeAOT is tried first; the MinIO client's trimming warnings send it to the self-contained JIT build.
-        PublishedWorker published = await OpenWhiskDeployer.PublishAsync(Path.Combine(PublishedApp.Repository(), "samples", "MonteCarlo"), Path.Combine(work.Path, "out"));
+        // Published once for both providers' test processes (they run in parallel and would share the sample's obj folder).
+        PublishedWorker published = await PublishedApp.PublishOnceAsync(Path.Combine(PublishedApp.Repository(), "samples", "MonteCarlo"),
+            output => OpenWhiskDeployer.PublishAsync(Path.Combine(PublishedApp.Repository(), "samples", "MonteCarlo"), output));
         Assert.Equal("MonteCarlo", published.Executable);
         Assert.False(published.NativeAot);
         Assert.Contains("Minio", published.WhyNotNativeAot, StringComparison.Ordinal);

@@ -25,6 +25,48 @@ public static class PublishedApp
     }
 
     /// <summary>
+    /// Publishes <paramref name="project"/> once for every test process of this build: test assemblies run in parallel,
+    /// and two publishes of one project share its obj folder and break each other. Under a lock file, the first caller
+    /// runs <paramref name="publish"/> (given an output folder) and records its result; later callers get that result.
+    /// The record is keyed by the repository's path and the newest file of the project's Release build, so a rebuild
+    /// publishes again.
+    /// </summary>
+    public static async Task<T> PublishOnceAsync<T>(string project, Func<string, Task<T>> publish)
+    {
+        ArgumentNullException.ThrowIfNull(publish);
+        string build = Path.Combine(project, "bin", "Release");
+        long newest = Directory.Exists(build) ? Directory.GetFiles(build, "*", SearchOption.AllDirectories).Max(f => File.GetLastWriteTimeUtc(f).Ticks) : 0;
+        string key = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes($"{Path.GetFullPath(project)}|{newest}")))[..16];
+        string root = Path.Combine(Path.GetTempPath(), "neutral-published-" + key);
+        Directory.CreateDirectory(root);
+        using FileStream held = await LockAsync(Path.Combine(root, ".lock"));
+        string record = Path.Combine(root, "published.json");
+        if (File.Exists(record))
+        {
+            return System.Text.Json.JsonSerializer.Deserialize<T>(await File.ReadAllTextAsync(record))!;
+        }
+
+        T result = await publish(Path.Combine(root, "out"));
+        await File.WriteAllTextAsync(record, System.Text.Json.JsonSerializer.Serialize(result));
+        return result;
+    }
+
+    private static async Task<FileStream> LockAsync(string path)
+    {
+        for (int attempt = 0; ; attempt++)
+        {
+            try
+            {
+                return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            }
+            catch (IOException) when (attempt < 900)
+            {
+                await Task.Delay(1000);
+            }
+        }
+    }
+
+    /// <summary>
     /// Runs <paramref name="executable"/> with the test host's <c>NEUTRAL*</c> and <c>DOTNET_*</c> variables removed and
     /// <paramref name="environment"/> added; returns its exit code and its standard output and error.
     /// </summary>
