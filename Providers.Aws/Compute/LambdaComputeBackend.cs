@@ -48,12 +48,11 @@ public sealed class LambdaComputeBackend : IDeployedComputeBackend, IPricedCompu
     private readonly Uri _invoke;
     private readonly SemaphoreSlim _inFlight;
 
-    /// <summary>How long what was learnt of the deployed function's tables is trusted before it is read again.</summary>
-
     private readonly IObjectStore? _tablesStore;
     private readonly Uri _configuration;
     private readonly DeployedTables _deployed;
     private int _memoryMb;
+    private (string Digest, IReadOnlyDictionary<string, string> Tables)? _lastTables;
 
     /// <summary>
     /// Creates the backend; <paramref name="credentials"/> sign the requests (the SDK's default chain when null).
@@ -214,8 +213,20 @@ public sealed class LambdaComputeBackend : IDeployedComputeBackend, IPricedCompu
             return null;
         }
 
+        // The tables of a digest never change: read from the bucket once per deployment, not at every check.
+        if (_lastTables is { } last && last.Digest == digest)
+        {
+            return last.Tables;
+        }
+
         byte[]? text = await _tablesStore.GetAsync(LambdaDeployer.TablesKey(digest), cancellationToken).ConfigureAwait(false);
-        return text is null ? null : LambdaDeployer.ParseTables(Encoding.UTF8.GetString(text));
+        Dictionary<string, string>? tables = text is null ? null : LambdaDeployer.ParseTables(Encoding.UTF8.GetString(text));
+        if (tables is not null)
+        {
+            _lastTables = (digest, tables);
+        }
+
+        return tables;
     }
 
     /// <inheritdoc/>

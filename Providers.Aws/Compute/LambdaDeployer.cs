@@ -286,14 +286,14 @@ public static class LambdaDeployer
         byte[]? inline = s3Code is null ? zip : null;
         using HttpClient http = LambdaComputeBackend.CreateClient(lambda, AwsProvider.Resolve(credentials), TimeSpan.FromMinutes(5));
         var client = new ControlPlane(http, lambda);
-        JsonElement? existing = await client.GetConfigurationAsync(cancellationToken).ConfigureAwait(false);
-        bool created = existing is null;
+        bool created = await client.GetConfigurationAsync(cancellationToken).ConfigureAwait(false) is null;
+        JsonElement applied;
         if (created)
         {
             // A role created moments ago may not be assumable by Lambda yet (IAM is eventually consistent): asked again.
             await client.SendAsync(HttpMethod.Post, "functions", CreateBody(lambda.Function, inline, s3Code, settings, variables), "CreateFunction",
                 retryRoleNotReady: true, cancellationToken).ConfigureAwait(false);
-            await client.WaitAsync("CreateFunction", cancellationToken).ConfigureAwait(false);
+            applied = await client.WaitAsync("CreateFunction", cancellationToken).ConfigureAwait(false);
         }
         else
         {
@@ -302,7 +302,7 @@ public static class LambdaDeployer
             await client.WaitAsync("UpdateFunctionCode", cancellationToken).ConfigureAwait(false);
             await client.SendAsync(HttpMethod.Put, "configuration", UpdateConfigurationBody(settings, variables), "UpdateFunctionConfiguration",
                 retryRoleNotReady: true, cancellationToken).ConfigureAwait(false);
-            await client.WaitAsync("UpdateFunctionConfiguration", cancellationToken).ConfigureAwait(false);
+            applied = await client.WaitAsync("UpdateFunctionConfiguration", cancellationToken).ConfigureAwait(false);
         }
 
         // The client retries every call itself, timed from storage: Lambda's own retries of an asynchronous invocation
@@ -310,9 +310,7 @@ public static class LambdaDeployer
         // same attempt again.
         await client.SendAsync(HttpMethod.Put, EventInvokeConfigPath, EventInvokeConfigBody, "PutFunctionEventInvokeConfig", retryRoleNotReady: false, cancellationToken).ConfigureAwait(false);
 
-        JsonElement final = await client.GetConfigurationAsync(cancellationToken).ConfigureAwait(false)
-            ?? throw new InvalidOperationException($"Lambda has no {lambda} after deploying it.");
-        string arn = final.TryGetProperty("FunctionArn", out JsonElement a) ? a.GetString() ?? lambda.Function : lambda.Function;
+        string arn = applied.TryGetProperty("FunctionArn", out JsonElement a) ? a.GetString() ?? lambda.Function : lambda.Function;
         return new LambdaDeployment(arn, created, zip.Length, digest, s3Code is not null);
     }
 
@@ -379,8 +377,8 @@ public static class LambdaDeployer
             }
         }
 
-        /// <summary>Waits until the function is <c>Active</c> and its last update <c>Successful</c> (reading its configuration).</summary>
-        public async Task WaitAsync(string step, CancellationToken cancellationToken)
+        /// <summary>Waits until the function is <c>Active</c> and its last update <c>Successful</c> (reading its configuration); returns that configuration.</summary>
+        public async Task<JsonElement> WaitAsync(string step, CancellationToken cancellationToken)
         {
             DateTimeOffset until = DateTimeOffset.UtcNow + WaitLimit;
             TimeSpan pause = TimeSpan.FromMilliseconds(250);
@@ -399,7 +397,7 @@ public static class LambdaDeployer
 
                 if (state == "Active" && update == "Successful")
                 {
-                    return;
+                    return configuration;
                 }
 
                 if (DateTimeOffset.UtcNow > until)
