@@ -26,29 +26,48 @@ public static class PublishedApp
 
     /// <summary>
     /// Publishes <paramref name="project"/> once for every test process of this build: test assemblies run in parallel,
-    /// and two publishes of one project share its obj folder and break each other. Under a lock file, the first caller
-    /// runs <paramref name="publish"/> (given an output folder) and records its result; later callers get that result.
-    /// The record is keyed by the repository's path and the newest file of the project's Release build, so a rebuild
-    /// publishes again.
+    /// and two publishes of one project share its obj folder and break each other. Under a lock file keyed by the
+    /// project's path alone, the first caller runs <paramref name="publish"/> (given an output folder) and records its
+    /// result with the build's stamp; later callers get that result. The stamp is the newest top-level file of the
+    /// project's Release build folders (<c>bin/Release/{tfm}/</c>), which a runtime-specific publish (it writes under
+    /// <c>{tfm}/{rid}/</c>) does not change, so a rebuild publishes again and a publish does not.
     /// </summary>
     public static async Task<T> PublishOnceAsync<T>(string project, Func<string, Task<T>> publish)
     {
         ArgumentNullException.ThrowIfNull(publish);
-        string build = Path.Combine(project, "bin", "Release");
-        long newest = Directory.Exists(build) ? Directory.GetFiles(build, "*", SearchOption.AllDirectories).Max(f => File.GetLastWriteTimeUtc(f).Ticks) : 0;
-        string key = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes($"{Path.GetFullPath(project)}|{newest}")))[..16];
-        string root = Path.Combine(Path.GetTempPath(), "neutral-published-" + key);
+        string root = RecordFolder(project);
         Directory.CreateDirectory(root);
         using FileStream held = await LockAsync(Path.Combine(root, ".lock"));
-        string record = Path.Combine(root, "published.json");
+        string stamp = BuildStamp(project);
+        string record = Path.Combine(root, "published-" + stamp + ".json");
         if (File.Exists(record))
         {
             return System.Text.Json.JsonSerializer.Deserialize<T>(await File.ReadAllTextAsync(record))!;
         }
 
-        T result = await publish(Path.Combine(root, "out"));
+        string output = Path.Combine(root, "out");
+        if (Directory.Exists(output))
+        {
+            Directory.Delete(output, recursive: true);
+        }
+
+        T result = await publish(output);
         await File.WriteAllTextAsync(record, System.Text.Json.JsonSerializer.Serialize(result));
         return result;
+    }
+
+    /// <summary>The temporary folder holding <paramref name="project"/>'s lock, published output and records.</summary>
+    public static string RecordFolder(string project) =>
+        Path.Combine(Path.GetTempPath(), "neutral-published-" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(Path.GetFullPath(project))))[..16]);
+
+    /// <summary>The newest last-write time, in ticks, of the files directly in the project's <c>bin/Release/*/</c> folders.</summary>
+    private static string BuildStamp(string project)
+    {
+        string build = Path.Combine(project, "bin", "Release");
+        long newest = Directory.Exists(build)
+            ? Directory.GetDirectories(build).SelectMany(d => Directory.GetFiles(d)).Select(f => File.GetLastWriteTimeUtc(f).Ticks).DefaultIfEmpty(0).Max()
+            : 0;
+        return newest.ToString(System.Globalization.CultureInfo.InvariantCulture);
     }
 
     private static async Task<FileStream> LockAsync(string path)
