@@ -6,11 +6,15 @@
 #
 # Ceph RGW (S3-compatible, as AWS S3 and MinIO are): a one-node Ceph cluster (one monitor, one in-memory OSD) and a
 # RADOS Gateway on 127.0.0.1:7480, with a throwaway S3 user. It checks SigV4 signatures and implements conditional
-# writes (If-None-Match: *) atomically, as S3 does.
+# writes (If-None-Match: *) atomically, as S3 does. Two more gateways of the same cluster, on 127.0.0.1:7481 (`ow`) and
+# :7482 (`aws`), serve the tests that restart a gateway in the middle of a job (`restart-gateway ow|aws`): each
+# provider's test process restarts its own, and the other tests, running at the same time, keep theirs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DIR=${NEUTRAL_SERVICES_DIR:-$PWD/.services}
 RGW_PORT=${NEUTRAL_RGW_PORT:-7480}
+# The restartable gateways: name and port.
+SPARE_GATEWAYS=("ow:$((RGW_PORT + 1))" "aws:$((RGW_PORT + 2))")
 # Throwaway credentials of a server that lives for one test run on loopback.
 RGW_KEY=NEUTRALTESTKEY
 RGW_SECRET=NEUTRALTESTSECRET
@@ -110,6 +114,13 @@ rgw data = $d/rgw
 rgw gc obj min wait = 0
 rgw gc processor period = 10
 CONF
+  local spare name port
+  for spare in "${SPARE_GATEWAYS[@]}"; do
+    name=${spare%%:*} port=${spare##*:}
+    mkdir -p "$d/rgw-$name"
+    printf '[client.rgw.%s]\nrgw frontends = beast endpoint=127.0.0.1:%s\nrgw dns name = localhost\nrgw data = %s\nrgw gc obj min wait = 0\nrgw gc processor period = 10\n' \
+      "$name" "$port" "$d/rgw-$name" >> "$d/ceph.conf"
+  done
   log "starting Ceph (monitor, in-memory OSD) and RGW on 127.0.0.1:$RGW_PORT"
   ceph-authtool --create-keyring "$d/keyring" --gen-key -n mon. --cap mon 'allow *' >/dev/null
   monmaptool --create --fsid "$fsid" --addv a '[v1:127.0.0.1:6789]' "$d/monmap" >/dev/null
@@ -133,6 +144,17 @@ CONF
     tail -20 "$d/log/client.rgw.x.log" >&2 || true
     return 1
   fi
+  # The restartable gateways, once the first has created the zone's pools.
+  for spare in "${SPARE_GATEWAYS[@]}"; do
+    name=${spare%%:*} port=${spare##*:}
+    radosgw -c "$d/ceph.conf" -n "client.rgw.$name"
+    for _ in $(seq 1 240); do curl -s -o /dev/null "http://127.0.0.1:$port/" && break; sleep 0.5; done
+    if ! curl -s -o /dev/null "http://127.0.0.1:$port/"; then
+      echo "Ceph RGW $name did not start; its log:" >&2
+      tail -20 "$d/log/client.rgw.$name.log" >&2 || true
+      return 1
+    fi
+  done
   radosgw-admin -c "$d/ceph.conf" user create --uid=neutral-test --display-name=neutral-test \
     --access-key="$RGW_KEY" --secret="$RGW_SECRET" >/dev/null
 }
@@ -140,7 +162,7 @@ CONF
 stop_rgw() {
   local d=$DIR/ceph pids=()
   [ -d "$d" ] || return 0
-  for n in client.rgw.x osd.0 mon.a; do
+  for n in client.rgw.x client.rgw.ow client.rgw.aws osd.0 mon.a; do
     [ -f "$d/run/$n.pid" ] && pids+=("$(cat "$d/run/$n.pid")")
   done
   [ ${#pids[@]} -gt 0 ] && kill "${pids[@]}" 2>/dev/null || true
@@ -156,10 +178,18 @@ stop_rgw() {
   rm -rf "$d"
 }
 
-# Restarts the gateway alone (the cluster and its data stay): for the tests of a store restarted mid-job.
+# Restarts one restartable gateway (`ow` or `aws`) alone, the cluster, its data and the other gateways staying: for
+# the tests of a store restarted mid-job.
 restart_gateway() {
-  local d=$DIR/ceph pid
-  pid=$(cat "$d/run/client.rgw.x.pid")
+  local d=$DIR/ceph name=${1:-} port="" pid spare
+  for spare in "${SPARE_GATEWAYS[@]}"; do
+    [ "${spare%%:*}" = "$name" ] && port=${spare##*:}
+  done
+  if [ -z "$port" ]; then
+    echo "usage: $0 restart-gateway ow|aws" >&2
+    return 2
+  fi
+  pid=$(cat "$d/run/client.rgw.$name.pid")
   kill "$pid"
   for _ in $(seq 1 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
   kill -9 "$pid" 2>/dev/null || true
@@ -169,10 +199,10 @@ restart_gateway() {
       fd=${fd##*/}
       [ "$fd" -gt 2 ] && eval "exec $fd>&-" 2>/dev/null
     done
-    exec radosgw -c "$d/ceph.conf" -n client.rgw.x </dev/null >/dev/null 2>&1
+    exec radosgw -c "$d/ceph.conf" -n "client.rgw.$name" </dev/null >/dev/null 2>&1
   )
-  for _ in $(seq 1 240); do curl -s -o /dev/null "http://127.0.0.1:$RGW_PORT/" && return 0; sleep 0.25; done
-  echo "Ceph RGW did not come back" >&2
+  for _ in $(seq 1 240); do curl -s -o /dev/null "http://127.0.0.1:$port/" && return 0; sleep 0.25; done
+  echo "Ceph RGW $name did not come back" >&2
   return 1
 }
 
@@ -180,6 +210,11 @@ variables() {
   echo "export NEUTRAL_TEST_S3_ENDPOINT=http://127.0.0.1:$RGW_PORT"
   echo "export NEUTRAL_TEST_S3_ACCESS_KEY=$RGW_KEY"
   echo "export NEUTRAL_TEST_S3_SECRET_KEY=$RGW_SECRET"
+  local spare name
+  for spare in "${SPARE_GATEWAYS[@]}"; do
+    name=${spare%%:*}
+    echo "export NEUTRAL_TEST_S3_RESTARTABLE_ENDPOINT_${name^^}=http://127.0.0.1:${spare##*:}"
+  done
 }
 
 case "${1:-}" in
@@ -199,10 +234,10 @@ case "${1:-}" in
     variables
     ;;
   restart-gateway)
-    restart_gateway
+    restart_gateway "${2:-}"
     ;;
   *)
-    echo "usage: $0 start|stop|variables|restart-gateway" >&2
+    echo "usage: $0 start|stop|variables|restart-gateway ow|aws" >&2
     exit 2
     ;;
 esac

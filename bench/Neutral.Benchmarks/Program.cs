@@ -37,6 +37,9 @@ public static class Program
             case "s3-store":
                 await AwsHarness.StoreAsync();
                 return;
+            case "aws-cold":
+                await LambdaColdStartHarness.RunAsync(args[1..]);
+                return;
             case "openwhisk-cold":
                 await ActionColdStartHarness.RunAsync(args[1..]);
                 return;

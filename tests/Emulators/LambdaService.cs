@@ -45,6 +45,9 @@ public sealed partial class LambdaService : IAsyncDisposable
     private int _inFlight;
     private int _invocations;
     private int _throttled;
+    private readonly Lock _holdLock = new();
+    private int _allowance = int.MaxValue;
+    private TaskCompletionSource _released = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>Starts the service with <paramref name="sandboxes"/> sandboxes running <paramref name="bootstrap"/> with <paramref name="environment"/>.</summary>
     /// <remarks>
@@ -116,6 +119,48 @@ public sealed partial class LambdaService : IAsyncDisposable
 
     /// <summary>The last invoke request: path and query, its headers, its body.</summary>
     public (string PathAndQuery, IReadOnlyDictionary<string, string> Headers, string Body)? LastInvoke { get; private set; }
+
+    /// <summary>
+    /// Lets <paramref name="count"/> more queued invocations start, then holds the rest in the queue (as a function at
+    /// its concurrency limit would hold them in Lambda's asynchronous queue) until <see cref="Release"/>.
+    /// </summary>
+    public void HoldAfter(int count)
+    {
+        lock (_holdLock)
+        {
+            _allowance = count;
+            _released = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        }
+    }
+
+    /// <summary>Ends <see cref="HoldAfter"/>: held invocations start.</summary>
+    public void Release()
+    {
+        lock (_holdLock)
+        {
+            _allowance = int.MaxValue;
+            _released.TrySetResult();
+        }
+    }
+
+    /// <summary>Waits, with an invocation taken from the queue, until it may start.</summary>
+    private Task TurnAsync()
+    {
+        lock (_holdLock)
+        {
+            if (_allowance > 0)
+            {
+                if (_allowance != int.MaxValue)
+                {
+                    _allowance--;
+                }
+
+                return Task.CompletedTask;
+            }
+
+            return _released.Task;
+        }
+    }
 
     /// <summary>Kills the processes of the sandboxes running an invocation now (as an out-of-memory kill would).</summary>
     public int KillRunning() => _sandboxes.Count(s => s.Busy && s.Kill());
@@ -348,6 +393,7 @@ public sealed partial class LambdaService : IAsyncDisposable
             {
                 await foreach (Invocation invocation in service._queue.Reader.ReadAllAsync(service._stop.Token))
                 {
+                    await service.TurnAsync().WaitAsync(service._stop.Token);
                     // After a code or configuration update Lambda starts new execution environments.
                     if (_process is null || _process.HasExited || _generation != service.Generation)
                     {

@@ -13,8 +13,16 @@ namespace Neutral.Providers.Aws.Tests;
 /// The S3 server the tests talk to (Ceph RGW from scripts/services.sh, which checks SigV4 and decides conditional
 /// writes atomically), and a bucket of this test class's own, emptied and removed at the end.
 /// </summary>
-public sealed class S3Bucket : IAsyncLifetime
+public class S3Bucket : IAsyncLifetime
 {
+    public S3Bucket()
+        : this(ServiceUrl)
+    {
+    }
+
+    /// <summary>A bucket on the server at <paramref name="url"/>.</summary>
+    protected S3Bucket(Uri url) => Url = url;
+
     public static Uri ServiceUrl { get; } = new(Environment.GetEnvironmentVariable("NEUTRAL_TEST_S3_ENDPOINT") ?? "http://127.0.0.1:7480");
 
     public static string AccessKey { get; } = Environment.GetEnvironmentVariable("NEUTRAL_TEST_S3_ACCESS_KEY") ?? "NEUTRALTESTKEY";
@@ -23,9 +31,12 @@ public sealed class S3Bucket : IAsyncLifetime
 
     public static BasicAWSCredentials Credentials { get; } = new(AccessKey, SecretKey);
 
+    /// <summary>The server this bucket is on.</summary>
+    public Uri Url { get; }
+
     public string Name { get; } = "neutral-test-" + Guid.NewGuid().ToString("N")[..12];
 
-    public S3Settings Settings => new("us-east-1", Name, ServiceUrl);
+    public S3Settings Settings => new("us-east-1", Name, Url);
 
     public S3ObjectStore Store { get; private set; } = null!;
 
@@ -37,7 +48,7 @@ public sealed class S3Bucket : IAsyncLifetime
             ["Neutral:Storage"] = AwsProvider.StoreKind,
             ["Neutral:Aws:Region"] = "us-east-1",
             ["Neutral:Aws:Bucket"] = Name,
-            ["Neutral:Aws:ServiceUrl"] = ServiceUrl.ToString(),
+            ["Neutral:Aws:ServiceUrl"] = Url.ToString(),
             ["Neutral:Aws:AccessKeyId"] = AccessKey,
             ["Neutral:Aws:SecretAccessKey"] = SecretKey,
         };
@@ -55,12 +66,12 @@ public sealed class S3Bucket : IAsyncLifetime
         {
             try
             {
-                await http.GetAsync(ServiceUrl);
+                await http.GetAsync(Url);
             }
             catch (HttpRequestException e)
             {
                 throw new InvalidOperationException(
-                    $"No S3 server answers at {ServiceUrl}: start the test servers with `bash scripts/services.sh start` (scripts/test.sh does it). {e.Message}", e);
+                    $"No S3 server answers at {Url}: start the test servers with `bash scripts/services.sh start` (scripts/test.sh does it). {e.Message}", e);
             }
         }
 
@@ -75,4 +86,9 @@ public sealed class S3Bucket : IAsyncLifetime
         await client.DeleteBucketAsync(new DeleteBucketRequest { BucketName = Name });
         Store.Dispose();
     }
+}
+
+/// <summary>A bucket on the restartable gateway <c>aws</c>, for the tests that restart it mid-job.</summary>
+public sealed class RestartableS3Bucket() : S3Bucket(Neutral.Testing.TestServers.RestartableEndpoint("aws"))
+{
 }

@@ -1,7 +1,5 @@
 using System;
 using System.Collections.Generic;
-using System.Diagnostics;
-using System.IO;
 using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
@@ -21,39 +19,15 @@ public static class RestartFunctions
     }
 }
 
-/// <summary>Restarts of the S3 server itself: alone, since every other test class uses the same server.</summary>
-[CollectionDefinition(Name, DisableParallelization = true)]
-public sealed class GatewayRestarts
-{
-    public const string Name = "S3 gateway restarts";
-}
-
 /// <summary>
 /// Ceph RGW restarted in the middle of a job on the emulated cluster: calls whose store operations fail are retried,
-/// nothing is lost, and every call has exactly one status.
+/// nothing is lost, and every call has exactly one status. The job's bucket is on a gateway of its own (<c>ow</c>,
+/// restarted by this test alone), so the tests running beside it keep theirs.
 /// </summary>
-[Collection(GatewayRestarts.Name)]
 [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
-public sealed class GatewayRestartTests(S3Bucket bucket) : IClassFixture<S3Bucket>
+public sealed class GatewayRestartTests(RestartableS3Bucket bucket) : IClassFixture<RestartableS3Bucket>
 {
     private const string Key = "23bc46b1-71f6-4ed5-8c54-816aa4f8c502:throwaway-test-key";
-
-    private static void RestartGateway()
-    {
-        string repository = AppContext.BaseDirectory;
-        while (!File.Exists(Path.Combine(repository, "Neutral.sln")))
-        {
-            repository = Path.GetDirectoryName(repository) ?? throw new InvalidOperationException("no repository root above the test");
-        }
-
-        var info = new ProcessStartInfo("bash") { WorkingDirectory = repository, RedirectStandardError = true, UseShellExecute = false };
-        info.ArgumentList.Add("scripts/services.sh");
-        info.ArgumentList.Add("restart-gateway");
-        using Process process = Process.Start(info)!;
-        string error = process.StandardError.ReadToEnd();
-        process.WaitForExit();
-        Assert.True(process.ExitCode == 0, "the gateway did not restart (are the servers from scripts/services.sh?): " + error);
-    }
 
     [Fact]
     public async Task A_job_survives_the_store_restarting_in_the_middle_with_every_call_once()
@@ -77,7 +51,7 @@ public sealed class GatewayRestartTests(S3Bucket bucket) : IClassFixture<S3Bucke
         }
 
         int doneBefore = job.Futures.Count(f => f.State == RemoteCallState.Succeeded);
-        RestartGateway();
+        TestServers.RestartGateway("ow");
 
         long[] cubes = await job.GetResultsAsync().WaitAsync(TimeSpan.FromMinutes(5));
         Assert.Equal(Enumerable.Range(0, Calls).Select(i => (long)i * i * i), cubes);

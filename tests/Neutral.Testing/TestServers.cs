@@ -1,0 +1,39 @@
+using System;
+using System.Diagnostics;
+
+namespace Neutral.Testing;
+
+/// <summary>The test servers of <c>scripts/services.sh</c> that tests act on: the gateways that may be restarted mid-job.</summary>
+public static class TestServers
+{
+    /// <summary>
+    /// The address of restartable gateway <paramref name="name"/> (<c>ow</c> or <c>aws</c>): an RGW of the same cluster
+    /// as the main one, restarted by one test process only, so that tests running beside it keep their gateway.
+    /// </summary>
+    public static Uri RestartableEndpoint(string name)
+    {
+        int offset = name switch
+        {
+            "ow" => 1,
+            "aws" => 2,
+            _ => throw new ArgumentOutOfRangeException(nameof(name), name, "ow or aws"),
+        };
+        return new Uri(Environment.GetEnvironmentVariable("NEUTRAL_TEST_S3_RESTARTABLE_ENDPOINT_" + name.ToUpperInvariant()) ?? $"http://127.0.0.1:{7480 + offset}");
+    }
+
+    /// <summary>Restarts gateway <paramref name="name"/> (<c>bash scripts/services.sh restart-gateway {name}</c>) and waits until it answers again.</summary>
+    public static void RestartGateway(string name)
+    {
+        var info = new ProcessStartInfo("bash") { WorkingDirectory = PublishedApp.Repository(), RedirectStandardError = true, UseShellExecute = false };
+        info.ArgumentList.Add("scripts/services.sh");
+        info.ArgumentList.Add("restart-gateway");
+        info.ArgumentList.Add(name);
+        using Process process = Process.Start(info)!;
+        string error = process.StandardError.ReadToEnd();
+        process.WaitForExit();
+        if (process.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"gateway {name} did not restart (are the servers from scripts/services.sh running?): {error}");
+        }
+    }
+}
