@@ -80,7 +80,7 @@ public static class ActionColdStartHarness
         {
             // Run -1 fills the page cache with the executable's files and is not counted.
             string job = "bench-" + Guid.NewGuid().ToString("N")[..8];
-            await StageAsync(store, job);
+            await BenchLoops.StageAsync(store, job, Call(0), 2);
             long start = Stopwatch.GetTimestamp();
             await using OpenWhiskActionProxy proxy = await OpenWhiskActionProxy.StartAsync(executable, environment, workingDirectory, waitForAck: true, Timeout);
             double ack = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
@@ -107,43 +107,17 @@ public static class ActionColdStartHarness
             }
         }
 
-        Console.WriteLine($"{name}, median of {Runs}: start to ack {Median(acks):0.0} ms (min {acks.Min():0.0}); "
-            + $"start to first result {Median(firsts):0.0} ms (min {firsts.Min():0.0}); a second, warm activation {Median(seconds):0.0} ms");
+        Console.WriteLine($"{name}, median of {Runs}: start to ack {BenchLoops.Median(acks):0.0} ms (min {acks.Min():0.0}); "
+            + $"start to first result {BenchLoops.Median(firsts):0.0} ms (min {firsts.Min():0.0}); a second, warm activation {BenchLoops.Median(seconds):0.0} ms");
     }
-
-    private static double Median(List<double> values) => values.Order().ElementAt(values.Count / 2);
 
     private static RemoteCall<long> Call(int index) => MonteCarlo.Remote.PiEstimator.CountInside(index, 10_000);
-
-    /// <summary>The job's manifest, as a client stages it before invoking (a worker checks it before writing late).</summary>
-    private static Task StageAsync(MinioObjectStore store, string job)
-    {
-        RemoteCall<long> call = Call(0);
-        return store.PutAsync(Cloud.InternalPrefix + StorageLayout.Manifest(job), WireJson.Serialize(new JobManifest
-        {
-            JobId = job,
-            FunctionId = call.Function.Id,
-            SignatureHash = InvocationEnvelope.FormatHash(call.Function.SignatureHash),
-            CallCount = 2,
-            ClientVersion = "0",
-            Owner = "bench/1/1",
-        }));
-    }
 
     /// <summary>One activation line as the action proxy writes it: the envelope as the value.</summary>
     private static string Activation(MinioSettings settings, string bucket, string job, int index)
     {
-        RemoteCall<long> call = Call(index);
-        var envelope = new InvocationEnvelope
-        {
-            JobId = job,
-            CallIndex = index,
-            FunctionId = call.Function.Id,
-            SignatureHash = InvocationEnvelope.FormatHash(call.Function.SignatureHash),
-            InlineInput = call.Arguments.ToArray(),
-            Attempt = 1,
-            Store = new StoreLocation(OpenWhiskProvider.StoreKind, $"http://{settings.Endpoint}/{bucket}", Cloud.InternalPrefix),
-        };
+        var location = new StoreLocation(OpenWhiskProvider.StoreKind, $"http://{settings.Endpoint}/{bucket}", Cloud.InternalPrefix);
+        InvocationEnvelope envelope = BenchLoops.Envelope(location, job, index, Call(index));
         string value = Encoding.UTF8.GetString(WireJson.Serialize(envelope));
         return $"{{\"value\":{value},\"namespace\":\"guest\",\"action_name\":\"neutral\",\"activation_id\":\"{Guid.NewGuid():N}\",\"deadline\":\"{DateTimeOffset.UtcNow.AddMinutes(1).ToUnixTimeMilliseconds()}\"}}";
     }

@@ -13,20 +13,41 @@ public static class BenchLoops
 {
     /// <summary>Envelopes of <c>Noop(i)</c> calls of job <paramref name="job"/>.</summary>
     public static InvocationEnvelope[] Envelopes(StoreLocation location, string job, int count) =>
-        Enumerable.Range(0, count).Select(i =>
+        Enumerable.Range(0, count).Select(i => Envelope(location, job, i, BenchRemote.BenchFunctions.Noop(i))).ToArray();
+
+    /// <summary>The first attempt's envelope of <paramref name="call"/> as call <paramref name="index"/> of job <paramref name="job"/>, its input inline.</summary>
+    public static InvocationEnvelope Envelope<T>(StoreLocation location, string job, int index, RemoteCall<T> call) => new()
+    {
+        JobId = job,
+        CallIndex = index,
+        FunctionId = call.Function.Id,
+        SignatureHash = InvocationEnvelope.FormatHash(call.Function.SignatureHash),
+        InlineInput = call.Arguments.ToArray(),
+        Attempt = 1,
+        Store = location,
+    };
+
+    /// <summary>
+    /// Stores job <paramref name="job"/>'s manifest under <see cref="Cloud.InternalPrefix"/> as a client stages it before
+    /// invoking (a worker checks it before it starts and before it writes late): <paramref name="count"/> calls of <paramref name="call"/>'s function.
+    /// </summary>
+    public static Task StageAsync<T>(IObjectStore store, string job, RemoteCall<T> call, int count) =>
+        store.PutAsync(Cloud.InternalPrefix + StorageLayout.Manifest(job), WireJson.Serialize(new JobManifest
         {
-            RemoteCall<int> call = BenchRemote.BenchFunctions.Noop(i);
-            return new InvocationEnvelope
-            {
-                JobId = job,
-                CallIndex = i,
-                FunctionId = call.Function.Id,
-                SignatureHash = InvocationEnvelope.FormatHash(call.Function.SignatureHash),
-                InlineInput = call.Arguments.ToArray(),
-                Attempt = 1,
-                Store = location,
-            };
-        }).ToArray();
+            JobId = job,
+            FunctionId = call.Function.Id,
+            SignatureHash = InvocationEnvelope.FormatHash(call.Function.SignatureHash),
+            CallCount = count,
+            ClientVersion = "0",
+            Owner = "bench/1/1",
+        }));
+
+    /// <summary>The median of <paramref name="values"/> (the upper one of an even count).</summary>
+    public static double Median(System.Collections.Generic.IEnumerable<double> values)
+    {
+        double[] sorted = values.Order().ToArray();
+        return sorted[sorted.Length / 2];
+    }
 
     /// <summary>Runs <paramref name="operation"/> for 0 to <paramref name="count"/> - 1, <paramref name="inFlight"/> at a time.</summary>
     public static Task InParallelAsync(int count, int inFlight, Func<int, Task> operation)

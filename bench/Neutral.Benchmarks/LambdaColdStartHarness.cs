@@ -80,14 +80,14 @@ public static class LambdaColdStartHarness
         {
             // Run -1 fills the page cache with the executable's files and is not counted. A new service: a new sandbox.
             string job = "bench-" + Guid.NewGuid().ToString("N")[..8];
-            await StageAsync(store, job);
+            await BenchLoops.StageAsync(store, job, Call(0), 2);
             await using var lambda = new LambdaService(executable, environment, accessKey, sandboxes: 1, roleEnvironment: role);
             await using var backend = new LambdaComputeBackend(new LambdaSettings(settings.Region, lambda.FunctionName, lambda.Endpoint, Synchronous: true), location, credentials);
             long start = Stopwatch.GetTimestamp();
-            await backend.InvokeAsync(Envelope(location, job, 0));
+            await backend.InvokeAsync(BenchLoops.Envelope(location, job, 0, Call(0)));
             double first = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
             long warm = Stopwatch.GetTimestamp();
-            await backend.InvokeAsync(Envelope(location, job, 1));
+            await backend.InvokeAsync(BenchLoops.Envelope(location, job, 1, Call(1)));
             double second = Stopwatch.GetElapsedTime(warm).TotalMilliseconds;
             foreach (int index in new[] { 0, 1 })
             {
@@ -105,41 +105,9 @@ public static class LambdaColdStartHarness
             }
         }
 
-        Console.WriteLine($"{name}, median of {Runs}: invoke to first response (cold) {Median(firsts):0.0} ms (min {firsts.Min():0.0}); "
-            + $"a second, warm invocation {Median(seconds):0.0} ms (min {seconds.Min():0.0})");
+        Console.WriteLine($"{name}, median of {Runs}: invoke to first response (cold) {BenchLoops.Median(firsts):0.0} ms (min {firsts.Min():0.0}); "
+            + $"a second, warm invocation {BenchLoops.Median(seconds):0.0} ms (min {seconds.Min():0.0})");
     }
-
-    private static double Median(List<double> values) => values.Order().ElementAt(values.Count / 2);
 
     private static RemoteCall<long> Call(int index) => MonteCarlo.Remote.PiEstimator.CountInside(index, 10_000);
-
-    /// <summary>The job's manifest, as a client stages it before invoking (a worker checks it before writing late).</summary>
-    private static Task StageAsync(S3ObjectStore store, string job)
-    {
-        RemoteCall<long> call = Call(0);
-        return store.PutAsync(Cloud.InternalPrefix + StorageLayout.Manifest(job), WireJson.Serialize(new JobManifest
-        {
-            JobId = job,
-            FunctionId = call.Function.Id,
-            SignatureHash = InvocationEnvelope.FormatHash(call.Function.SignatureHash),
-            CallCount = 2,
-            ClientVersion = "0",
-            Owner = "bench/1/1",
-        }));
-    }
-
-    private static InvocationEnvelope Envelope(StoreLocation location, string job, int index)
-    {
-        RemoteCall<long> call = Call(index);
-        return new InvocationEnvelope
-        {
-            JobId = job,
-            CallIndex = index,
-            FunctionId = call.Function.Id,
-            SignatureHash = InvocationEnvelope.FormatHash(call.Function.SignatureHash),
-            InlineInput = call.Arguments.ToArray(),
-            Attempt = 1,
-            Store = location,
-        };
-    }
 }

@@ -68,17 +68,7 @@ public sealed class LambdaFaultTests(S3Bucket bucket) : IClassFixture<S3Bucket>,
 
     public async Task DisposeAsync()
     {
-        if (_services is not null)
-        {
-            Task dispose = _services.DisposeAsync().AsTask();
-            while (!dispose.IsCompleted)
-            {
-                _time.Advance(TimeSpan.FromSeconds(1));
-                await Task.WhenAny(dispose, Task.Delay(5));
-            }
-
-            await dispose;
-        }
+        await FakeClockDriver.DisposeAsync(_services, _time);
 
         await _lambda.DisposeAsync();
         _function.Dispose();
@@ -101,28 +91,9 @@ public sealed class LambdaFaultTests(S3Bucket bucket) : IClassFixture<S3Bucket>,
         return Cloud.Connect(bucket.Configuration([("Neutral:Compute", "aws"), ("Neutral:Aws:LambdaServiceUrl", _lambda.Endpoint.ToString()), .. extra]));
     }
 
-    /// <summary>Moves the fake clock on by <paramref name="step"/> at a time, with a moment of real time between steps, until <paramref name="done"/>.</summary>
-    private async Task DriveUntilAsync(Func<bool> done, TimeSpan step, TimeSpan limit)
-    {
-        DateTimeOffset until = _time.GetUtcNow() + limit;
-        using var real = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-        while (!done())
-        {
-            Assert.True(_time.GetUtcNow() < until, $"not done within {limit.TotalSeconds} s of fake time");
-            _time.Advance(step);
-            await Task.Delay(5, real.Token);
-        }
-    }
+    private Task DriveUntilAsync(Func<bool> done, TimeSpan step, TimeSpan limit) => FakeClockDriver.UntilAsync(_time, done, step, limit);
 
-    /// <summary>Waits in real time (the emulator's processes) without moving the fake clock.</summary>
-    private static async Task WaitForAsync(Func<bool> condition, string what)
-    {
-        using var real = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-        while (!condition())
-        {
-            await Task.Delay(10, real.Token).ContinueWith(t => Assert.False(t.IsCanceled, "timed out waiting for " + what), TaskScheduler.Default);
-        }
-    }
+    private static Task WaitForAsync(Func<bool> condition, string what) => FakeClockDriver.WaitForAsync(condition, what);
 
     /// <summary>Starts a one-call job of <see cref="LambdaFaultFunctions.HangOnFirstAttempt"/>, waits for its process to run it, and kills that process.</summary>
     private async Task<RemoteJob<int>> KillFirstAttemptAsync(Cloud cloud)

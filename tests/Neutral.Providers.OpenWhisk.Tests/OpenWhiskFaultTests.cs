@@ -59,17 +59,7 @@ public sealed class OpenWhiskFaultTests(S3Bucket bucket) : IClassFixture<S3Bucke
 
     public async Task DisposeAsync()
     {
-        if (_services is not null)
-        {
-            Task dispose = _services.DisposeAsync().AsTask();
-            while (!dispose.IsCompleted)
-            {
-                _time.Advance(TimeSpan.FromSeconds(1));
-                await Task.WhenAny(dispose, Task.Delay(5));
-            }
-
-            await dispose;
-        }
+        await FakeClockDriver.DisposeAsync(_services, _time);
 
         await _controller.DisposeAsync();
         _action.Dispose();
@@ -91,28 +81,9 @@ public sealed class OpenWhiskFaultTests(S3Bucket bucket) : IClassFixture<S3Bucke
         return _services.GetRequiredService<Cloud>();
     }
 
-    /// <summary>Moves the fake clock on by <paramref name="step"/> at a time, with a moment of real time between steps, until <paramref name="done"/>.</summary>
-    private async Task DriveUntilAsync(Func<bool> done, TimeSpan step, TimeSpan limit)
-    {
-        DateTimeOffset until = _time.GetUtcNow() + limit;
-        using var real = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-        while (!done())
-        {
-            Assert.True(_time.GetUtcNow() < until, $"not done within {limit.TotalSeconds} s of fake time");
-            _time.Advance(step);
-            await Task.Delay(5, real.Token);
-        }
-    }
+    private Task DriveUntilAsync(Func<bool> done, TimeSpan step, TimeSpan limit) => FakeClockDriver.UntilAsync(_time, done, step, limit);
 
-    /// <summary>Waits in real time (the emulator's processes) without moving the fake clock.</summary>
-    private static async Task WaitForAsync(Func<bool> condition, string what)
-    {
-        using var real = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-        while (!condition())
-        {
-            await Task.Delay(10, real.Token).ContinueWith(t => Assert.False(t.IsCanceled, "timed out waiting for " + what), TaskScheduler.Default);
-        }
-    }
+    private static Task WaitForAsync(Func<bool> condition, string what) => FakeClockDriver.WaitForAsync(condition, what);
 
     /// <summary>Starts a one-call job of <see cref="ActionFaultFunctions.HangOnFirstAttempt"/> and drives it until its first attempt runs.</summary>
     private async Task<RemoteJob<int>> StartHangingCallAsync(Cloud cloud)
