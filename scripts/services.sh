@@ -9,6 +9,10 @@
 # writes (If-None-Match: *) atomically, as S3 does. Two more gateways of the same cluster, on 127.0.0.1:7481 (`ow`) and
 # :7482 (`aws`), serve the tests that restart a gateway in the middle of a job (`restart-gateway ow|aws`): each
 # provider's test process restarts its own, and the other tests, running at the same time, keep theirs.
+#
+# Azurite 3.35.0 (npm; newer versions need Node 22), Azure Storage's emulator, for the Blob and Queue stores: blob on
+# 127.0.0.1:10000 and queue on :10001, in memory, with the well-known development account (devstoreaccount1). A second
+# Azurite, blob :10010 and queue :10011, keeps its data on disk so that `restart-azurite` can restart it mid-job.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DIR=${NEUTRAL_SERVICES_DIR:-$PWD/.services}
@@ -18,6 +22,12 @@ SPARE_GATEWAYS=("ow:$((RGW_PORT + 1))" "aws:$((RGW_PORT + 2))")
 # Throwaway credentials of a server that lives for one test run on loopback.
 RGW_KEY=NEUTRALTESTKEY
 RGW_SECRET=NEUTRALTESTSECRET
+
+AZURITE_VERSION=3.35.0
+AZURITE_BLOB_PORT=${NEUTRAL_AZURITE_BLOB_PORT:-10000}
+AZURITE_QUEUE_PORT=$((AZURITE_BLOB_PORT + 1))
+AZURITE_SPARE_BLOB_PORT=$((AZURITE_BLOB_PORT + 10))
+AZURITE_SPARE_QUEUE_PORT=$((AZURITE_BLOB_PORT + 11))
 
 log() { printf '== %s\n' "$*" >&2; }
 
@@ -41,6 +51,96 @@ apt_get() {
     waited=$((waited + 15))
   done
   rm -f "$err"
+}
+
+# Node.js and npm from Debian when missing, then Azurite from the npm registry into $DIR/azurite-$AZURITE_VERSION (kept
+# across start/stop; the test command's $DIR is temporary).
+install_azurite() {
+  if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+    log "installing nodejs npm"
+    apt_get update -qq
+    apt_get install -y -qq nodejs npm >/dev/null
+  fi
+  local dest=$DIR/azurite-$AZURITE_VERSION
+  if [ ! -f "$dest/node_modules/azurite/dist/src/blob/main.js" ]; then
+    log "installing azurite@$AZURITE_VERSION (npm)"
+    mkdir -p "$dest"
+    (cd "$dest" && npm install --silent --no-audit --no-fund --no-save "azurite@$AZURITE_VERSION" >/dev/null)
+  fi
+}
+
+# One Azurite service (blob or queue) in the background: name, service, port, and the data folder (empty: in memory).
+start_azurite_service() {
+  local name=$1 service=$2 port=$3 location=$4 d=$DIR/azurite
+  local main=$DIR/azurite-$AZURITE_VERSION/node_modules/azurite/dist/src/$service/main.js
+  local args=("--${service}Host" 127.0.0.1 "--${service}Port" "$port" --skipApiVersionCheck --disableTelemetry --silent --loose)
+  if [ -n "$location" ]; then
+    mkdir -p "$location"
+    args+=(--location "$location")
+  else
+    args+=(--inMemoryPersistence)
+  fi
+  mkdir -p "$d"
+  setsid node "$main" "${args[@]}" </dev/null >"$d/$name.log" 2>&1 &
+  echo $! >"$d/$name.pid"
+}
+
+wait_for_port() {
+  local port=$1 what=$2
+  for _ in $(seq 1 120); do (exec 3<>/dev/tcp/127.0.0.1/"$port") 2>/dev/null && return 0; sleep 0.25; done
+  echo "$what did not start on 127.0.0.1:$port; its log:" >&2
+  return 1
+}
+
+start_azurite() {
+  if (exec 3<>/dev/tcp/127.0.0.1/"$AZURITE_BLOB_PORT") 2>/dev/null; then
+    log "something already answers on 127.0.0.1:$AZURITE_BLOB_PORT (Azurite?)"
+    return 0
+  fi
+  log "starting Azurite $AZURITE_VERSION: blob 127.0.0.1:$AZURITE_BLOB_PORT, queue :$AZURITE_QUEUE_PORT (in memory); blob :$AZURITE_SPARE_BLOB_PORT, queue :$AZURITE_SPARE_QUEUE_PORT (on disk, restartable)"
+  start_azurite_service blob blob "$AZURITE_BLOB_PORT" ""
+  start_azurite_service queue queue "$AZURITE_QUEUE_PORT" ""
+  start_azurite_service spare-blob blob "$AZURITE_SPARE_BLOB_PORT" "$DIR/azurite/spare-data"
+  start_azurite_service spare-queue queue "$AZURITE_SPARE_QUEUE_PORT" "$DIR/azurite/spare-data"
+  local port name
+  for pair in "blob:$AZURITE_BLOB_PORT" "queue:$AZURITE_QUEUE_PORT" "spare-blob:$AZURITE_SPARE_BLOB_PORT" "spare-queue:$AZURITE_SPARE_QUEUE_PORT"; do
+    name=${pair%%:*} port=${pair##*:}
+    wait_for_port "$port" "Azurite $name" || { tail -20 "$DIR/azurite/$name.log" >&2; return 1; }
+  done
+}
+
+stop_azurite() {
+  local d=$DIR/azurite pid
+  [ -d "$d" ] || return 0
+  for f in "$d"/*.pid; do
+    [ -f "$f" ] || continue
+    pid=$(cat "$f")
+    kill "$pid" 2>/dev/null || true
+    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$pid" 2>/dev/null || true
+  done
+  rm -rf "$d"
+}
+
+# Restarts the restartable Azurite (blob and queue; their data on disk stays) and waits until both answer again.
+restart_azurite() {
+  local d=$DIR/azurite pid name
+  for name in spare-blob spare-queue; do
+    pid=$(cat "$d/$name.pid")
+    kill "$pid"
+    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$pid" 2>/dev/null || true
+  done
+  # The caller may be a test process: the servers must not inherit its descriptors (pipes) and hold them open.
+  (
+    for fd in /proc/$BASHPID/fd/*; do
+      fd=${fd##*/}
+      [ "$fd" -gt 2 ] && eval "exec $fd>&-" 2>/dev/null
+    done
+    start_azurite_service spare-blob blob "$AZURITE_SPARE_BLOB_PORT" "$d/spare-data"
+    start_azurite_service spare-queue queue "$AZURITE_SPARE_QUEUE_PORT" "$d/spare-data"
+  )
+  wait_for_port "$AZURITE_SPARE_BLOB_PORT" "Azurite spare-blob" && wait_for_port "$AZURITE_SPARE_QUEUE_PORT" "Azurite spare-queue"
 }
 
 install_packages() {
@@ -215,18 +315,25 @@ variables() {
     name=${spare%%:*}
     echo "export NEUTRAL_TEST_S3_RESTARTABLE_ENDPOINT_${name^^}=http://127.0.0.1:${spare##*:}"
   done
+  # Azurite's well-known development account (public, the same in every Azurite).
+  local account="AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+  echo "export NEUTRAL_TEST_AZURE_CONNECTION_STRING='DefaultEndpointsProtocol=http;$account;BlobEndpoint=http://127.0.0.1:$AZURITE_BLOB_PORT/devstoreaccount1;QueueEndpoint=http://127.0.0.1:$AZURITE_QUEUE_PORT/devstoreaccount1;'"
+  echo "export NEUTRAL_TEST_AZURE_RESTARTABLE_CONNECTION_STRING='DefaultEndpointsProtocol=http;$account;BlobEndpoint=http://127.0.0.1:$AZURITE_SPARE_BLOB_PORT/devstoreaccount1;QueueEndpoint=http://127.0.0.1:$AZURITE_SPARE_QUEUE_PORT/devstoreaccount1;'"
 }
 
 case "${1:-}" in
   start)
     mkdir -p "$DIR"
     install_packages
+    install_azurite
+    start_azurite
     # Once in a while the OSD fails to join ("wrong fsid": a monitor of a cluster stopped a moment before still
     # answering): start the whole cluster again once before giving up.
     start_rgw || { echo "== the cluster did not start; starting it again" >&2; stop_rgw; sleep 2; start_rgw; }
     variables
     ;;
   stop)
+    stop_azurite
     stop_rgw
     rmdir "$DIR" 2>/dev/null || true
     ;;
@@ -236,8 +343,11 @@ case "${1:-}" in
   restart-gateway)
     restart_gateway "${2:-}"
     ;;
+  restart-azurite)
+    restart_azurite
+    ;;
   *)
-    echo "usage: $0 start|stop|variables|restart-gateway ow|aws" >&2
+    echo "usage: $0 start|stop|variables|restart-gateway ow|aws|restart-azurite" >&2
     exit 2
     ;;
 esac

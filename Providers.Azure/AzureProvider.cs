@@ -1,0 +1,257 @@
+using System;
+using System.Collections.Concurrent;
+using System.Collections.Generic;
+using System.Runtime.CompilerServices;
+using Azure.Storage.Blobs;
+using Neutral.Providers;
+using Neutral.Providers.Azure;
+using Neutral.Storage;
+using Neutral.Wire;
+
+[assembly: Neutral.NeutralProvider(typeof(AzureProvider))]
+
+namespace Neutral.Providers.Azure;
+
+/// <summary>
+/// Registers what this package brings: the <c>azureblob</c> store, read from the <c>Neutral:Azure</c> section
+/// (<c>ConnectionString</c>, or <c>AccountUrl</c> with an Entra ID credential through <c>DefaultAzureCredential</c>;
+/// <c>Container</c>). Executables that reference the package call <see cref="Register"/> before <c>Main</c> (the source
+/// generator wires it); <c>services.AddNeutral(configuration).AddAzure()</c> is the DI way.
+/// </summary>
+/// <remarks>
+/// Workers find the store by its <see cref="StoreLocation"/>: kind <c>azureblob</c> and the container's address
+/// (<c>https://{account}.blob.core.windows.net/{container}</c>), never a secret. A worker uses the connection string in
+/// <see cref="ConnectionStringVariable"/> (or the Functions host's <c>AzureWebJobsStorage</c>) when it names the same
+/// Blob service, else its platform identity (a Function App's managed identity). Local workers of a client configured
+/// with a connection string get it in <see cref="ConnectionStringVariable"/>.
+/// </remarks>
+public static class AzureProvider
+{
+    /// <summary>The store kind, and its name in <c>Neutral:Storage</c>.</summary>
+    public const string StoreKind = "azureblob";
+
+    /// <summary>The compute's name in <c>Neutral:Compute</c>.</summary>
+    public const string ComputeName = "azure";
+
+    /// <summary>The configuration section.</summary>
+    public const string Section = "Azure";
+
+    /// <summary>The variable a worker reads a storage connection string from (Azure's tools use the same name).</summary>
+    public const string ConnectionStringVariable = "AZURE_STORAGE_CONNECTION_STRING";
+
+    /// <summary>The Functions host's own storage connection, also tried by workers.</summary>
+    public const string HostStorageVariable = "AzureWebJobsStorage";
+
+    /// <summary>Settings of stores this process opened as a client, for workers that run in it (by location).</summary>
+    private static readonly ConcurrentDictionary<string, BlobSettings> s_clientStores = new(StringComparer.Ordinal);
+
+    /// <summary>Registers into <see cref="ProviderRegistry.Default"/> (idempotent).</summary>
+    public static void Register() => AddTo(ProviderRegistry.Default);
+
+    /// <summary>Registers the <c>azureblob</c> store and the section's keys into <paramref name="registry"/>.</summary>
+    public static ProviderRegistry AddTo(ProviderRegistry registry)
+    {
+        ArgumentNullException.ThrowIfNull(registry);
+        RegisterWorkerSide();
+        return registry
+            .AddSection(Section, "ConnectionString", "AccountUrl", "Container", "App", "Queue", "QueueAccountUrl", "MaxConcurrency")
+            .AddStorage(StoreKind, OpenStore)
+            .AddCompute(ComputeName, OpenCompute);
+    }
+
+    /// <summary>Registers the store kind with <see cref="ObjectStores"/>: runs when a worker loads this assembly.</summary>
+    [ModuleInitializer]
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Usage", "CA2255", Justification = "A worker loads this assembly to open the store kind an envelope names; registering then is the point.")]
+    internal static void RegisterWorkerSide()
+    {
+        if (!ObjectStores.IsRegistered(StoreKind))
+        {
+            ObjectStores.Register(StoreKind, OpenForWorker);
+        }
+
+        // A process started with NEUTRAL_WORKER=azure (the Function App's custom handler) serves the Functions host.
+        Neutral.Workers.WorkerRuntimes.Register(Worker.FunctionsHandler.RuntimeName, Worker.FunctionsHandler.ServeProcessAsync);
+    }
+
+    private static StoreConnection OpenStore(ProviderContext context)
+    {
+        BlobSettings settings = SettingsFrom(context);
+        var store = new BlobObjectStore(settings);
+        try
+        {
+            store.EnsureContainerAsync().GetAwaiter().GetResult();
+        }
+        catch (Exception e) when (e is not NeutralConfigurationException)
+        {
+            store.Dispose();
+            throw new NeutralConfigurationException($"Neutral:{Section}:Container", settings.Container, $"the container could not be used at {settings}: {e.GetType().Name}: {e.Message}", e);
+        }
+
+        var location = new StoreLocation(StoreKind, store.ContainerUri.ToString().TrimEnd('/'), Cloud.InternalPrefix);
+        s_clientStores[location.Bucket] = settings;
+        var workerEnvironment = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (settings.ConnectionString is { } connection)
+        {
+            workerEnvironment[ConnectionStringVariable] = connection;
+        }
+
+        return new StoreConnection(store, location, () =>
+        {
+            store.Dispose();
+            return default;
+        }, workerEnvironment);
+    }
+
+    private static IComputeBackend OpenCompute(ProviderContext context)
+    {
+        var (section, prefix) = context.Section(Section);
+        string app = ProviderSettings.Required(section, prefix, "App", "the Function App's name");
+        string queue = section["Queue"] is { Length: > 0 } q ? q : Compute.FunctionsSettings.DefaultQueue;
+        if (queue.Length is < 3 or > 63 || !System.Text.RegularExpressions.Regex.IsMatch(queue, "^[a-z0-9](?!.*--)[a-z0-9-]*[a-z0-9]$"))
+        {
+            throw new NeutralConfigurationException(prefix + "Queue", queue, "a queue name has 3 to 63 lowercase letters, digits and single hyphens, starting and ending with a letter or digit.");
+        }
+
+        int concurrency = ProviderSettings.WholeNumber(section, prefix, "MaxConcurrency", 256, 1, 10_000);
+        if (context.Store is not { } store || store.Location.Kind != StoreKind)
+        {
+            throw new NeutralConfigurationException("Neutral:Storage", context.Store?.Location.Kind,
+                "Azure Functions workers read and write the job through Blob storage: use Storage=azureblob (in the storage account the app's queue is in).");
+        }
+
+        BlobSettings blob = SettingsFrom(context);
+        global::Azure.Storage.Queues.QueueClient client;
+        if (blob.ConnectionString is { } connection)
+        {
+            client = new global::Azure.Storage.Queues.QueueClient(connection, queue, Compute.FunctionsComputeBackend.QueueOptions());
+        }
+        else
+        {
+            Uri service = section["QueueAccountUrl"] is { Length: > 0 } url
+                ? Uri.TryCreate(url, UriKind.Absolute, out Uri? parsed) && parsed.Scheme is "http" or "https" ? parsed
+                    : throw new NeutralConfigurationException(prefix + "QueueAccountUrl", url, "it must be the Queue service's address, e.g. https://myaccount.queue.core.windows.net/.")
+                : QueueServiceOf(blob.AccountUrl!) ?? throw new NeutralConfigurationException(prefix + "QueueAccountUrl", null,
+                    $"the Queue service's address cannot be told from AccountUrl {blob.AccountUrl}: set it, e.g. https://myaccount.queue.core.windows.net/.");
+            client = new global::Azure.Storage.Queues.QueueClient(new Uri(service, queue), new global::Azure.Identity.DefaultAzureCredential(), Compute.FunctionsComputeBackend.QueueOptions());
+        }
+
+        return new Compute.FunctionsComputeBackend(new Compute.FunctionsSettings(app, queue, concurrency), client, store.Location);
+    }
+
+    /// <summary><c>https://a.blob.core.windows.net/</c> to <c>https://a.queue.core.windows.net/</c>; null for an address of another shape.</summary>
+    internal static Uri? QueueServiceOf(Uri blobService)
+    {
+        string[] labels = blobService.Host.Split('.');
+        if (labels.Length < 3 || labels[1] != "blob")
+        {
+            return null;
+        }
+
+        labels[1] = "queue";
+        return new UriBuilder(blobService) { Host = string.Join('.', labels) }.Uri;
+    }
+
+    /// <summary>The store's settings from the section: a connection string or an account URL, and a container.</summary>
+    internal static BlobSettings SettingsFrom(ProviderContext context)
+    {
+        var (section, prefix) = context.Section(Section);
+        string container = ProviderSettings.Required(section, prefix, "Container", "the Blob container job data goes to (created if missing), e.g. neutral");
+        if (container.Length is < 3 or > 63 || !System.Text.RegularExpressions.Regex.IsMatch(container, "^[a-z0-9](?!.*--)[a-z0-9-]*[a-z0-9]$"))
+        {
+            throw new NeutralConfigurationException(prefix + "Container", container,
+                "a container name has 3 to 63 lowercase letters, digits and single hyphens, starting and ending with a letter or digit.");
+        }
+
+        string? connection = section["ConnectionString"] is { Length: > 0 } c ? c : null;
+        Uri? account = null;
+        if (section["AccountUrl"] is { Length: > 0 } url)
+        {
+            account = Uri.TryCreate(url, UriKind.Absolute, out Uri? parsed) && parsed.Scheme is "http" or "https"
+                ? parsed
+                : throw new NeutralConfigurationException(prefix + "AccountUrl", url, "it must be the Blob service's address, e.g. https://myaccount.blob.core.windows.net/.");
+        }
+
+        if (connection is null && account is null)
+        {
+            throw new NeutralConfigurationException(prefix + "ConnectionString", null,
+                "set it (the storage account's connection string, in NEUTRAL__AZURE__CONNECTIONSTRING rather than a file), or set AccountUrl to sign in with Entra ID (DefaultAzureCredential).");
+        }
+
+        if (connection is not null && account is not null)
+        {
+            throw new NeutralConfigurationException(prefix + "AccountUrl", account.ToString(), "ConnectionString is set too: set one of them.");
+        }
+
+        if (connection is not null)
+        {
+            try
+            {
+                _ = new BlobServiceClient(connection);
+            }
+            catch (Exception e) when (e is FormatException or ArgumentException or InvalidOperationException)
+            {
+                // The message never repeats the value: it holds the account key.
+                throw new NeutralConfigurationException(prefix + "ConnectionString", "(hidden)", "it is not a storage connection string (DefaultEndpointsProtocol=https;AccountName=...;AccountKey=...;EndpointSuffix=core.windows.net).", e);
+            }
+        }
+
+        return new BlobSettings(container, connection, account);
+    }
+
+    private static IObjectStore OpenForWorker(StoreLocation location)
+    {
+        if (s_clientStores.TryGetValue(location.Bucket, out BlobSettings? known))
+        {
+            return new BlobObjectStore(known);
+        }
+
+        var (service, container) = Split(location.Bucket);
+        foreach (string variable in new[] { ConnectionStringVariable, HostStorageVariable })
+        {
+            if (Environment.GetEnvironmentVariable(variable) is { Length: > 0 } connection && SameService(connection, service))
+            {
+                return new BlobObjectStore(new BlobSettings(container, connection));
+            }
+        }
+
+        // A deployed worker with no connection string for this account: its platform identity (managed identity).
+        return new BlobObjectStore(new BlobSettings(container, AccountUrl: service));
+    }
+
+    /// <summary>A container's address, split into the Blob service's address and the container's name.</summary>
+    internal static (Uri Service, string Container) Split(string containerUrl)
+    {
+        if (!Uri.TryCreate(containerUrl, UriKind.Absolute, out Uri? uri) || uri.Scheme is not ("http" or "https"))
+        {
+            throw new InvalidOperationException($"The azureblob store location '{containerUrl}' is not a container's address (https://account.blob.core.windows.net/container).");
+        }
+
+        string path = uri.AbsolutePath.TrimEnd('/');
+        int slash = path.LastIndexOf('/');
+        return (new Uri(uri.GetLeftPart(UriPartial.Authority) + path[..(slash + 1)]), path[(slash + 1)..]);
+    }
+
+    private static bool SameService(string connection, Uri service)
+    {
+        try
+        {
+            return string.Equals(new BlobServiceClient(connection).Uri.ToString().TrimEnd('/'), service.ToString().TrimEnd('/'), StringComparison.OrdinalIgnoreCase);
+        }
+        catch (Exception e) when (e is FormatException or ArgumentException or InvalidOperationException)
+        {
+            return false;
+        }
+    }
+}
+
+/// <summary>Registers the Azure provider with a <see cref="NeutralBuilder"/>.</summary>
+public static class AzureNeutralBuilderExtensions
+{
+    /// <summary>Adds the <c>azureblob</c> store to the cloud <c>AddNeutral</c> registers: <c>services.AddNeutral(configuration).AddAzure()</c>.</summary>
+    public static NeutralBuilder AddAzure(this NeutralBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        AzureProvider.AddTo(builder.Providers);
+        return builder;
+    }
+}
