@@ -54,7 +54,7 @@ public static class AzureProvider
         ArgumentNullException.ThrowIfNull(registry);
         RegisterWorkerSide();
         return registry
-            .AddSection(Section, "ConnectionString", "AccountUrl", "Container", "App", "Queue", "QueueAccountUrl", "MaxConcurrency")
+            .AddSection(Section, "ConnectionString", "AccountUrl", "Container", "App", "Queue", "QueueAccountUrl", "MaxConcurrency", "InvocationType", "FunctionUrl", "FunctionKey")
             .AddStorage(StoreKind, OpenStore)
             .AddCompute(ComputeName, OpenCompute);
     }
@@ -135,7 +135,23 @@ public static class AzureProvider
             client = new global::Azure.Storage.Queues.QueueClient(new Uri(service, queue), new global::Azure.Identity.DefaultAzureCredential(), Compute.FunctionsComputeBackend.QueueOptions());
         }
 
-        return new Compute.FunctionsComputeBackend(new Compute.FunctionsSettings(app, queue, concurrency), client, store.Location);
+        Uri? httpUrl = null;
+        string? key = null;
+        switch (section["InvocationType"])
+        {
+            case null or "" or "Queue":
+                break;
+            case "Http":
+                string url = section["FunctionUrl"] is { Length: > 0 } u ? u : $"https://{app}.azurewebsites.net/";
+                httpUrl = Uri.TryCreate(url.EndsWith('/') ? url : url + "/", UriKind.Absolute, out Uri? parsedUrl) && parsedUrl.Scheme is "http" or "https" ? parsedUrl
+                    : throw new NeutralConfigurationException(prefix + "FunctionUrl", url, "it must be the Function App's address, e.g. https://myapp.azurewebsites.net/.");
+                key = ProviderSettings.Required(section, prefix, "FunctionKey", "the HTTP function's key (az functionapp function keys list), in NEUTRAL__AZURE__FUNCTIONKEY rather than a file");
+                break;
+            case string other:
+                throw new NeutralConfigurationException(prefix + "InvocationType", other, "it must be Queue (a storage queue message per call; the default) or Http (the app's HTTP function, with FunctionKey).");
+        }
+
+        return new Compute.FunctionsComputeBackend(new Compute.FunctionsSettings(app, queue, concurrency, httpUrl, key), client, store.Location);
     }
 
     /// <summary><c>https://a.blob.core.windows.net/</c> to <c>https://a.queue.core.windows.net/</c>; null for an address of another shape.</summary>

@@ -10,14 +10,16 @@ namespace Neutral.Providers.Azure.Compute;
 /// <summary>Which Function App runs the calls and how they reach it.</summary>
 /// <param name="App">The Function App's name (for messages, deployment and cost).</param>
 /// <param name="Queue">The storage queue its queue-triggered function reads.</param>
-/// <param name="MaxConcurrency">Queue writes in flight at most.</param>
-public sealed record FunctionsSettings(string App, string Queue = FunctionsSettings.DefaultQueue, int MaxConcurrency = 256)
+/// <param name="MaxConcurrency">Queue writes (or HTTP requests) in flight at most.</param>
+/// <param name="HttpUrl">Invoke through the app's HTTP-triggered function at this address (<c>https://{app}.azurewebsites.net/</c>) instead of the queue.</param>
+/// <param name="FunctionKey">The HTTP function's key (sent as <c>x-functions-key</c>).</param>
+public sealed record FunctionsSettings(string App, string Queue = FunctionsSettings.DefaultQueue, int MaxConcurrency = 256, Uri? HttpUrl = null, string? FunctionKey = null)
 {
     /// <summary>The queue name unless configured.</summary>
     public const string DefaultQueue = "neutral-calls";
 
     /// <inheritdoc/>
-    public override string ToString() => $"Function App {App} (queue {Queue})";
+    public override string ToString() => HttpUrl is null ? $"Function App {App} (queue {Queue})" : $"Function App {App} ({HttpUrl}api/{Worker.FunctionsHandler.HttpFunction})";
 }
 
 /// <summary>
@@ -29,8 +31,10 @@ public sealed record FunctionsSettings(string App, string Queue = FunctionsSetti
 /// </summary>
 public sealed class FunctionsComputeBackend : IComputeBackend
 {
+    private const int ServerErrorTries = 3;
     private readonly QueueClient _queue;
     private readonly SemaphoreSlim _inFlight;
+    private readonly System.Net.Http.HttpClient? _http;
 
     /// <summary>Creates the backend writing to <paramref name="queue"/> (the client carries the account and its credential).</summary>
     public FunctionsComputeBackend(FunctionsSettings settings, QueueClient queue, StoreLocation store)
@@ -42,6 +46,11 @@ public sealed class FunctionsComputeBackend : IComputeBackend
         _queue = queue;
         Store = store;
         _inFlight = new SemaphoreSlim(settings.MaxConcurrency, settings.MaxConcurrency);
+        if (settings.HttpUrl is not null)
+        {
+            // An HTTP invocation runs the call before it answers: as long as the function may run.
+            _http = new System.Net.Http.HttpClient { Timeout = TimeSpan.FromMinutes(15) };
+        }
     }
 
     /// <summary>The app and queue.</summary>
@@ -64,6 +73,12 @@ public sealed class FunctionsComputeBackend : IComputeBackend
         await _inFlight.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
+            if (_http is not null)
+            {
+                await PostAsync(message, cancellationToken).ConfigureAwait(false);
+                return;
+            }
+
             await _queue.SendMessageAsync(message, cancellationToken: cancellationToken).ConfigureAwait(false);
         }
         catch (RequestFailedException e) when (e.Status is 429 or 503 || e.ErrorCode is "ServerBusy" or "OperationTimedOut")
@@ -86,11 +101,45 @@ public sealed class FunctionsComputeBackend : IComputeBackend
         }
     }
 
+    /// <summary>The HTTP function: the envelope as the body, the key in <c>x-functions-key</c>; 2xx means the call ran.</summary>
+    private async Task PostAsync(BinaryData message, CancellationToken cancellationToken)
+    {
+        var address = new Uri(Settings.HttpUrl!, "api/" + Worker.FunctionsHandler.HttpFunction);
+        for (int attempt = 1; ; attempt++)
+        {
+            using var request = new System.Net.Http.HttpRequestMessage(System.Net.Http.HttpMethod.Post, address) { Content = new System.Net.Http.ByteArrayContent(message.ToArray()) };
+            request.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+            request.Headers.TryAddWithoutValidation("x-functions-key", Settings.FunctionKey);
+            using System.Net.Http.HttpResponseMessage response = await _http!.SendAsync(request, cancellationToken).ConfigureAwait(false);
+            if (response.IsSuccessStatusCode)
+            {
+                return;
+            }
+
+            string text = FirstLine(await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false));
+            int status = (int)response.StatusCode;
+            if (status is 500 or 502 or 504 && attempt < ServerErrorTries)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(100 * attempt * attempt), cancellationToken).ConfigureAwait(false);
+                continue;
+            }
+
+            throw status switch
+            {
+                429 or 503 => new ThrottledException($"{Settings} is busy ({status}): {text}", response.Headers.RetryAfter?.Delta, null),
+                401 or 403 => new InvalidOperationException($"{Settings} refused the function key ({status}): check Neutral:Azure:FunctionKey (the key of function '{Worker.FunctionsHandler.HttpFunction}', or the app's host key)."),
+                404 => new InvalidOperationException($"{Settings} has no function '{Worker.FunctionsHandler.HttpFunction}' (404): deploy the worker first (NEUTRAL_WORKER=azure-deploy, see the README)."),
+                _ => new System.IO.IOException($"{Settings} failed the invocation ({status}): {text}"),
+            };
+        }
+    }
+
     private static string FirstLine(string message) => message.Split('\n', 2)[0].Trim();
 
     /// <inheritdoc/>
     public ValueTask DisposeAsync()
     {
+        _http?.Dispose();
         _inFlight.Dispose();
         return default;
     }

@@ -24,8 +24,8 @@ namespace Neutral.Providers.Azure.Worker;
 /// signal of completion.
 /// </summary>
 /// <remarks>
-/// A queue item that is not an invocation, or a call whose status could not be written, is answered with HTTP 500: the
-/// host counts the delivery as failed, and with the deployed <c>maxDequeueCount</c> of 1 moves the message to the
+/// A queue item that is not an invocation, or a call whose status could not be written, is answered with HTTP 500 (for
+/// the HTTP function: a response of 400 or 500 in <c>Outputs.res</c>): the host counts the delivery as failed, and with the deployed <c>maxDequeueCount</c> of 1 moves the message to the
 /// poison queue (<c>{queue}-poison</c>) at its next delivery instead of retrying it; the client retries the call itself,
 /// timed from storage. One process serves many invocations at once (the host's batch), reusing opened stores.
 /// </remarks>
@@ -120,6 +120,14 @@ public static class FunctionsHandler
         }
         catch (Exception e) when (e is JsonException or FormatException or InvalidDataException or KeyNotFoundException)
         {
+            if (function == HttpFunction)
+            {
+                // An HTTP request answered: 400, and the invocation itself succeeded.
+                string bad = $"neutral: {function}: not a Neutral invocation ({e.Message})";
+                Console.WriteLine(bad);
+                return (200, Reply(function, bad, null, 400));
+            }
+
             string line = $"neutral: {function}: not a Neutral invocation ({e.Message}); the message goes to the poison queue";
             Console.WriteLine(line);
             return (500, Reply(function, line, null));
@@ -144,7 +152,7 @@ public static class FunctionsHandler
             // Storage failed where not even a status could be written: the host records a failed invocation.
             string line = $"neutral: job {envelope.JobId} call {envelope.CallIndex} attempt {envelope.Attempt}: no status written: {e.GetType().FullName}: {e.Message}";
             Console.WriteLine(line);
-            return (500, Reply(function, line, null));
+            return function == HttpFunction ? (200, Reply(function, line, null, 500)) : (500, Reply(function, line, null));
         }
     }
 
@@ -158,7 +166,7 @@ public static class FunctionsHandler
     }
 
     /// <summary>The response payload: the log line, and for the HTTP function the <c>res</c> output carrying the outcome.</summary>
-    private static byte[] Reply(string function, string log, byte[]? outcome)
+    private static byte[] Reply(string function, string log, byte[]? outcome, int failure = 500)
     {
         using var buffer = new MemoryStream();
         using (var json = new Utf8JsonWriter(buffer))
@@ -168,7 +176,7 @@ public static class FunctionsHandler
             if (function == HttpFunction)
             {
                 json.WriteStartObject("res");
-                json.WriteNumber("statusCode", outcome is null ? 500 : 200);
+                json.WriteNumber("statusCode", outcome is null ? failure : 200);
                 json.WriteString("body", outcome is null ? log : Encoding.UTF8.GetString(outcome));
                 json.WriteStartObject("headers");
                 json.WriteString("Content-Type", outcome is null ? "text/plain" : "application/json");

@@ -1,0 +1,121 @@
+using System;
+using System.Linq;
+using System.Net;
+using System.Net.Http;
+using System.Text;
+using System.Threading;
+using System.Threading.Tasks;
+using Azure.Storage.Queues;
+using Neutral.Emulators;
+using Neutral.Testing;
+
+namespace Neutral.Providers.Azure.Tests;
+
+public static class QueueFunctions
+{
+    [Remote] public static long Square(int x) => (long)x * x;
+
+    [Remote] public static int Fail(int x) => x == 3 ? throw new InvalidOperationException("three") : x;
+}
+
+/// <summary><c>Compute=azure, Storage=azureblob</c>: jobs through the app's storage queue in Azurite, the Functions-host emulator and the real handler.</summary>
+[System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "xunit disposes them through IAsyncLifetime.DisposeAsync.")]
+public sealed class FunctionsComputeTests(BlobContainer container) : IClassFixture<BlobContainer>, IAsyncLifetime
+{
+    private readonly TempFolder _app = new("neutral-function-app");
+    private readonly string _queue = "neutral-calls-" + Guid.NewGuid().ToString("N")[..12];
+    private FunctionsHost _host = null!;
+
+    public Task InitializeAsync()
+    {
+        _host = new FunctionsHost(TestApp.Write(_app.Path), TestApp.Settings(container.ConnectionString, _queue), instances: 2);
+        return Task.CompletedTask;
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _host.DisposeAsync();
+        await new QueueClient(container.ConnectionString, _queue).DeleteIfExistsAsync();
+        await new QueueClient(container.ConnectionString, _queue + "-poison").DeleteIfExistsAsync();
+        _app.Dispose();
+    }
+
+    private Cloud Connect(params (string Key, string Value)[] extra)
+    {
+        AzureProvider.Register();
+        return Cloud.Connect(container.Configuration([("Neutral:Compute", "azure"), ("Neutral:Azure:App", "neutral-test"), ("Neutral:Azure:Queue", _queue), .. extra]));
+    }
+
+    private static async Task WaitForAsync(Func<bool> condition, string what) => await FakeClockDriver.WaitForAsync(condition, what);
+
+    [Fact]
+    public async Task A_map_runs_as_queue_messages_in_warm_handler_processes()
+    {
+        await using Cloud cloud = Connect();
+        long[] squares = await cloud.MapAsync(Enumerable.Range(0, 30), i => Remote.QueueFunctions.Square(i));
+        Assert.Equal(Enumerable.Range(0, 30).Select(i => (long)i * i), squares);
+        Assert.Equal(30, _host.Invocations);
+        Assert.All(_host.Outcomes, o => Assert.Equal("ok", o));
+        Assert.Contains(_host.Logs, l => l.StartsWith("neutral: job ", StringComparison.Ordinal) && l.Contains(" succeeded in ", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_failing_call_fails_the_job_with_the_remote_exception()
+    {
+        await using Cloud cloud = Connect();
+        var error = await Assert.ThrowsAsync<RemoteJobException>(() => cloud.MapAsync(Enumerable.Range(0, 5), i => Remote.QueueFunctions.Fail(i)));
+        Assert.Equal("three", Assert.Single(error.Failures).Message);
+        // A user's exception is a call's outcome, written to storage: the host saw every invocation succeed.
+        Assert.All(_host.Outcomes, o => Assert.Equal("ok", o));
+    }
+
+    [Fact]
+    public async Task A_malformed_queue_item_is_answered_with_an_error_and_moved_to_the_poison_queue_not_retried()
+    {
+        var queue = new QueueClient(container.ConnectionString, _queue, new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 });
+        await queue.CreateIfNotExistsAsync();
+        await queue.SendMessageAsync("""{"hello":"world"}""");
+        await WaitForAsync(() => _host.Poisoned == 1, "the malformed message to be poisoned");
+        Assert.Equal("failed:500", Assert.Single(_host.Outcomes));
+        Assert.Contains(_host.Logs, l => l.Contains("not a Neutral invocation", StringComparison.Ordinal));
+
+        var poison = new QueueClient(container.ConnectionString, _queue + "-poison", new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 });
+        Assert.Equal("""{"hello":"world"}""", (await poison.ReceiveMessageAsync()).Value.Body.ToString());
+
+        // The handler serves on.
+        await using Cloud cloud = Connect();
+        Assert.Equal(new long[] { 49 }, await cloud.MapAsync(new[] { 7 }, i => Remote.QueueFunctions.Square(i)));
+        Assert.Equal(1, _host.Poisoned);
+    }
+
+    [Fact]
+    public async Task Http_invocations_run_through_the_HTTP_function_with_the_function_key()
+    {
+        await using Cloud cloud = Connect(("Neutral:Azure:InvocationType", "Http"), ("Neutral:Azure:FunctionUrl", _host.HttpEndpoint.ToString()), ("Neutral:Azure:FunctionKey", _host.FunctionKey));
+        Assert.Equal(new long[] { 0, 1, 4, 9 }, await cloud.MapAsync(Enumerable.Range(0, 4), i => Remote.QueueFunctions.Square(i)));
+        Assert.Equal(4, _host.Invocations);
+        var error = await Assert.ThrowsAsync<RemoteJobException>(() => cloud.MapAsync(Enumerable.Range(0, 5), i => Remote.QueueFunctions.Fail(i)));
+        Assert.Equal("three", Assert.Single(error.Failures).Message);
+
+        // A wrong key is refused by the host, naming the setting; a body that is not an invocation is a 400 from the handler.
+        await using Cloud wrong = Connect(("Neutral:Azure:InvocationType", "Http"), ("Neutral:Azure:FunctionUrl", _host.HttpEndpoint.ToString()), ("Neutral:Azure:FunctionKey", "wrong"));
+        var refused = await Assert.ThrowsAsync<RemoteJobException>(() => wrong.MapAsync(new[] { 1 }, i => Remote.QueueFunctions.Square(i)));
+        Assert.Contains("refused the function key (401)", refused.Failures[0].Message, StringComparison.Ordinal);
+        using var http = new HttpClient();
+        var malformed = await http.PostAsync(new Uri(_host.HttpEndpoint, "api/invoke?code=" + _host.FunctionKey), new StringContent("{}", Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.BadRequest, malformed.StatusCode);
+        Assert.Contains("not a Neutral invocation", await malformed.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_missing_queue_fails_naming_the_app_and_queue_and_what_to_do()
+    {
+        await using Cloud cloud = Connect(("Neutral:Azure:Queue", "no-such-queue"));
+        var error = await Assert.ThrowsAsync<RemoteJobException>(() => cloud.MapAsync(new[] { 1 }, i => Remote.QueueFunctions.Square(i)));
+        string message = error.Failures[0].Message;
+        Assert.Contains("Function App neutral-test (queue no-such-queue)", message, StringComparison.Ordinal);
+        Assert.Contains("deploy the worker first", message, StringComparison.Ordinal);
+        Assert.Equal(0, _host.Invocations);
+    }
+}
