@@ -54,7 +54,8 @@ public static class AzureProvider
         ArgumentNullException.ThrowIfNull(registry);
         RegisterWorkerSide();
         return registry
-            .AddSection(Section, "ConnectionString", "AccountUrl", "Container", "App", "Queue", "QueueAccountUrl", "MaxConcurrency", "InvocationType", "FunctionUrl", "FunctionKey")
+            .AddSection(Section, "ConnectionString", "AccountUrl", "Container", "App", "Queue", "QueueAccountUrl", "MaxConcurrency", "InvocationType", "FunctionUrl", "FunctionKey",
+                "BilledMemoryMb", "PricePerGbSecond", "PricePerMillionExecutions", "PricePerTenThousandBlobWrites", "PricePerTenThousandBlobReads", "PricePerTenThousandQueueOperations")
             .AddStorage(StoreKind, OpenStore)
             .AddCompute(ComputeName, OpenCompute);
     }
@@ -121,9 +122,11 @@ public static class AzureProvider
 
         BlobSettings blob = SettingsFrom(context);
         global::Azure.Storage.Queues.QueueClient client;
+        global::Azure.Storage.Queues.QueueClient poison;
         if (blob.ConnectionString is { } connection)
         {
             client = new global::Azure.Storage.Queues.QueueClient(connection, queue, Compute.FunctionsComputeBackend.QueueOptions());
+            poison = new global::Azure.Storage.Queues.QueueClient(connection, queue + "-poison", Compute.FunctionsComputeBackend.QueueOptions());
         }
         else
         {
@@ -132,7 +135,9 @@ public static class AzureProvider
                     : throw new NeutralConfigurationException(prefix + "QueueAccountUrl", url, "it must be the Queue service's address, e.g. https://myaccount.queue.core.windows.net/.")
                 : QueueServiceOf(blob.AccountUrl!) ?? throw new NeutralConfigurationException(prefix + "QueueAccountUrl", null,
                     $"the Queue service's address cannot be told from AccountUrl {blob.AccountUrl}: set it, e.g. https://myaccount.queue.core.windows.net/.");
-            client = new global::Azure.Storage.Queues.QueueClient(new Uri(service, queue), new global::Azure.Identity.DefaultAzureCredential(), Compute.FunctionsComputeBackend.QueueOptions());
+            var credential = new global::Azure.Identity.DefaultAzureCredential();
+            client = new global::Azure.Storage.Queues.QueueClient(new Uri(service, queue), credential, Compute.FunctionsComputeBackend.QueueOptions());
+            poison = new global::Azure.Storage.Queues.QueueClient(new Uri(service, queue + "-poison"), credential, Compute.FunctionsComputeBackend.QueueOptions());
         }
 
         Uri? httpUrl = null;
@@ -151,8 +156,24 @@ public static class AzureProvider
                 throw new NeutralConfigurationException(prefix + "InvocationType", other, "it must be Queue (a storage queue message per call; the default) or Http (the app's HTTP function, with FunctionKey).");
         }
 
-        return new Compute.FunctionsComputeBackend(new Compute.FunctionsSettings(app, queue, concurrency, httpUrl, key), client, store.Location);
+        var defaults = new Compute.FunctionsPrices();
+        var prices = new Compute.FunctionsPrices(
+            Price(section, prefix, "PricePerGbSecond", defaults.PerGbSecond),
+            Price(section, prefix, "PricePerMillionExecutions", defaults.PerMillionExecutions),
+            ProviderSettings.WholeNumber(section, prefix, "BilledMemoryMb", defaults.MemoryMb, 128, 1536),
+            Price(section, prefix, "PricePerTenThousandBlobWrites", defaults.PerTenThousandBlobWrites),
+            Price(section, prefix, "PricePerTenThousandBlobReads", defaults.PerTenThousandBlobReads),
+            Price(section, prefix, "PricePerTenThousandQueueOperations", defaults.PerTenThousandQueueOperations));
+        return new Compute.FunctionsComputeBackend(new Compute.FunctionsSettings(app, queue, concurrency, httpUrl, key), client, store.Location, store.Store, poison, context.TimeProvider)
+        {
+            Prices = prices,
+        };
     }
+
+    private static decimal Price(Microsoft.Extensions.Configuration.IConfiguration section, string prefix, string key, decimal fallback) =>
+        section[key] is not { } text ? fallback
+        : decimal.TryParse(text, System.Globalization.NumberStyles.AllowDecimalPoint | System.Globalization.NumberStyles.AllowExponent, System.Globalization.CultureInfo.InvariantCulture, out decimal value) && value >= 0 ? value
+        : throw new NeutralConfigurationException(prefix + key, text, "it must be a price in US dollars, a number of 0 or more with '.' as the decimal point.");
 
     /// <summary><c>https://a.blob.core.windows.net/</c> to <c>https://a.queue.core.windows.net/</c>; null for an address of another shape.</summary>
     internal static Uri? QueueServiceOf(Uri blobService)

@@ -49,6 +49,55 @@ public sealed class DeployedTables(TimeProvider time)
         }
     }
 
+    /// <summary>The tables of <paramref name="functions"/> (a process's <c>RemoteDispatch.Functions</c>): id to <c>InvocationEnvelope.FormatHash</c> of the signature hash.</summary>
+    public static Dictionary<string, string> Of(IEnumerable<RemoteFunctionInfo> functions)
+    {
+        ArgumentNullException.ThrowIfNull(functions);
+        var tables = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (RemoteFunctionInfo function in functions)
+        {
+            tables[function.Id] = Wire.InvocationEnvelope.FormatHash(function.SignatureHash);
+        }
+
+        return tables;
+    }
+
+    /// <summary>The tables' canonical text: one <c>id=hash</c> line per function, in ordinal order.</summary>
+    public static string Text(IReadOnlyDictionary<string, string> tables)
+    {
+        ArgumentNullException.ThrowIfNull(tables);
+        var text = new System.Text.StringBuilder();
+        foreach (var (id, hash) in System.Linq.Enumerable.OrderBy(tables, t => t.Key, StringComparer.Ordinal))
+        {
+            text.Append(id).Append('=').Append(hash).Append('\n');
+        }
+
+        return text.ToString();
+    }
+
+    /// <summary>The digest of <see cref="Text"/>: lowercase hex SHA-256.</summary>
+    public static string Digest(IReadOnlyDictionary<string, string> tables) =>
+        Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(Text(tables))));
+
+    /// <summary>Reads <see cref="Text"/> back (null for text that is not tables).</summary>
+    public static Dictionary<string, string>? Parse(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var tables = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (string line in text.Split('\n', StringSplitOptions.RemoveEmptyEntries))
+        {
+            int equals = line.LastIndexOf('=');
+            if (equals <= 0)
+            {
+                return null;
+            }
+
+            tables[line[..equals]] = line[(equals + 1)..];
+        }
+
+        return tables;
+    }
+
     /// <summary>The first function of <paramref name="functions"/> the tables lack or have another version of, as the exception to throw; null when all match.</summary>
     public static StaleWorkerException? Mismatch(IReadOnlyDictionary<string, string> tables, IReadOnlyCollection<RemoteFunctionInfo> functions)
     {

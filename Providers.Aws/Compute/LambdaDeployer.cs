@@ -76,44 +76,17 @@ public static class LambdaDeployer
     public static Task<PublishedWorker> PublishAsync(string project, string output, bool? nativeAot = null, CancellationToken cancellationToken = default) =>
         WorkerPackage.PublishAsync(project, output, nativeAot, cancellationToken);
 
-    /// <summary>The tables' canonical text: one <c>id=hash</c> line per function, in ordinal order.</summary>
-    public static string TablesText(IReadOnlyDictionary<string, string> tables)
-    {
-        ArgumentNullException.ThrowIfNull(tables);
-        var text = new StringBuilder();
-        foreach (var (id, hash) in tables.OrderBy(t => t.Key, StringComparer.Ordinal))
-        {
-            text.Append(id).Append('=').Append(hash).Append('\n');
-        }
+    /// <summary>The tables' canonical text (<see cref="DeployedTables.Text"/>).</summary>
+    public static string TablesText(IReadOnlyDictionary<string, string> tables) => DeployedTables.Text(tables);
 
-        return text.ToString();
-    }
-
-    /// <summary>The digest of <see cref="TablesText"/>: lowercase hex SHA-256.</summary>
-    public static string TablesDigest(IReadOnlyDictionary<string, string> tables) =>
-        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(TablesText(tables))));
+    /// <summary>The digest of <see cref="TablesText"/> (<see cref="DeployedTables.Digest"/>).</summary>
+    public static string TablesDigest(IReadOnlyDictionary<string, string> tables) => DeployedTables.Digest(tables);
 
     /// <summary>Where the tables with <paramref name="digest"/> are kept in the bucket.</summary>
     public static string TablesKey(string digest) => $"{Cloud.InternalPrefix}deployments/tables/{digest}.txt";
 
-    /// <summary>Reads <see cref="TablesText"/> back (null for text that is not tables).</summary>
-    public static Dictionary<string, string>? ParseTables(string text)
-    {
-        ArgumentNullException.ThrowIfNull(text);
-        var tables = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (string line in text.Split('\n', StringSplitOptions.RemoveEmptyEntries))
-        {
-            int equals = line.LastIndexOf('=');
-            if (equals <= 0)
-            {
-                return null;
-            }
-
-            tables[line[..equals]] = line[(equals + 1)..];
-        }
-
-        return tables;
-    }
+    /// <summary>Reads <see cref="TablesText"/> back (<see cref="DeployedTables.Parse"/>).</summary>
+    public static Dictionary<string, string>? ParseTables(string text) => DeployedTables.Parse(text);
 
     /// <summary>The <c>CreateFunction</c> request's body (code in the request, or in the bucket when <paramref name="zip"/> is null).</summary>
     public static string CreateBody(string function, byte[]? zip, (string Bucket, string Key)? s3Code, LambdaFunctionSettings settings, IReadOnlyDictionary<string, string> environment)

@@ -74,7 +74,7 @@ internal static class SelfDeployment
             environment["DOTNET_SYSTEM_GLOBALIZATION_INVARIANT"] = "1";
         }
 
-        Dictionary<string, string> tables = functions.ToDictionary(fn => fn.Id, fn => Wire.InvocationEnvelope.FormatHash(fn.SignatureHash), StringComparer.Ordinal);
+        Dictionary<string, string> tables = DeployedTables.Of(functions);
         using var store = new S3ObjectStore(new S3Settings(region, bucket, s3Url), credentials);
         await store.EnsureBucketAsync(cancellationToken).ConfigureAwait(false);
         LambdaDeployment deployment = await LambdaDeployer.DeployAsync(new LambdaSettings(region, function, lambdaUrl), credentials, store, bucket,

@@ -1,8 +1,13 @@
 using System;
+using System.Collections.Generic;
+using System.Text;
+using System.Text.Json;
 using System.Threading;
 using System.Threading.Tasks;
 using Azure;
 using Azure.Storage.Queues;
+using Azure.Storage.Queues.Models;
+using Neutral.Dispatch;
 using Neutral.Wire;
 
 namespace Neutral.Providers.Azure.Compute;
@@ -28,16 +33,27 @@ public sealed record FunctionsSettings(string App, string Queue = FunctionsSetti
 /// custom handler, and the call's status object in Blob storage is the only signal of completion. Writes are bounded
 /// (<see cref="FunctionsSettings.MaxConcurrency"/> in flight); a busy queue service (<c>503 ServerBusy</c>, <c>500
 /// OperationTimedOut</c>, <c>429</c>) is the contract's <see cref="ThrottledException"/>; a missing queue says to deploy first.
+/// Before a job, the app's deployment record in the job's container (<see cref="RecordKey"/>: the dispatch tables the
+/// deployed code carries) is compared with the job's functions; an attempt without a status is explained from the
+/// poison queue.
 /// </summary>
-public sealed class FunctionsComputeBackend : IComputeBackend
+public sealed class FunctionsComputeBackend : IDeployedComputeBackend, IPricedComputeBackend
 {
     private const int ServerErrorTries = 3;
     private readonly QueueClient _queue;
     private readonly SemaphoreSlim _inFlight;
     private readonly System.Net.Http.HttpClient? _http;
+    private readonly IObjectStore? _records;
+    private readonly QueueClient? _poison;
+    private readonly Providers.DeployedTables _deployed;
 
-    /// <summary>Creates the backend writing to <paramref name="queue"/> (the client carries the account and its credential).</summary>
-    public FunctionsComputeBackend(FunctionsSettings settings, QueueClient queue, StoreLocation store)
+    /// <summary>
+    /// Creates the backend writing to <paramref name="queue"/> (the client carries the account and its credential);
+    /// <paramref name="records"/> is the job store, where deployment keeps the app's record (null: no check before a job);
+    /// <paramref name="poison"/> the queue's poison queue (<c>{queue}-poison</c>, the same account and credential), read
+    /// to explain lost attempts.
+    /// </summary>
+    public FunctionsComputeBackend(FunctionsSettings settings, QueueClient queue, StoreLocation store, IObjectStore? records = null, QueueClient? poison = null, TimeProvider? time = null)
     {
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(queue);
@@ -45,6 +61,9 @@ public sealed class FunctionsComputeBackend : IComputeBackend
         Settings = settings;
         _queue = queue;
         Store = store;
+        _records = records;
+        _poison = poison;
+        _deployed = new Providers.DeployedTables(time ?? TimeProvider.System);
         _inFlight = new SemaphoreSlim(settings.MaxConcurrency, settings.MaxConcurrency);
         if (settings.HttpUrl is not null)
         {
@@ -61,6 +80,83 @@ public sealed class FunctionsComputeBackend : IComputeBackend
 
     /// <inheritdoc/>
     public StoreLocation Store { get; }
+
+    /// <summary>The prices <see cref="EstimateCost"/> uses.</summary>
+    public FunctionsPrices Prices { get; init; } = new();
+
+    /// <summary>Where deployment records the dispatch tables of Function App <paramref name="app"/> in the job store.</summary>
+    public static string RecordKey(string app) => $"{Cloud.InternalPrefix}deployments/azure/{app}.tables";
+
+    /// <inheritdoc/>
+    public ValueTask VerifyDeploymentAsync(IReadOnlyCollection<RemoteFunctionInfo> functions, CancellationToken cancellationToken = default) =>
+        _records is null ? default : _deployed.VerifyAsync(functions, ReadRecordAsync, cancellationToken);
+
+    private async Task<IReadOnlyDictionary<string, string>?> ReadRecordAsync(CancellationToken cancellationToken)
+    {
+        byte[] record = await _records!.GetAsync(RecordKey(Settings.App), cancellationToken).ConfigureAwait(false)
+            ?? throw new InvalidOperationException(
+                $"{Settings} has no deployment record ({RecordKey(Settings.App)} in the job's container): deploy the worker first (NEUTRAL_WORKER=azure-deploy, see the README), or set Neutral:Azure:App to the app that was.");
+        return Providers.DeployedTables.Parse(Encoding.UTF8.GetString(record));
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>
+    /// The host moves a message whose delivery failed (the handler died, ran past <c>functionTimeout</c>, or answered an
+    /// error) to <c>{queue}-poison</c>: the attempt's message there says so. The handler's log line per call is in the
+    /// app's Application Insights traces either way.
+    /// </remarks>
+    public async ValueTask<string?> ExplainAttemptAsync(string jobId, int callIndex, int attempt, CancellationToken cancellationToken = default)
+    {
+        string logs = $"look in the app's Application Insights traces for \"job {jobId} call {callIndex} attempt {attempt}\"";
+        if (_http is not null)
+        {
+            return $"{Settings}: {logs}";
+        }
+
+        try
+        {
+            if (_poison is not { } poison)
+            {
+                return $"{Settings}: {logs}";
+            }
+
+            PeekedMessage[] messages = (await poison.PeekMessagesAsync(32, cancellationToken).ConfigureAwait(false)).Value;
+            foreach (PeekedMessage message in messages)
+            {
+                if (IsAttempt(message.Body, jobId, callIndex, attempt))
+                {
+                    return $"the Functions host gave up on the invocation message and moved it to the poison queue {Settings.Queue}-poison after {message.DequeueCount} deliveries (the handler died, ran past the function timeout, or answered an error); {logs}";
+                }
+            }
+        }
+        catch (Exception e) when (e is RequestFailedException or InvalidOperationException or System.Net.Http.HttpRequestException)
+        {
+            // No poison queue, or no right to read it: the log pointer still helps.
+        }
+
+        return $"{Settings}: {logs}";
+    }
+
+    private static bool IsAttempt(BinaryData body, string jobId, int callIndex, int attempt)
+    {
+        try
+        {
+            InvocationEnvelope envelope = WireJson.DeserializeEnvelope(body.ToArray());
+            return envelope.JobId == jobId && envelope.CallIndex == callIndex && envelope.Attempt == attempt;
+        }
+        catch (Exception e) when (e is JsonException or FormatException)
+        {
+            return false;
+        }
+    }
+
+    /// <inheritdoc/>
+    public void ForgetJob(string jobId)
+    {
+    }
+
+    /// <inheritdoc/>
+    public decimal EstimateCost(JobUsage usage) => Prices.Estimate(usage);
 
     /// <summary>Queue client options: messages base64-encoded, as the Functions queue trigger expects by default.</summary>
     public static QueueClientOptions QueueOptions() => new() { MessageEncoding = QueueMessageEncoding.Base64 };

@@ -80,7 +80,7 @@ internal static class SelfDeployment
             MemoryMb: ProviderSettings.WholeNumber(section, Prefix, "ActionMemoryMb", 256, 128, 64 * 1024),
             Concurrency: ProviderSettings.WholeNumber(section, Prefix, "ActionConcurrency", 1, 1, 500));
 
-        Dictionary<string, string> tables = RemoteDispatch.Functions.ToDictionary(f => f.Id, f => Wire.InvocationEnvelope.FormatHash(f.SignatureHash), StringComparer.Ordinal);
+        Dictionary<string, string> tables = DeployedTables.Of(RemoteDispatch.Functions);
         if (tables.Count == 0)
         {
             throw new InvalidOperationException($"the application has no [Remote] methods registered: is {Path.GetFileName(executable)} the application, built with the Neutral generator?");

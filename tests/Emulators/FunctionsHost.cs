@@ -120,6 +120,51 @@ public sealed partial class FunctionsHost : IAsyncDisposable
     /// <summary>Invocations running in a handler now.</summary>
     public int Running => _instances.Sum(i => i.Running);
 
+    private readonly Lock _holdLock = new();
+    private int _allowance = int.MaxValue;
+    private TaskCompletionSource _released = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>
+    /// Lets <paramref name="count"/> more queue items be invoked, then holds the ones it takes (as a host whose instances
+    /// are all busy would leave them waiting) until <see cref="Release"/>.
+    /// </summary>
+    public void HoldAfter(int count)
+    {
+        lock (_holdLock)
+        {
+            _allowance = count;
+            _released = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        }
+    }
+
+    /// <summary>Ends <see cref="HoldAfter"/>.</summary>
+    public void Release()
+    {
+        lock (_holdLock)
+        {
+            _allowance = int.MaxValue;
+            _released.TrySetResult();
+        }
+    }
+
+    private Task TurnAsync()
+    {
+        lock (_holdLock)
+        {
+            if (_allowance > 0)
+            {
+                if (_allowance != int.MaxValue)
+                {
+                    _allowance--;
+                }
+
+                return Task.CompletedTask;
+            }
+
+            return _released.Task;
+        }
+    }
+
     /// <summary>Kills the handler processes that are running an invocation now (as an out-of-memory kill would).</summary>
     public int KillRunning() => _instances.Count(i => i.Running > 0 && i.Kill());
 
@@ -486,6 +531,7 @@ public sealed partial class FunctionsHost : IAsyncDisposable
                 return;
             }
 
+            await host.TurnAsync().WaitAsync(host._stop.Token);
             var payload = new Dictionary<string, object?>
             {
                 ["Data"] = new Dictionary<string, object?> { [function.Binding] = item },

@@ -27,10 +27,10 @@ public sealed class FunctionsComputeTests(BlobContainer container) : IClassFixtu
     private readonly string _queue = "neutral-calls-" + Guid.NewGuid().ToString("N")[..12];
     private FunctionsHost _host = null!;
 
-    public Task InitializeAsync()
+    public async Task InitializeAsync()
     {
         _host = new FunctionsHost(TestApp.Write(_app.Path), TestApp.Settings(container.ConnectionString, _queue), instances: 2);
-        return Task.CompletedTask;
+        await TestApp.PublishRecordAsync(container.Store, "neutral-test");
     }
 
     public async Task DisposeAsync()
@@ -44,7 +44,9 @@ public sealed class FunctionsComputeTests(BlobContainer container) : IClassFixtu
     private Cloud Connect(params (string Key, string Value)[] extra)
     {
         AzureProvider.Register();
-        return Cloud.Connect(container.Configuration([("Neutral:Compute", "azure"), ("Neutral:Azure:App", "neutral-test"), ("Neutral:Azure:Queue", _queue), .. extra]));
+        // No speculative backups: these tests count invocations, and a handler's cold start makes a straggler.
+        return Cloud.Connect(container.Configuration([("Neutral:Compute", "azure"), ("Neutral:Azure:App", "neutral-test"), ("Neutral:Azure:Queue", _queue),
+            ("Neutral:Job:Speculation", "false"), .. extra]));
     }
 
     private static async Task WaitForAsync(Func<bool> condition, string what) => await FakeClockDriver.WaitForAsync(condition, what);
@@ -106,6 +108,45 @@ public sealed class FunctionsComputeTests(BlobContainer container) : IClassFixtu
         var malformed = await http.PostAsync(new Uri(_host.HttpEndpoint, "api/invoke?code=" + _host.FunctionKey), new StringContent("{}", Encoding.UTF8, "application/json"));
         Assert.Equal(HttpStatusCode.BadRequest, malformed.StatusCode);
         Assert.Contains("not a Neutral invocation", await malformed.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_job_s_estimated_cost_is_its_measured_time_at_the_billed_memory_plus_executions_and_storage_operations()
+    {
+        await using Cloud cloud = Connect(("Neutral:Azure:BilledMemoryMb", "1024"), ("Neutral:Azure:PricePerGbSecond", "1"), ("Neutral:Azure:PricePerMillionExecutions", "1000000"),
+            ("Neutral:Azure:PricePerTenThousandBlobWrites", "0"), ("Neutral:Azure:PricePerTenThousandBlobReads", "0"), ("Neutral:Azure:PricePerTenThousandQueueOperations", "0"));
+        RemoteJob<long> job = cloud.Submit(Enumerable.Range(0, 4).Select(i => Remote.QueueFunctions.Square(i)));
+        await job.GetResultsAsync();
+        JobUsage usage = job.Usage;
+        Assert.Equal(4, usage.Invocations);
+        Assert.Equal(4, usage.CompletedCalls);
+        // $1 per GB-s at 1 GB, each call billed at least 100 ms; $1 per execution.
+        decimal expected = Math.Max(usage.WorkerMilliseconds, 400) / 1000m + 4m;
+        Assert.Equal(expected, job.EstimatedCost);
+    }
+
+    [Fact]
+    public async Task A_stale_or_missing_deployment_fails_the_job_before_any_message_is_sent()
+    {
+        var square = Remote.QueueFunctions.Square(1).Function;
+        var stale = Neutral.Providers.DeployedTables.Of(Neutral.Dispatch.RemoteDispatch.Functions);
+        stale[square.Id] = Wire.InvocationEnvelope.FormatHash(square.SignatureHash ^ 1);
+        await TestApp.PublishRecordAsync(container.Store, "stale-app", stale);
+        await using (Cloud cloud = Connect(("Neutral:Azure:App", "stale-app")))
+        {
+            var error = await Assert.ThrowsAsync<RemoteJobException>(() => cloud.MapAsync(Enumerable.Range(0, 3), i => Remote.QueueFunctions.Square(i)));
+            Assert.All(error.Failures, f => Assert.Equal(typeof(Neutral.Dispatch.StaleWorkerException).FullName, f.RemoteTypeName));
+            Assert.Contains(square.Id, error.Failures[0].Message, StringComparison.Ordinal);
+        }
+
+        await using (Cloud cloud = Connect(("Neutral:Azure:App", "never-deployed")))
+        {
+            var error = await Assert.ThrowsAsync<RemoteJobException>(() => cloud.MapAsync(Enumerable.Range(0, 2), i => Remote.QueueFunctions.Square(i)));
+            Assert.Contains("Function App never-deployed (queue " + _queue + ") has no deployment record", error.Failures[0].Message, StringComparison.Ordinal);
+            Assert.Contains("deploy the worker first", error.Failures[0].Message, StringComparison.Ordinal);
+        }
+
+        Assert.Equal(0, _host.Invocations);
     }
 
     [Fact]

@@ -30,6 +30,11 @@ internal static class TestApp
         return folder;
     }
 
+    /// <summary>Writes the deployment record of app <paramref name="app"/> into <paramref name="store"/>, as deployment does: this process's dispatch tables.</summary>
+    public static System.Threading.Tasks.Task PublishRecordAsync(IObjectStore store, string app, IReadOnlyDictionary<string, string>? tables = null) =>
+        store.PutAsync(FunctionsComputeBackend.RecordKey(app), System.Text.Encoding.UTF8.GetBytes(
+            Neutral.Providers.DeployedTables.Text(tables ?? Neutral.Providers.DeployedTables.Of(Neutral.Dispatch.RemoteDispatch.Functions))));
+
     /// <summary>The app settings: the worker runtime, the assemblies to load, the host's storage, the queue, the timeout.</summary>
     public static Dictionary<string, string> Settings(string connectionString, string queue, int timeoutSeconds = 300, string assemblies = Assemblies) => new()
     {
