@@ -79,3 +79,9 @@ public class BlobContainer : IAsyncLifetime
         Store.Dispose();
     }
 }
+
+/// <summary>A container on the restartable Azurite (data on disk), for the tests that restart it mid-job.</summary>
+public sealed class RestartableBlobContainer() : BlobContainer(Environment.GetEnvironmentVariable("NEUTRAL_TEST_AZURE_RESTARTABLE_CONNECTION_STRING")
+    ?? DefaultConnectionString.Replace(":10000/", ":10010/", StringComparison.Ordinal).Replace(":10001/", ":10011/", StringComparison.Ordinal))
+{
+}

@@ -21,19 +21,27 @@ public static class TestServers
         return new Uri(Environment.GetEnvironmentVariable("NEUTRAL_TEST_S3_RESTARTABLE_ENDPOINT_" + name.ToUpperInvariant()) ?? $"http://127.0.0.1:{7480 + offset}");
     }
 
+    /// <summary>Restarts the restartable Azurite (<c>bash scripts/services.sh restart-azurite</c>: Blob and Queue, their data kept on disk) and waits until it answers again.</summary>
+    public static void RestartAzurite() => Run("restart-azurite");
+
     /// <summary>Restarts gateway <paramref name="name"/> (<c>bash scripts/services.sh restart-gateway {name}</c>) and waits until it answers again.</summary>
-    public static void RestartGateway(string name)
+    public static void RestartGateway(string name) => Run("restart-gateway", name);
+
+    private static void Run(params string[] arguments)
     {
         var info = new ProcessStartInfo("bash") { WorkingDirectory = PublishedApp.Repository(), RedirectStandardError = true, UseShellExecute = false };
         info.ArgumentList.Add("scripts/services.sh");
-        info.ArgumentList.Add("restart-gateway");
-        info.ArgumentList.Add(name);
+        foreach (string argument in arguments)
+        {
+            info.ArgumentList.Add(argument);
+        }
+
         using Process process = Process.Start(info)!;
         string error = process.StandardError.ReadToEnd();
         process.WaitForExit();
         if (process.ExitCode != 0)
         {
-            throw new InvalidOperationException($"gateway {name} did not restart (are the servers from scripts/services.sh running?): {error}");
+            throw new InvalidOperationException($"services.sh {string.Join(' ', arguments)} failed (are the servers from scripts/services.sh running?): {error}");
         }
     }
 }
