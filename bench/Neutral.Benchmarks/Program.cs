@@ -37,6 +37,13 @@ public static class Program
             case "s3-store":
                 await AwsHarness.StoreAsync();
                 return;
+            case "azure-invoke":
+                Neutral.Bench.BenchFunctions.EnsureRegistered();
+                await AzureHarness.InvokeAsync();
+                return;
+            case "blob-store":
+                await AzureHarness.StoreAsync();
+                return;
             case "aws-cold":
                 await LambdaColdStartHarness.RunAsync(args[1..]);
                 return;
