@@ -132,32 +132,7 @@ public sealed class BlobObjectStore : IObjectStore, IBulkDeletingObjectStore, ID
     public async Task<byte[]?> GetAsync(string key, CancellationToken cancellationToken = default)
     {
         ObjectKeys.Validate(key);
-        var (first, total) = await ReadRangeAsync(key, 0, PartSize, cancellationToken).ConfigureAwait(false);
-        if (first is null || total <= first.Length)
-        {
-            return first;
-        }
-
-        if (total > Array.MaxLength)
-        {
-            throw new IOException($"'{key}' in {Settings} holds {total} bytes, more than one array can hold; read it in ranges.");
-        }
-
-        byte[] all = GC.AllocateUninitializedArray<byte>((int)total);
-        first.CopyTo(all, 0);
-        int parts = (int)((total + PartSize - 1) / PartSize);
-        await Parallel.ForAsync(1, parts, new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = cancellationToken }, async (i, token) =>
-        {
-            long offset = (long)i * PartSize;
-            var (bytes, _) = await ReadRangeAsync(key, offset, (int)Math.Min(PartSize, total - offset), token).ConfigureAwait(false);
-            if (bytes is null || bytes.Length != Math.Min(PartSize, total - offset))
-            {
-                throw new IOException($"'{key}' in {Settings} changed or went away while it was read in parts.");
-            }
-
-            bytes.CopyTo(all, offset);
-        }).ConfigureAwait(false);
-        return all;
+        return await Providers.ParallelRanges.GetAsync((offset, length, token) => ReadRangeAsync(key, offset, length, token), PartSize, Parallelism, $"'{key}' in {Settings}", cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc/>

@@ -120,50 +120,18 @@ public sealed partial class FunctionsHost : IAsyncDisposable
     /// <summary>Invocations running in a handler now.</summary>
     public int Running => _instances.Sum(i => i.Running);
 
-    private readonly Lock _holdLock = new();
-    private int _allowance = int.MaxValue;
-    private TaskCompletionSource _released = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly QueueHold _hold = new();
 
     /// <summary>
     /// Lets <paramref name="count"/> more queue items be invoked, then holds the ones it takes (as a host whose instances
     /// are all busy would leave them waiting) until <see cref="Release"/>.
     /// </summary>
-    public void HoldAfter(int count)
-    {
-        lock (_holdLock)
-        {
-            _allowance = count;
-            _released = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        }
-    }
+    public void HoldAfter(int count) => _hold.HoldAfter(count);
 
     /// <summary>Ends <see cref="HoldAfter"/>.</summary>
-    public void Release()
-    {
-        lock (_holdLock)
-        {
-            _allowance = int.MaxValue;
-            _released.TrySetResult();
-        }
-    }
+    public void Release() => _hold.Release();
 
-    private Task TurnAsync()
-    {
-        lock (_holdLock)
-        {
-            if (_allowance > 0)
-            {
-                if (_allowance != int.MaxValue)
-                {
-                    _allowance--;
-                }
-
-                return Task.CompletedTask;
-            }
-
-            return _released.Task;
-        }
-    }
+    private Task TurnAsync() => _hold.TurnAsync();
 
     /// <summary>Kills the handler processes that are running an invocation now (as an out-of-memory kill would).</summary>
     public int KillRunning() => _instances.Count(i => i.Running > 0 && i.Kill());
@@ -174,34 +142,9 @@ public sealed partial class FunctionsHost : IAsyncDisposable
     private string Expand(string text) => SettingExpression().Replace(text, m => AppSettings.TryGetValue(m.Groups[1].Value, out string? v) ? v
         : throw new InvalidOperationException($"the app setting '{m.Groups[1].Value}' that '{text}' names is not set"));
 
-    private static (HttpListener, Uri) Listen()
-    {
-        for (int attempt = 1; ; attempt++)
-        {
-            int port = FreePort();
-            var address = new Uri($"http://127.0.0.1:{port}/");
-            var listener = new HttpListener();
-            listener.Prefixes.Add(address.ToString());
-            try
-            {
-                listener.Start();
-                return (listener, address);
-            }
-            catch (HttpListenerException) when (attempt < 20)
-            {
-                listener.Close();
-            }
-        }
-    }
+    private static (HttpListener, Uri) Listen() => Loopback.Listen();
 
-    private static int FreePort()
-    {
-        var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        int port = ((IPEndPoint)probe.LocalEndpoint).Port;
-        probe.Stop();
-        return port;
-    }
+    private static int FreePort() => Loopback.FreePort();
 
     /// <summary>HTTP triggers: <c>/api/{function}</c>, forwarded to an instance as the custom-handler request payload.</summary>
     private async Task ServeHttpAsync()

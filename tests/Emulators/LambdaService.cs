@@ -45,9 +45,7 @@ public sealed partial class LambdaService : IAsyncDisposable
     private int _inFlight;
     private int _invocations;
     private int _throttled;
-    private readonly Lock _holdLock = new();
-    private int _allowance = int.MaxValue;
-    private TaskCompletionSource _released = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly QueueHold _hold = new();
 
     /// <summary>Starts the service with <paramref name="sandboxes"/> sandboxes running <paramref name="bootstrap"/> with <paramref name="environment"/>.</summary>
     /// <remarks>
@@ -124,69 +122,18 @@ public sealed partial class LambdaService : IAsyncDisposable
     /// Lets <paramref name="count"/> more queued invocations start, then holds the rest in the queue (as a function at
     /// its concurrency limit would hold them in Lambda's asynchronous queue) until <see cref="Release"/>.
     /// </summary>
-    public void HoldAfter(int count)
-    {
-        lock (_holdLock)
-        {
-            _allowance = count;
-            _released = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        }
-    }
+    public void HoldAfter(int count) => _hold.HoldAfter(count);
 
     /// <summary>Ends <see cref="HoldAfter"/>: held invocations start.</summary>
-    public void Release()
-    {
-        lock (_holdLock)
-        {
-            _allowance = int.MaxValue;
-            _released.TrySetResult();
-        }
-    }
+    public void Release() => _hold.Release();
 
     /// <summary>Waits, with an invocation taken from the queue, until it may start.</summary>
-    private Task TurnAsync()
-    {
-        lock (_holdLock)
-        {
-            if (_allowance > 0)
-            {
-                if (_allowance != int.MaxValue)
-                {
-                    _allowance--;
-                }
-
-                return Task.CompletedTask;
-            }
-
-            return _released.Task;
-        }
-    }
+    private Task TurnAsync() => _hold.TurnAsync();
 
     /// <summary>Kills the processes of the sandboxes running an invocation now (as an out-of-memory kill would).</summary>
     public int KillRunning() => _sandboxes.Count(s => s.Busy && s.Kill());
 
-    private static (HttpListener, Uri) Listen()
-    {
-        for (int attempt = 1; ; attempt++)
-        {
-            var probe = new TcpListener(IPAddress.Loopback, 0);
-            probe.Start();
-            int port = ((IPEndPoint)probe.LocalEndpoint).Port;
-            probe.Stop();
-            var address = new Uri($"http://127.0.0.1:{port}/");
-            var listener = new HttpListener();
-            listener.Prefixes.Add(address.ToString());
-            try
-            {
-                listener.Start();
-                return (listener, address);
-            }
-            catch (HttpListenerException) when (attempt < 20)
-            {
-                listener.Close();
-            }
-        }
-    }
+    private static (HttpListener, Uri) Listen() => Loopback.Listen();
 
     [GeneratedRegex(@"^AWS4-HMAC-SHA256 Credential=(?<key>[^/]+)/(?<date>\d{8})/(?<region>[a-z0-9-]+)/lambda/aws4_request, ?SignedHeaders=(?<signed>[a-z0-9;-]+), ?Signature=[0-9a-f]{64}$")]
     private static partial Regex SigV4();

@@ -195,14 +195,7 @@ public sealed class OpenWhiskController : IAsyncDisposable
     /// <summary>The last invoke request as received: method, path and query, headers, body.</summary>
     public (string Method, string PathAndQuery, string? Authorization, string? ContentType, string Body)? LastInvoke { get; private set; }
 
-    private static int FreePort()
-    {
-        var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        int port = ((IPEndPoint)probe.LocalEndpoint).Port;
-        probe.Stop();
-        return port;
-    }
+    private static int FreePort() => Loopback.FreePort();
 
     private async Task AcceptAsync()
     {

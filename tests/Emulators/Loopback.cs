@@ -1,0 +1,92 @@
+using System;
+using System.Net;
+using System.Net.Sockets;
+using System.Threading;
+using System.Threading.Tasks;
+
+namespace Neutral.Emulators;
+
+/// <summary>What the emulators share: ports and listeners on 127.0.0.1, and a hold on their queues.</summary>
+internal static class Loopback
+{
+    /// <summary>A port on 127.0.0.1 that nothing listens on now.</summary>
+    public static int FreePort()
+    {
+        var probe = new TcpListener(IPAddress.Loopback, 0);
+        probe.Start();
+        int port = ((IPEndPoint)probe.LocalEndpoint).Port;
+        probe.Stop();
+        return port;
+    }
+
+    /// <summary>An <see cref="HttpListener"/> started on a free port of 127.0.0.1, and its address.</summary>
+    public static (HttpListener Listener, Uri Address) Listen()
+    {
+        for (int attempt = 1; ; attempt++)
+        {
+            var address = new Uri($"http://127.0.0.1:{FreePort()}/");
+            var listener = new HttpListener();
+            listener.Prefixes.Add(address.ToString());
+            try
+            {
+                listener.Start();
+                return (listener, address);
+            }
+            catch (HttpListenerException) when (attempt < 20)
+            {
+                // Taken between the probe and the start: another port.
+                listener.Close();
+            }
+        }
+    }
+}
+
+/// <summary>
+/// A platform's queue held in place, as a busy platform holds work: after <see cref="HoldAfter"/> lets some items
+/// through, the rest wait in <see cref="TurnAsync"/> until <see cref="Release"/>.
+/// </summary>
+internal sealed class QueueHold
+{
+    private readonly Lock _lock = new();
+    private int _allowance = int.MaxValue;
+    private TaskCompletionSource _released = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Lets <paramref name="count"/> more items through, then holds the others.</summary>
+    public void HoldAfter(int count)
+    {
+        lock (_lock)
+        {
+            _allowance = count;
+            _released = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        }
+    }
+
+    /// <summary>Lets every item through.</summary>
+    public void Release()
+    {
+        lock (_lock)
+        {
+            _allowance = int.MaxValue;
+            _released.TrySetResult();
+        }
+    }
+
+    /// <summary>Completes when the item may go on.</summary>
+    public Task TurnAsync()
+    {
+        lock (_lock)
+        {
+            if (_allowance > 0)
+            {
+                if (_allowance != int.MaxValue)
+                {
+                    _allowance--;
+                }
+
+                return Task.CompletedTask;
+            }
+
+            return _released.Task;
+        }
+    }
+}
