@@ -117,6 +117,20 @@ public static class FunctionAppFiles
         });
     }
 
+    /// <summary>The name the handler executable has in the package (an apphost or NativeAOT binary does not depend on its own file name).</summary>
+    public const string HandlerName = "handler";
+
+    /// <summary>
+    /// The Function App's zip package: the published application in <paramref name="publishFolder"/> with
+    /// <paramref name="executable"/> stored as <see cref="HandlerName"/> (mode 755) at the root, and the app's files
+    /// (<c>host.json</c>, the functions' folders) written into the folder first. Symbols stay on the build machine.
+    /// </summary>
+    public static byte[] Package(string publishFolder, string executable, FunctionAppOptions options)
+    {
+        Write(publishFolder, HandlerName, options);
+        return Providers.WorkerPackage.Zip(publishFolder, executable, HandlerName);
+    }
+
     private static string Json(Action<Utf8JsonWriter> body)
     {
         using var buffer = new MemoryStream();
