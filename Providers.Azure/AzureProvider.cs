@@ -55,7 +55,9 @@ public static class AzureProvider
         RegisterWorkerSide();
         return registry
             .AddSection(Section, "ConnectionString", "AccountUrl", "Container", "App", "Queue", "QueueAccountUrl", "MaxConcurrency", "InvocationType", "FunctionUrl", "FunctionKey",
-                "BilledMemoryMb", "PricePerGbSecond", "PricePerMillionExecutions", "PricePerTenThousandBlobWrites", "PricePerTenThousandBlobReads", "PricePerTenThousandQueueOperations")
+                "BilledMemoryMb", "PricePerGbSecond", "PricePerMillionExecutions", "PricePerTenThousandBlobWrites", "PricePerTenThousandBlobReads", "PricePerTenThousandQueueOperations",
+                // Deployment (NEUTRAL_WORKER=azure-deploy).
+                "SubscriptionId", "ResourceGroup", "Location", "Plan", "ManagementUrl", "ManagementToken", "FunctionTimeoutSeconds", "BatchSize", "NewBatchThreshold", "InvariantGlobalization")
             .AddStorage(StoreKind, OpenStore)
             .AddCompute(ComputeName, OpenCompute);
     }
@@ -72,6 +74,9 @@ public static class AzureProvider
 
         // A process started with NEUTRAL_WORKER=azure (the Function App's custom handler) serves the Functions host.
         Neutral.Workers.WorkerRuntimes.Register(Worker.FunctionsHandler.RuntimeName, Worker.FunctionsHandler.ServeProcessAsync);
+
+        // NEUTRAL_WORKER=azure-deploy: the published application deploys itself as the Function App.
+        Neutral.Workers.WorkerRuntimes.Register(Compute.SelfDeployment.RuntimeName, Compute.SelfDeployment.RunAsync);
     }
 
     private static StoreConnection OpenStore(ProviderContext context)
@@ -107,11 +112,7 @@ public static class AzureProvider
     {
         var (section, prefix) = context.Section(Section);
         string app = ProviderSettings.Required(section, prefix, "App", "the Function App's name");
-        string queue = section["Queue"] is { Length: > 0 } q ? q : Compute.FunctionsSettings.DefaultQueue;
-        if (queue.Length is < 3 or > 63 || !System.Text.RegularExpressions.Regex.IsMatch(queue, "^[a-z0-9](?!.*--)[a-z0-9-]*[a-z0-9]$"))
-        {
-            throw new NeutralConfigurationException(prefix + "Queue", queue, "a queue name has 3 to 63 lowercase letters, digits and single hyphens, starting and ending with a letter or digit.");
-        }
+        string queue = QueueFrom(section, prefix);
 
         int concurrency = ProviderSettings.WholeNumber(section, prefix, "MaxConcurrency", 256, 1, 10_000);
         if (context.Store is not { } store || store.Location.Kind != StoreKind)
@@ -121,24 +122,9 @@ public static class AzureProvider
         }
 
         BlobSettings blob = SettingsFrom(context);
-        global::Azure.Storage.Queues.QueueClient client;
-        global::Azure.Storage.Queues.QueueClient poison;
-        if (blob.ConnectionString is { } connection)
-        {
-            client = new global::Azure.Storage.Queues.QueueClient(connection, queue, Compute.FunctionsComputeBackend.QueueOptions());
-            poison = new global::Azure.Storage.Queues.QueueClient(connection, queue + "-poison", Compute.FunctionsComputeBackend.QueueOptions());
-        }
-        else
-        {
-            Uri service = section["QueueAccountUrl"] is { Length: > 0 } url
-                ? Uri.TryCreate(url, UriKind.Absolute, out Uri? parsed) && parsed.Scheme is "http" or "https" ? parsed
-                    : throw new NeutralConfigurationException(prefix + "QueueAccountUrl", url, "it must be the Queue service's address, e.g. https://myaccount.queue.core.windows.net/.")
-                : QueueServiceOf(blob.AccountUrl!) ?? throw new NeutralConfigurationException(prefix + "QueueAccountUrl", null,
-                    $"the Queue service's address cannot be told from AccountUrl {blob.AccountUrl}: set it, e.g. https://myaccount.queue.core.windows.net/.");
-            var credential = new global::Azure.Identity.DefaultAzureCredential();
-            client = new global::Azure.Storage.Queues.QueueClient(new Uri(service, queue), credential, Compute.FunctionsComputeBackend.QueueOptions());
-            poison = new global::Azure.Storage.Queues.QueueClient(new Uri(service, queue + "-poison"), credential, Compute.FunctionsComputeBackend.QueueOptions());
-        }
+        Uri queueService = QueueServiceFrom(blob, section, prefix);
+        global::Azure.Storage.Queues.QueueClient client = OpenQueue(blob, queueService, queue);
+        global::Azure.Storage.Queues.QueueClient poison = OpenQueue(blob, queueService, queue + "-poison");
 
         Uri? httpUrl = null;
         string? key = null;
@@ -176,6 +162,42 @@ public static class AzureProvider
         : throw new NeutralConfigurationException(prefix + key, text, "it must be a price in US dollars, a number of 0 or more with '.' as the decimal point.");
 
     /// <summary><c>https://a.blob.core.windows.net/</c> to <c>https://a.queue.core.windows.net/</c>; null for an address of another shape.</summary>
+    /// <summary>
+    /// The Queue service of the account of <paramref name="blob"/>: the one its connection string names, else
+    /// <c>QueueAccountUrl</c>, else the Queue service beside <c>AccountUrl</c>.
+    /// </summary>
+    internal static Uri QueueServiceFrom(BlobSettings blob, Microsoft.Extensions.Configuration.IConfiguration section, string prefix)
+    {
+        if (blob.ConnectionString is { } connection)
+        {
+            return new global::Azure.Storage.Queues.QueueServiceClient(connection).Uri;
+        }
+
+        return section["QueueAccountUrl"] is { Length: > 0 } url
+            ? Uri.TryCreate(url, UriKind.Absolute, out Uri? parsed) && parsed.Scheme is "http" or "https" ? parsed
+                : throw new NeutralConfigurationException(prefix + "QueueAccountUrl", url, "it must be the Queue service's address, e.g. https://myaccount.queue.core.windows.net/.")
+            : QueueServiceOf(blob.AccountUrl!) ?? throw new NeutralConfigurationException(prefix + "QueueAccountUrl", null,
+                $"the Queue service's address cannot be told from AccountUrl {blob.AccountUrl}: set it, e.g. https://myaccount.queue.core.windows.net/.");
+    }
+
+    /// <summary>The queue <paramref name="name"/>: by the connection string of <paramref name="blob"/>, else at <paramref name="queueService"/> with <c>DefaultAzureCredential</c>.</summary>
+    internal static global::Azure.Storage.Queues.QueueClient OpenQueue(BlobSettings blob, Uri queueService, string name) =>
+        blob.ConnectionString is { } connection
+            ? new global::Azure.Storage.Queues.QueueClient(connection, name, Compute.FunctionsComputeBackend.QueueOptions())
+            : new global::Azure.Storage.Queues.QueueClient(new Uri(queueService, name), new global::Azure.Identity.DefaultAzureCredential(), Compute.FunctionsComputeBackend.QueueOptions());
+
+    /// <summary>The queue's name: <c>Queue</c>, else <see cref="Compute.FunctionsSettings.DefaultQueue"/>, checked.</summary>
+    internal static string QueueFrom(Microsoft.Extensions.Configuration.IConfiguration section, string prefix)
+    {
+        string queue = section["Queue"] is { Length: > 0 } q ? q : Compute.FunctionsSettings.DefaultQueue;
+        if (queue.Length is < 3 or > 63 || !System.Text.RegularExpressions.Regex.IsMatch(queue, "^[a-z0-9](?!.*--)[a-z0-9-]*[a-z0-9]$"))
+        {
+            throw new NeutralConfigurationException(prefix + "Queue", queue, "a queue name has 3 to 63 lowercase letters, digits and single hyphens, starting and ending with a letter or digit.");
+        }
+
+        return queue;
+    }
+
     internal static Uri? QueueServiceOf(Uri blobService)
     {
         string[] labels = blobService.Host.Split('.');
@@ -192,6 +214,12 @@ public static class AzureProvider
     internal static BlobSettings SettingsFrom(ProviderContext context)
     {
         var (section, prefix) = context.Section(Section);
+        return SettingsFrom(section, prefix);
+    }
+
+    /// <summary>The store's settings from <paramref name="section"/> (<c>Neutral:Azure</c>), its keys named with <paramref name="prefix"/> in errors.</summary>
+    internal static BlobSettings SettingsFrom(Microsoft.Extensions.Configuration.IConfiguration section, string prefix)
+    {
         string container = ProviderSettings.Required(section, prefix, "Container", "the Blob container job data goes to (created if missing), e.g. neutral");
         if (container.Length is < 3 or > 63 || !System.Text.RegularExpressions.Regex.IsMatch(container, "^[a-z0-9](?!.*--)[a-z0-9-]*[a-z0-9]$"))
         {

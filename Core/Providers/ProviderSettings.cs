@@ -64,4 +64,73 @@ public static class ProviderSettings
 
         return (folder, executable, nativeAot);
     }
+
+    /// <summary>
+    /// The environment a self-deployed worker runs with: <c>NEUTRAL_WORKER</c> = <paramref name="runtime"/>, the
+    /// startup hook under the JIT (it takes the process over before <c>Main</c> and loads the application itself), and
+    /// invariant globalization unless <c>InvariantGlobalization</c> is <c>false</c> (the platforms' images may have no ICU;
+    /// invariant everywhere keeps results the same on every provider).
+    /// </summary>
+    public static System.Collections.Generic.Dictionary<string, string> WorkerEnvironment(string runtime, bool nativeAot, IConfiguration section, string prefix)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(runtime);
+        var environment = new System.Collections.Generic.Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["NEUTRAL_WORKER"] = runtime,
+        };
+        if (!nativeAot)
+        {
+            environment["DOTNET_STARTUP_HOOKS"] = "Neutral.Workers";
+        }
+
+        if (Bool(section, prefix, "InvariantGlobalization", fallback: true))
+        {
+            environment["DOTNET_SYSTEM_GLOBALIZATION_INVARIANT"] = "1";
+        }
+
+        return environment;
+    }
+
+    /// <summary>
+    /// The timeout of the one function that serves all of an application's <paramref name="functions"/>: the key
+    /// <paramref name="key"/> when set (1 to <paramref name="max"/>), else the longest
+    /// <c>[Remote(TimeoutSeconds)]</c> (refused above <paramref name="max"/>, naming the method), else the job timeout
+    /// (<c>Neutral:Job:TimeoutSeconds</c>, 300 s) capped at <paramref name="max"/>.
+    /// </summary>
+    /// <param name="configuration">The whole configuration (for the job timeout).</param>
+    /// <param name="section">The provider's section.</param>
+    /// <param name="prefix">The section's key prefix, for messages.</param>
+    /// <param name="key">The key that sets the timeout.</param>
+    /// <param name="functions">The application's remote functions.</param>
+    /// <param name="max">The platform's longest timeout.</param>
+    /// <param name="platform">The platform's name for the message ("a Lambda function").</param>
+    public static int DeployedTimeout(IConfiguration configuration, IConfiguration section, string prefix, string key,
+        System.Collections.Generic.IReadOnlyCollection<Neutral.Dispatch.RemoteFunctionInfo> functions, int max, string platform)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        ArgumentNullException.ThrowIfNull(section);
+        ArgumentNullException.ThrowIfNull(functions);
+        if (section[key] is not null)
+        {
+            return WholeNumber(section, prefix, key, 0, 1, max);
+        }
+
+        Neutral.Dispatch.RemoteFunctionInfo? longest = null;
+        foreach (Neutral.Dispatch.RemoteFunctionInfo function in functions)
+        {
+            if (function.TimeoutSeconds is int t && (longest?.TimeoutSeconds is not int best || t > best))
+            {
+                longest = function;
+            }
+        }
+
+        if (longest is { TimeoutSeconds: int timeout } method)
+        {
+            return timeout <= max ? timeout
+                : throw new InvalidOperationException($"{method.Id} has [Remote(TimeoutSeconds = {timeout})], and {platform} runs at most {max} s: split the work into shorter calls.");
+        }
+
+        int jobTimeout = WholeNumber(configuration.GetSection("Neutral:Job"), "Neutral:Job:", "TimeoutSeconds", 300, 1, int.MaxValue);
+        return Math.Min(jobTimeout, max);
+    }
 }

@@ -58,21 +58,7 @@ internal static class SelfDeployment
         }
 
         LambdaFunctionSettings settings = FunctionSettings(configuration, section, Prefix, functions);
-        var environment = new Dictionary<string, string>(StringComparer.Ordinal)
-        {
-            ["NEUTRAL_WORKER"] = Worker.LambdaRuntime.RuntimeName,
-        };
-        if (!nativeAot)
-        {
-            // Under the JIT the startup hook takes the process over before Main; it loads the application itself.
-            environment["DOTNET_STARTUP_HOOKS"] = "Neutral.Workers";
-        }
-
-        // provided.al2023 has no ICU; invariant globalization unless told otherwise.
-        if (ProviderSettings.Bool(section, Prefix, "InvariantGlobalization", fallback: true))
-        {
-            environment["DOTNET_SYSTEM_GLOBALIZATION_INVARIANT"] = "1";
-        }
+        Dictionary<string, string> environment = ProviderSettings.WorkerEnvironment(Worker.LambdaRuntime.RuntimeName, nativeAot, section, Prefix);
 
         Dictionary<string, string> tables = DeployedTables.Of(functions);
         using var store = new S3ObjectStore(new S3Settings(region, bucket, s3Url), credentials);
@@ -93,24 +79,8 @@ internal static class SelfDeployment
     /// </summary>
     internal static LambdaFunctionSettings FunctionSettings(IConfiguration configuration, IConfiguration section, string prefix, IReadOnlyList<RemoteFunctionInfo> functions)
     {
-        RemoteFunctionInfo? longest = functions.Where(fn => fn.TimeoutSeconds is not null).OrderByDescending(fn => fn.TimeoutSeconds).Cast<RemoteFunctionInfo?>().FirstOrDefault();
         int? largest = functions.Max(fn => fn.MemoryMb);
-        int jobTimeout = ProviderSettings.WholeNumber(configuration.GetSection("Neutral:Job"), "Neutral:Job:", "TimeoutSeconds", 300, 1, int.MaxValue);
-
-        int timeout;
-        if (section["FunctionTimeoutSeconds"] is not null)
-        {
-            timeout = ProviderSettings.WholeNumber(section, prefix, "FunctionTimeoutSeconds", 0, 1, LambdaFunctionSettings.MaxTimeoutSeconds);
-        }
-        else if (longest is { TimeoutSeconds: int t } method)
-        {
-            timeout = t <= LambdaFunctionSettings.MaxTimeoutSeconds ? t
-                : throw new InvalidOperationException($"{method.Id} has [Remote(TimeoutSeconds = {t})], and a Lambda function runs at most {LambdaFunctionSettings.MaxTimeoutSeconds} s: split the work into shorter calls.");
-        }
-        else
-        {
-            timeout = Math.Min(jobTimeout, LambdaFunctionSettings.MaxTimeoutSeconds);
-        }
+        int timeout = ProviderSettings.DeployedTimeout(configuration, section, prefix, "FunctionTimeoutSeconds", functions, LambdaFunctionSettings.MaxTimeoutSeconds, "a Lambda function");
 
         int memory = section["FunctionMemoryMb"] is not null
             ? ProviderSettings.WholeNumber(section, prefix, "FunctionMemoryMb", 0, 128, 10_240)

@@ -45,21 +45,8 @@ internal static class SelfDeployment
 
         var (folder, executable, nativeAot) = ProviderSettings.ThisApplication("an action");
 
-        var environment = new Dictionary<string, string>(StringComparer.Ordinal)
-        {
-            ["NEUTRAL_WORKER"] = Worker.ActionLoop.RuntimeName,
-        };
-        if (!nativeAot)
-        {
-            // Under the JIT the startup hook takes the process over before Main; it loads the application itself.
-            environment["DOTNET_STARTUP_HOOKS"] = "Neutral.Workers";
-        }
-
-        // The action-proxy images have no ICU; invariant globalization unless told otherwise.
-        if (ProviderSettings.Bool(section, Prefix, "InvariantGlobalization", fallback: true))
-        {
-            environment["DOTNET_SYSTEM_GLOBALIZATION_INVARIANT"] = "1";
-        }
+        // The action-proxy images have no ICU: invariant globalization unless told otherwise.
+        Dictionary<string, string> environment = ProviderSettings.WorkerEnvironment(Worker.ActionLoop.RuntimeName, nativeAot, section, Prefix);
 
         IConfigurationSection minio = configuration.GetSection("Neutral:" + OpenWhiskProvider.MinioSection);
         if (minio["AccessKey"] is { Length: > 0 } accessKey && minio["SecretKey"] is { Length: > 0 } secretKey)
