@@ -78,32 +78,47 @@ public sealed partial class ConsumerTests(PackagedFeed feed) : IClassFixture<Pac
     }
 
     [Fact]
-    public async Task An_app_with_the_AWS_provider_package_publishes_with_NativeAOT_without_warnings_and_runs_a_job_on_S3()
+    public Task An_app_with_the_AWS_provider_package_publishes_with_NativeAOT_without_warnings_and_runs_a_job_on_S3() =>
+        ProviderPackageRunsAsync("aws", "AwsProvider", "S3 (Ceph RGW)", new Dictionary<string, string?>
+        {
+            ["NEUTRAL__STORAGE"] = "s3",
+            ["NEUTRAL__AWS__REGION"] = "us-east-1",
+            ["NEUTRAL__AWS__BUCKET"] = "neutral-consumer-" + Guid.NewGuid().ToString("N")[..12],
+            ["NEUTRAL__AWS__SERVICEURL"] = Environment.GetEnvironmentVariable("NEUTRAL_TEST_S3_ENDPOINT") ?? "http://127.0.0.1:7480",
+            ["NEUTRAL__AWS__ACCESSKEYID"] = Environment.GetEnvironmentVariable("NEUTRAL_TEST_S3_ACCESS_KEY") ?? "NEUTRALTESTKEY",
+            ["NEUTRAL__AWS__SECRETACCESSKEY"] = Environment.GetEnvironmentVariable("NEUTRAL_TEST_S3_SECRET_KEY") ?? "NEUTRALTESTSECRET",
+        });
+
+    [Fact]
+    public Task An_app_with_the_Azure_provider_package_publishes_with_NativeAOT_without_warnings_and_runs_a_job_on_Blob_storage() =>
+        ProviderPackageRunsAsync("azure", "AzureProvider", "Blob storage (Azurite)", new Dictionary<string, string?>
+        {
+            ["NEUTRAL__STORAGE"] = "azureblob",
+            ["NEUTRAL__AZURE__CONTAINER"] = "neutral-consumer-" + Guid.NewGuid().ToString("N")[..12],
+            // Azurite's well-known development account: public, a throwaway key of a loopback server.
+            ["NEUTRAL__AZURE__CONNECTIONSTRING"] = Environment.GetEnvironmentVariable("NEUTRAL_TEST_AZURE_CONNECTION_STRING")
+                ?? "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;BlobEndpoint=http://127.0.0.1:10000/devstoreaccount1;QueueEndpoint=http://127.0.0.1:10001/devstoreaccount1;",
+        });
+
+    /// <summary>
+    /// The consumer app with a provider's package (<c>-p:{property}=true</c>) published with NativeAOT: no IL warning
+    /// (the provider needs no trimming or AOT exception, so <c>WorkerPackage.PublishAsync</c> picks NativeAOT for such
+    /// an app), then run with local workers and the store on the test servers: the provider came from its package,
+    /// registered by the generator in the app, and its store works in a NativeAOT client and its workers.
+    /// </summary>
+    private async Task ProviderPackageRunsAsync(string name, string property, string store, Dictionary<string, string?> environment)
     {
-        string folder = feed.Consumer("aws-nativeaot");
+        string folder = feed.Consumer(name + "-nativeaot");
         string output = Path.Combine(folder, "out");
         CommandResult publish = await Command.DotnetAsync(Path.Combine(folder, "App"),
-            "publish", "-c", "Release", "-o", output, "-nologo", "-r", "linux-x64", "-p:PublishAot=true", "-p:AwsProvider=true");
+            "publish", "-c", "Release", "-o", output, "-nologo", "-r", "linux-x64", "-p:PublishAot=true", $"-p:{property}=true");
         Assert.True(publish.ExitCode == 0, "dotnet publish failed:\n" + publish.All);
-        // The provider needs no trimming or AOT exception: LambdaDeployer.PublishAsync picks NativeAOT for such an app.
         Assert.DoesNotMatch(@"warning (IL|NETSDK|NEU)\d+", publish.Output);
 
-        // Local workers, the store on the test servers' S3 (Ceph RGW): the provider came from its package, registered
-        // by the generator in the app, and the store works in a NativeAOT client and its workers.
-        string endpoint = Environment.GetEnvironmentVariable("NEUTRAL_TEST_S3_ENDPOINT") ?? "http://127.0.0.1:7480";
-        CommandResult run = await Command.RunAsync(Path.Combine(output, "App"), [], Directory.CreateDirectory(Path.Combine(folder, "run")).FullName, RunTimeout,
-            new Dictionary<string, string?>
-            {
-                ["NEUTRAL__STORAGE"] = "s3",
-                ["NEUTRAL__AWS__REGION"] = "us-east-1",
-                ["NEUTRAL__AWS__BUCKET"] = "neutral-consumer-" + Guid.NewGuid().ToString("N")[..12],
-                ["NEUTRAL__AWS__SERVICEURL"] = endpoint,
-                ["NEUTRAL__AWS__ACCESSKEYID"] = Environment.GetEnvironmentVariable("NEUTRAL_TEST_S3_ACCESS_KEY") ?? "NEUTRALTESTKEY",
-                ["NEUTRAL__AWS__SECRETACCESSKEY"] = Environment.GetEnvironmentVariable("NEUTRAL_TEST_S3_SECRET_KEY") ?? "NEUTRALTESTSECRET",
-            });
-        Assert.True(run.ExitCode == 0, $"the app failed on S3 at {endpoint} (are the servers from scripts/services.sh running?):\n{run.All}");
+        CommandResult run = await Command.RunAsync(Path.Combine(output, "App"), [], Directory.CreateDirectory(Path.Combine(folder, "run")).FullName, RunTimeout, environment);
+        Assert.True(run.ExitCode == 0, $"the app failed on {store} (are the servers from scripts/services.sh running?):\n{run.All}");
         AssertRanAJob(run);
-        Assert.False(Directory.Exists(Path.Combine(folder, "run", ".neutral")), "the job went to the local store, not S3");
+        Assert.False(Directory.Exists(Path.Combine(folder, "run", ".neutral")), $"the job went to the local store, not {store}");
     }
 
     [Fact]
