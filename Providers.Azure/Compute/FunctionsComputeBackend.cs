@@ -30,7 +30,9 @@ public sealed record FunctionsSettings(string App, string Queue = FunctionsSetti
 /// <summary>
 /// The <c>azure</c> compute: each attempt is one message on the Function App's storage queue (base64 of the invocation
 /// envelope's JSON, as the Functions queue trigger reads it by default); the host's queue trigger hands it to the app's
-/// custom handler, and the call's status object in Blob storage is the only signal of completion. Writes are bounded
+/// custom handler, and the call's status object in Blob storage is the only signal of completion. With the account key,
+/// a send is one plain <c>POST</c> under a SAS of the queue's (<see cref="QueueSender"/>); otherwise (Entra ID) the SDK's
+/// <c>SendMessage</c>. Writes are bounded
 /// (<see cref="FunctionsSettings.MaxConcurrency"/> in flight); a busy queue service (<c>503 ServerBusy</c>, <c>500
 /// OperationTimedOut</c>, <c>429</c>) is the contract's <see cref="ThrottledException"/>; a missing queue says to deploy first.
 /// Before a job, the app's deployment record in the job's container (<see cref="RecordKey"/>: the dispatch tables the
@@ -45,6 +47,7 @@ public sealed class FunctionsComputeBackend : IDeployedComputeBackend, IPricedCo
     private readonly System.Net.Http.HttpClient? _http;
     private readonly IObjectStore? _records;
     private readonly QueueClient? _poison;
+    private readonly QueueSender? _sender;
     private readonly Providers.DeployedTables _deployed;
 
     /// <summary>
@@ -64,6 +67,12 @@ public sealed class FunctionsComputeBackend : IDeployedComputeBackend, IPricedCo
         _records = records;
         _poison = poison;
         _deployed = new Providers.DeployedTables(time ?? TimeProvider.System);
+        if (queue.CanGenerateSasUri && settings.HttpUrl is null)
+        {
+            // The client holds the account key: sends go out on the lean path (see QueueSender); otherwise through the SDK.
+            // The SAS is checked by the service against its own clock: the system's, never the executor's (a test's fake one).
+            _sender = new QueueSender(queue, TimeProvider.System);
+        }
         _inFlight = new SemaphoreSlim(settings.MaxConcurrency, settings.MaxConcurrency);
         if (settings.HttpUrl is not null)
         {
@@ -182,6 +191,12 @@ public sealed class FunctionsComputeBackend : IDeployedComputeBackend, IPricedCo
                 return;
             }
 
+            if (_sender is not null)
+            {
+                await _sender.SendAsync(message.ToMemory(), cancellationToken).ConfigureAwait(false);
+                return;
+            }
+
             await _queue.SendMessageAsync(message, cancellationToken: cancellationToken).ConfigureAwait(false);
         }
         catch (RequestFailedException e) when (e.Status is 429 or 503 || e.ErrorCode is "ServerBusy" or "OperationTimedOut")
@@ -243,6 +258,7 @@ public sealed class FunctionsComputeBackend : IDeployedComputeBackend, IPricedCo
     public ValueTask DisposeAsync()
     {
         _http?.Dispose();
+        _sender?.Dispose();
         _inFlight.Dispose();
         return default;
     }
