@@ -21,10 +21,8 @@ namespace Neutral.Generators
         /// <summary>Symbols to models: static, pure, cancellable.</summary>
         internal static class Parser
         {
-            public static MethodResult Parse(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
+            public static MethodResult Parse(MethodDeclarationSyntax syntax, IMethodSymbol method, AttributeData attribute, CancellationToken cancellationToken)
             {
-                var method = (IMethodSymbol)context.TargetSymbol;
-                var syntax = (MethodDeclarationSyntax)context.TargetNode;
                 var diagnostics = new List<DiagnosticInfo>();
                 string codecs = "global::Neutral.Generated." + SanitizeIdentifier(method.ContainingAssembly.Name) + ".NeutralCodecs";
                 var builder = new ShapeBuilder(method.ContainingAssembly, codecs, cancellationToken);
@@ -71,7 +69,7 @@ namespace Neutral.Generators
                 int? retries = null, timeout = null, memory = null;
                 bool retryOnException = false;
                 string? explicitId = null;
-                foreach (var named in context.Attributes[0].NamedArguments)
+                foreach (var named in attribute.NamedArguments)
                 {
                     switch (named.Key)
                     {
@@ -85,7 +83,7 @@ namespace Neutral.Generators
 
                 if (explicitId is not null && (explicitId.Length == 0 || explicitId.Any(c => char.IsWhiteSpace(c) || char.IsControl(c))))
                 {
-                    Report(DiagnosticDescriptors.InvalidId, context.Attributes[0].ApplicationSyntaxReference?.GetSyntax(cancellationToken).GetLocation(), display, explicitId);
+                    Report(DiagnosticDescriptors.InvalidId, attribute.ApplicationSyntaxReference?.GetSyntax(cancellationToken).GetLocation(), display, explicitId);
                 }
 
                 var parameters = new List<ParameterModel>();

@@ -20,11 +20,15 @@ namespace Neutral.Generators
         /// <inheritdoc/>
         public void Initialize(IncrementalGeneratorInitializationContext context)
         {
-            IncrementalValuesProvider<MethodResult> methods = context.SyntaxProvider
-                .ForAttributeWithMetadataName(
-                    RemoteAttributeName,
-                    static (node, _) => node is MethodDeclarationSyntax,
-                    static (ctx, ct) => Parser.Parse(ctx, ct))
+            // Off the compilation's declarations, not the compilation: an edit inside a method body leaves them equal
+            // (DeclarationComparer), so nothing after this runs again and no symbol is bound. ForAttributeWithMetadataName
+            // would run its transform for every [Remote] method on every keystroke (a new compilation has new symbols).
+            IncrementalValuesProvider<MethodResult> methods = context.CompilationProvider
+                .WithComparer(DeclarationComparer.Instance)
+                .WithTrackingName(TrackingNames.Declarations)
+                .SelectMany(static (compilation, _) => compilation.SyntaxTrees.Select(tree => new Finder.Input(compilation, tree)))
+                .Select(static (input, ct) => Finder.Find(input.Compilation, input.Tree, ct))
+                .SelectMany(static (found, _) => found)
                 .WithTrackingName(TrackingNames.Methods);
 
             IncrementalValuesProvider<RemoteMethodModel> models = methods
@@ -75,10 +79,26 @@ namespace Neutral.Generators
                 }
             });
 
-            context.RegisterSourceOutput(diagnostics, static (spc, info) => spc.ReportDiagnostic(ToDiagnostic(info)));
-            context.RegisterSourceOutput(ids, static (spc, list) =>
+            // Reported against the current compilation: a body edit earlier in a file moves the declarations after it, and a
+            // diagnostic found before the edit is mapped to the current tree (a location in a tree the compilation no longer
+            // has could neither be reported nor suppressed by #pragma). The mapped list is equatable (a location compares by
+            // tree and span), so an edit in another file reports nothing anew.
+            IncrementalValueProvider<EquatableArray<DiagnosticInfo>> reported = diagnostics.Collect()
+                .Combine(ids)
+                .Combine(context.CompilationProvider)
+                .Select(static (input, _) =>
+                {
+                    var ((found, idList), compilation) = input;
+                    var byPath = new System.Collections.Generic.Dictionary<string, SyntaxTree>();
+                    return found.Concat(Emitter.DuplicateIds(idList))
+                        .Select(info => info with { Location = DeclarationComparer.Reanchor(info.Location, compilation, byPath) })
+                        .ToImmutableArray()
+                        .ToEquatableArray();
+                })
+                .WithTrackingName(TrackingNames.Reported);
+            context.RegisterSourceOutput(reported, static (spc, list) =>
             {
-                foreach (DiagnosticInfo info in Emitter.DuplicateIds(list))
+                foreach (DiagnosticInfo info in list)
                 {
                     spc.ReportDiagnostic(ToDiagnostic(info));
                 }

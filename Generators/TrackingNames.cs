@@ -3,6 +3,7 @@ namespace Neutral.Generators
     /// <summary>The tracked pipeline steps (asserted Cached/Unchanged by the incremental tests).</summary>
     internal static class TrackingNames
     {
+        public const string Declarations = nameof(Declarations);
         public const string Methods = nameof(Methods);
         public const string Models = nameof(Models);
         public const string Diagnostics = nameof(Diagnostics);
@@ -16,5 +17,6 @@ namespace Neutral.Generators
         public const string Types = nameof(Types);
         public const string Codecs = nameof(Codecs);
         public const string Dispatch = nameof(Dispatch);
+        public const string Reported = nameof(Reported);
     }
 }

@@ -69,6 +69,66 @@ public sealed class IncrementalTests
         }
     }
 
+    [Fact]
+    public void An_edit_inside_a_body_binds_nothing_again_and_a_diagnostic_after_it_moves_with_the_text()
+    {
+        CSharpCompilation first = GeneratorHarness.Compilation(Source);
+        GeneratorDriver driver = GeneratorHarness.Driver(track: true).RunGenerators(first);
+        SyntaxTree old = first.SyntaxTrees.Single();
+        // Longer text before the diagnostic's method in the same file: everything after the edit moves.
+        SyntaxTree edited = CSharpSyntaxTree.ParseText(Source.Replace("=> item.Values.Count", "=> item.Values.Count + 1000 - 1000"), GeneratorHarness.ParseOptions, old.FilePath);
+        CSharpCompilation second = first.ReplaceSyntaxTree(old, edited);
+        GeneratorDriverRunResult run = driver.RunGenerators(second).GetRunResult();
+        GeneratorRunResult result = run.Results.Single();
+
+        // The declarations compare equal: the finder did not run, no symbol was bound, no file was written again (only
+        // the diagnostic, which moved, is reported anew).
+        AssertAll(result, TrackingNames.Declarations, IncrementalStepRunReason.Cached, IncrementalStepRunReason.Unchanged);
+        AssertAll(result, TrackingNames.Methods, IncrementalStepRunReason.Cached);
+        Assert.Equal(0, Reemitted(result));
+        AssertAll(result, TrackingNames.Reported, IncrementalStepRunReason.Modified);
+
+        // NEU1001 on Instance.NotStatic, reported in the edited tree at the method name's new position.
+        Diagnostic diagnostic = result.Diagnostics.Single(d => d.Id == "NEU1001");
+        Assert.Same(edited, diagnostic.Location.SourceTree);
+        int start = edited.ToString().IndexOf("NotStatic", StringComparison.Ordinal);
+        Assert.Equal(new Microsoft.CodeAnalysis.Text.TextSpan(start, "NotStatic".Length), diagnostic.Location.SourceSpan);
+        Assert.NotEqual(old.ToString().IndexOf("NotStatic", StringComparison.Ordinal), start);
+    }
+
+    [Fact]
+    public void An_edit_to_a_records_declaration_in_a_file_without_remote_methods_reemits_its_codec()
+    {
+        const string Record = "namespace Sample; public sealed record Point(int X, int Y);";
+        const string Methods = "using Neutral; namespace Sample; public static class Geometry { [Remote] public static int Sum(Point p) => p.X + p.Y; }";
+        CSharpCompilation first = GeneratorHarness.Compilation(Record, Methods);
+        GeneratorDriver driver = GeneratorHarness.Driver(track: true).RunGenerators(first);
+        string before = driver.GetRunResult().Results.Single().GeneratedSources.Where(s => s.SourceText.ToString().Contains("Point", StringComparison.Ordinal))
+            .Select(s => s.SourceText.ToString()).Aggregate("", string.Concat);
+
+        SyntaxTree old = first.SyntaxTrees.First();
+        CSharpCompilation second = first.ReplaceSyntaxTree(old, CSharpSyntaxTree.ParseText(Record.Replace("int Y", "long Y"), GeneratorHarness.ParseOptions, old.FilePath));
+        GeneratorRunResult result = driver.RunGenerators(second).GetRunResult().Results.Single();
+
+        // The record's shape is a declaration: the finder ran, and the codec that writes Y now writes a long.
+        Assert.Contains(result.TrackedSteps[TrackingNames.Declarations].SelectMany(s => s.Outputs), o => o.Reason == IncrementalStepRunReason.Modified);
+        Assert.Contains(result.TrackedOutputSteps.SelectMany(s => s.Value).SelectMany(s => s.Outputs), o => o.Reason == IncrementalStepRunReason.Modified);
+        string after = result.GeneratedSources.Where(s => s.SourceText.ToString().Contains("Point", StringComparison.Ordinal)).Select(s => s.SourceText.ToString()).Aggregate("", string.Concat);
+        Assert.NotEqual(before, after);
+    }
+
+    [Fact]
+    public void A_directive_an_attribute_argument_or_a_parameter_type_is_a_declaration_change_and_an_edit_in_a_body_is_not()
+    {
+        SyntaxTree Parse(string text) => CSharpSyntaxTree.ParseText(text, GeneratorHarness.ParseOptions, "/src/A.cs");
+        const string Text = "using Neutral; namespace S; public static class C { [Remote(Retries = 2)] public static int F(int x) { return x; } }";
+        var digest = Neutral.Generators.Helpers.DeclarationComparer.DigestOf(Parse(Text));
+        Assert.Equal(digest, Neutral.Generators.Helpers.DeclarationComparer.DigestOf(Parse(Text.Replace("{ return x; }", "{ var y = x;\n  return y; }"))));
+        Assert.NotEqual(digest, Neutral.Generators.Helpers.DeclarationComparer.DigestOf(Parse(Text.Replace("Retries = 2", "Retries = 3"))));
+        Assert.NotEqual(digest, Neutral.Generators.Helpers.DeclarationComparer.DigestOf(Parse("#nullable disable\n" + Text)));
+        Assert.NotEqual(digest, Neutral.Generators.Helpers.DeclarationComparer.DigestOf(Parse(Text.Replace("int F(int x)", "int F(long x)"))));
+    }
+
     private static CSharpCompilation Executable(params MetadataReference[] references) =>
         GeneratorHarness.Compilation("using Neutral; namespace App; public static class Program { public static void Main() { } [Remote] public static int B(int x) => x; }")
             .WithAssemblyName("Sample.WorkerApp")
