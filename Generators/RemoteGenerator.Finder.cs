@@ -17,8 +17,35 @@ namespace Neutral.Generators
         /// </summary>
         internal static class Finder
         {
-            /// <summary>One tree of one compilation: equal only to itself in the same compilation, so every tree is looked at again when the declarations changed, and each tree's methods stay a group of their own (a method added in one tree moves no other tree's entries).</summary>
-            internal sealed record Input(Compilation Compilation, SyntaxTree Tree);
+            /// <summary>
+            /// One tree of a compilation, with what its methods' models may depend on outside it
+            /// (<see cref="DeclarationComparer.ShapesOf"/>). Equal to the same tree under the same shapes, whatever the
+            /// compilation: an edit to a method's signature in another tree leaves this tree's methods as they were, and
+            /// each tree's methods stay a group of their own (a method added in one tree moves no other tree's entries).
+            /// An edit to a type, a constant, a global using, a reference or an option changes the shapes: every tree is
+            /// looked at again.
+            /// </summary>
+            internal sealed class Input : System.IEquatable<Input>
+            {
+                public Input(Compilation compilation, SyntaxTree tree, DeclarationComparer.Digest shapes)
+                {
+                    Compilation = compilation;
+                    Tree = tree;
+                    Shapes = shapes;
+                }
+
+                public Compilation Compilation { get; }
+
+                public SyntaxTree Tree { get; }
+
+                public DeclarationComparer.Digest Shapes { get; }
+
+                public bool Equals(Input? other) => other is not null && ReferenceEquals(Tree, other.Tree) && Shapes.Equals(other.Shapes);
+
+                public override bool Equals(object? obj) => Equals(obj as Input);
+
+                public override int GetHashCode() => System.Runtime.CompilerServices.RuntimeHelpers.GetHashCode(Tree);
+            }
 
             /// <summary>The <c>[Remote]</c> methods of <paramref name="tree"/>, parsed against <paramref name="compilation"/>.</summary>
             public static EquatableArray<MethodResult> Find(Compilation compilation, SyntaxTree tree, CancellationToken cancellationToken)

@@ -23,11 +23,18 @@ namespace Neutral.Generators
             // Off the compilation's declarations, not the compilation: an edit inside a method body leaves them equal
             // (DeclarationComparer), so nothing after this runs again and no symbol is bound. ForAttributeWithMetadataName
             // would run its transform for every [Remote] method on every keystroke (a new compilation has new symbols).
+            // When declarations did change, only the trees that changed are parsed again, unless what other trees depend
+            // on (types, constants, global usings, references, options: DeclarationComparer.ShapesOf) changed too.
             IncrementalValuesProvider<MethodResult> methods = context.CompilationProvider
                 .WithComparer(DeclarationComparer.Instance)
                 .WithTrackingName(TrackingNames.Declarations)
-                .SelectMany(static (compilation, _) => compilation.SyntaxTrees.Select(tree => new Finder.Input(compilation, tree)))
+                .SelectMany(static (compilation, _) =>
+                {
+                    DeclarationComparer.Digest shapes = DeclarationComparer.ShapesOf(compilation);
+                    return compilation.SyntaxTrees.Select(tree => new Finder.Input(compilation, tree, shapes));
+                })
                 .Select(static (input, ct) => Finder.Find(input.Compilation, input.Tree, ct))
+                .WithTrackingName(TrackingNames.Trees)
                 .SelectMany(static (found, _) => found)
                 .WithTrackingName(TrackingNames.Methods);
 

@@ -4,6 +4,7 @@ namespace Neutral.Generators
     internal static class TrackingNames
     {
         public const string Declarations = nameof(Declarations);
+        public const string Trees = nameof(Trees);
         public const string Methods = nameof(Methods);
         public const string Models = nameof(Models);
         public const string Diagnostics = nameof(Diagnostics);

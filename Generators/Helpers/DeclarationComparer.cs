@@ -28,6 +28,7 @@ namespace Neutral.Generators.Helpers
         public static readonly DeclarationComparer Instance = new();
 
         private static readonly ConditionalWeakTable<SyntaxTree, Digest> s_digests = new();
+        private static readonly ConditionalWeakTable<SyntaxTree, Digest> s_shapes = new();
 
         public bool Equals(Compilation? x, Compilation? y)
         {
@@ -79,15 +80,50 @@ namespace Neutral.Generators.Helpers
         public int GetHashCode(Compilation obj) => obj is null ? 0 : obj.SyntaxTrees.Count();
 
         /// <summary>The digest of a tree's declarations (see the class remarks).</summary>
-        internal static Digest DigestOf(SyntaxTree tree) => s_digests.GetValue(tree, static t => Compute(t));
+        internal static Digest DigestOf(SyntaxTree tree) => s_digests.GetValue(tree, static t => Compute(t, methods: true));
 
-        private static Digest Compute(SyntaxTree tree)
+        /// <summary>
+        /// The digest of a tree's declarations without its methods (bodies and signatures): what the models of methods in
+        /// other trees can depend on (types' shapes, constants, global usings, attributes of types and assemblies).
+        /// </summary>
+        internal static Digest ShapeOf(SyntaxTree tree) => s_shapes.GetValue(tree, static t => Compute(t, methods: false));
+
+        /// <summary>
+        /// What every tree's <c>[Remote]</c> methods may depend on beyond their own tree: the options, the references,
+        /// and every tree's <see cref="ShapeOf"/>. Equal before and after an edit to a method's signature.
+        /// </summary>
+        internal static Digest ShapesOf(Compilation compilation)
+        {
+            ulong h1 = 14695981039346656037UL;
+            ulong h2 = 1099511628211UL;
+            int count = 0;
+            Mix(compilation.AssemblyName ?? "", ref h1, ref h2);
+            Mix(compilation.Options.GetHashCode().ToString(System.Globalization.CultureInfo.InvariantCulture), ref h1, ref h2);
+            foreach (MetadataReference reference in compilation.References)
+            {
+                Mix(System.Runtime.CompilerServices.RuntimeHelpers.GetHashCode(reference).ToString(System.Globalization.CultureInfo.InvariantCulture), ref h1, ref h2);
+                Mix(reference.Display ?? "", ref h1, ref h2);
+                count++;
+            }
+
+            foreach (SyntaxTree tree in compilation.SyntaxTrees)
+            {
+                Digest shape = ShapeOf(tree);
+                Mix(tree.FilePath, ref h1, ref h2);
+                Mix(shape.ToString(), ref h1, ref h2);
+                count++;
+            }
+
+            return new Digest(h1, h2, count);
+        }
+
+        private static Digest Compute(SyntaxTree tree, bool methods)
         {
             SyntaxNode root = tree.GetRoot();
             ulong h1 = 14695981039346656037UL;
             ulong h2 = 1099511628211UL;
             int count = 0;
-            foreach (SyntaxToken token in root.DescendantTokens(static node => !IsBody(node)))
+            foreach (SyntaxToken token in root.DescendantTokens(methods ? static node => !IsBody(node) : static node => !IsBody(node) && node is not MethodDeclarationSyntax))
             {
                 if (token.HasLeadingTrivia)
                 {
@@ -187,6 +223,8 @@ namespace Neutral.Generators.Helpers
             public override bool Equals(object? obj) => Equals(obj as Digest);
 
             public override int GetHashCode() => unchecked((int)_h1 ^ (int)(_h1 >> 32));
+
+            public override string ToString() => _h1.ToString("x16", System.Globalization.CultureInfo.InvariantCulture) + _h2.ToString("x16", System.Globalization.CultureInfo.InvariantCulture) + "/" + _count.ToString(System.Globalization.CultureInfo.InvariantCulture);
         }
     }
 }

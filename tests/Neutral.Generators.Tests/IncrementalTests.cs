@@ -266,6 +266,11 @@ public sealed class IncrementalTests
         Assert.All(Reasons(result, TrackingNames.Codecs), r => Assert.True(r is IncrementalStepRunReason.Unchanged or IncrementalStepRunReason.Cached, r.ToString()));
         Assert.Equal([IncrementalStepRunReason.Modified], Reasons(result, TrackingNames.Dispatch));
         Assert.Equal(2, Reemitted(result));
+        // Only the edited file was parsed again: the others' methods depend on no method of it.
+        IncrementalStepRunReason[] trees = Reasons(result, TrackingNames.Trees);
+        Assert.True(trees.Length >= TypeCount, string.Join(", ", trees));
+        Assert.Equal(1, trees.Count(r => r == IncrementalStepRunReason.Modified));
+        Assert.Equal(trees.Length - 1, trees.Count(r => r == IncrementalStepRunReason.Cached));
     }
 
     [Fact]
@@ -320,6 +325,8 @@ public sealed class IncrementalTests
         string codec = result.GeneratedSources.Single(s => s.HintName.StartsWith("Neutral.Codecs.Point_", StringComparison.Ordinal)).SourceText.ToString();
         Assert.Contains("writer.WriteDecimal(value.Y);", codec);
         Assert.DoesNotContain("WriteDouble(value.Y)", codec);
+        // A type's shape is what other files' methods depend on: every file was parsed again.
+        Assert.DoesNotContain(IncrementalStepRunReason.Cached, Reasons(result, TrackingNames.Trees));
     }
 
     [Fact]
