@@ -37,7 +37,8 @@ namespace Neutral.Generators.Helpers
                 return true;
             }
 
-            if (x is null || y is null || x.Language != y.Language || x.AssemblyName != y.AssemblyName || !x.Options.Equals(y.Options))
+            if (x is null || y is null || x.Language != y.Language || x.AssemblyName != y.AssemblyName
+                || (!ReferenceEquals(x.Options, y.Options) && OptionsKey(x.Options) != OptionsKey(y.Options)))
             {
                 return false;
             }
@@ -79,6 +80,15 @@ namespace Neutral.Generators.Helpers
 
         public int GetHashCode(Compilation obj) => obj is null ? 0 : obj.SyntaxTrees.Count();
 
+        /// <summary>
+        /// The options that can change what a declaration means. Not <c>CompilationOptions.Equals</c>/<c>GetHashCode</c>:
+        /// they reach the compiler's resolvers, and the command-line compiler's throw <see cref="NotImplementedException"/>.
+        /// </summary>
+        private static string OptionsKey(CompilationOptions options) => string.Join("|",
+            options.OutputKind, options.Platform, options.CheckOverflow, options.ModuleName, options.MainTypeName, options.ScriptClassName,
+            (options as CSharpCompilationOptions)?.NullableContextOptions, (options as CSharpCompilationOptions)?.AllowUnsafe,
+            (options as CSharpCompilationOptions) is { } cs ? string.Join(",", cs.Usings) : "");
+
         /// <summary>The digest of a tree's declarations (see the class remarks).</summary>
         internal static Digest DigestOf(SyntaxTree tree) => s_digests.GetValue(tree, static t => Compute(t, methods: true));
 
@@ -98,7 +108,7 @@ namespace Neutral.Generators.Helpers
             ulong h2 = 1099511628211UL;
             int count = 0;
             Mix(compilation.AssemblyName ?? "", ref h1, ref h2);
-            Mix(compilation.Options.GetHashCode().ToString(System.Globalization.CultureInfo.InvariantCulture), ref h1, ref h2);
+            Mix(OptionsKey(compilation.Options), ref h1, ref h2);
             foreach (MetadataReference reference in compilation.References)
             {
                 Mix(System.Runtime.CompilerServices.RuntimeHelpers.GetHashCode(reference).ToString(System.Globalization.CultureInfo.InvariantCulture), ref h1, ref h2);

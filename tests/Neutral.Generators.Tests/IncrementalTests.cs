@@ -129,6 +129,30 @@ public sealed class IncrementalTests
         Assert.NotEqual(digest, Neutral.Generators.Helpers.DeclarationComparer.DigestOf(Parse(Text.Replace("int F(int x)", "int F(long x)"))));
     }
 
+    [Fact]
+    public void Options_whose_resolvers_cannot_be_hashed_as_the_command_line_compilers_cannot_are_compared_without_them()
+    {
+        CSharpCompilation first = GeneratorHarness.Compilation(Source);
+        first = first.WithOptions(first.Options.WithMetadataReferenceResolver(new UnhashableResolver()));
+        GeneratorDriver driver = GeneratorHarness.Driver(track: true).RunGenerators(first);
+        Assert.DoesNotContain(driver.GetRunResult().Diagnostics, d => d.Id == "CS8785");
+        Assert.NotEmpty(driver.GetRunResult().GeneratedTrees);
+        CSharpCompilation second = first.WithOptions(first.Options.WithMetadataReferenceResolver(new UnhashableResolver()));
+        GeneratorRunResult result = driver.RunGenerators(second).GetRunResult().Results.Single();
+        Assert.Null(result.Exception);
+        AssertAll(result, TrackingNames.Methods, IncrementalStepRunReason.Cached);
+    }
+
+    /// <summary>A resolver like the command-line compiler's: no hash (Roslyn compares resolvers itself, so equality stays).</summary>
+    private sealed class UnhashableResolver : MetadataReferenceResolver
+    {
+        public override bool Equals(object? other) => ReferenceEquals(this, other);
+
+        public override int GetHashCode() => throw new NotImplementedException();
+
+        public override System.Collections.Immutable.ImmutableArray<PortableExecutableReference> ResolveReference(string reference, string? baseFilePath, MetadataReferenceProperties properties) => [];
+    }
+
     private static CSharpCompilation Executable(params MetadataReference[] references) =>
         GeneratorHarness.Compilation("using Neutral; namespace App; public static class Program { public static void Main() { } [Remote] public static int B(int x) => x; }")
             .WithAssemblyName("Sample.WorkerApp")
