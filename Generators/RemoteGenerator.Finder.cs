@@ -51,29 +51,27 @@ namespace Neutral.Generators
             public static EquatableArray<MethodResult> Find(Compilation compilation, SyntaxTree tree, CancellationToken cancellationToken)
             {
                 ImmutableArray<MethodResult>.Builder results = ImmutableArray.CreateBuilder<MethodResult>();
+                cancellationToken.ThrowIfCancellationRequested();
+                SemanticModel? model = null;
+                foreach (SyntaxNode node in tree.GetRoot(cancellationToken).DescendantNodes(static n => n is CompilationUnitSyntax or BaseNamespaceDeclarationSyntax or TypeDeclarationSyntax))
                 {
-                    cancellationToken.ThrowIfCancellationRequested();
-                    SemanticModel? model = null;
-                    foreach (SyntaxNode node in tree.GetRoot(cancellationToken).DescendantNodes(static n => n is CompilationUnitSyntax or BaseNamespaceDeclarationSyntax or TypeDeclarationSyntax))
+                    if (node is not MethodDeclarationSyntax { AttributeLists.Count: > 0 } method)
                     {
-                        if (node is not MethodDeclarationSyntax { AttributeLists.Count: > 0 } method)
-                        {
-                            continue;
-                        }
+                        continue;
+                    }
 
-                        model ??= compilation.GetSemanticModel(tree);
-                        if (model.GetDeclaredSymbol(method, cancellationToken) is not IMethodSymbol symbol)
-                        {
-                            continue;
-                        }
+                    model ??= compilation.GetSemanticModel(tree);
+                    if (model.GetDeclaredSymbol(method, cancellationToken) is not IMethodSymbol symbol)
+                    {
+                        continue;
+                    }
 
-                        foreach (AttributeData attribute in symbol.GetAttributes())
+                    foreach (AttributeData attribute in symbol.GetAttributes())
+                    {
+                        if (attribute.AttributeClass is { Name: "RemoteAttribute", ContainingNamespace: { Name: "Neutral", ContainingNamespace.IsGlobalNamespace: true } })
                         {
-                            if (attribute.AttributeClass is { Name: "RemoteAttribute", ContainingNamespace: { Name: "Neutral", ContainingNamespace.IsGlobalNamespace: true } })
-                            {
-                                results.Add(Parser.Parse(method, symbol, attribute, cancellationToken));
-                                break;
-                            }
+                            results.Add(Parser.Parse(method, symbol, attribute, cancellationToken));
+                            break;
                         }
                     }
                 }

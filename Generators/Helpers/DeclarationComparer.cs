@@ -118,9 +118,8 @@ namespace Neutral.Generators.Helpers
 
             foreach (SyntaxTree tree in compilation.SyntaxTrees)
             {
-                Digest shape = ShapeOf(tree);
                 Mix(tree.FilePath, ref h1, ref h2);
-                Mix(shape.ToString(), ref h1, ref h2);
+                ShapeOf(tree).MixInto(ref h1, ref h2);
                 count++;
             }
 
@@ -233,6 +232,13 @@ namespace Neutral.Generators.Helpers
             public override bool Equals(object? obj) => Equals(obj as Digest);
 
             public override int GetHashCode() => unchecked((int)_h1 ^ (int)(_h1 >> 32));
+
+            /// <summary>Folds this digest into a running one (no text made).</summary>
+            public void MixInto(ref ulong h1, ref ulong h2)
+            {
+                h1 = (h1 ^ _h1) * 1099511628211UL;
+                h2 = (h2 * 31) + _h2 + (ulong)_count;
+            }
 
             public override string ToString() => _h1.ToString("x16", System.Globalization.CultureInfo.InvariantCulture) + _h2.ToString("x16", System.Globalization.CultureInfo.InvariantCulture) + "/" + _count.ToString(System.Globalization.CultureInfo.InvariantCulture);
         }

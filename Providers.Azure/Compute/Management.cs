@@ -54,7 +54,7 @@ internal sealed class Management(HttpPipeline pipeline, ManagementOptions option
         {
             200 => true,
             // A resource group that is not there answers 404 too: that is a mistake to report, not an app to create.
-            404 when ErrorCode(message.Response) != "ResourceGroupNotFound" => false,
+            404 when Error(message.Response).Code != "ResourceGroupNotFound" => false,
             _ => throw Failure(RequestMethod.Get, id, message.Response),
         };
     }
@@ -163,17 +163,19 @@ internal sealed class Management(HttpPipeline pipeline, ManagementOptions option
         }
     }
 
-    private static string? ErrorCode(Response response)
+    /// <summary>ARM's error body, <c>{"error":{"code","message"}}</c>: its code and message, or the body's text when it is not JSON.</summary>
+    private static (string? Code, string? Message) Error(Response response)
     {
         try
         {
             using JsonDocument document = JsonDocument.Parse(response.Content.ToMemory());
             return document.RootElement.TryGetProperty("error", out JsonElement error) && error.ValueKind == JsonValueKind.Object
-                && error.TryGetProperty("code", out JsonElement code) ? code.GetString() : null;
+                ? (error.TryGetProperty("code", out JsonElement code) ? code.GetString() : null, error.TryGetProperty("message", out JsonElement text) ? text.GetString() : null)
+                : (null, null);
         }
         catch (JsonException)
         {
-            return null;
+            return (null, response.Content.ToString());
         }
     }
 
@@ -193,22 +195,7 @@ internal sealed class Management(HttpPipeline pipeline, ManagementOptions option
     /// <summary>A failure naming the request and ARM's error code and message (<c>{"error":{"code","message"}}</c>); no secret of ours is in either.</summary>
     private static RequestFailedException Failure(RequestMethod method, string path, Response response, string? what = null)
     {
-        string? code = null;
-        string? text = null;
-        try
-        {
-            using JsonDocument document = JsonDocument.Parse(response.Content.ToMemory());
-            if (document.RootElement.TryGetProperty("error", out JsonElement error) && error.ValueKind == JsonValueKind.Object)
-            {
-                code = error.TryGetProperty("code", out JsonElement c) ? c.GetString() : null;
-                text = error.TryGetProperty("message", out JsonElement m) ? m.GetString() : null;
-            }
-        }
-        catch (JsonException)
-        {
-            text = response.Content.ToString();
-        }
-
+        var (code, text) = Error(response);
         string shown = path.Split('?')[0];
         string detail = what ?? $"answered {response.Status}";
         return new RequestFailedException(response.Status,
