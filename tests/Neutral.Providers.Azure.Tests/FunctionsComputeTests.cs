@@ -120,10 +120,12 @@ public sealed class FunctionsComputeTests(BlobContainer container) : IClassFixtu
         RemoteJob<long> job = cloud.Submit(Enumerable.Range(0, 4).Select(i => Remote.QueueFunctions.Square(i)));
         await job.GetResultsAsync();
         JobUsage usage = job.Usage;
-        Assert.Equal(4, usage.Invocations);
+        // Under CI load an attempt can go overdue and be sent again (CI once saw 8 invocations for the 4 calls): every
+        // invocation is a billed execution, so the arithmetic is checked against the count, whatever it was.
+        Assert.True(usage.Invocations >= 4, usage.Invocations.ToString(System.Globalization.CultureInfo.InvariantCulture));
         Assert.Equal(4, usage.CompletedCalls);
         // $1 per GB-s at 1 GB, each call billed at least 100 ms; $1 per execution.
-        decimal expected = Math.Max(usage.WorkerMilliseconds, 400) / 1000m + 4m;
+        decimal expected = Math.Max(usage.WorkerMilliseconds, 400) / 1000m + usage.Invocations;
         Assert.Equal(expected, job.EstimatedCost);
     }
 
