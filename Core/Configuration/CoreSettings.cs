@@ -32,6 +32,8 @@ internal static class CoreSettings
             (_, v) => v is "process" or "inproc" ? null : "allowed values are process (worker processes, the default) and inproc (threads in this process, for debugging)."),
         Setting.Text("Local:Root", o => o.Local.Root, (o, v) => o.Local.Root = v,
             (_, v) => string.IsNullOrWhiteSpace(v) ? "it must be a folder path (default .neutral)." : null),
+        Setting.Name("Local:JobData", o => o.Local.JobData, (o, v) => o.Local.JobData = v,
+            (_, v) => v is "memory" or "disk" ? null : "allowed values are memory (jobs' per-call control objects under /dev/shm where it exists, the default) and disk (everything in Local:Root)."),
         Setting.Text("Local:WorkerCommand", o => o.Local.WorkerCommand, (o, v) => o.Local.WorkerCommand = v),
         Setting.Bool("Local:ForwardOutput", (o, v) => o.Local.ForwardOutput = v),
     ];

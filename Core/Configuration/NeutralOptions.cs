@@ -106,6 +106,14 @@ public sealed class LocalOptions
     public string Root { get; set; } = ".neutral";
 
     /// <summary>
+    /// Where jobs' per-call control objects (each call's status, started and failed markers, and each job's manifest)
+    /// live: <c>memory</c> (default), in a folder of this user's under <c>/dev/shm</c> where the machine has that
+    /// memory-backed file system, else in <see cref="Root"/>; <c>disk</c>, in <see cref="Root"/>. Inputs, outputs,
+    /// shared values and everything written through <c>Cloud.Storage</c> stay in <see cref="Root"/> either way.
+    /// </summary>
+    public string JobData { get; set; } = "memory";
+
+    /// <summary>
     /// A custom worker executable, whose <c>Main</c> is <c>LocalWorker.ServeStandardStreamsAsync()</c>, started with the
     /// argument <c>local</c>. By default the application's own executable is started again and becomes a worker before
     /// its <c>Main</c> (a startup hook under the JIT, the generated module initializer under NativeAOT).

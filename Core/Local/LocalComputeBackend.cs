@@ -37,6 +37,12 @@ internal sealed class LocalComputeBackend : IHintingComputeBackend, ICancellingC
     private WorkerLaunch? _launch;
     private Task[]? _loops;
 
+    /// <summary>At most this many envelopes are sent to one worker at a time: the running call and one behind it.</summary>
+    private const int PipelineDepth = 2;
+
+    /// <summary>A worker whose last call took less than this gets the next envelope before it answers.</summary>
+    private static readonly TimeSpan ShortCall = TimeSpan.FromMilliseconds(10);
+
     public LocalComputeBackend(LocalOptions options, StoreLocation store, TimeProvider time, IReadOnlyDictionary<string, string>? workerEnvironment = null)
     {
         _options = options;
@@ -98,7 +104,10 @@ internal sealed class LocalComputeBackend : IHintingComputeBackend, ICancellingC
                     _slots.Add(slot);
                 }
 
-                loops[i] = Task.Run(() => InProcess ? RunThreadSlotAsync() : RunProcessSlotAsync(slot));
+                // A process slot blocks on its worker's pipe: a thread of its own, not one of the pool's.
+                loops[i] = InProcess
+                    ? Task.Run(RunThreadSlotAsync)
+                    : Task.Factory.StartNew(() => RunProcessSlot(slot), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
             }
 
             _loops = loops;
@@ -143,7 +152,7 @@ internal sealed class LocalComputeBackend : IHintingComputeBackend, ICancellingC
         var running = new List<WorkerProcess>();
         foreach (Slot slot in slots)
         {
-            if (slot.Process is { } process && process.CurrentJob == jobId)
+            if (slot.Process is { } process && process.Holds(jobId))
             {
                 await process.CancelAsync(jobId).ConfigureAwait(false);
                 running.Add(process);
@@ -169,20 +178,31 @@ internal sealed class LocalComputeBackend : IHintingComputeBackend, ICancellingC
 
     private ICallHints? Sink(string jobId) => _sinks.TryGetValue(jobId, out var sink) ? sink : null;
 
-    private async Task RunProcessSlotAsync(Slot slot)
+    /// <summary>
+    /// A process slot's own thread: takes envelopes from the pool's queue, sends them to its worker and blocks on the
+    /// answers, reporting each to its job. No thread-pool hop per call: the answer's read, the hint and the next send
+    /// happen on this thread. While calls on this worker are short (under <see cref="ShortCall"/>), one more envelope is
+    /// sent before the running call answers, so the worker goes from one call to the next without waiting for the
+    /// client; a long call never has another queued behind it once it has been seen to be long.
+    /// </summary>
+    private void RunProcessSlot(Slot slot)
     {
         int failedStarts = 0;
         try
         {
             // Warm from the start: the worker boots while the application builds its first calls.
-            slot.Process = await WorkerProcess.StartAsync(_launch!, StartTimeout, _stopping.Token).ConfigureAwait(false);
+            slot.Process = WorkerProcess.StartAsync(_launch!, StartTimeout, _stopping.Token).GetAwaiter().GetResult();
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
             // Retried, and reported to the job, when the first call needs the process.
         }
+        catch (OperationCanceledException)
+        {
+            return;
+        }
 
-        await foreach (Queued queued in _queue.Reader.ReadAllAsync(_stopping.Token).ConfigureAwait(false))
+        while (Take(out Queued queued))
         {
             InvocationEnvelope envelope = queued.Dispatch(_time.GetUtcNow());
             if (_cancelled.ContainsKey(envelope.JobId))
@@ -195,38 +215,149 @@ internal sealed class LocalComputeBackend : IHintingComputeBackend, ICancellingC
             {
                 if (slot.Process is not null)
                 {
-                    await slot.Process.DisposeAsync().ConfigureAwait(false);
+                    slot.Process.DisposeAsync().AsTask().GetAwaiter().GetResult();
                     slot.Process = null;
                 }
 
                 try
                 {
-                    slot.Process = await WorkerProcess.StartAsync(_launch!, StartTimeout, _stopping.Token).ConfigureAwait(false);
+                    slot.Process = WorkerProcess.StartAsync(_launch!, StartTimeout, _stopping.Token).GetAwaiter().GetResult();
                     failedStarts = 0;
                 }
-                catch (Exception e) when (e is not OperationCanceledException)
+                catch (OperationCanceledException)
+                {
+                    Sink(envelope.JobId)?.Lost(envelope.CallIndex, envelope.Attempt, "the local pool shut down");
+                    return;
+                }
+                catch (Exception e)
                 {
                     failedStarts++;
                     Sink(envelope.JobId)?.Lost(envelope.CallIndex, envelope.Attempt, "a worker process could not start: " + e.Message);
-                    await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(2000, 100 * failedStarts)), _stopping.Token).ConfigureAwait(false);
+                    if (_stopping.Token.WaitHandle.WaitOne(TimeSpan.FromMilliseconds(Math.Min(2000, 100 * failedStarts))))
+                    {
+                        return;
+                    }
+
                     continue;
                 }
             }
 
+            WorkerProcess process = slot.Process;
+            DateTimeOffset now = _time.GetUtcNow();
             Sink(envelope.JobId)?.Started(envelope.CallIndex, envelope.Attempt);
-            var (outcome, lost) = await slot.Process.RunAsync(envelope, _stopping.Token).ConfigureAwait(false);
-            if (outcome is { } done)
+            if (!process.Send(new WorkerProcess.InFlight(envelope, queued.Enqueued), now))
             {
-                Sink(envelope.JobId)?.Finished(done.CallIndex, done.Attempt, done.Status);
+                // The pipe broke before the call was sent: the process died while idle. The attempt never started.
+                Receive(slot, process);
+                continue;
             }
-            else
+
+            DateTimeOffset headSince = now;
+            while (process.InFlightCount > 0)
             {
-                Sink(envelope.JobId)?.Lost(envelope.CallIndex, envelope.Attempt, lost ?? "the worker was lost");
-                await slot.Process.DisposeAsync().ConfigureAwait(false);
-                slot.Process = null;
+                if (slot.ShortCalls && process.InFlightCount < PipelineDepth && TryTakeNow(out Queued next))
+                {
+                    // The worker's start time is the call's: its deadline is set there, from its run time limit.
+                    InvocationEnvelope behind = next.Envelope.TimeoutSeconds is null ? next.Dispatch(_time.GetUtcNow()) : next.Envelope with { Deadline = null };
+                    if (_cancelled.ContainsKey(behind.JobId))
+                    {
+                        Sink(behind.JobId)?.Lost(behind.CallIndex, behind.Attempt, "the job was cancelled");
+                    }
+                    else if (behind.TimeoutSeconds is null || !process.Send(new WorkerProcess.InFlight(behind, next.Enqueued), _time.GetUtcNow()))
+                    {
+                        // Not sent (no run time limit to start in the worker, or the pipe broke): back to the queue.
+                        Requeue(next);
+                        break;
+                    }
+
+                    continue;
+                }
+
+                if (!Receive(slot, process))
+                {
+                    break;
+                }
+
+                now = _time.GetUtcNow();
+                slot.ShortCalls = now - headSince < ShortCall;
+                headSince = now;
             }
         }
     }
+
+    /// <summary>Reads one answer and reports it. Returns false when the process died (its unstarted envelopes are queued again).</summary>
+    private bool Receive(Slot slot, WorkerProcess process)
+    {
+        WorkerProcess.Reply reply = process.Receive(_time.GetUtcNow());
+        InvocationEnvelope done = reply.Flight.Envelope;
+        if (reply.Outcome is { } outcome)
+        {
+            Sink(done.JobId)?.Finished(outcome.CallIndex, outcome.Attempt, outcome.Status);
+        }
+        else
+        {
+            Sink(done.JobId)?.Lost(done.CallIndex, done.Attempt, reply.Lost ?? "the worker was lost");
+        }
+
+        if (!reply.Died)
+        {
+            {
+                // The worker runs in order: the next envelope it holds started when this one ended.
+                if (process.TryPeekRunning(out WorkerProcess.InFlight running))
+                {
+                    Sink(running.Envelope.JobId)?.Started(running.Envelope.CallIndex, running.Envelope.Attempt);
+                }
+            }
+
+            return true;
+        }
+
+        foreach (WorkerProcess.InFlight unstarted in process.TakeUnstarted())
+        {
+            Requeue(new Queued(unstarted.Envelope, unstarted.Enqueued));
+        }
+
+        process.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        slot.Process = null;
+        slot.ShortCalls = false;
+        return false;
+    }
+
+    /// <summary>An envelope that never started goes back to the pool's queue (reported lost if the pool is shutting down).</summary>
+    private void Requeue(Queued queued)
+    {
+        if (!_queue.Writer.TryWrite(queued))
+        {
+            Sink(queued.Envelope.JobId)?.Lost(queued.Envelope.CallIndex, queued.Envelope.Attempt, "the local pool shut down");
+        }
+    }
+
+    /// <summary>Blocks the slot's thread until an envelope is queued; false when the pool stops.</summary>
+    private bool Take(out Queued queued)
+    {
+        while (true)
+        {
+            if (_queue.Reader.TryRead(out queued))
+            {
+                return true;
+            }
+
+            try
+            {
+                ValueTask<bool> more = _queue.Reader.WaitToReadAsync(_stopping.Token);
+                if (!(more.IsCompleted ? more.Result : more.AsTask().GetAwaiter().GetResult()))
+                {
+                    return false;
+                }
+            }
+            catch (OperationCanceledException)
+            {
+                return false;
+            }
+        }
+    }
+
+    private bool TryTakeNow(out Queued queued) => _queue.Reader.TryRead(out queued);
 
     private async Task RunThreadSlotAsync()
     {
@@ -258,22 +389,22 @@ internal sealed class LocalComputeBackend : IHintingComputeBackend, ICancellingC
     {
         _queue.Writer.TryComplete();
         await _stopping.CancelAsync().ConfigureAwait(false);
-        if (_loops is not null)
-        {
-            try
-            {
-                await Task.WhenAll(_loops).WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is OperationCanceledException or TimeoutException)
-            {
-                // Slots stuck in a call: their processes are killed below.
-            }
-        }
-
         Slot[] slots;
         lock (_slots)
         {
             slots = [.. _slots];
+        }
+
+        bool ended = await LoopsEndAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+        if (!ended)
+        {
+            // Slots stuck in a call: killing their processes ends the slots' waits.
+            foreach (Slot slot in slots)
+            {
+                slot.Process?.Kill();
+            }
+
+            ended = await LoopsEndAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
         }
 
         await Task.WhenAll(slots.Where(s => s.Process is not null).Select(s => s.Process!.DisposeAsync().AsTask())).ConfigureAwait(false);
@@ -282,12 +413,41 @@ internal sealed class LocalComputeBackend : IHintingComputeBackend, ICancellingC
             source.Dispose();
         }
 
-        _stopping.Dispose();
+        if (ended)
+        {
+            _stopping.Dispose();
+        }
+    }
+
+    private async Task<bool> LoopsEndAsync(TimeSpan limit)
+    {
+        if (_loops is null)
+        {
+            return true;
+        }
+
+        try
+        {
+            await Task.WhenAll(_loops).WaitAsync(limit).ConfigureAwait(false);
+            return true;
+        }
+        catch (TimeoutException)
+        {
+            return false;
+        }
+        catch (Exception)
+        {
+            // A slot that ended with an error has ended.
+            return _loops.All(l => l.IsCompleted);
+        }
     }
 
     private sealed class Slot
     {
-        public WorkerProcess? Process;
+        public volatile WorkerProcess? Process;
+
+        /// <summary>Whether this slot's worker answered its last call quickly (then the next envelope is sent early).</summary>
+        public bool ShortCalls;
     }
 
     /// <summary>An envelope waiting for a worker. Its deadline moves by the time it waited: a call's time starts when a worker takes it.</summary>

@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.IO;
 using Neutral.Providers;
 using Neutral.Wire;
@@ -41,6 +42,27 @@ internal static class LocalProvider
             throw new NeutralConfigurationException("Neutral:Local:Root", root, $"the folder cannot be created or written ({e.Message}).", e);
         }
 
-        return new StoreConnection(store, new StoreLocation(LocalWorker.LocalStoreKind, store.Root, Cloud.InternalPrefix));
+        // Jobs' per-call control objects in memory where the machine has a memory-backed file system (and it takes
+        // them), else beside everything else: the choice is made here, once, and handed to every worker.
+        string placement = LocalWorker.JobDataDisk;
+        if (context.Options.Local.JobData == LocalWorker.JobDataMemory && FileSystemObjectStore.DefaultControlRoot(store.Root) is { } memory)
+        {
+            try
+            {
+                var split = new FileSystemObjectStore(store.Root, memory);
+                split.EnsureWritable();
+                (store, placement) = (split, LocalWorker.JobDataMemory);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // Not writable (another user's folder of that name, a full or read-only /dev/shm): on disk, as documented.
+            }
+        }
+
+        LocalWorker.SetJobData(store.Root, placement);
+        return new StoreConnection(store, new StoreLocation(LocalWorker.LocalStoreKind, store.Root, Cloud.InternalPrefix))
+        {
+            WorkerEnvironment = new Dictionary<string, string> { [LocalWorker.JobDataVariable] = placement },
+        };
     }
 }

@@ -11,7 +11,11 @@ using Neutral.Workers.Local;
 
 namespace Neutral.Local;
 
-/// <summary>One warm worker process of the local provider: runs one call at a time, like a Lambda container.</summary>
+/// <summary>
+/// One warm worker process of the local provider: runs one call at a time, like a Lambda container. Its slot's thread
+/// drives it synchronously (send, then block on the reply), and may send the next envelope before the running call
+/// answers, so that the worker never waits for the client between short calls; the worker still runs them in order.
+/// </summary>
 internal sealed class WorkerProcess : IAsyncDisposable
 {
     private const int StderrLimit = 16 * 1024;
@@ -20,23 +24,25 @@ internal sealed class WorkerProcess : IAsyncDisposable
     private readonly Stream _output;
     private readonly StringBuilder _stderr = new();
     private readonly Lock _writeLock = new();
+    private readonly Lock _flightLock = new();
+    private readonly Queue<InFlight> _inFlight = new();
     private readonly Timer _watchdog;
-    private TaskCompletionSource<Reply>? _pending;
-    private Thread? _reader;
     private volatile bool _killedAtDeadline;
+    private volatile string? _currentJob;
 
     private WorkerProcess(Process process)
     {
         _process = process;
         _input = process.StandardInput.BaseStream;
-        _output = process.StandardOutput.BaseStream;
-        // One timer per worker, re-armed per call, kills the process when a call runs past its deadline.
+        // Buffered: a frame's header and payload (and often the next frame) arrive in one read.
+        _output = new BufferedStream(process.StandardOutput.BaseStream, 64 * 1024);
+        // One timer per worker, re-armed per call, kills the process when the running call passes its deadline.
         _watchdog = new Timer(static state => ((WorkerProcess)state!).OnDeadline(), this, Timeout.Infinite, Timeout.Infinite);
     }
 
     private void OnDeadline()
     {
-        if (Volatile.Read(ref _pending) is { Task.IsCompleted: false })
+        if (InFlightCount > 0)
         {
             _killedAtDeadline = true;
             Kill();
@@ -45,9 +51,39 @@ internal sealed class WorkerProcess : IAsyncDisposable
 
     public int Id => _process.Id;
 
-    public string? CurrentJob { get; private set; }
+    /// <summary>The job of the call the worker is running (the oldest sent and unanswered), if any.</summary>
+    public string? CurrentJob => _currentJob;
 
     public bool HasExited => _process.HasExited;
+
+    /// <summary>How many sent envelopes have no answer yet (the running call and those queued behind it).</summary>
+    public int InFlightCount
+    {
+        get
+        {
+            lock (_flightLock)
+            {
+                return _inFlight.Count;
+            }
+        }
+    }
+
+    /// <summary>Whether any sent and unanswered envelope belongs to <paramref name="jobId"/>.</summary>
+    public bool Holds(string jobId)
+    {
+        lock (_flightLock)
+        {
+            foreach (InFlight flight in _inFlight)
+            {
+                if (flight.Envelope.JobId == jobId)
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+    }
 
     /// <summary>Starts a worker and waits for its ready frame.</summary>
     public static async Task<WorkerProcess> StartAsync(WorkerLaunch launch, TimeSpan timeout, CancellationToken cancellationToken)
@@ -120,8 +156,6 @@ internal sealed class WorkerProcess : IAsyncDisposable
             throw;
         }
 
-        worker._reader = new Thread(worker.ReadLoop) { IsBackground = true, Name = $"Neutral worker {process.Id} reader" };
-        worker._reader.Start();
         return worker;
     }
 
@@ -136,96 +170,166 @@ internal sealed class WorkerProcess : IAsyncDisposable
         }
     }
 
-    private void ReadLoop()
+    /// <summary>
+    /// Sends an envelope. The first one in flight runs at once, and <paramref name="runsAt"/> starts its watchdog; one
+    /// sent behind it waits in the worker until <see cref="Receive"/> reports it running.
+    /// </summary>
+    /// <returns>false when the pipe is broken (the process died): nothing was sent.</returns>
+    public bool Send(InFlight flight, DateTimeOffset runsAt)
     {
+        bool first;
+        lock (_flightLock)
+        {
+            _inFlight.Enqueue(flight);
+            first = _inFlight.Count == 1;
+        }
+
+        if (first)
+        {
+            Running(flight, runsAt);
+        }
+
         try
         {
-            while (LocalFrames.Read(_output) is { } frame)
-            {
-                if (frame.Type == LocalFrameType.Done)
-                {
-                    Volatile.Read(ref _pending)?.TrySetResult(new Reply(LocalDone.Decode(frame.Payload), null));
-                }
-                else if (frame.Type == LocalFrameType.Lost)
-                {
-                    // The worker lives, but storage failed even for the status: the attempt is lost.
-                    var lost = LocalLost.Decode(frame.Payload);
-                    Volatile.Read(ref _pending)?.TrySetResult(new Reply(null, $"the worker process (pid {Id}) could not finish attempt {lost.Attempt}: {lost.Reason}"));
-                }
-            }
+            Write(LocalFrameType.Invoke, LocalEnvelope.Encode(flight.Envelope));
+            return true;
         }
-        catch (Exception)
+        catch (IOException)
         {
-            // The pipe broke: the process died; the pending call is lost.
+            return false;
         }
-
-        Volatile.Read(ref _pending)?.TrySetResult(new Reply(null, null));
     }
 
-    /// <summary>What the worker answered: an outcome, a lost attempt (with why), or nothing (it died).</summary>
-    private readonly record struct Reply(CallOutcome? Outcome, string? Lost);
+    private void Running(InFlight flight, DateTimeOffset now)
+    {
+        _currentJob = flight.Envelope.JobId;
+        _killedAtDeadline = false;
+        DateTimeOffset? deadline = flight.Envelope.Deadline ?? (flight.Envelope.TimeoutSeconds is { } seconds ? now.AddSeconds(seconds) : null);
+        if (deadline is { } at)
+        {
+            TimeSpan limit = at - now + TimeSpan.FromMilliseconds(500);
+            _watchdog.Change(limit > TimeSpan.Zero ? limit : TimeSpan.Zero, Timeout.InfiniteTimeSpan);
+        }
+        else
+        {
+            _watchdog.Change(Timeout.Infinite, Timeout.Infinite);
+        }
+    }
 
     /// <summary>
-    /// Runs one call. Returns the worker's outcome, or null with a reason when the process died or was killed at the
-    /// deadline.
+    /// Waits for the running call's answer (blocking: the slot's own thread). Returns the answered envelope with the
+    /// worker's outcome, or with the reason it is lost; <see cref="Reply.Died"/> when the process died (the call it ran
+    /// is lost, and the ones queued behind it never started: <see cref="TakeUnstarted"/>).
     /// </summary>
-    public async Task<(CallOutcome? Outcome, string? LostReason)> RunAsync(InvocationEnvelope envelope, CancellationToken cancellationToken)
+    public Reply Receive(DateTimeOffset now)
     {
-        var pending = new TaskCompletionSource<Reply>(TaskCreationOptions.RunContinuationsAsynchronously);
-        Volatile.Write(ref _pending, pending);
-        CurrentJob = envelope.JobId;
+        InFlight head;
+        lock (_flightLock)
+        {
+            head = _inFlight.Peek();
+        }
+
+        (LocalFrameType Type, byte[] Payload)? frame;
         try
         {
-            if (_process.HasExited)
-            {
-                return (null, $"the worker process had exited (code {_process.ExitCode}). {Stderr}");
-            }
+            frame = LocalFrames.Read(_output);
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException or ObjectDisposedException)
+        {
+            frame = null;
+        }
 
-            _killedAtDeadline = false;
-            if (envelope.Deadline is { } deadline)
-            {
-                TimeSpan limit = deadline - DateTimeOffset.UtcNow + TimeSpan.FromMilliseconds(500);
-                _watchdog.Change(limit > TimeSpan.Zero ? limit : TimeSpan.Zero, Timeout.InfiniteTimeSpan);
-            }
-
-            Send(LocalFrameType.Invoke, LocalEnvelope.Encode(envelope));
-            // No per-call cancellation registration: stopping the pool kills the process, which ends the wait.
-            (CallOutcome? outcome, string? lost) = await pending.Task.ConfigureAwait(false);
+        if (frame is null)
+        {
             _watchdog.Change(Timeout.Infinite, Timeout.Infinite);
-            if (lost is not null)
-            {
-                return (null, lost);
-            }
-            if (outcome is null && _killedAtDeadline)
-            {
-                return (null, $"the call ran past its deadline and its worker process (pid {Id}) was killed");
-            }
-
-            if (outcome is null)
-            {
-                await _process.WaitForExitAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(2), CancellationToken.None).ConfigureAwait(false);
-                string code = _process.HasExited ? _process.ExitCode.ToString(System.Globalization.CultureInfo.InvariantCulture) : "unknown";
-                return (null, $"the worker process (pid {Id}) died during the call (exit code {code}). {Stderr}".Trim());
-            }
-
-            return (outcome, null);
+            return new Reply(head, null, DeathReason(), Died: true);
         }
-        catch (IOException e)
+
+        lock (_flightLock)
         {
-            return (null, $"the pipe to the worker process (pid {Id}) broke: {e.Message}. {Stderr}".Trim());
+            _inFlight.Dequeue();
+            if (_inFlight.TryPeek(out InFlight next))
+            {
+                Running(next, now);
+            }
+            else
+            {
+                _currentJob = null;
+                _watchdog.Change(Timeout.Infinite, Timeout.Infinite);
+            }
         }
-        finally
+
+        if (frame.Value.Type == LocalFrameType.Lost)
         {
-            CurrentJob = null;
-            Volatile.Write(ref _pending, null);
+            // The worker lives, but storage failed even for the status: the attempt is lost.
+            var lost = LocalLost.Decode(frame.Value.Payload);
+            return new Reply(head, null, $"the worker process (pid {Id}) could not finish attempt {lost.Attempt}: {lost.Reason}", Died: false);
+        }
+
+        return frame.Value.Type == LocalFrameType.Done
+            ? new Reply(head, LocalDone.Decode(frame.Value.Payload), null, Died: false)
+            : new Reply(head, null, $"the worker process (pid {Id}) sent an unexpected {frame.Value.Type} frame", Died: true);
+    }
+
+    /// <summary>The envelope the worker is running: the oldest sent and unanswered.</summary>
+    public bool TryPeekRunning(out InFlight running)
+    {
+        lock (_flightLock)
+        {
+            return _inFlight.TryPeek(out running);
         }
     }
+
+    /// <summary>After the process died: the envelopes queued behind the call it was running (none of them started).</summary>
+    public InFlight[] TakeUnstarted()
+    {
+        lock (_flightLock)
+        {
+            if (_inFlight.Count > 0)
+            {
+                _inFlight.Dequeue();
+            }
+
+            InFlight[] rest = [.. _inFlight];
+            _inFlight.Clear();
+            _currentJob = null;
+            return rest;
+        }
+    }
+
+    private string DeathReason()
+    {
+        if (_killedAtDeadline)
+        {
+            return $"the call ran past its deadline and its worker process (pid {Id}) was killed";
+        }
+
+        string code;
+        try
+        {
+            _process.WaitForExit(TimeSpan.FromSeconds(2));
+            code = _process.HasExited ? _process.ExitCode.ToString(System.Globalization.CultureInfo.InvariantCulture) : "unknown";
+        }
+        catch (SystemException)
+        {
+            // Disposed meanwhile (the pool is shutting down).
+            code = "unknown";
+        }
+
+        return $"the worker process (pid {Id}) died during the call (exit code {code}). {Stderr}".Trim();
+    }
+
+    /// <summary>An envelope sent to the worker, with what is needed to queue it again if the worker dies before it runs.</summary>
+    public readonly record struct InFlight(InvocationEnvelope Envelope, DateTimeOffset Enqueued);
+
+    /// <summary>What the worker answered for <see cref="Flight"/>: an outcome, or why the attempt is lost.</summary>
+    public readonly record struct Reply(InFlight Flight, CallOutcome? Outcome, string? Lost, bool Died);
 
     public Task CancelAsync(string jobId)
     {
         try
         {
-            Send(LocalFrameType.Cancel, Encoding.UTF8.GetBytes(jobId));
+            Write(LocalFrameType.Cancel, Encoding.UTF8.GetBytes(jobId));
         }
         catch (IOException)
         {
@@ -235,7 +339,7 @@ internal sealed class WorkerProcess : IAsyncDisposable
         return Task.CompletedTask;
     }
 
-    private void Send(LocalFrameType type, ReadOnlySpan<byte> payload)
+    private void Write(LocalFrameType type, ReadOnlySpan<byte> payload)
     {
         lock (_writeLock)
         {
@@ -264,7 +368,7 @@ internal sealed class WorkerProcess : IAsyncDisposable
         {
             if (!_process.HasExited)
             {
-                Send(LocalFrameType.Shutdown, ReadOnlySpan<byte>.Empty);
+                Write(LocalFrameType.Shutdown, ReadOnlySpan<byte>.Empty);
                 await _process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(2)).ConfigureAwait(false);
             }
         }
@@ -274,7 +378,6 @@ internal sealed class WorkerProcess : IAsyncDisposable
         }
 
         Kill();
-        _reader?.Join(TimeSpan.FromSeconds(2));
         await _watchdog.DisposeAsync().ConfigureAwait(false);
         _process.Dispose();
     }

@@ -30,9 +30,40 @@ public static class LocalWorker
     {
         if (!ObjectStores.IsRegistered(LocalStoreKind))
         {
-            ObjectStores.Register(LocalStoreKind, static location => new FileSystemObjectStore(location.Bucket));
+            ObjectStores.Register(LocalStoreKind, static location => new FileSystemObjectStore(location.Bucket, ControlRootOf(location.Bucket)));
         }
     }
+
+    /// <summary>
+    /// Where the client keeps jobs' control objects: <c>memory</c> (under <c>/dev/shm</c>, see
+    /// <see cref="FileSystemObjectStore.DefaultControlRoot"/>) or <c>disk</c> (in the root). The client sets it for its
+    /// workers, so both sides always agree.
+    /// </summary>
+    internal const string JobDataVariable = "NEUTRAL_LOCAL_JOB_DATA";
+
+    /// <summary>The clients' choices in this process, by full root path (in-process workers open the store here).</summary>
+    private static readonly ConcurrentDictionary<string, string> s_clientJobData = new(StringComparer.Ordinal);
+
+    /// <summary>Records a client's choice for its root (<c>memory</c> or <c>disk</c>), for stores opened in this process.</summary>
+    internal static void SetJobData(string root, string placement) => s_clientJobData[Path.GetFullPath(root)] = placement;
+
+    /// <summary>
+    /// The control root of a local store: the choice of a client in this process, else the one the client that started
+    /// this worker passed down, else none (a store opened outside any client keeps everything in its root).
+    /// </summary>
+    internal static string? ControlRootOf(string root)
+    {
+        string placement = s_clientJobData.TryGetValue(Path.GetFullPath(root), out string? chosen)
+            ? chosen
+            : Environment.GetEnvironmentVariable(JobDataVariable) ?? JobDataDisk;
+        return placement == JobDataMemory ? FileSystemObjectStore.DefaultControlRoot(root) : null;
+    }
+
+    /// <summary>Jobs' control objects in memory (the default where <c>/dev/shm</c> exists).</summary>
+    internal const string JobDataMemory = "memory";
+
+    /// <summary>Every object in the store's root folder.</summary>
+    internal const string JobDataDisk = "disk";
 
     /// <summary>The store kind of the file-system store: its <see cref="StoreLocation.Bucket"/> is the root folder.</summary>
     public const string LocalStoreKind = "local";
@@ -95,7 +126,8 @@ public static class LocalWorker
     public static async Task ServeStandardStreamsAsync(CancellationToken cancellationToken = default)
     {
         // The pipes carry the protocol; the user's console output goes to the running call's log.
-        Stream input = Console.OpenStandardInput();
+        // Buffered: a frame's header and payload (and often the next frame) arrive in one read.
+        Stream input = new BufferedStream(Console.OpenStandardInput(), 64 * 1024);
         Stream output = Console.OpenStandardOutput();
         TextWriter error = Console.Error;
         Console.SetOut(new CallLogRouter(TextWriter.Null));

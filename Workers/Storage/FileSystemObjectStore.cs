@@ -29,11 +29,78 @@ public sealed class FileSystemObjectStore : IObjectStore, IBulkDeletingObjectSto
     /// <summary>Opens (and creates) the store's folder.</summary>
     /// <exception cref="IOException">The folder cannot be created or written.</exception>
     public FileSystemObjectStore(string root)
+        : this(root, null)
+    {
+    }
+
+    /// <summary>
+    /// Creates a store whose jobs' control objects (each call's <c>status</c>, <c>started.{a}</c> and
+    /// <c>failed.{a}</c>, and each job's <c>job.json</c>, under <c>_neutral/jobs/</c>) live in <paramref name="controlRoot"/>,
+    /// typically a memory-backed folder, and every other object in <paramref name="root"/>. Keys, reads, listings and
+    /// deletes are the same either way: only where the files are changes.
+    /// </summary>
+    /// <param name="root">The store's folder.</param>
+    /// <param name="controlRoot">Where jobs' small per-call objects go; <see langword="null"/>: in <paramref name="root"/> too.</param>
+    public FileSystemObjectStore(string root, string? controlRoot)
     {
         ArgumentException.ThrowIfNullOrEmpty(root);
         _root = Path.GetFullPath(root);
         Directory.CreateDirectory(_root);
+        if (controlRoot is not null)
+        {
+            _controlRoot = Path.GetFullPath(controlRoot);
+            if (OperatingSystem.IsWindows())
+            {
+                Directory.CreateDirectory(_controlRoot);
+            }
+            else
+            {
+                Directory.CreateDirectory(_controlRoot, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            }
+        }
     }
+
+    private readonly string? _controlRoot;
+
+    /// <summary>The folder of jobs' control objects, when it is not <see cref="Root"/>.</summary>
+    public string? ControlRoot => _controlRoot;
+
+    /// <summary>The keys whose control objects may live apart: Neutral's jobs.</summary>
+    internal const string JobsPrefix = "_neutral/jobs/";
+
+    /// <summary>
+    /// The default folder of jobs' control objects for a store at <paramref name="root"/>: a folder of this user's under
+    /// <c>/dev/shm</c> named after the root's full path, where that memory-backed file system exists; else
+    /// <see langword="null"/> (everything stays in the root).
+    /// </summary>
+    public static string? DefaultControlRoot(string root)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(root);
+        const string Shared = "/dev/shm";
+        if (OperatingSystem.IsWindows() || !Directory.Exists(Shared))
+        {
+            return null;
+        }
+
+        string full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(root));
+        string hash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(full)))[..16];
+        string user = string.Concat(Environment.UserName.Where(char.IsAsciiLetterOrDigit));
+        return Path.Combine(Shared, "neutral-" + (user.Length > 0 ? user : "user"), hash);
+    }
+
+    /// <summary>Whether <paramref name="key"/> is a job's control object (kept under the control root when there is one).</summary>
+    private bool IsControl(string key)
+    {
+        if (_controlRoot is null || !key.StartsWith(JobsPrefix, StringComparison.Ordinal))
+        {
+            return false;
+        }
+
+        ReadOnlySpan<char> name = key.AsSpan(key.LastIndexOf('/') + 1);
+        return name is "status" or "job.json" || name.StartsWith("started.", StringComparison.Ordinal) || name.StartsWith("failed.", StringComparison.Ordinal);
+    }
+
+    private string RootOf(string key) => IsControl(key) ? _controlRoot! : _root;
 
     /// <summary>The store's folder.</summary>
     public string Root => _root;
@@ -41,10 +108,15 @@ public sealed class FileSystemObjectStore : IObjectStore, IBulkDeletingObjectSto
     /// <summary>Checks that the folder can be written; throws <see cref="IOException"/> or <see cref="UnauthorizedAccessException"/> otherwise.</summary>
     public void EnsureWritable()
     {
-        string probe = Path.Combine(_root, "." + Guid.NewGuid().ToString("N") + ObjectKeys.TemporarySuffix);
-        File.WriteAllBytes(probe, []);
-        File.Delete(probe);
+        foreach (string folder in Roots)
+        {
+            string probe = Path.Combine(folder, "." + Guid.NewGuid().ToString("N") + ObjectKeys.TemporarySuffix);
+            File.WriteAllBytes(probe, []);
+            File.Delete(probe);
+        }
     }
+
+    private string[] Roots => _controlRoot is null ? [_root] : [_root, _controlRoot];
 
     /// <summary>The longest file name, in UTF-8 bytes, that Linux and macOS file systems accept (Windows: 255 UTF-16 units, never more bytes).</summary>
     internal const int MaxSegmentBytes = 255;
@@ -69,7 +141,7 @@ public sealed class FileSystemObjectStore : IObjectStore, IBulkDeletingObjectSto
             start = end + 1;
         }
 
-        return Path.Combine(_root, key.Replace('/', Path.DirectorySeparatorChar));
+        return Path.Combine(RootOf(key), key.Replace('/', Path.DirectorySeparatorChar));
     }
 
     private static string Abridged(string segment) => segment.Length <= 40 ? segment : segment[..20] + "…" + segment[^20..];
@@ -80,10 +152,11 @@ public sealed class FileSystemObjectStore : IObjectStore, IBulkDeletingObjectSto
     /// </summary>
     private ArgumentException? Unrepresentable(string key)
     {
+        string root = RootOf(key);
         for (int slash = key.IndexOf('/'); slash > 0; slash = key.IndexOf('/', slash + 1))
         {
             string ancestor = key[..slash];
-            if (File.Exists(Path.Combine(_root, ancestor.Replace('/', Path.DirectorySeparatorChar))))
+            if (File.Exists(Path.Combine(root, ancestor.Replace('/', Path.DirectorySeparatorChar))))
             {
                 return new ArgumentException(
                     $"Object key '{key}' cannot be stored in the file-system store: '{ancestor}' is an object, and a file-system store cannot use an object's name as a folder of keys. Use another key, or delete '{ancestor}' first.",
@@ -91,7 +164,7 @@ public sealed class FileSystemObjectStore : IObjectStore, IBulkDeletingObjectSto
             }
         }
 
-        if (Directory.Exists(Path.Combine(_root, key.Replace('/', Path.DirectorySeparatorChar))))
+        if (Directory.Exists(Path.Combine(root, key.Replace('/', Path.DirectorySeparatorChar))))
         {
             return new ArgumentException(
                 $"Object key '{key}' cannot be stored in the file-system store: it holds keys under '{key}/', and a file-system store cannot hold an object and a folder of the same name. Use another key, or delete the keys under '{key}/' first.",
@@ -131,19 +204,23 @@ public sealed class FileSystemObjectStore : IObjectStore, IBulkDeletingObjectSto
     /// <summary>Small objects are written and read synchronously: cheaper than a thread-pool hop for a local file.</summary>
     private const int SynchronousLimit = 1 << 20;
 
+    // A temporary file has a fresh random name no one else opens: sharing it costs nothing, and spares the advisory
+    // lock .NET takes on Unix for FileShare.None (a system call per write).
+    private const FileShare TempShare = FileShare.ReadWrite | FileShare.Delete;
+
     private static async Task<string> WriteTempAsync(string path, ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
     {
         string temp = TempBeside(path);
         SafeFileHandle handle;
         try
         {
-            handle = File.OpenHandle(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, FileOptions.None, data.Length);
+            handle = File.OpenHandle(temp, FileMode.CreateNew, FileAccess.Write, TempShare, FileOptions.None, data.Length);
         }
         catch (Exception e) when (e is DirectoryNotFoundException or FileNotFoundException)
         {
             // ENOENT: the folder is missing (reported as FileNotFound when another writer creates it meanwhile).
             Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-            handle = File.OpenHandle(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, FileOptions.None, data.Length);
+            handle = File.OpenHandle(temp, FileMode.CreateNew, FileAccess.Write, TempShare, FileOptions.None, data.Length);
         }
 
         using (handle)
@@ -299,6 +376,33 @@ public sealed class FileSystemObjectStore : IObjectStore, IBulkDeletingObjectSto
         e is FileNotFoundException or DirectoryNotFoundException
         || ((e is IOException or UnauthorizedAccessException) && (Directory.Exists(path) || !File.Exists(path)));
 
+    private static List<ObjectInfo> ListUnder(string root, string prefix, CancellationToken cancellationToken)
+    {
+        int slash = prefix.LastIndexOf('/');
+        string folder = slash < 0 ? root : Path.Combine(root, prefix[..slash].Replace('/', Path.DirectorySeparatorChar));
+        if (!Directory.Exists(folder))
+        {
+            return [];
+        }
+
+        return new FileSystemEnumerable<ObjectInfo>(
+            folder,
+            (ref FileSystemEntry entry) =>
+            {
+                // A listing of a large tree takes a while: stop it when asked.
+                cancellationToken.ThrowIfCancellationRequested();
+                return new ObjectInfo(Path.GetRelativePath(root, entry.ToFullPath()).Replace(Path.DirectorySeparatorChar, '/'), entry.Length);
+            },
+            new EnumerationOptions { RecurseSubdirectories = true, IgnoreInaccessible = true, AttributesToSkip = FileAttributes.None })
+        {
+            // Temporary files and folders being deleted (renamed with the temporary suffix) are not objects.
+            ShouldRecursePredicate = (ref FileSystemEntry entry) => !entry.FileName.EndsWith(ObjectKeys.TemporarySuffix, StringComparison.Ordinal),
+            ShouldIncludePredicate = (ref FileSystemEntry entry) => !entry.IsDirectory && !entry.FileName.EndsWith(ObjectKeys.TemporarySuffix, StringComparison.Ordinal),
+        }
+        .Where(info => info.Key.StartsWith(prefix, StringComparison.Ordinal))
+        .ToList();
+    }
+
     /// <summary>Reads <paramref name="count"/> bytes from <paramref name="offset"/> (fewer if the file shrank meanwhile).</summary>
     private static async Task<byte[]> ReadAsync(SafeFileHandle handle, long offset, int count, CancellationToken cancellationToken)
     {
@@ -327,32 +431,18 @@ public sealed class FileSystemObjectStore : IObjectStore, IBulkDeletingObjectSto
         cancellationToken.ThrowIfCancellationRequested();
         ObjectKeys.Validate(prefix, nameof(prefix), allowPrefix: true);
         await Task.Yield();
-        int slash = prefix.LastIndexOf('/');
-        string folder = slash < 0 ? _root : Path.Combine(_root, prefix[..slash].Replace('/', Path.DirectorySeparatorChar));
-        if (!Directory.Exists(folder))
+        var found = new List<ObjectInfo>();
+        foreach (string root in Roots)
         {
-            yield break;
-        }
-
-        string root = _root;
-        var found = new FileSystemEnumerable<ObjectInfo>(
-            folder,
-            (ref FileSystemEntry entry) =>
+            if (root == _controlRoot && !(prefix.StartsWith(JobsPrefix, StringComparison.Ordinal) || JobsPrefix.StartsWith(prefix, StringComparison.Ordinal)))
             {
-                // A listing of a large tree takes a while: stop it when asked.
-                cancellationToken.ThrowIfCancellationRequested();
-                return new ObjectInfo(Path.GetRelativePath(root, entry.ToFullPath()).Replace(Path.DirectorySeparatorChar, '/'), entry.Length);
-            },
-            new EnumerationOptions { RecurseSubdirectories = true, IgnoreInaccessible = true, AttributesToSkip = FileAttributes.None })
-        {
-            // Temporary files and folders being deleted (renamed with the temporary suffix) are not objects.
-            ShouldRecursePredicate = (ref FileSystemEntry entry) => !entry.FileName.EndsWith(ObjectKeys.TemporarySuffix, StringComparison.Ordinal),
-            ShouldIncludePredicate = (ref FileSystemEntry entry) => !entry.IsDirectory && !entry.FileName.EndsWith(ObjectKeys.TemporarySuffix, StringComparison.Ordinal),
-        }
-        .Where(info => info.Key.StartsWith(prefix, StringComparison.Ordinal))
-        .ToList();
-        cancellationToken.ThrowIfCancellationRequested();
+                continue;
+            }
 
+            found.AddRange(ListUnder(root, prefix, cancellationToken));
+        }
+
+        cancellationToken.ThrowIfCancellationRequested();
         foreach (ObjectInfo info in found.OrderBy(i => i.Key, StringComparer.Ordinal))
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -390,18 +480,28 @@ public sealed class FileSystemObjectStore : IObjectStore, IBulkDeletingObjectSto
     {
         cancellationToken.ThrowIfCancellationRequested();
         ObjectKeys.Validate(prefix, nameof(prefix), allowPrefix: true);
-        if (prefix.EndsWith('/'))
+        if (prefix.EndsWith('/') && prefix.Length > 0)
         {
-            // A whole folder: one recursive delete.
-            string folder = Path.Combine(_root, prefix.TrimEnd('/').Replace('/', Path.DirectorySeparatorChar));
-            if (prefix.Length > 0 && Directory.Exists(folder))
+            // A whole folder (in each root that may hold it): one recursive delete.
+            int count = 0;
+            bool any = false;
+            foreach (string root in Roots)
             {
-                // Renamed away first, so the objects disappear at once for every reader; then removed.
-                // A fixed-length sibling name: the folder's own name may already be as long as names can be.
-                string trash = Path.Combine(Path.GetDirectoryName(folder)!, "." + Guid.NewGuid().ToString("N") + ObjectKeys.TemporarySuffix);
-                Directory.Move(folder, trash);
-                int count = Directory.EnumerateFiles(trash, "*", SearchOption.AllDirectories).Count();
-                Directory.Delete(trash, recursive: true);
+                string folder = Path.Combine(root, prefix.TrimEnd('/').Replace('/', Path.DirectorySeparatorChar));
+                if (Directory.Exists(folder))
+                {
+                    // Renamed away first, so the objects disappear at once for every reader; then removed.
+                    // A fixed-length sibling name: the folder's own name may already be as long as names can be.
+                    string trash = Path.Combine(Path.GetDirectoryName(folder)!, "." + Guid.NewGuid().ToString("N") + ObjectKeys.TemporarySuffix);
+                    Directory.Move(folder, trash);
+                    count += Directory.EnumerateFiles(trash, "*", SearchOption.AllDirectories).Count();
+                    Directory.Delete(trash, recursive: true);
+                    any = true;
+                }
+            }
+
+            if (any)
+            {
                 return count;
             }
         }

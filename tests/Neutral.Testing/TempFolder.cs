@@ -23,5 +23,17 @@ public sealed class TempFolder : IDisposable
         catch (DirectoryNotFoundException)
         {
         }
+
+        // A local store at this folder keeps jobs' control objects in memory, in a folder of its own.
+        if (Neutral.Workers.Storage.FileSystemObjectStore.DefaultControlRoot(Path) is { } control && Directory.Exists(control))
+        {
+            try
+            {
+                Directory.Delete(control, recursive: true);
+            }
+            catch (DirectoryNotFoundException)
+            {
+            }
+        }
     }
 }

@@ -27,6 +27,7 @@ public sealed class ConfigurationTests
     [InlineData("Neutral:Local:Workers", "-1", "whole number from 0 to 4096")]
     [InlineData("Neutral:Local:Workers", "many", "whole number from 0 to 4096")]
     [InlineData("Neutral:Local:Isolation", "container", "allowed values are process")]
+    [InlineData("Neutral:Local:JobData", "tmpfs", "allowed values are memory")]
     [InlineData("Neutral:Job:Retries", "-3", "whole number from 0 to 100")]
     [InlineData("Neutral:Job:TimeoutSeconds", "0", "whole number from 1")]
     [InlineData("Neutral:Job:Speculation", "maybe", "true or false")]
@@ -70,7 +71,8 @@ public sealed class ConfigurationTests
     {
         NeutralOptions options = NeutralConfiguration.Read(Config(
             ("Neutral:Compute", "LOCAL"), ("Neutral:Job:Retries", "5"), ("Neutral:Job:TimeoutSeconds", "30"), ("Neutral:Job:Speculation", "false"),
-            ("Neutral:Job:KeepData", "true"), ("Neutral:Local:Workers", "3"), ("Neutral:Local:Isolation", "inproc"), ("Neutral:Local:Root", "/tmp/x")));
+            ("Neutral:Job:KeepData", "true"), ("Neutral:Local:Workers", "3"), ("Neutral:Local:Isolation", "inproc"), ("Neutral:Local:Root", "/tmp/x"),
+            ("Neutral:Local:JobData", "disk")));
         Assert.Equal("local", options.Compute);
         Assert.Equal(5, options.Job.Retries);
         Assert.Equal(30, options.Job.TimeoutSeconds);
@@ -79,6 +81,7 @@ public sealed class ConfigurationTests
         Assert.Equal(3, options.Local.Workers);
         Assert.Equal("inproc", options.Local.Isolation);
         Assert.Equal("/tmp/x", options.Local.Root);
+        Assert.Equal("disk", options.Local.JobData);
     }
 
     [Fact]
@@ -369,7 +372,7 @@ public sealed class ConfigurationTests
     {
         var error = Assert.Throws<NeutralConfigurationException>(() => NeutralConfiguration.Read(Config(("Neutral:Local", "fast"))));
         Assert.Equal("Neutral:Local", error.Key);
-        Assert.Contains("it is a section, not a single value: Neutral:Local holds only Workers, Isolation, Root, WorkerCommand, ForwardOutput.", error.Message);
+        Assert.Contains("it is a section, not a single value: Neutral:Local holds only Workers, Isolation, Root, JobData, WorkerCommand, ForwardOutput.", error.Message);
     }
 
     [Theory]

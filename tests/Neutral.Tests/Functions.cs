@@ -80,6 +80,27 @@ public static class FaultFunctions
     public static int FlakyUntilThirdAttempt(int x, RemoteContext context) =>
         context.Attempt < 3 ? throw new InvalidOperationException("flaky attempt " + context.Attempt) : x;
 
+    /// <summary>Ends its worker process on call 1's first attempt; otherwise returns its input after a short pause.</summary>
+    [Remote]
+    public static int ExitOnFirstAttempt(int x, RemoteContext context)
+    {
+        if (x == 1 && context.Attempt == 1)
+        {
+            Environment.Exit(9);
+        }
+
+        Thread.Sleep(x == 0 ? 5 : 0);
+        return x;
+    }
+
+    /// <summary>Waits 300 ms on its token: fails if its one-second limit started before the call did.</summary>
+    [Remote(TimeoutSeconds = 1, Retries = 0)]
+    public static async Task<int> CooperativeShort(int index, RemoteContext context)
+    {
+        await Task.Delay(300, context.CancellationToken);
+        return index;
+    }
+
     [Remote]
     public static int Sleep(int milliseconds, int result)
     {

@@ -27,6 +27,9 @@ internal sealed class LocalCloud : IAsyncDisposable
 
     public string JobsFolder => Path.Combine(_folder.Path, "_neutral", "jobs");
 
+    /// <summary>Where the store keeps jobs' control objects (statuses, markers, manifests): memory, unless Local:JobData is disk.</summary>
+    public string ControlJobsFolder => Path.Combine(Workers.Storage.FileSystemObjectStore.DefaultControlRoot(_folder.Path) ?? _folder.Path, "_neutral", "jobs");
+
     public async ValueTask DisposeAsync()
     {
         await Cloud.DisposeAsync();

@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Diagnostics;
 using System.IO;
 using System.Linq;
@@ -53,7 +54,7 @@ public sealed class LocalFaultTests
     public async Task Connect_sweeps_old_jobs_of_dead_clients_and_keeps_those_of_live_ones()
     {
         using var folder = new TempFolder("neutral-sweep");
-        var store = new PrefixedObjectStore(new FileSystemObjectStore(folder.Path), Cloud.InternalPrefix);
+        var store = new PrefixedObjectStore(new FileSystemObjectStore(folder.Path, FileSystemObjectStore.DefaultControlRoot(folder.Path)), Cloud.InternalPrefix);
         using (var gone = Process.Start(new ProcessStartInfo("true") { UseShellExecute = false })!)
         {
             await gone.WaitForExitAsync();
@@ -66,17 +67,31 @@ public sealed class LocalFaultTests
         await WriteJobAsync(store, JobIdNow(), "elsewhere/1/1"); // young: kept whatever its owner
 
         await using Cloud cloud = Cloud.Connect(o => { o.Local.Root = folder.Path; o.Local.Workers = 1; o.Job.SweepAfterHours = 1; });
-        string jobs = Path.Combine(folder.Path, "_neutral", "jobs");
-        for (int i = 0; i < 3000 && (Directory.Exists(Path.Combine(jobs, "20200101-000000-0000000001")) || Directory.Exists(Path.Combine(jobs, "20200101-000000-0000000003"))); i++)
+        for (int i = 0; i < 3000 && (await JobIdsAsync(store)).Overlaps(["20200101-000000-0000000001", "20200101-000000-0000000003"]); i++)
         {
             await Task.Delay(10);
         }
 
-        Assert.False(Directory.Exists(Path.Combine(jobs, "20200101-000000-0000000001")));
-        Assert.False(Directory.Exists(Path.Combine(jobs, "20200101-000000-0000000003")));
-        Assert.True(Directory.Exists(Path.Combine(jobs, "20200101-000000-0000000002")));
-        // A folder being deleted is first renamed to a hidden one (".…"), which may still be there.
-        Assert.Single(Directory.GetDirectories(jobs), d => !Path.GetFileName(d).StartsWith("2020", StringComparison.Ordinal) && !Path.GetFileName(d).StartsWith('.'));
+        // Both roots: the manifests and markers were written where the client keeps control objects (memory), and
+        // the sweep removed each swept job from both.
+        var left = await JobIdsAsync(store);
+        Assert.DoesNotContain("20200101-000000-0000000001", left);
+        Assert.DoesNotContain("20200101-000000-0000000003", left);
+        Assert.Contains("20200101-000000-0000000002", left);
+        Assert.Equal(2, left.Count);
+        string jobs = Path.Combine(folder.Path, "_neutral", "jobs");
+        Assert.Empty(Directory.Exists(jobs) ? Directory.GetDirectories(jobs).Where(d => !Path.GetFileName(d).StartsWith('.')) : []);
+    }
+
+    private static async Task<HashSet<string>> JobIdsAsync(PrefixedObjectStore store)
+    {
+        var ids = new HashSet<string>(StringComparer.Ordinal);
+        await foreach (var info in store.ListAsync(StorageLayout.JobsFolder))
+        {
+            ids.Add(info.Key.Split('/')[1]);
+        }
+
+        return ids;
     }
 
     private static string JobIdNow() => DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", System.Globalization.CultureInfo.InvariantCulture) + "-00000000ff";

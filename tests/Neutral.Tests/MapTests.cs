@@ -3,6 +3,8 @@ using System.Collections.Generic;
 using System.IO;
 using System.Linq;
 using System.Threading.Tasks;
+using Neutral.Testing;
+using Neutral.Workers.Storage;
 
 namespace Neutral.Tests;
 
@@ -77,28 +79,74 @@ public sealed class MapTests
         await job.Completion;
         Assert.False(Directory.Exists(Path.Combine(local.JobsFolder, job.JobId)));
         Assert.Empty(Directory.EnumerateFileSystemEntries(local.JobsFolder));
+        Assert.False(Directory.Exists(Path.Combine(local.ControlJobsFolder, job.JobId)));
+        Assert.Empty(Directory.EnumerateFileSystemEntries(local.ControlJobsFolder));
+    }
+
+    [Theory]
+    [InlineData("memory")]
+    [InlineData("disk")]
+    public async Task Job_data_is_kept_with_KeepData_following_the_storage_layout(string placement)
+    {
+        await using var local = new LocalCloud(configure: o => { o.Job.KeepData = true; o.Local.JobData = placement; });
+        var job = local.Cloud.Submit(Enumerable.Range(0, 3).Select(i => Remote.TestFunctions.Make(i == 2 ? 20_000 : 10, 1)));
+        await job.GetResultsAsync();
+        // Control objects (manifest, markers, statuses) in memory by default (under /dev/shm), data objects on disk.
+        string control = Path.Combine(placement == "disk" ? local.JobsFolder : local.ControlJobsFolder, job.JobId);
+        string data = Path.Combine(local.JobsFolder, job.JobId);
+        Assert.Equal(placement == "memory" && OperatingSystem.IsLinux(), control.StartsWith("/dev/shm/", StringComparison.Ordinal));
+        Assert.True(File.Exists(Path.Combine(control, "job.json")));
+        for (int i = 0; i < 3; i++)
+        {
+            Assert.True(File.Exists(Path.Combine(control, "calls", i.ToString("D6"), "status")));
+            Assert.True(File.Exists(Path.Combine(control, "calls", i.ToString("D6"), "started.1")));
+        }
+
+        // Only the large result (over 8 KiB) is stored beside its status, and on disk.
+        Assert.True(File.Exists(Path.Combine(data, "calls", "000002", "output.1")));
+        Assert.False(File.Exists(Path.Combine(data, "calls", "000000", "output.1")));
+        var manifest = Wire.WireJson.DeserializeManifest(File.ReadAllBytes(Path.Combine(control, "job.json")));
+        Assert.Equal(3, manifest.CallCount);
+        Assert.Equal("Neutral.Tests.TestFunctions.Make(int,byte)", manifest.FunctionId);
+
+        // One store whatever the placement: a listing of the job holds every object, in key order.
+        var store = new Storage.PrefixedObjectStore(new FileSystemObjectStore(local.Root, placement == "disk" ? null : FileSystemObjectStore.DefaultControlRoot(local.Root)), Cloud.InternalPrefix);
+        var keys = new System.Collections.Generic.List<string>();
+        await foreach (var info in store.ListAsync(Wire.StorageLayout.Job(job.JobId)))
+        {
+            keys.Add(info.Key[Wire.StorageLayout.Job(job.JobId).Length..]);
+        }
+
+        Assert.Equal(["calls/000000/started.1", "calls/000000/status", "calls/000001/started.1", "calls/000001/status", "calls/000002/output.1", "calls/000002/started.1", "calls/000002/status", "job.json"], keys);
     }
 
     [Fact]
-    public async Task Job_data_is_kept_with_KeepData_following_the_storage_layout()
+    public async Task Job_data_stays_on_disk_when_the_memory_folder_cannot_be_made()
     {
-        await using var local = new LocalCloud(configure: o => o.Job.KeepData = true);
-        var job = local.Cloud.Submit(Enumerable.Range(0, 3).Select(i => Remote.TestFunctions.Make(i == 2 ? 20_000 : 10, 1)));
-        await job.GetResultsAsync();
-        string folder = Path.Combine(local.JobsFolder, job.JobId);
-        Assert.True(File.Exists(Path.Combine(folder, "job.json")));
-        for (int i = 0; i < 3; i++)
+        using var folder = new TempFolder("neutral-nomem");
+        string? memory = FileSystemObjectStore.DefaultControlRoot(folder.Path);
+        if (memory is null)
         {
-            Assert.True(File.Exists(Path.Combine(folder, "calls", i.ToString("D6"), "status")));
-            Assert.True(File.Exists(Path.Combine(folder, "calls", i.ToString("D6"), "started.1")));
+            return; // no /dev/shm: the default is the disk already (asserted by the KeepData test)
         }
 
-        // Only the large result (over 8 KiB) is stored beside its status.
-        Assert.True(File.Exists(Path.Combine(folder, "calls", "000002", "output.1")));
-        Assert.False(File.Exists(Path.Combine(folder, "calls", "000000", "output.1")));
-        var manifest = Wire.WireJson.DeserializeManifest(File.ReadAllBytes(Path.Combine(folder, "job.json")));
-        Assert.Equal(3, manifest.CallCount);
-        Assert.Equal("Neutral.Tests.TestFunctions.Make(int,byte)", manifest.FunctionId);
+        // A file where the folder would go: the client cannot use it, and keeps everything in its root.
+        Directory.CreateDirectory(Path.GetDirectoryName(memory)!);
+        File.WriteAllBytes(memory, []);
+        try
+        {
+            await using (Cloud cloud = Cloud.Connect(o => { o.Local.Root = folder.Path; o.Local.Workers = 1; o.Job.KeepData = true; }))
+            {
+                var job = cloud.Submit([Remote.TestFunctions.Square(6)]);
+                int[] results = await job.GetResultsAsync();
+                Assert.Equal([36], results);
+                Assert.True(File.Exists(Path.Combine(folder.Path, "_neutral", "jobs", job.JobId, "calls", "000000", "status")));
+            }
+        }
+        finally
+        {
+            File.Delete(memory);
+        }
     }
 
     [Fact]

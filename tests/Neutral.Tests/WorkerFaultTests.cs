@@ -1,6 +1,7 @@
 using System;
 using System.Diagnostics;
 using System.IO;
+using System.Linq;
 using System.Runtime.CompilerServices;
 using System.Threading.Tasks;
 using Neutral.Local;
@@ -24,6 +25,42 @@ public static class WorkerFaultFunctions
 /// <summary>Faults inside a local worker process: what the client sees, and that the worker slot survives.</summary>
 public sealed class WorkerFaultTests
 {
+    [Fact]
+    public async Task A_call_sent_behind_one_whose_worker_dies_runs_later_as_its_first_attempt()
+    {
+        await using var local = new LocalCloud(workers: 1);
+        for (int i = 0; i < 3; i++)
+        {
+            // Warm and short: the worker now gets its next envelope before it answers.
+            await local.Cloud.CallAsync(Remote.FaultFunctions.ExitOnFirstAttempt(5));
+        }
+
+        var job = local.Cloud.Submit(Enumerable.Range(0, 4).Select(i => Remote.FaultFunctions.ExitOnFirstAttempt(i)));
+        int[] results = await job.GetResultsAsync();
+        Assert.Equal([0, 1, 2, 3], results);
+        // Call 1 ended its worker; call 2, already sent behind it, never started there: it is not a failed attempt.
+        Assert.Equal(2, job[1].Stats.Attempt);
+        Assert.All(new[] { 0, 2, 3 }, i => Assert.Equal(1, job[i].Stats.Attempt));
+    }
+
+    [Fact]
+    public async Task A_call_sent_behind_a_running_one_has_its_time_limit_start_when_it_starts()
+    {
+        await using var local = new LocalCloud(workers: 1);
+        for (int i = 0; i < 3; i++)
+        {
+            // Warm and short: the worker now gets its next envelope before it answers.
+            await local.Cloud.CallAsync(Remote.FaultFunctions.Sleep(0, 0));
+        }
+
+        // The last call (limit 1 s, takes 0.3 s) waits 1.5 s in the worker behind the second: the 5 ms of the first
+        // let the launcher queue the other two, which are then sent one behind the other.
+        var job = local.Cloud.Submit(new[] { Remote.FaultFunctions.Sleep(5, 6), Remote.FaultFunctions.Sleep(1500, 7), Remote.FaultFunctions.CooperativeShort(8) });
+        int[] results = await job.GetResultsAsync();
+        Assert.Equal([6, 7, 8], results);
+        Assert.Equal(1, job[2].Stats.Attempt);
+    }
+
     [Fact]
     public async Task A_two_million_character_exception_fails_its_call_with_a_truncated_message_and_the_worker_serves_on()
     {
