@@ -94,6 +94,23 @@ internal sealed class JobRunner<T> : ICallHints
 
     public event EventHandler<JobProgress>? Progress;
 
+    /// <summary>Whether a <see cref="RemoteJob{T}.Progress"/> handler is subscribed (snapshots are dispatched only then).</summary>
+    public bool ProgressWanted
+    {
+        get => Volatile.Read(ref _progressWanted);
+        set => Volatile.Write(ref _progressWanted, value);
+    }
+
+    private bool _progressWanted;
+
+    private void PostProgress()
+    {
+        if (ProgressWanted)
+        {
+            _progress.Post(Snapshot);
+        }
+    }
+
     /// <summary>Completes when every call has an outcome and the job's data is cleaned.</summary>
     public Task Finished => _finished.Task;
 
@@ -460,7 +477,7 @@ internal sealed class JobRunner<T> : ICallHints
             state.Running = true;
             _futures[index].MarkRunning();
             Interlocked.Increment(ref _running);
-            _progress.Post(Snapshot);
+            PostProgress();
         }
     }
 
@@ -655,7 +672,7 @@ internal sealed class JobRunner<T> : ICallHints
         }
 
         int done = Interlocked.Increment(ref _done);
-        _progress.Post(Snapshot);
+        PostProgress();
         lock (_waitersLock)
         {
             for (int w = _waiters.Count - 1; w >= 0; w--)

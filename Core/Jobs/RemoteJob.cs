@@ -21,8 +21,10 @@ public sealed class RemoteJob<T>
     internal RemoteJob(JobRunner<T> runner)
     {
         _runner = runner;
-        _runner.Progress += (_, progress) => Progress?.Invoke(this, progress);
+        _runner.Progress += (_, progress) => Volatile.Read(ref _progress)?.Invoke(this, progress);
     }
+
+    private EventHandler<JobProgress>? _progress;
 
     /// <summary>The job's id (its folder in storage: <c>jobs/{JobId}/</c>).</summary>
     public string JobId => _runner.JobId;
@@ -40,7 +42,31 @@ public sealed class RemoteJob<T>
     /// Raised as calls start running and get their outcomes, on a task of its own: a slow handler sees fewer, newer snapshots and never
     /// holds the job up; an exception it throws is logged and counted (<see cref="ProgressHandlerErrors"/>).
     /// </summary>
-    public event EventHandler<JobProgress>? Progress;
+    public event EventHandler<JobProgress>? Progress
+    {
+        add
+        {
+            // Snapshots are only made and dispatched while someone listens: a job without handlers spends nothing on them.
+            EventHandler<JobProgress>? seen;
+            do
+            {
+                seen = Volatile.Read(ref _progress);
+            }
+            while (Interlocked.CompareExchange(ref _progress, (EventHandler<JobProgress>?)Delegate.Combine(seen, value), seen) != seen);
+            _runner.ProgressWanted = Volatile.Read(ref _progress) is not null;
+        }
+
+        remove
+        {
+            EventHandler<JobProgress>? seen;
+            do
+            {
+                seen = Volatile.Read(ref _progress);
+            }
+            while (Interlocked.CompareExchange(ref _progress, (EventHandler<JobProgress>?)Delegate.Remove(seen, value), seen) != seen);
+            _runner.ProgressWanted = Volatile.Read(ref _progress) is not null;
+        }
+    }
 
     /// <summary>How many times a <see cref="Progress"/> handler threw.</summary>
     public int ProgressHandlerErrors => _runner.ProgressHandlerErrors;

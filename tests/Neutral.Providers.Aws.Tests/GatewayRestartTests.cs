@@ -25,6 +25,7 @@ public static class RestartFunctions
 /// on a gateway of its own (<c>aws</c>, restarted by this test alone), so the tests running beside it keep theirs.
 /// </summary>
 [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+[Collection(HeavyTests.Name)]
 public sealed class GatewayRestartTests(RestartableS3Bucket bucket) : IClassFixture<RestartableS3Bucket>
 {
     [Fact]

@@ -17,6 +17,7 @@ namespace Neutral.Providers.Aws.Tests;
 /// Ceph RGW.
 /// </summary>
 [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+[Collection(HeavyTests.Name)]
 public sealed class PublishedFunctionTests(S3Bucket bucket) : IClassFixture<S3Bucket>
 {
     private const string Role = "arn:aws:iam::123456789012:role/neutral-worker";

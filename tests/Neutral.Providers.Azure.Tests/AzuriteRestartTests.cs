@@ -26,6 +26,7 @@ public static class RestartFunctions
 /// exactly one status. The job's storage is the restartable Azurite (data on disk), restarted by this test alone.
 /// </summary>
 [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+[Collection(HeavyTests.Name)]
 public sealed class AzuriteRestartTests(RestartableBlobContainer container) : IClassFixture<RestartableBlobContainer>
 {
     [Fact]

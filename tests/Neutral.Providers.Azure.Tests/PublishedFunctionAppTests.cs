@@ -19,6 +19,7 @@ namespace Neutral.Providers.Azure.Tests;
 /// the Functions-host emulator from the package URL the deployment set and started as the custom handler.
 /// </summary>
 [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+[Collection(HeavyTests.Name)]
 public sealed class PublishedFunctionAppTests(BlobContainer container) : IClassFixture<BlobContainer>
 {
     [Fact]

@@ -25,6 +25,7 @@ public static class RestartFunctions
 /// restarted by this test alone), so the tests running beside it keep theirs.
 /// </summary>
 [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+[Collection(HeavyTests.Name)]
 public sealed class GatewayRestartTests(RestartableS3Bucket bucket) : IClassFixture<RestartableS3Bucket>
 {
     private const string Key = "23bc46b1-71f6-4ed5-8c54-816aa4f8c502:throwaway-test-key";

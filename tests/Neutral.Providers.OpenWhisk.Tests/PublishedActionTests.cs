@@ -17,6 +17,7 @@ namespace Neutral.Providers.OpenWhisk.Tests;
 /// calls served by the published executable in the emulator's action containers, against Ceph RGW.
 /// </summary>
 [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+[Collection(HeavyTests.Name)]
 public sealed class PublishedActionTests(S3Bucket bucket) : IClassFixture<S3Bucket>
 {
     private const string Key = "23bc46b1-71f6-4ed5-8c54-816aa4f8c502:throwaway-test-key";
