@@ -211,6 +211,20 @@ public sealed class FileSystemObjectStore : IObjectStore, IBulkDeletingObjectSto
     private static async Task<string> WriteTempAsync(string path, ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
     {
         string temp = TempBeside(path);
+        if (PosixFiles.Supported && data.Length <= SynchronousLimit)
+        {
+            try
+            {
+                PosixFiles.WriteNew(temp, data.Span);
+            }
+            catch (DirectoryNotFoundException)
+            {
+                Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+                PosixFiles.WriteNew(temp, data.Span);
+            }
+
+            return temp;
+        }
         SafeFileHandle handle;
         try
         {
@@ -249,12 +263,12 @@ public sealed class FileSystemObjectStore : IObjectStore, IBulkDeletingObjectSto
             temp = await WriteTempAsync(path, data, cancellationToken).ConfigureAwait(false);
             try
             {
-                File.Move(temp, path, overwrite: true);
+                Replace(temp, path);
             }
             catch (Exception e) when ((e is IOException or UnauthorizedAccessException) && Directory.Exists(path) && TryRemoveEmptyFolder(path))
             {
                 // The key's name was a folder of keys since deleted.
-                File.Move(temp, path, overwrite: true);
+                Replace(temp, path);
             }
 
             temp = null;
@@ -274,10 +288,8 @@ public sealed class FileSystemObjectStore : IObjectStore, IBulkDeletingObjectSto
     {
         cancellationToken.ThrowIfCancellationRequested();
         string path = PathOf(key);
-        if (File.Exists(path))
-        {
-            return false;
-        }
+        // No check for an existing object first: the create-only move below answers that, and a second attempt's status
+        // is rare where a first's is every call.
 
         string? temp = null;
         try
@@ -310,6 +322,18 @@ public sealed class FileSystemObjectStore : IObjectStore, IBulkDeletingObjectSto
         finally
         {
             DeleteQuietly(temp);
+        }
+    }
+
+    private static void Replace(string source, string target)
+    {
+        if (PosixFiles.Supported)
+        {
+            PosixFiles.Replace(source, target);
+        }
+        else
+        {
+            File.Move(source, target, overwrite: true);
         }
     }
 
