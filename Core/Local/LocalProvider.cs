@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.IO;
+using System.Threading.Tasks;
 using Neutral.Providers;
 using Neutral.Wire;
 using Neutral.Workers.Local;
@@ -60,7 +61,14 @@ internal static class LocalProvider
         }
 
         LocalWorker.SetJobData(store.Root, placement);
-        return new StoreConnection(store, new StoreLocation(LocalWorker.LocalStoreKind, store.Root, Cloud.InternalPrefix))
+        FileSystemObjectStore opened = store;
+        return new StoreConnection(store, new StoreLocation(LocalWorker.LocalStoreKind, store.Root, Cloud.InternalPrefix), () =>
+        {
+            // A closed client leaves no empty folders in memory (a job kept with KeepData, or still running in another
+            // client on the same root, keeps them).
+            opened.RemoveEmptyControlRoot();
+            return ValueTask.CompletedTask;
+        })
         {
             WorkerEnvironment = new Dictionary<string, string> { [LocalWorker.JobDataVariable] = placement },
         };

@@ -100,6 +100,18 @@ public sealed class FileSystemObjectStore : IObjectStore, IBulkDeletingObjectSto
         return name is "status" or "job.json" || name.StartsWith("started.", StringComparison.Ordinal) || name.StartsWith("failed.", StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// Removes the control folder when it holds no objects (the folders a job leaves behind are empty), so that a
+    /// closed client leaves nothing in memory. Never removes a folder with a file in it: a concurrent writer loses nothing.
+    /// </summary>
+    internal void RemoveEmptyControlRoot()
+    {
+        if (_controlRoot is not null && Directory.Exists(_controlRoot))
+        {
+            TryRemoveEmptyFolder(_controlRoot);
+        }
+    }
+
     private string RootOf(string key) => IsControl(key) ? _controlRoot! : _root;
 
     /// <summary>The store's folder.</summary>

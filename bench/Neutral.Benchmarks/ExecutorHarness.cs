@@ -48,6 +48,28 @@ public static class ExecutorHarness
     // The default root is .neutral in the working directory; the benchmark uses a fresh folder beside it.
     private static string Root() => Path.Combine(Environment.GetEnvironmentVariable("BENCH_ROOT") ?? Directory.GetCurrentDirectory(), ".neutral-bench-" + Guid.NewGuid().ToString("N")[..8]);
 
+    /// <summary>
+    /// Deletes a benchmark's store: its root and its folder of jobs' control objects under /dev/shm. A job's cleanup may
+    /// still be renaming and deleting a folder in the background: such races are retried.
+    /// </summary>
+    private static void DeleteRoot(string root)
+    {
+        foreach (string? folder in new[] { root, Neutral.Workers.Storage.FileSystemObjectStore.DefaultControlRoot(root) })
+        {
+            for (int attempt = 0; folder is not null && Directory.Exists(folder); attempt++)
+            {
+                try
+                {
+                    Directory.Delete(folder, true);
+                }
+                catch (Exception e) when ((e is IOException or DirectoryNotFoundException) && attempt < 20)
+                {
+                    System.Threading.Thread.Sleep(50);
+                }
+            }
+        }
+    }
+
     private static async Task MapThroughputAsync(int calls)
     {
         string root = Root();
@@ -77,7 +99,7 @@ public static class ExecutorHarness
             Console.WriteLine($"map of {calls,6} no-op calls: best of 3 {best * 1000,8:0.0} ms = {calls / best,8:0} calls/s");
         }
 
-        Directory.Delete(root, true);
+        DeleteRoot(root);
     }
 
     /// <summary>
@@ -108,7 +130,7 @@ public static class ExecutorHarness
                 rates[run] = calls / watch.Elapsed.TotalSeconds;
             }
 
-            Directory.Delete(root, true);
+            DeleteRoot(root);
         }
 
         Array.Sort(rates);
@@ -140,7 +162,7 @@ public static class ExecutorHarness
                 $"client peak working set {self.PeakWorkingSet64 / (1024.0 * 1024):0} MiB (before the map {before / (1024.0 * 1024):0} MiB)");
         }
 
-        Directory.Delete(root, true);
+        DeleteRoot(root);
     }
 
     private static async Task RoundTripAsync()
@@ -165,7 +187,7 @@ public static class ExecutorHarness
             Console.WriteLine($"warm single-call round trip: median {samples[samples.Length / 2]:0.000} ms, p90 {samples[samples.Length * 9 / 10]:0.000} ms, min {samples[0]:0.000} ms");
         }
 
-        Directory.Delete(root, true);
+        DeleteRoot(root);
     }
 
     private static async Task ColdStartAsync(string name, string? workerCommand)
@@ -187,7 +209,7 @@ public static class ExecutorHarness
                 }
             }
 
-            Directory.Delete(root, true);
+            DeleteRoot(root);
         }
 
         Array.Sort(firsts);

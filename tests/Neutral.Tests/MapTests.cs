@@ -120,6 +120,31 @@ public sealed class MapTests
         Assert.Equal(["calls/000000/started.1", "calls/000000/status", "calls/000001/started.1", "calls/000001/status", "calls/000002/output.1", "calls/000002/started.1", "calls/000002/status", "job.json"], keys);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_closed_client_leaves_no_memory_folder_unless_it_keeps_job_data(bool keep)
+    {
+        using var folder = new TempFolder("neutral-shm");
+        string? memory = FileSystemObjectStore.DefaultControlRoot(folder.Path);
+        if (memory is null)
+        {
+            return; // no /dev/shm: nothing is kept in memory
+        }
+
+        string jobId;
+        await using (Cloud cloud = Cloud.Connect(o => { o.Local.Root = folder.Path; o.Local.Workers = 1; o.Job.KeepData = keep; }))
+        {
+            var job = cloud.Submit(Enumerable.Range(0, 3).Select(i => Remote.TestFunctions.Square(i)));
+            await job.GetResultsAsync();
+            jobId = job.JobId;
+            Assert.True(Directory.Exists(memory));
+        }
+
+        Assert.Equal(keep, Directory.Exists(memory));
+        Assert.Equal(keep, File.Exists(Path.Combine(memory, "_neutral", "jobs", jobId, "calls", "000002", "status")));
+    }
+
     [Fact]
     public async Task Job_data_stays_on_disk_when_the_memory_folder_cannot_be_made()
     {
