@@ -225,13 +225,24 @@ public sealed class FileSystemObjectStore : IObjectStore, IBulkDeletingObjectSto
         string temp = TempBeside(path);
         if (PosixFiles.Supported && data.Length <= SynchronousLimit)
         {
+            string folder = Path.GetDirectoryName(path)!;
+            if (path.AsSpan(folder.Length + 1).StartsWith("started.", StringComparison.Ordinal))
+            {
+                // A call's first object, in a folder no one has made yet: make it first rather than fail to create.
+                PosixFiles.TryMakeFolder(folder);
+            }
+
             try
             {
                 PosixFiles.WriteNew(temp, data.Span);
             }
             catch (DirectoryNotFoundException)
             {
-                Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+                if (!PosixFiles.TryMakeFolder(folder))
+                {
+                    Directory.CreateDirectory(folder);
+                }
+
                 PosixFiles.WriteNew(temp, data.Span);
             }
 
