@@ -280,6 +280,11 @@ public sealed class FileSystemObjectStore : IObjectStore, IBulkDeletingObjectSto
     {
         cancellationToken.ThrowIfCancellationRequested();
         string path = PathOf(key);
+        if (TryWriteInFolder(path, data, noReplace: false))
+        {
+            return;
+        }
+
         string? temp = null;
         try
         {
@@ -313,6 +318,11 @@ public sealed class FileSystemObjectStore : IObjectStore, IBulkDeletingObjectSto
         string path = PathOf(key);
         // No check for an existing object first: the create-only move below answers that, and a second attempt's status
         // is rare where a first's is every call.
+        if (TryWriteInFolder(path, data, noReplace: true))
+        {
+            return true;
+        }
+
 
         string? temp = null;
         try
@@ -345,6 +355,43 @@ public sealed class FileSystemObjectStore : IObjectStore, IBulkDeletingObjectSto
         finally
         {
             DeleteQuietly(temp);
+        }
+    }
+
+    /// <summary>
+    /// The common case in a few system calls on Linux: the folder opened once, the temporary file created and renamed
+    /// relative to it (each call by path walks every component again; a call's paths have about ten). Only a write
+    /// that fully succeeded returns true; anything else (a missing parent, a name taken, a full disk, a create-only
+    /// name that exists) leaves nothing behind and returns false, and the general path does it again and says why.
+    /// </summary>
+    private static bool TryWriteInFolder(string path, ReadOnlyMemory<byte> data, bool noReplace)
+    {
+        if (!PosixFiles.Supported || data.Length > SynchronousLimit || (noReplace && HardLink.Current != HardLink.Method.Renameat2))
+        {
+            return false;
+        }
+
+        string folder = Path.GetDirectoryName(path)!;
+        string name = Path.GetFileName(path);
+        if (name.StartsWith("started.", StringComparison.Ordinal))
+        {
+            // A call's first object, in a folder no one has made yet: make it first rather than fail to open it.
+            PosixFiles.TryMakeFolder(folder);
+        }
+
+        int fd = PosixFiles.TryOpenFolder(folder);
+        if (fd < 0)
+        {
+            return false;
+        }
+
+        try
+        {
+            return PosixFiles.TryWriteAt(fd, "." + Guid.NewGuid().ToString("N") + ObjectKeys.TemporarySuffix, name, data.Span, noReplace);
+        }
+        finally
+        {
+            PosixFiles.CloseFolder(fd);
         }
     }
 

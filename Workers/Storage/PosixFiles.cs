@@ -22,8 +22,74 @@ internal static partial class PosixFiles
     private const int EPERM = 1;
     private const int EEXIST = 17;
 
-    /// <summary>Whether the fast path applies (Linux: the flag values above are Linux's).</summary>
-    public static bool Supported => OperatingSystem.IsLinux();
+    private const int OPath = 0x200000;
+    private const uint RenameNoReplace = 1;
+
+    /// <summary>Whether the fast path applies: Linux on x64 and Arm64, whose flag values are the ones above.</summary>
+    public static bool Supported { get; } = OperatingSystem.IsLinux()
+        && RuntimeInformation.ProcessArchitecture is Architecture.X64 or Architecture.Arm64;
+
+    /// <summary>
+    /// Opens a folder for the <c>*at</c> calls below (<c>O_PATH</c>): one walk of its path, where every call by path
+    /// walks it again. -1 when it cannot be opened (missing, not a folder).
+    /// </summary>
+    public static int TryOpenFolder(string path) => Open(path, OPath | OCloExec, 0);
+
+    /// <summary>Closes a descriptor from <see cref="TryOpenFolder"/>.</summary>
+    public static void CloseFolder(int fd) => Close(fd);
+
+    /// <summary>
+    /// Writes <paramref name="data"/> to a new file <paramref name="temp"/> in the folder <paramref name="folder"/>,
+    /// then renames it to <paramref name="name"/>, replacing a file of that name, or, with
+    /// <paramref name="noReplace"/>, only if there is none. False when anything else happened (the temporary file is
+    /// gone again): the caller takes the general path, which says why.
+    /// </summary>
+    public static unsafe bool TryWriteAt(int folder, string temp, string name, ReadOnlySpan<byte> data, bool noReplace)
+    {
+        int fd;
+        do
+        {
+            fd = OpenAt(folder, temp, OWrOnly | OCreat | OExcl | OCloExec, 438);
+        }
+        while (fd < 0 && Marshal.GetLastPInvokeError() == EINTR);
+
+        if (fd < 0)
+        {
+            return false;
+        }
+
+        bool written = true;
+        fixed (byte* start = data)
+        {
+            int done = 0;
+            while (done < data.Length)
+            {
+                nint n = Write(fd, start + done, data.Length - done);
+                if (n < 0 && Marshal.GetLastPInvokeError() == EINTR)
+                {
+                    continue;
+                }
+
+                if (n <= 0)
+                {
+                    written = false;
+                    break;
+                }
+
+                done += (int)n;
+            }
+        }
+
+        written &= Close(fd) == 0;
+        if (written && (noReplace ? RenameAt2(folder, temp, folder, name, RenameNoReplace) : RenameAt(folder, temp, folder, name)) == 0)
+        {
+            return true;
+        }
+
+        UnlinkAt(folder, temp, 0);
+        return false;
+    }
+
 
     /// <summary>Creates <paramref name="path"/>, which must not exist, holding <paramref name="data"/>.</summary>
     /// <exception cref="DirectoryNotFoundException">Its folder is missing.</exception>
@@ -128,6 +194,18 @@ internal static partial class PosixFiles
 
     [LibraryImport("libc", EntryPoint = "rename", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
     private static partial int Rename(string source, string target);
+
+    [LibraryImport("libc", EntryPoint = "openat", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    private static partial int OpenAt(int folder, string path, int flags, int mode);
+
+    [LibraryImport("libc", EntryPoint = "renameat", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    private static partial int RenameAt(int sourceFolder, string source, int targetFolder, string target);
+
+    [LibraryImport("libc", EntryPoint = "renameat2", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    private static partial int RenameAt2(int sourceFolder, string source, int targetFolder, string target, uint flags);
+
+    [LibraryImport("libc", EntryPoint = "unlinkat", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    private static partial int UnlinkAt(int folder, string path, int flags);
 
     [LibraryImport("libc", EntryPoint = "mkdir", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
     private static partial int MakeDirectory(string path, int mode);

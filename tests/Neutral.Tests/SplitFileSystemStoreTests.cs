@@ -96,6 +96,13 @@ public sealed class SplitFileSystemStoreTests : IDisposable
         Assert.True(await _store.TryCreateAsync(Status, new byte[] { 1 }));
         Assert.False(await _store.TryCreateAsync(Status, new byte[] { 2 }));
         Assert.Equal(new byte[] { 1 }, await _store.GetAsync(Status));
+        // The refused create left no temporary file behind, in either folder.
+        Assert.Equal(["status"], Directory.GetFiles(Path.GetDirectoryName(InControl(Status))!).Select(Path.GetFileName));
+        Assert.False(Directory.Exists(Path.GetDirectoryName(InRoot(Status))));
+        await _store.PutAsync("_neutral/jobs/j1/calls/000003/started.1", new byte[] { 3 });
+        await _store.PutAsync("_neutral/jobs/j1/calls/000003/started.1", new byte[] { 4 });
+        Assert.Equal(new byte[] { 4 }, await _store.GetAsync("_neutral/jobs/j1/calls/000003/started.1"));
+        Assert.Equal(["started.1", "status"], Directory.GetFiles(Path.GetDirectoryName(InControl(Status))!).Select(Path.GetFileName).Order(StringComparer.Ordinal));
         Assert.True(await _store.DeleteAsync(Status));
         Assert.Null(await _store.GetAsync(Status));
     }
