@@ -450,7 +450,6 @@ internal sealed class LocalComputeBackend : IHintingComputeBackend, ICancellingC
         public bool ShortCalls;
     }
 
-    /// <summary>An envelope waiting for a worker. Its deadline moves by the time it waited: a call's time starts when a worker takes it.</summary>
     /// <summary>
     /// An envelope waiting for a worker. The call's time starts when a worker takes it, not while it waits in this
     /// queue: its deadline is set then, from its run time limit.
