@@ -255,17 +255,17 @@ internal sealed class LocalComputeBackend : IHintingComputeBackend, ICancellingC
             DateTimeOffset headSince = now;
             while (process.InFlightCount > 0)
             {
-                if (slot.ShortCalls && process.InFlightCount < PipelineDepth && TryTakeNow(out Queued next))
+                if (slot.ShortCalls && process.InFlightCount < PipelineDepth && _queue.Reader.TryRead(out Queued next))
                 {
                     // The worker's start time is the call's: its deadline is set there, from its run time limit.
-                    InvocationEnvelope behind = next.Envelope.TimeoutSeconds is null ? next.Dispatch(_time.GetUtcNow()) : next.Envelope with { Deadline = null };
+                    InvocationEnvelope behind = next.Envelope with { Deadline = null };
                     if (_cancelled.ContainsKey(behind.JobId))
                     {
                         Sink(behind.JobId)?.Lost(behind.CallIndex, behind.Attempt, "the job was cancelled");
                     }
                     else if (behind.TimeoutSeconds is null || !process.Send(new WorkerProcess.InFlight(behind, next.Enqueued), _time.GetUtcNow()))
                     {
-                        // Not sent (no run time limit to start in the worker, or the pipe broke): back to the queue.
+                        // Not sent (no run time limit to start in the worker, or the pipe broke): back to the queue as it was.
                         Requeue(next);
                         break;
                     }
@@ -301,12 +301,10 @@ internal sealed class LocalComputeBackend : IHintingComputeBackend, ICancellingC
 
         if (!reply.Died)
         {
+            // The worker runs in order: the next envelope it holds started when this one ended.
+            if (process.TryPeekRunning(out WorkerProcess.InFlight running))
             {
-                // The worker runs in order: the next envelope it holds started when this one ended.
-                if (process.TryPeekRunning(out WorkerProcess.InFlight running))
-                {
-                    Sink(running.Envelope.JobId)?.Started(running.Envelope.CallIndex, running.Envelope.Attempt);
-                }
+                Sink(running.Envelope.JobId)?.Started(running.Envelope.CallIndex, running.Envelope.Attempt);
             }
 
             return true;
@@ -356,8 +354,6 @@ internal sealed class LocalComputeBackend : IHintingComputeBackend, ICancellingC
             }
         }
     }
-
-    private bool TryTakeNow(out Queued queued) => _queue.Reader.TryRead(out queued);
 
     private async Task RunThreadSlotAsync()
     {

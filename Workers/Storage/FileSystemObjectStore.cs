@@ -62,9 +62,6 @@ public sealed class FileSystemObjectStore : IObjectStore, IBulkDeletingObjectSto
 
     private readonly string? _controlRoot;
 
-    /// <summary>The folder of jobs' control objects, when it is not <see cref="Root"/>.</summary>
-    public string? ControlRoot => _controlRoot;
-
     /// <summary>The keys whose control objects may live apart: Neutral's jobs.</summary>
     internal const string JobsPrefix = "_neutral/jobs/";
 
@@ -122,7 +119,7 @@ public sealed class FileSystemObjectStore : IObjectStore, IBulkDeletingObjectSto
     {
         foreach (string folder in Roots)
         {
-            string probe = Path.Combine(folder, "." + Guid.NewGuid().ToString("N") + ObjectKeys.TemporarySuffix);
+            string probe = Path.Combine(folder, TempName());
             File.WriteAllBytes(probe, []);
             File.Delete(probe);
         }
@@ -210,8 +207,9 @@ public sealed class FileSystemObjectStore : IObjectStore, IBulkDeletingObjectSto
     /// A temporary name beside <paramref name="path"/>: a fixed length, so that a key whose last segment is as long as
     /// file names allow still gets one.
     /// </summary>
-    private static string TempBeside(string path) =>
-        Path.Combine(Path.GetDirectoryName(path)!, "." + Guid.NewGuid().ToString("N") + ObjectKeys.TemporarySuffix);
+    private static string TempBeside(string path) => Path.Combine(Path.GetDirectoryName(path)!, TempName());
+
+    private static string TempName() => "." + Guid.NewGuid().ToString("N") + ObjectKeys.TemporarySuffix;
 
     /// <summary>Small objects are written and read synchronously: cheaper than a thread-pool hop for a local file.</summary>
     private const int SynchronousLimit = 1 << 20;
@@ -226,12 +224,6 @@ public sealed class FileSystemObjectStore : IObjectStore, IBulkDeletingObjectSto
         if (PosixFiles.Supported && data.Length <= SynchronousLimit)
         {
             string folder = Path.GetDirectoryName(path)!;
-            if (path.AsSpan(folder.Length + 1).StartsWith("started.", StringComparison.Ordinal))
-            {
-                // A call's first object, in a folder no one has made yet: make it first rather than fail to create.
-                PosixFiles.TryMakeFolder(folder);
-            }
-
             try
             {
                 PosixFiles.WriteNew(temp, data.Span);
@@ -323,7 +315,6 @@ public sealed class FileSystemObjectStore : IObjectStore, IBulkDeletingObjectSto
             return true;
         }
 
-
         string? temp = null;
         try
         {
@@ -387,7 +378,7 @@ public sealed class FileSystemObjectStore : IObjectStore, IBulkDeletingObjectSto
 
         try
         {
-            return PosixFiles.TryWriteAt(fd, "." + Guid.NewGuid().ToString("N") + ObjectKeys.TemporarySuffix, name, data.Span, noReplace);
+            return PosixFiles.TryWriteAt(fd, TempName(), name, data.Span, noReplace);
         }
         finally
         {
@@ -586,7 +577,7 @@ public sealed class FileSystemObjectStore : IObjectStore, IBulkDeletingObjectSto
                 {
                     // Renamed away first, so the objects disappear at once for every reader; then removed.
                     // A fixed-length sibling name: the folder's own name may already be as long as names can be.
-                    string trash = Path.Combine(Path.GetDirectoryName(folder)!, "." + Guid.NewGuid().ToString("N") + ObjectKeys.TemporarySuffix);
+                    string trash = Path.Combine(Path.GetDirectoryName(folder)!, TempName());
                     Directory.Move(folder, trash);
                     count += Directory.EnumerateFiles(trash, "*", SearchOption.AllDirectories).Count();
                     Directory.Delete(trash, recursive: true);
