@@ -64,10 +64,7 @@ public static class FunctionsHandler
         string host = "azure/" + (Environment.GetEnvironmentVariable("WEBSITE_INSTANCE_ID") is { Length: > 0 } instance ? instance[..Math.Min(12, instance.Length)] : Environment.ProcessId.ToString(CultureInfo.InvariantCulture));
         // Queue items wait in the queue and may start after their job was cancelled: check first.
         var runner = new CallRunner(ObjectStores.Open, host) { ChecksJobBeforeStart = true };
-        using var listener = new HttpListener();
-        listener.Prefixes.Add($"http://127.0.0.1:{port}/");
-        listener.Prefixes.Add($"http://localhost:{port}/");
-        listener.Start();
+        using HttpListener listener = StartListener(port);
         Console.WriteLine($"neutral: custom handler listening on port {port}");
         using CancellationTokenRegistration stop = cancellationToken.Register(listener.Stop);
         while (!cancellationToken.IsCancellationRequested)
@@ -83,6 +80,66 @@ public static class FunctionsHandler
             }
 
             _ = Task.Run(() => ServeRequestAsync(context, runner, timeout, TimeProvider.System, cancellationToken), CancellationToken.None);
+        }
+    }
+
+    /// <summary>How many times <see cref="StartListener"/> tries to start the listener.</summary>
+    internal const int ListenerStartTries = 20;
+
+    /// <summary>Starts the HTTP listener on <paramref name="port"/> of the loopback interface.</summary>
+    /// <remarks>
+    /// The managed <see cref="HttpListener"/> of Linux and macOS fails at <see cref="HttpListener.Start"/> with an
+    /// <see cref="ArgumentNullException"/> when a connection arrives while it starts (dotnet/corefx#35191: it accepts
+    /// before it has made the lock the accept takes), and the Functions host connects to the port just then, to learn
+    /// when the handler is up. The failed listener's socket stays bound but unreachable: a collection closes it, and the
+    /// next start takes the port, but a connection the failed listener took is lost, so the listener is first warmed up
+/// (<see cref="WarmUpListener"/>) to make that window short. Any other failure, or this one
+/// <see cref="ListenerStartTries"/> times, ends the process.
+    /// </remarks>
+    internal static HttpListener StartListener(string port)
+    {
+        WarmUpListener();
+        for (int attempt = 1; ; attempt++)
+        {
+            var listener = new HttpListener();
+            listener.Prefixes.Add($"http://127.0.0.1:{port}/");
+            listener.Prefixes.Add($"http://localhost:{port}/");
+            try
+            {
+                listener.Start();
+                return listener;
+            }
+            catch (Exception e) when (attempt < ListenerStartTries && (e is ArgumentNullException || (e is HttpListenerException && attempt > 1)))
+            {
+                // The race, or (after it) the port still held by the failed listener's socket until it is collected.
+                listener.Close();
+                GC.Collect();
+                GC.WaitForPendingFinalizers();
+                Thread.Sleep(attempt * 5);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Starts and closes a listener on a free port: in a fresh process, compiling the accept path at the first start
+    /// stretches the window between listening and accepting to milliseconds, and a connection in it breaks the start.
+    /// Warm, the window is microseconds. (A connection that lands in the window anyway is lost with the failed listener.)
+    /// </summary>
+    private static void WarmUpListener()
+    {
+        try
+        {
+            var free = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+            free.Start();
+            int port = ((IPEndPoint)free.LocalEndpoint).Port;
+            free.Stop();
+            using var listener = new HttpListener();
+            listener.Prefixes.Add(string.Create(CultureInfo.InvariantCulture, $"http://127.0.0.1:{port}/"));
+            listener.Start();
+        }
+        catch (Exception e) when (e is HttpListenerException or System.Net.Sockets.SocketException or ArgumentNullException)
+        {
+            // The port was taken meanwhile, or a stray connection came: the real start does not depend on this one.
         }
     }
 

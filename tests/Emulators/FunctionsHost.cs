@@ -44,6 +44,8 @@ public sealed partial class FunctionsHost : IAsyncDisposable
     private readonly List<Task> _loops = [];
     private readonly ConcurrentQueue<string> _outcomes = new();
     private readonly ConcurrentQueue<string> _logs = new();
+    private readonly ConcurrentQueue<string> _journal = new();
+    private readonly System.Diagnostics.Stopwatch _clock = System.Diagnostics.Stopwatch.StartNew();
     private readonly HttpListener _http;
     private readonly QueueSettings _queueSettings;
     private readonly List<FunctionInfo> _functions;
@@ -116,6 +118,11 @@ public sealed partial class FunctionsHost : IAsyncDisposable
 
     /// <summary>The <c>Logs</c> the handler returned, in order of arrival.</summary>
     public IReadOnlyCollection<string> Logs => _logs;
+
+    /// <summary>What the host did, each line stamped with the real milliseconds since it started: for a failed test's output.</summary>
+    public string Journal => string.Join(Environment.NewLine, _journal);
+
+    private void Note(string what) => _journal.Enqueue(string.Create(CultureInfo.InvariantCulture, $"{_clock.Elapsed.TotalMilliseconds,9:0.0} ms  {what}"));
 
     /// <summary>Invocations running in a handler now.</summary>
     public int Running => _instances.Sum(i => i.Running);
@@ -205,8 +212,10 @@ public sealed partial class FunctionsHost : IAsyncDisposable
             },
             ["Metadata"] = new Dictionary<string, object?>(),
         };
-        Instance instance = _instances[Random.Shared.Next(_instances.Count)];
-        (int status, JsonDocument? reply) = await instance.InvokeAsync(function.Name, JsonSerializer.Serialize(payload));
+        int chosen = Random.Shared.Next(_instances.Count);
+        Note($"HTTP request for {function.Name}: invoking on instance {chosen}");
+        (int status, JsonDocument? reply) = await _instances[chosen].InvokeAsync(function.Name, JsonSerializer.Serialize(payload));
+        Note($"HTTP request for {function.Name}: answered {status}");
         using (reply)
         {
             if (status is < 200 or > 299 || reply is null || !reply.RootElement.TryGetProperty("Outputs", out JsonElement outputs) || !outputs.TryGetProperty("res", out JsonElement res))
@@ -349,8 +358,12 @@ public sealed partial class FunctionsHost : IAsyncDisposable
                 info.Environment["WEBSITE_INSTANCE_ID"] = $"instance{index}{Guid.NewGuid():N}";
                 info.Environment["HOME"] = host.WorkingDirectory;
                 _process = Process.Start(info)!;
-                _process.OutputDataReceived += (_, _) => { };
-                _process.ErrorDataReceived += (_, _) => { };
+                host.Note($"instance {index}: handler process {_process.Id} started on port {_port}");
+                Process started = _process;
+                _process.OutputDataReceived += (_, e) => host.Note($"instance {index} handler {started.Id} stdout: {e.Data ?? "(end)"}");
+                _process.ErrorDataReceived += (_, e) => host.Note($"instance {index} handler {started.Id} stderr: {e.Data ?? "(end)"}");
+                _process.EnableRaisingEvents = true;
+                _process.Exited += (_, _) => host.Note($"instance {index} handler {started.Id} exited with code {started.ExitCode}");
                 _process.BeginOutputReadLine();
                 _process.BeginErrorReadLine();
                 using var wait = CancellationTokenSource.CreateLinkedTokenSource(host._stop.Token);
@@ -361,6 +374,7 @@ public sealed partial class FunctionsHost : IAsyncDisposable
                     {
                         using var probe = new TcpClient();
                         await probe.ConnectAsync(IPAddress.Loopback, _port, wait.Token);
+                        host.Note($"instance {index}: handler listens");
                         return;
                     }
                     catch (SocketException) when (!_process.HasExited)
@@ -400,15 +414,21 @@ public sealed partial class FunctionsHost : IAsyncDisposable
                 try
                 {
                     messages = (await queue.ReceiveMessagesAsync(free, TimeSpan.FromMinutes(10), host._stop.Token)).Value;
+                    if (messages.Length > 0)
+                    {
+                        host.Note($"instance {index} received {string.Join(", ", messages.Select(m => m.MessageId[..8] + "#" + m.DequeueCount))}");
+                    }
                 }
-                catch (RequestFailedException)
+                catch (RequestFailedException e)
                 {
+                    host.Note($"instance {index} receive failed: {e.Status} {e.ErrorCode}");
                     // The storage emulator is restarting: poll again shortly.
                     await Task.Delay(idle, host._stop.Token);
                     continue;
                 }
-                catch (HttpRequestException)
+                catch (HttpRequestException e)
                 {
+                    host.Note($"instance {index} receive failed: {e.Message}");
                     await Task.Delay(idle, host._stop.Token);
                     continue;
                 }
@@ -433,12 +453,14 @@ public sealed partial class FunctionsHost : IAsyncDisposable
                         catch (Exception) when (host._stop.IsCancellationRequested)
                         {
                         }
-                        catch (RequestFailedException)
+                        catch (RequestFailedException e)
                         {
+                            host.Note($"message {message.MessageId[..8]}: settling failed: {e.Status} {e.ErrorCode}");
                             // Settling failed (the storage emulator restarted): the message comes back after its lease.
                         }
-                        catch (HttpRequestException)
+                        catch (HttpRequestException e)
                         {
+                            host.Note($"message {message.MessageId[..8]}: settling failed: {e.Message}");
                         }
                         finally
                         {
@@ -458,6 +480,7 @@ public sealed partial class FunctionsHost : IAsyncDisposable
                 await poison.SendMessageAsync(message.MessageText);
                 await queue.DeleteMessageAsync(message.MessageId, message.PopReceipt);
                 Interlocked.Increment(ref host._poisoned);
+                host.Note($"message {message.MessageId[..8]}: poisoned");
                 return;
             }
 
@@ -494,8 +517,10 @@ public sealed partial class FunctionsHost : IAsyncDisposable
                     },
                 },
             };
+            host.Note($"message {message.MessageId[..8]}#{message.DequeueCount}: invoking on instance {index}");
             (int status, JsonDocument? reply) = await InvokeAsync(function.Name, JsonSerializer.Serialize(payload));
             reply?.Dispose();
+            host.Note($"message {message.MessageId[..8]}#{message.DequeueCount}: answered {status}");
             if (status is >= 200 and <= 299)
             {
                 await queue.DeleteMessageAsync(message.MessageId, message.PopReceipt);
@@ -504,6 +529,8 @@ public sealed partial class FunctionsHost : IAsyncDisposable
             {
                 await queue.UpdateMessageAsync(message.MessageId, message.PopReceipt, visibilityTimeout: settings.VisibilityTimeout);
             }
+
+            host.Note($"message {message.MessageId[..8]}#{message.DequeueCount}: settled");
         }
 
         /// <summary>Posts one invocation to the handler; restarts it when it died or ran past the function timeout. Status 0: no answer.</summary>
@@ -529,6 +556,7 @@ public sealed partial class FunctionsHost : IAsyncDisposable
                         foreach (JsonElement line in logs.EnumerateArray())
                         {
                             host._logs.Enqueue(line.GetString() ?? "");
+                            host.Note($"instance {index} handler: {line.GetString()}");
                         }
                     }
                 }
@@ -543,11 +571,13 @@ public sealed partial class FunctionsHost : IAsyncDisposable
             {
                 // Past functionTimeout: the host fails the invocation and restarts the worker process.
                 host._outcomes.Enqueue("timeout");
+                host.Note($"instance {index}: invocation ran past the function timeout; handler killed");
                 process.Kill(entireProcessTree: true);
                 return (0, null);
             }
-            catch (HttpRequestException)
+            catch (HttpRequestException e)
             {
+                host.Note($"instance {index}: no answer from the handler: {e.Message}");
                 host._outcomes.Enqueue("exited");
                 return (0, null);
             }

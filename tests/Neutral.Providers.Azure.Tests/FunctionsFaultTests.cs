@@ -42,7 +42,7 @@ public static class FunctionsFaultFunctions
 /// </summary>
 [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "xunit disposes them through IAsyncLifetime.DisposeAsync.")]
-public sealed class FunctionsFaultTests(BlobContainer container) : IClassFixture<BlobContainer>, IAsyncLifetime
+public sealed class FunctionsFaultTests(BlobContainer container, Xunit.Abstractions.ITestOutputHelper output) : IClassFixture<BlobContainer>, IAsyncLifetime
 {
     private const string App = "neutral-faults";
     private readonly TempFolder _app = new("neutral-function-app");
@@ -59,6 +59,8 @@ public sealed class FunctionsFaultTests(BlobContainer container) : IClassFixture
 
     public async Task DisposeAsync()
     {
+        // Shown with a failed test: what the host did, and when.
+        output.WriteLine(_host.Journal);
         await FakeClockDriver.DisposeAsync(_services, _time);
         await _host.DisposeAsync();
         await new QueueClient(container.ConnectionString, _queue).DeleteIfExistsAsync();
