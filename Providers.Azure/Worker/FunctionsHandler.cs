@@ -64,101 +64,14 @@ public static class FunctionsHandler
         string host = "azure/" + (Environment.GetEnvironmentVariable("WEBSITE_INSTANCE_ID") is { Length: > 0 } instance ? instance[..Math.Min(12, instance.Length)] : Environment.ProcessId.ToString(CultureInfo.InvariantCulture));
         // Queue items wait in the queue and may start after their job was cancelled: check first.
         var runner = new CallRunner(ObjectStores.Open, host) { ChecksJobBeforeStart = true };
-        using HttpListener listener = StartListener(port);
+        if (!int.TryParse(port, NumberStyles.None, CultureInfo.InvariantCulture, out int number) || number is 0 or > 65535)
+        {
+            throw new InvalidOperationException($"FUNCTIONS_CUSTOMHANDLER_PORT is '{port}', not a port number.");
+        }
+
+        using var server = new HandlerServer(number);
         Console.WriteLine($"neutral: custom handler listening on port {port}");
-        using CancellationTokenRegistration stop = cancellationToken.Register(listener.Stop);
-        while (!cancellationToken.IsCancellationRequested)
-        {
-            HttpListenerContext context;
-            try
-            {
-                context = await listener.GetContextAsync().ConfigureAwait(false);
-            }
-            catch (Exception) when (cancellationToken.IsCancellationRequested)
-            {
-                return;
-            }
-
-            _ = Task.Run(() => ServeRequestAsync(context, runner, timeout, TimeProvider.System, cancellationToken), CancellationToken.None);
-        }
-    }
-
-    /// <summary>How many times <see cref="StartListener"/> tries to start the listener.</summary>
-    internal const int ListenerStartTries = 20;
-
-    /// <summary>Starts the HTTP listener on <paramref name="port"/> of the loopback interface.</summary>
-    /// <remarks>
-    /// The managed <see cref="HttpListener"/> of Linux and macOS fails at <see cref="HttpListener.Start"/> with an
-    /// <see cref="ArgumentNullException"/> when a connection arrives while it starts (dotnet/corefx#35191: it accepts
-    /// before it has made the lock the accept takes), and the Functions host connects to the port just then, to learn
-    /// when the handler is up. The failed listener's socket stays bound but unreachable: a collection closes it, and the
-    /// next start takes the port, but a connection the failed listener took is lost, so the listener is first warmed up
-/// (<see cref="WarmUpListener"/>) to make that window short. Any other failure, or this one
-/// <see cref="ListenerStartTries"/> times, ends the process.
-    /// </remarks>
-    internal static HttpListener StartListener(string port)
-    {
-        WarmUpListener();
-        for (int attempt = 1; ; attempt++)
-        {
-            var listener = new HttpListener();
-            listener.Prefixes.Add($"http://127.0.0.1:{port}/");
-            listener.Prefixes.Add($"http://localhost:{port}/");
-            try
-            {
-                listener.Start();
-                return listener;
-            }
-            catch (Exception e) when (attempt < ListenerStartTries && (e is ArgumentNullException || (e is HttpListenerException && attempt > 1)))
-            {
-                // The race, or (after it) the port still held by the failed listener's socket until it is collected.
-                listener.Close();
-                GC.Collect();
-                GC.WaitForPendingFinalizers();
-                Thread.Sleep(attempt * 5);
-            }
-        }
-    }
-
-    /// <summary>
-    /// Starts and closes a listener on a free port: in a fresh process, compiling the accept path at the first start
-    /// stretches the window between listening and accepting to milliseconds, and a connection in it breaks the start.
-    /// Warm, the window is microseconds. (A connection that lands in the window anyway is lost with the failed listener.)
-    /// </summary>
-    private static void WarmUpListener()
-    {
-        try
-        {
-            var free = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
-            free.Start();
-            int port = ((IPEndPoint)free.LocalEndpoint).Port;
-            free.Stop();
-            using var listener = new HttpListener();
-            listener.Prefixes.Add(string.Create(CultureInfo.InvariantCulture, $"http://127.0.0.1:{port}/"));
-            listener.Start();
-        }
-        catch (Exception e) when (e is HttpListenerException or System.Net.Sockets.SocketException or ArgumentNullException)
-        {
-            // The port was taken meanwhile, or a stray connection came: the real start does not depend on this one.
-        }
-    }
-
-    private static async Task ServeRequestAsync(HttpListenerContext context, CallRunner runner, TimeSpan? timeout, TimeProvider time, CancellationToken cancellationToken)
-    {
-        byte[] body;
-        using (var buffer = new MemoryStream())
-        {
-            await context.Request.InputStream.CopyToAsync(buffer, cancellationToken).ConfigureAwait(false);
-            body = buffer.ToArray();
-        }
-
-        string function = context.Request.Url?.AbsolutePath.Trim('/') ?? "";
-        (int status, byte[] reply) = await HandleAsync(function, body, runner, timeout, time, cancellationToken).ConfigureAwait(false);
-        context.Response.StatusCode = status;
-        context.Response.ContentType = "application/json";
-        context.Response.ContentLength64 = reply.Length;
-        await context.Response.OutputStream.WriteAsync(reply, cancellationToken).ConfigureAwait(false);
-        context.Response.Close();
+        await server.ServeAsync((function, body, token) => HandleAsync(function, body, runner, timeout, TimeProvider.System, token), cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>

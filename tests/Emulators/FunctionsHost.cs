@@ -28,7 +28,8 @@ namespace Neutral.Emulators;
 /// <c>maxDequeueCount</c>, <c>visibilityTimeout</c>, <c>maxPollingInterval</c>, <c>messageEncoding</c>) and each
 /// <c>{function}/function.json</c> (a <c>queueTrigger</c> with <c>%setting%</c> expressions and a connection setting, or
 /// an <c>httpTrigger</c>). Each instance is one handler process with its own <c>FUNCTIONS_CUSTOMHANDLER_PORT</c> and the
-/// app settings as its environment; it takes messages from the queue in batches, posts
+/// app settings as its environment, ready once it answers <c>GET /</c> (asked every 25 ms for up to 30 s, as the host's
+/// <c>DefaultHttpWorkerService.IsWorkerReady</c>); it takes messages from the queue in batches, posts
 /// <c>{"Data": {binding: item}, "Metadata": {...}}</c> to <c>/{function}</c>, deletes a message whose invocation
 /// answered 2xx, makes it visible again after <c>visibilityTimeout</c> otherwise, and moves a message dequeued more than
 /// <c>maxDequeueCount</c> times to <c>{queue}-poison</c>. A process that dies is started again; an invocation past
@@ -329,7 +330,7 @@ public sealed partial class FunctionsHost : IAsyncDisposable
             await Task.WhenAll(host._functions.Where(f => !f.HttpTrigger).Select(ListenAsync));
         }
 
-        /// <summary>Starts the handler process if it is not running, and waits until it listens on its port.</summary>
+        /// <summary>Starts the handler process if it is not running, and waits until it answers the readiness ping.</summary>
         private async Task EnsureStartedAsync()
         {
             await _start.WaitAsync(host._stop.Token);
@@ -366,20 +367,20 @@ public sealed partial class FunctionsHost : IAsyncDisposable
                 _process.Exited += (_, _) => host.Note($"instance {index} handler {started.Id} exited with code {started.ExitCode}");
                 _process.BeginOutputReadLine();
                 _process.BeginErrorReadLine();
+                // As the host does: GET / every 25 ms until any HTTP answer, for up to 30 s (WorkerConstants).
                 using var wait = CancellationTokenSource.CreateLinkedTokenSource(host._stop.Token);
-                wait.CancelAfter(TimeSpan.FromSeconds(60));
+                wait.CancelAfter(TimeSpan.FromSeconds(30));
                 while (true)
                 {
                     try
                     {
-                        using var probe = new TcpClient();
-                        await probe.ConnectAsync(IPAddress.Loopback, _port, wait.Token);
-                        host.Note($"instance {index}: handler listens");
+                        using HttpResponseMessage ping = await _http.GetAsync(new Uri($"http://127.0.0.1:{_port}/"), wait.Token);
+                        host.Note($"instance {index}: handler answered the ping ({(int)ping.StatusCode})");
                         return;
                     }
-                    catch (SocketException) when (!_process.HasExited)
+                    catch (HttpRequestException e) when (e.InnerException is SocketException && !_process.HasExited)
                     {
-                        await Task.Delay(20, wait.Token);
+                        await Task.Delay(25, wait.Token);
                     }
                 }
             }
