@@ -30,6 +30,7 @@ internal sealed class LocalComputeBackend : IHintingComputeBackend, ICancellingC
     private readonly ConcurrentDictionary<string, CancellationTokenSource> _jobTokens = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, byte> _cancelled = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stopping = new();
+    private readonly ManualResetEventSlim _firstBooted = new();
     private readonly Lock _startLock = new();
     private readonly List<Slot> _slots = [];
     private readonly CallRunner _inProcessRunner;
@@ -98,7 +99,7 @@ internal sealed class LocalComputeBackend : IHintingComputeBackend, ICancellingC
             var loops = new Task[count];
             for (int i = 0; i < count; i++)
             {
-                var slot = new Slot();
+                var slot = new Slot { First = i == 0 };
                 lock (_slots)
                 {
                     _slots.Add(slot);
@@ -190,6 +191,14 @@ internal sealed class LocalComputeBackend : IHintingComputeBackend, ICancellingC
         int failedStarts = 0;
         try
         {
+            if (!slot.First)
+            {
+                // The first worker boots alone: a runtime starting takes a core's worth of CPU for a while, and on a
+                // small machine processes booting side by side delay the first result for all of them. The others
+                // start once it is up (or has failed), while it already serves.
+                _firstBooted.Wait(_stopping.Token);
+            }
+
             // Warm from the start: the worker boots while the application builds its first calls.
             slot.Process = WorkerProcess.StartAsync(_launch!, StartTimeout, _stopping.Token).GetAwaiter().GetResult();
         }
@@ -200,6 +209,13 @@ internal sealed class LocalComputeBackend : IHintingComputeBackend, ICancellingC
         catch (OperationCanceledException)
         {
             return;
+        }
+        finally
+        {
+            if (slot.First)
+            {
+                _firstBooted.Set();
+            }
         }
 
         while (Take(out Queued queued))
@@ -412,6 +428,7 @@ internal sealed class LocalComputeBackend : IHintingComputeBackend, ICancellingC
         if (ended)
         {
             _stopping.Dispose();
+            _firstBooted.Dispose();
         }
     }
 
@@ -438,9 +455,24 @@ internal sealed class LocalComputeBackend : IHintingComputeBackend, ICancellingC
         }
     }
 
+    /// <summary>The slots' worker processes now, in slot order (for tests).</summary>
+    internal IReadOnlyList<WorkerProcess?> Processes
+    {
+        get
+        {
+            lock (_slots)
+            {
+                return [.. _slots.Select(s => s.Process)];
+            }
+        }
+    }
+
     private sealed class Slot
     {
         public volatile WorkerProcess? Process;
+
+        /// <summary>The pool's first slot, whose worker boots before the others start theirs.</summary>
+        public bool First { get; init; }
 
         /// <summary>Whether this slot's worker answered its last call quickly (then the next envelope is sent early).</summary>
         public bool ShortCalls;

@@ -113,8 +113,9 @@ internal sealed class WorkerProcess : IAsyncDisposable
             info.Environment["DOTNET_TC_QuickJitForLoops"] = "0";
         }
 
+        long launched = Stopwatch.GetTimestamp();
         var process = Process.Start(info) ?? throw new InvalidOperationException($"Could not start the worker '{launch.FileName}'.");
-        var worker = new WorkerProcess(process);
+        var worker = new WorkerProcess(process) { LaunchedAt = launched };
         process.ErrorDataReceived += (_, e) =>
         {
             if (e.Data is null)
@@ -144,6 +145,8 @@ internal sealed class WorkerProcess : IAsyncDisposable
                 await process.WaitForExitAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(2), CancellationToken.None).ConfigureAwait(false);
                 throw new InvalidOperationException($"The worker process exited before it was ready (exit code {(process.HasExited ? process.ExitCode : -1)}). {worker.Stderr}");
             }
+
+            worker.ReadyAt = Stopwatch.GetTimestamp();
         }
         catch (Exception e) when (e is OperationCanceledException or InvalidDataException or IOException or TimeoutException)
         {
@@ -158,6 +161,12 @@ internal sealed class WorkerProcess : IAsyncDisposable
 
         return worker;
     }
+
+    /// <summary>When the process was launched (a <see cref="Stopwatch"/> timestamp).</summary>
+    public long LaunchedAt { get; private init; }
+
+    /// <summary>When its ready frame arrived (a <see cref="Stopwatch"/> timestamp).</summary>
+    public long ReadyAt { get; private set; }
 
     public string Stderr
     {

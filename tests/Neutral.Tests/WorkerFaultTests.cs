@@ -79,6 +79,19 @@ public sealed class WorkerFaultTests
     }
 
     [Fact]
+    public async Task The_pool_s_first_worker_boots_alone_and_the_others_start_once_it_is_ready()
+    {
+        using var folder = new TempFolder("neutral-stagger");
+        var store = new StoreLocation("local", folder.Path, "_neutral/");
+        await using var backend = new LocalComputeBackend(new LocalOptions { Workers = 3 }, store, TimeProvider.System);
+        await FakeClockDriver.WaitForAsync(() => backend.Processes.All(p => p is { ReadyAt: > 0 }), "every worker to be ready");
+        var processes = backend.Processes.Select(p => p!).ToArray();
+        // The second and third start after the first is up (side by side, as before, they started within a
+        // millisecond of it and long before it was ready), and together.
+        Assert.All(processes.Skip(1), p => Assert.True(p.LaunchedAt >= processes[0].ReadyAt, "a worker launched before the first one was ready"));
+    }
+
+    [Fact]
     public async Task A_worker_process_whose_client_closed_its_pipe_exits_in_the_middle_of_a_call()
     {
         using var folder = new TempFolder("neutral-orphan");
