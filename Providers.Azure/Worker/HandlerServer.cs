@@ -27,6 +27,9 @@ internal sealed class HandlerServer : IDisposable
     /// <summary>The longest request head (request line and headers) accepted.</summary>
     public const int MaxHeadBytes = 64 * 1024;
 
+    /// <summary>The largest request body accepted (the host's own limit on an HTTP request is 100 MB).</summary>
+    public const int MaxBodyBytes = 128 * 1024 * 1024;
+
     private readonly Socket _socket;
 
     /// <summary>Binds <paramref name="port"/> of 127.0.0.1 (0: a free port) and listens.</summary>
@@ -83,31 +86,33 @@ internal sealed class HandlerServer : IDisposable
             while (!cancellationToken.IsCancellationRequested)
             {
                 Request? request;
+                byte[] body;
                 try
                 {
                     request = await ReadRequestAsync(reader, cancellationToken).ConfigureAwait(false);
+                    if (request is null)
+                    {
+                        return;
+                    }
+
+                    if (request.ExpectsContinue)
+                    {
+                        await stream.WriteAsync("HTTP/1.1 100 Continue\r\n\r\n"u8.ToArray(), cancellationToken).ConfigureAwait(false);
+                    }
+
+                    body = await ReadBodyAsync(reader, request, cancellationToken).ConfigureAwait(false);
                 }
                 catch (InvalidDataException e)
                 {
+                    // A request this server cannot read: said once, and the connection closed (its framing is lost).
                     await WriteResponseAsync(stream, 400, Encoding.UTF8.GetBytes(JsonMessage(e.Message)), close: true, cancellationToken).ConfigureAwait(false);
                     return;
                 }
 
-                if (request is null)
-                {
-                    return;
-                }
-
-                if (request.ExpectsContinue)
-                {
-                    await stream.WriteAsync("HTTP/1.1 100 Continue\r\n\r\n"u8.ToArray(), cancellationToken).ConfigureAwait(false);
-                }
-
-                byte[] body = await ReadBodyAsync(reader, request, cancellationToken).ConfigureAwait(false);
                 // Invocations are POSTs; anything else is the host asking whether the handler is up (GET /, every
                 // 25 ms until any HTTP answer), answered without a call.
                 (int status, byte[] reply) = request.Method == "POST"
-                    ? await handle(request.Path, body, cancellationToken).ConfigureAwait(false)
+                    ? await HandleAsync(handle, request.Path, body, cancellationToken).ConfigureAwait(false)
                     : (200, "{}"u8.ToArray());
                 await WriteResponseAsync(stream, status, reply, request.Close, cancellationToken).ConfigureAwait(false);
                 if (request.Close)
@@ -116,9 +121,23 @@ internal sealed class HandlerServer : IDisposable
                 }
             }
         }
-        catch (Exception e) when (e is IOException or SocketException or OperationCanceledException or InvalidDataException)
+        catch (Exception e) when (e is IOException or SocketException or OperationCanceledException)
         {
-            // The host closed the connection, or sent a body that is not what its head said: nobody to answer.
+            // The host closed the connection (within a request, too): nobody to answer.
+        }
+    }
+
+    /// <summary>The handler's answer; a failure of the handler itself is a 500, not a connection left without an answer.</summary>
+    private static async Task<(int Status, byte[] Body)> HandleAsync(Func<string, byte[], CancellationToken, Task<(int Status, byte[] Body)>> handle, string path, byte[] body, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await handle(path, body, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            Console.Error.WriteLine($"neutral: custom handler: /{path} failed: {e}");
+            return (500, Encoding.UTF8.GetBytes(JsonMessage($"{e.GetType().FullName}: {e.Message}")));
         }
     }
 
@@ -227,6 +246,11 @@ internal sealed class HandlerServer : IDisposable
                     return body.ToArray();
                 }
 
+                if (body.Length + (long)count > MaxBodyBytes)
+                {
+                    throw new InvalidDataException($"a body larger than {MaxBodyBytes} bytes");
+                }
+
                 byte[] chunk = await reader.ReadExactlyAsync(count, cancellationToken).ConfigureAwait(false);
                 body.Write(chunk);
                 if (await reader.ReadLineAsync(cancellationToken).ConfigureAwait(false) is not { Length: 0 })
@@ -237,9 +261,9 @@ internal sealed class HandlerServer : IDisposable
         }
 
         long length = request.ContentLength ?? 0;
-        if (length > Array.MaxLength)
+        if (length > MaxBodyBytes)
         {
-            throw new InvalidDataException("a body too large to hold");
+            throw new InvalidDataException($"a body larger than {MaxBodyBytes} bytes");
         }
 
         return await reader.ReadExactlyAsync((int)length, cancellationToken).ConfigureAwait(false);

@@ -24,8 +24,9 @@ public sealed class HandlerServerTests
     }
 
     /// <summary>Answers with the path and the body: <c>{path}:{body}</c>.</summary>
-    private static Task<(int Status, byte[] Body)> Echo(string path, byte[] body, CancellationToken cancellationToken) =>
-        Task.FromResult((path == "missing" ? 404 : 200, Encoding.UTF8.GetBytes(path + ":" + Encoding.UTF8.GetString(body))));
+    private static Task<(int Status, byte[] Body)> Echo(string path, byte[] body, CancellationToken cancellationToken) => path == "throw"
+        ? throw new InvalidOperationException("the handler broke")
+        : Task.FromResult((path == "missing" ? 404 : 200, Encoding.UTF8.GetBytes(path + ":" + Encoding.UTF8.GetString(body))));
 
     private static async Task<T> WithServerAsync<T>(Func<int, Task<T>> use, int port = 0)
     {
@@ -143,6 +144,36 @@ public sealed class HandlerServerTests
             string reply = await ReadToEndAsync(socket);
             Assert.StartsWith("HTTP/1.1 400 ", reply, StringComparison.Ordinal);
             Assert.Contains("not an HTTP/1.x request line", reply, StringComparison.Ordinal);
+            return 0;
+        });
+    }
+
+    [Fact]
+    public async Task A_handler_that_throws_is_answered_500_and_the_connection_serves_on()
+    {
+        using var http = new HttpClient();
+        await WithServerAsync(async port =>
+        {
+            using HttpResponseMessage broken = await http.PostAsync(new Uri($"http://127.0.0.1:{port}/throw"), new StringContent("x"));
+            Assert.Equal(HttpStatusCode.InternalServerError, broken.StatusCode);
+            Assert.Contains("System.InvalidOperationException: the handler broke", await broken.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+            using HttpResponseMessage next = await http.PostAsync(new Uri($"http://127.0.0.1:{port}/call"), new StringContent("y"));
+            Assert.Equal("call:y", await next.Content.ReadAsStringAsync());
+            return 0;
+        });
+    }
+
+    [Fact]
+    public async Task A_body_over_the_limit_is_refused_400_before_it_is_read()
+    {
+        await WithServerAsync(async port =>
+        {
+            using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            await socket.ConnectAsync(IPAddress.Loopback, port);
+            await socket.SendAsync(Encoding.ASCII.GetBytes($"POST /call HTTP/1.1\r\nHost: x\r\nContent-Length: {HandlerServer.MaxBodyBytes + 1L}\r\n\r\n"));
+            string reply = await ReadToEndAsync(socket);
+            Assert.StartsWith("HTTP/1.1 400 ", reply, StringComparison.Ordinal);
+            Assert.Contains($"a body larger than {HandlerServer.MaxBodyBytes} bytes", reply, StringComparison.Ordinal);
             return 0;
         });
     }
