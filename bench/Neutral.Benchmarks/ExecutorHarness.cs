@@ -193,19 +193,38 @@ public static class ExecutorHarness
     private static async Task ColdStartAsync(string name, string? workerCommand)
     {
         var firsts = new double[5];
+        // Where the time goes, per run: Connect; Connect to the call's submission; to its invocation (the worker
+        // taking it, after the worker's boot); to the call's start in the worker; its run; to the client seeing its
+        // status; to the result in hand.
+        var parts = new double[7][];
+        for (int p = 0; p < parts.Length; p++)
+        {
+            parts[p] = new double[firsts.Length];
+        }
+
         for (int i = 0; i < firsts.Length; i++)
         {
             string root = Root();
+            DateTimeOffset connecting = DateTimeOffset.UtcNow;
             long start = Stopwatch.GetTimestamp();
             await using (Cloud cloud = Connect(root, workerCommand))
             {
+                DateTimeOffset connected = DateTimeOffset.UtcNow;
                 // Connect starts the workers: timed from before it to the first result.
                 var job = cloud.Submit([BenchRemote.BenchFunctions.Noop(1)]);
                 await job.GetResultsAsync();
                 firsts[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
-                if (!job[0].Stats.ColdStart)
+                DateTimeOffset done = DateTimeOffset.UtcNow;
+                CallStats stats = job[0].Stats;
+                if (!stats.ColdStart)
                 {
                     throw new InvalidOperationException("expected a cold start");
+                }
+
+                DateTimeOffset[] marks = [connecting, connected, stats.Submitted, stats.Invoked ?? stats.Submitted, stats.WorkerStart ?? connected, stats.WorkerEnd ?? connected, stats.StatusSeen ?? done, done];
+                for (int p = 0; p < parts.Length; p++)
+                {
+                    parts[p][i] = (marks[p + 1] - marks[p]).TotalMilliseconds;
                 }
             }
 
@@ -214,5 +233,7 @@ public static class ExecutorHarness
 
         Array.Sort(firsts);
         Console.WriteLine($"cold start, {name}: Connect (which starts the worker) to first result, median of 5: {firsts[2]:0.0} ms (min {firsts[0]:0.0})");
+        string[] names = ["Connect", "to submitted", "to invoked", "to started in the worker", "run", "to status seen", "to result"];
+        Console.WriteLine("  medians: " + string.Join(", ", names.Select((n, p) => $"{n} {BenchLoops.Median(parts[p]):0.0} ms")));
     }
 }
