@@ -1,5 +1,4 @@
 using System;
-using System.Buffers;
 using System.Globalization;
 using System.IO;
 using System.Net;
@@ -141,18 +140,7 @@ internal sealed class HandlerServer : IDisposable
         }
     }
 
-    private static string JsonMessage(string message)
-    {
-        var buffer = new ArrayBufferWriter<byte>();
-        using (var json = new System.Text.Json.Utf8JsonWriter(buffer))
-        {
-            json.WriteStartObject();
-            json.WriteString("error", message);
-            json.WriteEndObject();
-        }
-
-        return Encoding.UTF8.GetString(buffer.WrittenSpan);
-    }
+    private static string JsonMessage(string message) => $"{{\"error\":\"{System.Text.Encodings.Web.JavaScriptEncoder.Default.Encode(message)}\"}}";
 
     /// <summary>One request's head.</summary>
     private sealed record Request(string Method, string Path, long? ContentLength, bool Chunked, bool Close, bool ExpectsContinue);
@@ -302,36 +290,41 @@ internal sealed class HandlerServer : IDisposable
         /// <summary>A line without its CRLF (or LF); null at the end of the stream before any byte of it.</summary>
         public async Task<string?> ReadLineAsync(CancellationToken cancellationToken)
         {
-            var line = new MemoryStream();
+            // Most lines lie whole in the buffer; one split across reads is gathered here.
+            MemoryStream? parts = null;
             while (true)
             {
                 if (_start == _end && !await FillAsync(cancellationToken).ConfigureAwait(false))
                 {
-                    return line.Length == 0 ? null : throw new InvalidDataException("the connection ended within a line");
+                    return parts is null ? null : throw new InvalidDataException("the connection ended within a line");
                 }
 
                 int newline = Array.IndexOf(_buffer, (byte)'\n', _start, _end - _start);
                 int stop = newline < 0 ? _end : newline;
-                line.Write(_buffer, _start, stop - _start);
                 _headBytes += stop - _start + 1;
                 if (_headBytes > MaxHeadBytes)
                 {
                     throw new InvalidDataException($"a request head longer than {MaxHeadBytes} bytes");
                 }
 
-                _start = newline < 0 ? _end : newline + 1;
-                if (newline >= 0)
+                if (newline < 0)
                 {
-                    byte[] bytes = line.ToArray();
-                    int length = bytes.Length > 0 && bytes[^1] == '\r' ? bytes.Length - 1 : bytes.Length;
-                    if (length == 0)
-                    {
-                        // The head's end: the next request counts afresh.
-                        _headBytes = 0;
-                    }
-
-                    return Encoding.ASCII.GetString(bytes, 0, length);
+                    (parts ??= new MemoryStream()).Write(_buffer, _start, stop - _start);
+                    _start = _end;
+                    continue;
                 }
+
+                ReadOnlySpan<byte> tail = _buffer.AsSpan(_start, stop - _start);
+                _start = newline + 1;
+                byte[] line = parts is null ? tail.ToArray() : [.. parts.ToArray(), .. tail];
+                int length = line.Length > 0 && line[^1] == '\r' ? line.Length - 1 : line.Length;
+                if (length == 0)
+                {
+                    // The head's end: the next request counts afresh.
+                    _headBytes = 0;
+                }
+
+                return Encoding.ASCII.GetString(line, 0, length);
             }
         }
 
