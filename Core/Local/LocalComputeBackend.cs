@@ -200,7 +200,7 @@ internal sealed class LocalComputeBackend : IHintingComputeBackend, ICancellingC
             }
 
             // Warm from the start: the worker boots while the application builds its first calls.
-            slot.Process = WorkerProcess.StartAsync(_launch!, StartTimeout, _stopping.Token).GetAwaiter().GetResult();
+            slot.Process = WorkerProcess.Start(_launch!, StartTimeout, _time, _stopping.Token);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
@@ -237,7 +237,7 @@ internal sealed class LocalComputeBackend : IHintingComputeBackend, ICancellingC
 
                 try
                 {
-                    slot.Process = WorkerProcess.StartAsync(_launch!, StartTimeout, _stopping.Token).GetAwaiter().GetResult();
+                    slot.Process = WorkerProcess.Start(_launch!, StartTimeout, _time, _stopping.Token);
                     failedStarts = 0;
                 }
                 catch (OperationCanceledException)

@@ -85,8 +85,13 @@ internal sealed class WorkerProcess : IAsyncDisposable
         }
     }
 
-    /// <summary>Starts a worker and waits for its ready frame.</summary>
-    public static async Task<WorkerProcess> StartAsync(WorkerLaunch launch, TimeSpan timeout, CancellationToken cancellationToken)
+    /// <summary>
+    /// Starts a worker and waits, blocking the calling thread (a slot's own), for its ready frame: at most
+    /// <paramref name="timeout"/> on <paramref name="time"/>, after which the process is killed.
+    /// </summary>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> fired first (the process is killed).</exception>
+    /// <exception cref="InvalidOperationException">The process could not start, exited, answered something else, or timed out.</exception>
+    public static WorkerProcess Start(WorkerLaunch launch, TimeSpan timeout, TimeProvider time, CancellationToken cancellationToken)
     {
         var info = new ProcessStartInfo(launch.FileName)
         {
@@ -113,6 +118,7 @@ internal sealed class WorkerProcess : IAsyncDisposable
             info.Environment["DOTNET_TC_QuickJitForLoops"] = "0";
         }
 
+        cancellationToken.ThrowIfCancellationRequested();
         long launched = Stopwatch.GetTimestamp();
         var process = Process.Start(info) ?? throw new InvalidOperationException($"Could not start the worker '{launch.FileName}'.");
         var worker = new WorkerProcess(process) { LaunchedAt = launched };
@@ -135,31 +141,61 @@ internal sealed class WorkerProcess : IAsyncDisposable
         };
         process.BeginErrorReadLine();
 
-        using var timer = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timer.CancelAfter(timeout);
+        // The read is synchronous, as every later one on this pipe: a single asynchronous read would register the pipe
+        // with the runtime's epoll thread for good, which would then wake for every frame the worker writes (measured:
+        // a third of the client's CPU per call in a 100,000-call map). Past the timeout, or when the pool stops, the
+        // process is killed, which ends the read.
+        using var deadline = new CancellationTokenSource(timeout, time);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
+        (LocalFrameType Type, byte[] Payload)? frame = null;
+        Exception? failure = null;
+        using (stop.Token.Register(static w => ((WorkerProcess)w!).Kill(), worker))
+        {
+            try
+            {
+                frame = LocalFrames.Read(worker._output);
+            }
+            catch (Exception e) when (e is IOException or InvalidDataException or ObjectDisposedException)
+            {
+                failure = e;
+            }
+        }
+
+        if (stop.IsCancellationRequested)
+        {
+            worker.Kill();
+            cancellationToken.ThrowIfCancellationRequested();
+            WaitForExitAndStderr(process, TimeSpan.FromSeconds(2));
+            throw new InvalidOperationException($"The worker process did not start within {timeout.TotalSeconds:0} s. {worker.Stderr}".Trim(), failure);
+        }
+
+        if (frame is not { Type: LocalFrameType.Ready })
+        {
+            worker.Kill();
+            WaitForExitAndStderr(process, TimeSpan.FromSeconds(2));
+            string what = frame is { } other ? $"sent a {other.Type} frame instead of its ready frame"
+                : failure is InvalidDataException ? $"wrote something other than the local worker protocol on its standard output ({failure.Message}); is '{launch.FileName}' a Neutral worker?"
+                : failure is not null ? $"broke its pipe before it was ready ({failure.Message})"
+                : $"exited before it was ready (exit code {(process.HasExited ? process.ExitCode : -1)})";
+            throw new InvalidOperationException($"The worker process {what}. {worker.Stderr}".Trim(), failure);
+        }
+
+        worker.ReadyAt = Stopwatch.GetTimestamp();
+        return worker;
+    }
+
+    /// <summary>Waits a moment for the process to exit and its standard error to be read to the end (for the message).</summary>
+    private static void WaitForExitAndStderr(Process process, TimeSpan limit)
+    {
+        using var wait = new CancellationTokenSource(limit);
         try
         {
-            var frame = await LocalFrames.ReadAsync(worker._output, timer.Token).ConfigureAwait(false);
-            if (frame is not { Type: LocalFrameType.Ready })
-            {
-                await process.WaitForExitAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(2), CancellationToken.None).ConfigureAwait(false);
-                throw new InvalidOperationException($"The worker process exited before it was ready (exit code {(process.HasExited ? process.ExitCode : -1)}). {worker.Stderr}");
-            }
-
-            worker.ReadyAt = Stopwatch.GetTimestamp();
+            process.WaitForExitAsync(wait.Token).GetAwaiter().GetResult();
         }
-        catch (Exception e) when (e is OperationCanceledException or InvalidDataException or IOException or TimeoutException)
+        catch (OperationCanceledException)
         {
-            worker.Kill();
-            throw new InvalidOperationException($"The worker process did not start within {timeout.TotalSeconds:0} s: {e.Message}. {worker.Stderr}", e);
+            // Say what is known so far.
         }
-        catch
-        {
-            worker.Kill();
-            throw;
-        }
-
-        return worker;
     }
 
     /// <summary>When the process was launched (a <see cref="Stopwatch"/> timestamp).</summary>
