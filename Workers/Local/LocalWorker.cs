@@ -7,7 +7,6 @@ using System.IO;
 using System.Runtime.CompilerServices;
 using System.Text;
 using System.Threading;
-using System.Threading.Channels;
 using System.Threading.Tasks;
 using Neutral.Dispatch;
 using Neutral.Storage;
@@ -162,12 +161,20 @@ public static class LocalWorker
     /// breaks: a worker process exits there. <see langword="null"/>: the current call finishes and serving ends.
     /// </param>
     /// <param name="cancellationToken">Stops serving.</param>
-    internal static async Task RunAsync(Stream input, Stream output, CallRunner runner, Action? onClientGone, CancellationToken cancellationToken)
+    /// <remarks>
+    /// Two threads of its own: one reads the pipe (so that cancel frames arrive while a call runs), the other runs the
+    /// calls one after the other and writes their answers. Neither touches the thread pool per call: handing each
+    /// envelope to a pool thread cost a wake-up, and the pool's idle threads spun between calls (measured: an eighth of
+    /// a worker's CPU in a 100,000-call map). A call that awaits real I/O still continues on the pool, as anywhere.
+    /// </remarks>
+    internal static Task RunAsync(Stream input, Stream output, CallRunner runner, Action? onClientGone, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(input);
         ArgumentNullException.ThrowIfNull(output);
-        var invocations = Channel.CreateUnbounded<InvocationEnvelope>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+        ArgumentNullException.ThrowIfNull(runner);
+        var invocations = new EnvelopeQueue();
         var current = new CurrentCall();
+        var served = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
 
         string ready = Environment.ProcessId.ToString(CultureInfo.InvariantCulture);
         var writeLock = new Lock();
@@ -176,8 +183,7 @@ public static class LocalWorker
             LocalFrames.Write(output, LocalFrameType.Ready, Encoding.UTF8.GetBytes(ready));
         }
 
-        // A dedicated thread reads the pipe synchronously (cheaper than thread-pool reads), so that cancel frames
-        // arrive while a call runs.
+        CancellationTokenRegistration stop = cancellationToken.Register(static q => ((EnvelopeQueue)q!).Complete(), invocations);
         Exception? readError = null;
         var reader = new Thread(() =>
         {
@@ -189,7 +195,7 @@ public static class LocalWorker
                     switch (frame.Type)
                     {
                         case LocalFrameType.Invoke:
-                            invocations.Writer.TryWrite(LocalEnvelope.Decode(frame.Payload));
+                            invocations.Add(LocalEnvelope.Decode(frame.Payload));
                             break;
                         case LocalFrameType.Cancel:
                             current.Cancel(Encoding.UTF8.GetString(frame.Payload));
@@ -214,48 +220,134 @@ public static class LocalWorker
                     onClientGone?.Invoke();
                 }
 
-                invocations.Writer.TryComplete();
+                invocations.Complete();
             }
         })
         {
             IsBackground = true,
             Name = "Neutral local worker reader",
         };
-        reader.Start();
 
-        await foreach (InvocationEnvelope envelope in invocations.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+        var caller = new Thread(() =>
         {
-            LocalFrameType type;
-            byte[] payload;
-            using (CancellationTokenSource call = current.Start(envelope.JobId))
+            try
             {
-                try
+                while (invocations.Take(cancellationToken) is { } envelope)
                 {
-                    CallOutcome outcome = await runner.RunAsync(envelope, call.Token).ConfigureAwait(false);
-                    (type, payload) = (LocalFrameType.Done, LocalDone.Encode(outcome));
+                    LocalFrameType type;
+                    byte[] payload;
+                    using (CancellationTokenSource call = current.Start(envelope.JobId))
+                    {
+                        try
+                        {
+                            // Blocking is this thread's job: the local store completes synchronously, and a call that
+                            // awaits real I/O continues on the pool while this thread waits for it.
+                            CallOutcome outcome = runner.RunAsync(envelope, call.Token).GetAwaiter().GetResult();
+                            (type, payload) = (LocalFrameType.Done, LocalDone.Encode(outcome));
+                        }
+                        catch (Exception e)
+                        {
+                            // Storage failed where not even a status could be written: the attempt is lost, not the worker.
+                            // Saying so lets the client retry it at once rather than at its deadline.
+                            (type, payload) = (LocalFrameType.Lost, LocalLost.Encode(envelope.JobId, envelope.CallIndex, envelope.Attempt,
+                                e.GetType().FullName + ": " + RemoteErrors.Message(e)));
+                        }
+                        finally
+                        {
+                            current.End();
+                        }
+                    }
+
+                    lock (writeLock)
+                    {
+                        LocalFrames.Write(output, type, payload);
+                    }
                 }
-                catch (Exception e)
+
+                if (cancellationToken.IsCancellationRequested)
                 {
-                    // Storage failed where not even a status could be written: the attempt is lost, not the worker.
-                    // Saying so lets the client retry it at once rather than at its deadline.
-                    (type, payload) = (LocalFrameType.Lost, LocalLost.Encode(envelope.JobId, envelope.CallIndex, envelope.Attempt,
-                        e.GetType().FullName + ": " + RemoteErrors.Message(e)));
+                    served.TrySetCanceled(cancellationToken);
                 }
-                finally
+                else if (readError is not null and not IOException)
                 {
-                    current.End();
+                    served.TrySetException(new InvalidDataException("The local worker's input failed: " + readError.Message, readError));
+                }
+                else
+                {
+                    served.TrySetResult();
                 }
             }
-
-            lock (writeLock)
+            catch (Exception e)
             {
-                LocalFrames.Write(output, type, payload);
+                // The answer could not be written: the client is gone.
+                served.TrySetException(e);
+            }
+            finally
+            {
+                stop.Dispose();
+            }
+        })
+        {
+            IsBackground = true,
+            Name = "Neutral local worker calls",
+        };
+        reader.Start();
+        caller.Start();
+        return served.Task;
+    }
+
+    /// <summary>
+    /// The envelopes read and not yet run: the reader adds, the call thread blocks on <see cref="Take"/> (a monitor
+    /// wait, which sleeps at once rather than spinning).
+    /// </summary>
+    private sealed class EnvelopeQueue
+    {
+        private readonly Queue<InvocationEnvelope> _queue = new();
+        private bool _completed;
+
+        public void Add(InvocationEnvelope envelope)
+        {
+            lock (_queue)
+            {
+                _queue.Enqueue(envelope);
+                Monitor.Pulse(_queue);
             }
         }
 
-        if (readError is not null and not IOException)
+        public void Complete()
         {
-            throw new InvalidDataException("The local worker's input failed: " + readError.Message, readError);
+            lock (_queue)
+            {
+                _completed = true;
+                Monitor.PulseAll(_queue);
+            }
+        }
+
+        /// <summary>The next envelope; <see langword="null"/> once the input has ended (or serving stops) and none is left.</summary>
+        public InvocationEnvelope? Take(CancellationToken cancellationToken)
+        {
+            lock (_queue)
+            {
+                while (true)
+                {
+                    if (cancellationToken.IsCancellationRequested)
+                    {
+                        return null;
+                    }
+
+                    if (_queue.TryDequeue(out InvocationEnvelope? envelope))
+                    {
+                        return envelope;
+                    }
+
+                    if (_completed)
+                    {
+                        return null;
+                    }
+
+                    Monitor.Wait(_queue);
+                }
+            }
         }
     }
 
