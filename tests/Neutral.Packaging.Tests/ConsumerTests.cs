@@ -41,6 +41,15 @@ public sealed partial class ConsumerTests(PackagedFeed feed) : IClassFixture<Pac
         CommandResult run = await Command.DotnetAsync(Path.Combine(folder, "App"), "run", "-c", "Release");
         // App.Remote.Greeter compiled: the generator came with the package, through the library's reference.
         AssertRanAJob(run);
+        // A portable app on linux-x64 picks the package's precompiled image through its deps.json, client and worker alike.
+        AssertLoaded(run, "r2r runtimes/linux-x64/lib/net10.0/Neutral.dll");
+    }
+
+    /// <summary>The image of Neutral the app's client and its worker loaded (the app prints both).</summary>
+    private static void AssertLoaded(CommandResult run, string image)
+    {
+        Assert.Contains("neutral client " + image + "\n", run.Output.ReplaceLineEndings("\n"), StringComparison.Ordinal);
+        Assert.Contains("neutral worker " + image + "\n", run.Output.ReplaceLineEndings("\n"), StringComparison.Ordinal);
     }
 
     public static TheoryData<string, string[]> Publishes => new()
@@ -75,6 +84,12 @@ public sealed partial class ConsumerTests(PackagedFeed feed) : IClassFixture<Pac
         CommandResult run = await Command.RunAsync(Path.Combine(output, "App"), [], elsewhere, RunTimeout);
         AssertRanAJob(run);
         Assert.True(Directory.Exists(Path.Combine(elsewhere, ".neutral")));
+        AssertLoaded(run, name switch
+        {
+            "framework-dependent" => "r2r runtimes/linux-x64/lib/net10.0/Neutral.dll",
+            "nativeaot" => "native",
+            _ => "r2r Neutral.dll",
+        });
     }
 
     [Fact]

@@ -14,6 +14,9 @@ Console.WriteLine($"areas {areas.Sum()}");
 Console.WriteLine($"greetings {string.Join(",", greetings.Take(3))}");
 Console.WriteLine($"workers {string.Join(" ", hosts)}");
 Console.WriteLine($"client {Environment.ProcessId}");
+// Which image of Neutral each side loaded: the package's precompiled one for this RID, its IL, or none (NativeAOT).
+Console.WriteLine($"neutral client {NeutralImage.Describe()}");
+Console.WriteLine($"neutral worker {await cloud.CallAsync(Consumer.App.Remote.NeutralImage.Describe())}");
 return 0;
 
 namespace Consumer.App
@@ -22,5 +25,28 @@ namespace Consumer.App
     {
         [Remote]
         public static string Greet(string name) => $"hello {name} from {Environment.ProcessId}";
+    }
+}
+
+namespace Consumer.App
+{
+    public static class NeutralImage
+    {
+        /// <summary><c>{r2r|il} {path relative to the app's folder}</c>, or <c>native</c> in a NativeAOT process.</summary>
+        [Remote]
+        [System.Diagnostics.CodeAnalysis.UnconditionalSuppressMessage("SingleFile", "IL3000", Justification = "NativeAOT is answered before Location is read.")]
+        public static string Describe()
+        {
+            if (!System.Runtime.CompilerServices.RuntimeFeature.IsDynamicCodeSupported)
+            {
+                return "native";
+            }
+
+            string location = typeof(Cloud).Assembly.Location;
+
+            using var pe = new System.Reflection.PortableExecutable.PEReader(File.OpenRead(location));
+            bool precompiled = pe.PEHeaders.CorHeader!.ManagedNativeHeaderDirectory.Size > 0;
+            return (precompiled ? "r2r " : "il ") + Path.GetRelativePath(AppContext.BaseDirectory, location);
+        }
     }
 }
