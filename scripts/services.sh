@@ -235,6 +235,11 @@ CONF
   if ! ceph -c "$d/ceph.conf" osd stat 2>/dev/null | grep -q "1 up"; then
     echo "the Ceph OSD did not come up; its log:" >&2
     tail -5 "$d/log/osd.0.log" >&2 || true
+    # For the cause next time: who holds the monitor's port, and what the monitor said.
+    echo "listening on 6789 (this cluster's fsid is $fsid):" >&2
+    ss -ltnp 2>/dev/null | grep ':6789 ' >&2 || true
+    echo "the monitor's log:" >&2
+    grep -E "fsid|wrong|error|ERR" "$d/log/mon.a.log" 2>/dev/null | tail -8 >&2 || true
     return 1
   fi
   radosgw -c "$d/ceph.conf" -n client.rgw.x

@@ -161,17 +161,23 @@ internal sealed class WorkerProcess : IAsyncDisposable
             }
         }
 
-        if (stop.IsCancellationRequested)
+        if (!stop.IsCancellationRequested && frame is { Type: LocalFrameType.Ready })
         {
-            worker.Kill();
-            cancellationToken.ThrowIfCancellationRequested();
-            WaitForExitAndStderr(process, TimeSpan.FromSeconds(2));
-            throw new InvalidOperationException($"The worker process did not start within {timeout.TotalSeconds:0} s. {worker.Stderr}".Trim(), failure);
+            worker.ReadyAt = Stopwatch.GetTimestamp();
+            return worker;
         }
 
-        if (frame is not { Type: LocalFrameType.Ready })
+        // Not ready: the process is killed, and nothing of it is kept (its pipes, its watchdog timer).
+        worker.Kill();
+        try
         {
-            worker.Kill();
+            if (stop.IsCancellationRequested)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                WaitForExitAndStderr(process, TimeSpan.FromSeconds(2));
+                throw new InvalidOperationException($"The worker process did not start within {timeout.TotalSeconds:0} s. {worker.Stderr}".Trim(), failure);
+            }
+
             WaitForExitAndStderr(process, TimeSpan.FromSeconds(2));
             string what = frame is { } other ? $"sent a {other.Type} frame instead of its ready frame"
                 : failure is InvalidDataException ? $"wrote something other than the local worker protocol on its standard output ({failure.Message}); is '{launch.FileName}' a Neutral worker?"
@@ -179,9 +185,11 @@ internal sealed class WorkerProcess : IAsyncDisposable
                 : $"exited before it was ready (exit code {(process.HasExited ? process.ExitCode : -1)})";
             throw new InvalidOperationException($"The worker process {what}. {worker.Stderr}".Trim(), failure);
         }
-
-        worker.ReadyAt = Stopwatch.GetTimestamp();
-        return worker;
+        finally
+        {
+            worker._watchdog.Dispose();
+            process.Dispose();
+        }
     }
 
     /// <summary>Waits a moment for the process to exit and its standard error to be read to the end (for the message).</summary>
