@@ -212,4 +212,8 @@ internal static partial class PosixFiles
 
     [LibraryImport("libc", EntryPoint = "unlink", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
     private static partial int Unlink(string path);
+
+    /// <summary>The process's effective user id (no user database lookup, unlike <see cref="Environment.UserName"/>).</summary>
+    [LibraryImport("libc", EntryPoint = "geteuid")]
+    internal static partial uint EffectiveUserId();
 }

@@ -147,4 +147,24 @@ public sealed class SplitFileSystemStoreTests : IDisposable
         Assert.NotEqual(first, second);
         Assert.Equal(first, FileSystemObjectStore.DefaultControlRoot(_root.Path + "/./"));
     }
+
+    [Fact]
+    public void The_default_control_folder_is_named_by_user_id_and_FNV_1a_of_the_root_as_documented()
+    {
+        if (!Directory.Exists("/dev/shm") || OperatingSystem.IsWindows())
+        {
+            Assert.Null(FileSystemObjectStore.DefaultControlRoot(_root.Path));
+            return;
+        }
+
+        // The documented name, computed here from its definition: no user-database lookup, no OpenSSL (docs/local-provider.md).
+        ulong hash = 14695981039346656037UL;
+        foreach (byte b in System.Text.Encoding.UTF8.GetBytes(Path.GetFullPath(_root.Path).TrimEnd('/')))
+        {
+            hash = (hash ^ b) * 1099511628211UL;
+        }
+
+        string uid = File.ReadAllLines("/proc/self/status").Single(l => l.StartsWith("Uid:", StringComparison.Ordinal)).Split('\t', StringSplitOptions.RemoveEmptyEntries)[2];
+        Assert.Equal($"/dev/shm/neutral-{uid}/{hash:x16}", FileSystemObjectStore.DefaultControlRoot(_root.Path));
+    }
 }
