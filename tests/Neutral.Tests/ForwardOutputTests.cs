@@ -2,6 +2,7 @@ using System;
 using System.IO;
 using System.Linq;
 using System.Threading.Tasks;
+using Neutral.Testing;
 
 namespace Neutral.Tests;
 
@@ -53,6 +54,9 @@ public sealed class ForwardOutputTests
         int[] results = await job.GetResultsAsync();
         Assert.Equal([0, 1, 2, 3], results);
 
+        // Forwarding is asynchronous (the worker's standard error is its own pipe, read as it arrives): a result may
+        // come back before the last lines its call wrote have been copied.
+        await FakeClockDriver.WaitForAsync(() => sink.Lines().Count(l => l.Contains(" unfinished ", StringComparison.Ordinal)) == 4, "every call's last line to be forwarded");
         string[] lines = sink.Lines();
         for (int i = 0; i < 4; i++)
         {
