@@ -18,6 +18,10 @@ namespace Neutral.Local;
 /// </summary>
 internal sealed class LocalComputeBackend : IHintingComputeBackend, ICancellingComputeBackend
 {
+    /// <summary>
+    /// How long a worker process may take to send its ready frame, in real time: an application's fake clock (its tests)
+    /// must neither kill a booting worker by moving on nor leave one that hangs without a limit by standing still.
+    /// </summary>
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
 
     // A cancelled job's call that ignores its token is given this long before its worker is killed, so that later
@@ -200,7 +204,7 @@ internal sealed class LocalComputeBackend : IHintingComputeBackend, ICancellingC
             }
 
             // Warm from the start: the worker boots while the application builds its first calls.
-            slot.Process = WorkerProcess.Start(_launch!, StartTimeout, _time, _stopping.Token);
+            slot.Process = WorkerProcess.Start(_launch!, StartTimeout, TimeProvider.System, _stopping.Token);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
@@ -237,7 +241,7 @@ internal sealed class LocalComputeBackend : IHintingComputeBackend, ICancellingC
 
                 try
                 {
-                    slot.Process = WorkerProcess.Start(_launch!, StartTimeout, _time, _stopping.Token);
+                    slot.Process = WorkerProcess.Start(_launch!, StartTimeout, TimeProvider.System, _stopping.Token);
                     failedStarts = 0;
                 }
                 catch (OperationCanceledException)

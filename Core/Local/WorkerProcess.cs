@@ -119,6 +119,9 @@ internal sealed class WorkerProcess : IAsyncDisposable
         }
 
         cancellationToken.ThrowIfCancellationRequested();
+        // The limit runs from before the launch, so that it covers the launch too.
+        using var deadline = new CancellationTokenSource(timeout, time);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
         long launched = Stopwatch.GetTimestamp();
         var process = Process.Start(info) ?? throw new InvalidOperationException($"Could not start the worker '{launch.FileName}'.");
         var worker = new WorkerProcess(process) { LaunchedAt = launched };
@@ -145,8 +148,6 @@ internal sealed class WorkerProcess : IAsyncDisposable
         // with the runtime's epoll thread for good, which would then wake for every frame the worker writes (measured:
         // a third of the client's CPU per call in a 100,000-call map). Past the timeout, or when the pool stops, the
         // process is killed, which ends the read.
-        using var deadline = new CancellationTokenSource(timeout, time);
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
         (LocalFrameType Type, byte[] Payload)? frame = null;
         Exception? failure = null;
         using (stop.Token.Register(static w => ((WorkerProcess)w!).Kill(), worker))

@@ -178,9 +178,17 @@ public static class LocalWorker
 
         string ready = Environment.ProcessId.ToString(CultureInfo.InvariantCulture);
         var writeLock = new Lock();
-        lock (writeLock)
+        try
         {
-            LocalFrames.Write(output, LocalFrameType.Ready, Encoding.UTF8.GetBytes(ready));
+            lock (writeLock)
+            {
+                LocalFrames.Write(output, LocalFrameType.Ready, Encoding.UTF8.GetBytes(ready));
+            }
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException)
+        {
+            // The client is already gone: a faulted task, as every later failure to answer.
+            return Task.FromException(e);
         }
 
         CancellationTokenRegistration stop = cancellationToken.Register(static q => ((EnvelopeQueue)q!).Complete(), invocations);
