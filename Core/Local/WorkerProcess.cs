@@ -172,15 +172,10 @@ internal sealed class WorkerProcess : IAsyncDisposable
         worker.Kill();
         try
         {
-            if (stop.IsCancellationRequested)
-            {
-                cancellationToken.ThrowIfCancellationRequested();
-                WaitForExitAndStderr(process, TimeSpan.FromSeconds(2));
-                throw new InvalidOperationException($"The worker process did not start within {timeout.TotalSeconds:0} s. {worker.Stderr}".Trim(), failure);
-            }
-
+            cancellationToken.ThrowIfCancellationRequested();
             WaitForExitAndStderr(process, TimeSpan.FromSeconds(2));
-            string what = frame is { } other ? $"sent a {other.Type} frame instead of its ready frame"
+            string what = stop.IsCancellationRequested ? $"did not start within {timeout.TotalSeconds:0} s"
+                : frame is { } other ? $"sent a {other.Type} frame instead of its ready frame"
                 : failure is InvalidDataException ? $"wrote something other than the local worker protocol on its standard output ({failure.Message}); is '{launch.FileName}' a Neutral worker?"
                 : failure is not null ? $"broke its pipe before it was ready ({failure.Message})"
                 : $"exited before it was ready (exit code {(process.HasExited ? process.ExitCode : -1)})";
