@@ -15,7 +15,12 @@ namespace Neutral.Providers.OpenWhisk.Tests;
 public static class ActionFaultFunctions
 {
     /// <summary>Hangs in its first attempt (until the action is killed or times out); returns <paramref name="x"/> in a later one.</summary>
-    [Remote(TimeoutSeconds = 5)]
+    /// <remarks>
+    /// The timeout is the process's own, in real time, from the moment it starts the call: it must stay well beyond the
+    /// moment the test kills the process, however loaded the machine (at 5 s, a CI run saw Lambda's twin of this call
+    /// time out first). The client's deadline for the attempt runs on the test's fake clock.
+    /// </remarks>
+    [Remote(TimeoutSeconds = 60)]
     public static async Task<int> HangOnFirstAttempt(int x, RemoteContext context)
     {
         if (context.Attempt == 1)
@@ -89,7 +94,7 @@ public sealed class OpenWhiskFaultTests(S3Bucket bucket) : IClassFixture<S3Bucke
     private async Task<RemoteJob<int>> StartHangingCallAsync(Cloud cloud)
     {
         RemoteJob<int> job = cloud.Submit([Remote.ActionFaultFunctions.HangOnFirstAttempt(7)]);
-        // Small steps, stopping as soon as the client sees the attempt started: its 5 s deadline counts from then (the
+        // Small steps, stopping as soon as the client sees the attempt started: its 60 s deadline counts from then (the
         // bound on an attempt that never starts is 120 s, room for a slow cold start).
         await DriveUntilAsync(() => job[0].State == RemoteCallState.Running, TimeSpan.FromMilliseconds(5), TimeSpan.FromSeconds(60));
         return job;
@@ -127,7 +132,7 @@ public sealed class OpenWhiskFaultTests(S3Bucket bucket) : IClassFixture<S3Bucke
         var error = await Assert.ThrowsAsync<RemoteJobException>(() => results);
         RemoteException failure = Assert.Single(error.Failures);
         Assert.Equal(typeof(TimeoutException).FullName, failure.RemoteTypeName);
-        Assert.Contains("no status by the attempt's deadline (5 s)", failure.Message, StringComparison.Ordinal);
+        Assert.Contains("no status by the attempt's deadline (60 s)", failure.Message, StringComparison.Ordinal);
         Assert.Contains("OpenWhisk activation", failure.Message, StringComparison.Ordinal);
         Assert.Contains("action developer error: The action did not produce a valid response and exited unexpectedly.", failure.Message, StringComparison.Ordinal);
     }
