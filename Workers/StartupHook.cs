@@ -1,5 +1,6 @@
 using System;
 using System.Diagnostics.CodeAnalysis;
+using Neutral.Workers;
 using Neutral.Workers.Local;
 
 /// <summary>
@@ -19,6 +20,8 @@ internal static class StartupHook
             return;
         }
 
+        // The call path compiles on the other core while this one loads the application.
+        StartupWarmup.Start(local: mode == "local");
         try
         {
             if (assemblies.Length == 0)
