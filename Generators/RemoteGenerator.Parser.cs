@@ -81,6 +81,24 @@ namespace Neutral.Generators
                     }
                 }
 
+                // The options are constants: a value the executor could only misuse (an attempt abandoned as it starts,
+                // a worker sized at nothing, a negative retry budget) is an error here rather than a puzzle at run time.
+                foreach (var named in attribute.NamedArguments)
+                {
+                    string? problem = (named.Key, named.Value.Value) switch
+                    {
+                        ("Retries", int n) when n < 0 => "a call's retries are 0 or more (0: no retry)",
+                        ("TimeoutSeconds", int n) when n < 1 => "an attempt's time limit is at least 1 second (leave it out for the job's default)",
+                        ("MemoryMb", int n) when n < 1 => "a worker's memory is at least 1 MiB (leave it out for the provider's default)",
+                        _ => null,
+                    };
+                    if (problem is not null)
+                    {
+                        Report(DiagnosticDescriptors.InvalidOption, OptionLocation(attribute, named.Key, cancellationToken), display, named.Key,
+                            ((int)named.Value.Value!).ToString(CultureInfo.InvariantCulture), problem);
+                    }
+                }
+
                 if (explicitId is not null && (explicitId.Length == 0 || explicitId.Any(c => char.IsWhiteSpace(c) || char.IsControl(c))))
                 {
                     Report(DiagnosticDescriptors.InvalidId, attribute.ApplicationSyntaxReference?.GetSyntax(cancellationToken).GetLocation(), display, explicitId);
@@ -243,6 +261,15 @@ namespace Neutral.Generators
             }
 
             /// <summary>The start of a member path in messages: the type's short name.</summary>
+            /// <summary>Where <c>Name = value</c> is written in the attribute, else the attribute itself.</summary>
+            private static Location? OptionLocation(AttributeData attribute, string name, CancellationToken cancellationToken)
+            {
+                SyntaxNode? syntax = attribute.ApplicationSyntaxReference?.GetSyntax(cancellationToken);
+                AttributeArgumentSyntax? argument = (syntax as AttributeSyntax)?.ArgumentList?.Arguments
+                    .FirstOrDefault(a => a.NameEquals?.Name.Identifier.ValueText == name);
+                return (argument as SyntaxNode ?? syntax)?.GetLocation();
+            }
+
             private static string TypeLabel(ShapeBuilder builder, ITypeSymbol type) => builder.Show(type, SymbolDisplayFormat.MinimallyQualifiedFormat);
 
             internal static string SanitizeIdentifier(string name)

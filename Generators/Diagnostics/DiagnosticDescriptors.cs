@@ -69,10 +69,16 @@ namespace Neutral.Generators.Diagnostics
             "The explicit id '{1}' of remote method '{0}' is invalid: it must be non-empty and hold no control characters or whitespace",
             Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
 
+        public static readonly DiagnosticDescriptor InvalidOption = new(
+            "NEU1012",
+            "Invalid remote method option",
+            "{1} = {2} on remote method '{0}' is invalid: {3}",
+            Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
+
         public static readonly IReadOnlyDictionary<string, DiagnosticDescriptor> ById = new[]
         {
             MethodNotStatic, GenericMethod, UnsupportedParameterModifier, UnsupportedParameterType, UnsupportedReturnType,
-            InaccessibleContainingType, InaccessibleMethod, DuplicateId, GenericContainingType, InvalidId,
+            InaccessibleContainingType, InaccessibleMethod, DuplicateId, GenericContainingType, InvalidId, InvalidOption,
         }.ToDictionary(d => d.Id);
     }
 }

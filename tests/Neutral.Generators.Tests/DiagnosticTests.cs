@@ -177,6 +177,29 @@ public sealed class DiagnosticTests
         Assert.Equal($"Remote(Id = \"{id}\")", SpanText(d));
     }
 
+    [Theory]
+    [InlineData("TimeoutSeconds = 0", "TimeoutSeconds = 0", "at least 1 second")]
+    [InlineData("TimeoutSeconds = -5", "TimeoutSeconds = -5", "at least 1 second")]
+    [InlineData("MemoryMb = 0", "MemoryMb = 0", "at least 1 MiB")]
+    [InlineData("Retries = -1", "Retries = -1", "0 or more")]
+    [InlineData("Retries = 2, TimeoutSeconds = 60, MemoryMb = -128", "MemoryMb = -128", "at least 1 MiB")]
+    public void NEU1012_option_out_of_range(string options, string span, string why)
+    {
+        var d = Single(Usings + $"public static class C {{ [Remote({options})] public static int Run(int x) => x; }}", "NEU1012");
+        Assert.Equal(span, SpanText(d));
+        Assert.Contains($"{span} on remote method 'Sample.C.Run' is invalid", d.GetMessage(), System.StringComparison.Ordinal);
+        Assert.Contains(why, d.GetMessage(), System.StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("Retries = 0")]
+    [InlineData("TimeoutSeconds = 1, MemoryMb = 1")]
+    public void NEU1012_is_not_reported_at_the_smallest_valid_values(string options)
+    {
+        var (_, _, diagnostics) = GeneratorHarness.Run(Usings + $"public static class C {{ [Remote({options})] public static int Run(int x) => x; }}");
+        Assert.DoesNotContain(diagnostics, d => d.Id == "NEU1012");
+    }
+
     [Fact]
     public void Every_descriptor_is_tested_and_tracked_in_the_release_file()
     {

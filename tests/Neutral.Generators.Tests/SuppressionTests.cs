@@ -18,7 +18,7 @@ public sealed class SuppressionTests
 
     /// <summary>One declaration per id; <c>{0}</c> is where an attribute on the offending method goes.</summary>
     public static readonly TheoryData<string> Ids = new(
-        "NEU1001", "NEU1002", "NEU1003", "NEU1004", "NEU1005", "NEU1006", "NEU1007", "NEU1008", "NEU1009", "NEU1010");
+        "NEU1001", "NEU1002", "NEU1003", "NEU1004", "NEU1005", "NEU1006", "NEU1007", "NEU1008", "NEU1009", "NEU1010", "NEU1012");
 
     private static readonly Dictionary<string, string> s_sources = new()
     {
@@ -32,6 +32,7 @@ public sealed class SuppressionTests
         ["NEU1008"] = "public static class A { [Remote(Id = \"same\")] public static int Run(int x) => x; }\npublic static class B { {0} [Remote(Id = \"same\")] public static int Run(int x) => x; }",
         ["NEU1009"] = "public static class C<T> { {0} [Remote] public static int Run(int x) => x; }",
         ["NEU1010"] = "public static class C { {0} [Remote(Id = \"has space\")] public static int Run(int x) => x; }",
+        ["NEU1012"] = "public static class C { {0} [Remote(TimeoutSeconds = 0)] public static int Run(int x) => x; }",
     };
 
     private static string Source(string id, string attribute = "") => Usings + s_sources[id].Replace("{0}", attribute);
