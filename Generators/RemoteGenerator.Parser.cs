@@ -87,8 +87,8 @@ namespace Neutral.Generators
                 {
                     string? problem = (named.Key, named.Value.Value) switch
                     {
-                        ("Retries", int n) when n < 0 => "a call's retries are 0 or more (0: no retry)",
-                        ("TimeoutSeconds", int n) when n < 1 => "an attempt's time limit is at least 1 second (leave it out for the job's default)",
+                        ("Retries", int n) when n is < 0 or > 100 => "a call's retries are 0 to 100, as Job:Retries (0: one attempt only)",
+                        ("TimeoutSeconds", int n) when n is < 1 or > 604_800 => "an attempt's time limit is 1 to 604,800 seconds (7 days), as Job:TimeoutSeconds",
                         ("MemoryMb", int n) when n < 1 => "a worker's memory is at least 1 MiB (leave it out for the provider's default)",
                         _ => null,
                     };

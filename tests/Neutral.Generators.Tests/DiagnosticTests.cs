@@ -178,10 +178,12 @@ public sealed class DiagnosticTests
     }
 
     [Theory]
-    [InlineData("TimeoutSeconds = 0", "TimeoutSeconds = 0", "at least 1 second")]
-    [InlineData("TimeoutSeconds = -5", "TimeoutSeconds = -5", "at least 1 second")]
+    [InlineData("TimeoutSeconds = 0", "TimeoutSeconds = 0", "1 to 604,800 seconds")]
+    [InlineData("TimeoutSeconds = -5", "TimeoutSeconds = -5", "1 to 604,800 seconds")]
+    [InlineData("TimeoutSeconds = 604801", "TimeoutSeconds = 604801", "1 to 604,800 seconds")]
     [InlineData("MemoryMb = 0", "MemoryMb = 0", "at least 1 MiB")]
-    [InlineData("Retries = -1", "Retries = -1", "0 or more")]
+    [InlineData("Retries = -1", "Retries = -1", "0 to 100")]
+    [InlineData("Retries = 101", "Retries = 101", "0 to 100")]
     [InlineData("Retries = 2, TimeoutSeconds = 60, MemoryMb = -128", "MemoryMb = -128", "at least 1 MiB")]
     public void NEU1012_option_out_of_range(string options, string span, string why)
     {
@@ -193,6 +195,7 @@ public sealed class DiagnosticTests
 
     [Theory]
     [InlineData("Retries = 0")]
+    [InlineData("Retries = 100, TimeoutSeconds = 604800")]
     [InlineData("TimeoutSeconds = 1, MemoryMb = 1")]
     public void NEU1012_is_not_reported_at_the_smallest_valid_values(string options)
     {
