@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Linq;
 using System.Text;
 using System.Threading.Tasks;
@@ -20,6 +21,38 @@ public sealed class ContextTests
             Assert.Equal($"{job.JobId}/{i}/1:text {i}", echoes[i]);
             Assert.Equal("text " + i, Encoding.UTF8.GetString((await local.Cloud.Storage.GetAsync($"out/part-{i}"))!));
         }
+    }
+
+    [Fact]
+    public async Task A_map_over_stored_text_split_into_chunks_sees_every_line_once()
+    {
+        await using var local = new LocalCloud("process", workers: 2);
+        // Two objects of numbered lines, of varied lengths, cut at 1 KiB wherever that falls; another prefix left out.
+        var expected = new List<string>();
+        for (int o = 0; o < 2; o++)
+        {
+            var text = new StringBuilder();
+            for (int i = 0; i < 500; i++)
+            {
+                string line = $"line {o}-{i} " + string.Join(' ', Enumerable.Repeat("w", i % 13));
+                text.Append(line).Append('\n');
+                expected.Add(line);
+            }
+
+            await local.Cloud.Storage.PutAsync($"input/part-{o}.txt", Encoding.UTF8.GetBytes(text.ToString()));
+        }
+
+        await local.Cloud.Storage.PutAsync("other/ignored.txt", Encoding.UTF8.GetBytes("not input\n"));
+        // As the guide writes it (System.Linq.AsyncEnumerable, in the BCL since .NET 10).
+        List<ObjectChunk> chunks = await StorageInput.Split(local.Cloud.Storage, "input/", 1024).ToListAsync();
+
+        Assert.True(chunks.Count > 20, $"{chunks.Count} chunks: the test would not cut lines");
+        var results = await local.Cloud.MapAsync(chunks, c => Remote.ContextFunctions.CountWords(c));
+        Assert.Equal(expected.Sum(l => (long)l.Split(' ', StringSplitOptions.RemoveEmptyEntries).Length), results.Sum(r => r.Words));
+        // Each chunk's first owned line is a whole line of the input, and no line is owned twice.
+        string[] firsts = results.Where(r => r.FirstLine is not null).Select(r => r.FirstLine!).ToArray();
+        Assert.All(firsts, f => Assert.Contains(f, expected));
+        Assert.Equal(firsts.Length, firsts.Distinct().Count());
     }
 
     [Theory]

@@ -134,6 +134,14 @@ public static class ContextFunctions
         return $"{context.JobId}/{context.CallIndex}/{context.Attempt}:{System.Text.Encoding.UTF8.GetString(back!)}";
     }
 
+    /// <summary>Counts the words of the lines a chunk of stored text owns, and returns its first line.</summary>
+    [Remote]
+    public static async Task<(long Words, string? FirstLine)> CountWords(ObjectChunk chunk, RemoteContext context)
+    {
+        IReadOnlyList<string> lines = await StorageInput.ReadLinesAsync(context.Storage, chunk, context.CancellationToken);
+        return (lines.Sum(l => (long)l.Split(' ', StringSplitOptions.RemoveEmptyEntries).Length), lines.Count > 0 ? lines[0] : null);
+    }
+
     [Remote]
     public static (int ProcessId, int Fetches, long Sum) UseShared(Shared<long[]> data, int call) =>
         (Environment.ProcessId, Neutral.Dispatch.RemoteDispatch.SharedFetchCount(data.Key), data.Value.Sum());
