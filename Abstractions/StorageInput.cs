@@ -1,6 +1,6 @@
 using System;
-using System.Buffers;
 using System.Collections.Generic;
+using System.IO;
 using System.Runtime.CompilerServices;
 using System.Text;
 using System.Threading;
@@ -29,7 +29,13 @@ public static class StorageInput
     /// <summary>The largest chunk: a call reads its range (and the rest of its last line) into one array.</summary>
     public const long MaxChunkBytes = 1L << 30;
 
-    /// <summary>How far past its range a read looks at first for the end of the chunk's last line (then twice as far each time).</summary>
+    /// <summary>
+    /// How far past its range a chunk reads at most to finish its last line: a longer line (or an object with no line
+    /// breaks at all, cut into several chunks) is refused rather than read whole by one call.
+    /// </summary>
+    public const long MaxLineRunOnBytes = 1L << 30;
+
+    /// <summary>The most a chunk reads past its range at first for the end of its last line (then twice as far each time).</summary>
     private const int FirstLookAhead = 64 * 1024;
 
     /// <summary>
@@ -64,20 +70,29 @@ public static class StorageInput
     /// <summary>
     /// Reads the lines <paramref name="chunk"/> owns, as bytes: from the first line that starts inside its range
     /// (at <see cref="ObjectChunk.Offset"/> 0, or just after a <c>\n</c>) to the <c>\n</c> that ends the last one, read
-    /// past the range when that line runs on (or to the object's end). Empty when no line starts inside the range.
+    /// past the range when that line runs on (or to the object's end). Empty when no line starts inside the range, and
+    /// for a chunk of length 0 (which reads nothing).
     /// </summary>
     /// <param name="store">The store holding the object (in a call, <see cref="RemoteContext.Storage"/>).</param>
     /// <param name="chunk">The chunk.</param>
     /// <param name="cancellationToken">Cancels the reads.</param>
-    /// <exception cref="ArgumentOutOfRangeException">The chunk's offset or length is negative, or its length above <see cref="MaxChunkBytes"/>.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The chunk's offset or length is negative, its length above <see cref="MaxChunkBytes"/>, or its end past the largest offset.</exception>
     /// <exception cref="KeyNotFoundException">The object does not exist (deleted since the split, say).</exception>
-    public static async Task<byte[]> ReadAsync(IObjectStore store, ObjectChunk chunk, CancellationToken cancellationToken = default)
+    /// <exception cref="InvalidDataException">The chunk's last line runs on more than <see cref="MaxLineRunOnBytes"/> past its range.</exception>
+    public static Task<byte[]> ReadAsync(IObjectStore store, ObjectChunk chunk, CancellationToken cancellationToken = default) =>
+        ReadWithinAsync(store, chunk, MaxLineRunOnBytes, cancellationToken);
+
+    /// <summary><see cref="ReadAsync"/> with another bound on the last line's run past the range (tests).</summary>
+    internal static async Task<byte[]> ReadWithinAsync(IObjectStore store, ObjectChunk chunk, long maxRunOn, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(store);
         ArgumentNullException.ThrowIfNull(chunk);
-        ArgumentOutOfRangeException.ThrowIfNegative(chunk.Offset, nameof(chunk));
-        ArgumentOutOfRangeException.ThrowIfNegative(chunk.Length, nameof(chunk));
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(chunk.Length, MaxChunkBytes, nameof(chunk));
+        if (chunk.Offset < 0 || chunk.Length < 0 || chunk.Length > MaxChunkBytes || chunk.Offset > long.MaxValue - chunk.Length)
+        {
+            throw new ArgumentOutOfRangeException(nameof(chunk), chunk,
+                $"A chunk's offset and length are 0 or more, its length at most {MaxChunkBytes} bytes, and its end at most {long.MaxValue}.");
+        }
+
         if (chunk.Length == 0)
         {
             return [];
@@ -103,56 +118,80 @@ public static class StorageInput
         if (head.Length < span || head[span - 1] == (byte)'\n')
         {
             // The object ends inside the range (it shrank since the split), or the range ends with its last line.
-            return head.AsSpan(start).ToArray();
+            return start == 0 ? head : head.AsSpan(start).ToArray();
         }
 
-        // The last line runs on past the range: read on until its newline or the object's end.
-        var lines = new ArrayBufferWriter<byte>(span - start + FirstLookAhead);
-        lines.Write(head.AsSpan(start));
+        // The last line runs on past the range: read on, in growing steps (first about the chunk's own size), until
+        // its newline or the object's end.
+        var tail = new List<byte[]>();
+        long tailBytes = 0;
         long at = from + span;
-        int step = FirstLookAhead;
+        int step = (int)Math.Clamp(chunk.Length, 4 * 1024, FirstLookAhead);
         while (true)
         {
             byte[] more = await store.GetRangeAsync(chunk.Key, at, step, cancellationToken).ConfigureAwait(false) ?? throw Missing(chunk);
             int newline = more.AsSpan().IndexOf((byte)'\n');
             if (newline >= 0)
             {
-                lines.Write(more.AsSpan(0, newline + 1));
+                tail.Add(more.AsSpan(0, newline + 1).ToArray());
+                tailBytes += newline + 1;
                 break;
             }
 
-            lines.Write(more);
+            tail.Add(more);
+            tailBytes += more.Length;
             if (more.Length < step)
             {
                 break;
+            }
+
+            if (tailBytes >= maxRunOn)
+            {
+                throw new InvalidDataException($"The last line of the chunk of '{chunk.Key}' at {chunk.Offset} runs on more than {maxRunOn} bytes past the chunk: "
+                    + "is the object text with line breaks?");
             }
 
             at += more.Length;
             step = (int)Math.Min(step * 2L, 16 * 1024 * 1024);
         }
 
-        return lines.WrittenSpan.ToArray();
+        byte[] lines = new byte[head.Length - start + tailBytes];
+        head.AsSpan(start).CopyTo(lines);
+        int written = head.Length - start;
+        foreach (byte[] part in tail)
+        {
+            part.CopyTo(lines, written);
+            written += part.Length;
+        }
+
+        return lines;
     }
 
     /// <summary>
     /// Reads the lines <paramref name="chunk"/> owns (see <see cref="ReadAsync"/>) as UTF-8 text, without their line
-    /// endings (<c>\n</c> or <c>\r\n</c>).
+    /// endings (<c>\n</c> or <c>\r\n</c>) and without the object's byte order mark, if it has one.
     /// </summary>
     /// <param name="store">The store holding the object (in a call, <see cref="RemoteContext.Storage"/>).</param>
     /// <param name="chunk">The chunk.</param>
     /// <param name="cancellationToken">Cancels the reads.</param>
-    /// <exception cref="ArgumentOutOfRangeException">The chunk's offset or length is negative, or its length above <see cref="MaxChunkBytes"/>.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The chunk's offset or length is negative, its length above <see cref="MaxChunkBytes"/>, or its end past the largest offset.</exception>
     /// <exception cref="KeyNotFoundException">The object does not exist.</exception>
+    /// <exception cref="InvalidDataException">The chunk's last line runs on more than <see cref="MaxLineRunOnBytes"/> past its range.</exception>
     public static async Task<IReadOnlyList<string>> ReadLinesAsync(IObjectStore store, ObjectChunk chunk, CancellationToken cancellationToken = default)
     {
         byte[] bytes = await ReadAsync(store, chunk, cancellationToken).ConfigureAwait(false);
         var lines = new List<string>();
         ReadOnlySpan<byte> rest = bytes;
+        if (chunk.Offset == 0 && rest.StartsWith(Encoding.UTF8.Preamble))
+        {
+            rest = rest[Encoding.UTF8.Preamble.Length..];
+        }
+
         while (!rest.IsEmpty)
         {
             int newline = rest.IndexOf((byte)'\n');
             ReadOnlySpan<byte> line = newline < 0 ? rest : rest[..newline];
-            if (!line.IsEmpty && line[^1] == (byte)'\r')
+            if (newline >= 0 && !line.IsEmpty && line[^1] == (byte)'\r')
             {
                 line = line[..^1];
             }

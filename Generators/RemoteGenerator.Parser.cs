@@ -260,7 +260,6 @@ namespace Neutral.Generators
                 return string.Join(".", parts);
             }
 
-            /// <summary>The start of a member path in messages: the type's short name.</summary>
             /// <summary>Where <c>Name = value</c> is written in the attribute, else the attribute itself.</summary>
             private static Location? OptionLocation(AttributeData attribute, string name, CancellationToken cancellationToken)
             {
@@ -270,6 +269,7 @@ namespace Neutral.Generators
                 return (argument as SyntaxNode ?? syntax)?.GetLocation();
             }
 
+            /// <summary>The start of a member path in messages: the type's short name.</summary>
             private static string TypeLabel(ShapeBuilder builder, ITypeSymbol type) => builder.Show(type, SymbolDisplayFormat.MinimallyQualifiedFormat);
 
             internal static string SanitizeIdentifier(string name)

@@ -96,11 +96,10 @@ public sealed class StorageInputTests
                 joinedLines.AddRange(StorageInput.ReadLinesAsync(store, chunk).GetAwaiter().GetResult());
             }
 
-            string[] expectedLines = text.Length == 0 ? [] : text.Split('\n').Select(l => l.EndsWith('\r') ? l[..^1] : l).ToArray();
-            if (text.EndsWith('\n'))
-            {
-                expectedLines = expectedLines[..^1];
-            }
+            // Every piece ended by a \n loses a \r before it; the piece after the last \n (if any) keeps all it has.
+            string[] pieces = text.Split('\n');
+            string[] expectedLines = pieces.Take(pieces.Length - 1).Select(l => l.EndsWith('\r') ? l[..^1] : l)
+                .Concat(pieces[^1].Length > 0 ? [pieces[^1]] : []).ToArray();
 
             return joined.ToString() == text && joinedLines.SequenceEqual(expectedLines);
         }));
@@ -109,8 +108,61 @@ public sealed class StorageInputTests
     [Fact]
     public async Task Lines_come_without_their_endings_and_decoded_as_utf8()
     {
-        MemoryStore store = await StoreWith(("t", "héllo\r\nwörld\n\nlast"));
-        Assert.Equal(["héllo", "wörld", "", "last"], await StorageInput.ReadLinesAsync(store, new ObjectChunk("t", 0, 100)));
+        MemoryStore store = await StoreWith(("t", "héllo\r\nwörld\n\nlast\r"));
+        // A lone \r at the object's end is not a line ending: it stays.
+        Assert.Equal(["héllo", "wörld", "", "last\r"], await StorageInput.ReadLinesAsync(store, new ObjectChunk("t", 0, 100)));
+    }
+
+    [Fact]
+    public async Task The_byte_order_mark_of_an_object_is_not_part_of_its_first_line()
+    {
+        MemoryStore store = await StoreWith(("t", "\uFEFFfirst\nsecond\n"));
+        Assert.Equal(["first"], await StorageInput.ReadLinesAsync(store, new ObjectChunk("t", 0, 4)));
+        Assert.Equal(["second"], await StorageInput.ReadLinesAsync(store, new ObjectChunk("t", 4, 100)));
+    }
+
+    [Fact]
+    public async Task A_line_running_on_past_the_bound_is_refused_rather_than_read_whole()
+    {
+        // No line breaks at all: chunk 0 would otherwise read the whole object.
+        MemoryStore store = await StoreWith(("t", new string('x', 200_000)));
+        var error = await Assert.ThrowsAsync<System.IO.InvalidDataException>(() => StorageInput.ReadWithinAsync(store, new ObjectChunk("t", 0, 1_000), maxRunOn: 50_000, default));
+        Assert.Contains("runs on more than 50000 bytes past the chunk", error.Message, StringComparison.Ordinal);
+        // Within the bound the same read finishes the line at the object's end.
+        Assert.Equal(200_000, (await StorageInput.ReadWithinAsync(store, new ObjectChunk("t", 0, 1_000), maxRunOn: 1_000_000, default)).Length);
+    }
+
+    [Fact]
+    public async Task A_chunk_that_owns_its_whole_range_reads_only_its_range_and_the_byte_before()
+    {
+        var store = new CountingStore();
+        await store.PutAsync("t", Encoding.UTF8.GetBytes("aaaa\nbbbb\ncccc\n"));
+        Assert.Equal("bbbb\n", Encoding.UTF8.GetString(await StorageInput.ReadAsync(store, new ObjectChunk("t", 5, 5))));
+        Assert.Equal([(4L, 6)], store.Ranges);
+    }
+
+    /// <summary>Records the ranges read.</summary>
+    private sealed class CountingStore : IObjectStore
+    {
+        private readonly MemoryStore _inner = new();
+
+        public List<(long Offset, int Length)> Ranges { get; } = [];
+
+        public Task PutAsync(string key, ReadOnlyMemory<byte> data, System.Threading.CancellationToken cancellationToken = default) => _inner.PutAsync(key, data, cancellationToken);
+
+        public Task<bool> TryCreateAsync(string key, ReadOnlyMemory<byte> data, System.Threading.CancellationToken cancellationToken = default) => _inner.TryCreateAsync(key, data, cancellationToken);
+
+        public Task<byte[]?> GetAsync(string key, System.Threading.CancellationToken cancellationToken = default) => _inner.GetAsync(key, cancellationToken);
+
+        public Task<byte[]?> GetRangeAsync(string key, long offset, int length, System.Threading.CancellationToken cancellationToken = default)
+        {
+            Ranges.Add((offset, length));
+            return _inner.GetRangeAsync(key, offset, length, cancellationToken);
+        }
+
+        public IAsyncEnumerable<ObjectInfo> ListAsync(string prefix, System.Threading.CancellationToken cancellationToken = default) => _inner.ListAsync(prefix, cancellationToken);
+
+        public Task<bool> DeleteAsync(string key, System.Threading.CancellationToken cancellationToken = default) => _inner.DeleteAsync(key, cancellationToken);
     }
 
     [Fact]
@@ -127,6 +179,8 @@ public sealed class StorageInputTests
         await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => StorageInput.ReadAsync(store, new ObjectChunk("t", -1, 5)));
         await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => StorageInput.ReadAsync(store, new ObjectChunk("t", 0, -5)));
         await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => StorageInput.ReadAsync(store, new ObjectChunk("t", 0, StorageInput.MaxChunkBytes + 1)));
-        Assert.Empty(await StorageInput.ReadAsync(store, new ObjectChunk("t", 0, 0)));
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => StorageInput.ReadAsync(store, new ObjectChunk("t", long.MaxValue - 2, 5)));
+        // A chunk of length 0 owns nothing and reads nothing (so an object that is gone goes unnoticed).
+        Assert.Empty(await StorageInput.ReadAsync(store, new ObjectChunk("gone", 0, 0)));
     }
 }

@@ -193,14 +193,28 @@ public sealed class DiagnosticTests
         Assert.Contains(why, d.GetMessage(), System.StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void NEU1012_reports_each_bad_option_and_the_value_a_constant_expression_comes_to()
+    {
+        var (result, _, diagnostics) = GeneratorHarness.Run(Usings + "public static class C { [Remote(Retries = -1, TimeoutSeconds = 60 * 0)] public static int Run(int x) => x; }");
+        Diagnostic[] found = diagnostics.Where(d => d.Id == "NEU1012").OrderBy(d => d.Location.SourceSpan.Start).ToArray();
+        Assert.Equal(2, found.Length);
+        Assert.Contains("Retries = -1 on remote method", found[0].GetMessage(), System.StringComparison.Ordinal);
+        Assert.Contains("TimeoutSeconds = 0 on remote method", found[1].GetMessage(), System.StringComparison.Ordinal);
+        // As for every error, the method gets no stub and no dispatch entry.
+        Assert.DoesNotContain(result.GeneratedTrees, t => t.ToString().Contains("\"Sample.C.Run(", System.StringComparison.Ordinal));
+    }
+
     [Theory]
     [InlineData("Retries = 0")]
     [InlineData("Retries = 100, TimeoutSeconds = 604800")]
     [InlineData("TimeoutSeconds = 1, MemoryMb = 1")]
-    public void NEU1012_is_not_reported_at_the_smallest_valid_values(string options)
+    public void NEU1012_is_not_reported_at_the_bounds_of_the_ranges(string options)
     {
-        var (_, _, diagnostics) = GeneratorHarness.Run(Usings + $"public static class C {{ [Remote({options})] public static int Run(int x) => x; }}");
+        var (result, _, diagnostics) = GeneratorHarness.Run(Usings + $"public static class C {{ [Remote({options})] public static int Run(int x) => x; }}");
         Assert.DoesNotContain(diagnostics, d => d.Id == "NEU1012");
+        // The method is remotable: its function id is in the generated code (what the test above finds missing).
+        Assert.Contains(result.GeneratedTrees, t => t.ToString().Contains("\"Sample.C.Run(", System.StringComparison.Ordinal));
     }
 
     [Fact]
