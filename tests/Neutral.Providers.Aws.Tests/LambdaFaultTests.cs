@@ -151,7 +151,19 @@ public sealed class LambdaFaultTests(S3Bucket bucket) : IClassFixture<S3Bucket>,
         await using Cloud cloud = Connect(("Neutral:Job:KeepData", "true"));
         const int Calls = 300;
         RemoteJob<long> job = cloud.Submit(Enumerable.Range(0, Calls).Select(i => Remote.LambdaFunctions.Square(i)));
-        Assert.Equal(Enumerable.Range(0, Calls).Select(i => (long)i * i), await job.GetResultsAsync());
+        long[] results;
+        try
+        {
+            results = await job.GetResultsAsync();
+        }
+        catch (RemoteJobException e)
+        {
+            // Where it broke, not only what: a client-side fault's stack trace travels in the failure.
+            Assert.Fail(string.Join("\n\n", e.Failures.Take(3).Select(f => $"{f.RemoteTypeName}: {f.Message}\n{f.RemoteStackTrace}")));
+            throw;
+        }
+
+        Assert.Equal(Enumerable.Range(0, Calls).Select(i => (long)i * i), results);
 
         // That the burst was one: the count varies from run to run with the client's backoff (294 in one CI run).
         Assert.True(_lambda.Throttled >= Calls / 2, $"only {_lambda.Throttled} invokes were throttled: the test did not test a burst");
