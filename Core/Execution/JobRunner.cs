@@ -459,7 +459,7 @@ internal sealed class JobRunner<T> : ICallHints
                 _liveAttempts--;
                 if (current && !state.Done)
                 {
-                    Fault(e.CallIndex, "Neutral.InvokeFailed", "the platform refused the invocation: " + e.Detail);
+                    Fault(e.CallIndex, "Neutral.InvokeFailed", "the invocation failed: " + e.Detail);
                 }
 
                 break;

@@ -1,4 +1,5 @@
 using System;
+using System.Globalization;
 using System.Threading;
 using System.Threading.Channels;
 using System.Threading.Tasks;
@@ -11,12 +12,23 @@ namespace Neutral.Execution;
 /// Sends a job's attempts to the backend: envelopes built when an attempt's turn comes (no per-call envelope held
 /// while it waits), through the <see cref="Cloud"/>'s <see cref="InvokeGate"/>, a few pumps per job. A throttling
 /// answer is no fault: the pump waits (the platform's <c>Retry-After</c>, else a growing back-off) and sends the same
-/// attempt again, while the gate lowers the rate for everyone.
+/// attempt again, while the gate lowers the rate for everyone. A connection that cannot be made is treated alike, for a
+/// bounded number of tries (<see cref="UnreachableTries"/>); an invoke whose answer does not come in time counts as
+/// accepted, since the platform may have it (the attempt's status decides).
 /// </summary>
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "The stop source lives as long as the job; cancelling it is all it needs.")]
 internal sealed class Launcher
 {
     private static readonly TimeSpan MaxThrottleWait = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan ThrottleBase = TimeSpan.FromMilliseconds(50);
+    private static readonly TimeSpan UnreachableBase = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>
+    /// Connection attempts for one invocation before it counts as failed: about 50 s of waiting (0.2, 0.4, ... 25.6 s,
+    /// each half to all of it), long enough for a gateway or emulator restart, short enough that a wrong endpoint fails
+    /// the job in minutes.
+    /// </summary>
+    internal const int UnreachableTries = 9;
     private readonly Channel<(int Index, int Attempt)> _queue = Channel.CreateUnbounded<(int, int)>(new UnboundedChannelOptions { SingleWriter = true });
     private readonly IComputeBackend _backend;
     private readonly InvokeGate _gate;
@@ -88,10 +100,12 @@ internal sealed class Launcher
     private async Task InvokeAsync(InvocationEnvelope envelope, CancellationToken stop)
     {
         int throttles = 0;
+        int unreachable = 0;
+        DateTimeOffset? unreachableSince = null;
         while (true)
         {
             await _gate.EnterAsync(stop).ConfigureAwait(false);
-            bool throttled = false;
+            bool slowDown = false;
             TimeSpan wait = TimeSpan.Zero;
             try
             {
@@ -99,29 +113,57 @@ internal sealed class Launcher
                 _accepted(envelope.CallIndex, envelope.Attempt, _time.GetUtcNow());
                 return;
             }
-            catch (ThrottledException e)
-            {
-                throttled = true;
-                throttles++;
-                double backoff = Math.Min(MaxThrottleWait.TotalMilliseconds, 50 * Math.Pow(2, Math.Min(throttles, 12)));
-                wait = e.RetryAfter ?? TimeSpan.FromMilliseconds(backoff * (0.5 + Random.Shared.NextDouble() / 2));
-                Log.Throttled(_logger, envelope.CallIndex, envelope.Attempt, wait.TotalMilliseconds);
-            }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)
             {
                 throw;
             }
             catch (Exception e)
             {
-                _failed(envelope.CallIndex, envelope.Attempt, e);
-                return;
+                switch (InvokeFailures.Classify(e))
+                {
+                    case InvokeFailure.Throttled:
+                        slowDown = true;
+                        throttles++;
+                        wait = (e as ThrottledException)?.RetryAfter ?? Backoff(ThrottleBase, throttles);
+                        Log.Throttled(_logger, envelope.CallIndex, envelope.Attempt, wait.TotalMilliseconds);
+                        break;
+                    case InvokeFailure.Unreachable when ++unreachable < UnreachableTries:
+                        // Nothing took the request: sending it again costs no attempt, but not at once (an endpoint
+                        // that refuses connections is restarting, overloaded or gone; a retry budget spent in
+                        // milliseconds helps none of them).
+                        slowDown = true;
+                        unreachableSince ??= _time.GetUtcNow();
+                        wait = Backoff(UnreachableBase, unreachable);
+                        Log.Unreachable(_logger, envelope.CallIndex, envelope.Attempt, e.Message, unreachable, wait.TotalMilliseconds);
+                        break;
+                    case InvokeFailure.Unreachable:
+                        _failed(envelope.CallIndex, envelope.Attempt, new System.IO.IOException(string.Create(CultureInfo.InvariantCulture,
+                            $"{e.Message} (no connection in {unreachable} tries over {(_time.GetUtcNow() - unreachableSince!.Value).TotalSeconds:0} s)"), e));
+                        return;
+                    case InvokeFailure.MaybeDelivered:
+                        // The request went out and the answer did not come back: the platform may be running the
+                        // attempt. Counted as accepted; its status decides, and the start bound covers one never run.
+                        Log.MaybeDelivered(_logger, envelope.CallIndex, envelope.Attempt, e.Message);
+                        _accepted(envelope.CallIndex, envelope.Attempt, _time.GetUtcNow());
+                        return;
+                    default:
+                        _failed(envelope.CallIndex, envelope.Attempt, e);
+                        return;
+                }
             }
             finally
             {
-                _gate.Exit(throttled);
+                _gate.Exit(slowDown);
             }
 
             await Task.Delay(wait, _time, stop).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>A growing wait with jitter: half to all of <paramref name="unit"/> times 2^<paramref name="tries"/>, at most 30 s.</summary>
+    private static TimeSpan Backoff(TimeSpan unit, int tries)
+    {
+        double full = Math.Min(MaxThrottleWait.TotalMilliseconds, unit.TotalMilliseconds * Math.Pow(2, Math.Min(tries, 16)));
+        return TimeSpan.FromMilliseconds(full * (0.5 + Random.Shared.NextDouble() / 2));
     }
 }

@@ -44,4 +44,10 @@ internal static partial class Log
 
     [LoggerMessage(13, LogLevel.Warning, "Disposing: shared values under {Folder} were not deleted ({Message}); a later Connect sweeps them")]
     public static partial void DisposeLeftShared(ILogger logger, Exception exception, string folder, string message);
+
+    [LoggerMessage(14, LogLevel.Warning, "Invocation of call {Call} attempt {Attempt} could not connect ({Message}); try {Try}, next in {Wait} ms")]
+    public static partial void Unreachable(ILogger logger, int call, int attempt, string message, int @try, double wait);
+
+    [LoggerMessage(15, LogLevel.Warning, "Invocation of call {Call} attempt {Attempt} got no answer in time ({Message}); it may have been delivered: its status decides")]
+    public static partial void MaybeDelivered(ILogger logger, int call, int attempt, string message);
 }

@@ -1,5 +1,7 @@
 using System;
 using System.Linq;
+using System.Net.Http;
+using System.Net.Sockets;
 using System.Threading;
 using System.Threading.Tasks;
 using Neutral.Wire;
@@ -166,6 +168,86 @@ public sealed class SimulatedCloudTests
         Assert.True(rig.Platform.Duplicates > 50, $"only {rig.Platform.Duplicates} invocations were duplicated");
         Assert.True(rig.Store.InjectedErrors > 50, $"only {rig.Store.InjectedErrors} store errors were injected");
         Assert.All(job.Futures, f => Assert.Equal(RemoteCallState.Succeeded, f.State));
+    }
+
+    private static HttpRequestException ConnectionRefused() =>
+        new(HttpRequestError.ConnectionError, "Connection refused (127.0.0.1:9)", new SocketException((int)SocketError.ConnectionRefused));
+
+    [Fact]
+    public async Task Refused_connections_back_off_and_cost_no_attempt()
+    {
+        await using var rig = new SimulatedRig(o => o.Job.Speculation = false);
+        var refusals = new System.Collections.Concurrent.ConcurrentQueue<DateTimeOffset>();
+        rig.Platform.Refuse = e => e.CallIndex == 0 && refusals.Count < 5 ? Refusal(refusals, rig.Time.GetUtcNow()) : null;
+        var job = rig.Cloud.Submit(Enumerable.Range(0, 4).Select(i => Remote.TestFunctions.Square(i)));
+        int[] results = await rig.DriveAsync(job.GetResultsAsync(), Hour, TimeSpan.FromMilliseconds(20));
+        Assert.Equal([0, 1, 4, 9], results);
+        Assert.Equal(5, refusals.Count);
+        Assert.All(job.Futures, f => Assert.Equal(1, f.Stats.AttemptsStarted));
+        // Each wait is half to all of 100 ms x 2^try: 100-200, 200-400, 400-800, 800-1600 ms (the clock steps 20 ms).
+        DateTimeOffset[] at = [.. refusals];
+        for (int i = 1; i < at.Length; i++)
+        {
+            Assert.InRange((at[i] - at[i - 1]).TotalMilliseconds, 100 * Math.Pow(2, i - 1) - 1, 200 * Math.Pow(2, i) + 40);
+        }
+    }
+
+    private static HttpRequestException Refusal(System.Collections.Concurrent.ConcurrentQueue<DateTimeOffset> log, DateTimeOffset now)
+    {
+        log.Enqueue(now);
+        return ConnectionRefused();
+    }
+
+    [Fact]
+    public async Task An_endpoint_that_never_answers_fails_the_job_after_backing_off_each_attempt()
+    {
+        await using var rig = new SimulatedRig(o => o.Job.Retries = 1);
+        int refused = 0;
+        rig.Platform.Refuse = _ =>
+        {
+            Interlocked.Increment(ref refused);
+            return ConnectionRefused();
+        };
+        DateTimeOffset start = rig.Time.GetUtcNow();
+        var job = rig.Cloud.Submit(Enumerable.Range(0, 2).Select(i => Remote.TestFunctions.Square(i)));
+        var error = await Assert.ThrowsAsync<RemoteJobException>(() => rig.DriveAsync(job.GetResultsAsync(), Hour));
+        TimeSpan took = rig.Time.GetUtcNow() - start;
+        Assert.Equal(2, error.Failures.Count);
+        Assert.All(error.Failures, f =>
+        {
+            Assert.Equal("Neutral.InvokeFailed", f.RemoteTypeName);
+            Assert.Contains("Connection refused (127.0.0.1:9)", f.Message, StringComparison.Ordinal);
+            Assert.Contains("no connection in 9 tries over", f.Message, StringComparison.Ordinal);
+            Assert.Equal(2, f.Attempt);
+        });
+        // Two attempts per call, nine connection tries each; every attempt waited at least half of 0.2 + ... + 25.6 s.
+        Assert.Equal(2 * 2 * 9, Volatile.Read(ref refused));
+        Assert.True(took >= TimeSpan.FromSeconds(2 * 25.5), $"the job failed after {took.TotalSeconds:0.0} s of fake time: the retries were not spaced");
+        Assert.Equal(0, rig.Platform.Invocations);
+    }
+
+    [Fact]
+    public async Task An_invoke_whose_answer_times_out_counts_as_delivered_and_its_status_decides()
+    {
+        await using var rig = new SimulatedRig(o => o.Job.Speculation = false);
+        rig.Platform.LoseAnswer = _ => new TaskCanceledException("The request was canceled due to the configured HttpClient.Timeout of 30 seconds elapsing.", new TimeoutException());
+        var job = rig.Cloud.Submit(Enumerable.Range(0, 20).Select(i => Remote.TestFunctions.Square(i)));
+        int[] results = await rig.DriveAsync(job.GetResultsAsync(), Hour);
+        Assert.Equal(Enumerable.Range(0, 20).Select(i => i * i), results);
+        Assert.All(job.Futures, f => Assert.Equal(1, f.Stats.AttemptsStarted));
+        Assert.Equal(20, rig.Platform.Invocations);
+    }
+
+    [Fact]
+    public async Task A_timed_out_invoke_that_never_arrived_is_retried_after_the_start_bound()
+    {
+        await using var rig = new SimulatedRig(o => o.Job.StartTimeoutSeconds = 30);
+        rig.Platform.Refuse = e => e.CallIndex == 1 && e.Attempt == 1 ? new TimeoutException("no answer") : null;
+        var job = rig.Cloud.Submit(Enumerable.Range(0, 3).Select(i => Remote.TestFunctions.Square(i)));
+        int[] results = await rig.DriveAsync(job.GetResultsAsync(), TimeSpan.FromMinutes(5));
+        Assert.Equal([0, 1, 4], results);
+        Assert.Equal(2, job[1].Stats.AttemptsStarted);
+        Assert.Equal(1, job[0].Stats.AttemptsStarted);
     }
 
     [Fact]

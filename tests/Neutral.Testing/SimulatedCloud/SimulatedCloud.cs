@@ -73,6 +73,18 @@ public sealed class SimulatedCloud : IComputeBackend
     /// <summary>Decides per envelope that it is lost (after the random loss), for targeted tests.</summary>
     public Func<InvocationEnvelope, bool>? Lose { get; set; }
 
+    /// <summary>
+    /// Decides per envelope that the invoke fails with the returned exception before the platform takes it (nothing
+    /// runs): a connection refused, say.
+    /// </summary>
+    public Func<InvocationEnvelope, Exception?>? Refuse { get; set; }
+
+    /// <summary>
+    /// Decides per envelope that the invoke fails with the returned exception after the platform took it (the call runs):
+    /// an answer that never came back, say.
+    /// </summary>
+    public Func<InvocationEnvelope, Exception?>? LoseAnswer { get; set; }
+
     /// <summary>Runs before each call (for example to hold a call on a gate).</summary>
     public Func<InvocationEnvelope, CancellationToken, Task>? BeforeRun { get; set; }
 
@@ -96,6 +108,11 @@ public sealed class SimulatedCloud : IComputeBackend
     {
         ArgumentNullException.ThrowIfNull(envelope);
         cancellationToken.ThrowIfCancellationRequested();
+        if (Refuse?.Invoke(envelope) is { } refusal)
+        {
+            throw refusal;
+        }
+
         bool lose, twice;
         lock (_lock)
         {
@@ -126,7 +143,7 @@ public sealed class SimulatedCloud : IComputeBackend
             Track(RunAsync(envelope, release: false));
         }
 
-        return ValueTask.CompletedTask;
+        return LoseAnswer?.Invoke(envelope) is { } lost ? ValueTask.FromException(lost) : ValueTask.CompletedTask;
     }
 
     private void Track(Task task)
