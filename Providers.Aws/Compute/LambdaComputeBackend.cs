@@ -104,14 +104,28 @@ public sealed class LambdaComputeBackend : IDeployedComputeBackend, IPricedCompu
                 using var request = new HttpRequestMessage(HttpMethod.Post, _invoke) { Content = new ByteArrayContent(payload) };
                 request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
                 request.Headers.TryAddWithoutValidation("X-Amz-Invocation-Type", Settings.Synchronous ? "RequestResponse" : "Event");
-                using HttpResponseMessage response = await _http.SendAsync(request, cancellationToken).ConfigureAwait(false);
+                using HttpResponseMessage response = await SendAsync(request, cancellationToken).ConfigureAwait(false);
+                if (response.StatusCode == HttpStatusCode.Accepted)
+                {
+                    return;
+                }
+
                 if (response.IsSuccessStatusCode)
                 {
+                    // The call ran and this is how it ended (RequestResponse, or an endpoint that ignores Event, as
+                    // AWS's Runtime Interface Emulator does).
+                    string body = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
                     if (response.Headers.TryGetValues("X-Amz-Function-Error", out var functionError))
                     {
                         // The function failed outside the call loop (its status was not written): a platform fault, retried.
-                        string body = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
                         throw new IOException($"Lambda {Settings} failed the invocation ({string.Join(",", functionError)}): {LambdaErrors.Trim(body)}");
+                    }
+
+                    if (!IsRuntimeAnswer(body, envelope))
+                    {
+                        // Not the runtime's answer: the platform ended the call (the RIE's "Task timed out after 5.00
+                        // seconds" comes as a plain 200). Told now rather than at the client's own deadline.
+                        throw new IOException($"Lambda {Settings} ended the invocation without Neutral's answer: {LambdaErrors.Trim(body)}");
                     }
 
                     return;
@@ -141,6 +155,40 @@ public sealed class LambdaComputeBackend : IDeployedComputeBackend, IPricedCompu
         finally
         {
             _inFlight.Release();
+        }
+    }
+
+    /// <summary>Sends <paramref name="request"/>; a connection that cannot be made names the endpoint and what to check.</summary>
+    private async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await _http.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        }
+        catch (HttpRequestException e) when (e.HttpRequestError is HttpRequestError.ConnectionError or HttpRequestError.NameResolutionError)
+        {
+            // The same error kind, so the executor backs off and sends the attempt again.
+            string where = Settings.ServiceUrl is null
+                ? "check Neutral:Aws:Region and the network"
+                : "check Neutral:Aws:LambdaServiceUrl and that the endpoint is up (AWS's Runtime Interface Emulator serves one invocation at a time and stops on an overlapping one: against it set Neutral:Aws:MaxConcurrency=1 and Neutral:Aws:InvocationType=RequestResponse)";
+            throw new HttpRequestException(e.HttpRequestError, $"Could not connect to Lambda at {Settings.Endpoint} for {Settings}: {e.Message}; {where}.", e);
+        }
+    }
+
+    /// <summary>Whether <paramref name="body"/> is the runtime's answer for <paramref name="envelope"/> (<c>{"job", "call", "attempt", ...}</c>).</summary>
+    internal static bool IsRuntimeAnswer(string body, InvocationEnvelope envelope)
+    {
+        try
+        {
+            using JsonDocument answer = JsonDocument.Parse(body);
+            JsonElement root = answer.RootElement;
+            return root.ValueKind == JsonValueKind.Object
+                && root.TryGetProperty("job", out JsonElement job) && job.ValueKind == JsonValueKind.String && job.ValueEquals(envelope.JobId)
+                && root.TryGetProperty("call", out JsonElement call) && call.TryGetInt32(out int index) && index == envelope.CallIndex;
+        }
+        catch (JsonException)
+        {
+            return false;
         }
     }
 

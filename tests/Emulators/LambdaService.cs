@@ -100,7 +100,7 @@ public sealed partial class LambdaService : IAsyncDisposable
     /// <summary>Invocations answered 429.</summary>
     public int Throttled => Volatile.Read(ref _throttled);
 
-    /// <summary>How each finished invocation ended: <c>response</c>, <c>error:{type}</c>, <c>timeout</c>, <c>exited</c>.</summary>
+    /// <summary>How each finished invocation ended: <c>response</c>, <c>error:{type}</c>, <c>timeout</c>, <c>exited</c>, <c>init-error</c> (the process posted <c>/runtime/init/error</c> and exited before it took the event).</summary>
     public IReadOnlyCollection<string> Outcomes => _outcomes;
 
     /// <summary>The bodies of invocations that ended in an error (the runtime's error document, or the service's own).</summary>
@@ -114,6 +114,9 @@ public sealed partial class LambdaService : IAsyncDisposable
 
     /// <summary>Invocations running in a sandbox now.</summary>
     public int Running => _sandboxes.Count(s => s.Busy);
+
+    /// <summary>The last event a runtime took: its payload, the Runtime API's headers with it, and when its invoke arrived.</summary>
+    public (byte[] Payload, IReadOnlyDictionary<string, string> Headers, DateTimeOffset Received)? LastEvent { get; private set; }
 
     /// <summary>The last invoke request: path and query, its headers, its body.</summary>
     public (string PathAndQuery, IReadOnlyDictionary<string, string> Headers, string Body)? LastInvoke { get; private set; }
@@ -151,7 +154,7 @@ public sealed partial class LambdaService : IAsyncDisposable
             {
                 return;
             }
-            catch (HttpListenerException)
+            catch (Exception e) when (e is HttpListenerException or ObjectDisposedException)
             {
                 return;
             }
@@ -163,14 +166,21 @@ public sealed partial class LambdaService : IAsyncDisposable
     private async Task HandleInvokeAsync(HttpListenerContext context)
     {
         HttpListenerRequest request = context.Request;
-        string body;
-        using (var reader = new StreamReader(request.InputStream, Encoding.UTF8))
+        byte[] bytes;
+        using (var buffer = new MemoryStream())
         {
-            body = await reader.ReadToEndAsync();
+            await request.InputStream.CopyToAsync(buffer);
+            bytes = buffer.ToArray();
         }
 
+        string body = Encoding.UTF8.GetString(bytes);
         var headers = request.Headers.AllKeys.Where(k => k is not null).ToDictionary(k => k!, k => request.Headers[k]!, StringComparer.OrdinalIgnoreCase);
         LastInvoke = (request.Url!.PathAndQuery, headers, body);
+        if (IsRuntimeInterfaceEmulator)
+        {
+            await HandleRieInvokeAsync(context, bytes);
+            return;
+        }
 
         Match signature = SigV4().Match(request.Headers["Authorization"] ?? "");
         if (!signature.Success || request.Headers["X-Amz-Date"] is null
@@ -221,9 +231,20 @@ public sealed partial class LambdaService : IAsyncDisposable
             return;
         }
 
-        Interlocked.Increment(ref _invocations);
         string type = request.Headers["X-Amz-Invocation-Type"] ?? "RequestResponse";
-        var invocation = new Invocation(Guid.NewGuid().ToString(), Encoding.UTF8.GetBytes(body.Length == 0 ? "{}" : body), signature.Groups["region"].Value);
+        int limit = type == "Event" ? EventPayloadLimit : RequestResponsePayloadLimit;
+        if (bytes.Length > limit)
+        {
+            Interlocked.Decrement(ref _inFlight);
+            await ReplyAsync(context, 413, "RequestTooLargeException",
+                $$"""{"Type":"User","message":"Request must be smaller than {{limit}} bytes for the InvokeFunction operation"}""");
+            return;
+        }
+
+        Interlocked.Increment(ref _invocations);
+        // An invoke without a payload gives the function an empty JSON object.
+        var invocation = new Invocation(Guid.NewGuid().ToString(), bytes.Length == 0 ? "{}"u8.ToArray() : bytes, signature.Groups["region"].Value,
+            request.Headers["X-Amzn-Trace-Id"], DateTimeOffset.UtcNow);
         _queue.Writer.TryWrite(invocation);
         if (type == "Event")
         {
@@ -231,7 +252,7 @@ public sealed partial class LambdaService : IAsyncDisposable
             return;
         }
 
-        var (payload, error) = await invocation.Done.Task;
+        var (_, payload, error) = await invocation.Done.Task;
         if (error is not null)
         {
             context.Response.Headers["X-Amz-Function-Error"] = "Unhandled";
@@ -267,8 +288,12 @@ public sealed partial class LambdaService : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         _stop.Cancel();
-        _invoke.Stop();
-        _invoke.Close();
+        if (!_crashed)
+        {
+            _invoke.Stop();
+            _invoke.Close();
+        }
+
         _queue.Writer.TryComplete();
         foreach (Sandbox sandbox in _sandboxes)
         {
@@ -287,10 +312,19 @@ public sealed partial class LambdaService : IAsyncDisposable
         DeleteCodeFolders();
     }
 
-    /// <summary>One event: its request id, payload, and the invoker's wait for a synchronous answer.</summary>
-    private sealed record Invocation(string RequestId, byte[] Payload, string Region)
+    /// <summary>The largest <c>RequestResponse</c> payload Lambda takes (6 MB; 413 <c>RequestTooLargeException</c> above).</summary>
+    public const int RequestResponsePayloadLimit = 6 * 1024 * 1024;
+
+    /// <summary>The largest <c>Event</c> payload Lambda takes (1 MB).</summary>
+    public const int EventPayloadLimit = 1024 * 1024;
+
+    /// <summary>
+    /// One event: its request id, payload, the invoke's trace header, when the invoke arrived, and the invoker's wait for
+    /// its end (how it ended, the function's answer, the error document).
+    /// </summary>
+    private sealed record Invocation(string RequestId, byte[] Payload, string Region, string? TraceId, DateTimeOffset Received)
     {
-        public TaskCompletionSource<(string Payload, string? Error)> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public TaskCompletionSource<(string Outcome, string Payload, string? Error)> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
         /// <summary>When the runtime took the event: the function's timeout counts from then (start-up has a limit of its own).</summary>
         public TaskCompletionSource<DateTimeOffset> Taken { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -310,6 +344,7 @@ public sealed partial class LambdaService : IAsyncDisposable
         private Process? _process;
         private Invocation? _current;
         private TaskCompletionSource? _ended;
+        private string? _initError;
 
         public bool Busy => Volatile.Read(ref _current) is not null;
 
@@ -359,12 +394,22 @@ public sealed partial class LambdaService : IAsyncDisposable
                     await next.Writer.WriteAsync(invocation);
                     Process process = _process!;
                     Task exited = process.WaitForExitAsync();
-                    // Start-up (a cold process) has its own limit; the function's timeout counts from the event's hand-over.
-                    Task first = await Task.WhenAny(ended.Task, exited, invocation.Taken.Task, Task.Delay(InitLimit));
-                    if (first == invocation.Taken.Task)
+                    Task first;
+                    if (service.IsRuntimeInterfaceEmulator)
                     {
-                        TimeSpan left = invocation.Taken.Task.Result + service.Timeout - DateTimeOffset.UtcNow;
+                        // The RIE has one clock: the timeout counts from the invoke, a cold start's init included.
+                        TimeSpan left = invocation.Received + service.Timeout - DateTimeOffset.UtcNow;
                         first = await Task.WhenAny(ended.Task, exited, Task.Delay(left > TimeSpan.Zero ? left : TimeSpan.Zero));
+                    }
+                    else
+                    {
+                        // Start-up (a cold process) has its own limit; the function's timeout counts from the event's hand-over.
+                        first = await Task.WhenAny(ended.Task, exited, invocation.Taken.Task, Task.Delay(InitLimit));
+                        if (first == invocation.Taken.Task)
+                        {
+                            TimeSpan left = invocation.Taken.Task.Result + service.Timeout - DateTimeOffset.UtcNow;
+                            first = await Task.WhenAny(ended.Task, exited, Task.Delay(left > TimeSpan.Zero ? left : TimeSpan.Zero));
+                        }
                     }
 
                     if (first != ended.Task)
@@ -377,6 +422,14 @@ public sealed partial class LambdaService : IAsyncDisposable
 
                         // The runtime never answered: drop the event it may not have taken, and end the invocation.
                         next.Reader.TryRead(out _);
+                        if (!timedOut && !invocation.Taken.Task.IsCompleted && Volatile.Read(ref _initError) is { } initError)
+                        {
+                            // The process reported an init error and exited before it took the event.
+                            service.InitFailed(initError);
+                            End(invocation, "init-error", null, initError);
+                            continue;
+                        }
+
                         End(invocation, timedOut ? "timeout" : "exited", null,
                             timedOut ? $$"""{"errorMessage":"Task timed out after {{service.Timeout.TotalSeconds:0.00}} seconds"}""" : """{"errorType":"Runtime.ExitError","errorMessage":"Runtime exited with error: signal: killed"}""");
                     }
@@ -400,7 +453,7 @@ public sealed partial class LambdaService : IAsyncDisposable
                 _ended?.TrySetResult();
             }
 
-            invocation.Done.TrySetResult((payload ?? error ?? "", error));
+            invocation.Done.TrySetResult((outcome, payload ?? error ?? "", error));
             if (error is not null)
             {
                 service._errors.Enqueue(error);
@@ -414,6 +467,7 @@ public sealed partial class LambdaService : IAsyncDisposable
         private void StartProcess()
         {
             _generation = service.Generation;
+            Volatile.Write(ref _initError, null);
             _next = Channel.CreateBounded<Invocation>(1);
             string bootstrap = service.Bootstrap!;
             var info = new ProcessStartInfo(bootstrap)
@@ -430,10 +484,24 @@ public sealed partial class LambdaService : IAsyncDisposable
             }
 
             info.Environment["AWS_LAMBDA_RUNTIME_API"] = _address!.Authority;
-            info.Environment["AWS_LAMBDA_FUNCTION_NAME"] = service.FunctionName;
             info.Environment["AWS_LAMBDA_FUNCTION_VERSION"] = "$LATEST";
-            info.Environment["AWS_LAMBDA_LOG_STREAM_NAME"] = $"sandbox-{index}-{Guid.NewGuid():N}"[..24];
-            info.Environment["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] = service.MemoryMb.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            if (service.IsRuntimeInterfaceEmulator)
+            {
+                // The RIE's defaults, and the credentials of its own environment (an unset session token is passed empty).
+                info.Environment["AWS_LAMBDA_FUNCTION_NAME"] = RieFunctionName;
+                info.Environment["AWS_LAMBDA_LOG_GROUP_NAME"] = "/aws/lambda/Functions";
+                info.Environment["AWS_LAMBDA_LOG_STREAM_NAME"] = "$LATEST";
+                info.Environment["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] = "3008";
+                info.Environment["AWS_SESSION_TOKEN"] = service.Environment.GetValueOrDefault("AWS_SESSION_TOKEN", "");
+            }
+            else
+            {
+                info.Environment["AWS_LAMBDA_FUNCTION_NAME"] = service.FunctionName;
+                info.Environment["AWS_LAMBDA_LOG_GROUP_NAME"] = "/aws/lambda/" + service.FunctionName;
+                info.Environment["AWS_LAMBDA_LOG_STREAM_NAME"] = $"sandbox-{index}-{Guid.NewGuid():N}"[..24];
+                info.Environment["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] = service.MemoryMb.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            }
+
             info.Environment["LAMBDA_TASK_ROOT"] = Path.GetDirectoryName(bootstrap)!;
             info.Environment["_HANDLER"] = "bootstrap";
             _process = Process.Start(info)!;
@@ -485,14 +553,22 @@ public sealed partial class LambdaService : IAsyncDisposable
                 }
 
                 DateTimeOffset now = DateTimeOffset.UtcNow;
-                long deadline = now.Add(service.Timeout).ToUnixTimeMilliseconds();
+                long deadline = (service.IsRuntimeInterfaceEmulator ? invocation.Received : now).Add(service.Timeout).ToUnixTimeMilliseconds();
                 invocation.Taken.TrySetResult(now);
                 context.Response.Headers["Lambda-Runtime-Aws-Request-Id"] = invocation.RequestId;
                 context.Response.Headers["Lambda-Runtime-Deadline-Ms"] = deadline.ToString(System.Globalization.CultureInfo.InvariantCulture);
                 context.Response.Headers["Lambda-Runtime-Invoked-Function-Arn"] = $"arn:aws:lambda:{invocation.Region}:000000000000:function:{service.FunctionName}";
-                context.Response.Headers["Lambda-Runtime-Trace-Id"] = $"Root=1-{DateTimeOffset.UtcNow.ToUnixTimeSeconds():x8}-{Guid.NewGuid():N}"[..40] + ";Sampled=0";
+                // Lambda always traces (passively); the RIE passes on the invoke's trace header, or none.
+                string? trace = invocation.TraceId
+                    ?? (service.IsRuntimeInterfaceEmulator ? null : $"Root=1-{DateTimeOffset.UtcNow.ToUnixTimeSeconds():x8}-{Guid.NewGuid():N}"[..40] + ";Sampled=0");
+                if (trace is not null)
+                {
+                    context.Response.Headers["Lambda-Runtime-Trace-Id"] = trace;
+                }
+
                 context.Response.StatusCode = 200;
                 context.Response.ContentType = "application/json";
+                service.LastEvent = (invocation.Payload, context.Response.Headers.AllKeys.ToDictionary(k => k!, k => context.Response.Headers[k]!, StringComparer.OrdinalIgnoreCase), invocation.Received);
                 context.Response.ContentLength64 = invocation.Payload.Length;
                 await context.Response.OutputStream.WriteAsync(invocation.Payload);
                 context.Response.Close();
@@ -518,6 +594,7 @@ public sealed partial class LambdaService : IAsyncDisposable
             if (request.HttpMethod == "POST" && path == "/2018-06-01/runtime/init/error")
             {
                 await ReplyAsync(context, 202, null, """{"status":"OK"}""");
+                Volatile.Write(ref _initError, body);
                 service._initErrors.Enqueue(request.Headers["Lambda-Runtime-Function-Error-Type"] ?? "Unknown");
                 return;
             }
