@@ -33,6 +33,9 @@ public sealed class MinioObjectStore : IObjectStore, IBulkDeletingObjectStore, I
     /// <summary>Objects per batch delete request (the S3 limit).</summary>
     private const int DeleteBatch = 1000;
 
+    /// <summary>The namespace of S3's request documents (bucket configuration, multi-object delete).</summary>
+    private static readonly XNamespace S3Namespace = "http://s3.amazonaws.com/doc/2006-03-01/";
+
     private readonly S3Connection _s3;
     private readonly HttpClient _http;
     private readonly bool _ownsHttp;
@@ -303,8 +306,6 @@ public sealed class MinioObjectStore : IObjectStore, IBulkDeletingObjectStore, I
         ObjectKeys.Validate(prefix, nameof(prefix), allowPrefix: true);
         return this.DeleteInBatchesAsync(prefix, DeleteBatch, DeleteBatchAsync, cancellationToken);
     }
-
-    private static readonly XNamespace S3Namespace = "http://s3.amazonaws.com/doc/2006-03-01/";
 
     /// <summary>One multi-object delete (<c>POST ?delete</c>), quiet: the answer lists only the keys that failed.</summary>
     [SuppressMessage("Security", "CA5351", Justification = "S3 requires Content-MD5 on a multi-object delete as a transfer checksum; it protects nothing secret.")]
