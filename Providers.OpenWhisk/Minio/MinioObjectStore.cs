@@ -1,98 +1,121 @@
 using System;
 using System.Collections.Generic;
+using System.Diagnostics.CodeAnalysis;
 using System.IO;
-using System.Linq;
 using System.Net;
 using System.Net.Http;
-using System.Net.Http.Headers;
 using System.Runtime.CompilerServices;
+using System.Security.Cryptography;
+using System.Text;
 using System.Threading;
 using System.Threading.Tasks;
-using Minio;
-using Minio.DataModel;
-using Minio.DataModel.Args;
-using Minio.Exceptions;
+using System.Xml;
+using System.Xml.Linq;
 using Neutral.Storage;
 
 namespace Neutral.Providers.OpenWhisk;
 
-/// <summary>How to reach a MinIO (or any S3-compatible) server.</summary>
-/// <param name="Endpoint">Host and port, e.g. <c>minio.example.com:9000</c> (no scheme).</param>
-/// <param name="AccessKey">The access key.</param>
-/// <param name="SecretKey">The secret key (never logged, never put in an envelope).</param>
-/// <param name="Secure">Whether to use HTTPS.</param>
-/// <param name="Region">The region the server signs for (<c>us-east-1</c> for MinIO and Ceph RGW by default).</param>
-public sealed record MinioSettings(string Endpoint, string AccessKey, string SecretKey, bool Secure, string Region = "us-east-1")
-{
-    /// <inheritdoc/>
-    public override string ToString() => $"{(Secure ? "https" : "http")}://{Endpoint} (access key {AccessKey})";
-}
-
 /// <summary>
-/// Neutral's object store on a MinIO server (or any S3-compatible one: Ceph RGW, S3 itself) through the Minio client.
-/// Keys map one to one to object names in one bucket. Create-only writes (<see cref="TryCreateAsync"/>) are conditional
-/// PUTs with <c>If-None-Match: *</c>, which the server decides atomically.
+/// Neutral's object store on a MinIO server (or any S3-compatible one: Ceph RGW, S3 itself), over the S3 REST API
+/// signed with Signature Version 4. Keys map one to one to object names in one bucket. Create-only writes
+/// (<see cref="TryCreateAsync"/>) are conditional PUTs with <c>If-None-Match: *</c>, which the server decides
+/// atomically (<c>412 Precondition Failed</c>: the object exists).
 /// </summary>
 /// <remarks>
-/// The Minio 7.0.0 client cannot send <c>If-None-Match</c> on a PUT: <c>PutObjectArgs.WithHeaders</c> turns every
-/// header it does not know into user metadata (<c>x-amz-meta-if-none-match</c>), which the server stores and ignores,
-/// so the write would silently replace. Create-only therefore signs the PUT with the client (a presigned URL, whose
-/// signature covers the host only) and sends it with <see cref="HttpClient"/>, adding the header: <c>412 Precondition
-/// Failed</c> means the object exists.
+/// The store sends its own requests (no S3 SDK) so that an application that references it publishes with NativeAOT
+/// and trimming without a warning. Errors: refused keys or permissions throw <see cref="UnauthorizedAccessException"/>
+/// and a missing bucket <see cref="InvalidOperationException"/> (a retry cannot help); throttling
+/// <see cref="ThrottledException"/>; server errors <see cref="IOException"/>, and network failures
+/// <see cref="HttpRequestException"/> (worth retrying). Messages name the server, bucket and key, never the secret.
 /// </remarks>
 public sealed class MinioObjectStore : IObjectStore, IBulkDeletingObjectStore, IDisposable
 {
     /// <summary>Objects per batch delete request (the S3 limit).</summary>
     private const int DeleteBatch = 1000;
 
-    private readonly IMinioClient _client;
+    /// <summary>The namespace of S3's request documents (bucket configuration, multi-object delete).</summary>
+    private static readonly XNamespace S3Namespace = "http://s3.amazonaws.com/doc/2006-03-01/";
+
+    private readonly S3Connection _s3;
     private readonly HttpClient _http;
-    private readonly bool _ownsClients;
+    private readonly bool _ownsHttp;
 
-    /// <summary>Creates a store over <paramref name="bucket"/> with a client of its own.</summary>
+    /// <summary>Creates a store over <paramref name="bucket"/> with an <see cref="HttpClient"/> of its own.</summary>
     public MinioObjectStore(MinioSettings settings, string bucket)
-        : this(Connect(settings), bucket, new HttpClient(), ownsClients: true)
+        : this(settings, bucket, new HttpClient(), ownsHttp: true)
     {
     }
 
-    /// <summary>Creates a store over <paramref name="bucket"/> with the given clients (which the caller disposes).</summary>
-    public MinioObjectStore(IMinioClient client, string bucket, HttpClient http)
-        : this(client, bucket, http, ownsClients: false)
+    /// <summary>Creates a store over <paramref name="bucket"/> that sends through <paramref name="http"/> (which the caller disposes).</summary>
+    public MinioObjectStore(MinioSettings settings, string bucket, HttpClient http)
+        : this(settings, bucket, http, ownsHttp: false)
     {
     }
 
-    private MinioObjectStore(IMinioClient client, string bucket, HttpClient http, bool ownsClients)
+    private MinioObjectStore(MinioSettings settings, string bucket, HttpClient http, bool ownsHttp)
     {
-        ArgumentNullException.ThrowIfNull(client);
+        ArgumentNullException.ThrowIfNull(settings);
         ArgumentException.ThrowIfNullOrWhiteSpace(bucket);
         ArgumentNullException.ThrowIfNull(http);
-        _client = client;
+        _s3 = new S3Connection(settings, http);
         _http = http;
-        _ownsClients = ownsClients;
+        _ownsHttp = ownsHttp;
         Bucket = bucket;
     }
 
     /// <summary>The bucket.</summary>
     public string Bucket { get; }
 
-    /// <summary>A Minio client for <paramref name="settings"/>.</summary>
-    public static IMinioClient Connect(MinioSettings settings)
-    {
-        ArgumentNullException.ThrowIfNull(settings);
-        return new MinioClient()
-            .WithEndpoint(settings.Endpoint)
-            .WithCredentials(settings.AccessKey, settings.SecretKey)
-            .WithSSL(settings.Secure)
-            .WithRegion(settings.Region)
-            .Build();
-    }
-
     /// <summary>Creates the bucket when it does not exist yet.</summary>
+    /// <exception cref="UnauthorizedAccessException">The server refused the keys, or the key may not create the bucket.</exception>
+    /// <exception cref="InvalidOperationException">The bucket name is taken by another account.</exception>
     public async Task EnsureBucketAsync(CancellationToken cancellationToken = default)
     {
-        if (!await _client.BucketExistsAsync(new BucketExistsArgs().WithBucket(Bucket), cancellationToken).ConfigureAwait(false))
+        using (HttpResponseMessage head = await _s3.SendAsync(HttpMethod.Head, Bucket, null, cancellationToken: cancellationToken).ConfigureAwait(false))
         {
-            await _client.MakeBucketAsync(new MakeBucketArgs().WithBucket(Bucket), cancellationToken).ConfigureAwait(false);
+            if (head.StatusCode == HttpStatusCode.OK)
+            {
+                return;
+            }
+
+            if (head.StatusCode != HttpStatusCode.NotFound)
+            {
+                // A HEAD answer has no error document: the status says it all.
+                throw S3Errors.ToException((int)head.StatusCode, head.ReasonPhrase, null, null, "Looking for the bucket", _s3.Settings, Bucket);
+            }
+        }
+
+        // us-east-1 is the default location and takes no configuration; any other region is named in the body.
+        ReadOnlyMemory<byte>? body = _s3.Settings.Region == "us-east-1" ? null : Encoding.UTF8.GetBytes(
+            new XElement(S3Namespace + "CreateBucketConfiguration", new XElement(S3Namespace + "LocationConstraint", _s3.Settings.Region)).ToString(SaveOptions.DisableFormatting));
+        using HttpResponseMessage create = await _s3.SendAsync(HttpMethod.Put, Bucket, null, body: body, contentType: "application/xml", cancellationToken: cancellationToken).ConfigureAwait(false);
+        if (create.StatusCode == HttpStatusCode.OK)
+        {
+            return;
+        }
+
+        string answer = await create.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+        var (code, message) = S3Errors.Parse(answer);
+        if (code == "BucketAlreadyOwnedByYou")
+        {
+            return; // Created meanwhile by another client with the same keys.
+        }
+
+        if (code == "BucketAlreadyExists")
+        {
+            throw new InvalidOperationException($"Creating bucket '{Bucket}' at {_s3.Settings} failed: the name is taken by another account. Choose another Neutral:Minio:Bucket.");
+        }
+
+        throw S3Errors.ToException((int)create.StatusCode, create.ReasonPhrase, code, message, "Creating the bucket", _s3.Settings, Bucket);
+    }
+
+    /// <summary>Removes the bucket, which must be empty (test and benchmark clean-up).</summary>
+    internal async Task DeleteBucketAsync(CancellationToken cancellationToken = default)
+    {
+        using HttpResponseMessage response = await _s3.SendAsync(HttpMethod.Delete, Bucket, null, cancellationToken: cancellationToken).ConfigureAwait(false);
+        if (response.StatusCode is not (HttpStatusCode.NoContent or HttpStatusCode.OK))
+        {
+            throw await S3Errors.ToExceptionAsync(response, "Removing the bucket", _s3, Bucket, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -100,32 +123,21 @@ public sealed class MinioObjectStore : IObjectStore, IBulkDeletingObjectStore, I
     public async Task PutAsync(string key, ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default)
     {
         ObjectKeys.Validate(key);
-        // The caller's array as it is, not a copy (a 1 MiB put would copy a megabyte for nothing).
-        using var stream = System.Runtime.InteropServices.MemoryMarshal.TryGetArray(data, out ArraySegment<byte> segment)
-            ? new MemoryStream(segment.Array!, segment.Offset, segment.Count, writable: false)
-            : new MemoryStream(data.ToArray(), writable: false);
-        await _client.PutObjectAsync(new PutObjectArgs()
-            .WithBucket(Bucket)
-            .WithObject(key)
-            .WithStreamData(stream)
-            .WithObjectSize(data.Length)
-            .WithContentType("application/octet-stream"), cancellationToken).ConfigureAwait(false);
+        using HttpResponseMessage response = await _s3.SendAsync(HttpMethod.Put, Bucket, key, body: data, cancellationToken: cancellationToken).ConfigureAwait(false);
+        if (response.StatusCode != HttpStatusCode.OK)
+        {
+            throw await S3Errors.ToExceptionAsync(response, $"Writing '{key}'", _s3, Bucket, cancellationToken).ConfigureAwait(false);
+        }
     }
 
     /// <inheritdoc/>
     public async Task<bool> TryCreateAsync(string key, ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default)
     {
         ObjectKeys.Validate(key);
+        KeyValuePair<string, string>[] createOnly = [new("if-none-match", "*")];
         for (int attempt = 1; ; attempt++)
         {
-            string url = await _client.PresignedPutObjectAsync(new PresignedPutObjectArgs()
-                .WithBucket(Bucket)
-                .WithObject(key)
-                .WithExpiry(300)).ConfigureAwait(false);
-            using var request = new HttpRequestMessage(HttpMethod.Put, url) { Content = new ReadOnlyMemoryContent(data) };
-            request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
-            request.Headers.IfNoneMatch.Add(EntityTagHeaderValue.Any);
-            using HttpResponseMessage response = await _http.SendAsync(request, cancellationToken).ConfigureAwait(false);
+            using HttpResponseMessage response = await _s3.SendAsync(HttpMethod.Put, Bucket, key, headers: createOnly, body: data, cancellationToken: cancellationToken).ConfigureAwait(false);
             switch (response.StatusCode)
             {
                 case HttpStatusCode.OK:
@@ -137,8 +149,7 @@ public sealed class MinioObjectStore : IObjectStore, IBulkDeletingObjectStore, I
                     await Task.Delay(TimeSpan.FromMilliseconds(20 * attempt), cancellationToken).ConfigureAwait(false);
                     continue;
                 default:
-                    string body = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
-                    throw new IOException($"Create-only write of '{key}' in bucket '{Bucket}' failed: HTTP {(int)response.StatusCode} {response.ReasonPhrase}. {Trim(body)}");
+                    throw await S3Errors.ToExceptionAsync(response, $"Create-only write of '{key}'", _s3, Bucket, cancellationToken).ConfigureAwait(false);
             }
         }
     }
@@ -147,14 +158,19 @@ public sealed class MinioObjectStore : IObjectStore, IBulkDeletingObjectStore, I
     public async Task<byte[]?> GetAsync(string key, CancellationToken cancellationToken = default)
     {
         ObjectKeys.Validate(key);
-        return await ReadAsync(new GetObjectArgs().WithBucket(Bucket).WithObject(key), cancellationToken).ConfigureAwait(false);
+        using HttpResponseMessage response = await _s3.SendAsync(HttpMethod.Get, Bucket, key, completion: HttpCompletionOption.ResponseHeadersRead, cancellationToken: cancellationToken).ConfigureAwait(false);
+        return response.StatusCode switch
+        {
+            HttpStatusCode.OK => await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false),
+            HttpStatusCode.NotFound when await IsNoSuchKeyAsync(response, cancellationToken).ConfigureAwait(false) => null,
+            _ => throw await S3Errors.ToExceptionAsync(response, $"Reading '{key}'", _s3, Bucket, cancellationToken).ConfigureAwait(false),
+        };
     }
 
     /// <inheritdoc/>
     /// <remarks>
-    /// A ranged GET signed by the client (presigned) and sent with <see cref="HttpClient"/>, so that the server's own
-    /// answers decide: 206 with the bytes (cut at the end), 416 when the range starts at or past the end, 404 when
-    /// there is no object. (The Minio client reports some of these as exceptions with no detail.)
+    /// A GET with a <c>Range</c> header, whose answer the server decides: 206 with the bytes (cut at the end), 416 when
+    /// the range starts at or past the end (an empty result), 404 when there is no object.
     /// </remarks>
     public async Task<byte[]?> GetRangeAsync(string key, long offset, int length, CancellationToken cancellationToken = default)
     {
@@ -166,10 +182,9 @@ public sealed class MinioObjectStore : IObjectStore, IBulkDeletingObjectStore, I
             return await ExistsAsync(key, cancellationToken).ConfigureAwait(false) ? [] : null;
         }
 
-        string url = await _client.PresignedGetObjectAsync(new PresignedGetObjectArgs().WithBucket(Bucket).WithObject(key).WithExpiry(300)).ConfigureAwait(false);
-        using var request = new HttpRequestMessage(HttpMethod.Get, url);
-        request.Headers.Range = new RangeHeaderValue(offset, offset + length - 1);
-        using HttpResponseMessage response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+        KeyValuePair<string, string>[] range = [new("range", $"bytes={offset}-{offset + length - 1}")];
+        using HttpResponseMessage response = await _s3.SendAsync(HttpMethod.Get, Bucket, key, headers: range,
+            completion: HttpCompletionOption.ResponseHeadersRead, cancellationToken: cancellationToken).ConfigureAwait(false);
         switch (response.StatusCode)
         {
             case HttpStatusCode.PartialContent:
@@ -180,15 +195,15 @@ public sealed class MinioObjectStore : IObjectStore, IBulkDeletingObjectStore, I
                 return all.AsSpan((int)Math.Min(offset, all.Length), (int)Math.Clamp(all.Length - offset, 0, length)).ToArray();
             case HttpStatusCode.RequestedRangeNotSatisfiable:
                 return [];
-            case HttpStatusCode.NotFound:
+            case HttpStatusCode.NotFound when await IsNoSuchKeyAsync(response, cancellationToken).ConfigureAwait(false):
                 return null;
             default:
-                string body = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
-                throw new IOException($"Reading bytes {offset} to {offset + length - 1} of '{key}' in bucket '{Bucket}' failed: HTTP {(int)response.StatusCode} {response.ReasonPhrase}. {Trim(body)}");
+                throw await S3Errors.ToExceptionAsync(response, $"Reading bytes {offset} to {offset + length - 1} of '{key}'", _s3, Bucket, cancellationToken).ConfigureAwait(false);
         }
     }
 
     /// <inheritdoc/>
+    /// <remarks>ListObjectsV2, a page of up to 1,000 keys per request, following the continuation token.</remarks>
     public async IAsyncEnumerable<ObjectInfo> ListAsync(string prefix, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(prefix);
@@ -197,14 +212,73 @@ public sealed class MinioObjectStore : IObjectStore, IBulkDeletingObjectStore, I
             ObjectKeys.Validate(prefix, nameof(prefix), allowPrefix: true);
         }
 
-        var args = new ListObjectsArgs().WithBucket(Bucket).WithPrefix(prefix).WithRecursive(true);
-        await foreach (Item item in _client.ListObjectsEnumAsync(args, cancellationToken).ConfigureAwait(false))
+        string? token = null;
+        do
         {
-            if (!item.IsDir)
+            var query = new List<KeyValuePair<string, string>>(3) { new("list-type", "2"), new("prefix", prefix) };
+            if (token is not null)
             {
-                yield return new ObjectInfo(item.Key, (long)item.Size);
+                query.Add(new("continuation-token", token));
             }
+
+            ListPage page = await ListPageAsync(prefix, query, cancellationToken).ConfigureAwait(false);
+            foreach (ObjectInfo item in page.Objects)
+            {
+                yield return item;
+            }
+
+            token = page.NextToken;
         }
+        while (token is not null);
+    }
+
+    private sealed record ListPage(List<ObjectInfo> Objects, string? NextToken);
+
+    private async Task<ListPage> ListPageAsync(string prefix, List<KeyValuePair<string, string>> query, CancellationToken cancellationToken)
+    {
+        using HttpResponseMessage response = await _s3.SendAsync(HttpMethod.Get, Bucket, null, query,
+            completion: HttpCompletionOption.ResponseHeadersRead, cancellationToken: cancellationToken).ConfigureAwait(false);
+        if (response.StatusCode != HttpStatusCode.OK)
+        {
+            throw await S3Errors.ToExceptionAsync(response, $"Listing '{prefix}'", _s3, Bucket, cancellationToken).ConfigureAwait(false);
+        }
+
+        XElement result;
+        try
+        {
+            using Stream stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+            result = await S3Xml.LoadAsync(stream, cancellationToken).ConfigureAwait(false);
+        }
+        catch (XmlException e)
+        {
+            throw new IOException($"Listing '{prefix}' in bucket '{Bucket}' at {_s3.Settings}: the answer is not a ListBucketResult document ({e.Message}).", e);
+        }
+
+        var objects = new List<ObjectInfo>();
+        foreach (XElement contents in result.Elements())
+        {
+            if (contents.Name.LocalName != "Contents")
+            {
+                continue;
+            }
+
+            string? key = S3Xml.Child(contents, "Key");
+            if (key is null || !long.TryParse(S3Xml.Child(contents, "Size"), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out long size))
+            {
+                throw new IOException($"Listing '{prefix}' in bucket '{Bucket}' at {_s3.Settings}: an entry has no key or size.");
+            }
+
+            objects.Add(new ObjectInfo(key, size));
+        }
+
+        bool truncated = string.Equals(S3Xml.Child(result, "IsTruncated"), "true", StringComparison.OrdinalIgnoreCase);
+        string? next = truncated ? S3Xml.Child(result, "NextContinuationToken") : null;
+        if (truncated && string.IsNullOrEmpty(next))
+        {
+            throw new IOException($"Listing '{prefix}' in bucket '{Bucket}' at {_s3.Settings}: the page is truncated but has no continuation token.");
+        }
+
+        return new ListPage(objects, next);
     }
 
     /// <inheritdoc/>
@@ -217,7 +291,12 @@ public sealed class MinioObjectStore : IObjectStore, IBulkDeletingObjectStore, I
             return false;
         }
 
-        await _client.RemoveObjectAsync(new RemoveObjectArgs().WithBucket(Bucket).WithObject(key), cancellationToken).ConfigureAwait(false);
+        using HttpResponseMessage response = await _s3.SendAsync(HttpMethod.Delete, Bucket, key, cancellationToken: cancellationToken).ConfigureAwait(false);
+        if (response.StatusCode is not (HttpStatusCode.NoContent or HttpStatusCode.OK))
+        {
+            throw await S3Errors.ToExceptionAsync(response, $"Deleting '{key}'", _s3, Bucket, cancellationToken).ConfigureAwait(false);
+        }
+
         return true;
     }
 
@@ -228,13 +307,46 @@ public sealed class MinioObjectStore : IObjectStore, IBulkDeletingObjectStore, I
         return this.DeleteInBatchesAsync(prefix, DeleteBatch, DeleteBatchAsync, cancellationToken);
     }
 
+    /// <summary>One multi-object delete (<c>POST ?delete</c>), quiet: the answer lists only the keys that failed.</summary>
+    [SuppressMessage("Security", "CA5351", Justification = "S3 requires Content-MD5 on a multi-object delete as a transfer checksum; it protects nothing secret.")]
     private async Task<int> DeleteBatchAsync(IReadOnlyList<string> keys, CancellationToken cancellationToken)
     {
-        IList<DeleteError> errors = await _client.RemoveObjectsAsync(new RemoveObjectsArgs().WithBucket(Bucket).WithObjects(keys.ToList()), cancellationToken).ConfigureAwait(false);
+        var delete = new XElement(S3Namespace + "Delete", new XElement(S3Namespace + "Quiet", "true"));
+        foreach (string key in keys)
+        {
+            delete.Add(new XElement(S3Namespace + "Object", new XElement(S3Namespace + "Key", key)));
+        }
+
+        byte[] body = Encoding.UTF8.GetBytes(delete.ToString(SaveOptions.DisableFormatting));
+        using HttpResponseMessage response = await _s3.SendAsync(HttpMethod.Post, Bucket, null, [new("delete", "")],
+            body: body, contentType: "application/xml", contentMd5: MD5.HashData(body), cancellationToken: cancellationToken).ConfigureAwait(false);
+        string answer = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+        if (response.StatusCode != HttpStatusCode.OK)
+        {
+            var (code, message) = S3Errors.Parse(answer);
+            throw S3Errors.ToException((int)response.StatusCode, response.ReasonPhrase, code, message, $"Deleting {keys.Count} objects", _s3.Settings, Bucket);
+        }
+
+        var errors = new List<XElement>();
+        try
+        {
+            foreach (XElement element in S3Xml.Parse(answer).Elements())
+            {
+                if (element.Name.LocalName == "Error")
+                {
+                    errors.Add(element);
+                }
+            }
+        }
+        catch (XmlException e)
+        {
+            throw new IOException($"Deleting {keys.Count} objects in bucket '{Bucket}' at {_s3.Settings}: the answer is not a DeleteResult document ({e.Message}).", e);
+        }
+
         if (errors.Count > 0)
         {
-            DeleteError first = errors[0];
-            throw new IOException($"Deleting {errors.Count} of {keys.Count} objects in bucket '{Bucket}' failed; the first, '{first.Key}': {first.Code} {first.Message}");
+            XElement first = errors[0];
+            throw new IOException($"Deleting {errors.Count} of {keys.Count} objects in bucket '{Bucket}' failed; the first, '{S3Xml.Child(first, "Key")}': {S3Xml.Child(first, "Code")} {S3Xml.Child(first, "Message")}");
         }
 
         return keys.Count;
@@ -242,45 +354,30 @@ public sealed class MinioObjectStore : IObjectStore, IBulkDeletingObjectStore, I
 
     private async Task<bool> ExistsAsync(string key, CancellationToken cancellationToken)
     {
-        try
+        using HttpResponseMessage response = await _s3.SendAsync(HttpMethod.Head, Bucket, key, cancellationToken: cancellationToken).ConfigureAwait(false);
+        return response.StatusCode switch
         {
-            await _client.StatObjectAsync(new StatObjectArgs().WithBucket(Bucket).WithObject(key), cancellationToken).ConfigureAwait(false);
-            return true;
-        }
-        catch (ObjectNotFoundException)
-        {
-            return false;
-        }
+            HttpStatusCode.OK => true,
+            // A HEAD answer has no body to tell a missing key from a missing bucket: the next GET or PUT will.
+            HttpStatusCode.NotFound => false,
+            _ => throw S3Errors.ToException((int)response.StatusCode, response.ReasonPhrase, null, null, $"Looking for '{key}'", _s3.Settings, Bucket),
+        };
     }
 
-    private async Task<byte[]?> ReadAsync(GetObjectArgs args, CancellationToken cancellationToken)
+    /// <summary>Whether a 404 is for the key (an absent object reads as null) rather than the bucket (an error).</summary>
+    private static async Task<bool> IsNoSuchKeyAsync(HttpResponseMessage response, CancellationToken cancellationToken)
     {
-        byte[]? data = null;
-        try
-        {
-            await _client.GetObjectAsync(args.WithCallbackStream(async (stream, token) =>
-            {
-                using var buffer = new MemoryStream();
-                await stream.CopyToAsync(buffer, token).ConfigureAwait(false);
-                data = buffer.ToArray();
-            }), cancellationToken).ConfigureAwait(false);
-        }
-        catch (ObjectNotFoundException)
-        {
-            return null;
-        }
-
-        return data ?? [];
+        // The error document is small; buffering it leaves it readable again for the exception's message.
+        await response.Content.LoadIntoBufferAsync(cancellationToken).ConfigureAwait(false);
+        string body = await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false);
+        return S3Errors.Parse(body).Code != "NoSuchBucket";
     }
-
-    private static string Trim(string text) => text.Length <= 300 ? text : text[..300] + "...";
 
     /// <inheritdoc/>
     public void Dispose()
     {
-        if (_ownsClients)
+        if (_ownsHttp)
         {
-            _client.Dispose();
             _http.Dispose();
         }
     }

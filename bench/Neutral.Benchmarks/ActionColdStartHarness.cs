@@ -47,8 +47,7 @@ public static class ActionColdStartHarness
         finally
         {
             await store.DeletePrefixAsync("");
-            using Minio.IMinioClient client = MinioObjectStore.Connect(settings);
-            await client.RemoveBucketAsync(new Minio.DataModel.Args.RemoveBucketArgs().WithBucket(bucket));
+            await store.DeleteBucketAsync();
             Directory.Delete(workingDirectory, recursive: true);
         }
     }

@@ -115,6 +115,17 @@ public sealed partial class ConsumerTests(PackagedFeed feed) : IClassFixture<Pac
                 ?? "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;BlobEndpoint=http://127.0.0.1:10000/devstoreaccount1;QueueEndpoint=http://127.0.0.1:10001/devstoreaccount1;",
         });
 
+    [Fact]
+    public Task An_app_with_the_OpenWhisk_provider_package_publishes_with_NativeAOT_without_warnings_and_runs_a_job_on_MinIO_storage() =>
+        ProviderPackageRunsAsync("openwhisk", "OpenWhiskProvider", "the minio store (Ceph RGW)", new Dictionary<string, string?>
+        {
+            ["NEUTRAL__STORAGE"] = "minio",
+            ["NEUTRAL__MINIO__ENDPOINT"] = (Environment.GetEnvironmentVariable("NEUTRAL_TEST_S3_ENDPOINT") ?? "http://127.0.0.1:7480").Replace("http://", "", StringComparison.Ordinal),
+            ["NEUTRAL__MINIO__BUCKET"] = "neutral-consumer-" + Guid.NewGuid().ToString("N")[..12],
+            ["NEUTRAL__MINIO__ACCESSKEY"] = Environment.GetEnvironmentVariable("NEUTRAL_TEST_S3_ACCESS_KEY") ?? "NEUTRALTESTKEY",
+            ["NEUTRAL__MINIO__SECRETKEY"] = Environment.GetEnvironmentVariable("NEUTRAL_TEST_S3_SECRET_KEY") ?? "NEUTRALTESTSECRET",
+        });
+
     /// <summary>
     /// The consumer app with a provider's package (<c>-p:{property}=true</c>) published with NativeAOT: no IL warning
     /// (the provider needs no trimming or AOT exception, so <c>WorkerPackage.PublishAsync</c> picks NativeAOT for such
@@ -129,11 +140,27 @@ public sealed partial class ConsumerTests(PackagedFeed feed) : IClassFixture<Pac
             "publish", "-c", "Release", "-o", output, "-nologo", "-r", "linux-x64", "-p:PublishAot=true", $"-p:{property}=true");
         Assert.True(publish.ExitCode == 0, "dotnet publish failed:\n" + publish.All);
         Assert.DoesNotMatch(@"warning (IL|NETSDK|NEU)\d+", publish.Output);
+        AssertNativeExecutable(output);
 
         CommandResult run = await Command.RunAsync(Path.Combine(output, "App"), [], Directory.CreateDirectory(Path.Combine(folder, "run")).FullName, RunTimeout, environment);
         Assert.True(run.ExitCode == 0, $"the app failed on {store} (are the servers from scripts/services.sh running?):\n{run.All}");
         AssertRanAJob(run);
         Assert.False(Directory.Exists(Path.Combine(folder, "run", ".neutral")), $"the job went to the local store, not {store}");
+        AssertLoaded(run, "native");
+    }
+
+    /// <summary>A NativeAOT publish: the app is an ELF executable with no runtime and no managed assembly beside it.</summary>
+    private static void AssertNativeExecutable(string output)
+    {
+        byte[] magic = new byte[4];
+        using (FileStream app = File.OpenRead(Path.Combine(output, "App")))
+        {
+            app.ReadExactly(magic);
+        }
+
+        Assert.Equal(new byte[] { 0x7F, (byte)'E', (byte)'L', (byte)'F' }, magic);
+        string[] managed = Directory.GetFiles(output).Select(Path.GetFileName).Where(f => f!.EndsWith(".dll", StringComparison.Ordinal) || f == "libcoreclr.so").ToArray()!;
+        Assert.True(managed.Length == 0, "a NativeAOT publish carries no runtime or IL, but has " + string.Join(", ", managed));
     }
 
     [Fact]

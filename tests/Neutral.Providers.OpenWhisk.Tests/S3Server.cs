@@ -3,8 +3,6 @@ using System.Collections.Generic;
 using System.Net.Http;
 using System.Threading.Tasks;
 using Microsoft.Extensions.Configuration;
-using Minio;
-using Minio.DataModel.Args;
 
 namespace Neutral.Providers.OpenWhisk.Tests;
 
@@ -76,8 +74,7 @@ public class S3Bucket : IAsyncLifetime
     public async Task DisposeAsync()
     {
         await Store.DeletePrefixAsync("");
-        using IMinioClient client = MinioObjectStore.Connect(Server);
-        await client.RemoveBucketAsync(new RemoveBucketArgs().WithBucket(Name));
+        await Store.DeleteBucketAsync();
         Store.Dispose();
     }
 }
