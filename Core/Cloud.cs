@@ -227,11 +227,12 @@ public sealed class Cloud : IAsyncDisposable
             }
         }
 
-        var runner = new JobRunner<T>(_context, array);
+        var (runner, results) = JobRunner.Create(_context, array);
         _jobs.TryAdd(runner.Finished, runner.CancelAsync);
+        var job = new RemoteJob<T>(runner, results);
         runner.Start();
         _ = runner.Finished.ContinueWith(t => _jobs.TryRemove(t, out _), TaskScheduler.Default);
-        return new RemoteJob<T>(runner);
+        return job;
     }
 
     /// <summary>

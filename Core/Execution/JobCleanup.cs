@@ -43,6 +43,31 @@ internal sealed class JobCleanup
             ? new DateTimeOffset(at, TimeSpan.Zero)
             : null;
 
+    /// <summary>
+    /// A finished job's data deleted (unless <c>Job:KeepData</c>): <paramref name="drain"/> first gives attempts still in
+    /// flight a moment to end and says how many are left; a failure is logged, since a later Connect sweeps leftovers.
+    /// </summary>
+    /// <param name="jobId">The job.</param>
+    /// <param name="drain">Waits for attempts in flight and returns how many did not end.</param>
+    /// <param name="tracked">Whether the backend reported the job's attempts (else late writers are assumed).</param>
+    public async Task FinishJobAsync(string jobId, Func<Task<int>> drain, bool tracked)
+    {
+        if (_cloud.Options.Job.KeepData)
+        {
+            return;
+        }
+
+        try
+        {
+            int live = await drain().ConfigureAwait(false);
+            await DeleteJobAsync(jobId, lateWriters: live > 0 || !tracked).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            Log.CleanupFailed(_cloud.Logger, e, jobId, e.Message);
+        }
+    }
+
     public async Task DeleteJobAsync(string jobId, bool lateWriters)
     {
         await _cloud.Jobs.DeletePrefixAsync(StorageLayout.Job(jobId)).ConfigureAwait(false);

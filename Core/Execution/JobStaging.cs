@@ -1,4 +1,5 @@
 using System;
+using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
 using Neutral.Storage;
@@ -68,5 +69,33 @@ internal sealed class JobStaging
         }
 
         await jobs.PutAsync(StorageLayout.Manifest(manifest.JobId), WireJson.Serialize(manifest with { InputOffsets = Large ? Offsets : null }), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>A deployed backend's check of its tables: a stale deployment fails the job once, not each call in a worker.</summary>
+    public static async Task VerifyDeploymentAsync(CloudContext cloud, IResultSink sink, CancellationToken cancellationToken)
+    {
+        if (cloud.Backend is IDeployedComputeBackend deployed)
+        {
+            var functions = sink.Functions.Select(f => new Dispatch.RemoteFunctionInfo(f.Id, f.SignatureHash)).Distinct().ToArray();
+            await deployed.VerifyDeploymentAsync(functions, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Packs the job's calls and writes its manifest (and <c>input.bin</c>).</summary>
+    public static async Task<JobStaging> StageAsync(CloudContext cloud, IResultSink sink, string jobId, DateTimeOffset submitted, CancellationToken cancellationToken)
+    {
+        JobStaging staging = sink.Pack();
+        var manifest = new JobManifest
+        {
+            JobId = jobId,
+            FunctionId = sink.First.Id,
+            SignatureHash = InvocationEnvelope.FormatHash(sink.First.SignatureHash),
+            CallCount = sink.Count,
+            ClientVersion = typeof(JobStaging).Assembly.GetName().Version?.ToString() ?? "0",
+            Owner = cloud.Owner,
+            Created = submitted,
+        };
+        await staging.WriteAsync(cloud.Jobs, manifest, cancellationToken).ConfigureAwait(false);
+        return staging;
     }
 }

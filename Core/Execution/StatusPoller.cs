@@ -19,6 +19,9 @@ internal sealed class StatusPoller
     private static readonly TimeSpan MinimumInterval = TimeSpan.FromMilliseconds(10);
     private static readonly TimeSpan MaximumInterval = TimeSpan.FromSeconds(2);
     private static readonly TimeSpan HintedInterval = TimeSpan.FromSeconds(2);
+
+    /// <summary>Pending calls at or below which their statuses are also read directly after a listing.</summary>
+    public const int TailSize = 8;
     private readonly IObjectStore _jobs;
     private readonly string _jobId;
     private readonly bool _hinted;
@@ -53,8 +56,28 @@ internal sealed class StatusPoller
         }
     }
 
-    /// <summary>Lists the job's call objects; returns how many new outcomes it found.</summary>
-    public async Task<int> ListAsync(CallState[] state, ReadSet reads, Action<int, DateTimeOffset> started)
+    /// <summary>
+    /// Lists the job's call objects; returns how many new outcomes it found. With <paramref name="pending"/> calls or
+    /// fewer left (<see cref="TailSize"/>), their statuses are read directly too: listings can lag.
+    /// </summary>
+    public async Task<int> ListAsync(CallState[] state, ReadSet reads, Action<int, DateTimeOffset> started, int pending)
+    {
+        int found = await ListCallsAsync(state, reads, started).ConfigureAwait(false);
+        if (pending <= TailSize)
+        {
+            for (int i = 0; i < state.Length; i++)
+            {
+                if (!state[i].Done)
+                {
+                    reads.Status.Add(i);
+                }
+            }
+        }
+
+        return found;
+    }
+
+    private async Task<int> ListCallsAsync(CallState[] state, ReadSet reads, Action<int, DateTimeOffset> started)
     {
         DateTimeOffset now = _time.GetUtcNow();
         long listStart = _time.GetTimestamp();
@@ -112,27 +135,42 @@ internal sealed class StatusPoller
         return found;
     }
 
-    /// <summary>Reads one object per call (eight at a time); a missing one reads as null.</summary>
-    public async Task<List<(int Index, byte[]? Bytes)>> ReadAsync(IEnumerable<int> indices, Func<string, int, string> key)
+    /// <summary>
+    /// Reads one object per call (eight at a time); a missing one reads as null, and one whose read failed (other than
+    /// the store staying down, which ends the job) comes back with its error, leaving the others unaffected.
+    /// </summary>
+    public async Task<(int Index, byte[]? Bytes, Exception? Error)[]> ReadAsync(IEnumerable<int> indices, Func<string, int, string> key)
     {
         int[] wanted = indices.ToArray();
-        var read = new (int Index, byte[]? Bytes)[wanted.Length];
+        var read = new (int Index, byte[]? Bytes, Exception? Error)[wanted.Length];
         if (wanted.Length <= 2)
         {
             for (int k = 0; k < wanted.Length; k++)
             {
-                read[k] = (wanted[k], await _jobs.GetAsync(key(_jobId, wanted[k])).ConfigureAwait(false));
+                read[k] = await ReadOneAsync(wanted[k], key).ConfigureAwait(false);
             }
         }
         else
         {
-            await Parallel.ForEachAsync(Enumerable.Range(0, wanted.Length), new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (k, ct) =>
+            await Parallel.ForEachAsync(Enumerable.Range(0, wanted.Length), new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (k, _) =>
             {
-                read[k] = (wanted[k], await _jobs.GetAsync(key(_jobId, wanted[k]), ct).ConfigureAwait(false));
+                read[k] = await ReadOneAsync(wanted[k], key).ConfigureAwait(false);
             }).ConfigureAwait(false);
         }
 
-        return [.. read];
+        return read;
+    }
+
+    private async Task<(int, byte[]?, Exception?)> ReadOneAsync(int index, Func<string, int, string> key)
+    {
+        try
+        {
+            return (index, await _jobs.GetAsync(key(_jobId, index)).ConfigureAwait(false), null);
+        }
+        catch (Exception e) when (e is not StoreUnavailableException and not OperationCanceledException)
+        {
+            return (index, null, e);
+        }
     }
 
     private static bool TryAttempt(ReadOnlySpan<char> name, string stem, out int attempt)

@@ -16,11 +16,13 @@ namespace Neutral;
 /// <typeparam name="T">The calls' result type.</typeparam>
 public sealed class RemoteJob<T>
 {
-    private readonly JobRunner<T> _runner;
+    private readonly JobRunner _runner;
+    private readonly IReadOnlyList<RemoteFuture<T>> _futures;
 
-    internal RemoteJob(JobRunner<T> runner)
+    internal RemoteJob(JobRunner runner, ResultSink<T> results)
     {
         _runner = runner;
+        _futures = results.Futures;
         _runner.Progress += (_, progress) => Volatile.Read(ref _progress)?.Invoke(this, progress);
     }
 
@@ -30,13 +32,13 @@ public sealed class RemoteJob<T>
     public string JobId => _runner.JobId;
 
     /// <summary>The number of calls.</summary>
-    public int Count => _runner.Futures.Count;
+    public int Count => _futures.Count;
 
     /// <summary>The future of call <paramref name="index"/>.</summary>
-    public RemoteFuture<T> this[int index] => _runner.Futures[index];
+    public RemoteFuture<T> this[int index] => _futures[index];
 
     /// <summary>The futures, in call order.</summary>
-    public IReadOnlyList<RemoteFuture<T>> Futures => _runner.Futures;
+    public IReadOnlyList<RemoteFuture<T>> Futures => _futures;
 
     /// <summary>
     /// Raised as calls start running and get their outcomes, on a task of its own: a slow handler sees fewer, newer snapshots and never
@@ -75,7 +77,7 @@ public sealed class RemoteJob<T>
     public JobProgress Current => _runner.Snapshot;
 
     /// <summary>Every call's timestamps, for plots (see <see cref="JobTimeline.ToSvg"/>).</summary>
-    public JobTimeline Timeline => new(JobId, _runner.Futures.Select(f => f.Stats).ToArray(), _runner.Futures.Select(f => f.State).ToArray());
+    public JobTimeline Timeline => new(JobId, _futures.Select(f => f.Stats).ToArray(), _futures.Select(f => f.State).ToArray());
 
     /// <summary>
     /// What the job costs on its platform so far, in US dollars, from the measured worker time of each call, the
@@ -101,7 +103,7 @@ public sealed class RemoteJob<T>
     public async IAsyncEnumerable<RemoteFuture<T>> AsCompleted([EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         var finished = Channel.CreateUnbounded<RemoteFuture<T>>();
-        foreach (RemoteFuture<T> future in _runner.Futures)
+        foreach (RemoteFuture<T> future in _futures)
         {
             _ = future.Task.ContinueWith(static (_, state) =>
             {
@@ -122,7 +124,7 @@ public sealed class RemoteJob<T>
     public async Task<T[]> GetResultsAsync(CancellationToken cancellationToken = default)
     {
         await WaitAsync(ReturnWhen.All, cancellationToken).ConfigureAwait(false);
-        var futures = _runner.Futures;
+        var futures = _futures;
         var failures = futures.Where(f => f.State == RemoteCallState.Failed).Select(f => f.Exception!).ToArray();
         if (failures.Length > 0)
         {

@@ -251,6 +251,36 @@ public sealed class SimulatedCloudTests
     }
 
     [Fact]
+    public async Task A_read_that_fails_in_the_client_faults_that_call_s_attempt_alone()
+    {
+        await using var rig = new SimulatedRig(o => o.Job.Speculation = false);
+        int failures = 0;
+        // Not a store error (those are retried, then end the job): a reader's own bug, as one CI run saw.
+        rig.Store.FailRead = key => key.EndsWith("/calls/000003/status", StringComparison.Ordinal) && Interlocked.Increment(ref failures) <= 1
+            ? new ArgumentOutOfRangeException("length", "a reader's bug") : null;
+        var job = rig.Cloud.Submit(Enumerable.Range(0, 10).Select(i => Remote.TestFunctions.Square(i)));
+        int[] results = await rig.DriveAsync(job.GetResultsAsync(), Hour);
+        Assert.Equal(Enumerable.Range(0, 10).Select(i => i * i), results);
+        Assert.True(Volatile.Read(ref failures) >= 1, "the read never failed: the test proves nothing");
+        Assert.Equal(2, job[3].Stats.AttemptsStarted);
+        Assert.All(job.Futures.Where(f => f.CallIndex != 3), f => Assert.Equal(1, f.Stats.AttemptsStarted));
+    }
+
+    [Fact]
+    public async Task A_call_whose_outcome_can_never_be_read_fails_alone_after_its_retries()
+    {
+        await using var rig = new SimulatedRig(o => o.Job.Speculation = false);
+        rig.Store.FailRead = key => key.EndsWith("/calls/000003/status", StringComparison.Ordinal) ? new ArgumentOutOfRangeException("length", "a reader's bug") : null;
+        var job = rig.Cloud.Submit(Enumerable.Range(0, 10).Select(i => Remote.TestFunctions.Square(i)));
+        var error = await Assert.ThrowsAsync<RemoteJobException>(() => rig.DriveAsync(job.GetResultsAsync(), Hour));
+        RemoteException failure = Assert.Single(error.Failures);
+        Assert.Equal(3, failure.CallIndex);
+        Assert.Equal("Neutral.OutcomeUnreadable", failure.RemoteTypeName);
+        Assert.Contains("failed after 3 attempts: reading status of call 3 failed: ArgumentOutOfRangeException", failure.Message, StringComparison.Ordinal);
+        Assert.All(job.Futures.Where(f => f.CallIndex != 3), f => Assert.Equal(RemoteCallState.Succeeded, f.State));
+    }
+
+    [Fact]
     public async Task A_store_that_stays_down_fails_the_job_with_one_clear_error()
     {
         await using var rig = new SimulatedRig(o => o.Job.StoreRetrySeconds = 30);

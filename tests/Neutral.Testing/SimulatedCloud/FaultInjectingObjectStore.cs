@@ -46,6 +46,9 @@ public sealed class FaultInjectingObjectStore : IObjectStore, IBulkDeletingObjec
     /// <summary>Runs before every write (put or create) with its key, after the latency: a test can hold writes on a gate.</summary>
     public Func<string, Task>? BeforeWrite { get; set; }
 
+    /// <summary>Decides per key that a read fails with the returned exception (a client-side bug in a store's reader, say).</summary>
+    public Func<string, Exception?>? FailRead { get; set; }
+
     /// <summary>How many errors were injected.</summary>
     public int InjectedErrors => Volatile.Read(ref _errors);
 
@@ -107,6 +110,11 @@ public sealed class FaultInjectingObjectStore : IObjectStore, IBulkDeletingObjec
     public async Task<byte[]?> GetAsync(string key, CancellationToken cancellationToken = default)
     {
         await EnterAsync("get", key, cancellationToken).ConfigureAwait(false);
+        if (FailRead?.Invoke(key) is { } failure)
+        {
+            throw failure;
+        }
+
         return await _inner.GetAsync(key, cancellationToken).ConfigureAwait(false);
     }
 

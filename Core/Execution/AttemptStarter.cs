@@ -1,0 +1,90 @@
+using System;
+using Microsoft.Extensions.Logging;
+
+namespace Neutral.Execution;
+
+/// <summary>
+/// Starts attempts and spends each call's retry budget: a new attempt of a call (first, retry or speculative backup)
+/// goes to the <see cref="Launcher"/>; a platform fault launches the next attempt while the budget lasts and fails the
+/// call once it is spent. Counts the attempts in flight, for the drain before cleanup. Monitor task only.
+/// </summary>
+internal sealed class AttemptStarter
+{
+    private readonly string _jobId;
+    private readonly CallLedger _ledger;
+    private readonly IResultSink _sink;
+    private readonly EnvelopeFactory _calls;
+    private readonly ILogger _logger;
+
+    public AttemptStarter(string jobId, CallLedger ledger, IResultSink sink, EnvelopeFactory calls, ILogger logger)
+    {
+        _jobId = jobId;
+        _ledger = ledger;
+        _sink = sink;
+        _calls = calls;
+        _logger = logger;
+    }
+
+    /// <summary>Where attempts go, once the job is staged.</summary>
+    public Launcher? Launcher { get; set; }
+
+    /// <summary>No more attempts: the job is cancelled.</summary>
+    public bool Stopped { get; set; }
+
+    /// <summary>Attempts launched and not yet ended.</summary>
+    public int Live { get; private set; }
+
+    /// <summary>An attempt in flight ended (answered, lost, refused or dropped).</summary>
+    public void Ended() => Live--;
+
+    /// <summary>Starts the next attempt of call <paramref name="index"/>.</summary>
+    public void Launch(int index, bool speculative = false)
+    {
+        if (Stopped)
+        {
+            return;
+        }
+
+        CallState state = _ledger[index];
+        int attempt = ++state.Launched;
+        state.InvokedAt = null;
+        state.StartedAt = null;
+        state.Speculated |= speculative;
+        Live++;
+        if (attempt > 1)
+        {
+            _sink.UpdateStats(index, s => s with { AttemptsStarted = attempt });
+        }
+
+        Launcher!.Enqueue(index, attempt);
+    }
+
+    /// <summary>A platform fault of call <paramref name="index"/>'s newest attempt: retry while the budget lasts, else fail.</summary>
+    public void Fault(int index, string type, string message)
+    {
+        CallState state = _ledger[index];
+        if (state.Done)
+        {
+            return;
+        }
+
+        if (state.Faults < _calls.RetriesOf(index) && !Stopped)
+        {
+            state.Faults++;
+            Log.Retrying(_logger, index, _jobId, message, state.Launched + 1);
+            Launch(index);
+            return;
+        }
+
+        _ledger.Fail(index, new RemoteException($"Call {index} of job {_jobId} failed after {state.Launched} attempts: {message}", type, null, _jobId, index, state.Launched));
+    }
+
+    /// <summary>A retryable failure that a worker recorded: counted against the budget, and the next attempt launched.</summary>
+    public void Retry(int index, string reason)
+    {
+        CallState state = _ledger[index];
+        state.Faults++;
+        Log.Retrying(_logger, index, _jobId, reason, state.Launched + 1);
+        Launch(index);
+    }
+}

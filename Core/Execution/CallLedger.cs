@@ -1,0 +1,157 @@
+using System;
+using System.Collections.Generic;
+using System.Threading;
+using System.Threading.Tasks;
+
+namespace Neutral.Execution;
+
+/// <summary>
+/// Every call's state and how the job stands: the calls' ends (succeeded, failed, cancelled), the counters progress
+/// snapshots read, and the waiters of <see cref="RemoteJob{T}.WaitAsync"/>. Written by the job's monitor task alone;
+/// the counters are read from any thread.
+/// </summary>
+internal sealed class CallLedger
+{
+    private readonly IResultSink _sink;
+    private readonly CallState[] _state;
+    private readonly Action _changed;
+    private readonly List<(int Needed, TaskCompletionSource Signal)> _waiters = [];
+    private readonly Lock _waitersLock = new();
+    private int _done;
+    private int _succeeded;
+    private int _failed;
+    private int _cancelled;
+    private int _running;
+
+    /// <param name="sink">The job's futures.</param>
+    /// <param name="changed">Called when a call starts running or ends (for progress).</param>
+    public CallLedger(IResultSink sink, Action changed)
+    {
+        _sink = sink;
+        _changed = changed;
+        _state = new CallState[sink.Count];
+        for (int i = 0; i < _state.Length; i++)
+        {
+            _state[i] = new CallState();
+        }
+    }
+
+    public int Count => _state.Length;
+
+    public CallState this[int index] => _state[index];
+
+    /// <summary>The states, for the poller's listing.</summary>
+    public CallState[] States => _state;
+
+    /// <summary>Calls with an outcome.</summary>
+    public int Done => Volatile.Read(ref _done);
+
+    public bool AllDone => Done >= _state.Length;
+
+    public JobProgress Snapshot => new(_state.Length, Volatile.Read(ref _succeeded), Volatile.Read(ref _failed), Volatile.Read(ref _cancelled), Math.Max(0, Volatile.Read(ref _running)));
+
+    /// <summary>The newest attempt of call <paramref name="index"/> started: its deadline counts from <paramref name="now"/>.</summary>
+    public void Started(int index, DateTimeOffset now)
+    {
+        CallState state = _state[index];
+        state.InvokedAt ??= now;
+        state.StartedAt ??= now;
+        if (!state.Running && !state.Done)
+        {
+            state.Running = true;
+            _sink.MarkRunning(index);
+            Interlocked.Increment(ref _running);
+            _changed();
+        }
+    }
+
+    /// <summary>Decodes and delivers call <paramref name="index"/>'s result.</summary>
+    /// <exception cref="Codec.CodecException">The bytes are no result of the call (the call is unchanged).</exception>
+    public void Succeed(int index, ReadOnlySpan<byte> payload, Action beforeDelivery)
+    {
+        if (_state[index].Done)
+        {
+            return;
+        }
+
+        bool delivered = _sink.TrySucceed(index, payload, beforeDelivery);
+        Volatile.Write(ref _state[index].Done, true);
+        if (delivered)
+        {
+            Interlocked.Increment(ref _succeeded);
+        }
+
+        Completed(index);
+    }
+
+    public void Fail(int index, RemoteException error)
+    {
+        CallState state = _state[index];
+        if (state.Done)
+        {
+            return;
+        }
+
+        Volatile.Write(ref state.Done, true);
+        if (_sink.TryFail(index, error))
+        {
+            Interlocked.Increment(ref _failed);
+        }
+
+        Completed(index);
+    }
+
+    /// <summary>Marks every call without an outcome cancelled.</summary>
+    public void CancelPending()
+    {
+        for (int i = 0; i < _state.Length; i++)
+        {
+            if (!_state[i].Done && _sink.TryCancel(i))
+            {
+                Volatile.Write(ref _state[i].Done, true);
+                Interlocked.Increment(ref _cancelled);
+                Completed(i);
+            }
+        }
+    }
+
+    /// <summary>Completes when <paramref name="when"/> is met.</summary>
+    public Task WaitAsync(ReturnWhen when, CancellationToken cancellationToken)
+    {
+        int needed = when.Needed(_state.Length);
+        lock (_waitersLock)
+        {
+            if (Volatile.Read(ref _done) >= needed)
+            {
+                return Task.CompletedTask;
+            }
+
+            var signal = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            _waiters.Add((needed, signal));
+            return signal.Task.WaitAsync(cancellationToken);
+        }
+    }
+
+    private void Completed(int index)
+    {
+        if (_state[index].Running)
+        {
+            _state[index].Running = false;
+            Interlocked.Decrement(ref _running);
+        }
+
+        int done = Interlocked.Increment(ref _done);
+        _changed();
+        lock (_waitersLock)
+        {
+            for (int w = _waiters.Count - 1; w >= 0; w--)
+            {
+                if (done >= _waiters[w].Needed)
+                {
+                    _waiters[w].Signal.TrySetResult();
+                    _waiters.RemoveAt(w);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,60 @@
+using System;
+using Neutral.Dispatch;
+using Neutral.Wire;
+
+namespace Neutral.Execution;
+
+/// <summary>
+/// Each call's options (the method's attribute over the job's configuration) and its attempts' envelopes, built when an
+/// attempt's turn comes: the arguments inline when small enough, else their byte range of <c>input.bin</c>.
+/// </summary>
+internal sealed class EnvelopeFactory
+{
+    private readonly string _jobId;
+    private readonly IResultSink _sink;
+    private readonly CloudContext _cloud;
+
+    public EnvelopeFactory(string jobId, IResultSink sink, CloudContext cloud)
+    {
+        _jobId = jobId;
+        _sink = sink;
+        _cloud = cloud;
+    }
+
+    /// <summary>The packed arguments, once staged.</summary>
+    public JobStaging? Staging { get; set; }
+
+    public int RetriesOf(int index) => _sink.FunctionOf(index).Options.Retries ?? _cloud.Options.Job.Retries;
+
+    public TimeSpan TimeoutOf(int index) => TimeSpan.FromSeconds(_sink.FunctionOf(index).Options.TimeoutSeconds ?? _cloud.Options.Job.TimeoutSeconds);
+
+    public bool RetriesUserErrors(int index) => _sink.FunctionOf(index).Options.RetryOnException;
+
+    /// <summary>Attempt <paramref name="attempt"/> of call <paramref name="index"/>; null before staging.</summary>
+    public InvocationEnvelope? Build(int index, int attempt)
+    {
+        if (Staging is not { } staging)
+        {
+            return null;
+        }
+
+        RemoteFunction function = _sink.FunctionOf(index);
+        bool inline = !staging.Large || staging.Length(index) <= InvocationEnvelope.InlineLimit;
+        TimeSpan timeout = TimeoutOf(index);
+        return new InvocationEnvelope
+        {
+            JobId = _jobId,
+            CallIndex = index,
+            FunctionId = function.Id,
+            SignatureHash = InvocationEnvelope.FormatHash(function.SignatureHash),
+            Assembly = RemoteDispatch.AssemblyOf(function.Id),
+            InlineInput = inline ? staging.Arguments(index).ToArray() : null,
+            InputRange = inline ? null : new InputRange(StorageLayout.Input(_jobId), staging.Offsets[index], staging.Length(index)),
+            Attempt = attempt,
+            Deadline = _cloud.Time.GetUtcNow() + TimeSpan.FromSeconds(_cloud.Options.Job.StartTimeoutSeconds) + timeout,
+            TimeoutSeconds = (int)Math.Ceiling(timeout.TotalSeconds),
+            RetryUserErrors = function.Options.RetryOnException,
+            Store = _cloud.Location,
+        };
+    }
+}

@@ -1,0 +1,228 @@
+using System;
+using System.Collections.Generic;
+using System.Threading.Tasks;
+using Neutral.Codec;
+using Neutral.Storage;
+using Neutral.Wire;
+
+namespace Neutral.Execution;
+
+/// <summary>
+/// Turns what storage holds for a call into its end or its next attempt: the outcome record read and interpreted
+/// (<see cref="StatusInterpreter"/>), a large result fetched, the result decoded into the call's future, its stats
+/// recorded. A read or decode that fails (other than the store staying down, which ends the job) faults that call's
+/// attempt alone, retried while its budget lasts: one bad object never fails the other calls.
+/// </summary>
+internal sealed class OutcomeReader
+{
+    private readonly string _jobId;
+    private readonly CallLedger _ledger;
+    private readonly IResultSink _sink;
+    private readonly EnvelopeFactory _calls;
+    private readonly AttemptPolicy _policy;
+    private readonly StatusPoller _poller;
+    private readonly IObjectStore _jobs;
+    private readonly TimeProvider _time;
+    private readonly AttemptStarter _attempts;
+
+    public OutcomeReader(string jobId, CallLedger ledger, IResultSink sink, EnvelopeFactory calls, AttemptPolicy policy, StatusPoller poller,
+        IObjectStore jobs, TimeProvider time, AttemptStarter attempts)
+    {
+        _jobId = jobId;
+        _ledger = ledger;
+        _sink = sink;
+        _calls = calls;
+        _policy = policy;
+        _poller = poller;
+        _jobs = jobs;
+        _time = time;
+        _attempts = attempts;
+    }
+
+    /// <summary>Reads what a round of events and a listing asked for: statuses, <c>failed.{a}</c> records, lost attempts.</summary>
+    public async Task ReadAsync(ReadSet reads)
+    {
+        if (reads.Status.Count > 0)
+        {
+            var pending = new List<int>(reads.Status.Count);
+            foreach (int index in reads.Status)
+            {
+                if (!_ledger[index].Done)
+                {
+                    pending.Add(index);
+                }
+            }
+
+            await ApplyStatusesAsync(pending).ConfigureAwait(false);
+        }
+
+        foreach (var (index, attempt) in reads.Failed)
+        {
+            if (!_ledger[index].Done && attempt > _ledger[index].FailedSeen
+                && await ReadOneAsync(index, StorageLayout.Failed(_jobId, index, attempt)).ConfigureAwait(false) is { } bytes)
+            {
+                await ApplyAsync(index, bytes, final: false).ConfigureAwait(false);
+            }
+        }
+
+        foreach (var (index, attempt, reason) in reads.Lost)
+        {
+            CallState state = _ledger[index];
+            if (state.Done || attempt != state.Launched)
+            {
+                continue;
+            }
+
+            // The worker may have written its outcome before it was lost: look before retrying.
+            if (await ReadOneAsync(index, StorageLayout.Status(_jobId, index)).ConfigureAwait(false) is { } status)
+            {
+                await ApplyAsync(index, status, final: true).ConfigureAwait(false);
+            }
+            else if (!state.Done && await ReadOneAsync(index, StorageLayout.Failed(_jobId, index, attempt)).ConfigureAwait(false) is { } failed)
+            {
+                await ApplyAsync(index, failed, final: false).ConfigureAwait(false);
+            }
+            else if (!state.Done && state.Launched == attempt)
+            {
+                _attempts.Fault(index, "Neutral.WorkerLost", reason);
+            }
+        }
+    }
+
+    /// <summary>Reads the statuses of <paramref name="indices"/> (eight at a time) and applies those found.</summary>
+    public async Task ApplyStatusesAsync(IEnumerable<int> indices)
+    {
+        foreach (var (index, bytes, error) in await _poller.ReadAsync(indices, StorageLayout.Status).ConfigureAwait(false))
+        {
+            if (_ledger[index].Done)
+            {
+                continue;
+            }
+
+            if (error is not null)
+            {
+                Unreadable(index, "status", error);
+            }
+            else if (bytes is not null)
+            {
+                await ApplyAsync(index, bytes, final: true).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>Reads one of call <paramref name="index"/>'s objects; a failure faults the call and reads as null.</summary>
+    public async Task<byte[]?> ReadOneAsync(int index, string key) => (await TryReadAsync(index, key).ConfigureAwait(false)).Bytes;
+
+    private async Task<(byte[]? Bytes, bool Failed)> TryReadAsync(int index, string key)
+    {
+        try
+        {
+            return (await _jobs.GetAsync(key).ConfigureAwait(false), false);
+        }
+        catch (Exception e) when (e is not StoreUnavailableException and not OperationCanceledException)
+        {
+            Unreadable(index, key, e);
+            return (null, true);
+        }
+    }
+
+    /// <param name="index">The call.</param>
+    /// <param name="bytes">The outcome record's bytes.</param>
+    /// <param name="final">true for the <c>status</c> object, false for a <c>failed.{a}</c> record, null for a hint's bytes (either).</param>
+    public async Task ApplyAsync(int index, byte[] bytes, bool? final)
+    {
+        CallState state = _ledger[index];
+        DateTimeOffset seen = _time.GetUtcNow();
+        StatusRecord record;
+        try
+        {
+            record = WireJson.DeserializeStatus(bytes);
+        }
+        catch (FormatException e)
+        {
+            _attempts.Fault(index, typeof(FormatException).FullName!, $"the outcome object of call {index} is not valid: {e.Message}");
+            return;
+        }
+
+        // A hint's bytes are the status when the attempt created it (a success or a final failure), else its failed.{a} record.
+        bool isFinal = final ?? (record.Succeeded || !IsRetryable(record, index));
+        if (!isFinal)
+        {
+            state.FailedSeen = Math.Max(state.FailedSeen, record.Attempt);
+        }
+
+        switch (StatusInterpreter.Interpret(record, isFinal, state, _calls.RetriesOf(index)))
+        {
+            case StatusAction.Ignore:
+                return;
+            case StatusAction.Retry:
+                _attempts.Retry(index, $"attempt {record.Attempt} failed ({record.Error?.Type})");
+                return;
+            case StatusAction.Fail:
+                RecordStats(index, record, seen);
+                RemoteError error = record.Error ?? new RemoteError(RemoteError.PlatformKind, "Neutral.UnknownError", "the status reports a failure without an error", null);
+                string message = isFinal || error.Kind == RemoteError.UserKind
+                    ? error.Message
+                    : $"Call {index} of job {_jobId} failed after {state.Launched} attempts: {error.Message}";
+                _ledger.Fail(index, new RemoteException(message, error.Type, error.StackTrace, _jobId, index, record.Attempt));
+                return;
+        }
+
+        byte[]? payload = record.InlineResult;
+        if (payload is null && record.OutputKey is not null)
+        {
+            (payload, bool failed) = await TryReadAsync(index, record.OutputKey).ConfigureAwait(false);
+            if (failed)
+            {
+                return;
+            }
+        }
+
+        if (payload is null)
+        {
+            _ledger.Fail(index, new RemoteException($"The result object '{record.OutputKey}' of call {index} is missing.", "Neutral.OutputMissing", null, _jobId, index, record.Attempt));
+            return;
+        }
+
+        try
+        {
+            // The stats are in place before the future completes: an awaiting caller reads them at once.
+            _ledger.Succeed(index, payload, () => RecordStats(index, record, seen, _time.GetUtcNow()));
+        }
+        catch (CodecException e)
+        {
+            _attempts.Fault(index, typeof(CodecException).FullName!, $"the result of call {index} could not be decoded: {e.Message}");
+            return;
+        }
+
+        // The run time for the speculation median: from the start seen here, else (the status came in the same listing
+        // as its start marker) as the worker measured it.
+        _policy.RecordDuration(state.StartedAt is { } started ? seen - started : record.WorkerEnd - record.WorkerStart);
+    }
+
+    private void Unreadable(int index, string what, Exception e) =>
+        _attempts.Fault(index, "Neutral.OutcomeUnreadable", $"reading {what} of call {index} failed: {e.GetType().Name}: {e.Message}");
+
+    private bool IsRetryable(StatusRecord record, int index) => record.Error?.Kind switch
+    {
+        RemoteError.PlatformKind => true,
+        RemoteError.UserKind => _calls.RetriesUserErrors(index),
+        _ => false,
+    };
+
+    private void RecordStats(int index, StatusRecord status, DateTimeOffset seen, DateTimeOffset? fetched = null) =>
+        _sink.UpdateStats(index, s => s with
+        {
+            Invoked = _ledger[index].InvokedAt ?? s.Invoked,
+            ResultFetched = fetched ?? s.ResultFetched,
+            WorkerStart = status.WorkerStart,
+            WorkerEnd = status.WorkerEnd,
+            StatusSeen = seen,
+            Attempt = status.Attempt,
+            ColdStart = status.ColdStart,
+            BytesIn = status.BytesIn,
+            BytesOut = status.BytesOut,
+            WorkerHost = status.Host,
+            Log = status.Log,
+        });
+}
