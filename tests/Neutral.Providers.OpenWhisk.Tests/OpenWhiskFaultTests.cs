@@ -162,7 +162,7 @@ public sealed class OpenWhiskFaultTests(S3Bucket bucket) : IClassFixture<S3Bucke
         Assert.Contains("no status by the attempt's deadline (60 s)", failure.Message, StringComparison.Ordinal);
         Assert.Contains("OpenWhisk activation", failure.Message, StringComparison.Ordinal);
         // The action proxy outlives its exec and answers the activation itself (400), so the record holds its text.
-        Assert.Contains("action developer error: command exited", failure.Message, StringComparison.Ordinal);
+        Assert.Contains("action developer error: command exited (the action's exec exited during or before this activation", failure.Message, StringComparison.Ordinal);
     }
 
     [Fact]
