@@ -266,7 +266,11 @@ public sealed class OpenWhiskComputeBackend : IDeployedComputeBackend
             string? error = response.TryGetProperty("result", out JsonElement result) && result.ValueKind == JsonValueKind.Object
                 && result.TryGetProperty("error", out JsonElement e) ? (e.ValueKind == JsonValueKind.String ? e.GetString() : e.GetRawText()) : null;
             string duration = document.RootElement.TryGetProperty("duration", out JsonElement d) && d.TryGetInt64(out long ms) ? $" after {ms} ms" : "";
-            return $"OpenWhisk activation {id} ended{duration}: {status}{(error is null ? "" : ": " + error)}";
+            // The action proxy's own words when exec died (it outlives it): say what that means.
+            string hint = error is "command exited"
+                ? " (the action's exec exited during or before this activation: killed, out of memory, or crashed at start; the invoker replaces the container, and the worker's own output is in the activation's logs)"
+                : "";
+            return $"OpenWhisk activation {id} ended{duration}: {status}{(error is null ? "" : ": " + error)}{hint}";
         }
         catch (JsonException)
         {

@@ -20,8 +20,9 @@ public sealed record ActionLimits(int TimeoutSeconds = 300, int MemoryMb = 256, 
 /// Deploys the worker as an OpenWhisk native action: the published application zipped with its executable as
 /// <c>exec</c> at the root, created or updated with <c>PUT /api/v1/namespaces/{ns}/actions/{name}?overwrite=true</c>
 /// (kind <c>blackbox</c> on the action-proxy image, binary code), with its limits, the variables the worker needs as
-/// init parameters (OpenWhisk passes them to <c>/init</c> as the action's environment), and an annotation with the
-/// dispatch tables' hashes so that a stale action can be told before a job starts.
+/// init parameters (OpenWhisk passes them to <c>/init</c> as the action's environment), an annotation with the
+/// dispatch tables' hashes so that a stale action can be told before a job starts, and <c>provide-api-key: false</c>
+/// so that the namespace key never reaches the action.
 /// </summary>
 public static class OpenWhiskDeployer
 {
@@ -30,6 +31,14 @@ public static class OpenWhiskDeployer
 
     /// <summary>The annotation holding the deployed dispatch tables' function ids and hashes.</summary>
     public const string TablesAnnotation = "neutral-tables";
+
+    /// <summary>
+    /// OpenWhisk's annotation that decides whether the invoker hands the namespace key to the action (in every
+    /// <c>/run</c> body as <c>api_key</c>, and in <c>/init</c>'s environment as <c>__OW_API_KEY</c>). A missing
+    /// annotation means yes; the deployer sets it to <see langword="false"/>: the worker needs no key, and the user's
+    /// code should not be able to read one.
+    /// </summary>
+    public const string ProvideApiKeyAnnotation = "provide-api-key";
 
     /// <summary>
     /// Zips a published application folder with <paramref name="executable"/> stored as <c>exec</c> at the root (see
@@ -81,6 +90,10 @@ public static class OpenWhiskDeployer
             }
 
             json.WriteEndObject();
+            json.WriteEndObject();
+            json.WriteStartObject();
+            json.WriteString("key", ProvideApiKeyAnnotation);
+            json.WriteBoolean("value", false);
             json.WriteEndObject();
             json.WriteEndArray();
             json.WriteEndObject();

@@ -18,8 +18,12 @@ namespace Neutral.Providers.OpenWhisk.Worker;
 /// newline to file descriptor 3; then, for each activation, it reads one JSON line from standard input
 /// (<c>{"value": {...}, "activation_id": ..., "deadline": ...}</c>, the value being Neutral's invocation envelope), runs
 /// the call through the shared call loop, and writes exactly one JSON object line to file descriptor 3. Standard
-/// output and error are the activation's logs. It depends on no environment variable but its own and the
-/// <c>__OW_*</c> ones (the action proxy starts it with almost none).
+/// output and error are the activation's logs; a line left open by an activation is ended before its result, so that
+/// the proxy's end-of-activation guard line stays on a line of its own. It depends on no environment variable but its
+/// own and <c>__OW_WAIT_FOR_ACK</c> (the action proxy starts it with almost none), nor on its working directory (the
+/// proxy's, not the action's folder). It never reads the namespace key a cluster may pass (<c>api_key</c> in each
+/// activation, <c>__OW_API_KEY</c> in the environment, when the action lacks <c>provide-api-key: false</c>): it removes
+/// the variable at start, so that the user's code and its child processes cannot read it either.
 /// </summary>
 public static class ActionLoop
 {
@@ -29,17 +33,35 @@ public static class ActionLoop
     /// <summary>Serves activations over this process's standard input and file descriptor 3 until the input ends.</summary>
     public static async Task ServeProcessAsync(CancellationToken cancellationToken = default)
     {
+        // An action deployed by other means than OpenWhiskDeployer (which annotates provide-api-key: false) gets the
+        // namespace key in its environment: no call needs it, so none sees it.
+        Environment.SetEnvironmentVariable(ApiKeyVariable, null);
+        var output = new LineEndingWriter(Console.Out);
+        var error = new LineEndingWriter(Console.Error);
+        Console.SetOut(output);
+        Console.SetError(error);
         using var results = new FileStream(new SafeFileHandle(3, ownsHandle: false), FileAccess.Write, bufferSize: 1);
         Stream input = Console.OpenStandardInput();
         // The action's own console output goes to the activation's log (standard output), never to the results.
         // Activations wait in OpenWhisk's queue, and may start after their job was cancelled: check first.
         var runner = new CallRunner(ObjectStores.Open, "openwhisk/" + Environment.ProcessId.ToString(CultureInfo.InvariantCulture)) { ChecksJobBeforeStart = true };
         bool ack = !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("__OW_WAIT_FOR_ACK"));
-        await ServeAsync(input, results, runner, ack, cancellationToken).ConfigureAwait(false);
+        await ServeAsync(input, results, runner, ack, () =>
+        {
+            output.EndLine();
+            error.EndLine();
+        }, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>The variable in which OpenWhisk's invoker passes the namespace key to an action not annotated otherwise.</summary>
+    internal const string ApiKeyVariable = "__OW_API_KEY";
+
     /// <summary>Serves activations read as lines from <paramref name="input"/>, one result line each to <paramref name="results"/>.</summary>
-    public static async Task ServeAsync(Stream input, Stream results, CallRunner runner, bool acknowledge, CancellationToken cancellationToken = default)
+    public static Task ServeAsync(Stream input, Stream results, CallRunner runner, bool acknowledge, CancellationToken cancellationToken = default) =>
+        ServeAsync(input, results, runner, acknowledge, endOfActivation: null, cancellationToken);
+
+    /// <summary>As the public overload; <paramref name="endOfActivation"/> runs after each activation, before its result is written.</summary>
+    internal static async Task ServeAsync(Stream input, Stream results, CallRunner runner, bool acknowledge, Action? endOfActivation, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(input);
         ArgumentNullException.ThrowIfNull(results);
@@ -57,7 +79,10 @@ public static class ActionLoop
                 continue;
             }
 
+            // Only "value" is read: the rest (activation_id, deadline, api_key, ...) is the platform's.
             string reply = await RunOneAsync(line, runner, cancellationToken).ConfigureAwait(false);
+            // The logs first: the proxy writes its guard line as soon as it has the result.
+            endOfActivation?.Invoke();
             await WriteLineAsync(results, reply, cancellationToken).ConfigureAwait(false);
         }
     }

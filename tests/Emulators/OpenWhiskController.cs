@@ -15,7 +15,13 @@ namespace Neutral.Emulators;
 
 /// <summary>
 /// The controller side of OpenWhisk's REST API, as the public API documentation describes it, in front of warm
-/// "containers" that are <see cref="OpenWhiskActionProxy"/> processes (as the invoker keeps action containers warm):
+/// "containers" that are <see cref="OpenWhiskActionProxy"/> instances, driven as the invoker drives them (its
+/// ContainerProxy): a cold container gets <c>/init</c> (with the action's init parameters and the first activation's
+/// <c>__OW_*</c> context as its environment), every activation a <c>/run</c> with <c>value</c>, <c>namespace</c>,
+/// <c>action_name</c> (<c>/ns/name</c>), <c>action_version</c>, <c>activation_id</c>, <c>transaction_id</c>,
+/// <c>deadline</c>, and the namespace key as <c>api_key</c> unless the action is annotated <c>provide-api-key</c> with a
+/// falsy value; a container whose <c>/init</c> or <c>/run</c> failed (not 200, or past the time limit) is destroyed,
+/// and later activations get a fresh one:
 /// <c>POST /api/v1/namespaces/{ns}/actions/{action}?blocking=false</c> with HTTP Basic auth (401 otherwise, 404 for an
 /// unknown action) answers <c>202 {"activationId"}</c>, or <c>429</c> when the namespace's concurrency limit is reached;
 /// <c>GET /api/v1/namespaces/{ns}/activations/{id}</c> answers the activation record. On 127.0.0.1 only.
@@ -31,7 +37,11 @@ public sealed class OpenWhiskController : IAsyncDisposable
     private readonly ConcurrentDictionary<string, string> _activations = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stop = new();
     private readonly List<Task> _loops = [];
-    private readonly ConcurrentBag<OpenWhiskActionProxy> _containers = [];
+    private readonly ConcurrentDictionary<OpenWhiskActionProxy, byte> _containers = new();
+    private readonly IReadOnlyDictionary<string, string> _containerEnvironment;
+    private readonly ConcurrentDictionary<string, IReadOnlyList<string>> _activationLogs = new(StringComparer.Ordinal);
+    private int _coldStarts;
+    private int _destroyed;
     private int _inFlight;
     private int _invocations;
     private int _throttled;
@@ -39,14 +49,19 @@ public sealed class OpenWhiskController : IAsyncDisposable
     /// <summary>An action created with PUT: its zip, the init parameters (passed to <c>/init</c> as its environment), its annotations.</summary>
     private sealed record Deployed(byte[] Zip, Dictionary<string, string> Environment, string Annotations);
 
+    /// <summary>What the invoker sends <c>/run</c> and <c>/init</c> for one activation.</summary>
+    private sealed record Activation(string Id, string RunBody, Dictionary<string, string> InitContext);
+
     private readonly ConcurrentDictionary<OpenWhiskActionProxy, byte> _busy = new();
 
     /// <summary>
     /// Starts the controller and <paramref name="containers"/> container loops (each starts its process on first use):
-    /// with <paramref name="exec"/>, an action already there; without, one must be created with PUT first.
+    /// with <paramref name="exec"/>, an action already there (without annotations but <see cref="Tables"/>); without,
+    /// one must be created with PUT first. <paramref name="waitForAck"/>: whether the containers' proxies have
+    /// <c>OW_WAIT_FOR_ACK</c> (the Go images do; the generic actionloop image may not).
     /// </summary>
     public OpenWhiskController(string? exec, IReadOnlyDictionary<string, string>? environment, string workingDirectory, string authKey,
-        string action = "neutral", int containers = 2, int concurrencyLimit = 100)
+        string action = "neutral", int containers = 2, int concurrencyLimit = 100, bool waitForAck = true)
     {
         _exec = exec;
         _environment = environment;
@@ -54,6 +69,7 @@ public sealed class OpenWhiskController : IAsyncDisposable
         AuthKey = authKey;
         Action = action;
         ConcurrencyLimit = concurrencyLimit;
+        WaitsForAck = waitForAck;
         // A free port can be taken between the probe and the listener's start (tests run in parallel): try again.
         for (int attempt = 1; ; attempt++)
         {
@@ -72,6 +88,12 @@ public sealed class OpenWhiskController : IAsyncDisposable
             }
         }
 
+        // The invoker starts action containers with __OW_API_HOST; the proxy passes every __OW_* variable on.
+        var container = new Dictionary<string, string>(waitForAck ? OpenWhiskActionProxy.WithAck : OpenWhiskActionProxy.WithoutAck, StringComparer.Ordinal)
+        {
+            ["__OW_API_HOST"] = ApiHost.ToString().TrimEnd('/'),
+        };
+        _containerEnvironment = container;
         _loops.Add(Task.Run(AcceptAsync));
         for (int i = 0; i < containers; i++)
         {
@@ -111,7 +133,31 @@ public sealed class OpenWhiskController : IAsyncDisposable
 
     private int _actionReads;
 
-    /// <summary>Kills the processes of the containers running an activation now (as an out-of-memory kill or a node failure would).</summary>
+    /// <summary>Whether the containers' proxies wait for the action's acknowledgement.</summary>
+    public bool WaitsForAck { get; }
+
+    /// <summary>Containers started (each one cold: a new proxy, <c>/init</c>).</summary>
+    public int ColdStarts => Volatile.Read(ref _coldStarts);
+
+    /// <summary>Containers destroyed after a failed <c>/init</c> or <c>/run</c>.</summary>
+    public int Destroyed => Volatile.Read(ref _destroyed);
+
+    /// <summary>The last <c>/run</c> body sent to a container.</summary>
+    public string? LastRun { get; private set; }
+
+    /// <summary>The environment of the last <c>/init</c> (init parameters and the invoker's <c>__OW_*</c> context).</summary>
+    public IReadOnlyDictionary<string, string>? LastInitEnvironment { get; private set; }
+
+    /// <summary>The log lines of each ended activation, by activation id, as its record holds them.</summary>
+    public IReadOnlyDictionary<string, IReadOnlyList<string>> ActivationLogs => _activationLogs;
+
+    /// <summary>The activation records so far (JSON, as <c>GET .../activations/{id}</c> answers them).</summary>
+    public IReadOnlyCollection<string> Records => _activations.Values.ToArray();
+
+    /// <summary>
+    /// Kills the <c>exec</c> of the containers running an activation now (as an out-of-memory kill of the action's
+    /// process would); the proxy answers the activation 400 "command exited", and the container is destroyed.
+    /// </summary>
     public int KillRunning()
     {
         int killed = 0;
@@ -119,6 +165,25 @@ public sealed class OpenWhiskController : IAsyncDisposable
         {
             container.Kill();
             killed++;
+        }
+
+        return killed;
+    }
+
+    /// <summary>
+    /// Kills the <c>exec</c> of the live containers not running an activation, and waits for them to exit: each
+    /// one's next activation gets the proxy's 500 "command exited", and the container is destroyed.
+    /// </summary>
+    public async Task<int> KillIdleAsync()
+    {
+        int killed = 0;
+        foreach (OpenWhiskActionProxy container in _containers.Keys)
+        {
+            if (!_busy.ContainsKey(container) && !container.Exited)
+            {
+                await container.KillAsync().ConfigureAwait(false);
+                killed++;
+            }
         }
 
         return killed;
@@ -300,6 +365,7 @@ public sealed class OpenWhiskController : IAsyncDisposable
                 }
 
                 string annotations = action.RootElement.TryGetProperty("annotations", out JsonElement a) ? a.GetRawText() : "[]";
+                _ = ProvidesApiKey(annotations); // malformed annotations are refused here, not at the first activation
                 _deployed = new Deployed(zip, environment, annotations);
             }
             catch (Exception e) when (e is JsonException or FormatException or KeyNotFoundException or InvalidOperationException)
@@ -348,7 +414,68 @@ public sealed class OpenWhiskController : IAsyncDisposable
         context.Response.Close();
     }
 
-    /// <summary>One warm container: its process starts on first use and again after it dies.</summary>
+    /// <summary>
+    /// Whether the invoker hands the namespace key to the action: yes unless <c>provide-api-key</c> is there with a
+    /// falsy value (false, 0, null or an empty string), as OpenWhisk's <c>isTruthy(..., valueForNonExistent = true)</c>.
+    /// </summary>
+    private static bool ProvidesApiKey(string annotations)
+    {
+        using JsonDocument json = JsonDocument.Parse(annotations);
+        foreach (JsonElement annotation in json.RootElement.EnumerateArray())
+        {
+            if (annotation.GetProperty("key").GetString() == "provide-api-key")
+            {
+                JsonElement value = annotation.GetProperty("value");
+                return value.ValueKind switch
+                {
+                    JsonValueKind.False or JsonValueKind.Null or JsonValueKind.Undefined => false,
+                    JsonValueKind.Number => value.GetDouble() != 0,
+                    JsonValueKind.String => value.GetString()!.Length > 0,
+                    _ => true,
+                };
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>The invoker's <c>/run</c> body and <c>/init</c> context for one activation.</summary>
+    private Activation Prepare(string id, string transaction, string parameters, DateTimeOffset deadline)
+    {
+        var context = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["namespace"] = "guest",
+            ["action_name"] = "/guest/" + Action,
+            ["action_version"] = "0.0.1",
+            ["activation_id"] = id,
+            ["transaction_id"] = transaction,
+            ["deadline"] = deadline.ToUnixTimeMilliseconds().ToString(System.Globalization.CultureInfo.InvariantCulture),
+        };
+        if (ProvidesApiKey(_deployed?.Annotations ?? "[]"))
+        {
+            context["api_key"] = AuthKey;
+        }
+
+        var body = new StringBuilder("{\"value\":").Append(parameters);
+        foreach (var (key, value) in context)
+        {
+            body.Append(',').Append(JsonSerializer.Serialize(key)).Append(':').Append(JsonSerializer.Serialize(value));
+        }
+
+        var init = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (key, value) in context)
+        {
+            init["__OW_" + key.ToUpperInvariant()] = value;
+        }
+
+        return new Activation(id, body.Append('}').ToString(), init);
+    }
+
+    /// <summary>
+    /// One container slot, as the invoker's ContainerProxy: a cold container is started and initialized for its first
+    /// activation, reused warm while its activations succeed, and destroyed after any failure (the proxy never
+    /// restarts a dead <c>exec</c>); the next activation then starts a fresh one.
+    /// </summary>
     private async Task ContainerAsync()
     {
         OpenWhiskActionProxy? container = null;
@@ -361,44 +488,60 @@ public sealed class OpenWhiskController : IAsyncDisposable
             DateTimeOffset start = DateTimeOffset.UtcNow;
             DateTimeOffset runStart = start;
             TimeSpan limit = TimeLimit;
+            bool destroy = false;
             try
             {
-                if (container is null || container.Exited)
+                // The invoker computes the deadline twice: for /init's context, and again when it sends /run.
+                string transaction = Guid.NewGuid().ToString("N");
+                Activation activation = Prepare(id, transaction, parameters, start + limit);
+                if (container is null)
                 {
-                    var (exec, environment) = Init();
-                    container = await OpenWhiskActionProxy.StartAsync(exec, environment, _workingDirectory, waitForAck: true, TimeSpan.FromSeconds(60));
-                    _containers.Add(container);
+                    string folder = Path.Combine(_workingDirectory, "containers", Guid.NewGuid().ToString("N")[..8]);
+                    Directory.CreateDirectory(folder);
+                    container = new OpenWhiskActionProxy(folder, _containerEnvironment);
+                    _containers[container] = 0;
+                    Interlocked.Increment(ref _coldStarts);
+                    var (exec, environment) = Init(folder);
+                    var initEnvironment = new Dictionary<string, string>(environment, StringComparer.Ordinal);
+                    foreach (var (key, value) in activation.InitContext)
+                    {
+                        initEnvironment[key] = value;
+                    }
+
+                    LastInitEnvironment = initEnvironment;
+                    ProxyReply init = await container.InitAsync(exec, initEnvironment, limit).ConfigureAwait(false);
+                    if (!init.Ok)
+                    {
+                        throw new ActivationFailed(init.Error ?? "The action failed to initialize: " + init.Body);
+                    }
                 }
 
                 // As the invoker does, /init has a limit of its own and the run's time limit counts from /run.
                 runStart = DateTimeOffset.UtcNow;
-                string activation = $$"""{"value":{{parameters}},"namespace":"guest","action_name":"{{Action}}","activation_id":"{{id}}","deadline":"{{(runStart + limit).ToUnixTimeMilliseconds()}}"}""";
+                activation = Prepare(id, transaction, parameters, runStart + limit);
+                LastRun = activation.RunBody;
                 _busy[container] = 0;
-                result = await container.RunAsync(activation, limit);
-                using JsonDocument reply = JsonDocument.Parse(result);
-                // As the invoker records it: an object with "error" is an application error, anything else a success.
-                status = reply.RootElement.ValueKind != JsonValueKind.Object ? "action developer error"
-                    : reply.RootElement.TryGetProperty("error", out _) ? "application error" : "success";
-                if (status == "action developer error")
+                ProxyReply reply = await container.RunAsync(activation.RunBody, limit).ConfigureAwait(false);
+                if (!reply.Ok)
                 {
-                    result = JsonSerializer.Serialize(new Dictionary<string, string> { ["error"] = "The action did not produce a valid JSON response: " + result });
-                }
-            }
-            catch (Exception e) when (e is InvalidOperationException or JsonException or IOException)
-            {
-                // The invoker's own messages (OpenWhisk's Messages.abnormalRun and timedoutActivation).
-                // The limit first: a container stopped at its limit has exited too by the time this runs (and the timer
-                // that ended the wait may fire a moment before the wall clock shows the limit reached).
-                string message = DateTimeOffset.UtcNow - runStart >= limit - TimeSpan.FromMilliseconds(50) ? $"The action exceeded its time limits of {(long)limit.TotalMilliseconds} milliseconds."
-                    : container is { Exited: true } ? "The action did not produce a valid response and exited unexpectedly."
-                    : "The action did not produce a valid JSON response: " + e.Message;
-                if (container is { Exited: false })
-                {
-                    container.Kill(); // a timed-out container is destroyed, not reused
+                    // Any answer but 200 is the container's failure: its error text goes in the record.
+                    throw new ActivationFailed(reply.Error ?? "The action did not produce a valid response: " + reply.Body);
                 }
 
+                result = reply.Body;
+                using JsonDocument json = JsonDocument.Parse(result);
+                // As the invoker records it: an object with "error" is an application error, anything else a success.
+                status = json.RootElement.ValueKind == JsonValueKind.Object && json.RootElement.TryGetProperty("error", out _) ? "application error" : "success";
+            }
+            catch (Exception e) when (e is ActivationFailed or TimeoutException or InvalidOperationException or JsonException or IOException)
+            {
+                // The invoker's own messages (OpenWhisk's Messages.timedoutActivation and abnormalRun), or the proxy's.
+                string message = e is TimeoutException ? $"The action exceeded its time limits of {(long)limit.TotalMilliseconds} milliseconds."
+                    : e is ActivationFailed failed ? failed.Message
+                    : "The action did not produce a valid response and exited unexpectedly.";
                 result = JsonSerializer.Serialize(new Dictionary<string, string> { ["error"] = message });
                 status = "action developer error";
+                destroy = true;
             }
             finally
             {
@@ -410,27 +553,41 @@ public sealed class OpenWhiskController : IAsyncDisposable
                 Interlocked.Decrement(ref _inFlight);
             }
 
+            IReadOnlyList<string> logs = container?.TakeActivationLogs() ?? [];
+            _activationLogs[id] = logs;
+            if (destroy && container is not null)
+            {
+                _containers.TryRemove(container, out _);
+                await container.DisposeAsync().ConfigureAwait(false);
+                Interlocked.Increment(ref _destroyed);
+                container = null;
+            }
+
             DateTimeOffset end = DateTimeOffset.UtcNow;
-            _activations[id] = $$"""{"namespace":"guest","name":"{{Action}}","version":"0.0.1","activationId":"{{id}}","start":{{start.ToUnixTimeMilliseconds()}},"end":{{end.ToUnixTimeMilliseconds()}},"duration":{{(long)(end - start).TotalMilliseconds}},"response":{"status":"{{status}}","success":{{(status == "success" ? "true" : "false")}},"result":{{result}}},"logs":[],"annotations":[],"publish":false}""";
+            _activations[id] = $$"""{"namespace":"guest","name":"{{Action}}","version":"0.0.1","activationId":"{{id}}","start":{{start.ToUnixTimeMilliseconds()}},"end":{{end.ToUnixTimeMilliseconds()}},"duration":{{(long)(end - start).TotalMilliseconds}},"response":{"status":"{{status}}","success":{{(status == "success" ? "true" : "false")}},"result":{{result}}},"logs":{{JsonSerializer.Serialize(logs)}},"annotations":[],"publish":false}""";
         }
     }
 
+    /// <summary>A non-200 answer from the container's proxy: the activation is a developer error, the container is destroyed.</summary>
+    private sealed class ActivationFailed(string message) : Exception(message);
+
     /// <summary>
-    /// What <c>/init</c> does with the deployed action: unzips its code into a folder of the container's own and runs
-    /// its <c>exec</c> with the init parameters as the environment. Without a deployed action, the one given at start.
+    /// What <c>/init</c> does with the deployed action: unzips its code where the proxy keeps actions
+    /// (<c>action/1/bin</c> under its working directory) and runs its <c>exec</c> with the init parameters as the
+    /// environment. Without a deployed action, the one given at start.
     /// </summary>
-    private (string Exec, IReadOnlyDictionary<string, string> Environment) Init()
+    private (string Exec, IReadOnlyDictionary<string, string> Environment) Init(string containerFolder)
     {
         if (_deployed is { } deployed)
         {
-            string folder = Path.Combine(_workingDirectory, "containers", Guid.NewGuid().ToString("N")[..8]);
+            string folder = Path.Combine(containerFolder, "action", "1", "bin");
             Directory.CreateDirectory(folder);
             System.IO.Compression.ZipFile.ExtractToDirectory(new MemoryStream(deployed.Zip), folder);
 
             string exec = Path.Combine(folder, "exec");
             if (!File.Exists(exec))
             {
-                throw new InvalidOperationException("The action's zip has no exec at its root.");
+                throw new ActivationFailed("cannot start action: the action's zip has no exec at its root.");
             }
 
             return (exec, deployed.Environment);
@@ -454,7 +611,7 @@ public sealed class OpenWhiskController : IAsyncDisposable
         {
         }
 
-        foreach (OpenWhiskActionProxy container in _containers.Distinct())
+        foreach (OpenWhiskActionProxy container in _containers.Keys)
         {
             await container.DisposeAsync();
         }

@@ -73,8 +73,11 @@ public sealed class DeploymentTests(S3Bucket bucket) : IClassFixture<S3Bucket>
             Assert.Equal(1, root.GetProperty("limits").GetProperty("concurrency").GetInt32());
             Assert.Contains(root.GetProperty("parameters").EnumerateArray(),
                 p => p.GetProperty("key").GetString() == "NEUTRAL_WORKER" && p.GetProperty("value").GetString() == "openwhisk" && p.GetProperty("init").GetBoolean());
-            JsonElement annotation = Assert.Single(root.GetProperty("annotations").EnumerateArray());
-            Assert.Equal(OpenWhiskDeployer.TablesAnnotation, annotation.GetProperty("key").GetString());
+            JsonElement[] annotations = root.GetProperty("annotations").EnumerateArray().ToArray();
+            Assert.Equal([OpenWhiskDeployer.TablesAnnotation, OpenWhiskDeployer.ProvideApiKeyAnnotation], annotations.Select(a => a.GetProperty("key").GetString()));
+            JsonElement annotation = annotations[0];
+            // Without it, a cluster hands every activation the namespace key.
+            Assert.Equal(JsonValueKind.False, annotations[1].GetProperty("value").ValueKind);
             string square = Remote.MinioFunctions.Square(1).Function.Id;
             Assert.Equal(InvocationEnvelope.FormatHash(Remote.MinioFunctions.Square(1).Function.SignatureHash), annotation.GetProperty("value").GetProperty(square).GetString());
         }
@@ -85,5 +88,10 @@ public sealed class DeploymentTests(S3Bucket bucket) : IClassFixture<S3Bucket>
             ("Neutral:Compute", "openwhisk"), ("Neutral:OpenWhisk:ApiHost", controller.ApiHost.ToString()), ("Neutral:OpenWhisk:AuthKey", Key)));
         long[] squares = await cloud.MapAsync(Enumerable.Range(0, 10), i => Remote.MinioFunctions.Square(i));
         Assert.Equal(Enumerable.Range(0, 10).Select(i => (long)i * i), squares);
+
+        // The annotation is honoured: no api_key in /run, no __OW_API_KEY at /init.
+        Assert.DoesNotContain("api_key", controller.LastRun!, StringComparison.Ordinal);
+        Assert.False(controller.LastInitEnvironment!.ContainsKey("__OW_API_KEY"));
+        Assert.Equal("/guest/neutral", JsonDocument.Parse(controller.LastRun!).RootElement.GetProperty("action_name").GetString());
     }
 }

@@ -65,6 +65,40 @@ public sealed class OpenWhiskComputeTests(S3Bucket bucket) : IClassFixture<S3Buc
     }
 
     [Fact]
+    public async Task An_action_without_provide_api_key_false_gets_the_namespace_key_and_no_call_record_or_log_holds_it()
+    {
+        // The action given at start has no provide-api-key annotation: the invoker passes the key, as a real one would.
+        await using Cloud cloud = Connect();
+        Assert.Equal(new long[] { 0, 1, 4, 9 }, await cloud.MapAsync(Enumerable.Range(0, 4), i => Remote.MinioFunctions.Square(i)));
+
+        using (var run = System.Text.Json.JsonDocument.Parse(_controller.LastRun!))
+        {
+            Assert.Equal(Key, run.RootElement.GetProperty("api_key").GetString());
+            Assert.Equal("/guest/neutral", run.RootElement.GetProperty("action_name").GetString());
+            foreach (string field in new[] { "action_version", "activation_id", "transaction_id", "deadline", "namespace" })
+            {
+                Assert.True(run.RootElement.TryGetProperty(field, out _), field);
+            }
+        }
+
+        Assert.Equal(Key, _controller.LastInitEnvironment!["__OW_API_KEY"]);
+        string secret = Key.Split(':')[1];
+        Assert.All(_controller.Records, r => Assert.DoesNotContain(secret, r, StringComparison.Ordinal));
+        Assert.All(_controller.ActivationLogs.Values.SelectMany(l => l), l => Assert.DoesNotContain(secret, l, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_map_runs_on_action_proxies_that_do_not_wait_for_the_ack()
+    {
+        await _controller.DisposeAsync();
+        _controller = new OpenWhiskController(TestAction.Exec(_action.Path), TestAction.Environment(), _invoker.Path, Key, containers: 2, waitForAck: false) { Tables = TestAction.Tables() };
+        await using Cloud cloud = Connect();
+        Assert.Equal(Enumerable.Range(0, 10).Select(i => (long)i * i), await cloud.MapAsync(Enumerable.Range(0, 10), i => Remote.MinioFunctions.Square(i)));
+        Assert.False(_controller.WaitsForAck);
+        Assert.Equal(0, _controller.Destroyed);
+    }
+
+    [Fact]
     public async Task User_failures_surface_as_remote_exceptions()
     {
         await using Cloud cloud = Connect();
