@@ -81,19 +81,19 @@ public static class ActionColdStartHarness
             string job = "bench-" + Guid.NewGuid().ToString("N")[..8];
             await BenchLoops.StageAsync(store, job, Call(0), 2);
             long start = Stopwatch.GetTimestamp();
-            await using OpenWhiskActionProxy proxy = await OpenWhiskActionProxy.StartAsync(executable, environment, workingDirectory, waitForAck: true, Timeout);
+            await using var proxy = new OpenWhiskActionProxy(workingDirectory, OpenWhiskActionProxy.WithAck);
+            ProxyReply init = await proxy.InitAsync(executable, environment, Timeout);
             double ack = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
-            string first = await proxy.RunAsync(Activation(settings, store.Bucket, job, 0), Timeout);
+            ProxyReply first = await proxy.RunAsync(Activation(settings, store.Bucket, job, 0), Timeout);
             double firstResult = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
             long warm = Stopwatch.GetTimestamp();
-            string second = await proxy.RunAsync(Activation(settings, store.Bucket, job, 1), Timeout);
+            ProxyReply second = await proxy.RunAsync(Activation(settings, store.Bucket, job, 1), Timeout);
             double secondResult = Stopwatch.GetElapsedTime(warm).TotalMilliseconds;
-            foreach (string reply in new[] { first, second })
+            foreach (ProxyReply reply in new[] { init, first, second })
             {
-                using JsonDocument document = JsonDocument.Parse(reply);
-                if (!document.RootElement.TryGetProperty("succeeded", out JsonElement ok) || !ok.GetBoolean())
+                if (!reply.Ok || (reply != init && !Succeeded(reply.Body)))
                 {
-                    Console.WriteLine($"{name}: the activation failed: {reply}\nlogs: {proxy.Logs}");
+                    Console.WriteLine($"{name}: the activation failed: HTTP {reply.Status} {reply.Body}\nlogs: {proxy.Logs}");
                     return;
                 }
             }
@@ -119,5 +119,11 @@ public static class ActionColdStartHarness
         InvocationEnvelope envelope = BenchLoops.Envelope(location, job, index, Call(index));
         string value = Encoding.UTF8.GetString(WireJson.Serialize(envelope));
         return $"{{\"value\":{value},\"namespace\":\"guest\",\"action_name\":\"neutral\",\"activation_id\":\"{Guid.NewGuid():N}\",\"deadline\":\"{DateTimeOffset.UtcNow.AddMinutes(1).ToUnixTimeMilliseconds()}\"}}";
+    }
+
+    private static bool Succeeded(string body)
+    {
+        using JsonDocument document = JsonDocument.Parse(body);
+        return document.RootElement.TryGetProperty("succeeded", out JsonElement ok) && ok.GetBoolean();
     }
 }
