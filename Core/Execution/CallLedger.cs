@@ -65,16 +65,15 @@ internal sealed class CallLedger
         }
     }
 
-    /// <summary>Decodes and delivers call <paramref name="index"/>'s result.</summary>
-    /// <exception cref="Codec.CodecException">The bytes are no result of the call (the call is unchanged).</exception>
-    public void Succeed(int index, ReadOnlySpan<byte> payload, Action beforeDelivery)
+    /// <summary>Delivers call <paramref name="index"/>'s result, decoded by the sink just before.</summary>
+    public void Succeed(int index)
     {
         if (_state[index].Done)
         {
             return;
         }
 
-        bool delivered = _sink.TrySucceed(index, payload, beforeDelivery);
+        bool delivered = _sink.TryDeliver(index);
         Volatile.Write(ref _state[index].Done, true);
         if (delivered)
         {

@@ -186,14 +186,17 @@ internal sealed class OutcomeReader
 
         try
         {
-            // The stats are in place before the future completes: an awaiting caller reads them at once.
-            _ledger.Succeed(index, payload, () => RecordStats(index, record, seen, _time.GetUtcNow()));
+            _sink.Decode(index, payload);
         }
         catch (CodecException e)
         {
             _attempts.Fault(index, typeof(CodecException).FullName!, $"the result of call {index} could not be decoded: {e.Message}");
             return;
         }
+
+        // The stats are in place before the future completes: an awaiting caller reads them at once.
+        RecordStats(index, record, seen, _time.GetUtcNow());
+        _ledger.Succeed(index);
 
         // The run time for the speculation median: from the start seen here, else (the status came in the same listing
         // as its start marker) as the worker measured it.

@@ -34,12 +34,12 @@ internal interface IResultSink
 
     void MarkRunning(int index);
 
-    /// <summary>
-    /// Decodes <paramref name="payload"/> as call <paramref name="index"/>'s result, runs <paramref name="beforeDelivery"/>,
-    /// and completes its future.
-    /// </summary>
+    /// <summary>Decodes <paramref name="payload"/> as call <paramref name="index"/>'s result, for <see cref="TryDeliver"/>.</summary>
     /// <exception cref="Codec.CodecException">The bytes are not a result of the call's function (nothing changed).</exception>
-    bool TrySucceed(int index, ReadOnlySpan<byte> payload, Action beforeDelivery);
+    void Decode(int index, ReadOnlySpan<byte> payload);
+
+    /// <summary>Completes call <paramref name="index"/>'s future with the result <see cref="Decode"/> just decoded.</summary>
+    bool TryDeliver(int index);
 
     bool TryFail(int index, RemoteException error);
 
@@ -56,6 +56,8 @@ internal sealed class ResultSink<T> : IResultSink
     private readonly RemoteFunction<T> _first;
     private readonly RemoteFunction<T>[]? _functions;
     private RemoteCall<T>[]? _calls;
+    private T _decoded = default!;
+    private int _decodedIndex = -1;
 
     public ResultSink(string jobId, RemoteCall<T>[] calls, DateTimeOffset submitted)
     {
@@ -98,10 +100,23 @@ internal sealed class ResultSink<T> : IResultSink
 
     public void MarkRunning(int index) => _futures[index].MarkRunning();
 
-    public bool TrySucceed(int index, ReadOnlySpan<byte> payload, Action beforeDelivery)
+    public void Decode(int index, ReadOnlySpan<byte> payload)
     {
-        T value = (_functions?[index] ?? _first).DecodeResult(payload);
-        beforeDelivery();
+        // Decoded and delivered back to back by the monitor task: one slot, no allocation.
+        _decoded = (_functions?[index] ?? _first).DecodeResult(payload);
+        _decodedIndex = index;
+    }
+
+    public bool TryDeliver(int index)
+    {
+        if (_decodedIndex != index)
+        {
+            throw new InvalidOperationException($"Call {index}'s result was not decoded.");
+        }
+
+        T value = _decoded;
+        _decoded = default!;
+        _decodedIndex = -1;
         return _futures[index].TrySucceed(value);
     }
 
