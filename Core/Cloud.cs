@@ -115,10 +115,50 @@ public sealed class Cloud : IAsyncDisposable
             throw;
         }
 
-        var context = new CloudContext(options, store.Store, store.Location, backend, logger);
-        var cloud = new Cloud(context, store);
+        // The store's own network set-up (the bucket created) runs in the background: Connect never waits on it.
+        Task prepared = store.Prepare is { } prepare ? Task.Run(() => prepare(CancellationToken.None)) : Task.CompletedTask;
+        var context = new CloudContext(options, new PreparedObjectStore(store.Store, prepared), store.Location, backend, logger);
+        var cloud = new Cloud(context, store) { _prepared = prepared };
         cloud.StartHousekeeping();
         return cloud;
+    }
+
+    private Task _prepared = Task.CompletedTask;
+
+    /// <summary>Connects with the default configuration, and waits until the store is ready (its bucket or container created).</summary>
+    /// <exception cref="NeutralConfigurationException">A value is wrong, or the store cannot be used; the message names the key.</exception>
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("ApiDesign", "RS0026", Justification = "One overload per Connect overload, each with a trailing token: their first parameters differ, so calls are never ambiguous.")]
+    public static Task<Cloud> ConnectAsync(CancellationToken cancellationToken = default) => ReadyAsync(Connect(), cancellationToken);
+
+    /// <summary>Connects with the <c>Neutral</c> section of <paramref name="configuration"/>, and waits until the store is ready.</summary>
+    /// <exception cref="NeutralConfigurationException">A value is wrong, or the store cannot be used; the message names the key.</exception>
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("ApiDesign", "RS0026", Justification = "One overload per Connect overload, each with a trailing token: their first parameters differ, so calls are never ambiguous.")]
+    public static Task<Cloud> ConnectAsync(IConfiguration configuration, CancellationToken cancellationToken = default) =>
+        ReadyAsync(Connect(configuration), cancellationToken);
+
+    /// <summary>Connects with options set in code, and waits until the store is ready.</summary>
+    /// <exception cref="NeutralConfigurationException">A value is wrong, or the store cannot be used; the message names the key.</exception>
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("ApiDesign", "RS0026", Justification = "One overload per Connect overload, each with a trailing token: their first parameters differ, so calls are never ambiguous.")]
+    public static Task<Cloud> ConnectAsync(Action<NeutralOptions> configure, CancellationToken cancellationToken = default) =>
+        ReadyAsync(Connect(configure), cancellationToken);
+
+    private static async Task<Cloud> ReadyAsync(Cloud cloud, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await cloud._prepared.WaitAsync(cancellationToken).ConfigureAwait(false);
+            return cloud;
+        }
+        catch (Exception e)
+        {
+            await cloud.DisposeAsync().ConfigureAwait(false);
+            if (e is NeutralConfigurationException configuration)
+            {
+                ConfigurationOrigin.Name(configuration, cloud.Options.ReadFrom);
+            }
+
+            throw;
+        }
     }
 
     private static NeutralConfigurationException Missing(string key, string name, IReadOnlyList<string> available, string? why = null)

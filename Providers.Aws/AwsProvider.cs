@@ -1,4 +1,6 @@
 using System;
+using System.Threading.Tasks;
+using System.Threading;
 using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.Runtime.CompilerServices;
@@ -94,14 +96,16 @@ public static class AwsProvider
         AWSCredentials? credentials = CredentialsFrom(section, prefix);
         var settings = new S3Settings(region, bucket, serviceUrl);
         var store = new S3ObjectStore(settings, credentials);
-        try
+        async Task PrepareAsync(CancellationToken cancellationToken)
         {
-            store.EnsureBucketAsync().GetAwaiter().GetResult();
-        }
-        catch (Exception e) when (e is not NeutralConfigurationException)
-        {
-            store.Dispose();
-            throw new NeutralConfigurationException(prefix + "Bucket", bucket, $"the bucket could not be used at {settings}: {e.GetType().Name}: {e.Message}", e);
+            try
+            {
+                await store.EnsureBucketAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is not NeutralConfigurationException and not OperationCanceledException)
+            {
+                throw new NeutralConfigurationException(prefix + "Bucket", bucket, $"the bucket could not be used at {settings}: {e.GetType().Name}: {e.Message}", e);
+            }
         }
 
         var location = new StoreLocation(StoreKind, LocationOf(settings), Cloud.InternalPrefix);
@@ -118,7 +122,7 @@ public static class AwsProvider
         {
             store.Dispose();
             return default;
-        }, workerEnvironment);
+        }, workerEnvironment, PrepareAsync);
     }
 
     private static IComputeBackend OpenCompute(ProviderContext context)

@@ -1,4 +1,6 @@
 using System;
+using System.Threading.Tasks;
+using System.Threading;
 using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.Runtime.CompilerServices;
@@ -83,14 +85,16 @@ public static class AzureProvider
     {
         BlobSettings settings = SettingsFrom(context);
         var store = new BlobObjectStore(settings);
-        try
+        async Task PrepareAsync(CancellationToken cancellationToken)
         {
-            store.EnsureContainerAsync().GetAwaiter().GetResult();
-        }
-        catch (Exception e) when (e is not NeutralConfigurationException)
-        {
-            store.Dispose();
-            throw new NeutralConfigurationException($"Neutral:{Section}:Container", settings.Container, $"the container could not be used at {settings}: {e.GetType().Name}: {e.Message}", e);
+            try
+            {
+                await store.EnsureContainerAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is not NeutralConfigurationException and not OperationCanceledException)
+            {
+                throw new NeutralConfigurationException($"Neutral:{Section}:Container", settings.Container, $"the container could not be used at {settings}: {e.GetType().Name}: {e.Message}", e);
+            }
         }
 
         var location = new StoreLocation(StoreKind, store.ContainerUri.ToString().TrimEnd('/'), Cloud.InternalPrefix);
@@ -105,7 +109,7 @@ public static class AzureProvider
         {
             store.Dispose();
             return default;
-        }, workerEnvironment);
+        }, workerEnvironment, PrepareAsync);
     }
 
     private static IComputeBackend OpenCompute(ProviderContext context)

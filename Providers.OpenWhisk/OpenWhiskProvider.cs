@@ -1,4 +1,6 @@
 using System;
+using System.Threading.Tasks;
+using System.Threading;
 using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Configuration;
@@ -102,14 +104,16 @@ public static class OpenWhiskProvider
         var settings = new MinioSettings(endpoint, accessKey, secretKey, secure, region);
 
         var store = new MinioObjectStore(settings, bucket);
-        try
+        async Task PrepareAsync(CancellationToken cancellationToken)
         {
-            store.EnsureBucketAsync().GetAwaiter().GetResult();
-        }
-        catch (Exception e) when (e is not NeutralConfigurationException)
-        {
-            store.Dispose();
-            throw new NeutralConfigurationException(prefix + "Endpoint", endpoint, $"the store at {settings} could not be used for bucket '{bucket}': {e.GetType().Name}: {e.Message}", e);
+            try
+            {
+                await store.EnsureBucketAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is not NeutralConfigurationException and not OperationCanceledException)
+            {
+                throw new NeutralConfigurationException(prefix + "Endpoint", endpoint, $"the store at {settings} could not be used for bucket '{bucket}': {e.GetType().Name}: {e.Message}", e);
+            }
         }
 
         var location = new StoreLocation(StoreKind, LocationOf(settings, bucket), Cloud.InternalPrefix);
@@ -125,7 +129,7 @@ public static class OpenWhiskProvider
         {
             store.Dispose();
             return default;
-        }, workerEnvironment);
+        }, workerEnvironment, PrepareAsync);
     }
 
     /// <summary><c>http://host:port/bucket</c>: where workers find the store, without credentials.</summary>

@@ -13,6 +13,7 @@ internal static class TransientErrors
     {
         null => false,
         ThrottledException => true,
+        NeutralConfigurationException => false,
         OperationCanceledException or ArgumentException or NotSupportedException or UnauthorizedAccessException
             or ObjectDisposedException or InvalidOperationException or NotImplementedException or OutOfMemoryException => false,
         _ => true,

@@ -1,4 +1,6 @@
 using System;
+using System.Threading;
+using System.Threading.Tasks;
 using Neutral.Wire;
 
 namespace Neutral.Providers;
@@ -14,8 +16,15 @@ namespace Neutral.Providers;
 /// Variables a worker process needs to open the store (its credentials): the local pool sets them in its worker
 /// processes' environment; a cloud provider binds them to its deployed worker. Never put in an envelope or in storage.
 /// </param>
+/// <param name="Prepare">
+/// Network work the store needs before its first use (creating the bucket or container). The factory must not do it
+/// itself: <c>Cloud.Connect</c> starts it in the background and returns at once, and the store's first operations wait
+/// for it; <c>Cloud.ConnectAsync</c> awaits it. Throw <see cref="NeutralConfigurationException"/> naming the key to fix:
+/// every later operation then fails with it.
+/// </param>
 public sealed record StoreConnection(
     IObjectStore Store,
     StoreLocation Location,
-    Func<System.Threading.Tasks.ValueTask>? Dispose = null,
-    System.Collections.Generic.IReadOnlyDictionary<string, string>? WorkerEnvironment = null);
+    Func<ValueTask>? Dispose = null,
+    System.Collections.Generic.IReadOnlyDictionary<string, string>? WorkerEnvironment = null,
+    Func<CancellationToken, Task>? Prepare = null);

@@ -70,12 +70,19 @@ public sealed class LocalComputeBlobTests(BlobContainer container) : IClassFixtu
     }
 
     [Fact]
-    public void A_container_that_cannot_be_reached_fails_at_connect_naming_where()
+    public async Task A_container_that_cannot_be_reached_fails_ConnectAsync_naming_where_and_Connect_does_not_wait_for_it()
     {
         string nowhere = container.ConnectionString.Replace("127.0.0.1:10000", "127.0.0.1:9", StringComparison.Ordinal);
         var configuration = container.Configuration(("Neutral:Compute", "local"), ("Neutral:Azure:ConnectionString", nowhere));
         AzureProvider.Register();
-        var error = Assert.Throws<NeutralConfigurationException>(() => Cloud.Connect(configuration));
+        // Connect does no network I/O: the container is checked in the background, and the first job fails with it.
+        await using (Cloud cloud = Cloud.Connect(configuration))
+        {
+            var failed = await Assert.ThrowsAsync<RemoteJobException>(() => cloud.MapAsync(new[] { 1 }, i => Remote.BlobFunctions.Square(i)));
+            Assert.Contains("the container could not be used", Assert.Single(failed.Failures).Message, StringComparison.Ordinal);
+        }
+
+        var error = await Assert.ThrowsAsync<NeutralConfigurationException>(() => Cloud.ConnectAsync(configuration));
         Assert.Equal("Neutral:Azure:Container", error.Key);
         Assert.Contains("127.0.0.1:9/devstoreaccount1/" + container.Name, error.Message, StringComparison.Ordinal);
         Assert.DoesNotContain(BlobContainer.AccountKey, error.Message, StringComparison.Ordinal);

@@ -68,12 +68,28 @@ public sealed class LocalComputeMinioStorageTests(S3Bucket bucket) : IClassFixtu
     [InlineData("Neutral:Minio:Endpoint", "http://127.0.0.1:7480", "host and port only")]
     [InlineData("Neutral:Minio:Secure", "perhaps", "true or false")]
     [InlineData("Neutral:Minio:SecretKey", "", "NEUTRAL__MINIO__SECRETKEY")]
-    [InlineData("Neutral:Minio:Endpoint", "127.0.0.1:1", "could not be used")]
     public void A_wrong_setting_fails_at_connect_naming_the_key(string key, string value, string why)
     {
         var error = Assert.Throws<NeutralConfigurationException>(() => Connect(Configuration((key, value))));
         Assert.Equal(key, error.Key);
         Assert.Contains(why, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task An_unreachable_store_leaves_Connect_alone_fails_ConnectAsync_naming_the_key_and_fails_jobs_with_it()
+    {
+        // Connect does no network I/O: the bucket check runs in the background and the store's first use waits for it.
+        await using (Cloud cloud = Connect(Configuration(("Neutral:Minio:Endpoint", "127.0.0.1:1"))))
+        {
+            var error = await Assert.ThrowsAsync<RemoteJobException>(() => cloud.MapAsync(Enumerable.Range(0, 2), i => Remote.MinioFunctions.Square(i)));
+            Assert.Equal(2, error.Failures.Count);
+            Assert.All(error.Failures, f => Assert.Contains("could not be used for bucket", f.Message, StringComparison.Ordinal));
+        }
+
+        OpenWhiskProvider.Register();
+        var refused = await Assert.ThrowsAsync<NeutralConfigurationException>(() => Cloud.ConnectAsync(Configuration(("Neutral:Minio:Endpoint", "127.0.0.1:1"))));
+        Assert.Equal("Neutral:Minio:Endpoint", refused.Key);
+        Assert.Contains("could not be used", refused.Message, StringComparison.Ordinal);
     }
 
     [Fact]
