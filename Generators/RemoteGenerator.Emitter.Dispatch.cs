@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Linq;
 using Neutral.Generators.Helpers;
 using Neutral.Generators.Model;
 
