@@ -57,12 +57,18 @@ namespace Neutral.Generators
                 .Collect()
                 .WithTrackingName(TrackingNames.AllModels);
 
+            // The planner decides what gets written (which methods, which files, every declared name); the emitter
+            // writes it. Compared by value: a re-plan that comes out the same stops here.
+            IncrementalValueProvider<Plan> plan = all
+                .Select(static (list, ct) => Planner.PlanOf(list, ct))
+                .WithTrackingName(TrackingNames.Plan);
+
             // Executables register the tables of the assemblies they reference: a library's own module initializer runs
             // only when the library is touched, and NativeAOT keeps only what is reachable. An executable that references
             // Neutral.Workers also serves as its own local worker when started as one (NativeAOT), after registering
             // its own table: the order of module initializers within an assembly is not specified.
-            IncrementalValueProvider<string?> ownTable = all
-                .Select(static (list, _) => list.IsEmpty ? null : Emitter.DispatcherOf(list[0]))
+            IncrementalValueProvider<string?> ownTable = plan
+                .Select(static (p, _) => p.OwnTable)
                 .WithTrackingName(TrackingNames.OwnTable);
             // Off the references, not the compilation (a new one on every edit): each reference is read once, from its
             // metadata tables, and only in an executable. The output kind is all that is taken from the compilation: a
@@ -78,26 +84,36 @@ namespace Neutral.Generators
                 .Combine(isExecutable)
                 .Select(static (pair, _) => ReferenceScanner.Merge(pair.Left, pair.Right))
                 .WithTrackingName(TrackingNames.References);
-            context.RegisterSourceOutput(executable.Combine(ownTable), static (spc, pair) =>
+            IncrementalValueProvider<ReferencesFile?> registrations = executable
+                .Combine(ownTable)
+                .Select(static (pair, _) => Planner.References(pair.Left, pair.Right))
+                .WithTrackingName(TrackingNames.Registrations);
+            context.RegisterSourceOutput(registrations, static (spc, file) =>
             {
-                if (pair.Left is { } model && (model.Registrations.Count > 0 || model.ServesWorkers))
+                if (file is not null)
                 {
-                    spc.AddSource("Neutral.References.g.cs", Emitter.EmitReferences(model, pair.Right));
+                    spc.AddSource(file.HintName, Emitter.EmitReferences(file));
                 }
             });
+
+            // NEU1008 is the planner's too (it drops the duplicates it reports), in the diagnostics pipeline: the ids keep
+            // their real locations.
+            IncrementalValueProvider<EquatableArray<DiagnosticInfo>> duplicates = ids
+                .Select(static (list, ct) => Planner.DuplicateIds(list, ct))
+                .WithTrackingName(TrackingNames.DuplicateIds);
 
             // Reported against the current compilation: a body edit earlier in a file moves the declarations after it, and a
             // diagnostic found before the edit is mapped to the current tree (a location in a tree the compilation no longer
             // has could neither be reported nor suppressed by #pragma). The mapped list is equatable (a location compares by
             // tree and span), so an edit in another file reports nothing anew.
             IncrementalValueProvider<EquatableArray<DiagnosticInfo>> reported = diagnostics.Collect()
-                .Combine(ids)
+                .Combine(duplicates)
                 .Combine(context.CompilationProvider)
                 .Select(static (input, _) =>
                 {
-                    var ((found, idList), compilation) = input;
+                    var ((found, duplicated), compilation) = input;
                     var byPath = new System.Collections.Generic.Dictionary<string, SyntaxTree>();
-                    return found.Concat(Emitter.DuplicateIds(idList))
+                    return found.Concat(duplicated)
                         .Select(info => info with { Location = DeclarationComparer.Reanchor(info.Location, compilation, byPath) })
                         .ToImmutableArray()
                         .ToEquatableArray();
@@ -111,47 +127,42 @@ namespace Neutral.Generators
                 }
             });
 
-            // Output per containing type and per codec, from equatable projections of the collected models: an edit inside
-            // a method body re-emits nothing; one to a method's signature re-emits its type's file and the dispatch table.
-            // Each type's model hangs off its methods' own entries (the first method of a type carries it, the others
-            // null), not off a list of types: a list is compared position by position, so a new type sorting first
-            // would make every later type look changed.
-            IncrementalValueProvider<TypeIndex> typeIndex = all
-                .Select(static (list, ct) => Emitter.IndexTypes(list, ct));
-            IncrementalValuesProvider<TypeModel?> types = models
-                .Combine(typeIndex)
-                .Select(static (pair, _) => Emitter.TypeOf(pair.Left, pair.Right))
+            // Output per containing type and per codec, each method's share of the plan: an edit inside a method body
+            // re-emits nothing; one to a method's signature re-emits its type's file and the dispatch table. Each type's
+            // file hangs off its methods' own entries (the first method of a type carries it, the others null), not off
+            // a list of types: a list is compared position by position, so a new type sorting first would make every
+            // later type look changed. Codecs the same way: each is carried by the first method (by id) that needs it.
+            IncrementalValuesProvider<TypeFile?> types = models
+                .Combine(plan)
+                .Select(static (pair, _) => pair.Right.TypeOf(pair.Left))
                 .WithTrackingName(TrackingNames.Types);
-            // Codecs the same way: each is carried by the first method (by id) that needs it.
-            IncrementalValueProvider<CodecIndex> codecIndex = all
-                .Select(static (list, ct) => Emitter.IndexCodecs(list, ct));
-            IncrementalValuesProvider<EquatableArray<CodecModel>> codecs = models
-                .Combine(codecIndex)
-                .Select(static (pair, _) => Emitter.CodecsOf(pair.Left, pair.Right))
+            IncrementalValuesProvider<EquatableArray<CodecFile>> codecs = models
+                .Combine(plan)
+                .Select(static (pair, _) => pair.Right.CodecsOf(pair.Left))
                 .WithTrackingName(TrackingNames.Codecs);
-            IncrementalValueProvider<DispatchModel?> dispatch = all
-                .Select(static (list, ct) => Emitter.Dispatch(list, ct))
+            IncrementalValueProvider<DispatchFile?> dispatch = plan
+                .Select(static (p, _) => p.Dispatch)
                 .WithTrackingName(TrackingNames.Dispatch);
 
             context.RegisterSourceOutput(types, static (spc, type) =>
             {
                 if (type is not null)
                 {
-                    spc.AddSource(Emitter.TypeHintName(type), Emitter.EmitType(type));
+                    spc.AddSource(type.HintName, Emitter.EmitType(type));
                 }
             });
             context.RegisterSourceOutput(codecs, static (spc, list) =>
             {
-                foreach (CodecModel codec in list)
+                foreach (CodecFile codec in list)
                 {
-                    spc.AddSource(Emitter.CodecHintName(codec), Emitter.EmitCodec(codec));
+                    spc.AddSource(codec.HintName, Emitter.EmitCodec(codec));
                 }
             });
-            context.RegisterSourceOutput(dispatch, static (spc, model) =>
+            context.RegisterSourceOutput(dispatch, static (spc, file) =>
             {
-                if (model is not null)
+                if (file is not null)
                 {
-                    spc.AddSource(Emitter.DispatchHintName, Emitter.EmitDispatch(model));
+                    spc.AddSource(file.HintName, Emitter.EmitDispatch(file));
                 }
             });
         }

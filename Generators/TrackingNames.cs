@@ -11,10 +11,13 @@ namespace Neutral.Generators
         public const string Ids = nameof(Ids);
         public const string AllModels = nameof(AllModels);
         public const string AllIds = nameof(AllIds);
+        public const string Plan = nameof(Plan);
+        public const string DuplicateIds = nameof(DuplicateIds);
         public const string IsExecutable = nameof(IsExecutable);
         public const string Referenced = nameof(Referenced);
         public const string References = nameof(References);
         public const string OwnTable = nameof(OwnTable);
+        public const string Registrations = nameof(Registrations);
         public const string Types = nameof(Types);
         public const string Codecs = nameof(Codecs);
         public const string Dispatch = nameof(Dispatch);

@@ -26,7 +26,7 @@ public sealed class IncrementalTests
 
     private static readonly string[] Tracked =
     [
-        TrackingNames.Methods, TrackingNames.Models, TrackingNames.Diagnostics, TrackingNames.AllModels, TrackingNames.AllIds, TrackingNames.IsExecutable, TrackingNames.Referenced, TrackingNames.References, TrackingNames.OwnTable, TrackingNames.Types, TrackingNames.Codecs, TrackingNames.Dispatch,
+        TrackingNames.Methods, TrackingNames.Models, TrackingNames.Diagnostics, TrackingNames.AllModels, TrackingNames.AllIds, TrackingNames.Plan, TrackingNames.DuplicateIds, TrackingNames.IsExecutable, TrackingNames.Referenced, TrackingNames.References, TrackingNames.OwnTable, TrackingNames.Registrations, TrackingNames.Types, TrackingNames.Codecs, TrackingNames.Dispatch,
     ];
 
     [Fact]
@@ -269,7 +269,7 @@ public sealed class IncrementalTests
         var (result, changed) = Edit(4, TypeSource(4, body: "x - y + 1"));
         Assert.Empty(changed);
         Assert.All(Reasons(result, TrackingNames.Models), r => Assert.True(r is IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged, r.ToString()));
-        foreach (string step in new[] { TrackingNames.AllModels, TrackingNames.Types, TrackingNames.Codecs, TrackingNames.Dispatch })
+        foreach (string step in new[] { TrackingNames.AllModels, TrackingNames.Plan, TrackingNames.Types, TrackingNames.Codecs, TrackingNames.Dispatch })
         {
             Assert.All(Reasons(result, step), r => Assert.Equal(IncrementalStepRunReason.Cached, r));
         }
@@ -288,6 +288,7 @@ public sealed class IncrementalTests
         Assert.Equal(1, types.Count(r => r == IncrementalStepRunReason.Modified));
         Assert.Equal(TypeCount * 3 - 1, types.Count(r => r is IncrementalStepRunReason.Unchanged or IncrementalStepRunReason.Cached));
         Assert.All(Reasons(result, TrackingNames.Codecs), r => Assert.True(r is IncrementalStepRunReason.Unchanged or IncrementalStepRunReason.Cached, r.ToString()));
+        Assert.Equal([IncrementalStepRunReason.Modified], Reasons(result, TrackingNames.Plan));
         Assert.Equal([IncrementalStepRunReason.Modified], Reasons(result, TrackingNames.Dispatch));
         Assert.Equal(2, Reemitted(result));
         // Only the edited file was parsed again: the others' methods depend on no method of it.
@@ -373,7 +374,7 @@ public sealed class IncrementalTests
         }
     }
 
-    private static readonly HashSet<string> s_diagnosticSteps = [TrackingNames.Methods, TrackingNames.Diagnostics, TrackingNames.AllIds];
+    private static readonly HashSet<string> s_diagnosticSteps = [TrackingNames.Methods, TrackingNames.Diagnostics, TrackingNames.AllIds, TrackingNames.DuplicateIds];
 
     private static void AssertNoRoslynObjects(object? value, string path, HashSet<object> seen, bool allowLocation = false)
     {
@@ -403,6 +404,51 @@ public sealed class IncrementalTests
         {
             AssertNoRoslynObjects(field.GetValue(value), path + "." + field.Name, seen, allowLocation);
         }
+    }
+
+    private static GeneratorRunResult TrackedRun(string source) =>
+        GeneratorHarness.Driver(track: true).RunGenerators(GeneratorHarness.Compilation(source)).GetRunResult().Results.Single();
+
+    private static T[] Values<T>(GeneratorRunResult result, string step) =>
+        result.TrackedSteps[step].SelectMany(s => s.Outputs).Select(o => (T)o.Value).ToArray();
+
+    [Fact]
+    public void The_plan_is_a_value_of_the_models_alone()
+    {
+        // Separate runs over equal text: other model instances, an equal plan (so a re-plan that comes out the same stops
+        // the pipeline there), whatever the order the models come in; a signature change is a different plan.
+        GeneratorRunResult one = TrackedRun(Source);
+        Model.Plan first = Assert.Single(Values<Model.Plan>(one, TrackingNames.Plan));
+        Model.Plan second = Assert.Single(Values<Model.Plan>(TrackedRun(Source), TrackingNames.Plan));
+        Assert.NotSame(first, second);
+        Assert.Equal(first, second);
+        Assert.Equal(first.GetHashCode(), second.GetHashCode());
+        var models = Values<Model.RemoteMethodModel>(one, TrackingNames.Models);
+        Assert.Equal(first, RemoteGenerator.Planner.PlanOf([.. models.Reverse()], default));
+        Assert.NotEqual(first, Assert.Single(Values<Model.Plan>(TrackedRun(Source.Replace("void Nothing()", "void Nothing(int x)")), TrackingNames.Plan)));
+        Assert.Same(Model.Plan.Empty, RemoteGenerator.Planner.PlanOf([], default));
+    }
+
+    [Fact]
+    public void The_planner_drops_a_duplicate_id_and_reports_it_from_its_own_step_with_the_real_location()
+    {
+        GeneratorRunResult result = TrackedRun("""
+            using Neutral;
+            namespace S;
+            public static class A { [Remote(Id = "same")] public static int Run(int x) => x; }
+            public static class B { [Remote(Id = "same")] public static int Run(int x) => x; }
+            """);
+        Model.Plan plan = Assert.Single(Values<Model.Plan>(result, TrackingNames.Plan));
+        Assert.Equal(["same"], plan.Dispatch!.Entries.Select(e => e.FunctionId));
+        Assert.Equal(["S.A.Remote.g.cs"], plan.Types.Select(t => t.HintName));
+        Assert.Equal(["Neutral.Dispatch.g.cs", "S.A.Remote.g.cs"], result.GeneratedSources.Select(s => s.HintName).Order(StringComparer.Ordinal));
+
+        var duplicates = Assert.Single(Values<Neutral.Generators.Helpers.EquatableArray<Model.DiagnosticInfo>>(result, TrackingNames.DuplicateIds));
+        Model.DiagnosticInfo duplicate = Assert.Single(duplicates);
+        Assert.Equal("NEU1008", duplicate.Id);
+        Assert.Equal(["same", "S.B.Run", "S.A.Run"], duplicate.Arguments);
+        Assert.True(duplicate.Location is { IsInSource: true }, "a duplicate id keeps its source location (for #pragma)");
+        Assert.Equal(duplicate.Location.SourceSpan, Assert.Single(result.Diagnostics, d => d.Id == "NEU1008").Location.SourceSpan);
     }
 
     [Fact]

@@ -102,7 +102,7 @@ public sealed class PackagedFeed : IAsyncLifetime
         }
     }
 
-    private static string FindRepository()
+    internal static string FindRepository()
     {
         for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
         {
