@@ -95,7 +95,7 @@ public sealed class Cloud : IAsyncDisposable
             : options.LoggerFactory.CreateLogger("Neutral");
 
         var computeFactory = providers.Compute(options.Compute) ?? throw Missing("Neutral:Compute", options.Compute, providers.ComputeNames);
-        string storage = options.Storage ?? ProviderRegistry.DefaultStorageFor(options.Compute);
+        string storage = options.Storage ?? providers.DefaultStorageFor(options.Compute);
         var storageFactory = providers.Storage(storage) ?? throw Missing(options.Storage is null ? "Neutral:Compute" : "Neutral:Storage", storage, providers.StorageNames,
             options.Storage is null ? $"the '{options.Compute}' compute keeps its data in a '{storage}' store" : null);
 

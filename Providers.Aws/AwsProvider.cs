@@ -44,41 +44,27 @@ public static class AwsProvider
     /// <summary>Settings and credentials of stores this process opened as a client, for workers that run in it (by location).</summary>
     private static readonly ConcurrentDictionary<string, (S3Settings Settings, AWSCredentials? Credentials)> s_clientStores = new(StringComparer.Ordinal);
 
+    private static readonly ProviderPackage s_package = new ProviderPackage("Neutral.Providers.Aws")
+        .Section(Section, "Region", "Bucket", "ServiceUrl", "AccessKeyId", "SecretAccessKey",
+            "Function", "LambdaServiceUrl", "InvocationType", "MaxConcurrency", "Role", "FunctionMemoryMb", "FunctionTimeoutSeconds", "InvariantGlobalization",
+            "PricePerGbSecond", "PricePerMillionRequests", "PricePerThousandWrites", "PricePerThousandReads")
+        .Storage(StoreKind, OpenStore, OpenForWorker)
+        .Compute(ComputeName, OpenCompute, defaultStorage: StoreKind)
+        // A process started with NEUTRAL_WORKER=aws (the deployed function's bootstrap) serves the Runtime API.
+        .WorkerRuntime(Worker.LambdaRuntime.RuntimeName, Worker.LambdaRuntime.ServeProcessAsync)
+        // NEUTRAL_WORKER=aws-deploy: the published application deploys itself as the function.
+        .WorkerRuntime(Compute.SelfDeployment.RuntimeName, Compute.SelfDeployment.RunAsync);
+
     /// <summary>Registers into <see cref="ProviderRegistry.Default"/> (idempotent).</summary>
     public static void Register() => AddTo(ProviderRegistry.Default);
 
-    /// <summary>Registers the <c>s3</c> store and the section's keys into <paramref name="registry"/>.</summary>
-    public static ProviderRegistry AddTo(ProviderRegistry registry)
-    {
-        ArgumentNullException.ThrowIfNull(registry);
-        RegisterWorkerSide();
-        return registry
-            .AddSection(Section, "Region", "Bucket", "ServiceUrl", "AccessKeyId", "SecretAccessKey",
-                "Function", "LambdaServiceUrl", "InvocationType", "MaxConcurrency", "Role", "FunctionMemoryMb", "FunctionTimeoutSeconds", "InvariantGlobalization",
-                "PricePerGbSecond", "PricePerMillionRequests", "PricePerThousandWrites", "PricePerThousandReads")
-            .AddStorage(StoreKind, OpenStore)
-            .AddCompute(ComputeName, OpenCompute);
-    }
+    /// <summary>Registers the package's stores, compute and sections into <paramref name="registry"/>.</summary>
+    public static ProviderRegistry AddTo(ProviderRegistry registry) => s_package.AddTo(registry);
 
-    /// <summary>
-    /// Registers the store kind with <see cref="ObjectStores"/> and the Lambda runtime loop with
-    /// <see cref="Neutral.Workers.WorkerRuntimes"/>: runs when a worker loads this assembly.
-    /// </summary>
+    /// <summary>Registers the worker side (the store kind, the worker runtimes): runs when a worker loads this assembly.</summary>
     [ModuleInitializer]
     [System.Diagnostics.CodeAnalysis.SuppressMessage("Usage", "CA2255", Justification = "A worker loads this assembly to open the store kind an envelope names; registering then is the point.")]
-    internal static void RegisterWorkerSide()
-    {
-        if (!ObjectStores.IsRegistered(StoreKind))
-        {
-            ObjectStores.Register(StoreKind, OpenForWorker);
-        }
-
-        // A process started with NEUTRAL_WORKER=aws (the deployed function's bootstrap) serves the Runtime API.
-        Neutral.Workers.WorkerRuntimes.Register(Worker.LambdaRuntime.RuntimeName, Worker.LambdaRuntime.ServeProcessAsync);
-
-        // NEUTRAL_WORKER=aws-deploy: the published application deploys itself as the function.
-        Neutral.Workers.WorkerRuntimes.Register(Compute.SelfDeployment.RuntimeName, Compute.SelfDeployment.RunAsync);
-    }
+    internal static void RegisterWorkerSide() => s_package.RegisterWorkerSide();
 
     private static StoreConnection OpenStore(ProviderContext context)
     {

@@ -47,39 +47,28 @@ public static class AzureProvider
     /// <summary>Settings of stores this process opened as a client, for workers that run in it (by location).</summary>
     private static readonly ConcurrentDictionary<string, BlobSettings> s_clientStores = new(StringComparer.Ordinal);
 
+    private static readonly ProviderPackage s_package = new ProviderPackage("Neutral.Providers.Azure")
+        .Section(Section, "ConnectionString", "AccountUrl", "Container", "App", "Queue", "QueueAccountUrl", "MaxConcurrency", "InvocationType", "FunctionUrl", "FunctionKey",
+            "BilledMemoryMb", "PricePerGbSecond", "PricePerMillionExecutions", "PricePerTenThousandBlobWrites", "PricePerTenThousandBlobReads", "PricePerTenThousandQueueOperations",
+            // Deployment (NEUTRAL_WORKER=azure-deploy).
+            "SubscriptionId", "ResourceGroup", "Location", "Plan", "ManagementUrl", "ManagementToken", "FunctionTimeoutSeconds", "BatchSize", "NewBatchThreshold", "InvariantGlobalization")
+        .Storage(StoreKind, OpenStore, OpenForWorker)
+        .Compute(ComputeName, OpenCompute, defaultStorage: StoreKind)
+        // A process started with NEUTRAL_WORKER=azure (the Function App's custom handler) serves the Functions host.
+        .WorkerRuntime(Worker.FunctionsHandler.RuntimeName, Worker.FunctionsHandler.ServeProcessAsync)
+        // NEUTRAL_WORKER=azure-deploy: the published application deploys itself as the Function App.
+        .WorkerRuntime(Compute.SelfDeployment.RuntimeName, Compute.SelfDeployment.RunAsync);
+
     /// <summary>Registers into <see cref="ProviderRegistry.Default"/> (idempotent).</summary>
     public static void Register() => AddTo(ProviderRegistry.Default);
 
-    /// <summary>Registers the <c>azureblob</c> store and the section's keys into <paramref name="registry"/>.</summary>
-    public static ProviderRegistry AddTo(ProviderRegistry registry)
-    {
-        ArgumentNullException.ThrowIfNull(registry);
-        RegisterWorkerSide();
-        return registry
-            .AddSection(Section, "ConnectionString", "AccountUrl", "Container", "App", "Queue", "QueueAccountUrl", "MaxConcurrency", "InvocationType", "FunctionUrl", "FunctionKey",
-                "BilledMemoryMb", "PricePerGbSecond", "PricePerMillionExecutions", "PricePerTenThousandBlobWrites", "PricePerTenThousandBlobReads", "PricePerTenThousandQueueOperations",
-                // Deployment (NEUTRAL_WORKER=azure-deploy).
-                "SubscriptionId", "ResourceGroup", "Location", "Plan", "ManagementUrl", "ManagementToken", "FunctionTimeoutSeconds", "BatchSize", "NewBatchThreshold", "InvariantGlobalization")
-            .AddStorage(StoreKind, OpenStore)
-            .AddCompute(ComputeName, OpenCompute);
-    }
+    /// <summary>Registers the package's stores, compute and sections into <paramref name="registry"/>.</summary>
+    public static ProviderRegistry AddTo(ProviderRegistry registry) => s_package.AddTo(registry);
 
-    /// <summary>Registers the store kind with <see cref="ObjectStores"/>: runs when a worker loads this assembly.</summary>
+    /// <summary>Registers the worker side (the store kind, the worker runtimes): runs when a worker loads this assembly.</summary>
     [ModuleInitializer]
     [System.Diagnostics.CodeAnalysis.SuppressMessage("Usage", "CA2255", Justification = "A worker loads this assembly to open the store kind an envelope names; registering then is the point.")]
-    internal static void RegisterWorkerSide()
-    {
-        if (!ObjectStores.IsRegistered(StoreKind))
-        {
-            ObjectStores.Register(StoreKind, OpenForWorker);
-        }
-
-        // A process started with NEUTRAL_WORKER=azure (the Function App's custom handler) serves the Functions host.
-        Neutral.Workers.WorkerRuntimes.Register(Worker.FunctionsHandler.RuntimeName, Worker.FunctionsHandler.ServeProcessAsync);
-
-        // NEUTRAL_WORKER=azure-deploy: the published application deploys itself as the Function App.
-        Neutral.Workers.WorkerRuntimes.Register(Compute.SelfDeployment.RuntimeName, Compute.SelfDeployment.RunAsync);
-    }
+    internal static void RegisterWorkerSide() => s_package.RegisterWorkerSide();
 
     private static StoreConnection OpenStore(ProviderContext context)
     {

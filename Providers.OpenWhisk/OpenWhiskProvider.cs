@@ -51,40 +51,27 @@ public static class OpenWhiskProvider
     /// <summary>Settings of stores this process opened as a client, for workers that run in it (by location).</summary>
     private static readonly ConcurrentDictionary<string, MinioSettings> s_clientSettings = new(StringComparer.Ordinal);
 
+    private static readonly ProviderPackage s_package = new ProviderPackage("Neutral.Providers.OpenWhisk")
+        .Section(MinioSection, "Endpoint", "Bucket", "AccessKey", "SecretKey", "Secure", "Region")
+        .Storage(StoreKind, OpenStore, OpenForWorker)
+        .Section(OpenWhiskSection, "ApiHost", "Namespace", "Action", "AuthKey", "AcceptSelfSignedCertificate", "Blocking",
+            "ActionTimeoutSeconds", "ActionMemoryMb", "ActionConcurrency", "InvariantGlobalization")
+        .Compute(ComputeName, OpenCompute, defaultStorage: StoreKind)
+        // A process started with NEUTRAL_WORKER=openwhisk (the deployed action's exec) serves the action loop.
+        .WorkerRuntime(Worker.ActionLoop.RuntimeName, Worker.ActionLoop.ServeProcessAsync)
+        // NEUTRAL_WORKER=openwhisk-deploy: the published application deploys itself as the action, then exits.
+        .WorkerRuntime(Compute.SelfDeployment.RuntimeName, Compute.SelfDeployment.RunAsync);
+
     /// <summary>Registers into <see cref="ProviderRegistry.Default"/> (idempotent).</summary>
     public static void Register() => AddTo(ProviderRegistry.Default);
 
-    /// <summary>Registers the <c>minio</c> store and its section's keys into <paramref name="registry"/>.</summary>
-    public static ProviderRegistry AddTo(ProviderRegistry registry)
-    {
-        ArgumentNullException.ThrowIfNull(registry);
-        RegisterWorkerSide();
-        return registry
-            .AddSection(MinioSection, "Endpoint", "Bucket", "AccessKey", "SecretKey", "Secure", "Region")
-            .AddStorage(StoreKind, OpenStore)
-            .AddSection(OpenWhiskSection, "ApiHost", "Namespace", "Action", "AuthKey", "AcceptSelfSignedCertificate", "Blocking",
-                "ActionTimeoutSeconds", "ActionMemoryMb", "ActionConcurrency", "InvariantGlobalization")
-            .AddCompute(ComputeName, OpenCompute);
-    }
+    /// <summary>Registers the package's stores, compute and sections into <paramref name="registry"/>.</summary>
+    public static ProviderRegistry AddTo(ProviderRegistry registry) => s_package.AddTo(registry);
 
-    /// <summary>
-    /// Registers the store kind with <see cref="ObjectStores"/> and the action loop with
-    /// <see cref="Neutral.Workers.WorkerRuntimes"/>: runs when a worker loads this assembly.
-    /// </summary>
+    /// <summary>Registers the worker side (the store kind, the worker runtimes): runs when a worker loads this assembly.</summary>
     [ModuleInitializer]
     [System.Diagnostics.CodeAnalysis.SuppressMessage("Usage", "CA2255", Justification = "A worker loads this assembly to open the store kind an envelope names; registering then is the point.")]
-    internal static void RegisterWorkerSide()
-    {
-        if (!ObjectStores.IsRegistered(StoreKind))
-        {
-            ObjectStores.Register(StoreKind, OpenForWorker);
-        }
-
-        // A process started with NEUTRAL_WORKER=openwhisk (the deployed action's exec) serves the action loop.
-        Neutral.Workers.WorkerRuntimes.Register(Worker.ActionLoop.RuntimeName, Worker.ActionLoop.ServeProcessAsync);
-        // NEUTRAL_WORKER=openwhisk-deploy: the published application deploys itself as the action, then exits.
-        Neutral.Workers.WorkerRuntimes.Register(Compute.SelfDeployment.RuntimeName, Compute.SelfDeployment.RunAsync);
-    }
+    internal static void RegisterWorkerSide() => s_package.RegisterWorkerSide();
 
     private static StoreConnection OpenStore(ProviderContext context)
     {

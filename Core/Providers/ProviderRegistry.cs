@@ -18,6 +18,7 @@ public sealed class ProviderRegistry
     private readonly ConcurrentDictionary<string, Func<ProviderContext, IComputeBackend>> _compute = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Func<ProviderContext, StoreConnection>> _storage = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, string[]> _sections = new(StringComparer.OrdinalIgnoreCase);
+    private readonly ConcurrentDictionary<string, string> _defaultStorage = new(StringComparer.Ordinal);
 
     /// <summary>Creates a registry holding the built-in <c>local</c> compute and store only.</summary>
     public ProviderRegistry()
@@ -37,6 +38,17 @@ public sealed class ProviderRegistry
     public ProviderRegistry AddCompute(string name, Func<ProviderContext, IComputeBackend> create)
     {
         _compute[CheckName(name)] = create ?? throw new ArgumentNullException(nameof(create));
+        return this;
+    }
+
+    /// <summary>
+    /// Registers a compute backend (as <see cref="AddCompute(string, Func{ProviderContext, IComputeBackend})"/>) that keeps
+    /// its data in the store <paramref name="defaultStorage"/> when <c>Neutral:Storage</c> is left out.
+    /// </summary>
+    public ProviderRegistry AddCompute(string name, Func<ProviderContext, IComputeBackend> create, string defaultStorage)
+    {
+        AddCompute(name, create);
+        _defaultStorage[name] = CheckName(defaultStorage);
         return this;
     }
 
@@ -115,16 +127,14 @@ public sealed class ProviderRegistry
 
     internal Func<ProviderContext, StoreConnection>? Storage(string name) => _storage.TryGetValue(name, out var create) ? create : null;
 
-    /// <summary>The store a compute provider uses when <c>Neutral:Storage</c> is left out.</summary>
-    internal static string DefaultStorageFor(string compute) => compute switch
-    {
-        "aws" => "s3",
-        "azure" => "azureblob",
-        "openwhisk" => "minio",
-        _ => compute,
-    };
+    /// <summary>The store a compute uses when <c>Neutral:Storage</c> is left out: the one it declared, else the store of its own name.</summary>
+    internal string DefaultStorageFor(string compute) => _defaultStorage.TryGetValue(compute, out string? storage) ? storage : compute;
 
-    /// <summary>The package that brings a provider Neutral knows of, for the "add the package" error.</summary>
+    /// <summary>
+    /// The package that brings a provider Neutral knows of, for the "add the package" error. A provider that is not
+    /// referenced cannot say so itself: this table of the first-party packages is the one place that names them, and only
+    /// for that message and for leaving their sections alone when the package is absent.
+    /// </summary>
     internal static string? PackageOf(string name) => name switch
     {
         "aws" or "s3" => "Neutral.Providers.Aws",
