@@ -68,19 +68,11 @@ public static class AwsProvider
 
     private static StoreConnection OpenStore(ProviderContext context)
     {
-        var (section, prefix) = context.Section(Section);
-        string region = ProviderSettings.Required(section, prefix, "Region", "the AWS region, e.g. us-east-1");
-        string bucket = ProviderSettings.Required(section, prefix, "Bucket", "the bucket job data goes to (created if missing)");
-        Uri? serviceUrl = null;
-        if (section["ServiceUrl"] is { Length: > 0 } url)
-        {
-            serviceUrl = Uri.TryCreate(url, UriKind.Absolute, out Uri? parsed) && parsed.Scheme is "http" or "https"
-                ? parsed
-                : throw new NeutralConfigurationException(prefix + "ServiceUrl", url, "it must be an http or https address of an S3-compatible server, e.g. http://127.0.0.1:9000.");
-        }
-
-        AWSCredentials? credentials = CredentialsFrom(section, prefix);
-        var settings = new S3Settings(region, bucket, serviceUrl);
+        AwsSection aws = AwsSection.Read(context.Configuration);
+        string prefix = aws.Prefix;
+        string bucket = aws.RequireBucket("the bucket job data goes to (created if missing)");
+        AWSCredentials? credentials = aws.Credentials;
+        var settings = new S3Settings(aws.Region, bucket, aws.ServiceUrl);
         var store = new S3ObjectStore(settings, credentials);
         async Task PrepareAsync(CancellationToken cancellationToken)
         {
@@ -113,26 +105,8 @@ public static class AwsProvider
 
     private static IComputeBackend OpenCompute(ProviderContext context)
     {
-        var (section, prefix) = context.Section(Section);
-        string region = ProviderSettings.Required(section, prefix, "Region", "the function's AWS region, e.g. us-east-1");
-        string function = section["Function"] is { Length: > 0 } f ? f : "neutral";
-        Uri? serviceUrl = null;
-        if (section["LambdaServiceUrl"] is { Length: > 0 } url)
-        {
-            serviceUrl = Uri.TryCreate(url.EndsWith('/') ? url : url + "/", UriKind.Absolute, out Uri? parsed) && parsed.Scheme is "http" or "https"
-                ? parsed
-                : throw new NeutralConfigurationException(prefix + "LambdaServiceUrl", url, "it must be an http or https address of a Lambda endpoint.");
-        }
-
-        bool synchronous = section["InvocationType"] switch
-        {
-            null or "" or "Event" => false,
-            "RequestResponse" => true,
-            string other => throw new NeutralConfigurationException(prefix + "InvocationType", other, "it must be Event (queued; the default) or RequestResponse (the invoke waits for the call)."),
-        };
-        int concurrency = section["MaxConcurrency"] is not { } text ? 256
-            : int.TryParse(text, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out int n) && n is >= 1 and <= 10_000 ? n
-            : throw new NeutralConfigurationException(prefix + "MaxConcurrency", text, "it must be a whole number from 1 to 10000.");
+        AwsSection aws = AwsSection.Read(context.Configuration);
+        var (section, prefix) = (aws.Section, aws.Prefix);
         if (context.Store is not { } store || store.Location.Kind == "local")
         {
             throw new NeutralConfigurationException("Neutral:Storage", context.Store?.Location.Kind, "Lambda functions cannot reach this machine's file system: use Storage=s3.");
@@ -144,7 +118,7 @@ public static class AwsProvider
             Price(section, prefix, "PricePerMillionRequests", defaults.PerMillionRequests),
             Price(section, prefix, "PricePerThousandWrites", defaults.PerThousandWrites),
             Price(section, prefix, "PricePerThousandReads", defaults.PerThousandReads));
-        return new Compute.LambdaComputeBackend(new Compute.LambdaSettings(region, function, serviceUrl, synchronous, concurrency), store.Location, CredentialsFrom(section, prefix),
+        return new Compute.LambdaComputeBackend(new Compute.LambdaSettings(aws.Region, aws.Function, aws.LambdaServiceUrl, aws.Synchronous, aws.MaxConcurrency), store.Location, aws.Credentials,
             store.Store, context.TimeProvider) { Prices = prices };
     }
 
@@ -152,20 +126,6 @@ public static class AwsProvider
         section[key] is not { } text ? fallback
         : decimal.TryParse(text, System.Globalization.NumberStyles.AllowDecimalPoint | System.Globalization.NumberStyles.AllowExponent, System.Globalization.CultureInfo.InvariantCulture, out decimal value) && value >= 0 ? value
         : throw new NeutralConfigurationException(prefix + key, text, "it must be a price in US dollars, a number of 0 or more with '.' as the decimal point.");
-
-    /// <summary>Keys from the section, or null for the SDK's default chain. Both or neither.</summary>
-    internal static AWSCredentials? CredentialsFrom(IConfiguration section, string prefix)
-    {
-        string? id = section["AccessKeyId"] is { Length: > 0 } i ? i : null;
-        string? secret = section["SecretAccessKey"] is { Length: > 0 } s ? s : null;
-        return (id, secret) switch
-        {
-            (null, null) => null,
-            ({ } key, { } value) => new BasicAWSCredentials(key, value),
-            (null, _) => throw new NeutralConfigurationException(prefix + "AccessKeyId", null, "SecretAccessKey is set without it: set both, or neither to use the SDK's default credentials (environment, profile, role)."),
-            (_, null) => throw new NeutralConfigurationException(prefix + "SecretAccessKey", null, "AccessKeyId is set without it: set both (the secret in NEUTRAL__AWS__SECRETACCESSKEY, not a file), or neither."),
-        };
-    }
 
     /// <summary>The credentials to sign with: the given ones, else the SDK's default chain.</summary>
     internal static AWSCredentials Resolve(AWSCredentials? credentials) => credentials ?? DefaultAWSCredentialsIdentityResolver.GetCredentials();

@@ -22,32 +22,21 @@ internal static class SelfDeployment
     /// <summary>The runtime name (<c>NEUTRAL_WORKER</c>'s value).</summary>
     public const string RuntimeName = "aws-deploy";
 
-    public static async Task RunAsync(CancellationToken cancellationToken)
-    {
-        try
-        {
-            string summary = await DeployAsync(NeutralConfiguration.Default(), cancellationToken).ConfigureAwait(false);
-            Console.WriteLine(summary);
-        }
-        catch (Exception e) when (e is NeutralConfigurationException or InvalidOperationException or IOException or ArgumentException
-            or System.Net.Http.HttpRequestException or Amazon.Runtime.AmazonServiceException)
-        {
-            Console.Error.WriteLine("neutral: the function was not deployed: " + e.Message);
-            Environment.Exit(2);
-        }
-    }
+    public static Task RunAsync(CancellationToken cancellationToken) =>
+        SelfDeploymentRunner.RunAsync("function", DeployAsync, e => e is Amazon.Runtime.AmazonServiceException, cancellationToken);
 
     /// <summary>Deploys this process's application folder as the function; returns a one-line summary.</summary>
     internal static async Task<string> DeployAsync(IConfiguration configuration, CancellationToken cancellationToken)
     {
-        const string Prefix = "Neutral:" + AwsProvider.Section + ":";
-        IConfigurationSection section = configuration.GetSection("Neutral:" + AwsProvider.Section);
-        string region = ProviderSettings.Required(section, Prefix, "Region", "the function's AWS region, e.g. us-east-1");
-        string bucket = ProviderSettings.Required(section, Prefix, "Bucket", "the bucket the client uses: the deployed tables are kept there");
-        string function = section["Function"] is { Length: > 0 } f ? f : "neutral";
-        Uri? lambdaUrl = Url(section, Prefix, "LambdaServiceUrl", trailingSlash: true);
-        Uri? s3Url = Url(section, Prefix, "ServiceUrl", trailingSlash: false);
-        Amazon.Runtime.AWSCredentials? credentials = AwsProvider.CredentialsFrom(section, Prefix);
+        AwsSection aws = AwsSection.Read(configuration.GetSection(NeutralConfiguration.Section));
+        string Prefix = aws.Prefix;
+        IConfiguration section = aws.Section;
+        string region = aws.Region;
+        string bucket = aws.RequireBucket("the bucket the client uses: the deployed tables are kept there");
+        string function = aws.Function;
+        Uri? lambdaUrl = aws.LambdaServiceUrl;
+        Uri? s3Url = aws.ServiceUrl;
+        Amazon.Runtime.AWSCredentials? credentials = aws.Credentials;
 
         var (folder, executable, nativeAot) = ProviderSettings.ThisApplication("a Lambda function on a custom runtime");
 
@@ -88,18 +77,5 @@ internal static class SelfDeployment
                 ? (m is >= 128 and <= 10_240 ? m : throw new InvalidOperationException($"[Remote(MemoryMb = {m})]: a Lambda function has 128 to 10,240 MB."))
                 : LambdaFunctionSettings.DefaultMemoryMb;
         return new LambdaFunctionSettings(section["Role"] is { Length: > 0 } role ? role : null, memory, timeout);
-    }
-
-    private static Uri? Url(IConfiguration section, string prefix, string key, bool trailingSlash)
-    {
-        if (section[key] is not { Length: > 0 } text)
-        {
-            return null;
-        }
-
-        string value = trailingSlash && !text.EndsWith('/') ? text + "/" : text;
-        return Uri.TryCreate(value, UriKind.Absolute, out Uri? url) && url.Scheme is "http" or "https"
-            ? url
-            : throw new NeutralConfigurationException(prefix + key, text, "it must be an http or https address.");
     }
 }

@@ -22,20 +22,9 @@ internal static class SelfDeployment
     /// <summary>The runtime name (<c>NEUTRAL_WORKER</c>'s value).</summary>
     public const string RuntimeName = "azure-deploy";
 
-    public static async Task RunAsync(CancellationToken cancellationToken)
-    {
-        try
-        {
-            string summary = await DeployAsync(NeutralConfiguration.Default(), null, cancellationToken).ConfigureAwait(false);
-            Console.WriteLine(summary);
-        }
-        catch (Exception e) when (e is NeutralConfigurationException or InvalidOperationException or IOException or ArgumentException
-            or System.Net.Http.HttpRequestException or global::Azure.RequestFailedException or global::Azure.Identity.AuthenticationFailedException)
-        {
-            Console.Error.WriteLine("neutral: the Function App was not deployed: " + e.Message);
-            Environment.Exit(2);
-        }
-    }
+    public static Task RunAsync(CancellationToken cancellationToken) =>
+        SelfDeploymentRunner.RunAsync("Function App", (configuration, ct) => DeployAsync(configuration, null, ct),
+            e => e is global::Azure.RequestFailedException or global::Azure.Identity.AuthenticationFailedException, cancellationToken);
 
     /// <summary>
     /// Deploys this process's application folder as the Function App; returns a one-line summary.

@@ -22,19 +22,8 @@ internal static class SelfDeployment
     /// <summary>The runtime name (<c>NEUTRAL_WORKER</c>'s value).</summary>
     public const string RuntimeName = "openwhisk-deploy";
 
-    public static async Task RunAsync(CancellationToken cancellationToken)
-    {
-        try
-        {
-            string summary = await DeployAsync(NeutralConfiguration.Default(), cancellationToken).ConfigureAwait(false);
-            Console.WriteLine(summary);
-        }
-        catch (Exception e) when (e is NeutralConfigurationException or InvalidOperationException or IOException or System.Net.Http.HttpRequestException)
-        {
-            Console.Error.WriteLine("neutral: the action was not deployed: " + e.Message);
-            Environment.Exit(2);
-        }
-    }
+    public static Task RunAsync(CancellationToken cancellationToken) =>
+        SelfDeploymentRunner.RunAsync("action", DeployAsync, null, cancellationToken);
 
     /// <summary>Deploys this process's application folder as the action; returns a one-line summary.</summary>
     internal static async Task<string> DeployAsync(IConfiguration configuration, CancellationToken cancellationToken)
