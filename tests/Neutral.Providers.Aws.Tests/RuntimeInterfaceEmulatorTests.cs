@@ -195,6 +195,14 @@ public sealed class RuntimeInterfaceEmulatorTests(S3Bucket bucket) : IClassFixtu
 
         Assert.Equal("Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=1", rie.LastEvent!.Value.Headers["Lambda-Runtime-Trace-Id"]);
 
+        // An event over 6 MiB + 100 bytes reaches the runtime cut there (Lambda would answer 413).
+        using (HttpResponseMessage response = await http.PostAsync(invoke, new ByteArrayContent(new byte[LambdaService.RiePayloadLimit + 4096])))
+        {
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+
+        Assert.Equal(LambdaService.RiePayloadLimit, rie.LastEvent!.Value.Payload.Length);
+
         using (HttpResponseMessage response = await http.PostAsync(new Uri(rie.Endpoint, "2015-03-31/functions/neutral/invocations"), new StringContent("{}")))
         {
             Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
