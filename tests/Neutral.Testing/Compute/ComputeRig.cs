@@ -100,6 +100,9 @@ public abstract class ComputeRig : IAsyncDisposable
     /// <summary>How <see cref="SendMalformedAsync"/>'s event must be recorded.</summary>
     public abstract string MalformedOutcome { get; }
 
+    /// <summary>Why the platform records no init error for a worker without the application's tables (<see langword="null"/>: <see cref="InitError"/> says it).</summary>
+    public virtual string? NoInitError => null;
+
     /// <summary>The platform's record of a worker that failed as it initialized (<see cref="RigOptions.BrokenWorker"/>), once there is one.</summary>
     public abstract string? InitError { get; }
 
