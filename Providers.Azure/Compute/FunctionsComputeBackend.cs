@@ -236,7 +236,15 @@ public sealed class FunctionsComputeBackend : IDeployedComputeBackend, IPricedCo
 
             string text = FirstLine(await response.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false));
             int status = (int)response.StatusCode;
-            if (status is 500 or 502 or 504 && attempt < ServerErrorTries)
+            if (status is 500 or 504)
+            {
+                // The function ran, or is still running, and failed without a status (its handler died, ran past the
+                // function timeout, or could not write one): sending it again would run the same attempt twice. As
+                // through the queue, the attempt's status decides; once overdue the executor retries it as a new one.
+                return;
+            }
+
+            if (status == 502 && attempt < ServerErrorTries)
             {
                 await Task.Delay(TimeSpan.FromMilliseconds(100 * attempt * attempt), cancellationToken).ConfigureAwait(false);
                 continue;

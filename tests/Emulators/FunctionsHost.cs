@@ -326,8 +326,28 @@ public sealed partial class FunctionsHost : IAsyncDisposable
 
         public async Task RunAsync()
         {
-            await EnsureStartedAsync();
+            // As the host restarts a worker that failed to start, after a pause, until it is stopped.
+            while (!await TryStartAsync())
+            {
+                await Task.Delay(TimeSpan.FromSeconds(1), host._stop.Token);
+            }
+
             await Task.WhenAll(host._functions.Where(f => !f.HttpTrigger).Select(ListenAsync));
+        }
+
+        /// <summary><see cref="EnsureStartedAsync"/>, false when the handler exited before it answered (an init error: its output is in the journal).</summary>
+        private async Task<bool> TryStartAsync()
+        {
+            try
+            {
+                await EnsureStartedAsync();
+                return true;
+            }
+            catch (HttpRequestException e) when (_process is { HasExited: true })
+            {
+                host.Note($"instance {index}: handler exited before it answered the ping: {e.Message}");
+                return false;
+            }
         }
 
         /// <summary>Starts the handler process if it is not running, and waits until it answers the readiness ping.</summary>
@@ -537,7 +557,14 @@ public sealed partial class FunctionsHost : IAsyncDisposable
         /// <summary>Posts one invocation to the handler; restarts it when it died or ran past the function timeout. Status 0: no answer.</summary>
         public async Task<(int Status, JsonDocument? Reply)> InvokeAsync(string function, string payload)
         {
-            await EnsureStartedAsync();
+            if (!await TryStartAsync())
+            {
+                // The invocation fails (the message is settled as failed, an HTTP request answered 500), as the host's
+                // does when its worker cannot start; it is not left leased until its visibility runs out.
+                host._outcomes.Enqueue("init-failed");
+                return (0, null);
+            }
+
             Interlocked.Increment(ref host._invocations);
             Interlocked.Increment(ref _running);
             Process process = _process!;

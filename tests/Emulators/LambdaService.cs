@@ -79,8 +79,24 @@ public sealed partial class LambdaService : IAsyncDisposable
     /// <summary>The executable each sandbox runs (null: no function deployed yet).</summary>
     public string? Bootstrap { get; set; }
 
-    /// <summary>The function's variables (each sandbox adds the Runtime API's address and Lambda's own).</summary>
-    public IReadOnlyDictionary<string, string> Environment { get; set; }
+    /// <summary>
+    /// The function's variables (each sandbox adds the Runtime API's address and Lambda's own); set, they are also what
+    /// the function's configuration reads answer, as after an <c>UpdateFunctionConfiguration</c>.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> Environment
+    {
+        get => _environment;
+        set
+        {
+            _environment = value;
+            if (_function is { } function)
+            {
+                function.Variables = value.Where(e => !e.Key.StartsWith("AWS_", StringComparison.Ordinal)).ToDictionary();
+            }
+        }
+    }
+
+    private IReadOnlyDictionary<string, string> _environment = null!;
 
     /// <summary>The access key whose signatures are accepted.</summary>
     public string AccessKeyId { get; }

@@ -118,15 +118,6 @@ public sealed class LambdaComputeTests(S3Bucket bucket) : IClassFixture<S3Bucket
     }
 
     [Fact]
-    public async Task Throttling_slows_launches_down_and_loses_no_call()
-    {
-        _lambda.ConcurrencyLimit = 2;
-        await using Cloud cloud = Connect();
-        Assert.Equal(Enumerable.Range(0, 20).Select(i => (long)i * i), await cloud.MapAsync(Enumerable.Range(0, 20), i => Remote.LambdaFunctions.Square(i)));
-        Assert.True(_lambda.Throttled > 0, "the emulator never throttled: the test did not test throttling");
-    }
-
-    [Fact]
     public async Task A_call_running_into_the_Lambda_deadline_is_stopped_by_the_runtime_and_retried()
     {
         _lambda.Timeout = TimeSpan.FromSeconds(3);
@@ -139,40 +130,6 @@ public sealed class LambdaComputeTests(S3Bucket bucket) : IClassFixture<S3Bucket
         // answer reaches the service after the call's status reaches the bucket (which ended the job): wait for it.
         await FakeClockDriver.WaitForAsync(() => _lambda.Completed == 2, "the second invocation's answer");
         Assert.Equal(["response", "response"], _lambda.Outcomes);
-    }
-
-    [Fact]
-    public async Task An_event_that_is_not_an_invocation_is_answered_with_an_error_and_the_process_serves_on()
-    {
-        using HttpClient http = LambdaComputeBackend.CreateClient(new LambdaSettings("us-east-1", "neutral", _lambda.Endpoint), S3Bucket.Credentials, TimeSpan.FromMinutes(1));
-        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(_lambda.Endpoint, "2015-03-31/functions/neutral/invocations"))
-        {
-            Content = new StringContent("""{"hello":"world"}""", Encoding.UTF8, "application/json"),
-        };
-        request.Headers.Add("X-Amz-Invocation-Type", "RequestResponse");
-        using HttpResponseMessage response = await http.SendAsync(request);
-        Assert.Equal("Unhandled", Assert.Single(response.Headers.GetValues("X-Amz-Function-Error")));
-        Assert.Contains("Neutral.InvalidEvent", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
-
-        await using Cloud cloud = Connect();
-        Assert.Equal(new long[] { 49 }, await cloud.MapAsync(new[] { 7 }, i => Remote.LambdaFunctions.Square(i)));
-        Assert.Equal("error:Neutral.InvalidEvent", _lambda.Outcomes.First());
-    }
-
-    [Fact]
-    public async Task A_bootstrap_without_dispatch_tables_reports_an_init_error()
-    {
-        _lambda.Environment = TestFunction.Environment(assemblies: "Neutral.Providers.Aws");
-        await using Cloud cloud = Connect(("Neutral:Job:Retries", "0"), ("Neutral:Job:TimeoutSeconds", "5"));
-        RemoteJob<long> job = cloud.Submit([Remote.LambdaFunctions.Square(2)]);
-        using var wait = new CancellationTokenSource(TimeSpan.FromMinutes(1));
-        while (_lambda.InitErrors.Count == 0)
-        {
-            await Task.Delay(20, wait.Token);
-        }
-
-        Assert.Equal("Runtime.NoDispatchTables", Assert.Single(_lambda.InitErrors));
-        await job.CancelAsync();
     }
 
     [Fact]

@@ -54,46 +54,6 @@ public sealed class FunctionsComputeTests(BlobContainer container, Xunit.Abstrac
     private static async Task WaitForAsync(Func<bool> condition, string what) => await FakeClockDriver.WaitForAsync(condition, what);
 
     [Fact]
-    public async Task A_map_runs_as_queue_messages_in_warm_handler_processes()
-    {
-        await using Cloud cloud = Connect();
-        long[] squares = await cloud.MapAsync(Enumerable.Range(0, 30), i => Remote.QueueFunctions.Square(i));
-        Assert.Equal(Enumerable.Range(0, 30).Select(i => (long)i * i), squares);
-        Assert.Equal(30, _host.Invocations);
-        Assert.All(_host.Outcomes, o => Assert.Equal("ok", o));
-        Assert.Contains(_host.Logs, l => l.StartsWith("neutral: job ", StringComparison.Ordinal) && l.Contains(" succeeded in ", StringComparison.Ordinal));
-    }
-
-    [Fact]
-    public async Task A_failing_call_fails_the_job_with_the_remote_exception()
-    {
-        await using Cloud cloud = Connect();
-        var error = await Assert.ThrowsAsync<RemoteJobException>(() => cloud.MapAsync(Enumerable.Range(0, 5), i => Remote.QueueFunctions.Fail(i)));
-        Assert.Equal("three", Assert.Single(error.Failures).Message);
-        // A user's exception is a call's outcome, written to storage: the host saw every invocation succeed.
-        Assert.All(_host.Outcomes, o => Assert.Equal("ok", o));
-    }
-
-    [Fact]
-    public async Task A_malformed_queue_item_is_answered_with_an_error_and_moved_to_the_poison_queue_not_retried()
-    {
-        var queue = new QueueClient(container.ConnectionString, _queue, new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 });
-        await queue.CreateIfNotExistsAsync();
-        await queue.SendMessageAsync("""{"hello":"world"}""");
-        await WaitForAsync(() => _host.Poisoned == 1, "the malformed message to be poisoned");
-        Assert.Equal("failed:500", Assert.Single(_host.Outcomes));
-        Assert.Contains(_host.Logs, l => l.Contains("not a Neutral invocation", StringComparison.Ordinal));
-
-        var poison = new QueueClient(container.ConnectionString, _queue + "-poison", new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 });
-        Assert.Equal("""{"hello":"world"}""", (await poison.ReceiveMessageAsync()).Value.Body.ToString());
-
-        // The handler serves on.
-        await using Cloud cloud = Connect();
-        Assert.Equal(new long[] { 49 }, await cloud.MapAsync(new[] { 7 }, i => Remote.QueueFunctions.Square(i)));
-        Assert.Equal(1, _host.Poisoned);
-    }
-
-    [Fact]
     public async Task Http_invocations_run_through_the_HTTP_function_with_the_function_key()
     {
         await using Cloud cloud = Connect(("Neutral:Azure:InvocationType", "Http"), ("Neutral:Azure:FunctionUrl", _host.HttpEndpoint.ToString()), ("Neutral:Azure:FunctionKey", _host.FunctionKey));
@@ -127,30 +87,6 @@ public sealed class FunctionsComputeTests(BlobContainer container, Xunit.Abstrac
         // $1 per GB-s at 1 GB, each call billed at least 100 ms; $1 per execution.
         decimal expected = Math.Max(usage.WorkerMilliseconds, 400) / 1000m + usage.Invocations;
         Assert.Equal(expected, job.EstimatedCost);
-    }
-
-    [Fact]
-    public async Task A_stale_or_missing_deployment_fails_the_job_before_any_message_is_sent()
-    {
-        var square = Remote.QueueFunctions.Square(1).Function;
-        var stale = Neutral.Providers.DeployedTables.Of(Neutral.Dispatch.RemoteDispatch.Functions);
-        stale[square.Id] = Wire.InvocationEnvelope.FormatHash(square.SignatureHash ^ 1);
-        await TestApp.PublishRecordAsync(container.Store, "stale-app", stale);
-        await using (Cloud cloud = Connect(("Neutral:Azure:App", "stale-app")))
-        {
-            var error = await Assert.ThrowsAsync<RemoteJobException>(() => cloud.MapAsync(Enumerable.Range(0, 3), i => Remote.QueueFunctions.Square(i)));
-            Assert.All(error.Failures, f => Assert.Equal(typeof(Neutral.Dispatch.StaleWorkerException).FullName, f.RemoteTypeName));
-            Assert.Contains(square.Id, error.Failures[0].Message, StringComparison.Ordinal);
-        }
-
-        await using (Cloud cloud = Connect(("Neutral:Azure:App", "never-deployed")))
-        {
-            var error = await Assert.ThrowsAsync<RemoteJobException>(() => cloud.MapAsync(Enumerable.Range(0, 2), i => Remote.QueueFunctions.Square(i)));
-            Assert.Contains("Function App never-deployed (queue " + _queue + ") has no deployment record", error.Failures[0].Message, StringComparison.Ordinal);
-            Assert.Contains("deploy the worker first", error.Failures[0].Message, StringComparison.Ordinal);
-        }
-
-        Assert.Equal(0, _host.Invocations);
     }
 
     [Fact]

@@ -99,26 +99,6 @@ public sealed class OpenWhiskComputeTests(S3Bucket bucket) : IClassFixture<S3Buc
     }
 
     [Fact]
-    public async Task User_failures_surface_as_remote_exceptions()
-    {
-        await using Cloud cloud = Connect();
-        var error = await Assert.ThrowsAsync<RemoteJobException>(() => cloud.MapAsync(Enumerable.Range(0, 5), i => Remote.MinioFunctions.Fail(i)));
-        RemoteException failure = Assert.Single(error.Failures);
-        Assert.Equal(3, failure.CallIndex);
-        Assert.Equal("three", failure.Message);
-    }
-
-    [Fact]
-    public async Task Throttling_slows_launches_down_and_loses_no_call()
-    {
-        _controller.ConcurrencyLimit = 2;
-        await using Cloud cloud = Connect();
-        long[] squares = await cloud.MapAsync(Enumerable.Range(0, 20), i => Remote.MinioFunctions.Square(i));
-        Assert.Equal(Enumerable.Range(0, 20).Select(i => (long)i * i), squares);
-        Assert.True(_controller.Throttled > 0, "the emulator never throttled: the test did not test throttling");
-    }
-
-    [Fact]
     public async Task A_wrong_key_fails_the_calls_naming_the_setting()
     {
         await using Cloud cloud = Connect(("Neutral:OpenWhisk:AuthKey", "23bc46b1-71f6-4ed5-8c54-816aa4f8c502:wrong"), ("Neutral:Job:Retries", "0"));
