@@ -607,8 +607,9 @@ public sealed class OpenWhiskController : IAsyncDisposable
         {
             await Task.WhenAll(_loops.ToArray()).WaitAsync(TimeSpan.FromSeconds(10));
         }
-        catch (Exception e) when (e is OperationCanceledException or TimeoutException)
+        catch (Exception e) when (e is OperationCanceledException or TimeoutException or System.Threading.Channels.ChannelClosedException)
         {
+            // A container slot waiting for an activation sees the queue completed or the stop, whichever comes first.
         }
 
         foreach (OpenWhiskActionProxy container in _containers.Keys)
