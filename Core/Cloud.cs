@@ -30,8 +30,8 @@ namespace Neutral;
 /// </example>
 public sealed class Cloud : IAsyncDisposable
 {
-    /// <summary>Neutral's internal prefix in every store: job data and shared values live under it.</summary>
-    public const string InternalPrefix = "_neutral/";
+    /// <summary>Neutral's internal prefix in every store: job data and shared values live under it (<see cref="StorageLayout.InternalPrefix"/>).</summary>
+    public const string InternalPrefix = StorageLayout.InternalPrefix;
 
     private static readonly TimeSpan DisposeBound = TimeSpan.FromSeconds(10);
     private readonly CloudContext _context;
@@ -303,7 +303,7 @@ public sealed class Cloud : IAsyncDisposable
         writer.Flush();
         // Under this client's own folder: another client sharing the same value keeps its own copy, so disposing
         // one never deletes what the other still uses.
-        string key = JobCleanup.SharedFolder(_context.ClientId) + Convert.ToHexStringLower(SHA256.HashData(buffer.WrittenSpan));
+        string key = StorageLayout.ClientShared(_context.ClientId, Convert.ToHexStringLower(SHA256.HashData(buffer.WrittenSpan)));
         byte[] bytes = buffer.WrittenSpan.ToArray();
         Task put = _shared.GetOrAdd(key, k => _context.Jobs.PutAsync(k, bytes, CancellationToken.None));
         try
@@ -357,12 +357,12 @@ public sealed class Cloud : IAsyncDisposable
                 using var bound = new CancellationTokenSource(left > TimeSpan.FromSeconds(1) ? left : TimeSpan.FromSeconds(1));
                 // Second passes over finished jobs (for attempts that wrote after the first) run now, not never.
                 await _context.Cleanup.FlushLatePassesAsync(left > TimeSpan.FromSeconds(1) ? left : TimeSpan.FromSeconds(1)).ConfigureAwait(false);
-                await _context.Jobs.DeletePrefixAsync(JobCleanup.SharedFolder(_context.ClientId), bound.Token).ConfigureAwait(false);
-                await _context.Jobs.DeleteAsync(JobCleanup.ClientRecord(_context.ClientId), bound.Token).ConfigureAwait(false);
+                await _context.Jobs.DeletePrefixAsync(StorageLayout.ClientShared(_context.ClientId), bound.Token).ConfigureAwait(false);
+                await _context.Jobs.DeleteAsync(StorageLayout.Client(_context.ClientId), bound.Token).ConfigureAwait(false);
             }
             catch (Exception e)
             {
-                Log.DisposeLeftShared(_context.Logger, e, JobCleanup.SharedFolder(_context.ClientId), e.Message);
+                Log.DisposeLeftShared(_context.Logger, e, StorageLayout.ClientShared(_context.ClientId), e.Message);
             }
         }
 

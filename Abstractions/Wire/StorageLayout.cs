@@ -4,7 +4,8 @@ using System.Globalization;
 namespace Neutral.Wire;
 
 /// <summary>
-/// The storage key layout of the call protocol, in one place. All keys are relative to the store's Neutral prefix:
+/// Every storage key Neutral writes, in one place. The call protocol's keys are relative to the store's Neutral prefix
+/// (<see cref="InternalPrefix"/>):
 /// <code>
 /// jobs/{jobId}/job.json
 /// jobs/{jobId}/input.bin
@@ -13,10 +14,26 @@ namespace Neutral.Wire;
 /// jobs/{jobId}/calls/{i:D6}/output.{a}
 /// jobs/{jobId}/calls/{i:D6}/failed.{a}
 /// jobs/{jobId}/calls/{i:D6}/status
+/// clients/{clientId}
+/// shared/{clientId}/{hash}
 /// </code>
+/// The providers' deployment records are keys from the store's root, under <see cref="DeploymentsFolder"/>; deployed
+/// workers and clients of earlier builds look for them, so their text never changes.
 /// </summary>
 public static class StorageLayout
 {
+    /// <summary>
+    /// The folder, from the store's root, that holds Neutral's own objects (jobs, shared values, deployment records), out
+    /// of the user's key space.
+    /// </summary>
+    public const string InternalPrefix = "_neutral/";
+
+    /// <summary>The folder holding every job, from the store's root (<see cref="InternalPrefix"/> + <see cref="JobsFolder"/>).</summary>
+    public const string InternalJobsFolder = InternalPrefix + JobsFolder;
+
+    /// <summary>The folder, from the store's root, of the providers' deployment records.</summary>
+    public const string DeploymentsFolder = InternalPrefix + "deployments/";
+
     /// <summary>The folder holding every job.</summary>
     public const string JobsFolder = "jobs/";
 
@@ -61,6 +78,34 @@ public static class StorageLayout
     /// </summary>
     public static string Status(string jobId, int callIndex) => Call(jobId, callIndex) + "status";
 
+    /// <summary>The record of a client that owns shared values (its owner, for sweeps by other clients).</summary>
+    public static string Client(string clientId) => "clients/" + clientId;
+
+    /// <summary>The folder holding every client's shared values.</summary>
+    public const string SharedFolder = "shared/";
+
+    /// <summary>The folder of the values a client shares (<c>Cloud.ShareAsync</c>): each client keeps its own copies.</summary>
+    public static string ClientShared(string clientId) => SharedFolder + clientId + "/";
+
+    /// <summary>A value a client shares, under its content hash.</summary>
+    public static string ClientShared(string clientId, string hash) => ClientShared(clientId) + hash;
+
+    /// <summary>
+    /// AWS: the dispatch tables a Lambda deployment carries, by their digest (the function's <c>NEUTRAL_TABLES</c>
+    /// variable names it), from the bucket's root.
+    /// </summary>
+    public static string LambdaTables(string tablesDigest) => DeploymentsFolder + "tables/" + tablesDigest + ".txt";
+
+    /// <summary>AWS: a Lambda package too large to send in the request, from the bucket's root, by the zip's SHA-256 (hex).</summary>
+    public static string LambdaCode(string function, string zipSha256) => DeploymentsFolder + "code/" + function + "-" + Short(zipSha256) + ".zip";
+
+    /// <summary>Azure: the record of the dispatch tables Function App <paramref name="app"/> carries, from the container's root.</summary>
+    public static string AzureRecord(string app) => DeploymentsFolder + "azure/" + app + ".tables";
+
+    /// <summary>Azure: a Function App's package, from the container's root, by the tables' digest and the zip's SHA-256 (hex).</summary>
+    public static string AzurePackage(string app, string tablesDigest, string zipSha256) =>
+        DeploymentsFolder + "azure/" + app + "/" + Short(tablesDigest) + "-" + Short(zipSha256) + ".zip";
+
     /// <summary>
     /// Parses a key under <see cref="Calls"/>: the call index and the object's name (<c>status</c>, <c>started.2</c>, ...).
     /// Returns <see langword="false"/> for keys of another shape.
@@ -85,6 +130,15 @@ public static class StorageLayout
 
         name = rest[(slash + 1)..].ToString();
         return name.Length > 0;
+    }
+
+    /// <summary>The first 16 hex digits of a digest: enough to tell packages apart, short enough for a key.</summary>
+    private static string Short(string digest)
+    {
+        ArgumentNullException.ThrowIfNull(digest);
+        return digest.Length < 16
+            ? throw new ArgumentException($"Digest '{digest}' has {digest.Length} characters; a deployment key takes its first 16 hex digits.", nameof(digest))
+            : digest[..16];
     }
 
     private static string CheckId(string jobId)

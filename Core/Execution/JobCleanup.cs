@@ -101,11 +101,7 @@ internal sealed class JobCleanup
 
     /// <summary>Records this client as the owner of its shared values (for sweeps by other clients).</summary>
     public Task RegisterClientAsync(CancellationToken cancellationToken) =>
-        _cloud.Jobs.PutAsync(ClientRecord(_cloud.ClientId), Encoding.UTF8.GetBytes(_cloud.Owner), cancellationToken);
-
-    public static string ClientRecord(string clientId) => "clients/" + clientId;
-
-    public static string SharedFolder(string clientId) => "shared/" + clientId + "/";
+        _cloud.Jobs.PutAsync(StorageLayout.Client(_cloud.ClientId), Encoding.UTF8.GetBytes(_cloud.Owner), cancellationToken);
 
     /// <summary>Deletes jobs and shared values older than the bound whose owner is gone. Returns how many folders it deleted.</summary>
     public async Task<int> SweepAsync(TimeSpan olderThan, CancellationToken cancellationToken)
@@ -145,9 +141,9 @@ internal sealed class JobCleanup
         }
 
         var clients = new SortedSet<string>(StringComparer.Ordinal);
-        await foreach (ObjectInfo info in _cloud.Jobs.ListAsync("shared/", cancellationToken).ConfigureAwait(false))
+        await foreach (ObjectInfo info in _cloud.Jobs.ListAsync(StorageLayout.SharedFolder, cancellationToken).ConfigureAwait(false))
         {
-            string rest = info.Key["shared/".Length..];
+            string rest = info.Key[StorageLayout.SharedFolder.Length..];
             int slash = rest.IndexOf('/', StringComparison.Ordinal);
             if (slash > 0 && CreatedOf(rest[..slash]) is { } created && created < cutoff)
             {
@@ -157,11 +153,11 @@ internal sealed class JobCleanup
 
         foreach (string client in clients)
         {
-            byte[]? record = await _cloud.Jobs.GetAsync(ClientRecord(client), cancellationToken).ConfigureAwait(false);
+            byte[]? record = await _cloud.Jobs.GetAsync(StorageLayout.Client(client), cancellationToken).ConfigureAwait(false);
             if (!IsAlive(record is null ? null : Encoding.UTF8.GetString(record)))
             {
-                await _cloud.Jobs.DeletePrefixAsync(SharedFolder(client), cancellationToken).ConfigureAwait(false);
-                await _cloud.Jobs.DeleteAsync(ClientRecord(client), cancellationToken).ConfigureAwait(false);
+                await _cloud.Jobs.DeletePrefixAsync(StorageLayout.ClientShared(client), cancellationToken).ConfigureAwait(false);
+                await _cloud.Jobs.DeleteAsync(StorageLayout.Client(client), cancellationToken).ConfigureAwait(false);
                 deleted++;
             }
         }

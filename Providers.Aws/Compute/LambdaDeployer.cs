@@ -11,6 +11,7 @@ using System.Text.Json;
 using System.Threading;
 using System.Threading.Tasks;
 using Amazon.Runtime;
+using Neutral.Wire;
 
 namespace Neutral.Providers.Aws.Compute;
 
@@ -83,7 +84,7 @@ public static class LambdaDeployer
     public static string TablesDigest(IReadOnlyDictionary<string, string> tables) => DeployedTables.Digest(tables);
 
     /// <summary>Where the tables with <paramref name="digest"/> are kept in the bucket.</summary>
-    public static string TablesKey(string digest) => $"{Cloud.InternalPrefix}deployments/tables/{digest}.txt";
+    public static string TablesKey(string digest) => StorageLayout.LambdaTables(digest);
 
     /// <summary>Reads <see cref="TablesText"/> back (<see cref="DeployedTables.Parse"/>).</summary>
     public static Dictionary<string, string>? ParseTables(string text) => DeployedTables.Parse(text);
@@ -251,7 +252,7 @@ public static class LambdaDeployer
         (string Bucket, string Key)? s3Code = null;
         if (zip.Length > directUploadLimit)
         {
-            string key = $"{Cloud.InternalPrefix}deployments/code/{lambda.Function}-{Convert.ToHexStringLower(SHA256.HashData(zip))[..16]}.zip";
+            string key = StorageLayout.LambdaCode(lambda.Function, Convert.ToHexStringLower(SHA256.HashData(zip)));
             await store.PutAsync(key, zip, cancellationToken).ConfigureAwait(false);
             s3Code = (bucket, key);
         }

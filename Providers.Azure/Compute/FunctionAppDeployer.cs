@@ -14,6 +14,7 @@ using Azure.Core.Pipeline;
 using Azure.Storage.Blobs;
 using Azure.Storage.Sas;
 using Neutral.Providers.Azure.Worker;
+using Neutral.Wire;
 
 namespace Neutral.Providers.Azure.Compute;
 
@@ -84,7 +85,7 @@ public static class FunctionAppDeployer
     public static string PackageKey(string app, string tablesDigest, byte[] zip)
     {
         ArgumentNullException.ThrowIfNull(zip);
-        return $"{Cloud.InternalPrefix}deployments/azure/{app}/{tablesDigest[..16]}-{Convert.ToHexStringLower(SHA256.HashData(zip))[..16]}.zip";
+        return StorageLayout.AzurePackage(app, tablesDigest, Convert.ToHexStringLower(SHA256.HashData(zip)));
     }
 
     /// <summary>

@@ -94,7 +94,7 @@ public sealed class FunctionsComputeBackend : IDeployedComputeBackend, IPricedCo
     public FunctionsPrices Prices { get; init; } = new();
 
     /// <summary>Where deployment records the dispatch tables of Function App <paramref name="app"/> in the job store.</summary>
-    public static string RecordKey(string app) => $"{Cloud.InternalPrefix}deployments/azure/{app}.tables";
+    public static string RecordKey(string app) => StorageLayout.AzureRecord(app);
 
     /// <inheritdoc/>
     public ValueTask VerifyDeploymentAsync(IReadOnlyCollection<RemoteFunctionInfo> functions, CancellationToken cancellationToken = default) =>

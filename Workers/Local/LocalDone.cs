@@ -5,7 +5,7 @@ using Neutral.Codec;
 namespace Neutral.Workers.Local;
 
 /// <summary>The payload of a <see cref="LocalFrameType.Done"/> frame.</summary>
-public static class LocalDone
+internal static class LocalDone
 {
     /// <summary>
     /// Encodes an outcome, at most <see cref="LocalFrames.MaxPayload"/> bytes: a status too large to travel in the

@@ -9,7 +9,7 @@ namespace Neutral.Workers.Local;
 /// The envelope on the local pipe, in Neutral's binary codec rather than JSON: the same fields, but no JSON
 /// machinery to warm up in a worker's first call (the cloud providers send the JSON form).
 /// </summary>
-public static class LocalEnvelope
+internal static class LocalEnvelope
 {
     /// <summary>Encodes an envelope.</summary>
     public static byte[] Encode(InvocationEnvelope envelope)

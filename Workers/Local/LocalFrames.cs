@@ -9,7 +9,7 @@ using System.Threading.Tasks;
 namespace Neutral.Workers.Local;
 
 /// <summary>The kinds of frame on a local worker's pipes.</summary>
-public enum LocalFrameType : byte
+internal enum LocalFrameType : byte
 {
     /// <summary>Client to worker: run the envelope (<see cref="LocalEnvelope"/> binary form).</summary>
     Invoke = 1,
@@ -34,7 +34,7 @@ public enum LocalFrameType : byte
 /// The local transport: length-prefixed frames over a worker process's standard input and output
 /// (<c>[type: 1 byte][length: int32 LE][payload]</c>).
 /// </summary>
-public static class LocalFrames
+internal static class LocalFrames
 {
     /// <summary>The largest frame accepted (envelopes are small; inputs over 8 KiB travel through storage).</summary>
     public const int MaxPayload = 1 << 20;

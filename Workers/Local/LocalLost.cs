@@ -8,7 +8,7 @@ namespace Neutral.Workers.Local;
 /// The payload of a <see cref="LocalFrameType.Lost"/> frame: the worker could not finish an attempt and wrote no status
 /// (storage failed even for the status), so the client should retry it now rather than at its deadline.
 /// </summary>
-public static class LocalLost
+internal static class LocalLost
 {
     /// <summary>The most characters of a reason sent.</summary>
     public const int ReasonLimit = 4096;

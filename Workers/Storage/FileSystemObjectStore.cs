@@ -10,6 +10,7 @@ using System.Threading;
 using System.Threading.Tasks;
 using Microsoft.Win32.SafeHandles;
 using Neutral.Storage;
+using Neutral.Wire;
 
 namespace Neutral.Workers.Storage;
 
@@ -64,7 +65,7 @@ public sealed class FileSystemObjectStore : IObjectStore, IBulkDeletingObjectSto
     private readonly string? _controlRoot;
 
     /// <summary>The keys whose control objects may live apart: Neutral's jobs.</summary>
-    internal const string JobsPrefix = "_neutral/jobs/";
+    internal const string JobsPrefix = StorageLayout.InternalJobsFolder;
 
     /// <summary>
     /// The default folder of jobs' control objects for a store at <paramref name="root"/>: a folder of this user's under

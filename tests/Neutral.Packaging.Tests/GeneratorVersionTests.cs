@@ -20,7 +20,7 @@ public sealed class GeneratorVersionTests : IDisposable
 {
     private const string Version = "0.1.1-test.1";
 
-    private static readonly string[] s_files = ["Directory.Build.props", "Directory.Build.targets", "Directory.Packages.props", "global.json", "nuget.config", "docs/package-readme.md"];
+    private static readonly string[] s_files = [".editorconfig", "Directory.Build.props", "Directory.Build.targets", "Directory.Packable.targets", "Directory.Packages.props", "global.json", "nuget.config", "docs/package-readme.md"];
 
     private static readonly string[] s_projects = ["Abstractions", "Generators"];
 
