@@ -12,7 +12,7 @@ using Neutral.Testing.Compute;
 
 namespace Neutral.Providers.OpenWhisk.Tests;
 
-/// <summary>The compute contract on the emulated controller and action proxies, the real action and Ceph RGW through the Minio client.</summary>
+/// <summary>The compute contract on the emulated controller and action proxies, the real action and Ceph RGW through the MinIO store.</summary>
 [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
 [Collection(HeavyTests.Name)]
 public sealed class OpenWhiskContractTests(Xunit.Abstractions.ITestOutputHelper output) : ComputeBackendContract(output)
