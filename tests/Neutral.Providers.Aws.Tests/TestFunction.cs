@@ -15,7 +15,7 @@ namespace Neutral.Providers.Aws.Tests;
 [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
 internal static class TestFunction
 {
-    public const string Assemblies = "Neutral.Providers.Aws;Neutral.Providers.Aws.Tests;Neutral.Testing";
+    public const string Assemblies = "Neutral.Providers.Aws;Neutral.Providers.Aws.Tests;Neutral.Testing.Support";
 
     /// <summary>Writes <c>bootstrap</c> into <paramref name="folder"/> and returns its path.</summary>
     public static string Bootstrap(string folder)

@@ -14,7 +14,7 @@ namespace Neutral.Providers.Azure.Tests;
 [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
 internal static class TestApp
 {
-    public const string Assemblies = "Neutral.Providers.Azure;Neutral.Providers.Azure.Tests;Neutral.Testing";
+    public const string Assemblies = "Neutral.Providers.Azure;Neutral.Providers.Azure.Tests;Neutral.Testing.Support";
 
     /// <summary>Writes the app into <paramref name="folder"/>: <c>handler</c> and the Function App files.</summary>
     public static string Write(string folder, FunctionAppOptions? options = null)

@@ -14,7 +14,7 @@ namespace Neutral.Providers.OpenWhisk.Tests;
 [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
 internal static class TestAction
 {
-    public const string Assemblies = "Neutral.Providers.OpenWhisk;Neutral.Providers.OpenWhisk.Tests;Neutral.Testing";
+    public const string Assemblies = "Neutral.Providers.OpenWhisk;Neutral.Providers.OpenWhisk.Tests;Neutral.Testing.Support";
 
     /// <summary>Writes <c>exec</c> into <paramref name="folder"/> and returns its path.</summary>
     public static string Exec(string folder)

@@ -281,6 +281,19 @@ public sealed class SimulatedCloudTests
     }
 
     [Fact]
+    public async Task The_README_s_simulation_sample_gets_every_result_through_losses_duplicates_and_store_errors()
+    {
+        await using var sim = new Neutral.Testing.SimulatedNeutral(o => o.Job.Retries = 5);
+        sim.Platform.LossRate = 0.05;
+        sim.Platform.DuplicateRate = 0.05;
+        sim.Store.ErrorRate = 0.01;
+        int[] squares = await sim.DriveAsync(sim.Cloud.MapAsync(Enumerable.Range(1, 1000), i => Remote.TestFunctions.Square(i)));
+        Assert.Equal(Enumerable.Range(1, 1000).Select(i => i * i), squares);
+        Assert.True(sim.Platform.Lost > 10 && sim.Platform.Duplicates > 10 && sim.Store.InjectedErrors > 10,
+            $"too few faults to prove anything: {sim.Platform.Lost} lost, {sim.Platform.Duplicates} duplicated, {sim.Store.InjectedErrors} store errors");
+    }
+
+    [Fact]
     public async Task A_store_that_stays_down_fails_the_job_with_one_clear_error()
     {
         await using var rig = new SimulatedRig(o => o.Job.StoreRetrySeconds = 30);
