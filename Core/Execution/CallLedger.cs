@@ -100,6 +100,18 @@ internal sealed class CallLedger
         Completed(index);
     }
 
+    /// <summary>Fails every call without an outcome with the error <paramref name="error"/> makes for it.</summary>
+    public void FailPending(Func<int, RemoteException> error)
+    {
+        for (int i = 0; i < _state.Length; i++)
+        {
+            if (!_state[i].Done)
+            {
+                Fail(i, error(i));
+            }
+        }
+    }
+
     /// <summary>Marks every call without an outcome cancelled.</summary>
     public void CancelPending()
     {

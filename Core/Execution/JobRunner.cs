@@ -31,7 +31,6 @@ internal sealed class JobRunner
     private readonly StatusPoller _poller;
     private readonly OutcomeReader _outcomes;
     private readonly AttemptSweeper _sweeper;
-    private readonly ProgressDispatcher _progress;
     private readonly JobEvents _events = new();
     private readonly TaskCompletionSource _finished = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _cancelApplied = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -39,7 +38,6 @@ internal sealed class JobRunner
     private readonly DateTimeOffset _submitted;
     private Launcher? _launcher;
     private IDisposable? _hintSubscription;
-    private bool _progressWanted;
 
     private JobRunner(CloudContext cloud, string jobId, DateTimeOffset submitted, IResultSink sink)
     {
@@ -49,12 +47,12 @@ internal sealed class JobRunner
         _submitted = submitted;
         JobId = jobId;
         _sink = sink;
-        _ledger = new CallLedger(sink, PostProgress);
+        Progress = new ProgressDispatcher(_logger, () => Snapshot);
+        _ledger = new CallLedger(sink, Progress.Changed);
         _envelopes = new EnvelopeFactory(jobId, sink, cloud);
         _attempts = new AttemptStarter(jobId, _ledger, sink, _envelopes, _logger);
         bool answersForQueue = cloud.Backend is IHintingComputeBackend { ReportsEveryAttempt: true };
         var policy = new AttemptPolicy(TimeSpan.FromSeconds(cloud.Options.Job.StartTimeoutSeconds), answersForQueue, cloud.Options.Job.Speculation);
-        _progress = new ProgressDispatcher(_logger, p => Progress?.Invoke(this, p));
         _poller = new StatusPoller(cloud.Jobs, jobId, hinted: cloud.Backend is IHintingComputeBackend, _time, TimeSpan.FromSeconds(cloud.Options.Job.StoreRetrySeconds));
         _outcomes = new OutcomeReader(jobId, _ledger, sink, _envelopes, policy, _poller, cloud.Jobs, _time, _attempts);
         _sweeper = new AttemptSweeper(jobId, _ledger, _envelopes, policy, _outcomes, cloud.Backend, _time, cloud.Options.Job.StartTimeoutSeconds, _attempts, Trace);
@@ -71,20 +69,11 @@ internal sealed class JobRunner
 
     public string JobId { get; }
 
-    public event EventHandler<JobProgress>? Progress;
-
-    /// <summary>Whether a <see cref="RemoteJob{T}.Progress"/> handler is subscribed (snapshots are dispatched only then).</summary>
-    public bool ProgressWanted
-    {
-        get => Volatile.Read(ref _progressWanted);
-        set => Volatile.Write(ref _progressWanted, value);
-    }
+    /// <summary>The job's progress events, raised off this loop.</summary>
+    public ProgressDispatcher Progress { get; }
 
     /// <summary>Completes when every call has an outcome and the job's data is cleaned.</summary>
     public Task Finished => _finished.Task;
-
-    /// <summary>How many times a Progress handler threw.</summary>
-    public int ProgressHandlerErrors => _progress.HandlerErrors;
 
     public JobProgress Snapshot => _ledger.Snapshot;
 
@@ -95,14 +84,6 @@ internal sealed class JobRunner
     public decimal EstimatedCost => _cloud.Backend is IPricedComputeBackend priced ? priced.EstimateCost(Usage) : 0m;
 
     public Task WaitAsync(ReturnWhen when, CancellationToken cancellationToken) => _ledger.WaitAsync(when, cancellationToken);
-
-    private void PostProgress()
-    {
-        if (ProgressWanted)
-        {
-            _progress.Post(_ledger.Snapshot);
-        }
-    }
 
     /// <summary>Starts the job: returns at once; staging, launching and monitoring run in the background.</summary>
     public void Start()
@@ -144,10 +125,7 @@ internal sealed class JobRunner
                 Cancel(); // before a single call was invoked: every call is cancelled
             }
 
-            for (int i = 0; i < _ledger.Count; i++)
-            {
-                _ledger.Fail(i, new RemoteException($"Job {JobId} could not {phase}: {e.Message}", e.GetType().FullName!, null, JobId, i, 0, e));
-            }
+            _ledger.FailPending(i => new RemoteException($"Job {JobId} could not {phase}: {e.Message}", e.GetType().FullName!, null, JobId, i, 0, e));
 
             await FinishAsync().ConfigureAwait(false);
             return;
@@ -235,10 +213,7 @@ internal sealed class JobRunner
             // Storage stayed unreachable past Job:StoreRetrySeconds (one call's unreadable object faults that call
             // alone): fail what is left with one clear error rather than hang.
             Log.JobFailed(_logger, e, JobId, e.Message);
-            for (int i = 0; i < _ledger.Count; i++)
-            {
-                _ledger.Fail(i, new RemoteException($"Job {JobId} failed: {e.Message}", e.GetType().FullName!, e.StackTrace, JobId, i, _ledger[i].Launched, e));
-            }
+            _ledger.FailPending(i => new RemoteException($"Job {JobId} failed: {e.Message}", e.GetType().FullName!, e.StackTrace, JobId, i, _ledger[i].Launched, e));
         }
         catch (Exception)
         {

@@ -14,19 +14,41 @@ namespace Neutral.Execution;
 internal sealed class ProgressDispatcher
 {
     private readonly ILogger _logger;
-    private readonly Action<JobProgress> _raise;
+    private readonly Func<JobProgress> _snapshot;
     private StrongBox<JobProgress>? _pending;
+    private Action<JobProgress>? _raise;
     private int _running;
     private int _errors;
 
-    public ProgressDispatcher(ILogger logger, Action<JobProgress> raise)
+    /// <param name="logger">Where a handler's exception is logged.</param>
+    /// <param name="snapshot">How the job stands now.</param>
+    public ProgressDispatcher(ILogger logger, Func<JobProgress> snapshot)
     {
         _logger = logger;
-        _raise = raise;
+        _snapshot = snapshot;
     }
 
     /// <summary>How many times a handler threw.</summary>
     public int HandlerErrors => Volatile.Read(ref _errors);
+
+    /// <summary>
+    /// What raises the event (the job's handlers), or null while none is subscribed: snapshots are made and dispatched
+    /// only then, since each dispatch is a thread-pool hop.
+    /// </summary>
+    public Action<JobProgress>? Raise
+    {
+        get => Volatile.Read(ref _raise);
+        set => Volatile.Write(ref _raise, value);
+    }
+
+    /// <summary>The job moved (a call started or ended): posts its snapshot when someone listens.</summary>
+    public void Changed()
+    {
+        if (Raise is not null)
+        {
+            Post(_snapshot());
+        }
+    }
 
     /// <summary>Posts a snapshot (any thread; returns at once).</summary>
     public void Post(JobProgress progress)
@@ -46,7 +68,7 @@ internal sealed class ProgressDispatcher
             {
                 try
                 {
-                    _raise(progress.Value);
+                    Raise?.Invoke(progress.Value);
                 }
                 catch (Exception e)
                 {

@@ -23,10 +23,11 @@ public sealed class RemoteJob<T>
     {
         _runner = runner;
         _futures = results.Futures;
-        _runner.Progress += (_, progress) => Volatile.Read(ref _progress)?.Invoke(this, progress);
+        _raise = progress => Volatile.Read(ref _progress)?.Invoke(this, progress);
     }
 
     private EventHandler<JobProgress>? _progress;
+    private readonly Action<JobProgress> _raise;
 
     /// <summary>The job's id (its folder in storage: <c>jobs/{JobId}/</c>).</summary>
     public string JobId => _runner.JobId;
@@ -55,7 +56,7 @@ public sealed class RemoteJob<T>
                 seen = Volatile.Read(ref _progress);
             }
             while (Interlocked.CompareExchange(ref _progress, (EventHandler<JobProgress>?)Delegate.Combine(seen, value), seen) != seen);
-            _runner.ProgressWanted = Volatile.Read(ref _progress) is not null;
+            _runner.Progress.Raise = Volatile.Read(ref _progress) is null ? null : _raise;
         }
 
         remove
@@ -66,12 +67,12 @@ public sealed class RemoteJob<T>
                 seen = Volatile.Read(ref _progress);
             }
             while (Interlocked.CompareExchange(ref _progress, (EventHandler<JobProgress>?)Delegate.Remove(seen, value), seen) != seen);
-            _runner.ProgressWanted = Volatile.Read(ref _progress) is not null;
+            _runner.Progress.Raise = Volatile.Read(ref _progress) is null ? null : _raise;
         }
     }
 
     /// <summary>How many times a <see cref="Progress"/> handler threw.</summary>
-    public int ProgressHandlerErrors => _runner.ProgressHandlerErrors;
+    public int ProgressHandlerErrors => _runner.Progress.HandlerErrors;
 
     /// <summary>The counts now.</summary>
     public JobProgress Current => _runner.Snapshot;
