@@ -155,23 +155,7 @@ public sealed partial class FunctionsHost : IAsyncDisposable
     private static int FreePort() => Loopback.FreePort();
 
     /// <summary>HTTP triggers: <c>/api/{function}</c>, forwarded to an instance as the custom-handler request payload.</summary>
-    private async Task ServeHttpAsync()
-    {
-        while (!_stop.IsCancellationRequested)
-        {
-            HttpListenerContext context;
-            try
-            {
-                context = await _http.GetContextAsync();
-            }
-            catch (Exception)
-            {
-                return;
-            }
-
-            _ = Task.Run(() => ForwardHttpAsync(context));
-        }
-    }
+    private Task ServeHttpAsync() => Loopback.ServeAsync(_http, ForwardHttpAsync, _stop.Token);
 
     private async Task ForwardHttpAsync(HttpListenerContext context)
     {

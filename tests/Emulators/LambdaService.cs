@@ -157,27 +157,7 @@ public sealed partial class LambdaService : IAsyncDisposable
     [GeneratedRegex(@"^AWS4-HMAC-SHA256 Credential=(?<key>[^/]+)/(?<date>\d{8})/(?<region>[a-z0-9-]+)/lambda/aws4_request, ?SignedHeaders=(?<signed>[a-z0-9;-]+), ?Signature=[0-9a-f]{64}$")]
     private static partial Regex SigV4();
 
-    private async Task AcceptInvokesAsync()
-    {
-        while (!_stop.IsCancellationRequested)
-        {
-            HttpListenerContext context;
-            try
-            {
-                context = await _invoke.GetContextAsync();
-            }
-            catch (Exception) when (_stop.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception e) when (e is HttpListenerException or ObjectDisposedException)
-            {
-                return;
-            }
-
-            _ = Task.Run(() => HandleInvokeAsync(context));
-        }
-    }
+    private Task AcceptInvokesAsync() => Loopback.ServeAsync(_invoke, HandleInvokeAsync, _stop.Token);
 
     private async Task HandleInvokeAsync(HttpListenerContext context)
     {
@@ -527,23 +507,7 @@ public sealed partial class LambdaService : IAsyncDisposable
             _process.BeginErrorReadLine();
         }
 
-        private async Task ServeRuntimeApiAsync()
-        {
-            while (!service._stop.IsCancellationRequested)
-            {
-                HttpListenerContext context;
-                try
-                {
-                    context = await _api!.GetContextAsync();
-                }
-                catch (Exception)
-                {
-                    return;
-                }
-
-                _ = Task.Run(() => HandleRuntimeAsync(context));
-            }
-        }
+        private Task ServeRuntimeApiAsync() => Loopback.ServeAsync(_api!, HandleRuntimeAsync, service._stop.Token);
 
         private async Task HandleRuntimeAsync(HttpListenerContext context)
         {

@@ -19,6 +19,28 @@ internal static class Loopback
         return port;
     }
 
+    /// <summary>
+    /// The accept loop every emulator runs: takes requests from <paramref name="listener"/> until it is stopped, closed
+    /// or aborted (or <paramref name="stop"/> fires), and hands each to <paramref name="handle"/> on a task of its own.
+    /// </summary>
+    public static async Task ServeAsync(HttpListener listener, Func<HttpListenerContext, Task> handle, CancellationToken stop)
+    {
+        while (!stop.IsCancellationRequested)
+        {
+            HttpListenerContext context;
+            try
+            {
+                context = await listener.GetContextAsync().ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is HttpListenerException or ObjectDisposedException or InvalidOperationException || stop.IsCancellationRequested)
+            {
+                return;
+            }
+
+            _ = Task.Run(() => handle(context), CancellationToken.None);
+        }
+    }
+
     /// <summary>An <see cref="HttpListener"/> started on a free port of 127.0.0.1, and its address.</summary>
     public static (HttpListener Listener, Uri Address) Listen()
     {

@@ -262,27 +262,7 @@ public sealed class OpenWhiskController : IAsyncDisposable
 
     private static int FreePort() => Loopback.FreePort();
 
-    private async Task AcceptAsync()
-    {
-        while (!_stop.IsCancellationRequested)
-        {
-            HttpListenerContext context;
-            try
-            {
-                context = await _listener.GetContextAsync();
-            }
-            catch (Exception) when (_stop.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (HttpListenerException)
-            {
-                return;
-            }
-
-            _ = Task.Run(() => HandleAsync(context));
-        }
-    }
+    private Task AcceptAsync() => Loopback.ServeAsync(_listener, HandleAsync, _stop.Token);
 
     private async Task HandleAsync(HttpListenerContext context)
     {
