@@ -121,7 +121,8 @@ public sealed class LambdaComputeBackend : IDeployedComputeBackend, IPricedCompu
                         throw new IOException($"Lambda {Settings} failed the invocation ({string.Join(",", functionError)}): {LambdaErrors.Trim(body)}");
                     }
 
-                    if (!IsRuntimeAnswer(body, envelope))
+                    // An empty answer says nothing either way (an endpoint that acknowledges Event with 200): the status decides.
+                    if (body.Length > 0 && !IsRuntimeAnswer(body, envelope))
                     {
                         // Not the runtime's answer: the platform ended the call (the RIE's "Task timed out after 5.00
                         // seconds" comes as a plain 200). Told now rather than at the client's own deadline.
