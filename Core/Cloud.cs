@@ -116,8 +116,10 @@ public sealed class Cloud : IAsyncDisposable
         }
 
         // The store's own network set-up (the bucket created) runs in the background: Connect never waits on it.
+        // A store with nothing to prepare (the local one) is used as it is: no wait on its operations' path.
         Task prepared = store.Prepare is { } prepare ? Task.Run(() => prepare(CancellationToken.None)) : Task.CompletedTask;
-        var context = new CloudContext(options, new PreparedObjectStore(store.Store, prepared), store.Location, backend, logger);
+        IObjectStore root = store.Prepare is null ? store.Store : new PreparedObjectStore(store.Store, prepared);
+        var context = new CloudContext(options, root, store.Location, backend, logger);
         var cloud = new Cloud(context, store) { _prepared = prepared };
         cloud.StartHousekeeping();
         return cloud;
