@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the NuGet packages (Neutral, Neutral.Abstractions with the generator, Neutral.Workers, Neutral.Providers.Aws, Neutral.Providers.Azure, Neutral.Providers.OpenWhisk, Neutral.Providers.Sdk which they share, Neutral.Testing) and their symbol
+# Builds the NuGet packages (Neutral, Neutral.Abstractions with the generator, Neutral.Workers, Neutral.Providers.Aws, Neutral.Providers.Azure, Neutral.Providers.OpenWhisk, Neutral.Providers.Redis, Neutral.Providers.Sdk which they share, Neutral.Testing) and their symbol
 # packages into artifacts/packages. Usage: bash scripts/pack.sh [-p:PackageVersion=0.2.0] [-p:NeutralRepositoryUrl=...]
 set -euo pipefail
 cd "$(dirname "$0")/.."

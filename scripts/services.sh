@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The servers the tests use, on 127.0.0.1, started and stopped by scripts/test.sh (or by hand):
 #   bash scripts/services.sh start   # installs what is missing (Debian packages), starts them, prints the variables
+#   bash scripts/services.sh start redis   # Redis alone
 #   bash scripts/services.sh stop    # stops what `start` started and deletes its data
 # State (data, logs, PIDs) lives in $NEUTRAL_SERVICES_DIR (default: .services/ in the repository, git-ignored).
 #
@@ -9,6 +10,10 @@
 # writes (If-None-Match: *) atomically, as S3 does. Two more gateways of the same cluster, on 127.0.0.1:7481 (`ow`) and
 # :7482 (`aws`), serve the tests that restart a gateway in the middle of a job (`restart-gateway ow|aws`): each
 # provider's test process restarts its own, and the other tests, running at the same time, keep theirs.
+#
+# Redis 7 (Debian's redis-server), for the redis store: a server on 127.0.0.1:6390 (in memory); a restartable one on
+# :6391 keeping its data in an append-only file, so that `restart-redis` can restart it mid-job; a Redis Cluster of
+# three masters on :6392-6394; and a server on :6395 that requires a (throwaway) password.
 #
 # Azurite 3.35.0 (npm; newer versions need Node 22), Azure Storage's emulator, for the Blob and Queue stores: blob on
 # 127.0.0.1:10000 and queue on :10001, in memory, with the well-known development account (devstoreaccount1). A second
@@ -28,6 +33,12 @@ AZURITE_BLOB_PORT=${NEUTRAL_AZURITE_BLOB_PORT:-10000}
 AZURITE_QUEUE_PORT=$((AZURITE_BLOB_PORT + 1))
 AZURITE_SPARE_BLOB_PORT=$((AZURITE_BLOB_PORT + 10))
 AZURITE_SPARE_QUEUE_PORT=$((AZURITE_BLOB_PORT + 11))
+
+REDIS_PORT=${NEUTRAL_REDIS_PORT:-6390}
+REDIS_RESTARTABLE_PORT=$((REDIS_PORT + 1))
+REDIS_CLUSTER_PORTS=($((REDIS_PORT + 2)) $((REDIS_PORT + 3)) $((REDIS_PORT + 4)))
+REDIS_AUTH_PORT=$((REDIS_PORT + 5))
+REDIS_PASSWORD=NEUTRALTESTREDISPASSWORD
 
 log() { printf '== %s\n' "$*" >&2; }
 
@@ -143,8 +154,90 @@ restart_azurite() {
   wait_for_port "$AZURITE_SPARE_BLOB_PORT" "Azurite spare-blob" && wait_for_port "$AZURITE_SPARE_QUEUE_PORT" "Azurite spare-queue"
 }
 
+# One redis-server in the background: name, port, then its own options.
+start_redis_server() {
+  local name=$1 port=$2 d=$DIR/redis
+  shift 2
+  mkdir -p "$d/$name"
+  setsid redis-server --port "$port" --bind 127.0.0.1 --dir "$d/$name" --save '' --daemonize no "$@" </dev/null >"$d/$name.log" 2>&1 &
+  echo $! >"$d/$name.pid"
+}
+
+# Waits until the server on `port` answers PING with PONG (not LOADING while it reads its append-only file).
+wait_for_redis() {
+  local port=$1 name=$2
+  shift 2
+  for _ in $(seq 1 200); do
+    [ "$(redis-cli -p "$port" "$@" ping 2>/dev/null)" = PONG ] && return 0
+    sleep 0.1
+  done
+  echo "Redis $name did not start on 127.0.0.1:$port; its log:" >&2
+  tail -20 "$DIR/redis/$name.log" >&2 || true
+  return 1
+}
+
+start_redis() {
+  if (exec 3<>/dev/tcp/127.0.0.1/"$REDIS_PORT") 2>/dev/null; then
+    log "something already answers on 127.0.0.1:$REDIS_PORT (Redis?)"
+    return 0
+  fi
+  log "starting Redis: 127.0.0.1:$REDIS_PORT (in memory), :$REDIS_RESTARTABLE_PORT (append-only file, restartable), a cluster on :${REDIS_CLUSTER_PORTS[0]}-${REDIS_CLUSTER_PORTS[2]}, :$REDIS_AUTH_PORT (password)"
+  start_redis_server main "$REDIS_PORT" --appendonly no
+  start_redis_server restartable "$REDIS_RESTARTABLE_PORT" --appendonly yes --appendfsync always
+  start_redis_server auth "$REDIS_AUTH_PORT" --appendonly no --requirepass "$REDIS_PASSWORD"
+  local port nodes=()
+  for port in "${REDIS_CLUSTER_PORTS[@]}"; do
+    start_redis_server "cluster-$port" "$port" --appendonly no --cluster-enabled yes --cluster-config-file nodes.conf --cluster-node-timeout 5000
+    nodes+=("127.0.0.1:$port")
+  done
+  wait_for_redis "$REDIS_PORT" main && wait_for_redis "$REDIS_RESTARTABLE_PORT" restartable && wait_for_redis "$REDIS_AUTH_PORT" auth -a "$REDIS_PASSWORD" --no-auth-warning
+  for port in "${REDIS_CLUSTER_PORTS[@]}"; do wait_for_redis "$port" "cluster-$port"; done
+  redis-cli --cluster create "${nodes[@]}" --cluster-replicas 0 --cluster-yes >"$DIR/redis/cluster-create.log" 2>&1 \
+    || { echo "redis-cli --cluster create failed:" >&2; cat "$DIR/redis/cluster-create.log" >&2; return 1; }
+  for port in "${REDIS_CLUSTER_PORTS[@]}"; do
+    for _ in $(seq 1 200); do
+      redis-cli -p "$port" cluster info 2>/dev/null | grep -q 'cluster_state:ok' && break
+      sleep 0.1
+    done
+    redis-cli -p "$port" cluster info | grep -q 'cluster_state:ok' || { echo "the Redis Cluster node on :$port is not ok" >&2; return 1; }
+  done
+}
+
+stop_redis() {
+  local d=$DIR/redis pid
+  [ -d "$d" ] || return 0
+  for f in "$d"/*.pid; do
+    [ -f "$f" ] || continue
+    pid=$(cat "$f")
+    kill "$pid" 2>/dev/null || true
+    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$pid" 2>/dev/null || true
+  done
+  rm -rf "$d"
+}
+
+# Restarts the restartable Redis (its append-only file stays) and waits until it has loaded its data again.
+restart_redis() {
+  local d=$DIR/redis pid
+  pid=$(cat "$d/restartable.pid")
+  kill "$pid"
+  for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  kill -9 "$pid" 2>/dev/null || true
+  # The caller may be a test process: the server must not inherit its descriptors (pipes) and hold them open.
+  (
+    for fd in /proc/$BASHPID/fd/*; do
+      fd=${fd##*/}
+      [ "$fd" -gt 2 ] && eval "exec $fd>&-" 2>/dev/null
+    done
+    start_redis_server restartable "$REDIS_RESTARTABLE_PORT" --appendonly yes --appendfsync always
+  )
+  wait_for_redis "$REDIS_RESTARTABLE_PORT" restartable
+}
+
 install_packages() {
   local need=()
+  command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
+  command -v redis-cli >/dev/null 2>&1 || need+=(redis-tools)
   command -v radosgw >/dev/null 2>&1 || need+=(radosgw)
   command -v ceph-mon >/dev/null 2>&1 || need+=(ceph-mon)
   command -v ceph-osd >/dev/null 2>&1 || need+=(ceph-osd)
@@ -325,6 +418,11 @@ variables() {
     name=${spare%%:*}
     echo "export NEUTRAL_TEST_S3_RESTARTABLE_ENDPOINT_${name^^}=http://127.0.0.1:${spare##*:}"
   done
+  echo "export NEUTRAL_TEST_REDIS=127.0.0.1:$REDIS_PORT"
+  echo "export NEUTRAL_TEST_REDIS_RESTARTABLE=127.0.0.1:$REDIS_RESTARTABLE_PORT"
+  echo "export NEUTRAL_TEST_REDIS_CLUSTER=127.0.0.1:${REDIS_CLUSTER_PORTS[0]},127.0.0.1:${REDIS_CLUSTER_PORTS[1]},127.0.0.1:${REDIS_CLUSTER_PORTS[2]}"
+  echo "export NEUTRAL_TEST_REDIS_AUTH=127.0.0.1:$REDIS_AUTH_PORT"
+  echo "export NEUTRAL_TEST_REDIS_PASSWORD=$REDIS_PASSWORD"
   # Azurite's well-known development account (public, the same in every Azurite).
   local account="AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
   echo "export NEUTRAL_TEST_AZURE_CONNECTION_STRING='DefaultEndpointsProtocol=http;$account;BlobEndpoint=http://127.0.0.1:$AZURITE_BLOB_PORT/devstoreaccount1;QueueEndpoint=http://127.0.0.1:$AZURITE_QUEUE_PORT/devstoreaccount1;'"
@@ -335,14 +433,22 @@ case "${1:-}" in
   start)
     mkdir -p "$DIR"
     install_packages
+    if [ "${2:-}" = redis ]; then
+      # Redis alone (for working on the redis store): `bash scripts/services.sh start redis`.
+      start_redis
+      variables
+      exit 0
+    fi
     install_azurite
     start_azurite
+    start_redis
     # Once in a while the OSD fails to join ("wrong fsid": a monitor of a cluster stopped a moment before still
     # answering): start the whole cluster again once before giving up.
     start_rgw || { echo "== the cluster did not start; starting it again" >&2; stop_rgw; sleep 2; start_rgw; }
     variables
     ;;
   stop)
+    stop_redis
     stop_azurite
     stop_rgw
     rmdir "$DIR" 2>/dev/null || true
@@ -356,8 +462,11 @@ case "${1:-}" in
   restart-azurite)
     restart_azurite
     ;;
+  restart-redis)
+    restart_redis
+    ;;
   *)
-    echo "usage: $0 start|stop|variables|restart-gateway ow|aws|restart-azurite" >&2
+    echo "usage: $0 start|stop|variables|restart-gateway ow|aws|restart-azurite|restart-redis" >&2
     exit 2
     ;;
 esac

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The test command (README.md): installs what the tests need, starts the test servers (scripts/services.sh: Ceph RGW
+# The test command (README.md): installs what the tests need, starts the test servers (scripts/services.sh: Redis, Ceph RGW
 # for the S3/MinIO stores, Azurite for the Blob store and queues), builds once, runs every test suite, publishes the
 # NativeAOT smoke worker (failing on any AOT/trim warning), then packs the packages and builds, publishes and runs a
 # consumer app against them (tests/Neutral.Packaging.Tests). Everything it writes outside the repository (temporary
@@ -52,7 +52,7 @@ fi
 log "build"
 dotnet build Neutral.sln -c Release -nologo -v quiet
 
-log "test servers (scripts/services.sh): Ceph RGW and Azurite on 127.0.0.1"
+log "test servers (scripts/services.sh): Ceph RGW, Azurite and Redis on 127.0.0.1"
 # Assigned first: a failing start stops the command here (an eval of a failed substitution would not).
 service_variables=$(bash scripts/services.sh start)
 eval "$service_variables"

@@ -33,7 +33,7 @@ public sealed class PackagedFeed : IAsyncLifetime
         CommandResult pack = await Command.DotnetAsync(Repository, "pack", "Neutral.sln", "-c", configuration, "--no-build", "-o", Feed, "-p:PackageVersion=" + Version, "-nologo");
         Assert.True(pack.ExitCode == 0, "dotnet pack failed:\n" + pack.All);
         string[] packages = Directory.GetFiles(Feed, "*.nupkg").Select(Path.GetFileName).Order(StringComparer.Ordinal).ToArray()!;
-        Assert.Equal(new[] { $"Neutral.{Version}.nupkg", $"Neutral.Abstractions.{Version}.nupkg", $"Neutral.Providers.Aws.{Version}.nupkg", $"Neutral.Providers.Azure.{Version}.nupkg", $"Neutral.Providers.OpenWhisk.{Version}.nupkg", $"Neutral.Providers.Sdk.{Version}.nupkg", $"Neutral.Testing.{Version}.nupkg", $"Neutral.Workers.{Version}.nupkg" }, packages);
+        Assert.Equal(new[] { $"Neutral.{Version}.nupkg", $"Neutral.Abstractions.{Version}.nupkg", $"Neutral.Providers.Aws.{Version}.nupkg", $"Neutral.Providers.Azure.{Version}.nupkg", $"Neutral.Providers.OpenWhisk.{Version}.nupkg", $"Neutral.Providers.Redis.{Version}.nupkg", $"Neutral.Providers.Sdk.{Version}.nupkg", $"Neutral.Testing.{Version}.nupkg", $"Neutral.Workers.{Version}.nupkg" }, packages);
     }
 
     /// <summary>A fresh copy of the consumer app under <see cref="Root"/>, with its own nuget.config: the local feed, then nuget.org.</summary>

@@ -24,6 +24,9 @@ public static class TestServers
     /// <summary>Restarts the restartable Azurite (<c>bash scripts/services.sh restart-azurite</c>: Blob and Queue, their data kept on disk) and waits until it answers again.</summary>
     public static void RestartAzurite() => Run("restart-azurite");
 
+    /// <summary>Restarts the restartable Redis (<c>bash scripts/services.sh restart-redis</c>: its append-only file kept) and waits until it has loaded its data again.</summary>
+    public static void RestartRedis() => Run("restart-redis");
+
     /// <summary>Restarts gateway <paramref name="name"/> (<c>bash scripts/services.sh restart-gateway {name}</c>) and waits until it answers again.</summary>
     public static void RestartGateway(string name) => Run("restart-gateway", name);
 
