@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.ComponentModel;
 using System.IO;
 using System.Threading;
@@ -62,4 +63,27 @@ public sealed class RemoteContext
     /// <summary>The job's internal key space (shared values); for generated code and workers.</summary>
     [EditorBrowsable(EditorBrowsableState.Never)]
     public IObjectStore InternalStorage { get; }
+
+    /// <summary>
+    /// The job's other stores by name (<c>Neutral:Stores:{name}</c>), each as its whole store (user and internal space);
+    /// set by the worker.
+    /// </summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    public IReadOnlyDictionary<string, IObjectStore>? NamedStores { get; init; }
+
+    /// <summary>The user key space of the store named <paramref name="name"/> in <c>Neutral:Stores</c> (as <c>Cloud.StorageOf</c> sees it).</summary>
+    /// <exception cref="InvalidOperationException">The job has no store of that name.</exception>
+    public IObjectStore StorageOf(string name) => new Storage.UserObjectStore(Named(name), Wire.StorageLayout.InternalPrefix);
+
+    /// <summary>The internal key space of the store named <paramref name="name"/>; for shuffles and workers.</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    public IObjectStore InternalStorageOf(string name) => new Storage.PrefixedObjectStore(Named(name), Wire.StorageLayout.InternalPrefix);
+
+    private IObjectStore Named(string name)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        return NamedStores is not null && NamedStores.TryGetValue(name, out IObjectStore? store) ? store
+            : throw new InvalidOperationException(
+                $"This call's job has no store named '{name}' (it has {(NamedStores is { Count: > 0 } ? string.Join(", ", NamedStores.Keys) : "none")}). Name it in the client's configuration: Neutral:Stores:{name}:Kind (redis, s3, ...).");
+    }
 }

@@ -28,7 +28,7 @@ namespace Neutral;
 /// double[] prices = await cloud.MapAsync(Enumerable.Range(0, 1000), i => Remote.Pricing.Price(spec, i, 10_000));
 /// </code>
 /// </example>
-public sealed class Cloud : IAsyncDisposable
+public sealed partial class Cloud : IAsyncDisposable
 {
     /// <summary>Neutral's internal prefix in every store: job data and shared values live under it (<see cref="StorageLayout.InternalPrefix"/>).</summary>
     public const string InternalPrefix = StorageLayout.InternalPrefix;
@@ -101,31 +101,75 @@ public sealed class Cloud : IAsyncDisposable
 
         StoreConnection store = storageFactory(new ProviderContext(options, null));
         store = store with { Location = store.Location with { Prefix = InternalPrefix } };
+        var named = new Dictionary<string, StoreConnection>(StringComparer.Ordinal);
         IComputeBackend backend;
         try
         {
+            foreach (var (name, kind) in options.Stores.OrderBy(s => s.Key, StringComparer.Ordinal))
+            {
+                var factory = providers.Storage(kind) ?? throw Missing($"Neutral:Stores:{name}:Kind", kind, providers.StorageNames);
+                StoreConnection other = factory(new ProviderContext(options, null));
+                named[name] = other with { Location = other.Location with { Prefix = InternalPrefix } };
+            }
+
+            // Workers open every store of the job: the named stores' variables (credentials) go with the main store's.
+            store = store with { WorkerEnvironment = WorkerEnvironmentOf([store, .. named.Values]) };
             backend = computeFactory(new ProviderContext(options, store));
         }
         catch
         {
-            if (store.Dispose is { } dispose)
+            foreach (StoreConnection opened in named.Values.Prepend(store))
             {
-                dispose().AsTask().Wait(TimeSpan.FromSeconds(5));
+                if (opened.Dispose is { } dispose)
+                {
+                    dispose().AsTask().Wait(TimeSpan.FromSeconds(5));
+                }
             }
+
             throw;
         }
 
         // The store's own network set-up (the bucket created) runs in the background: Connect never waits on it.
         // A store with nothing to prepare (the local one) is used as it is: no wait on its operations' path.
-        Task prepared = store.Prepare is { } prepare ? Task.Run(() => prepare(CancellationToken.None)) : Task.CompletedTask;
-        IObjectStore root = store.Prepare is null ? store.Store : new PreparedObjectStore(store.Store, prepared);
-        var context = new CloudContext(options, root, store.Location, backend, logger);
-        var cloud = new Cloud(context, store) { _prepared = prepared };
+        var (root, prepared) = Prepared(store);
+        var stores = new Dictionary<string, (IObjectStore Root, StoreLocation Location)>(StringComparer.Ordinal);
+        var preparing = new List<Task> { prepared };
+        foreach (var (name, other) in named)
+        {
+            var (otherRoot, otherPrepared) = Prepared(other);
+            stores[name] = (otherRoot, other.Location);
+            preparing.Add(otherPrepared);
+        }
+
+        var context = new CloudContext(options, root, store.Location, backend, logger, stores);
+        var cloud = new Cloud(context, store) { _prepared = Task.WhenAll(preparing), _named = [.. named.Values] };
         cloud.StartHousekeeping();
         return cloud;
     }
 
     private Task _prepared = Task.CompletedTask;
+
+    private StoreConnection[] _named = [];
+
+    private static (IObjectStore Root, Task Prepared) Prepared(StoreConnection store)
+    {
+        Task prepared = store.Prepare is { } prepare ? Task.Run(() => prepare(CancellationToken.None)) : Task.CompletedTask;
+        return (store.Prepare is null ? store.Store : new PreparedObjectStore(store.Store, prepared), prepared);
+    }
+
+    private static Dictionary<string, string>? WorkerEnvironmentOf(IEnumerable<StoreConnection> stores)
+    {
+        Dictionary<string, string>? merged = null;
+        foreach (StoreConnection store in stores)
+        {
+            foreach (var (name, value) in store.WorkerEnvironment ?? new Dictionary<string, string>())
+            {
+                (merged ??= new Dictionary<string, string>(StringComparer.Ordinal))[name] = value;
+            }
+        }
+
+        return merged;
+    }
 
     /// <summary>Connects with the default configuration, and waits until the store is ready (its bucket or container created).</summary>
     /// <exception cref="NeutralConfigurationException">A value is wrong, or the store cannot be used; the message names the key.</exception>
@@ -203,6 +247,13 @@ public sealed class Cloud : IAsyncDisposable
 
     /// <summary>The user key space of the job store: the same one <see cref="RemoteContext.Storage"/> sees.</summary>
     public IObjectStore Storage => _context.User;
+
+    /// <summary>
+    /// The user key space of the store named <paramref name="name"/> in <c>Neutral:Stores</c>: the same one
+    /// <see cref="RemoteContext.StorageOf"/> sees in calls.
+    /// </summary>
+    /// <exception cref="ArgumentException">No store of that name is configured.</exception>
+    public IObjectStore StorageOf(string name) => _context.Store(name).User;
 
     /// <summary>The options in force.</summary>
     public NeutralOptions Options => _context.Options;
@@ -377,9 +428,12 @@ public sealed class Cloud : IAsyncDisposable
             // Logged where it ran.
         }
 
-        if (_store.Dispose is { } dispose)
+        foreach (StoreConnection store in _named.Prepend(_store))
         {
-            await dispose().ConfigureAwait(false);
+            if (store.Dispose is { } dispose)
+            {
+                await dispose().ConfigureAwait(false);
+            }
         }
 
         _disposing.Dispose();

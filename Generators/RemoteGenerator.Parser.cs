@@ -154,7 +154,19 @@ namespace Neutral.Generators
                         else
                         {
                             var analyzed = builder.AnalyzeRoot(parameter.Type, TypeLabel(builder, parameter.Type));
-                            parameters.Add(new ParameterModel(name, declared, ParameterKind.Value, analyzed.Ref, null));
+                            var registered = EquatableArray<TypeRef>.Empty;
+                            if (parameter.Type is INamedTypeSymbol { IsGenericType: true } shuffle
+                                && FullName(shuffle.ConstructedFrom) is "Neutral.Shuffle`2" or "Neutral.ShufflePartition`2")
+                            {
+                                // A shuffle writes and reads its keys and values with codecs it finds at run time.
+                                registered = new[]
+                                {
+                                    builder.AnalyzeRoot(shuffle.TypeArguments[0], parameter.Name + ".TKey").Ref,
+                                    builder.AnalyzeRoot(shuffle.TypeArguments[1], parameter.Name + ".TValue").Ref,
+                                }.ToEquatableArray();
+                            }
+
+                            parameters.Add(new ParameterModel(name, declared, ParameterKind.Value, analyzed.Ref, null, registered));
                             hashInput.Append(analyzed.Description).Append(';');
                         }
                     }

@@ -174,8 +174,9 @@ namespace Neutral.Generators
             /// <summary>The dispatch table's rows, one per method by id, and the shared-value codecs it registers.</summary>
             private static DispatchFile Dispatch(RemoteMethodModel[] methods, string generatedNamespace)
             {
-                var shared = methods.SelectMany(m => m.Parameters).Where(p => p.Kind == ParameterKind.Shared)
-                    .Select(p => p.SharedElement!).GroupBy(t => t.TypeFq, StringComparer.Ordinal).Select(g => g.First())
+                var shared = methods.SelectMany(m => m.Parameters)
+                    .SelectMany(p => p.Kind == ParameterKind.Shared ? [p.SharedElement!, .. p.Registered] : (IEnumerable<TypeRef>)p.Registered)
+                    .GroupBy(t => t.TypeFq, StringComparer.Ordinal).Select(g => g.First())
                     .OrderBy(t => t.TypeFq, StringComparer.Ordinal);
                 return new DispatchFile(
                     DispatchHintName,

@@ -1,6 +1,7 @@
 using System;
 using System.IO;
 using System.Buffers;
+using System.Collections.Generic;
 using System.Globalization;
 using System.Text;
 using System.Threading;
@@ -121,7 +122,7 @@ public sealed class CallRunner
             {
                 ReadOnlyMemory<byte> input = envelope.InlineInput ?? await FetchInputAsync(jobs, envelope, deadline.Token).ConfigureAwait(false);
                 bytesIn = input.Length;
-                var context = new RemoteContext(user, job, envelope.CallIndex, envelope.Attempt, log, jobs, deadline.Token);
+                var context = new RemoteContext(user, job, envelope.CallIndex, envelope.Attempt, log, jobs, deadline.Token) { NamedStores = OpenNamed(envelope) };
                 var output = new ArrayBufferWriter<byte>();
                 await RemoteDispatch.InvokeAsync(envelope.FunctionId, envelope.SignatureHashValue, envelope.Assembly, input, context, output).ConfigureAwait(false);
                 result = output.WrittenSpan.ToArray();
@@ -212,6 +213,23 @@ public sealed class CallRunner
 
     /// <summary>The <see cref="CallOutcome.ErrorKind"/> of an attempt whose job was deleted while it ran: it wrote nothing.</summary>
     public const string JobGoneKind = "job-gone";
+
+    /// <summary>The job's other stores, opened (once per location and process) from the envelope's locations.</summary>
+    private Dictionary<string, IObjectStore>? OpenNamed(InvocationEnvelope envelope)
+    {
+        if (envelope.Stores is not { Count: > 0 } locations)
+        {
+            return null;
+        }
+
+        var stores = new Dictionary<string, IObjectStore>(locations.Count, StringComparer.Ordinal);
+        foreach (KeyValuePair<string, StoreLocation> named in locations)
+        {
+            stores[named.Key] = _openStore(named.Value);
+        }
+
+        return stores;
+    }
 
     private static async Task DeleteQuietlyAsync(PrefixedObjectStore jobs, string key)
     {

@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Text.Json.Serialization;
 
 namespace Neutral.Wire;
@@ -62,6 +63,13 @@ public sealed record InvocationEnvelope
 
     /// <summary>Where the job's store is.</summary>
     [JsonPropertyName("store")] public required StoreLocation Store { get; init; }
+
+    /// <summary>
+    /// The job's other stores by name (<c>Neutral:Stores:{name}</c>), each where workers find it, never with a credential;
+    /// <see langword="null"/> when the client names none. Added without a version change: a worker that predates it
+    /// ignores the field, and a call that uses a named store then fails naming the store.
+    /// </summary>
+    [JsonPropertyName("stores")] public IReadOnlyDictionary<string, StoreLocation>? Stores { get; init; }
 
     /// <summary>The signature hash as a number.</summary>
     [JsonIgnore]

@@ -84,6 +84,9 @@ public static class StorageLayout
     /// <summary>The folder holding every client's shared values.</summary>
     public const string SharedFolder = "shared/";
 
+    /// <summary>The folder holding every shuffle's intermediate data (<c>shuffles/{shuffleId}/{mapCall}/{attempt}-{nonce}</c>).</summary>
+    public const string ShufflesFolder = "shuffles/";
+
     /// <summary>The folder of the values a client shares (<c>Cloud.ShareAsync</c>): each client keeps its own copies.</summary>
     public static string ClientShared(string clientId) => SharedFolder + clientId + "/";
 

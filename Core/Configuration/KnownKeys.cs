@@ -57,7 +57,11 @@ internal sealed class KnownKeys
         foreach (IConfigurationSection child in neutral.GetChildren())
         {
             bool declared = known._declared.Contains(child.Key);
-            if (CoreSettings.IsTopLevel(child.Key) || (declared && complete))
+            if (string.Equals(child.Key, NamedStores.Section, StringComparison.OrdinalIgnoreCase))
+            {
+                // Names of the user's choosing: NamedStores reads and checks them.
+            }
+            else if (CoreSettings.IsTopLevel(child.Key) || (declared && complete))
             {
                 known.CheckNode(child, string.Empty);
             }

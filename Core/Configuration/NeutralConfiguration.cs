@@ -56,6 +56,7 @@ public static class NeutralConfiguration
                 }
             }
 
+            NamedStores.Read(section.GetSection(NamedStores.Section), options.Stores);
             Validate(options);
         }
         catch (NeutralConfigurationException e)
@@ -76,6 +77,8 @@ public static class NeutralConfiguration
         {
             setting.Check(options);
         }
+
+        NamedStores.Check(options);
     }
 
     /// <summary>

@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.IO;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
@@ -28,6 +29,14 @@ public sealed class NeutralOptions
 
     /// <summary>Defaults for every job.</summary>
     public JobOptions Job { get; } = new();
+
+    /// <summary>
+    /// The job's other stores, by name: each name maps to a store kind (<c>redis</c>, <c>s3</c>, ...) whose settings come
+    /// from that kind's own section (<c>Neutral:Redis</c>, ...). Calls reach them with <c>RemoteContext.StorageOf(name)</c>,
+    /// the client with <c>Cloud.StorageOf(name)</c>, and a shuffle keeps its data in one by name. Configuration:
+    /// <c>Neutral:Stores:{name}:Kind</c>.
+    /// </summary>
+    public IDictionary<string, string> Stores { get; } = new Dictionary<string, string>(StringComparer.Ordinal);
 
     /// <summary>The local provider.</summary>
     public LocalOptions Local { get; } = new();

@@ -1,4 +1,6 @@
 using System;
+using System.Collections.Generic;
+using System.Linq;
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Neutral.Storage;
@@ -9,7 +11,8 @@ namespace Neutral.Execution;
 /// <summary>What every job of one <see cref="Cloud"/> shares: options, stores, the backend, the clock and the invoke gate.</summary>
 internal sealed class CloudContext
 {
-    public CloudContext(NeutralOptions options, IObjectStore root, StoreLocation location, IComputeBackend backend, ILogger logger)
+    public CloudContext(NeutralOptions options, IObjectStore root, StoreLocation location, IComputeBackend backend, ILogger logger,
+        IReadOnlyDictionary<string, (IObjectStore Root, StoreLocation Location)>? stores = null)
     {
         Options = options;
         Time = options.TimeProvider;
@@ -23,7 +26,25 @@ internal sealed class CloudContext
         Owner = OwnerOf(Environment.ProcessId);
         ClientId = JobCleanup.NewId(Time.GetUtcNow());
         Cleanup = new JobCleanup(this);
+        foreach (var (name, (store, at)) in stores ?? new Dictionary<string, (IObjectStore, StoreLocation)>())
+        {
+            var resilient = new ResilientObjectStore(store, Time, TimeSpan.FromSeconds(options.Job.StoreRetrySeconds), logger);
+            _stores[name] = new NamedStore(name, new UserObjectStore(resilient, at.Prefix), new PrefixedObjectStore(resilient, at.Prefix), at);
+        }
+
+        Locations = _stores.Count == 0 ? null : _stores.ToDictionary(s => s.Key, s => s.Value.Location, StringComparer.Ordinal);
     }
+
+    private readonly Dictionary<string, NamedStore> _stores = new(StringComparer.Ordinal);
+
+    /// <summary>Where workers find the named stores (the envelope's <c>stores</c>), or null when there are none.</summary>
+    public IReadOnlyDictionary<string, StoreLocation>? Locations { get; }
+
+    /// <summary>The store named <paramref name="name"/> in <c>Neutral:Stores</c>.</summary>
+    /// <exception cref="ArgumentException">No store of that name.</exception>
+    public NamedStore Store(string name) =>
+        _stores.TryGetValue(name, out NamedStore? store) ? store
+        : throw new ArgumentException($"No store named '{name}' (configured: {(_stores.Count == 0 ? "none" : string.Join(", ", _stores.Keys))}). Name it in configuration: Neutral:Stores:{name}:Kind (redis, s3, ...).", nameof(name));
 
     public NeutralOptions Options { get; }
 
@@ -70,3 +91,6 @@ internal sealed class CloudContext
         return Environment.MachineName + "/" + processId.ToString(System.Globalization.CultureInfo.InvariantCulture) + "/" + start.ToString(System.Globalization.CultureInfo.InvariantCulture);
     }
 }
+
+/// <summary>A store named in <c>Neutral:Stores</c>, as the client uses it (with retries).</summary>
+internal sealed record NamedStore(string Name, UserObjectStore User, PrefixedObjectStore Internal, StoreLocation Location);

@@ -55,6 +55,7 @@ internal sealed class EnvelopeFactory
             TimeoutSeconds = (int)Math.Ceiling(timeout.TotalSeconds),
             RetryUserErrors = function.Options.RetryOnException,
             Store = _cloud.Location,
+            Stores = _cloud.Locations,
         };
     }
 }

@@ -26,7 +26,11 @@ namespace Neutral.Generators.Model
     /// <param name="DeclaredTypeFq">The declared type with nullable annotations, for the stub's signature.</param>
     /// <param name="Type">How to encode it (null for context and cancellation parameters).</param>
     /// <param name="SharedElement">For Shared&lt;T&gt; parameters: how to decode T.</param>
-    internal sealed record ParameterModel(string Name, string DeclaredTypeFq, ParameterKind Kind, TypeRef? Type, TypeRef? SharedElement);
+    /// <param name="Registered">
+    /// Types whose codecs library code looks up at run time (a shuffle's key and value types): the dispatch table
+    /// registers them in CodecRegistry, as it does a Shared&lt;T&gt;'s T.
+    /// </param>
+    internal sealed record ParameterModel(string Name, string DeclaredTypeFq, ParameterKind Kind, TypeRef? Type, TypeRef? SharedElement, EquatableArray<TypeRef> Registered = default);
 
     /// <summary>Everything the emitter needs about one [Remote] method; no Roslyn symbols.</summary>
     internal sealed record RemoteMethodModel(
