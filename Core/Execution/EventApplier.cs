@@ -1,0 +1,65 @@
+using System;
+using System.Threading.Tasks;
+
+namespace Neutral.Execution;
+
+/// <summary>
+/// Applies what the launcher and the backend's hints report about an attempt to its call: the attempt accepted or
+/// started (recorded), finished (its outcome applied, or queued for reading), lost (queued for the next read, which
+/// decides whether it really is) or refused (a platform fault). An event about an attempt that is no longer the call's
+/// current one only ends it. Monitor task only; cancellation is the runner's.
+/// </summary>
+internal sealed class EventApplier
+{
+    private readonly CallLedger _ledger;
+    private readonly OutcomeReader _outcomes;
+    private readonly AttemptStarter _attempts;
+    private readonly TimeProvider _time;
+
+    public EventApplier(CallLedger ledger, OutcomeReader outcomes, AttemptStarter attempts, TimeProvider time)
+    {
+        _ledger = ledger;
+        _outcomes = outcomes;
+        _attempts = attempts;
+        _time = time;
+    }
+
+    /// <summary>Applies <paramref name="e"/>; reads it asks for go into <paramref name="reads"/>.</summary>
+    public async ValueTask ApplyAsync(JobEvent e, ReadSet reads)
+    {
+        if (e.EndsAttempt)
+        {
+            _attempts.Ended();
+        }
+
+        CallState state = _ledger[e.CallIndex];
+        if (state.Done)
+        {
+            return;
+        }
+
+        bool current = e.Attempt == state.Launched;
+        switch (e.Kind)
+        {
+            case JobEventKind.Invoked when current:
+                state.InvokedAt = e.At; // recorded in the call's stats with its outcome
+                break;
+            case JobEventKind.Started when current:
+                _ledger.Started(e.CallIndex, _time.GetUtcNow());
+                break;
+            case JobEventKind.Finished when e.Bytes is not null:
+                // The worker wrote exactly these bytes: no need to read them back.
+                await _outcomes.ApplyAsync(e.CallIndex, e.Bytes, final: null).ConfigureAwait(false);
+                break;
+            case JobEventKind.Finished:
+                reads.Status.Add(e.CallIndex);
+                break;
+            case JobEventKind.Lost when current:
+                reads.Lost.Add((e.CallIndex, e.Attempt, e.Detail ?? "the worker was lost"));
+                break;
+            case JobEventKind.InvokeFailed when current:
+                _attempts.Fault(e.CallIndex, "Neutral.InvokeFailed", "the invocation failed: " + e.Detail);
+                break;
+        }
+    }
+}
