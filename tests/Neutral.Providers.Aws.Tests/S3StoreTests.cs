@@ -13,24 +13,14 @@ namespace Neutral.Providers.Aws.Tests;
 public sealed class S3StoreContractTests(S3Bucket bucket) : ObjectStoreContract, IClassFixture<S3Bucket>
 {
     protected override IObjectStore Store => bucket.Store;
+
+    protected override int ConcurrentWriters => 32;
 }
 
-/// <summary>What the contract does not cover: atomic create-only, large objects in parts, credentials.</summary>
+/// <summary>What the contract does not cover: large objects in parts, credentials.</summary>
 public sealed class S3StoreTests(S3Bucket bucket) : IClassFixture<S3Bucket>
 {
     private static byte[] Bytes(string text) => Encoding.UTF8.GetBytes(text);
-
-    [Fact]
-    public async Task Create_only_has_exactly_one_winner_among_32_concurrent_writers()
-    {
-        for (int round = 0; round < 5; round++)
-        {
-            string key = $"race/{round}/{Guid.NewGuid():N}/status";
-            bool[] won = await Task.WhenAll(Enumerable.Range(0, 32).Select(i => Task.Run(() => bucket.Store.TryCreateAsync(key, Bytes("writer " + i)))));
-            Assert.Equal(1, won.Count(w => w));
-            Assert.Equal(Bytes("writer " + Array.IndexOf(won, true)), await bucket.Store.GetAsync(key));
-        }
-    }
 
     [Fact]
     public async Task An_object_of_64_MiB_and_more_goes_in_parts_and_comes_back_whole_and_in_ranges()
