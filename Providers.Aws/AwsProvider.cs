@@ -53,7 +53,7 @@ public static class AwsProvider
         // A process started with NEUTRAL_WORKER=aws (the deployed function's bootstrap) serves the Runtime API.
         .WorkerRuntime(Worker.LambdaRuntime.RuntimeName, Worker.LambdaRuntime.ServeProcessAsync)
         // NEUTRAL_WORKER=aws-deploy: the published application deploys itself as the function.
-        .WorkerRuntime(Compute.SelfDeployment.RuntimeName, Compute.SelfDeployment.RunAsync);
+        .SelfDeployment(Compute.SelfDeployment.RuntimeName, "function", Compute.SelfDeployment.DeployAsync, e => e is AmazonServiceException);
 
     /// <summary>Registers into <see cref="ProviderRegistry.Default"/> (idempotent).</summary>
     public static void Register() => AddTo(ProviderRegistry.Default);

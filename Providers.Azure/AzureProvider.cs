@@ -57,7 +57,8 @@ public static class AzureProvider
         // A process started with NEUTRAL_WORKER=azure (the Function App's custom handler) serves the Functions host.
         .WorkerRuntime(Worker.FunctionsHandler.RuntimeName, Worker.FunctionsHandler.ServeProcessAsync)
         // NEUTRAL_WORKER=azure-deploy: the published application deploys itself as the Function App.
-        .WorkerRuntime(Compute.SelfDeployment.RuntimeName, Compute.SelfDeployment.RunAsync);
+        .SelfDeployment(Compute.SelfDeployment.RuntimeName, "Function App", (configuration, ct) => Compute.SelfDeployment.DeployAsync(configuration, null, ct),
+            e => e is global::Azure.RequestFailedException or global::Azure.Identity.AuthenticationFailedException);
 
     /// <summary>Registers into <see cref="ProviderRegistry.Default"/> (idempotent).</summary>
     public static void Register() => AddTo(ProviderRegistry.Default);

@@ -60,7 +60,7 @@ public static class OpenWhiskProvider
         // A process started with NEUTRAL_WORKER=openwhisk (the deployed action's exec) serves the action loop.
         .WorkerRuntime(Worker.ActionLoop.RuntimeName, Worker.ActionLoop.ServeProcessAsync)
         // NEUTRAL_WORKER=openwhisk-deploy: the published application deploys itself as the action, then exits.
-        .WorkerRuntime(Compute.SelfDeployment.RuntimeName, Compute.SelfDeployment.RunAsync);
+        .SelfDeployment(Compute.SelfDeployment.RuntimeName, "action", Compute.SelfDeployment.DeployAsync);
 
     /// <summary>Registers into <see cref="ProviderRegistry.Default"/> (idempotent).</summary>
     public static void Register() => AddTo(ProviderRegistry.Default);

@@ -22,10 +22,6 @@ internal static class SelfDeployment
     /// <summary>The runtime name (<c>NEUTRAL_WORKER</c>'s value).</summary>
     public const string RuntimeName = "azure-deploy";
 
-    public static Task RunAsync(CancellationToken cancellationToken) =>
-        SelfDeploymentRunner.RunAsync("Function App", (configuration, ct) => DeployAsync(configuration, null, ct),
-            e => e is global::Azure.RequestFailedException or global::Azure.Identity.AuthenticationFailedException, cancellationToken);
-
     /// <summary>
     /// Deploys this process's application folder as the Function App; returns a one-line summary.
     /// <paramref name="transport"/> replaces the HTTP transport of the management requests (tests).
