@@ -75,6 +75,7 @@ public static class OpenWhiskProvider
 
     private static StoreConnection OpenStore(ProviderContext context)
     {
+        // Qualified: inside this class MinioSection and OpenWhiskSection are the public constants of the sections' names.
         var minio = global::Neutral.Providers.OpenWhisk.MinioSection.Read(context.Configuration);
         var (settings, bucket) = minio.Store();
         var location = new StoreLocation(StoreKind, LocationOf(settings, bucket), Cloud.InternalPrefix);

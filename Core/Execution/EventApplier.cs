@@ -9,30 +9,17 @@ namespace Neutral.Execution;
 /// decides whether it really is) or refused (a platform fault). An event about an attempt that is no longer the call's
 /// current one only ends it. Monitor task only; cancellation is the runner's.
 /// </summary>
-internal sealed class EventApplier
+internal sealed class EventApplier(CallLedger ledger, OutcomeReader outcomes, AttemptStarter attempts, TimeProvider time)
 {
-    private readonly CallLedger _ledger;
-    private readonly OutcomeReader _outcomes;
-    private readonly AttemptStarter _attempts;
-    private readonly TimeProvider _time;
-
-    public EventApplier(CallLedger ledger, OutcomeReader outcomes, AttemptStarter attempts, TimeProvider time)
-    {
-        _ledger = ledger;
-        _outcomes = outcomes;
-        _attempts = attempts;
-        _time = time;
-    }
-
     /// <summary>Applies <paramref name="e"/>; reads it asks for go into <paramref name="reads"/>.</summary>
     public async ValueTask ApplyAsync(JobEvent e, ReadSet reads)
     {
         if (e.EndsAttempt)
         {
-            _attempts.Ended();
+            attempts.Ended();
         }
 
-        CallState state = _ledger[e.CallIndex];
+        CallState state = ledger[e.CallIndex];
         if (state.Done)
         {
             return;
@@ -45,11 +32,11 @@ internal sealed class EventApplier
                 state.InvokedAt = e.At; // recorded in the call's stats with its outcome
                 break;
             case JobEventKind.Started when current:
-                _ledger.Started(e.CallIndex, _time.GetUtcNow());
+                ledger.Started(e.CallIndex, time.GetUtcNow());
                 break;
             case JobEventKind.Finished when e.Bytes is not null:
                 // The worker wrote exactly these bytes: no need to read them back.
-                await _outcomes.ApplyAsync(e.CallIndex, e.Bytes, final: null).ConfigureAwait(false);
+                await outcomes.ApplyAsync(e.CallIndex, e.Bytes, final: null).ConfigureAwait(false);
                 break;
             case JobEventKind.Finished:
                 reads.Status.Add(e.CallIndex);
@@ -58,7 +45,7 @@ internal sealed class EventApplier
                 reads.Lost.Add((e.CallIndex, e.Attempt, e.Detail ?? "the worker was lost"));
                 break;
             case JobEventKind.InvokeFailed when current:
-                _attempts.Fault(e.CallIndex, "Neutral.InvokeFailed", "the invocation failed: " + e.Detail);
+                attempts.Fault(e.CallIndex, "Neutral.InvokeFailed", "the invocation failed: " + e.Detail);
                 break;
         }
     }
