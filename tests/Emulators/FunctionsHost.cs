@@ -282,7 +282,7 @@ public sealed partial class FunctionsHost : IAsyncDisposable
 
         public bool Kill()
         {
-            Process? process = _process;
+            Process? process = Volatile.Read(ref _process);
             if (process is null || process.HasExited)
             {
                 return false;
@@ -347,6 +347,14 @@ public sealed partial class FunctionsHost : IAsyncDisposable
                 info.Environment["WEBSITE_INSTANCE_ID"] = $"instance{index}{Guid.NewGuid():N}";
                 info.Environment["HOME"] = host.WorkingDirectory;
                 _process = Process.Start(info)!;
+                if (host._stop.IsCancellationRequested)
+                {
+                    // Disposed while this one started: DisposeAsync's kill may have missed it, and a handler left behind
+                    // would outlive the test run (holding whatever its parent passed it).
+                    _process.Kill(entireProcessTree: true);
+                    host._stop.Token.ThrowIfCancellationRequested();
+                }
+
                 host.Note($"instance {index}: handler process {_process.Id} started on port {_port}");
                 Process started = _process;
                 _process.OutputDataReceived += (_, e) => host.Note($"instance {index} handler {started.Id} stdout: {e.Data ?? "(end)"}");
