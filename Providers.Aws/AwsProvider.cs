@@ -53,7 +53,7 @@ public static class AwsProvider
         // A process started with NEUTRAL_WORKER=aws (the deployed function's bootstrap) serves the Runtime API.
         .WorkerRuntime(Worker.LambdaRuntime.RuntimeName, Worker.LambdaRuntime.ServeProcessAsync)
         // NEUTRAL_WORKER=aws-deploy: the published application deploys itself as the function.
-        .WorkerRuntime(Compute.SelfDeployment.RuntimeName, Compute.SelfDeployment.RunAsync);
+        .SelfDeployment(Compute.SelfDeployment.RuntimeName, "function", Compute.SelfDeployment.DeployAsync, e => e is AmazonServiceException);
 
     /// <summary>Registers into <see cref="ProviderRegistry.Default"/> (idempotent).</summary>
     public static void Register() => AddTo(ProviderRegistry.Default);
@@ -69,23 +69,9 @@ public static class AwsProvider
     private static StoreConnection OpenStore(ProviderContext context)
     {
         AwsSection aws = AwsSection.Read(context.Configuration);
-        string prefix = aws.Prefix;
         string bucket = aws.RequireBucket("the bucket job data goes to (created if missing)");
         AWSCredentials? credentials = aws.Credentials;
         var settings = new S3Settings(aws.Region, bucket, aws.ServiceUrl);
-        var store = new S3ObjectStore(settings, credentials);
-        async Task PrepareAsync(CancellationToken cancellationToken)
-        {
-            try
-            {
-                await store.EnsureBucketAsync(cancellationToken).ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is not NeutralConfigurationException and not OperationCanceledException)
-            {
-                throw new NeutralConfigurationException(prefix + "Bucket", bucket, $"the bucket could not be used at {settings}: {e.GetType().Name}: {e.Message}", e);
-            }
-        }
-
         var location = new StoreLocation(StoreKind, LocationOf(settings), Cloud.InternalPrefix);
         s_clientStores[location.Bucket] = (settings, credentials);
         var workerEnvironment = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -96,36 +82,21 @@ public static class AwsProvider
             workerEnvironment["AWS_SECRET_ACCESS_KEY"] = keys.SecretKey;
         }
 
-        return new StoreConnection(store, location, () =>
-        {
-            store.Dispose();
-            return default;
-        }, workerEnvironment, PrepareAsync);
+        return PreparedStores.Connect(new S3ObjectStore(settings, credentials), location, workerEnvironment, (store, ct) => store.EnsureBucketAsync(ct),
+            aws.Prefix + "Bucket", bucket, $"the bucket could not be used at {settings}");
     }
 
     private static IComputeBackend OpenCompute(ProviderContext context)
     {
         AwsSection aws = AwsSection.Read(context.Configuration);
-        var (section, prefix) = (aws.Section, aws.Prefix);
         if (context.Store is not { } store || store.Location.Kind == "local")
         {
             throw new NeutralConfigurationException("Neutral:Storage", context.Store?.Location.Kind, "Lambda functions cannot reach this machine's file system: use Storage=s3.");
         }
 
-        var defaults = new Compute.LambdaPrices();
-        var prices = new Compute.LambdaPrices(
-            Price(section, prefix, "PricePerGbSecond", defaults.PerGbSecond),
-            Price(section, prefix, "PricePerMillionRequests", defaults.PerMillionRequests),
-            Price(section, prefix, "PricePerThousandWrites", defaults.PerThousandWrites),
-            Price(section, prefix, "PricePerThousandReads", defaults.PerThousandReads));
         return new Compute.LambdaComputeBackend(new Compute.LambdaSettings(aws.Region, aws.Function, aws.LambdaServiceUrl, aws.Synchronous, aws.MaxConcurrency), store.Location, aws.Credentials,
-            store.Store, context.TimeProvider) { Prices = prices };
+            store.Store, context.TimeProvider) { Prices = aws.Prices() };
     }
-
-    private static decimal Price(IConfiguration section, string prefix, string key, decimal fallback) =>
-        section[key] is not { } text ? fallback
-        : decimal.TryParse(text, System.Globalization.NumberStyles.AllowDecimalPoint | System.Globalization.NumberStyles.AllowExponent, System.Globalization.CultureInfo.InvariantCulture, out decimal value) && value >= 0 ? value
-        : throw new NeutralConfigurationException(prefix + key, text, "it must be a price in US dollars, a number of 0 or more with '.' as the decimal point.");
 
     /// <summary>The credentials to sign with: the given ones, else the SDK's default chain.</summary>
     internal static AWSCredentials Resolve(AWSCredentials? credentials) => credentials ?? DefaultAWSCredentialsIdentityResolver.GetCredentials();

@@ -74,16 +74,17 @@ internal sealed class AwsSection
         };
     }
 
-    private Uri? Url(string key, bool trailingSlash, string what)
+    /// <summary>The prices the cost estimate uses: the <c>PricePer...</c> keys, else Lambda's published ones.</summary>
+    public Compute.LambdaPrices Prices()
     {
-        if (Section[key] is not { Length: > 0 } text)
-        {
-            return null;
-        }
-
-        string value = trailingSlash && !text.EndsWith('/') ? text + "/" : text;
-        return Uri.TryCreate(value, UriKind.Absolute, out Uri? url) && url.Scheme is "http" or "https"
-            ? url
-            : throw new NeutralConfigurationException(Prefix + key, text, $"it must be an http or https address of {what}.");
+        var defaults = new Compute.LambdaPrices();
+        return new Compute.LambdaPrices(
+            ProviderSettings.Price(Section, Prefix, "PricePerGbSecond", defaults.PerGbSecond),
+            ProviderSettings.Price(Section, Prefix, "PricePerMillionRequests", defaults.PerMillionRequests),
+            ProviderSettings.Price(Section, Prefix, "PricePerThousandWrites", defaults.PerThousandWrites),
+            ProviderSettings.Price(Section, Prefix, "PricePerThousandReads", defaults.PerThousandReads));
     }
+
+    private Uri? Url(string key, bool trailingSlash, string what) =>
+        ProviderSettings.HttpUrl(Section, Prefix, key, $"it must be an http or https address of {what}.", trailingSlash);
 }

@@ -60,7 +60,7 @@ public static class OpenWhiskProvider
         // A process started with NEUTRAL_WORKER=openwhisk (the deployed action's exec) serves the action loop.
         .WorkerRuntime(Worker.ActionLoop.RuntimeName, Worker.ActionLoop.ServeProcessAsync)
         // NEUTRAL_WORKER=openwhisk-deploy: the published application deploys itself as the action, then exits.
-        .WorkerRuntime(Compute.SelfDeployment.RuntimeName, Compute.SelfDeployment.RunAsync);
+        .SelfDeployment(Compute.SelfDeployment.RuntimeName, "action", Compute.SelfDeployment.DeployAsync);
 
     /// <summary>Registers into <see cref="ProviderRegistry.Default"/> (idempotent).</summary>
     public static void Register() => AddTo(ProviderRegistry.Default);
@@ -75,49 +75,24 @@ public static class OpenWhiskProvider
 
     private static StoreConnection OpenStore(ProviderContext context)
     {
-        var (section, prefix) = context.Section(MinioSection);
-        string endpoint = ProviderSettings.Required(section, prefix, "Endpoint", "the server's host and port, e.g. minio.example.com:9000 (no scheme)");
-        if (endpoint.Contains("://", StringComparison.Ordinal))
-        {
-            throw new NeutralConfigurationException(prefix + "Endpoint", endpoint, "give the host and port only (e.g. 127.0.0.1:9000); say https with Neutral:Minio:Secure=true.");
-        }
-
-        string bucket = ProviderSettings.Required(section, prefix, "Bucket", "the bucket job data goes to (created if missing)");
-        string accessKey = ProviderSettings.Required(section, prefix, "AccessKey", "the access key");
-        string secretKey = section["SecretKey"] is { Length: > 0 } secret ? secret
-            : throw new NeutralConfigurationException(prefix + "SecretKey", null, "the secret key is required (set it with the variable NEUTRAL__MINIO__SECRETKEY rather than in a file).");
-        bool secure = ProviderSettings.Bool(section, prefix, "Secure");
-        string region = section["Region"] is { Length: > 0 } r ? r : "us-east-1";
-        var settings = new MinioSettings(endpoint, accessKey, secretKey, secure, region);
-
-        var store = new MinioObjectStore(settings, bucket);
-        async Task PrepareAsync(CancellationToken cancellationToken)
-        {
-            try
-            {
-                await store.EnsureBucketAsync(cancellationToken).ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is not NeutralConfigurationException and not OperationCanceledException)
-            {
-                throw new NeutralConfigurationException(prefix + "Endpoint", endpoint, $"the store at {settings} could not be used for bucket '{bucket}': {e.GetType().Name}: {e.Message}", e);
-            }
-        }
-
+        // Qualified: inside this class MinioSection and OpenWhiskSection are the public constants of the sections' names.
+        var minio = global::Neutral.Providers.OpenWhisk.MinioSection.Read(context.Configuration);
+        var (settings, bucket) = minio.Store();
         var location = new StoreLocation(StoreKind, LocationOf(settings, bucket), Cloud.InternalPrefix);
         s_clientSettings[location.Bucket] = settings;
         // The keys go to worker processes in their environment (the local pool passes them; a cloud deployment binds them).
-        var workerEnvironment = new System.Collections.Generic.Dictionary<string, string>(StringComparer.Ordinal)
-        {
-            [AccessKeyVariable] = settings.AccessKey,
-            [SecretKeyVariable] = settings.SecretKey,
-            [RegionVariable] = settings.Region,
-        };
-        return new StoreConnection(store, location, () =>
-        {
-            store.Dispose();
-            return default;
-        }, workerEnvironment, PrepareAsync);
+        return PreparedStores.Connect(new MinioObjectStore(settings, bucket), location, WorkerEnvironment(settings.AccessKey, settings.SecretKey, settings.Region),
+            (store, ct) => store.EnsureBucketAsync(ct), minio.Prefix + "Endpoint", settings.Endpoint, $"the store at {settings} could not be used for bucket '{bucket}'");
     }
+
+    /// <summary>The variables a worker process opens the store with.</summary>
+    internal static System.Collections.Generic.Dictionary<string, string> WorkerEnvironment(string accessKey, string secretKey, string region) =>
+        new(StringComparer.Ordinal)
+        {
+            [AccessKeyVariable] = accessKey,
+            [SecretKeyVariable] = secretKey,
+            [RegionVariable] = region,
+        };
 
     /// <summary><c>http://host:port/bucket</c>: where workers find the store, without credentials.</summary>
     internal static string LocationOf(MinioSettings settings, string bucket) => $"{(settings.Secure ? "https" : "http")}://{settings.Endpoint}/{bucket}";
@@ -146,8 +121,7 @@ public static class OpenWhiskProvider
 
     private static IComputeBackend OpenCompute(ProviderContext context)
     {
-        var (section, prefix) = context.Section(OpenWhiskSection);
-        Compute.OpenWhiskSettings settings = ReadSettings(section, prefix);
+        Compute.OpenWhiskSettings settings = global::Neutral.Providers.OpenWhisk.OpenWhiskSection.Read(context.Configuration).Settings;
         if (context.Store is not { } store || store.Location.Kind == "local")
         {
             throw new NeutralConfigurationException("Neutral:Storage", context.Store?.Location.Kind, "OpenWhisk actions cannot reach this machine's file system: use Storage=minio (or another store the cluster reaches).");
@@ -155,31 +129,6 @@ public static class OpenWhiskProvider
 
         return new Compute.OpenWhiskComputeBackend(settings, store.Location, context.TimeProvider);
     }
-
-    /// <summary>The <c>Neutral:OpenWhisk</c> section's connection settings (<paramref name="prefix"/> names the keys in errors).</summary>
-    internal static Compute.OpenWhiskSettings ReadSettings(IConfiguration section, string prefix)
-    {
-        string host = ProviderSettings.Required(section, prefix, "ApiHost", "the controller's address, e.g. https://openwhisk.example.com");
-        if (!Uri.TryCreate(host.EndsWith('/') ? host : host + "/", UriKind.Absolute, out Uri? apiHost) || apiHost.Scheme is not ("http" or "https"))
-        {
-            throw new NeutralConfigurationException(prefix + "ApiHost", host, "it must be an http or https address, e.g. https://openwhisk.example.com.");
-        }
-
-        string authKey = section["AuthKey"] is { Length: > 0 } key ? key
-            : throw new NeutralConfigurationException(prefix + "AuthKey", null, "the namespace's key (uuid:key, as `wsk property get --auth` shows) is required; set it with the variable NEUTRAL__OPENWHISK__AUTHKEY rather than in a file.");
-        if (!authKey.Contains(':', StringComparison.Ordinal))
-        {
-            // Never echo a key: only say what is wrong with it.
-            throw new NeutralConfigurationException(prefix + "AuthKey", "(hidden)", "it must be uuid:key, as `wsk property get --auth` shows.");
-        }
-
-        string ns = section["Namespace"] is { Length: > 0 } n ? n : "_";
-        string action = section["Action"] is { Length: > 0 } a ? a : "neutral";
-        bool insecure = ProviderSettings.Bool(section, prefix, "AcceptSelfSignedCertificate");
-        bool blocking = ProviderSettings.Bool(section, prefix, "Blocking");
-        return new Compute.OpenWhiskSettings(apiHost, ns, action, authKey, insecure, blocking);
-    }
-
 }
 
 /// <summary>Registers the OpenWhisk provider with a <see cref="NeutralBuilder"/>.</summary>

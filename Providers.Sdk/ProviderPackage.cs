@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Threading;
 using System.Threading.Tasks;
+using Microsoft.Extensions.Configuration;
 using Neutral.Storage;
 using Neutral.Wire;
 using Neutral.Workers;
@@ -86,6 +87,21 @@ public sealed class ProviderPackage
         ArgumentNullException.ThrowIfNull(serve);
         _runtimes.Add((name, serve));
         return this;
+    }
+
+    /// <summary>
+    /// Declares the self-deployment runtime: a published application started with <c>NEUTRAL_WORKER=</c><paramref name="name"/>
+    /// deploys itself with <paramref name="deploy"/> and exits, as <see cref="SelfDeploymentRunner.RunAsync"/> says.
+    /// </summary>
+    /// <param name="name">The runtime's name (<c>{provider}-deploy</c>).</param>
+    /// <param name="what">What is deployed, for the failure line ("function").</param>
+    /// <param name="deploy">Deploys with the configuration; returns the summary line.</param>
+    /// <param name="expected">The provider's own expected failures (its SDK's service errors), or null.</param>
+    public ProviderPackage SelfDeployment(string name, string what, Func<IConfiguration, CancellationToken, Task<string>> deploy, Func<Exception, bool>? expected = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(what);
+        ArgumentNullException.ThrowIfNull(deploy);
+        return WorkerRuntime(name, cancellationToken => SelfDeploymentRunner.RunAsync(what, deploy, expected, cancellationToken));
     }
 
     /// <summary>Registers the worker side (store kinds, runtimes) once per process; call it from the package's module initializer.</summary>

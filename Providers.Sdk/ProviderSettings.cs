@@ -44,6 +44,42 @@ public static class ProviderSettings
     }
 
     /// <summary>
+    /// A price in US dollars (a number of 0 or more, <c>.</c> as the decimal point), or <paramref name="fallback"/> when
+    /// the key is not set: the <c>PricePer...</c> keys a provider's cost estimate reads.
+    /// </summary>
+    public static decimal Price(IConfiguration section, string prefix, string key, decimal fallback)
+    {
+        ArgumentNullException.ThrowIfNull(section);
+        return section[key] is not { } text ? fallback
+            : decimal.TryParse(text, NumberStyles.AllowDecimalPoint | NumberStyles.AllowExponent, CultureInfo.InvariantCulture, out decimal value) && value >= 0 ? value
+            : throw new NeutralConfigurationException(prefix + key, text, "it must be a price in US dollars, a number of 0 or more with '.' as the decimal point.");
+    }
+
+    /// <summary>
+    /// An absolute <c>http</c> or <c>https</c> address, or null when the key is not set or empty; anything else throws
+    /// with <paramref name="expected"/> as the reason (say what the address is, with an example).
+    /// </summary>
+    /// <param name="section">The provider's section.</param>
+    /// <param name="prefix">The section's key prefix, for messages.</param>
+    /// <param name="key">The key.</param>
+    /// <param name="expected">The reason a wrong value gives ("it must be the Blob service's address, e.g. ...").</param>
+    /// <param name="trailingSlash">Whether to end the address with <c>/</c> (a base address relative ones resolve against).</param>
+    /// <param name="httpsOnly">Whether plain <c>http</c> is refused.</param>
+    public static Uri? HttpUrl(IConfiguration section, string prefix, string key, string expected, bool trailingSlash = false, bool httpsOnly = false)
+    {
+        ArgumentNullException.ThrowIfNull(section);
+        if (section[key] is not { Length: > 0 } text)
+        {
+            return null;
+        }
+
+        string value = trailingSlash && !text.EndsWith('/') ? text + "/" : text;
+        return Uri.TryCreate(value, UriKind.Absolute, out Uri? url) && (url.Scheme == "https" || (!httpsOnly && url.Scheme == "http"))
+            ? url
+            : throw new NeutralConfigurationException(prefix + key, text, expected);
+    }
+
+    /// <summary>
     /// This process as a deployable worker: its publish folder, its executable, and whether it is a NativeAOT build.
     /// A framework-dependent build (or <c>dotnet App.dll</c>) cannot be deployed to a platform without a .NET runtime:
     /// refused, naming the publish commands.

@@ -10,10 +10,10 @@ namespace Neutral.Execution;
 /// Runs one job to completion: a loop that owns every call's state, takes events (accepted and failed invokes from the
 /// <see cref="Launcher"/>, the backend's hints, cancellation) and hands the work to parts with one job each:
 /// <see cref="JobStaging"/> (arguments packed and written), <see cref="EnvelopeFactory"/> (per-call options and
-/// envelopes), <see cref="CallLedger"/> (state, counters, waiters), <see cref="StatusPoller"/> (listings),
-/// <see cref="OutcomeReader"/> (outcomes read, results decoded), <see cref="AttemptSweeper"/> (deadlines, lost and
-/// backup attempts), <see cref="ProgressDispatcher"/> (progress off this loop) and <see cref="JobCleanup"/>. Only the
-/// <see cref="IResultSink"/> is typed.
+/// envelopes), <see cref="EventApplier"/> (events applied to their calls), <see cref="CallLedger"/> (state, counters,
+/// waiters), <see cref="StatusPoller"/> (listings), <see cref="OutcomeReader"/> (outcomes read, results decoded),
+/// <see cref="AttemptSweeper"/> (deadlines, lost and backup attempts), <see cref="ProgressDispatcher"/> (progress off
+/// this loop) and <see cref="JobCleanup"/>. Only the <see cref="IResultSink"/> is typed.
 /// </summary>
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Reliability", "CA2213", Justification = "Stopped, not disposed: pumps may still observe it.")]
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "The stop source lives as long as the job; cancelling it is all it needs.")]
@@ -31,6 +31,7 @@ internal sealed class JobRunner
     private readonly StatusPoller _poller;
     private readonly OutcomeReader _outcomes;
     private readonly AttemptSweeper _sweeper;
+    private readonly EventApplier _applier;
     private readonly JobEvents _events = new();
     private readonly TaskCompletionSource _finished = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _cancelApplied = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -56,6 +57,7 @@ internal sealed class JobRunner
         _poller = new StatusPoller(cloud.Jobs, jobId, hinted: cloud.Backend is IHintingComputeBackend, _time, TimeSpan.FromSeconds(cloud.Options.Job.StoreRetrySeconds));
         _outcomes = new OutcomeReader(jobId, _ledger, sink, _envelopes, policy, _poller, cloud.Jobs, _time, _attempts);
         _sweeper = new AttemptSweeper(jobId, _ledger, _envelopes, policy, _outcomes, cloud.Backend, _time, cloud.Options.Job.StartTimeoutSeconds, _attempts, Trace);
+        _applier = new EventApplier(_ledger, _outcomes, _attempts, _time);
     }
 
     /// <summary>A runner for <paramref name="calls"/>, and the typed futures it completes.</summary>
@@ -182,7 +184,14 @@ internal sealed class JobRunner
                 while (_events.TryRead(out JobEvent e))
                 {
                     any = true;
-                    await HandleAsync(e, reads).ConfigureAwait(false);
+                    if (e.Kind == JobEventKind.Cancel)
+                    {
+                        Cancel();
+                    }
+                    else
+                    {
+                        await _applier.ApplyAsync(e, reads).ConfigureAwait(false);
+                    }
                 }
 
                 if (any)
@@ -226,50 +235,6 @@ internal sealed class JobRunner
         }
 
         await FinishAsync().ConfigureAwait(false);
-    }
-
-    private async Task HandleAsync(JobEvent e, ReadSet reads)
-    {
-        if (e.Kind == JobEventKind.Cancel)
-        {
-            Cancel();
-            return;
-        }
-
-        if (e.EndsAttempt)
-        {
-            _attempts.Ended();
-        }
-
-        CallState state = _ledger[e.CallIndex];
-        if (state.Done)
-        {
-            return;
-        }
-
-        bool current = e.Attempt == state.Launched;
-        switch (e.Kind)
-        {
-            case JobEventKind.Invoked when current:
-                state.InvokedAt = e.At; // recorded in the call's stats with its outcome
-                break;
-            case JobEventKind.Started when current:
-                _ledger.Started(e.CallIndex, _time.GetUtcNow());
-                break;
-            case JobEventKind.Finished when e.Bytes is not null:
-                // The worker wrote exactly these bytes: no need to read them back.
-                await _outcomes.ApplyAsync(e.CallIndex, e.Bytes, final: null).ConfigureAwait(false);
-                break;
-            case JobEventKind.Finished:
-                reads.Status.Add(e.CallIndex);
-                break;
-            case JobEventKind.Lost when current:
-                reads.Lost.Add((e.CallIndex, e.Attempt, e.Detail ?? "the worker was lost"));
-                break;
-            case JobEventKind.InvokeFailed when current:
-                _attempts.Fault(e.CallIndex, "Neutral.InvokeFailed", "the invocation failed: " + e.Detail);
-                break;
-        }
     }
 
     private void Cancel()

@@ -22,9 +22,6 @@ internal static class SelfDeployment
     /// <summary>The runtime name (<c>NEUTRAL_WORKER</c>'s value).</summary>
     public const string RuntimeName = "aws-deploy";
 
-    public static Task RunAsync(CancellationToken cancellationToken) =>
-        SelfDeploymentRunner.RunAsync("function", DeployAsync, e => e is Amazon.Runtime.AmazonServiceException, cancellationToken);
-
     /// <summary>Deploys this process's application folder as the function; returns a one-line summary.</summary>
     internal static async Task<string> DeployAsync(IConfiguration configuration, CancellationToken cancellationToken)
     {

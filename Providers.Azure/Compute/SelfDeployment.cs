@@ -22,29 +22,26 @@ internal static class SelfDeployment
     /// <summary>The runtime name (<c>NEUTRAL_WORKER</c>'s value).</summary>
     public const string RuntimeName = "azure-deploy";
 
-    public static Task RunAsync(CancellationToken cancellationToken) =>
-        SelfDeploymentRunner.RunAsync("Function App", (configuration, ct) => DeployAsync(configuration, null, ct),
-            e => e is global::Azure.RequestFailedException or global::Azure.Identity.AuthenticationFailedException, cancellationToken);
-
     /// <summary>
     /// Deploys this process's application folder as the Function App; returns a one-line summary.
     /// <paramref name="transport"/> replaces the HTTP transport of the management requests (tests).
     /// </summary>
     internal static async Task<string> DeployAsync(IConfiguration configuration, global::Azure.Core.Pipeline.HttpPipelineTransport? transport, CancellationToken cancellationToken)
     {
-        const string Prefix = "Neutral:" + AzureProvider.Section + ":";
-        IConfigurationSection section = configuration.GetSection("Neutral:" + AzureProvider.Section);
+        AzureSection azure = AzureSection.Read(configuration.GetSection(NeutralConfiguration.Section));
+        string Prefix = azure.Prefix;
+        IConfiguration section = azure.Section;
         var target = new FunctionAppTarget(
             ProviderSettings.Required(section, Prefix, "SubscriptionId", "the subscription the Function App is in (az account show --query id)"),
             ProviderSettings.Required(section, Prefix, "ResourceGroup", "the resource group the Function App is in (it must exist)"),
-            ProviderSettings.Required(section, Prefix, "App", "the Function App's name (created when missing)"),
+            azure.RequireApp("the Function App's name (created when missing)"),
             section["Location"] is { Length: > 0 } location ? location : null,
             section["Plan"] is { Length: > 0 } plan ? plan : null);
-        BlobSettings storage = AzureProvider.SettingsFrom(section, Prefix);
-        Uri queueService = AzureProvider.QueueServiceFrom(storage, section, Prefix);
-        string queue = AzureProvider.QueueFrom(section, Prefix);
+        BlobSettings storage = azure.Blob;
+        Uri queueService = azure.QueueService();
+        string queue = azure.Queue;
         var options = new ManagementOptions();
-        if (Url(section, Prefix, "ManagementUrl") is { } management)
+        if (ProviderSettings.HttpUrl(section, Prefix, "ManagementUrl", "it must be an https address, e.g. https://management.azure.com/.", httpsOnly: true) is { } management)
         {
             options.Endpoint = management;
         }
@@ -80,18 +77,6 @@ internal static class SelfDeployment
             $"{(deployment.Created ? "Created" : "Updated")} {deployment.AppId} from {Path.GetFileName(executable)}: "
             + $"{(nativeAot ? "NativeAOT" : "JIT, self-contained")} {RuntimeInformation.RuntimeIdentifier}, {deployment.ZipBytes / 1048576.0:0.0} MiB package at {deployment.Package}, "
             + $"queue {queue}, timeout {timeout} s, batch {appOptions.BatchSize}, {tables.Count} functions.");
-    }
-
-    private static Uri? Url(IConfiguration section, string prefix, string key)
-    {
-        if (section[key] is not { Length: > 0 } text)
-        {
-            return null;
-        }
-
-        return Uri.TryCreate(text, UriKind.Absolute, out Uri? url) && url.Scheme == "https"
-            ? url
-            : throw new NeutralConfigurationException(prefix + key, text, "it must be an https address, e.g. https://management.azure.com/.");
     }
 }
 

@@ -22,39 +22,24 @@ internal static class SelfDeployment
     /// <summary>The runtime name (<c>NEUTRAL_WORKER</c>'s value).</summary>
     public const string RuntimeName = "openwhisk-deploy";
 
-    public static Task RunAsync(CancellationToken cancellationToken) =>
-        SelfDeploymentRunner.RunAsync("action", DeployAsync, null, cancellationToken);
-
     /// <summary>Deploys this process's application folder as the action; returns a one-line summary.</summary>
     internal static async Task<string> DeployAsync(IConfiguration configuration, CancellationToken cancellationToken)
     {
-        const string Prefix = "Neutral:" + OpenWhiskProvider.OpenWhiskSection + ":";
-        IConfigurationSection section = configuration.GetSection("Neutral:" + OpenWhiskProvider.OpenWhiskSection);
-        OpenWhiskSettings settings = OpenWhiskProvider.ReadSettings(section, Prefix);
+        IConfiguration neutral = configuration.GetSection(NeutralConfiguration.Section);
+        OpenWhiskSection openWhisk = OpenWhiskSection.Read(neutral);
+        OpenWhiskSettings settings = openWhisk.Settings;
 
         var (folder, executable, nativeAot) = ProviderSettings.ThisApplication("an action");
 
         // The action-proxy images have no ICU: invariant globalization unless told otherwise.
-        Dictionary<string, string> environment = ProviderSettings.WorkerEnvironment(Worker.ActionLoop.RuntimeName, nativeAot, section, Prefix);
-
-        IConfigurationSection minio = configuration.GetSection("Neutral:" + OpenWhiskProvider.MinioSection);
-        if (minio["AccessKey"] is { Length: > 0 } accessKey && minio["SecretKey"] is { Length: > 0 } secretKey)
+        Dictionary<string, string> environment = ProviderSettings.WorkerEnvironment(Worker.ActionLoop.RuntimeName, nativeAot, openWhisk.Section, openWhisk.Prefix);
+        foreach (var (name, value) in MinioSection.Read(neutral).WorkerEnvironment())
         {
-            environment[OpenWhiskProvider.AccessKeyVariable] = accessKey;
-            environment[OpenWhiskProvider.SecretKeyVariable] = secretKey;
-            environment[OpenWhiskProvider.RegionVariable] = minio["Region"] is { Length: > 0 } region ? region : "us-east-1";
-        }
-        else
-        {
-            throw new NeutralConfigurationException("Neutral:Minio:AccessKey", null,
-                "the action needs the store's keys: set Neutral:Minio:AccessKey and Neutral:Minio:SecretKey (better: NEUTRAL__MINIO__ACCESSKEY and NEUTRAL__MINIO__SECRETKEY) when deploying.");
+            environment[name] = value;
         }
 
         int jobTimeout = ProviderSettings.WholeNumber(configuration.GetSection("Neutral:Job"), "Neutral:Job:", "TimeoutSeconds", 300, 1, int.MaxValue);
-        var limits = new ActionLimits(
-            TimeoutSeconds: ProviderSettings.WholeNumber(section, Prefix, "ActionTimeoutSeconds", jobTimeout, 1, 24 * 3600),
-            MemoryMb: ProviderSettings.WholeNumber(section, Prefix, "ActionMemoryMb", 256, 128, 64 * 1024),
-            Concurrency: ProviderSettings.WholeNumber(section, Prefix, "ActionConcurrency", 1, 1, 500));
+        ActionLimits limits = openWhisk.Limits(jobTimeout);
 
         Dictionary<string, string> tables = DeployedTables.Of(RemoteDispatch.Functions);
         if (tables.Count == 0)

@@ -170,14 +170,14 @@ public sealed partial class FunctionsHost : IAsyncDisposable
         FunctionInfo? function = path.Length == 2 && path[0] == "api" ? _functions.FirstOrDefault(f => f.HttpTrigger && f.Name == path[1]) : null;
         if (function is null || !function.Methods.Contains(request.HttpMethod.ToLowerInvariant()))
         {
-            await ReplyAsync(context.Response, 404, "text/plain", "");
+            await Loopback.ReplyAsync(context.Response, 404, "text/plain", "");
             return;
         }
 
         string? key = request.QueryString["code"] ?? request.Headers["x-functions-key"];
         if (function.AuthLevel != "anonymous" && key != FunctionKey)
         {
-            await ReplyAsync(context.Response, 401, "text/plain", "");
+            await Loopback.ReplyAsync(context.Response, 401, "text/plain", "");
             return;
         }
 
@@ -205,24 +205,14 @@ public sealed partial class FunctionsHost : IAsyncDisposable
         {
             if (status is < 200 or > 299 || reply is null || !reply.RootElement.TryGetProperty("Outputs", out JsonElement outputs) || !outputs.TryGetProperty("res", out JsonElement res))
             {
-                await ReplyAsync(context.Response, 500, "text/plain", "");
+                await Loopback.ReplyAsync(context.Response, 500, "text/plain", "");
                 return;
             }
 
             int code = res.TryGetProperty("statusCode", out JsonElement sc) ? (sc.ValueKind == JsonValueKind.Number ? sc.GetInt32() : int.Parse(sc.GetString()!, CultureInfo.InvariantCulture)) : 200;
             string type = res.TryGetProperty("headers", out JsonElement headers) && headers.TryGetProperty("Content-Type", out JsonElement ct) ? ct.GetString()! : "text/plain";
-            await ReplyAsync(context.Response, code, type, res.TryGetProperty("body", out JsonElement b) ? b.GetString() ?? "" : "");
+            await Loopback.ReplyAsync(context.Response, code, type, res.TryGetProperty("body", out JsonElement b) ? b.GetString() ?? "" : "");
         }
-    }
-
-    private static async Task ReplyAsync(HttpListenerResponse response, int status, string type, string body)
-    {
-        byte[] bytes = Encoding.UTF8.GetBytes(body);
-        response.StatusCode = status;
-        response.ContentType = type;
-        response.ContentLength64 = bytes.Length;
-        await response.OutputStream.WriteAsync(bytes);
-        response.Close();
     }
 
     /// <inheritdoc/>
@@ -236,13 +226,7 @@ public sealed partial class FunctionsHost : IAsyncDisposable
             instance.Kill();
         }
 
-        try
-        {
-            await Task.WhenAll(_loops.ToArray()).WaitAsync(TimeSpan.FromSeconds(10));
-        }
-        catch (Exception e) when (e is OperationCanceledException or TimeoutException or HttpListenerException)
-        {
-        }
+        await Loopback.StopLoopsAsync(_loops.ToArray());
 
         _stop.Dispose();
     }
@@ -298,7 +282,7 @@ public sealed partial class FunctionsHost : IAsyncDisposable
 
         public bool Kill()
         {
-            Process? process = _process;
+            Process? process = Volatile.Read(ref _process);
             if (process is null || process.HasExited)
             {
                 return false;
@@ -363,6 +347,14 @@ public sealed partial class FunctionsHost : IAsyncDisposable
                 info.Environment["WEBSITE_INSTANCE_ID"] = $"instance{index}{Guid.NewGuid():N}";
                 info.Environment["HOME"] = host.WorkingDirectory;
                 _process = Process.Start(info)!;
+                if (host._stop.IsCancellationRequested)
+                {
+                    // Disposed while this one started: DisposeAsync's kill may have missed it, and a handler left behind
+                    // would outlive the test run (holding whatever its parent passed it).
+                    _process.Kill(entireProcessTree: true);
+                    host._stop.Token.ThrowIfCancellationRequested();
+                }
+
                 host.Note($"instance {index}: handler process {_process.Id} started on port {_port}");
                 Process started = _process;
                 _process.OutputDataReceived += (_, e) => host.Note($"instance {index} handler {started.Id} stdout: {e.Data ?? "(end)"}");

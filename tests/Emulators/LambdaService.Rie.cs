@@ -130,14 +130,7 @@ public sealed partial class LambdaService
         }
     }
 
-    private static async Task ReplyRieAsync(HttpListenerContext context, int status, string text)
-    {
-        byte[] bytes = Encoding.UTF8.GetBytes(text);
-        context.Response.StatusCode = status;
-        // Go's server sniffs the type of an answer without one: JSON and plain text alike are text/plain.
-        context.Response.ContentType = "text/plain; charset=utf-8";
-        context.Response.ContentLength64 = bytes.Length;
-        await context.Response.OutputStream.WriteAsync(bytes);
-        context.Response.Close();
-    }
+    // Go's server sniffs the type of an answer without one: JSON and plain text alike are text/plain.
+    private static Task ReplyRieAsync(HttpListenerContext context, int status, string text) =>
+        Loopback.ReplyAsync(context.Response, status, "text/plain; charset=utf-8", text);
 }

@@ -258,20 +258,15 @@ public sealed partial class LambdaService : IAsyncDisposable
         await ReplyAsync(context, 200, null, payload);
     }
 
-    private static async Task ReplyAsync(HttpListenerContext context, int status, string? errorType, string json)
+    private static Task ReplyAsync(HttpListenerContext context, int status, string? errorType, string json)
     {
-        byte[] bytes = Encoding.UTF8.GetBytes(json);
-        context.Response.StatusCode = status;
-        context.Response.ContentType = "application/json";
         context.Response.Headers["x-amzn-RequestId"] = Guid.NewGuid().ToString();
         if (errorType is not null)
         {
             context.Response.Headers["x-amzn-ErrorType"] = errorType;
         }
 
-        context.Response.ContentLength64 = bytes.Length;
-        await context.Response.OutputStream.WriteAsync(bytes);
-        context.Response.Close();
+        return Loopback.JsonAsync(context.Response, status, json);
     }
 
     private void Finished(string outcome)
@@ -296,13 +291,7 @@ public sealed partial class LambdaService : IAsyncDisposable
             sandbox.Stop();
         }
 
-        try
-        {
-            await Task.WhenAll(_loops.ToArray()).WaitAsync(TimeSpan.FromSeconds(10));
-        }
-        catch (Exception e) when (e is OperationCanceledException or TimeoutException or HttpListenerException)
-        {
-        }
+        await Loopback.StopLoopsAsync(_loops.ToArray());
 
         _stop.Dispose();
         DeleteCodeFolders();

@@ -1,12 +1,13 @@
 using System;
 using System.Net;
 using System.Net.Sockets;
+using System.Text;
 using System.Threading;
 using System.Threading.Tasks;
 
 namespace Neutral.Emulators;
 
-/// <summary>What the emulators share: ports and listeners on 127.0.0.1, and a hold on their queues.</summary>
+/// <summary>What the emulators share: ports and listeners on 127.0.0.1, the accept loop, replies, and a hold on their queues.</summary>
 internal static class Loopback
 {
     /// <summary>A port on 127.0.0.1 that nothing listens on now.</summary>
@@ -40,6 +41,38 @@ internal static class Loopback
             _ = Task.Run(() => handle(context), CancellationToken.None);
         }
     }
+
+    /// <summary>
+    /// Waits at most 10 s for an emulator's loops to end once it was told to stop: a loop ended by the stop, a closed
+    /// listener or a completed queue has nothing more to say, and one that does not end is left behind.
+    /// </summary>
+    public static async Task StopLoopsAsync(System.Collections.Generic.IEnumerable<Task> loops)
+    {
+        try
+        {
+            await Task.WhenAll(loops).WaitAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is OperationCanceledException or TimeoutException or HttpListenerException or System.Threading.Channels.ChannelClosedException)
+        {
+        }
+    }
+
+    /// <summary>
+    /// Answers with <paramref name="status"/> and <paramref name="body"/> (UTF-8, with its length) as
+    /// <paramref name="contentType"/>, and closes the response; headers the platform adds are set before.
+    /// </summary>
+    public static async Task ReplyAsync(HttpListenerResponse response, int status, string contentType, string body)
+    {
+        byte[] bytes = Encoding.UTF8.GetBytes(body);
+        response.StatusCode = status;
+        response.ContentType = contentType;
+        response.ContentLength64 = bytes.Length;
+        await response.OutputStream.WriteAsync(bytes).ConfigureAwait(false);
+        response.Close();
+    }
+
+    /// <summary>Answers with <paramref name="status"/> and the JSON text <paramref name="json"/>, and closes the response.</summary>
+    public static Task JsonAsync(HttpListenerResponse response, int status, string json) => ReplyAsync(response, status, "application/json", json);
 
     /// <summary>An <see cref="HttpListener"/> started on a free port of 127.0.0.1, and its address.</summary>
     public static (HttpListener Listener, Uri Address) Listen()

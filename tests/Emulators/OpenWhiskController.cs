@@ -384,15 +384,7 @@ public sealed class OpenWhiskController : IAsyncDisposable
         await ReplyAsync(context, 404, """{"error":"The requested resource does not exist.","code":"emulated"}""");
     }
 
-    private static async Task ReplyAsync(HttpListenerContext context, int status, string json)
-    {
-        byte[] bytes = Encoding.UTF8.GetBytes(json);
-        context.Response.StatusCode = status;
-        context.Response.ContentType = "application/json";
-        context.Response.ContentLength64 = bytes.Length;
-        await context.Response.OutputStream.WriteAsync(bytes);
-        context.Response.Close();
-    }
+    private static Task ReplyAsync(HttpListenerContext context, int status, string json) => Loopback.JsonAsync(context.Response, status, json);
 
     /// <summary>
     /// Whether the invoker hands the namespace key to the action: yes unless <c>provide-api-key</c> is there with a
@@ -583,14 +575,8 @@ public sealed class OpenWhiskController : IAsyncDisposable
         _listener.Stop();
         _listener.Close();
         _queue.Writer.TryComplete();
-        try
-        {
-            await Task.WhenAll(_loops.ToArray()).WaitAsync(TimeSpan.FromSeconds(10));
-        }
-        catch (Exception e) when (e is OperationCanceledException or TimeoutException or System.Threading.Channels.ChannelClosedException)
-        {
-            // A container slot waiting for an activation sees the queue completed or the stop, whichever comes first.
-        }
+        // A container slot waiting for an activation sees the queue completed or the stop, whichever comes first.
+        await Loopback.StopLoopsAsync(_loops.ToArray());
 
         foreach (OpenWhiskActionProxy container in _containers.Keys)
         {

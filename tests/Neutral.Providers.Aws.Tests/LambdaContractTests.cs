@@ -23,29 +23,24 @@ public sealed class LambdaContractTests(Xunit.Abstractions.ITestOutputHelper out
 
 /// <summary>Lambda's stack: a bucket (on the restartable gateway <c>aws</c> when asked), the tables object a deployment stores, the emulated service.</summary>
 [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
-internal sealed class LambdaRig : ComputeRig
+internal sealed class LambdaRig : PlatformRig<S3Bucket>
 {
     private readonly TempFolder _function = new("neutral-function");
-    private S3Bucket _bucket = null!;
     private LambdaService _lambda = null!;
-    private bool _restartable;
 
     public override string Platform => "Lambda";
 
-    public override IObjectStore Store => _bucket.Store;
+    protected override S3Bucket CreateStore(bool restartable) => restartable ? new RestartableS3Bucket() : new S3Bucket();
 
-    public override async Task StartAsync(RigOptions options)
+    protected override async Task StartPlatformAsync(RigOptions options)
     {
-        _restartable = options.RestartableStore;
-        _bucket = options.RestartableStore ? new RestartableS3Bucket() : new S3Bucket();
-        await _bucket.InitializeAsync();
-        await TestFunction.PublishTablesAsync(_bucket.Store);
+        await TestFunction.PublishTablesAsync(Fixture.Store);
         Dictionary<string, string> environment = options.BrokenWorker ? TestFunction.Environment(assemblies: "Neutral.Providers.Aws") : TestFunction.Environment();
         _lambda = new LambdaService(TestFunction.Bootstrap(_function.Path), environment, S3Bucket.AccessKey, sandboxes: options.Workers);
     }
 
     public override IConfiguration Configuration(IEnumerable<(string Key, string Value)> extra) =>
-        _bucket.Configuration([("Neutral:Compute", "aws"), ("Neutral:Aws:LambdaServiceUrl", _lambda.Endpoint.ToString()), .. extra]);
+        Fixture.Configuration([("Neutral:Compute", "aws"), ("Neutral:Aws:LambdaServiceUrl", _lambda.Endpoint.ToString()), .. extra]);
 
     public override void AddNeutral(IServiceCollection services, IConfiguration configuration) => services.AddNeutral(configuration).AddAws();
 
@@ -88,7 +83,7 @@ internal sealed class LambdaRig : ComputeRig
         else
         {
             string digest = LambdaDeployer.TablesDigest(tables);
-            await _bucket.Store.TryCreateAsync(LambdaDeployer.TablesKey(digest), Encoding.UTF8.GetBytes(LambdaDeployer.TablesText(tables)));
+            await Fixture.Store.TryCreateAsync(LambdaDeployer.TablesKey(digest), Encoding.UTF8.GetBytes(LambdaDeployer.TablesText(tables)));
             environment[LambdaDeployer.TablesVariable] = digest;
         }
 
@@ -96,13 +91,6 @@ internal sealed class LambdaRig : ComputeRig
     }
 
     public override string MissingDeploymentMessage => "was not deployed by Neutral";
-
-    public override Task RestartStoreAsync()
-    {
-        Assert.True(_restartable, "the rig was not started on the restartable gateway");
-        TestServers.RestartGateway("aws");
-        return Task.CompletedTask;
-    }
 
     public override async Task<string> SendMalformedAsync()
     {
@@ -124,16 +112,11 @@ internal sealed class LambdaRig : ComputeRig
 
     public override string ExpectedInitError => "Runtime.NoDispatchTables";
 
-    public override async ValueTask DisposeAsync()
+    protected override async ValueTask StopPlatformAsync()
     {
         if (_lambda is not null)
         {
             await _lambda.DisposeAsync();
-        }
-
-        if (_bucket is not null)
-        {
-            await _bucket.DisposeAsync();
         }
 
         _function.Dispose();

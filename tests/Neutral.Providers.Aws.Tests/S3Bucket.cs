@@ -1,11 +1,9 @@
 using System;
 using System.Collections.Generic;
-using System.Net.Http;
 using System.Threading.Tasks;
 using Amazon.Runtime;
 using Amazon.S3;
 using Amazon.S3.Model;
-using Microsoft.Extensions.Configuration;
 
 namespace Neutral.Providers.Aws.Tests;
 
@@ -13,8 +11,11 @@ namespace Neutral.Providers.Aws.Tests;
 /// The S3 server the tests talk to (Ceph RGW from scripts/services.sh, which checks SigV4 and decides conditional
 /// writes atomically), and a bucket of this test class's own, emptied and removed at the end.
 /// </summary>
-public class S3Bucket : IAsyncLifetime
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "xunit disposes it through IAsyncLifetime.DisposeAsync.")]
+public class S3Bucket : Neutral.Testing.StoreFixture
 {
+    private S3ObjectStore? _store;
+
     public S3Bucket()
         : this(ServiceUrl)
     {
@@ -34,52 +35,32 @@ public class S3Bucket : IAsyncLifetime
     /// <summary>The server this bucket is on.</summary>
     public Uri Url { get; }
 
-    public string Name { get; } = "neutral-test-" + Guid.NewGuid().ToString("N")[..12];
-
     public S3Settings Settings => new("us-east-1", Name, Url);
 
-    public S3ObjectStore Store { get; private set; } = null!;
+    public override S3ObjectStore Store => _store ?? throw new InvalidOperationException("InitializeAsync first");
 
-    /// <summary>Configuration with the <c>Neutral:Aws</c> section for this bucket, plus <paramref name="values"/> (later ones win).</summary>
-    public IConfiguration Configuration(params (string Key, string Value)[] values)
+    protected override string ServerKind => "S3 server";
+
+    protected override Uri ServerAddress => Url;
+
+    /// <summary>The <c>Neutral:Aws</c> section for this bucket.</summary>
+    protected override IEnumerable<KeyValuePair<string, string?>> StoreSettings() => new Dictionary<string, string?>
     {
-        var all = new Dictionary<string, string?>
-        {
-            ["Neutral:Storage"] = AwsProvider.StoreKind,
-            ["Neutral:Aws:Region"] = "us-east-1",
-            ["Neutral:Aws:Bucket"] = Name,
-            ["Neutral:Aws:ServiceUrl"] = Url.ToString(),
-            ["Neutral:Aws:AccessKeyId"] = AccessKey,
-            ["Neutral:Aws:SecretAccessKey"] = SecretKey,
-        };
-        foreach (var (key, value) in values)
-        {
-            all[key] = value;
-        }
+        ["Neutral:Storage"] = AwsProvider.StoreKind,
+        ["Neutral:Aws:Region"] = "us-east-1",
+        ["Neutral:Aws:Bucket"] = Name,
+        ["Neutral:Aws:ServiceUrl"] = Url.ToString(),
+        ["Neutral:Aws:AccessKeyId"] = AccessKey,
+        ["Neutral:Aws:SecretAccessKey"] = SecretKey,
+    };
 
-        return new ConfigurationBuilder().AddInMemoryCollection(all).Build();
+    protected override async Task CreateAsync()
+    {
+        _store = new S3ObjectStore(Settings, Credentials);
+        await _store.EnsureBucketAsync();
     }
 
-    public async Task InitializeAsync()
-    {
-        using (var http = new HttpClient())
-        {
-            try
-            {
-                await http.GetAsync(Url);
-            }
-            catch (HttpRequestException e)
-            {
-                throw new InvalidOperationException(
-                    $"No S3 server answers at {Url}: start the test servers with `bash scripts/services.sh start` (scripts/test.sh does it). {e.Message}", e);
-            }
-        }
-
-        Store = new S3ObjectStore(Settings, Credentials);
-        await Store.EnsureBucketAsync();
-    }
-
-    public async Task DisposeAsync()
+    protected override async Task RemoveAsync()
     {
         await Store.DeletePrefixAsync("");
         using IAmazonS3 client = S3ObjectStore.Connect(Settings, Credentials);
@@ -91,4 +72,5 @@ public class S3Bucket : IAsyncLifetime
 /// <summary>A bucket on the restartable gateway <c>aws</c>, for the tests that restart it mid-job.</summary>
 public sealed class RestartableS3Bucket() : S3Bucket(Neutral.Testing.TestServers.RestartableEndpoint("aws"))
 {
+    public override void RestartServer() => Neutral.Testing.TestServers.RestartGateway("aws");
 }

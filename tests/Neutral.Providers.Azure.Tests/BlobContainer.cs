@@ -1,9 +1,7 @@
 using System;
 using System.Collections.Generic;
-using System.Net.Http;
 using System.Threading.Tasks;
 using Azure.Storage.Blobs;
-using Microsoft.Extensions.Configuration;
 
 namespace Neutral.Providers.Azure.Tests;
 
@@ -11,10 +9,13 @@ namespace Neutral.Providers.Azure.Tests;
 /// The Blob service the tests talk to (Azurite from scripts/services.sh, with its well-known development account), and
 /// a container of this test class's own, emptied and removed at the end.
 /// </summary>
-public class BlobContainer : IAsyncLifetime
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "xunit disposes it through IAsyncLifetime.DisposeAsync.")]
+public class BlobContainer : Neutral.Testing.StoreFixture
 {
     /// <summary>Azurite's development account: public, the same in every Azurite; a throwaway key of a loopback server.</summary>
     public const string AccountKey = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
+
+    private BlobObjectStore? _store;
 
     public static string DefaultConnectionString { get; } = Environment.GetEnvironmentVariable("NEUTRAL_TEST_AZURE_CONNECTION_STRING")
         ?? $"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={AccountKey};BlobEndpoint=http://127.0.0.1:10000/devstoreaccount1;QueueEndpoint=http://127.0.0.1:10001/devstoreaccount1;";
@@ -30,50 +31,29 @@ public class BlobContainer : IAsyncLifetime
     /// <summary>The account's connection string.</summary>
     public string ConnectionString { get; }
 
-    public string Name { get; } = "neutral-test-" + Guid.NewGuid().ToString("N")[..12];
-
     public BlobSettings Settings => new(Name, ConnectionString);
 
-    public BlobObjectStore Store { get; private set; } = null!;
+    public override BlobObjectStore Store => _store ?? throw new InvalidOperationException("InitializeAsync first");
 
-    /// <summary>Configuration with the <c>Neutral:Azure</c> section for this container, plus <paramref name="values"/> (later ones win).</summary>
-    public IConfiguration Configuration(params (string Key, string Value)[] values)
+    protected override string ServerKind => "Blob service";
+
+    protected override Uri ServerAddress => Settings.ServiceUri();
+
+    /// <summary>The <c>Neutral:Azure</c> section for this container.</summary>
+    protected override IEnumerable<KeyValuePair<string, string?>> StoreSettings() => new Dictionary<string, string?>
     {
-        var all = new Dictionary<string, string?>
-        {
-            ["Neutral:Storage"] = AzureProvider.StoreKind,
-            ["Neutral:Azure:ConnectionString"] = ConnectionString,
-            ["Neutral:Azure:Container"] = Name,
-        };
-        foreach (var (key, value) in values)
-        {
-            all[key] = value;
-        }
+        ["Neutral:Storage"] = AzureProvider.StoreKind,
+        ["Neutral:Azure:ConnectionString"] = ConnectionString,
+        ["Neutral:Azure:Container"] = Name,
+    };
 
-        return new ConfigurationBuilder().AddInMemoryCollection(all).Build();
+    protected override async Task CreateAsync()
+    {
+        _store = new BlobObjectStore(Settings);
+        await _store.EnsureContainerAsync();
     }
 
-    public async Task InitializeAsync()
-    {
-        Uri service = Settings.ServiceUri();
-        using (var http = new HttpClient())
-        {
-            try
-            {
-                await http.GetAsync(service);
-            }
-            catch (HttpRequestException e)
-            {
-                throw new InvalidOperationException(
-                    $"No Blob service answers at {service}: start the test servers with `bash scripts/services.sh start` (scripts/test.sh does it). {e.Message}", e);
-            }
-        }
-
-        Store = new BlobObjectStore(Settings);
-        await Store.EnsureContainerAsync();
-    }
-
-    public async Task DisposeAsync()
+    protected override async Task RemoveAsync()
     {
         await new BlobServiceClient(ConnectionString).GetBlobContainerClient(Name).DeleteIfExistsAsync();
         Store.Dispose();
@@ -84,4 +64,5 @@ public class BlobContainer : IAsyncLifetime
 public sealed class RestartableBlobContainer() : BlobContainer(Environment.GetEnvironmentVariable("NEUTRAL_TEST_AZURE_RESTARTABLE_CONNECTION_STRING")
     ?? DefaultConnectionString.Replace(":10000/", ":10010/", StringComparison.Ordinal).Replace(":10001/", ":10011/", StringComparison.Ordinal))
 {
+    public override void RestartServer() => Neutral.Testing.TestServers.RestartAzurite();
 }

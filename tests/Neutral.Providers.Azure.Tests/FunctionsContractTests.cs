@@ -32,33 +32,30 @@ public sealed class FunctionsHttpContractTests(Xunit.Abstractions.ITestOutputHel
 
 /// <summary>Azure Functions' stack: a container (on the restartable Azurite when asked), the app's deployment record, the emulated host.</summary>
 [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
-internal sealed class FunctionsRig(bool http) : ComputeRig
+internal sealed class FunctionsRig(bool http) : PlatformRig<BlobContainer>
 {
     private const string App = "neutral-contract";
     private readonly TempFolder _app = new("neutral-function-app");
     private readonly string _queue = "neutral-calls-" + Guid.NewGuid().ToString("N")[..12];
-    private BlobContainer _container = null!;
     private FunctionsHost _host = null!;
-    private bool _restartable;
+    private bool _started;
 
     public override string Platform => http ? "Functions (HTTP trigger)" : "Functions (queue trigger)";
 
-    public override IObjectStore Store => _container.Store;
+    protected override BlobContainer CreateStore(bool restartable) => restartable ? new RestartableBlobContainer() : new BlobContainer();
 
-    public override async Task StartAsync(RigOptions options)
+    protected override async Task StartPlatformAsync(RigOptions options)
     {
-        _restartable = options.RestartableStore;
-        _container = options.RestartableStore ? new RestartableBlobContainer() : new BlobContainer();
-        await _container.InitializeAsync();
-        await TestApp.PublishRecordAsync(_container.Store, App);
+        _started = true;
+        await TestApp.PublishRecordAsync(Fixture.Store, App);
         Dictionary<string, string> settings = options.BrokenWorker
-            ? TestApp.Settings(_container.ConnectionString, _queue, assemblies: "Neutral.Providers.Azure")
-            : TestApp.Settings(_container.ConnectionString, _queue);
+            ? TestApp.Settings(Fixture.ConnectionString, _queue, assemblies: "Neutral.Providers.Azure")
+            : TestApp.Settings(Fixture.ConnectionString, _queue);
         _host = new FunctionsHost(TestApp.Write(_app.Path), settings, instances: options.Workers);
     }
 
     public override IConfiguration Configuration(IEnumerable<(string Key, string Value)> extra) =>
-        _container.Configuration([
+        Fixture.Configuration([
             ("Neutral:Compute", "azure"), ("Neutral:Azure:App", App), ("Neutral:Azure:Queue", _queue),
             .. http ? [("Neutral:Azure:InvocationType", "Http"), ("Neutral:Azure:FunctionUrl", _host.HttpEndpoint.ToString()), ("Neutral:Azure:FunctionKey", _host.FunctionKey)] : Array.Empty<(string, string)>(),
             .. extra]);
@@ -113,16 +110,9 @@ internal sealed class FunctionsRig(bool http) : ComputeRig
     public override string? NoThrottling => "the emulated host refuses nothing (a storage queue takes every message; its HTTP trigger has no concurrency limit)";
 
     public override Task DeployTablesAsync(IReadOnlyDictionary<string, string>? tables) =>
-        tables is null ? _container.Store.DeleteAsync(Compute.FunctionsComputeBackend.RecordKey(App)) : TestApp.PublishRecordAsync(_container.Store, App, tables);
+        tables is null ? Fixture.Store.DeleteAsync(Compute.FunctionsComputeBackend.RecordKey(App)) : TestApp.PublishRecordAsync(Fixture.Store, App, tables);
 
     public override string MissingDeploymentMessage => "has no deployment record";
-
-    public override Task RestartStoreAsync()
-    {
-        Assert.True(_restartable, "the rig was not started on the restartable Azurite");
-        TestServers.RestartAzurite();
-        return Task.CompletedTask;
-    }
 
     public override async Task<string> SendMalformedAsync()
     {
@@ -135,11 +125,11 @@ internal sealed class FunctionsRig(bool http) : ComputeRig
             return "answered " + (int)malformed.StatusCode;
         }
 
-        var queue = new QueueClient(_container.ConnectionString, _queue, new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 });
+        var queue = new QueueClient(Fixture.ConnectionString, _queue, new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 });
         await queue.SendMessageAsync("""{"hello":"world"}""");
         await FakeClockDriver.WaitForAsync(() => _host.Poisoned == 1, "the malformed message to be poisoned");
         Assert.Contains(_host.Logs, l => l.Contains("not a Neutral invocation", StringComparison.Ordinal));
-        var poison = new QueueClient(_container.ConnectionString, _queue + "-poison", new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 });
+        var poison = new QueueClient(Fixture.ConnectionString, _queue + "-poison", new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 });
         Assert.Equal("""{"hello":"world"}""", (await poison.ReceiveMessageAsync()).Value.Body.ToString());
         return "poisoned after " + _host.Outcomes.Single();
     }
@@ -150,18 +140,17 @@ internal sealed class FunctionsRig(bool http) : ComputeRig
 
     public override string ExpectedInitError => "The Function App has no [Remote] methods registered";
 
-    public override async ValueTask DisposeAsync()
+    protected override async ValueTask StopPlatformAsync()
     {
         if (_host is not null)
         {
             await _host.DisposeAsync();
         }
 
-        if (_container is not null)
+        if (_started)
         {
-            await new QueueClient(_container.ConnectionString, _queue).DeleteIfExistsAsync();
-            await new QueueClient(_container.ConnectionString, _queue + "-poison").DeleteIfExistsAsync();
-            await _container.DisposeAsync();
+            await new QueueClient(Fixture.ConnectionString, _queue).DeleteIfExistsAsync();
+            await new QueueClient(Fixture.ConnectionString, _queue + "-poison").DeleteIfExistsAsync();
         }
 
         _app.Dispose();

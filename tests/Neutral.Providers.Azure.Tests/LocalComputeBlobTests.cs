@@ -72,7 +72,8 @@ public sealed class LocalComputeBlobTests(BlobContainer container) : IClassFixtu
     [Fact]
     public async Task A_container_that_cannot_be_reached_fails_ConnectAsync_naming_where_and_Connect_does_not_wait_for_it()
     {
-        string nowhere = container.ConnectionString.Replace("127.0.0.1:10000", "127.0.0.1:9", StringComparison.Ordinal);
+        // The Blob endpoint moved to a port nothing listens on, wherever the test Azurite runs.
+        string nowhere = container.ConnectionString.Replace(container.Settings.ServiceUri().Authority + "/", "127.0.0.1:9/", StringComparison.Ordinal);
         var configuration = container.Configuration(("Neutral:Compute", "local"), ("Neutral:Azure:ConnectionString", nowhere));
         AzureProvider.Register();
         // Connect does no network I/O: the container is checked in the background, and the first job fails with it.

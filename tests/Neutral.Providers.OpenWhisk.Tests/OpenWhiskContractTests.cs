@@ -22,30 +22,26 @@ public sealed class OpenWhiskContractTests(Xunit.Abstractions.ITestOutputHelper 
 
 /// <summary>OpenWhisk's stack: a bucket (on the restartable gateway <c>ow</c> when asked), the controller with the action annotated with its tables.</summary>
 [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
-internal sealed class OpenWhiskRig : ComputeRig
+internal sealed class OpenWhiskRig : PlatformRig<S3Bucket>
 {
     private const string Key = "23bc46b1-71f6-4ed5-8c54-816aa4f8c502:throwaway-test-key";
     private readonly TempFolder _action = new("neutral-action");
     private readonly TempFolder _invoker = new("neutral-invoker");
-    private S3Bucket _bucket = null!;
     private OpenWhiskController _controller = null!;
-    private bool _restartable;
 
     public override string Platform => "OpenWhisk";
 
-    public override IObjectStore Store => _bucket.Store;
+    protected override S3Bucket CreateStore(bool restartable) => restartable ? new RestartableS3Bucket() : new S3Bucket();
 
-    public override async Task StartAsync(RigOptions options)
+    protected override Task StartPlatformAsync(RigOptions options)
     {
-        _restartable = options.RestartableStore;
-        _bucket = options.RestartableStore ? new RestartableS3Bucket() : new S3Bucket();
-        await _bucket.InitializeAsync();
         Dictionary<string, string> environment = options.BrokenWorker ? TestAction.Environment(assemblies: "Neutral.Providers.OpenWhisk") : TestAction.Environment();
         _controller = new OpenWhiskController(TestAction.Exec(_action.Path), environment, _invoker.Path, Key, containers: options.Workers) { Tables = TestAction.Tables() };
+        return Task.CompletedTask;
     }
 
     public override IConfiguration Configuration(IEnumerable<(string Key, string Value)> extra) =>
-        _bucket.Configuration([("Neutral:Compute", "openwhisk"), ("Neutral:OpenWhisk:ApiHost", _controller.ApiHost.ToString()), ("Neutral:OpenWhisk:AuthKey", Key), .. extra]);
+        Fixture.Configuration([("Neutral:Compute", "openwhisk"), ("Neutral:OpenWhisk:ApiHost", _controller.ApiHost.ToString()), ("Neutral:OpenWhisk:AuthKey", Key), .. extra]);
 
     public override void AddNeutral(IServiceCollection services, IConfiguration configuration) => services.AddNeutral(configuration).AddOpenWhisk();
 
@@ -85,13 +81,6 @@ internal sealed class OpenWhiskRig : ComputeRig
 
     public override string MissingDeploymentMessage => "no 'neutral-tables' annotation";
 
-    public override Task RestartStoreAsync()
-    {
-        Assert.True(_restartable, "the rig was not started on the restartable gateway");
-        TestServers.RestartGateway("ow");
-        return Task.CompletedTask;
-    }
-
     public override async Task<string> SendMalformedAsync()
     {
         using var http = new HttpClient();
@@ -115,16 +104,11 @@ internal sealed class OpenWhiskRig : ComputeRig
 
     public override string ExpectedInitError => "";
 
-    public override async ValueTask DisposeAsync()
+    protected override async ValueTask StopPlatformAsync()
     {
         if (_controller is not null)
         {
             await _controller.DisposeAsync();
-        }
-
-        if (_bucket is not null)
-        {
-            await _bucket.DisposeAsync();
         }
 
         _action.Dispose();

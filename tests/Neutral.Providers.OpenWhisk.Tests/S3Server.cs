@@ -1,8 +1,6 @@
 using System;
 using System.Collections.Generic;
-using System.Net.Http;
 using System.Threading.Tasks;
-using Microsoft.Extensions.Configuration;
 
 namespace Neutral.Providers.OpenWhisk.Tests;
 
@@ -10,8 +8,11 @@ namespace Neutral.Providers.OpenWhisk.Tests;
 /// The S3-compatible server the tests talk to (Ceph RGW from scripts/services.sh), and a bucket of this test class's
 /// own, emptied and removed at the end.
 /// </summary>
-public class S3Bucket : IAsyncLifetime
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "xunit disposes it through IAsyncLifetime.DisposeAsync.")]
+public class S3Bucket : Neutral.Testing.StoreFixture
 {
+    private MinioObjectStore? _store;
+
     public S3Bucket()
         : this(Settings)
     {
@@ -29,49 +30,29 @@ public class S3Bucket : IAsyncLifetime
     /// <summary>The server this bucket is on.</summary>
     public MinioSettings Server { get; }
 
-    public string Name { get; } = "neutral-test-" + Guid.NewGuid().ToString("N")[..12];
+    public override MinioObjectStore Store => _store ?? throw new InvalidOperationException("InitializeAsync first");
 
-    public MinioObjectStore Store { get; private set; } = null!;
+    protected override string ServerKind => "S3 server";
 
-    /// <summary>Configuration with the <c>Neutral:Minio</c> section for this bucket, plus <paramref name="values"/> (later ones win).</summary>
-    public IConfiguration Configuration(params (string Key, string Value)[] values)
+    protected override Uri ServerAddress => new("http://" + Server.Endpoint + "/");
+
+    /// <summary>The <c>Neutral:Minio</c> section for this bucket.</summary>
+    protected override IEnumerable<KeyValuePair<string, string?>> StoreSettings() => new Dictionary<string, string?>
     {
-        var all = new Dictionary<string, string?>
-        {
-            ["Neutral:Storage"] = OpenWhiskProvider.StoreKind,
-            ["Neutral:Minio:Endpoint"] = Server.Endpoint,
-            ["Neutral:Minio:Bucket"] = Name,
-            ["Neutral:Minio:AccessKey"] = Settings.AccessKey,
-            ["Neutral:Minio:SecretKey"] = Settings.SecretKey,
-        };
-        foreach (var (key, value) in values)
-        {
-            all[key] = value;
-        }
+        ["Neutral:Storage"] = OpenWhiskProvider.StoreKind,
+        ["Neutral:Minio:Endpoint"] = Server.Endpoint,
+        ["Neutral:Minio:Bucket"] = Name,
+        ["Neutral:Minio:AccessKey"] = Settings.AccessKey,
+        ["Neutral:Minio:SecretKey"] = Settings.SecretKey,
+    };
 
-        return new ConfigurationBuilder().AddInMemoryCollection(all).Build();
+    protected override async Task CreateAsync()
+    {
+        _store = new MinioObjectStore(Server, Name);
+        await _store.EnsureBucketAsync();
     }
 
-    public async Task InitializeAsync()
-    {
-        using (var http = new HttpClient())
-        {
-            try
-            {
-                await http.GetAsync(new Uri("http://" + Server.Endpoint + "/"));
-            }
-            catch (HttpRequestException e)
-            {
-                throw new InvalidOperationException(
-                    $"No S3 server answers at {Server.Endpoint}: start the test servers with `bash scripts/services.sh start` (scripts/test.sh does it). {e.Message}", e);
-            }
-        }
-
-        Store = new MinioObjectStore(Server, Name);
-        await Store.EnsureBucketAsync();
-    }
-
-    public async Task DisposeAsync()
+    protected override async Task RemoveAsync()
     {
         await Store.DeletePrefixAsync("");
         await Store.DeleteBucketAsync();
@@ -83,4 +64,5 @@ public class S3Bucket : IAsyncLifetime
 public sealed class RestartableS3Bucket()
     : S3Bucket(Settings with { Endpoint = Neutral.Testing.TestServers.RestartableEndpoint("ow").Authority })
 {
+    public override void RestartServer() => Neutral.Testing.TestServers.RestartGateway("ow");
 }

@@ -138,13 +138,13 @@ public sealed class SelfSignedTlsTests
     [InlineData("true", true)]
     public void The_option_is_off_unless_configured(string? value, bool expected)
     {
-        var values = new System.Collections.Generic.Dictionary<string, string?> { ["ApiHost"] = "https://openwhisk.example.com", ["AuthKey"] = Key };
+        var values = new System.Collections.Generic.Dictionary<string, string?> { ["OpenWhisk:ApiHost"] = "https://openwhisk.example.com", ["OpenWhisk:AuthKey"] = Key };
         if (value is not null)
         {
-            values["AcceptSelfSignedCertificate"] = value;
+            values["OpenWhisk:AcceptSelfSignedCertificate"] = value;
         }
 
-        var section = new ConfigurationBuilder().AddInMemoryCollection(values).Build();
-        Assert.Equal(expected, OpenWhiskProvider.ReadSettings(section, "Neutral:OpenWhisk:").AcceptSelfSignedCertificate);
+        var neutral = new ConfigurationBuilder().AddInMemoryCollection(values).Build();
+        Assert.Equal(expected, OpenWhiskSection.Read(neutral).Settings.AcceptSelfSignedCertificate);
     }
 }
