@@ -1,5 +1,6 @@
 using System;
 using System.Buffers;
+using System.Collections.Generic;
 using Neutral.Codec;
 using Neutral.Wire;
 
@@ -44,6 +45,15 @@ internal static class LocalEnvelope
         writer.WriteString(envelope.Store.Bucket);
         writer.WriteString(envelope.Store.Prefix);
         writer.WriteString(envelope.Assembly);
+        writer.WriteInt32(envelope.Stores?.Count ?? 0);
+        foreach (var (name, location) in envelope.Stores ?? new Dictionary<string, StoreLocation>())
+        {
+            writer.WriteString(name);
+            writer.WriteString(location.Kind);
+            writer.WriteString(location.Bucket);
+            writer.WriteString(location.Prefix);
+        }
+
         writer.Flush();
         return buffer.WrittenSpan.ToArray();
     }
@@ -66,6 +76,13 @@ internal static class LocalEnvelope
         int timeout = reader.ReadInt32();
         var store = new StoreLocation(reader.ReadNonNullString(), reader.ReadNonNullString(), reader.ReadNonNullString());
         string? assembly = reader.ReadString();
+        int named = reader.ReadInt32();
+        Dictionary<string, StoreLocation>? stores = named > 0 ? new(StringComparer.Ordinal) : null;
+        for (int i = 0; i < named; i++)
+        {
+            stores![reader.ReadNonNullString()] = new StoreLocation(reader.ReadNonNullString(), reader.ReadNonNullString(), reader.ReadNonNullString());
+        }
+
         reader.EnsureEnd();
         return new InvocationEnvelope
         {
@@ -82,6 +99,7 @@ internal static class LocalEnvelope
             TimeoutSeconds = timeout > 0 ? timeout : null,
             Store = store,
             Assembly = assembly,
+            Stores = stores,
         };
     }
 }

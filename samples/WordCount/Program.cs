@@ -10,19 +10,28 @@ using Neutral;
 using Neutral.Storage;
 using WordCount;
 
-// A map over stored text (PyWren's word count): the input is cut into byte ranges, one call per range, and each call
-// counts the words of the whole lines its range owns; the client merges the counts.
+// The PyWren paper's BSP word count: map calls count the words of stored text, chunk by chunk, and shuffle the counts
+// by word into partitions; reduce calls each sum one partition and return its top words. The client sees the top words
+// and the totals, never the whole vocabulary; the intermediate data stays in a store (on Redis with --scratch).
 //
-// dotnet run -c Release --project samples/WordCount [-- [folder of .txt files] [--chunk-kib 256]]
-// Without a folder it writes 8 files of made-up text (about 6 MiB) to the store first.
-string? folder = args.FirstOrDefault(a => !a.StartsWith("--", StringComparison.Ordinal) && !int.TryParse(a, out _));
-long chunkBytes = Option("--chunk-kib", 256) * 1024L;
+// dotnet run -c Release --project samples/WordCount [-- [folder of .txt files] [--size-mib 64] [--chunk-kib 4096]
+//     [--partitions 8] [--top 10] [--scratch NAME] [--compare]]
+// Without a folder, workers write a made-up corpus of --size-mib to the store first (in parallel, 16 MiB a part).
+// --scratch NAME keeps the shuffle's data in the store Neutral:Stores:NAME (for example NEUTRAL__STORES__SCRATCH=redis).
+// --compare also counts the same text in this one process and checks that both counts agree.
+string? folder = args.FirstOrDefault(a => !a.StartsWith("--", StringComparison.Ordinal) && !IsOptionValue(a));
+int sizeMib = Option("--size-mib", 64);
+long chunkBytes = Option("--chunk-kib", 4096) * 1024L;
+int partitions = Option("--partitions", 8);
+int top = Option("--top", 10);
+string? scratch = Text("--scratch");
+bool compare = args.Contains("--compare");
 const string Prefix = "wordcount/input/";
 
 Cloud connected;
 try
 {
-    connected = Cloud.Connect();
+    connected = await Cloud.ConnectAsync();
 }
 catch (NeutralConfigurationException e)
 {
@@ -32,57 +41,62 @@ catch (NeutralConfigurationException e)
 
 await using Cloud cloud = connected;
 await cloud.Storage.DeletePrefixAsync(Prefix);
-long inputBytes = folder is null ? await WriteMadeUpTextAsync(cloud.Storage) : await UploadAsync(cloud.Storage, folder);
-
 var watch = Stopwatch.StartNew();
+long inputBytes = folder is null ? await WriteCorpusAsync(cloud, sizeMib) : await UploadAsync(cloud.Storage, folder);
+Console.WriteLine($"input: {inputBytes / 1024.0 / 1024.0:0.0} MiB under {Prefix} ({(folder is null ? "made up by workers" : "uploaded")}, {watch.Elapsed.TotalSeconds:0.00} s)");
+
+watch.Restart();
 List<ObjectChunk> chunks = await StorageInput.Split(cloud.Storage, Prefix, chunkBytes).ToListAsync();
-Dictionary<string, long>[] counts = await cloud.MapAsync(chunks, c => Remote.Words.Count(c));
-var total = new Dictionary<string, long>(StringComparer.Ordinal);
-foreach (Dictionary<string, long> part in counts)
+Shuffle<string, long> shuffle;
+try
 {
-    foreach (var (word, n) in part)
-    {
-        total[word] = total.GetValueOrDefault(word) + n;
-    }
+    shuffle = cloud.NewShuffle<string, long>(partitions, store: scratch);
+}
+catch (ArgumentException e)
+{
+    Console.Error.WriteLine("error: " + e.Message);
+    return 2;
 }
 
-Console.WriteLine($"{inputBytes / 1024.0 / 1024.0:0.0} MiB in {chunks.Count} chunks of {chunkBytes / 1024} KiB on '{cloud.Options.Compute}': "
-    + $"{total.Values.Sum():N0} words, {total.Count:N0} distinct, in {watch.Elapsed.TotalSeconds:0.00} s");
-foreach (var (word, n) in total.OrderByDescending(p => p.Value).ThenBy(p => p.Key, StringComparer.Ordinal).Take(10))
+PartitionSummary[] summaries = await cloud.MapShuffleReduceAsync(shuffle, chunks, (chunk, s) => Remote.Words.Map(chunk, s), p => Remote.Words.Reduce(p, top));
+double seconds = watch.Elapsed.TotalSeconds;
+long words = summaries.Sum(s => s.Words);
+long distinct = summaries.Sum(s => s.Distinct);
+WordTally[] best = Words.Top(summaries.SelectMany(s => s.Top).Select(t => KeyValuePair.Create(t.Word, t.Count)), top);
+Console.WriteLine($"{chunks.Count} map calls, {partitions} partitions{(scratch is null ? "" : $" on store '{scratch}'")}, on '{cloud.Options.Compute}': "
+    + $"{words:N0} words, {distinct:N0} distinct, in {seconds:0.00} s ({inputBytes / 1024.0 / 1024.0 / seconds:0.0} MiB/s)");
+foreach (WordTally tally in best)
 {
-    Console.WriteLine($"  {n,10:N0}  {word}");
+    Console.WriteLine($"  {tally.Count,12:N0}  {tally.Word}");
+}
+
+int status = 0;
+if (compare)
+{
+    watch.Restart();
+    var counts = new Dictionary<string, long>(StringComparer.Ordinal);
+    await foreach (ObjectInfo info in cloud.Storage.ListAsync(Prefix))
+    {
+        Words.CountInto(counts, Encoding.UTF8.GetString((await cloud.Storage.GetAsync(info.Key))!));
+    }
+
+    double single = watch.Elapsed.TotalSeconds;
+    bool same = counts.Values.Sum() == words && counts.Count == distinct && Words.Top(counts, top).SequenceEqual(best);
+    Console.WriteLine($"one process: {single:0.00} s; Neutral took {seconds / single:0.00}x of that; the counts {(same ? "agree" : "DIFFER")}");
+    status = same ? 0 : 1;
 }
 
 await cloud.Storage.DeletePrefixAsync(Prefix);
-return 0;
+return status;
 
-static async Task<long> WriteMadeUpTextAsync(IObjectStore store)
+static async Task<long> WriteCorpusAsync(Cloud cloud, int mib)
 {
-    string[] vocabulary = ["the", "cloud", "button", "map", "reduce", "lambda", "storage", "worker", "call", "chunk",
-        "line", "byte", "range", "status", "object", "function", "serverless", "shuffle", "sort", "parameter"];
-    var random = new Random(42);
-    long bytes = 0;
-    for (int file = 0; file < 8; file++)
-    {
-        var text = new StringBuilder();
-        for (int line = 0; line < 20_000; line++)
-        {
-            int words = random.Next(0, 12);
-            for (int w = 0; w < words; w++)
-            {
-                // Skewed, so that the top ten mean something.
-                text.Append(vocabulary[(int)(vocabulary.Length * Math.Pow(random.NextDouble(), 2))]).Append(w + 1 < words ? " " : "");
-            }
-
-            text.Append('\n');
-        }
-
-        byte[] data = Encoding.UTF8.GetBytes(text.ToString());
-        await store.PutAsync($"{Prefix}part-{file:D2}.txt", data);
-        bytes += data.Length;
-    }
-
-    return bytes;
+    const int PartBytes = 16 << 20;
+    long total = (long)mib << 20;
+    int parts = (int)((total + PartBytes - 1) / PartBytes);
+    long[] written = await cloud.MapAsync(Enumerable.Range(0, parts), p =>
+        Remote.Words.WriteCorpus($"{Prefix}part-{p:D4}.txt", p, (int)Math.Min(PartBytes, total - ((long)p * PartBytes))));
+    return written.Sum();
 }
 
 static async Task<long> UploadAsync(IObjectStore store, string folder)
@@ -98,8 +112,16 @@ static async Task<long> UploadAsync(IObjectStore store, string folder)
     return bytes;
 }
 
-int Option(string name, int fallback)
+bool IsOptionValue(string arg)
+{
+    int at = Array.IndexOf(args, arg);
+    return at > 0 && args[at - 1].StartsWith("--", StringComparison.Ordinal) && args[at - 1] != "--compare";
+}
+
+string? Text(string name)
 {
     int at = Array.IndexOf(args, name);
-    return at >= 0 && at + 1 < args.Length ? int.Parse(args[at + 1], CultureInfo.InvariantCulture) : fallback;
+    return at >= 0 && at + 1 < args.Length ? args[at + 1] : null;
 }
+
+int Option(string name, int fallback) => Text(name) is { } text ? int.Parse(text, CultureInfo.InvariantCulture) : fallback;

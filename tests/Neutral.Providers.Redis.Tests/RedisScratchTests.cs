@@ -1,0 +1,68 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Text;
+using System.Threading.Tasks;
+using Neutral.Testing;
+using WordCount;
+
+namespace Neutral.Providers.Redis.Tests;
+
+/// <summary>
+/// The paper's layout: the job's data in one store, the shuffle's on Redis (<c>Neutral:Stores:scratch:Kind=redis</c>),
+/// the password reaching worker processes by their environment only.
+/// </summary>
+public sealed class RedisScratchTests(RedisPasswordFixture redis) : IClassFixture<RedisPasswordFixture>
+{
+    [Fact]
+    public async Task Word_count_keeps_its_shuffle_on_Redis_and_is_exact()
+    {
+        using var root = new TempFolder("neutral-scratch");
+        RedisProvider.Register();
+        await using Cloud cloud = await Cloud.ConnectAsync(redis.NeutralConfiguration(
+            ("Neutral:Compute", "local"), ("Neutral:Storage", "local"), ("Neutral:Local:Root", root.Path), ("Neutral:Local:Workers", "2"),
+            ("Neutral:Job:KeepData", "true"), ("Neutral:Stores:scratch:Kind", "redis")));
+
+        const string Prefix = "wc/input/";
+        int[] sizes = [200_000, 150_000];
+        await cloud.MapAsync(Enumerable.Range(0, sizes.Length), p => WordCount.Remote.Words.WriteCorpus($"{Prefix}part-{p}.txt", p, sizes[p]));
+        var expected = new Dictionary<string, long>(StringComparer.Ordinal);
+        for (int p = 0; p < sizes.Length; p++)
+        {
+            Words.CountInto(expected, Encoding.UTF8.GetString(Corpus.Part(p, sizes[p])));
+        }
+
+        List<ObjectChunk> chunks = await StorageInput.Split(cloud.Storage, Prefix, 32 * 1024).ToListAsync();
+        Shuffle<string, long> shuffle = cloud.NewShuffle<string, long>(3, store: "scratch");
+        PartitionSummary[] summaries = await cloud.MapShuffleReduceAsync(shuffle, chunks, (c, s) => WordCount.Remote.Words.Map(c, s), p => WordCount.Remote.Words.Reduce(p, 1_000_000));
+
+        var counted = summaries.SelectMany(s => s.Top).ToDictionary(t => t.Word, t => t.Count, StringComparer.Ordinal);
+        Assert.Equal(expected.OrderBy(p => p.Key, StringComparer.Ordinal), counted.OrderBy(p => p.Key, StringComparer.Ordinal));
+
+        // Kept (Job:KeepData): one map output per map call at least, all on Redis, none in the job's store.
+        var onRedis = await redis.Store.ListAsync("_neutral/shuffles/").ToListAsync();
+        Assert.True(onRedis.Count >= chunks.Count, $"{onRedis.Count} objects on Redis for {chunks.Count} map calls");
+        Assert.False(System.IO.Directory.Exists(System.IO.Path.Combine(root.Path, "_neutral", "shuffles")));
+        Assert.Equal(onRedis.Count, await cloud.DeleteShuffleAsync(shuffle));
+        Assert.Empty(await redis.Store.ListAsync("_neutral/shuffles/").ToListAsync());
+
+        // The client reaches the same store by name, in the same user key space calls see.
+        await cloud.StorageOf("scratch").PutAsync("by-name", "x"u8.ToArray());
+        Assert.Equal("x"u8.ToArray(), await redis.Store.GetAsync("by-name"));
+    }
+
+    [Fact]
+    public void A_named_store_whose_kind_is_not_referenced_or_that_has_settings_of_its_own_fails_at_connect()
+    {
+        RedisProvider.Register();
+        var missing = Assert.Throws<NeutralConfigurationException>(() => Cloud.Connect(redis.NeutralConfiguration(
+            ("Neutral:Storage", "local"), ("Neutral:Stores:scratch:Kind", "s3"))));
+        Assert.Equal("Neutral:Stores:scratch:Kind", missing.Key);
+        Assert.Contains("Neutral.Providers.Aws", missing.Message, StringComparison.Ordinal);
+
+        var own = Assert.Throws<NeutralConfigurationException>(() => Cloud.Connect(redis.NeutralConfiguration(
+            ("Neutral:Storage", "local"), ("Neutral:Stores:scratch:Kind", "redis"), ("Neutral:Stores:scratch:Configuration", "elsewhere:6379"))));
+        Assert.Equal("Neutral:Stores:scratch:Configuration", own.Key);
+        Assert.Contains("Neutral:Redis", own.Message, StringComparison.Ordinal);
+    }
+}
