@@ -153,12 +153,13 @@ namespace Neutral.Generators
                         }
                         else
                         {
-                            var analyzed = builder.AnalyzeRoot(parameter.Type, TypeLabel(builder, parameter.Type));
                             var registered = EquatableArray<TypeRef>.Empty;
                             if (parameter.Type is INamedTypeSymbol { IsGenericType: true } shuffle
                                 && FullName(shuffle.ConstructedFrom) is "Neutral.Shuffle`2" or "Neutral.ShufflePartition`2")
                             {
                                 // A shuffle writes and reads its keys and values with codecs it finds at run time.
+                                // Analyzed before the shuffle itself: a key type the codec cannot write is then
+                                // reported as {parameter}.TKey, not as the Boundaries member that holds keys.
                                 registered = new[]
                                 {
                                     builder.AnalyzeRoot(shuffle.TypeArguments[0], parameter.Name + ".TKey").Ref,
@@ -166,6 +167,7 @@ namespace Neutral.Generators
                                 }.ToEquatableArray();
                             }
 
+                            var analyzed = builder.AnalyzeRoot(parameter.Type, TypeLabel(builder, parameter.Type));
                             parameters.Add(new ParameterModel(name, declared, ParameterKind.Value, analyzed.Ref, null, registered));
                             hashInput.Append(analyzed.Description).Append(';');
                         }

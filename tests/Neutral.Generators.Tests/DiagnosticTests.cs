@@ -116,6 +116,19 @@ public sealed class DiagnosticTests
         Assert.Contains("R.S: Shared<T> is supported only as a parameter", d.GetMessage());
     }
 
+    [Theory]
+    [InlineData("Shuffle<System.IO.Stream, int> shuffle", "shuffle", "shuffle.TKey: System.IO.Stream is not serializable")]
+    [InlineData("Shuffle<int, System.IO.Stream> words", "words", "words.TValue: System.IO.Stream is not serializable")]
+    [InlineData("ShufflePartition<System.IO.Stream, int> part", "part", "part.TKey: System.IO.Stream is not serializable")]
+    [InlineData("ShufflePartition<string, Func<int>> part", "part", "part.TValue: System.Func<int> is not serializable")]
+    public void NEU1004_a_shuffle_names_its_key_or_value_type(string parameter, string name, string reason)
+    {
+        var d = Single(Usings + $"public static class C {{ [Remote] public static void Run(int ok, {parameter}) {{ }} }}", "NEU1004");
+        Assert.Equal(name, SpanText(d));
+        string message = d.GetMessage();
+        Assert.True(message.Contains($"Parameter '{name}' of remote method 'Sample.C.Run' cannot be serialized: {reason}", System.StringComparison.Ordinal), message);
+    }
+
     [Fact]
     public void NEU1005_unsupported_return_type()
     {
