@@ -391,6 +391,13 @@ public sealed class IncrementalTests
 
         Assert.False(value is ISymbol or SyntaxNode or Compilation or SemanticModel or Location or SyntaxTree,
             $"{path} holds a {value.GetType().Name}");
+        if (value.GetType() is { IsGenericType: true } type && type.GetGenericTypeDefinition() == typeof(System.Collections.Immutable.ImmutableArray<>)
+            && (bool)type.GetProperty(nameof(System.Collections.Immutable.ImmutableArray<int>.IsDefault))!.GetValue(value)!)
+        {
+            // A default array (an EquatableArray left at default, which reads as empty) holds nothing, and cannot be enumerated.
+            return;
+        }
+
         if (value is IEnumerable items)
         {
             int i = 0;

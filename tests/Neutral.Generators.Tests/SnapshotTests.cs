@@ -207,6 +207,69 @@ public sealed class SnapshotTests
         }
         """, ["Neutral.Codecs.string_10693dcc.g.cs", "Neutral.Dispatch.g.cs", "Sample.Model.Remote.g.cs"]);
 
+    /// <summary>
+    /// A shuffle's key and value types are registered by the dispatch table's module initializer (the shuffle finds
+    /// their codecs at run time), once each although both methods use them.
+    /// </summary>
+    [Fact]
+    public void Shuffle() => Check("""
+        using System.Collections.Generic;
+        using System.Threading.Tasks;
+        using Neutral;
+        namespace Sample;
+        public static class WordCount
+        {
+            [Remote] public static async Task<ShuffleMapOutput> Map(string text, Shuffle<string, long> shuffle, RemoteContext context)
+            {
+                using var writer = shuffle.OpenWriter(context, combiner: static (a, b) => a + b);
+                foreach (string word in text.Split(' '))
+                {
+                    writer.Add(word, 1);
+                }
+
+                return await writer.CompleteAsync();
+            }
+
+            [Remote] public static Task<Dictionary<string, long>> Reduce(ShufflePartition<string, long> partition, RemoteContext context) =>
+                partition.CombineAsync(context, static (a, b) => a + b);
+        }
+        """, [
+            "Neutral.Codecs.Dictionary_string_long_b6cc0ff4.g.cs",
+            "Neutral.Codecs.ShuffleMapOutput_327efe01.g.cs",
+            "Neutral.Codecs.ShufflePartition_string_long_7f1e3403.g.cs",
+            "Neutral.Codecs.ShuffleSegment_185ad81f.g.cs",
+            "Neutral.Codecs.ShuffleSegment_af4d0e53.g.cs",
+            "Neutral.Codecs.Shuffle_string_long_88be4cdd.g.cs",
+            "Neutral.Codecs.string_10693dcc.g.cs",
+            "Neutral.Dispatch.g.cs",
+            "Sample.WordCount.Remote.g.cs",
+        ]);
+
+    /// <summary>
+    /// The dispatch table registers each shuffle key or value type once, whichever methods and parameters (a Shared&lt;T&gt;
+    /// too) use it, and nothing for a generic parameter that is not a shuffle.
+    /// </summary>
+    [Fact]
+    public void A_shuffle_registers_its_key_and_value_codecs_once_and_other_generic_parameters_none()
+    {
+        var (result, output, diagnostics) = GeneratorHarness.Run("""
+            using System.Collections.Generic;
+            using Neutral;
+            namespace Sample;
+            public static class Jobs
+            {
+                [Remote] public static int A(Shuffle<string, long> first, Shuffle<string, long> second) => 0;
+                [Remote] public static int B(ShufflePartition<string, long> partition, Shared<string> label) => 0;
+                [Remote] public static int C(Dictionary<int, double> other, List<(byte, decimal)> pairs) => 0;
+            }
+            """);
+        Assert.True(diagnostics.IsEmpty, string.Join("\n", diagnostics));
+        GeneratorHarness.AssertCompilesCleanly(output);
+        string dispatch = result.Results[0].GeneratedSources.Single(s => s.HintName == "Neutral.Dispatch.g.cs").SourceText.ToString();
+        string[] registered = dispatch.Split('\n').Select(l => l.Trim()).Where(l => l.StartsWith("global::Neutral.Codec.CodecRegistry<", System.StringComparison.Ordinal)).ToArray();
+        Assert.Equal(["global::Neutral.Codec.CodecRegistry<long>.Register(", "global::Neutral.Codec.CodecRegistry<string>.Register("], registered);
+    }
+
     [Fact]
     public void SeveralTypesAndNamespaces() => Check("""
         using Neutral;
