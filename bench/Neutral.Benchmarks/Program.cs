@@ -44,6 +44,19 @@ public static class Program
             case "blob-store":
                 await AzureHarness.StoreAsync();
                 return;
+            case "wordcount":
+                await GeneralityHarness.WordCountAsync(args);
+                return;
+            case "sort":
+                await GeneralityHarness.SortAsync(args);
+                return;
+            case "shuffle":
+                Neutral.Bench.BenchFunctions.EnsureRegistered();
+                await ShuffleHarness.RunAsync(args);
+                return;
+            case "redis-store":
+                await RedisStoreHarness.RunAsync();
+                return;
             case "aws-cold":
                 await LambdaColdStartHarness.RunAsync(args[1..]);
                 return;

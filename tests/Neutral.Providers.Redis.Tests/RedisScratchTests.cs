@@ -66,3 +66,21 @@ public sealed class RedisScratchTests(RedisPasswordFixture redis) : IClassFixtur
         Assert.Contains("Neutral:Redis", own.Message, StringComparison.Ordinal);
     }
 }
+
+/// <summary>The Sort sample's TeraSort with its intermediate data on Redis.</summary>
+public sealed class RedisSortTests(RedisPasswordFixture redis) : IClassFixture<RedisPasswordFixture>
+{
+    [Fact]
+    public async Task TeraSort_with_its_shuffle_on_Redis_is_sorted_and_a_permutation_of_its_input()
+    {
+        using var root = new TempFolder("neutral-sort");
+        RedisProvider.Register();
+        await using Cloud cloud = await Cloud.ConnectAsync(redis.NeutralConfiguration(
+            ("Neutral:Compute", "local"), ("Neutral:Storage", "local"), ("Neutral:Local:Root", root.Path), ("Neutral:Local:Workers", "2"),
+            ("Neutral:Stores:scratch:Kind", "redis")));
+        Sort.SortRun run = await Sort.SortRun.RunAsync(cloud, "sort/", records: 20_000, parts: 4, partitions: 4, scratch: "scratch");
+        Assert.True(run.Valid, $"{run.Unordered} out of order; input {run.Input}, output {run.Output}");
+        Assert.Equal(20_000, run.Output.Records);
+        Assert.Empty(await redis.Store.ListAsync("_neutral/shuffles/").ToListAsync());
+    }
+}

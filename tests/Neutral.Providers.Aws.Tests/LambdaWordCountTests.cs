@@ -1,0 +1,73 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Text;
+using System.Threading.Tasks;
+using Neutral.Emulators;
+using Neutral.Providers.Redis;
+using Neutral.Storage;
+using Neutral.Testing;
+using WordCount;
+
+namespace Neutral.Providers.Aws.Tests;
+
+/// <summary>
+/// The paper's word count as the paper ran it: input and output on S3 (Ceph RGW), the shuffle on Redis, the calls in
+/// Lambda sandboxes (the emulator running the real bootstrap), which open the Redis store from the envelope's location.
+/// </summary>
+[System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "xunit disposes them through IAsyncLifetime.DisposeAsync.")]
+public sealed class LambdaWordCountTests(S3Bucket bucket) : IClassFixture<S3Bucket>, IAsyncLifetime
+{
+    private static readonly string Redis = Environment.GetEnvironmentVariable("NEUTRAL_TEST_REDIS") ?? "127.0.0.1:6390";
+    private readonly TempFolder _function = new("neutral-function");
+    private readonly string _keyPrefix = "wc" + Guid.NewGuid().ToString("N")[..8] + ":";
+    private LambdaService _lambda = null!;
+
+    public async Task InitializeAsync()
+    {
+        _lambda = new LambdaService(TestFunction.Bootstrap(_function.Path), TestFunction.Environment(TestFunction.Assemblies + ";Neutral.Providers.Redis"), S3Bucket.AccessKey, sandboxes: 2);
+        await TestFunction.PublishTablesAsync(bucket.Store);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _lambda.DisposeAsync();
+        _function.Dispose();
+    }
+
+    [Fact]
+    public async Task Word_count_on_Lambda_with_its_shuffle_on_Redis_is_exact()
+    {
+        AwsProvider.Register();
+        RedisProvider.Register();
+        await using Cloud cloud = await Cloud.ConnectAsync(bucket.Configuration([
+            ("Neutral:Compute", "aws"),
+            ("Neutral:Aws:LambdaServiceUrl", _lambda.Endpoint.ToString()),
+            ("Neutral:Stores:scratch:Kind", "redis"),
+            ("Neutral:Redis:Configuration", Redis),
+            ("Neutral:Redis:KeyPrefix", _keyPrefix)]));
+
+        const string Prefix = "wc/input/";
+        int[] sizes = [120_000, 80_000];
+        await cloud.MapAsync(Enumerable.Range(0, sizes.Length), p => WordCount.Remote.Words.WriteCorpus($"{Prefix}part-{p}.txt", p, sizes[p]));
+        var expected = new Dictionary<string, long>(StringComparer.Ordinal);
+        for (int p = 0; p < sizes.Length; p++)
+        {
+            Words.CountInto(expected, Encoding.UTF8.GetString(Corpus.Part(p, sizes[p])));
+        }
+
+        List<ObjectChunk> chunks = await StorageInput.Split(cloud.Storage, Prefix, 32 * 1024).ToListAsync();
+        Shuffle<string, long> shuffle = cloud.NewShuffle<string, long>(3, store: "scratch");
+        int before = _lambda.Invocations;
+        PartitionSummary[] summaries = await cloud.MapShuffleReduceAsync(shuffle, chunks, (c, s) => WordCount.Remote.Words.Map(c, s), p => WordCount.Remote.Words.Reduce(p, 1_000_000));
+
+        var counted = summaries.SelectMany(s => s.Top).ToDictionary(t => t.Word, t => t.Count, StringComparer.Ordinal);
+        Assert.Equal(expected.OrderBy(p => p.Key, StringComparer.Ordinal), counted.OrderBy(p => p.Key, StringComparer.Ordinal));
+        // Every map and reduce call ran in a sandbox (a backup attempt may add one).
+        Assert.True(_lambda.Invocations - before >= chunks.Count + 3, $"{_lambda.Invocations - before} invocations for {chunks.Count} map and 3 reduce calls");
+        Assert.Empty(await cloud.StorageOf("scratch").ListAsync("").ToListAsync());
+        Assert.DoesNotContain(await bucket.Store.ListAsync("_neutral/").ToListAsync(), o => o.Key.StartsWith("_neutral/shuffles/", StringComparison.Ordinal));
+        await cloud.Storage.DeletePrefixAsync(Prefix);
+    }
+}
