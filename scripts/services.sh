@@ -120,8 +120,9 @@ start_azurite() {
   done
 }
 
-stop_azurite() {
-  local d=$DIR/azurite pid
+# Stops the process of every PID file in a folder (politely, then for good after 5 s), then deletes the folder.
+stop_folder() {
+  local d=$1 pid
   [ -d "$d" ] || return 0
   for f in "$d"/*.pid; do
     [ -f "$f" ] || continue
@@ -132,6 +133,8 @@ stop_azurite() {
   done
   rm -rf "$d"
 }
+
+stop_azurite() { stop_folder "$DIR/azurite"; }
 
 # Restarts the restartable Azurite (blob and queue; their data on disk stays) and waits until both answer again.
 restart_azurite() {
@@ -203,18 +206,7 @@ start_redis() {
   done
 }
 
-stop_redis() {
-  local d=$DIR/redis pid
-  [ -d "$d" ] || return 0
-  for f in "$d"/*.pid; do
-    [ -f "$f" ] || continue
-    pid=$(cat "$f")
-    kill "$pid" 2>/dev/null || true
-    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -9 "$pid" 2>/dev/null || true
-  done
-  rm -rf "$d"
-}
+stop_redis() { stop_folder "$DIR/redis"; }
 
 # Restarts the restartable Redis (its append-only file stays) and waits until it has loaded its data again.
 restart_redis() {
