@@ -31,6 +31,8 @@ public sealed partial class Cloud
             _ = _context.Store(store);
         }
 
+        // Under the client's own folder: Cloud.DisposeAsync deletes what is left of its shuffles, and a later Connect
+        // sweeps those of a client that died (Job:SweepAfterHours).
         var shuffle = new Shuffle<TKey, TValue>(_context.ClientId + "/" + JobCleanup.NewId(_context.Time.GetUtcNow()), partitions, boundaries, store);
         ShuffleLimits.Validate(shuffle);
         return shuffle;

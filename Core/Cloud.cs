@@ -411,6 +411,7 @@ public sealed partial class Cloud : IAsyncDisposable
                 // Second passes over finished jobs (for attempts that wrote after the first) run now, not never.
                 await _context.Cleanup.FlushLatePassesAsync(left > TimeSpan.FromSeconds(1) ? left : TimeSpan.FromSeconds(1)).ConfigureAwait(false);
                 await _context.Jobs.DeletePrefixAsync(StorageLayout.ClientShared(_context.ClientId), bound.Token).ConfigureAwait(false);
+                await _context.Cleanup.DeleteShufflesAsync(_context.ClientId, bound.Token).ConfigureAwait(false);
                 await _context.Jobs.DeleteAsync(StorageLayout.Client(_context.ClientId), bound.Token).ConfigureAwait(false);
             }
             catch (Exception e)

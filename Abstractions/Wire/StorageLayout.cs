@@ -87,6 +87,9 @@ public static class StorageLayout
     /// <summary>The folder holding every shuffle's intermediate data (<c>shuffles/{shuffleId}/{mapCall}/{attempt}-{nonce}</c>).</summary>
     public const string ShufflesFolder = "shuffles/";
 
+    /// <summary>The folder of a client's shuffles: a shuffle's id starts with its client's id, so a sweep finds a dead client's.</summary>
+    public static string ClientShuffles(string clientId) => ShufflesFolder + clientId + "/";
+
     /// <summary>The folder of the values a client shares (<c>Cloud.ShareAsync</c>): each client keeps its own copies.</summary>
     public static string ClientShared(string clientId) => SharedFolder + clientId + "/";
 

@@ -37,6 +37,9 @@ internal sealed class CloudContext
 
     private readonly Dictionary<string, NamedStore> _stores = new(StringComparer.Ordinal);
 
+    /// <summary>The named stores.</summary>
+    public IEnumerable<NamedStore> Stores => _stores.Values;
+
     /// <summary>Where workers find the named stores (the envelope's <c>stores</c>), or null when there are none.</summary>
     public IReadOnlyDictionary<string, StoreLocation>? Locations { get; }
 

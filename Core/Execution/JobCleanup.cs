@@ -104,6 +104,29 @@ internal sealed class JobCleanup
         _cloud.Jobs.PutAsync(StorageLayout.Client(_cloud.ClientId), Encoding.UTF8.GetBytes(_cloud.Owner), cancellationToken);
 
     /// <summary>Deletes jobs and shared values older than the bound whose owner is gone. Returns how many folders it deleted.</summary>
+    /// <summary>Deletes the shuffles of <paramref name="client"/> (their folder <c>shuffles/{client}/</c>) in the job store and every named store.</summary>
+    public async Task DeleteShufflesAsync(string client, CancellationToken cancellationToken)
+    {
+        await _cloud.Jobs.DeletePrefixAsync(StorageLayout.ClientShuffles(client), cancellationToken).ConfigureAwait(false);
+        foreach (NamedStore store in _cloud.Stores)
+        {
+            await store.Internal.DeletePrefixAsync(StorageLayout.ClientShuffles(client), cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private static async Task AddClientsAsync(PrefixedObjectStore store, string folder, DateTimeOffset cutoff, SortedSet<string> clients, CancellationToken cancellationToken)
+    {
+        await foreach (ObjectInfo info in store.ListAsync(folder, cancellationToken).ConfigureAwait(false))
+        {
+            string rest = info.Key[folder.Length..];
+            int slash = rest.IndexOf('/', StringComparison.Ordinal);
+            if (slash > 0 && CreatedOf(rest[..slash]) is { } created && created < cutoff)
+            {
+                clients.Add(rest[..slash]);
+            }
+        }
+    }
+
     public async Task<int> SweepAsync(TimeSpan olderThan, CancellationToken cancellationToken)
     {
         DateTimeOffset cutoff = _cloud.Time.GetUtcNow() - olderThan;
@@ -140,15 +163,14 @@ internal sealed class JobCleanup
             }
         }
 
+        // Clients that left shared values or shuffles behind (a shuffle's id starts with its client's id), in the job
+        // store and, for shuffles, in every named store.
         var clients = new SortedSet<string>(StringComparer.Ordinal);
-        await foreach (ObjectInfo info in _cloud.Jobs.ListAsync(StorageLayout.SharedFolder, cancellationToken).ConfigureAwait(false))
+        await AddClientsAsync(_cloud.Jobs, StorageLayout.SharedFolder, cutoff, clients, cancellationToken).ConfigureAwait(false);
+        await AddClientsAsync(_cloud.Jobs, StorageLayout.ShufflesFolder, cutoff, clients, cancellationToken).ConfigureAwait(false);
+        foreach (NamedStore store in _cloud.Stores)
         {
-            string rest = info.Key[StorageLayout.SharedFolder.Length..];
-            int slash = rest.IndexOf('/', StringComparison.Ordinal);
-            if (slash > 0 && CreatedOf(rest[..slash]) is { } created && created < cutoff)
-            {
-                clients.Add(rest[..slash]);
-            }
+            await AddClientsAsync(store.Internal, StorageLayout.ShufflesFolder, cutoff, clients, cancellationToken).ConfigureAwait(false);
         }
 
         foreach (string client in clients)
@@ -157,6 +179,7 @@ internal sealed class JobCleanup
             if (!IsAlive(record is null ? null : Encoding.UTF8.GetString(record)))
             {
                 await _cloud.Jobs.DeletePrefixAsync(StorageLayout.ClientShared(client), cancellationToken).ConfigureAwait(false);
+                await DeleteShufflesAsync(client, cancellationToken).ConfigureAwait(false);
                 await _cloud.Jobs.DeleteAsync(StorageLayout.Client(client), cancellationToken).ConfigureAwait(false);
                 deleted++;
             }

@@ -44,6 +44,7 @@ public sealed class StorageLayoutTests
         Assert.Equal("shared/", StorageLayout.SharedFolder);
         Assert.Equal("shared/c1/", StorageLayout.ClientShared("c1"));
         Assert.Equal("shared/c1/" + Digest, StorageLayout.ClientShared("c1", Digest));
+        Assert.Equal("shuffles/c1/", StorageLayout.ClientShuffles("c1"));
     }
 
     [Fact]

@@ -83,6 +83,35 @@ public sealed class LocalFaultTests
         Assert.Empty(Directory.Exists(jobs) ? Directory.GetDirectories(jobs).Where(d => !Path.GetFileName(d).StartsWith('.')) : []);
     }
 
+    [Fact]
+    public async Task Connect_sweeps_the_shuffles_of_dead_clients_and_keeps_those_of_live_and_young_ones()
+    {
+        using var folder = new TempFolder("neutral-sweep-shuffles");
+        var store = new PrefixedObjectStore(new FileSystemObjectStore(folder.Path, FileSystemObjectStore.DefaultControlRoot(folder.Path)), Cloud.InternalPrefix);
+        const string Dead = "20200101-000000-00000000d1", Live = "20200101-000000-00000000a1";
+        string young = JobIdNow()[..^2] + "y1";
+        foreach (string client in new[] { Dead, Live, young })
+        {
+            await store.PutAsync(StorageLayout.ClientShuffles(client) + "20200101-000000-0000000123/000000/1-abc", new byte[] { 1 });
+        }
+
+        // The live client's record names this process; the dead one left none; the young one is too young to judge.
+        await store.PutAsync(StorageLayout.Client(Live), System.Text.Encoding.UTF8.GetBytes(Execution.CloudContext.OwnerOf(Environment.ProcessId)));
+        await using Cloud cloud = Cloud.Connect(o => { o.Local.Root = folder.Path; o.Local.Workers = 1; o.Job.SweepAfterHours = 1; });
+        for (int i = 0; i < 3000 && await store.GetAsync(StorageLayout.ClientShuffles(Dead) + "20200101-000000-0000000123/000000/1-abc") is not null; i++)
+        {
+            await Task.Delay(10);
+        }
+
+        var left = new List<string>();
+        await foreach (var info in store.ListAsync(StorageLayout.ShufflesFolder))
+        {
+            left.Add(info.Key.Split('/')[1]);
+        }
+
+        Assert.Equal(new[] { Live, young }.Order(StringComparer.Ordinal), left.Order(StringComparer.Ordinal));
+    }
+
     private static async Task<HashSet<string>> JobIdsAsync(PrefixedObjectStore store)
     {
         var ids = new HashSet<string>(StringComparer.Ordinal);

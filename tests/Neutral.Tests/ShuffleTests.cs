@@ -159,6 +159,17 @@ public sealed class ShuffleTests
     }
 
     [Fact]
+    public async Task Disposing_the_client_deletes_the_shuffles_it_left()
+    {
+        var rig = new SimulatedRig();
+        Shuffle<string, long> shuffle = rig.Cloud.NewShuffle<string, long>(partitions: 2);
+        await rig.DriveAsync(rig.Cloud.MapAsync(Texts.Take(3), t => Remote.ShuffleFunctions.CountWords(t, shuffle)), Hour);
+        Assert.Equal(3, ShuffleObjects(rig).Count);
+        await rig.DisposeAsync();
+        Assert.Empty(ShuffleObjects(rig));
+    }
+
+    [Fact]
     public async Task A_reducer_whose_map_output_is_gone_fails_naming_the_object()
     {
         await using var rig = new SimulatedRig();
