@@ -182,9 +182,11 @@ public abstract class ComputeBackendContract(ITestOutputHelper output) : IAsyncL
     {
         await StartAsync();
         Skip.If(Rig.NoThrottling is not null, $"{Rig.Platform}: {Rig.NoThrottling}");
-        // 300 calls at up to 64 in flight against a platform that takes 3 at a time.
+        // 300 calls at up to 64 in flight against a platform that takes 3 at a time. Speculation off: on a loaded
+        // machine a call near the end can run past three times the median and get a backup attempt, which is
+        // speculation's doing, not throttling's (seen once in a CI run of 2026-12-06: 2 of 300 calls with 2 attempts).
         Rig.LimitConcurrency(3);
-        Cloud cloud = Connect(fakeClock: false, ("Neutral:Job:KeepData", "true"));
+        Cloud cloud = Connect(fakeClock: false, ("Neutral:Job:KeepData", "true"), ("Neutral:Job:Speculation", "false"));
         const int Calls = 300;
         RemoteJob<long> job = cloud.Submit(Enumerable.Range(0, Calls).Select(i => Remote.ContractFunctions.Square(i)));
         Assert.Equal(Enumerable.Range(0, Calls).Select(i => (long)i * i), await ResultsAsync(job));
