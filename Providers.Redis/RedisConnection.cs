@@ -15,6 +15,7 @@ internal sealed class RedisConnection : IDisposable
 {
     private readonly ConfigurationOptions _options;
     private readonly Lazy<Task<ConnectionMultiplexer>> _multiplexer;
+    private volatile bool _singleServer;
 
     public RedisConnection(ConfigurationOptions options)
     {
@@ -34,6 +35,23 @@ internal sealed class RedisConnection : IDisposable
         Task<ConnectionMultiplexer> connecting = _multiplexer.Value;
         ConnectionMultiplexer multiplexer = connecting.IsCompletedSuccessfully ? connecting.Result : await connecting.ConfigureAwait(false);
         return multiplexer.GetDatabase();
+    }
+
+    /// <summary>
+    /// Whether every command goes to one server over one connection, in the order sent: known once that server has
+    /// answered as a standalone server; until then (or on a cluster) false.
+    /// </summary>
+    public async ValueTask<bool> IsSingleServerAsync()
+    {
+        if (_singleServer)
+        {
+            return true;
+        }
+
+        ConnectionMultiplexer multiplexer = await _multiplexer.Value.ConfigureAwait(false);
+        IServer[] servers = multiplexer.GetServers();
+        _singleServer = servers.Length == 1 && servers[0].IsConnected && servers[0].ServerType == ServerType.Standalone;
+        return _singleServer;
     }
 
     /// <summary>The connection itself (for tests and benchmarks: profiling, raw commands).</summary>

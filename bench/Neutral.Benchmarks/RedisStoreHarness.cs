@@ -60,6 +60,16 @@ public static class RedisStoreHarness
                 await BenchLoops.CompareAsync($"put        {label}", Cleanup, ops, inFlight,
                     (key, i) => raw.StringSetAsync(prefix + key, data),
                     (key, i) => store.PutAsync(key, data));
+                // The same work done by hand: the object and an index entry, atomically (what listing needs).
+                await BenchLoops.CompareAsync($"put+index  {label}", Cleanup, ops, inFlight,
+                    (key, i) =>
+                    {
+                        ITransaction transaction = raw.CreateTransaction();
+                        _ = transaction.StringSetAsync(prefix + key, data);
+                        _ = transaction.SortedSetAddAsync(prefix + "raw-index", key, 0);
+                        return transaction.ExecuteAsync();
+                    },
+                    (key, i) => store.PutAsync(key, data));
                 await BenchLoops.CompareAsync($"get        {label}", Cleanup, ops, inFlight,
                     (key, i) => raw.StringGetAsync(prefix + "raw-src:" + Source(size, i % Sources)),
                     (key, i) => store.GetAsync(Source(size, i % Sources)));
