@@ -64,15 +64,39 @@ public static class TeraSort
             .ToArray();
     }
 
-    /// <summary>The partition stage: every record of one input part goes to the range its key falls in.</summary>
+    /// <summary>
+    /// The partition stage: the records of one input part, grouped by the range their keys fall in, go into the
+    /// shuffle as one block per range (the block's first key is its pair's key, so the shuffle puts it in that range).
+    /// Records travel in blocks, not one pair each: a pair costs two arrays on each side, and a reducer holding a
+    /// million small arrays spends its time in the garbage collector.
+    /// </summary>
     [Remote]
     public static async Task<ShuffleMapOutput> Partition(string key, Shuffle<byte[], byte[]> shuffle, RemoteContext context)
     {
         byte[] data = await context.Storage.GetAsync(key, context.CancellationToken) ?? throw new InvalidOperationException($"No input part '{key}'.");
-        using ShuffleWriter<byte[], byte[]> writer = shuffle.OpenWriter(context);
-        for (int offset = 0; offset + RecordBytes <= data.Length; offset += RecordBytes)
+        int records = data.Length / RecordBytes;
+        SortKey[] boundaries = (shuffle.Boundaries ?? []).Select(b => SortKey.Of(b)).ToArray();
+        int[] rangeOf = new int[records];
+        int[] counts = new int[shuffle.Partitions];
+        for (int r = 0; r < records; r++)
         {
-            writer.Add(data.AsSpan(offset, KeyBytes).ToArray(), data.AsSpan(offset + KeyBytes, RecordBytes - KeyBytes).ToArray());
+            int range = RangeOf(SortKey.Of(data.AsSpan(r * RecordBytes, KeyBytes)), boundaries);
+            rangeOf[r] = range;
+            counts[range]++;
+        }
+
+        byte[][] blocks = counts.Select(c => c == 0 ? [] : new byte[c * RecordBytes]).ToArray();
+        int[] filled = new int[shuffle.Partitions];
+        for (int r = 0; r < records; r++)
+        {
+            int range = rangeOf[r];
+            data.AsSpan(r * RecordBytes, RecordBytes).CopyTo(blocks[range].AsSpan(filled[range]++ * RecordBytes));
+        }
+
+        using ShuffleWriter<byte[], byte[]> writer = shuffle.OpenWriter(context);
+        foreach (byte[] block in blocks.Where(b => b.Length > 0))
+        {
+            writer.Add(block.AsSpan(0, KeyBytes).ToArray(), block);
         }
 
         return await writer.CompleteAsync();
@@ -82,22 +106,45 @@ public static class TeraSort
     [Remote]
     public static async Task<RecordSummary> SortRange(ShufflePartition<byte[], byte[]> partition, string outputKey, RemoteContext context)
     {
-        var records = new List<KeyValuePair<byte[], byte[]>>();
-        await foreach (KeyValuePair<byte[], byte[]> record in partition.ReadAsync(context))
+        var blocks = new List<byte[]>();
+        await foreach (KeyValuePair<byte[], byte[]> block in partition.ReadAsync(context))
         {
-            records.Add(record);
+            blocks.Add(block.Value);
         }
 
-        records.Sort(static (a, b) => a.Key.AsSpan().SequenceCompareTo(b.Key));
-        byte[] data = new byte[(long)records.Count * RecordBytes];
-        for (int i = 0; i < records.Count; i++)
-        {
-            records[i].Key.CopyTo(data, i * RecordBytes);
-            records[i].Value.CopyTo(data, (i * RecordBytes) + KeyBytes);
-        }
-
+        byte[] data = SortRecords(blocks);
         await context.Storage.PutAsync(outputKey, data, context.CancellationToken);
         return Summarize(data, output: true);
+    }
+
+    /// <summary>The records of <paramref name="blocks"/>, sorted by key (a stable order for equal keys: block, then place).</summary>
+    public static byte[] SortRecords(IReadOnlyList<byte[]> blocks)
+    {
+        long total = blocks.Sum(b => (long)b.Length);
+        if (total % RecordBytes != 0)
+        {
+            throw new InvalidOperationException($"{total} bytes is not a whole number of {RecordBytes}-byte records.");
+        }
+
+        // Sorted as (key, where) structs: ten key bytes as two integers, no record moved until the order is known.
+        var order = new SortEntry[total / RecordBytes];
+        int n = 0;
+        for (int b = 0; b < blocks.Count; b++)
+        {
+            for (int offset = 0; offset < blocks[b].Length; offset += RecordBytes)
+            {
+                order[n++] = new SortEntry(SortKey.Of(blocks[b].AsSpan(offset, KeyBytes)), b, offset);
+            }
+        }
+
+        Array.Sort(order);
+        byte[] data = new byte[total];
+        for (int i = 0; i < order.Length; i++)
+        {
+            blocks[order[i].Block].AsSpan(order[i].Offset, RecordBytes).CopyTo(data.AsSpan(i * RecordBytes));
+        }
+
+        return data;
     }
 
     /// <summary>The validation stage: reads an output part back and says whether it is in order, with its count and checksum.</summary>
@@ -170,6 +217,26 @@ public static class TeraSort
         return h ^ (h >> 33);
     }
 
+    /// <summary>The range holding <paramref name="key"/>: range p holds boundaries[p - 1] &lt;= key &lt; boundaries[p], as the shuffle's.</summary>
+    private static int RangeOf(SortKey key, SortKey[] boundaries)
+    {
+        int low = 0, high = boundaries.Length;
+        while (low < high)
+        {
+            int mid = (low + high) >>> 1;
+            if (key.CompareTo(boundaries[mid]) < 0)
+            {
+                high = mid;
+            }
+            else
+            {
+                low = mid + 1;
+            }
+        }
+
+        return low;
+    }
+
     private static void WriteHex(Span<byte> into, long value)
     {
         const string Digits = "0123456789ABCDEF";
@@ -178,5 +245,24 @@ public static class TeraSort
             into[i] = (byte)Digits[(int)(value & 0xF)];
             value >>= 4;
         }
+    }
+}
+
+/// <summary>A record's ten key bytes as two big-endian integers: comparing them is comparing the bytes.</summary>
+internal readonly record struct SortKey(ulong High, ushort Low) : IComparable<SortKey>
+{
+    public static SortKey Of(ReadOnlySpan<byte> key) =>
+        new(BinaryPrimitives.ReadUInt64BigEndian(key), BinaryPrimitives.ReadUInt16BigEndian(key[8..]));
+
+    public int CompareTo(SortKey other) => High != other.High ? High.CompareTo(other.High) : Low.CompareTo(other.Low);
+}
+
+/// <summary>Where a record is (block, byte offset), ordered by its key, then by where it is.</summary>
+internal readonly record struct SortEntry(SortKey Key, int Block, int Offset) : IComparable<SortEntry>
+{
+    public int CompareTo(SortEntry other)
+    {
+        int byKey = Key.CompareTo(other.Key);
+        return byKey != 0 ? byKey : Block != other.Block ? Block.CompareTo(other.Block) : Offset.CompareTo(other.Offset);
     }
 }

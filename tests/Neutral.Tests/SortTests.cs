@@ -50,4 +50,28 @@ public sealed class SortTests
         changed[150]++;
         Assert.NotEqual(sorted.Checksum, TeraSort.Summarize(changed, output: true).Checksum);
     }
+
+    [Fact]
+    public void A_range_is_sorted_by_its_key_bytes_unsigned_across_blocks_keeping_equal_keys_in_block_order()
+    {
+        // Keys that differ only in the last two bytes, a byte above 0x7F (unsigned), and a key repeated in two blocks.
+        byte[][] keys = [[1, 2, 3, 4, 5, 6, 7, 8, 9, 0xFF], [0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0], [1, 2, 3, 4, 5, 6, 7, 8, 9, 1], [1, 2, 3, 4, 5, 6, 7, 8, 8, 0xFF], [0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0]];
+        byte[] Records(params int[] which)
+        {
+            byte[] block = new byte[which.Length * TeraSort.RecordBytes];
+            for (int i = 0; i < which.Length; i++)
+            {
+                keys[which[i]].CopyTo(block, i * TeraSort.RecordBytes);
+                block[(i * TeraSort.RecordBytes) + 50] = (byte)which[i]; // which record it is
+            }
+
+            return block;
+        }
+
+        byte[] sorted = TeraSort.SortRecords([Records(0, 1), Records(2, 3, 4)]);
+        int[] order = Enumerable.Range(0, 5).Select(i => (int)sorted[(i * TeraSort.RecordBytes) + 50]).ToArray();
+        Assert.Equal([3, 2, 0, 1, 4], order);
+        Assert.Equal(0, TeraSort.Summarize(sorted, output: true).Unordered);
+        Assert.Throws<InvalidOperationException>(() => TeraSort.SortRecords([new byte[150]]));
+    }
 }
