@@ -67,19 +67,6 @@ public static class RedisProvider
         RedisSection redis = RedisSection.Read(context.Configuration);
         var connection = new RedisConnection(redis.Options);
         var store = new RedisObjectStore(connection, redis.KeyPrefix, ownsConnection: true);
-        async Task PrepareAsync(CancellationToken cancellationToken)
-        {
-            try
-            {
-                await store.ConnectAsync(cancellationToken).ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is not NeutralConfigurationException and not OperationCanceledException)
-            {
-                string why = e is UnauthorizedAccessException ? e.Message : $"{e.GetType().Name}: {RedisSection.Redact(e.Message)}";
-                throw new NeutralConfigurationException(redis.Prefix + "Configuration", connection.Endpoints, $"the Redis server could not be used: {why}", e);
-            }
-        }
-
         var location = new StoreLocation(StoreKind, LocationOf(redis.Options, redis.KeyPrefix), Cloud.InternalPrefix);
         s_clientStores[location.Bucket] = redis.Options;
         var workerEnvironment = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -88,11 +75,10 @@ public static class RedisProvider
             workerEnvironment[PasswordVariable] = password;
         }
 
-        return new StoreConnection(store, location, () =>
-        {
-            store.Dispose();
-            return default;
-        }, workerEnvironment, PrepareAsync);
+        return PreparedStores.Connect(
+            store, location, workerEnvironment, static (s, cancellationToken) => s.ConnectAsync(cancellationToken),
+            redis.Prefix + "Configuration", connection.Endpoints, "the Redis server could not be used",
+            static e => e is UnauthorizedAccessException ? e.Message : $"{e.GetType().Name}: {RedisSection.Redact(e.Message)}");
     }
 
     /// <summary>The configuration string without its password, then <c>,keyPrefix=</c>: where workers find the store.</summary>

@@ -20,9 +20,10 @@ public static class PreparedStores
     /// <param name="prepare">Creates the bucket or container when missing.</param>
     /// <param name="key">The key a failed preparation names (<c>Neutral:Aws:Bucket</c>).</param>
     /// <param name="value">That key's value, or null when it holds a secret.</param>
-    /// <param name="failure">What failed, without the cause ("the bucket could not be used at ..."); the exception's type and message follow.</param>
+    /// <param name="failure">What failed, without the cause ("the bucket could not be used at ..."); the cause follows.</param>
+    /// <param name="describe">How a cause reads in the message (for example without a secret it may quote); by default its type and message.</param>
     public static StoreConnection Connect<TStore>(TStore store, StoreLocation location, IReadOnlyDictionary<string, string>? workerEnvironment,
-        Func<TStore, CancellationToken, Task> prepare, string key, string? value, string failure)
+        Func<TStore, CancellationToken, Task> prepare, string key, string? value, string failure, Func<Exception, string>? describe = null)
         where TStore : class, IObjectStore, IDisposable
     {
         ArgumentNullException.ThrowIfNull(store);
@@ -35,7 +36,7 @@ public static class PreparedStores
             }
             catch (Exception e) when (e is not NeutralConfigurationException and not OperationCanceledException)
             {
-                throw new NeutralConfigurationException(key, value, $"{failure}: {e.GetType().Name}: {e.Message}", e);
+                throw new NeutralConfigurationException(key, value, $"{failure}: {(describe is null ? $"{e.GetType().Name}: {e.Message}" : describe(e))}", e);
             }
         }
 

@@ -84,22 +84,33 @@ public static class Corpus
 {
     private static readonly string[] Vocabulary = MakeVocabulary(50_000);
 
-    /// <summary>About <paramref name="bytes"/> bytes of lines of 1 to 12 words (whole lines: the last may run past).</summary>
+    /// <summary>
+    /// Whole lines of 1 to 12 words, at most <paramref name="bytes"/> bytes (and within a line of it): a part split
+    /// into chunks of its own size is one chunk, not one and a sliver.
+    /// </summary>
     public static byte[] Part(int part, int bytes)
     {
         var random = new Random(1_000_003 * (part + 1));
         var text = new StringBuilder(bytes + 256);
-        while (text.Length < bytes)
+        var line = new StringBuilder();
+        while (true)
         {
+            line.Clear();
             int words = random.Next(1, 13);
             for (int w = 0; w < words; w++)
             {
                 // Cubed: a few words are very common, most are rare, as in real text.
-                text.Append(Vocabulary[(int)(Vocabulary.Length * Math.Pow(random.NextDouble(), 3))]).Append(w + 1 < words ? ' ' : '\n');
+                line.Append(Vocabulary[(int)(Vocabulary.Length * Math.Pow(random.NextDouble(), 3))]).Append(w + 1 < words ? ' ' : '\n');
             }
-        }
 
-        return Encoding.UTF8.GetBytes(text.ToString());
+            // Vocabulary words are ASCII: a character is a byte.
+            if (text.Length + line.Length > bytes)
+            {
+                return Encoding.UTF8.GetBytes(text.ToString());
+            }
+
+            text.Append(line);
+        }
     }
 
     private static string[] MakeVocabulary(int size)

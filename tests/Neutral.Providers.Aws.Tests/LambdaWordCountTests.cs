@@ -9,6 +9,8 @@ using Neutral.Storage;
 using Neutral.Testing;
 using WordCount;
 
+using Neutral.Tests.Shared;
+
 namespace Neutral.Providers.Aws.Tests;
 
 /// <summary>
@@ -48,26 +50,12 @@ public sealed class LambdaWordCountTests(S3Bucket bucket) : IClassFixture<S3Buck
             ("Neutral:Redis:Configuration", Redis),
             ("Neutral:Redis:KeyPrefix", _keyPrefix)]));
 
-        const string Prefix = "wc/input/";
-        int[] sizes = [120_000, 80_000];
-        await cloud.MapAsync(Enumerable.Range(0, sizes.Length), p => WordCount.Remote.Words.WriteCorpus($"{Prefix}part-{p}.txt", p, sizes[p]));
-        var expected = new Dictionary<string, long>(StringComparer.Ordinal);
-        for (int p = 0; p < sizes.Length; p++)
-        {
-            Words.CountInto(expected, Encoding.UTF8.GetString(Corpus.Part(p, sizes[p])));
-        }
-
-        List<ObjectChunk> chunks = await StorageInput.Split(cloud.Storage, Prefix, 32 * 1024).ToListAsync();
-        Shuffle<string, long> shuffle = cloud.NewShuffle<string, long>(3, store: "scratch");
         int before = _lambda.Invocations;
-        PartitionSummary[] summaries = await cloud.MapShuffleReduceAsync(shuffle, chunks, (c, s) => WordCount.Remote.Words.Map(c, s), p => WordCount.Remote.Words.Reduce(p, 1_000_000));
-
-        var counted = summaries.SelectMany(s => s.Top).ToDictionary(t => t.Word, t => t.Count, StringComparer.Ordinal);
-        Assert.Equal(expected.OrderBy(p => p.Key, StringComparer.Ordinal), counted.OrderBy(p => p.Key, StringComparer.Ordinal));
-        // Every map and reduce call ran in a sandbox (a backup attempt may add one).
-        Assert.True(_lambda.Invocations - before >= chunks.Count + 3, $"{_lambda.Invocations - before} invocations for {chunks.Count} map and 3 reduce calls");
+        WordCountCheck.Run run = await WordCountCheck.RunAsync(cloud, "wc/input/", [120_000, 80_000], chunkBytes: 32 * 1024, partitions: 3, scratch: "scratch");
+        WordCountCheck.AssertExact(run);
+        // Every call ran in a sandbox: the corpus's writers, the maps and the reducers (a backup attempt may add one).
+        Assert.True(_lambda.Invocations - before >= 2 + run.MapCalls + 3, $"{_lambda.Invocations - before} invocations for 2 writers, {run.MapCalls} map and 3 reduce calls");
         Assert.Empty(await cloud.StorageOf("scratch").ListAsync("").ToListAsync());
         Assert.DoesNotContain(await bucket.Store.ListAsync("_neutral/").ToListAsync(), o => o.Key.StartsWith("_neutral/shuffles/", StringComparison.Ordinal));
-        await cloud.Storage.DeletePrefixAsync(Prefix);
     }
 }

@@ -6,6 +6,8 @@ using System.Threading.Tasks;
 using Neutral.Testing;
 using WordCount;
 
+using Neutral.Tests.Shared;
+
 namespace Neutral.Providers.Redis.Tests;
 
 /// <summary>
@@ -23,27 +25,14 @@ public sealed class RedisScratchTests(RedisPasswordFixture redis) : IClassFixtur
             ("Neutral:Compute", "local"), ("Neutral:Storage", "local"), ("Neutral:Local:Root", root.Path), ("Neutral:Local:Workers", "2"),
             ("Neutral:Job:KeepData", "true"), ("Neutral:Stores:scratch:Kind", "redis")));
 
-        const string Prefix = "wc/input/";
-        int[] sizes = [200_000, 150_000];
-        await cloud.MapAsync(Enumerable.Range(0, sizes.Length), p => WordCount.Remote.Words.WriteCorpus($"{Prefix}part-{p}.txt", p, sizes[p]));
-        var expected = new Dictionary<string, long>(StringComparer.Ordinal);
-        for (int p = 0; p < sizes.Length; p++)
-        {
-            Words.CountInto(expected, Encoding.UTF8.GetString(Corpus.Part(p, sizes[p])));
-        }
-
-        List<ObjectChunk> chunks = await StorageInput.Split(cloud.Storage, Prefix, 32 * 1024).ToListAsync();
-        Shuffle<string, long> shuffle = cloud.NewShuffle<string, long>(3, store: "scratch");
-        PartitionSummary[] summaries = await cloud.MapShuffleReduceAsync(shuffle, chunks, (c, s) => WordCount.Remote.Words.Map(c, s), p => WordCount.Remote.Words.Reduce(p, 1_000_000));
-
-        var counted = summaries.SelectMany(s => s.Top).ToDictionary(t => t.Word, t => t.Count, StringComparer.Ordinal);
-        Assert.Equal(expected.OrderBy(p => p.Key, StringComparer.Ordinal), counted.OrderBy(p => p.Key, StringComparer.Ordinal));
+        WordCountCheck.Run run = await WordCountCheck.RunAsync(cloud, "wc/input/", [200_000, 150_000], chunkBytes: 32 * 1024, partitions: 3, scratch: "scratch");
+        WordCountCheck.AssertExact(run);
 
         // Kept (Job:KeepData): one map output per map call at least, all on Redis, none in the job's store.
         var onRedis = await redis.Store.ListAsync("_neutral/shuffles/").ToListAsync();
-        Assert.True(onRedis.Count >= chunks.Count, $"{onRedis.Count} objects on Redis for {chunks.Count} map calls");
+        Assert.True(onRedis.Count >= run.MapCalls, $"{onRedis.Count} objects on Redis for {run.MapCalls} map calls");
         Assert.False(System.IO.Directory.Exists(System.IO.Path.Combine(root.Path, "_neutral", "shuffles")));
-        Assert.Equal(onRedis.Count, await cloud.DeleteShuffleAsync(shuffle));
+        Assert.Equal(onRedis.Count, await cloud.DeleteShuffleAsync(run.Shuffle));
         Assert.Empty(await redis.Store.ListAsync("_neutral/shuffles/").ToListAsync());
 
         // The client reaches the same store by name, in the same user key space calls see.
