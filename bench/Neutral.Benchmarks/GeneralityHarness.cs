@@ -38,38 +38,58 @@ public static class GeneralityHarness
             int parts = (int)(((long)mib << 20) / PartBytes);
             await cloud.MapAsync(Enumerable.Range(0, parts), p => WordCount.Remote.Words.WriteCorpus($"{Prefix}part-{p:D4}.txt", p, PartBytes));
 
-            var watch = Stopwatch.StartNew();
-            List<ObjectChunk> chunks = await StorageInput.Split(cloud.Storage, Prefix, 16 << 20).ToListAsync();
-            Shuffle<string, long> shuffle = cloud.NewShuffle<string, long>(Environment.ProcessorCount * 2, store: scratch);
-            // The stages MapShuffleReduceAsync runs, one by one, to time each.
-            TimeSpan cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
-            RemoteJob<ShuffleMapOutput> mapJob = cloud.Submit(chunks.Select(c => WordCount.Remote.Words.Map(c, shuffle)));
-            ShuffleMapOutput[] outputs = await mapJob.GetResultsAsync();
-            double mapped = watch.Elapsed.TotalSeconds;
-            double busy = Enumerable.Range(0, mapJob.Count).Sum(i => mapJob[i].Stats is { WorkerStart: { } start, WorkerEnd: { } end } ? (end - start).TotalSeconds : 0);
-            Console.Error.WriteLine($"map calls: {mapJob.Count}, in the function {busy:0.00} s in all, {busy / mapJob.Count * 1000:0} ms each; client CPU {(Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalSeconds:0.00} s");
-            PartitionSummary[] summaries = await cloud.MapAsync(shuffle.PartitionsOf(outputs), p => WordCount.Remote.Words.Reduce(p, 10));
-            double reduced = watch.Elapsed.TotalSeconds - mapped;
-            await cloud.DeleteShuffleAsync(shuffle);
-            double neutral = watch.Elapsed.TotalSeconds;
-
-            watch.Restart();
-            var counts = new Dictionary<string, long>(StringComparer.Ordinal);
-            await foreach (ObjectInfo info in cloud.Storage.ListAsync(Prefix))
+            // Rounds alternate which side goes first (this machine's memory costs drift within a run); medians compared.
+            const int Rounds = 3;
+            var neutralTimes = new List<double>();
+            var singleTimes = new List<double>();
+            string stages = "";
+            long words = 0, distinct = 0;
+            for (int round = 0; round < Rounds; round++)
             {
-                Words.CountInto(counts, Encoding.UTF8.GetString((await cloud.Storage.GetAsync(info.Key))!));
+                for (int side = 0; side < 2; side++)
+                {
+                    var watch = Stopwatch.StartNew();
+                    if ((side + round) % 2 == 0)
+                    {
+                        List<ObjectChunk> chunks = await StorageInput.Split(cloud.Storage, Prefix, 16 << 20).ToListAsync();
+                        Shuffle<string, long> shuffle = cloud.NewShuffle<string, long>(Environment.ProcessorCount * 2, store: scratch);
+                        // The stages MapShuffleReduceAsync runs, one by one, to time each.
+                        ShuffleMapOutput[] outputs = await cloud.MapAsync(chunks, c => WordCount.Remote.Words.Map(c, shuffle));
+                        double mapped = watch.Elapsed.TotalSeconds;
+                        PartitionSummary[] summaries = await cloud.MapAsync(shuffle.PartitionsOf(outputs), p => WordCount.Remote.Words.Reduce(p, 10));
+                        double reduced = watch.Elapsed.TotalSeconds - mapped;
+                        await cloud.DeleteShuffleAsync(shuffle);
+                        neutralTimes.Add(watch.Elapsed.TotalSeconds);
+                        stages += $"{(stages.Length > 0 ? "; " : "")}{watch.Elapsed.TotalSeconds:0.00} (map {mapped:0.00}, reduce {reduced:0.00})";
+                        (words, distinct) = (summaries.Sum(s => s.Words), summaries.Sum(s => s.Distinct));
+                    }
+                    else
+                    {
+                        var counts = new Dictionary<string, long>(StringComparer.Ordinal);
+                        await foreach (ObjectInfo info in cloud.Storage.ListAsync(Prefix))
+                        {
+                            Words.CountUtf8Into(counts, (await cloud.Storage.GetAsync(info.Key))!);
+                        }
+
+                        singleTimes.Add(watch.Elapsed.TotalSeconds);
+                        if (words != 0 && (counts.Values.Sum() != words || counts.Count != distinct))
+                        {
+                            throw new InvalidOperationException("the counts differ");
+                        }
+
+                        (words, distinct) = (counts.Values.Sum(), counts.Count);
+                    }
+                }
             }
 
-            double single = watch.Elapsed.TotalSeconds;
-            if (counts.Values.Sum() != summaries.Sum(s => s.Words) || counts.Count != summaries.Sum(s => s.Distinct))
-            {
-                throw new InvalidOperationException("the counts differ");
-            }
-
-            Console.WriteLine($"| {scratch ?? "file store"} | {neutral:0.00} s (map {mapped:0.00}, reduce {reduced:0.00}) | {single:0.00} s | {neutral / single:0.00}x | {counts.Values.Sum():N0} | {counts.Count:N0} |");
+            double neutral = Median(neutralTimes), single = Median(singleTimes);
+            Console.WriteLine($"| {scratch ?? "file store"} | {neutral:0.00} s | {single:0.00} s | {neutral / single:0.00}x | {words:N0} | {distinct:N0} |");
+            Console.WriteLine($"|   rounds | {stages} | {string.Join("; ", singleTimes.Select(t => t.ToString("0.00", System.Globalization.CultureInfo.InvariantCulture)))} | | | |");
             await cloud.Storage.DeletePrefixAsync(Prefix);
         }
     }
+
+    private static double Median(List<double> values) => values.Order().ElementAt(values.Count / 2);
 
     public static async Task SortAsync(string[] args)
     {

@@ -77,7 +77,7 @@ if (compare)
     var counts = new Dictionary<string, long>(StringComparer.Ordinal);
     await foreach (ObjectInfo info in cloud.Storage.ListAsync(Prefix))
     {
-        Words.CountInto(counts, Encoding.UTF8.GetString((await cloud.Storage.GetAsync(info.Key))!));
+        Words.CountUtf8Into(counts, (await cloud.Storage.GetAsync(info.Key))!);
     }
 
     double single = watch.Elapsed.TotalSeconds;

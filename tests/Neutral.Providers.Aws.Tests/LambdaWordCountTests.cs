@@ -7,9 +7,8 @@ using Neutral.Emulators;
 using Neutral.Providers.Redis;
 using Neutral.Storage;
 using Neutral.Testing;
-using WordCount;
-
 using Neutral.Tests.Shared;
+using WordCount;
 
 namespace Neutral.Providers.Aws.Tests;
 

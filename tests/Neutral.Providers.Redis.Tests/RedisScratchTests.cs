@@ -4,9 +4,8 @@ using System.Linq;
 using System.Text;
 using System.Threading.Tasks;
 using Neutral.Testing;
-using WordCount;
-
 using Neutral.Tests.Shared;
+using WordCount;
 
 namespace Neutral.Providers.Redis.Tests;
 

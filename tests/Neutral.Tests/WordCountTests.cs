@@ -4,9 +4,8 @@ using System.Linq;
 using System.Text;
 using System.Threading.Tasks;
 using Neutral.Storage;
-using WordCount;
-
 using Neutral.Tests.Shared;
+using WordCount;
 
 namespace Neutral.Tests;
 
@@ -36,5 +35,30 @@ public sealed class WordCountTests
 
         var error = Assert.Throws<NeutralConfigurationException>(() => Cloud.Connect(o => o.Stores["scratch"] = "nosuchkind"));
         Assert.Equal("Neutral:Stores:scratch:Kind", error.Key);
+    }
+
+    [Fact]
+    public void Counting_UTF8_a_slice_at_a_time_counts_as_decoding_the_whole_text_does()
+    {
+        // Slices of 256 KiB: text long enough for several, with words of several bytes a character, a word longer than
+        // a slice, tabs and CRLF line ends, and runs of separators.
+        var text = new StringBuilder();
+        var random = new Random(5);
+        string[] words = ["Ünïcødé", "日本語", "emoji😀", "plain", "MiXeD", "a"];
+        while (text.Length < 700_000)
+        {
+            text.Append(words[random.Next(words.Length)]).Append(random.Next(8) switch { 0 => "\r\n", 1 => "\t", 2 => "  ", _ => " " });
+        }
+
+        text.Append(new string('x', 300_000)).Append(" tail\n").Append(new string('y', 300_000));
+        byte[] utf8 = Encoding.UTF8.GetBytes(text.ToString());
+
+        var whole = new Dictionary<string, long>(StringComparer.Ordinal);
+        Words.CountInto(whole, text.ToString());
+        var sliced = new Dictionary<string, long>(StringComparer.Ordinal);
+        Words.CountUtf8Into(sliced, utf8);
+        Assert.Equal(whole.OrderBy(p => p.Key, StringComparer.Ordinal), sliced.OrderBy(p => p.Key, StringComparer.Ordinal));
+        Assert.Equal(1, sliced[new string('x', 300_000)]);
+        Assert.Equal(1, sliced[new string('y', 300_000)]);
     }
 }
