@@ -5,6 +5,7 @@ using System.Linq;
 using System.Runtime.CompilerServices;
 using System.Threading;
 using System.Threading.Tasks;
+using Microsoft.Extensions.Configuration;
 using Neutral.Providers;
 using Neutral.Providers.Redis;
 using Neutral.Storage;
@@ -49,7 +50,8 @@ public static class RedisProvider
 
     private static readonly ProviderPackage s_package = new ProviderPackage("Neutral.Providers.Redis")
         .Section(Section, "Configuration", "Password", "KeyPrefix")
-        .Storage(StoreKind, OpenStore, OpenForWorker);
+        .Storage(StoreKind, OpenStore, OpenForWorker)
+        .DeployedVariables(StoreKind, DeployedVariables);
 
     /// <summary>Registers into <see cref="ProviderRegistry.Default"/> (idempotent).</summary>
     public static void Register() => AddTo(ProviderRegistry.Default);
@@ -69,17 +71,19 @@ public static class RedisProvider
         var store = new RedisObjectStore(connection, redis.KeyPrefix, ownsConnection: true);
         var location = new StoreLocation(StoreKind, LocationOf(redis.Options, redis.KeyPrefix), Cloud.InternalPrefix);
         s_clientStores[location.Bucket] = redis.Options;
-        var workerEnvironment = new Dictionary<string, string>(StringComparer.Ordinal);
-        if (redis.Options.Password is { Length: > 0 } password)
-        {
-            workerEnvironment[PasswordVariable] = password;
-        }
-
         return PreparedStores.Connect(
-            store, location, workerEnvironment, static (s, cancellationToken) => s.ConnectAsync(cancellationToken),
+            store, location, DeployedVariables(redis), static (s, cancellationToken) => s.ConnectAsync(cancellationToken),
             redis.Prefix + "Configuration", connection.Endpoints, "the Redis server could not be used",
             static e => e is UnauthorizedAccessException ? e.Message : $"{e.GetType().Name}: {RedisSection.Redact(e.Message)}");
     }
+
+    /// <summary>What a worker needs to open the configured server: the password, when there is one (local workers and deployed functions alike).</summary>
+    private static Dictionary<string, string> DeployedVariables(IConfiguration neutral) => DeployedVariables(RedisSection.Read(neutral));
+
+    private static Dictionary<string, string> DeployedVariables(RedisSection redis) =>
+        redis.Options.Password is { Length: > 0 } password
+            ? new Dictionary<string, string>(StringComparer.Ordinal) { [PasswordVariable] = password }
+            : new Dictionary<string, string>(StringComparer.Ordinal);
 
     /// <summary>The configuration string without its password, then <c>,keyPrefix=</c>: where workers find the store.</summary>
     internal static string LocationOf(ConfigurationOptions options, string keyPrefix)

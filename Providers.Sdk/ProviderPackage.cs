@@ -35,6 +35,7 @@ public sealed class ProviderPackage
     private readonly List<(string Name, Func<ProviderContext, StoreConnection> Open)> _storage = [];
     private readonly List<(string Name, Func<ProviderContext, IComputeBackend> Open, string DefaultStorage)> _compute = [];
     private readonly List<(string Kind, Func<StoreLocation, IObjectStore> Open)> _workerStores = [];
+    private readonly List<(string Kind, Func<IConfiguration, IReadOnlyDictionary<string, string>> Variables)> _deployedVariables = [];
     private readonly List<(string Name, Func<CancellationToken, Task> Serve)> _runtimes = [];
     private int _workerSide;
 
@@ -68,6 +69,19 @@ public sealed class ProviderPackage
             _workerStores.Add((name, workerOpen));
         }
 
+        return this;
+    }
+
+    /// <summary>
+    /// Declares what a deployed worker needs in its environment to open a store of kind <paramref name="kind"/>, read
+    /// from the <c>Neutral</c> section (for example a password): self-deployments bind it to the function they deploy
+    /// when the job names such a store (<see cref="ProviderSettings.WorkerEnvironment"/>). Never the envelope.
+    /// </summary>
+    public ProviderPackage DeployedVariables(string kind, Func<IConfiguration, IReadOnlyDictionary<string, string>> variables)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(kind);
+        ArgumentNullException.ThrowIfNull(variables);
+        _deployedVariables.Add((kind, variables));
         return this;
     }
 
@@ -123,6 +137,11 @@ public sealed class ProviderPackage
         foreach (var (name, serve) in _runtimes)
         {
             WorkerRuntimes.Register(name, serve);
+        }
+
+        foreach (var (kind, variables) in _deployedVariables)
+        {
+            ProviderSettings.DeployedStoreVariables[kind] = variables;
         }
     }
 

@@ -101,15 +101,27 @@ public static class ProviderSettings
         return (folder, executable, nativeAot);
     }
 
+    /// <summary>What each store kind's deployed workers need in their environment (<see cref="ProviderPackage.DeployedVariables"/>).</summary>
+    internal static readonly System.Collections.Concurrent.ConcurrentDictionary<string, Func<IConfiguration, System.Collections.Generic.IReadOnlyDictionary<string, string>>> DeployedStoreVariables = new(StringComparer.Ordinal);
+
     /// <summary>
     /// The environment a self-deployed worker runs with: <c>NEUTRAL_WORKER</c> = <paramref name="runtime"/>, the
     /// startup hook under the JIT (it takes the process over before <c>Main</c> and loads the application itself), and
     /// invariant globalization unless <c>InvariantGlobalization</c> is <c>false</c> (the platforms' images may have no ICU;
-    /// invariant everywhere keeps results the same on every provider).
+    /// invariant everywhere keeps results the same on every provider). With them, what the job's named stores
+    /// (<c>Neutral:Stores</c>) need to be opened by a worker, such as <c>NEUTRAL__REDIS__PASSWORD</c>: a deployed function
+    /// gets its stores' secrets from its settings, never from an envelope.
     /// </summary>
-    public static System.Collections.Generic.Dictionary<string, string> WorkerEnvironment(string runtime, bool nativeAot, IConfiguration section, string prefix)
+    /// <param name="runtime">The worker runtime's name.</param>
+    /// <param name="nativeAot">Whether the application is a NativeAOT publish.</param>
+    /// <param name="section">The provider's section.</param>
+    /// <param name="prefix">The section's key prefix, for messages.</param>
+    /// <param name="neutral">The <c>Neutral</c> section (the named stores and their kinds' sections).</param>
+    /// <exception cref="NeutralConfigurationException">A named store's kind is one the application's workers cannot open (its package is not referenced).</exception>
+    public static System.Collections.Generic.Dictionary<string, string> WorkerEnvironment(string runtime, bool nativeAot, IConfiguration section, string prefix, IConfiguration neutral)
     {
         ArgumentException.ThrowIfNullOrEmpty(runtime);
+        ArgumentNullException.ThrowIfNull(neutral);
         var environment = new System.Collections.Generic.Dictionary<string, string>(StringComparer.Ordinal)
         {
             ["NEUTRAL_WORKER"] = runtime,
@@ -122,6 +134,28 @@ public static class ProviderSettings
         if (Bool(section, prefix, "InvariantGlobalization", fallback: true))
         {
             environment["DOTNET_SYSTEM_GLOBALIZATION_INVARIANT"] = "1";
+        }
+
+        foreach (IConfigurationSection store in neutral.GetSection("Stores").GetChildren())
+        {
+            string? kind = store["Kind"] ?? store.Value;
+            if (string.IsNullOrWhiteSpace(kind))
+            {
+                continue; // Cloud.Connect names the missing kind.
+            }
+
+            if (DeployedStoreVariables.TryGetValue(kind, out var variables))
+            {
+                foreach (var (name, value) in variables(neutral))
+                {
+                    environment[name] = value;
+                }
+            }
+            else if (!Neutral.Storage.ObjectStores.IsRegistered(kind))
+            {
+                throw new NeutralConfigurationException($"{NeutralConfiguration.Section}:Stores:{store.Key}:Kind", kind,
+                    $"the deployed workers could not open a '{kind}' store: the application does not reference the package of that store kind (Neutral.Providers.Redis for redis).");
+            }
         }
 
         return environment;

@@ -44,7 +44,7 @@ internal static class SelfDeployment
         }
 
         LambdaFunctionSettings settings = FunctionSettings(configuration, section, Prefix, functions);
-        Dictionary<string, string> environment = ProviderSettings.WorkerEnvironment(Worker.LambdaRuntime.RuntimeName, nativeAot, section, Prefix);
+        Dictionary<string, string> environment = ProviderSettings.WorkerEnvironment(Worker.LambdaRuntime.RuntimeName, nativeAot, section, Prefix, configuration.GetSection(NeutralConfiguration.Section));
 
         Dictionary<string, string> tables = DeployedTables.Of(functions);
         using var store = new S3ObjectStore(new S3Settings(region, bucket, s3Url), credentials);

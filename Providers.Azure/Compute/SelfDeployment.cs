@@ -66,7 +66,7 @@ internal static class SelfDeployment
         var appOptions = new FunctionAppOptions(timeout,
             ProviderSettings.WholeNumber(section, Prefix, "BatchSize", 16, 1, 32),
             ProviderSettings.WholeNumber(section, Prefix, "NewBatchThreshold", 8, 0, 1000));
-        Dictionary<string, string> environment = ProviderSettings.WorkerEnvironment(Worker.FunctionsHandler.RuntimeName, nativeAot, section, Prefix);
+        Dictionary<string, string> environment = ProviderSettings.WorkerEnvironment(Worker.FunctionsHandler.RuntimeName, nativeAot, section, Prefix, configuration.GetSection(NeutralConfiguration.Section));
         Dictionary<string, string> tables = DeployedTables.Of(functions);
 
         // The app's files go beside the application (host.json, the functions' folders), then all of it into the zip.

@@ -32,7 +32,7 @@ internal static class SelfDeployment
         var (folder, executable, nativeAot) = ProviderSettings.ThisApplication("an action");
 
         // The action-proxy images have no ICU: invariant globalization unless told otherwise.
-        Dictionary<string, string> environment = ProviderSettings.WorkerEnvironment(Worker.ActionLoop.RuntimeName, nativeAot, openWhisk.Section, openWhisk.Prefix);
+        Dictionary<string, string> environment = ProviderSettings.WorkerEnvironment(Worker.ActionLoop.RuntimeName, nativeAot, openWhisk.Section, openWhisk.Prefix, neutral);
         foreach (var (name, value) in MinioSection.Read(neutral).WorkerEnvironment())
         {
             environment[name] = value;
