@@ -13,7 +13,8 @@
 #
 # Redis 7 (Debian's redis-server), for the redis store: a server on 127.0.0.1:6390 (in memory); a restartable one on
 # :6391 keeping its data in an append-only file, so that `restart-redis` can restart it mid-job; a Redis Cluster of
-# three masters on :6392-6394; and a server on :6395 that requires a (throwaway) password.
+# three masters on :6392-6394; a server on :6395 that requires a (throwaway) password; and one on :6396 that speaks
+# only TLS, its certificate signed by a throwaway CA made here ($NEUTRAL_TEST_REDIS_TLS_CA).
 #
 # Azurite 3.35.0 (npm; newer versions need Node 22), Azure Storage's emulator, for the Blob and Queue stores: blob on
 # 127.0.0.1:10000 and queue on :10001, in memory, with the well-known development account (devstoreaccount1). A second
@@ -38,6 +39,7 @@ REDIS_PORT=${NEUTRAL_REDIS_PORT:-6390}
 REDIS_RESTARTABLE_PORT=$((REDIS_PORT + 1))
 REDIS_CLUSTER_PORTS=($((REDIS_PORT + 2)) $((REDIS_PORT + 3)) $((REDIS_PORT + 4)))
 REDIS_AUTH_PORT=$((REDIS_PORT + 5))
+REDIS_TLS_PORT=$((REDIS_PORT + 6))
 REDIS_PASSWORD=NEUTRALTESTREDISPASSWORD
 
 log() { printf '== %s\n' "$*" >&2; }
@@ -179,21 +181,39 @@ wait_for_redis() {
   return 1
 }
 
+# A throwaway CA and a certificate for localhost / 127.0.0.1 signed by it, for the TLS server (made once per folder).
+make_redis_certificates() {
+  local d=$DIR/redis/tls
+  mkdir -p "$d"
+  [ -f "$d/server.crt" ] && return 0
+  openssl req -x509 -newkey rsa:2048 -nodes -keyout "$d/ca.key" -out "$d/ca.crt" -days 30 -subj "/CN=Neutral test CA" 2>/dev/null
+  openssl req -newkey rsa:2048 -nodes -keyout "$d/server.key" -out "$d/server.csr" -subj "/CN=localhost" 2>/dev/null
+  printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\n' >"$d/ext.cnf"
+  openssl x509 -req -in "$d/server.csr" -CA "$d/ca.crt" -CAkey "$d/ca.key" -CAcreateserial -out "$d/server.crt" -days 30 -extfile "$d/ext.cnf" 2>/dev/null
+}
+
 start_redis() {
   if (exec 3<>/dev/tcp/127.0.0.1/"$REDIS_PORT") 2>/dev/null; then
     log "something already answers on 127.0.0.1:$REDIS_PORT (Redis?)"
     return 0
   fi
-  log "starting Redis: 127.0.0.1:$REDIS_PORT (in memory), :$REDIS_RESTARTABLE_PORT (append-only file, restartable), a cluster on :${REDIS_CLUSTER_PORTS[0]}-${REDIS_CLUSTER_PORTS[2]}, :$REDIS_AUTH_PORT (password)"
+  log "starting Redis: 127.0.0.1:$REDIS_PORT (in memory), :$REDIS_RESTARTABLE_PORT (append-only file, restartable), a cluster on :${REDIS_CLUSTER_PORTS[0]}-${REDIS_CLUSTER_PORTS[2]}, :$REDIS_AUTH_PORT (password), :$REDIS_TLS_PORT (TLS)"
   start_redis_server main "$REDIS_PORT" --appendonly no
   start_redis_server restartable "$REDIS_RESTARTABLE_PORT" --appendonly yes --appendfsync always
   start_redis_server auth "$REDIS_AUTH_PORT" --appendonly no --requirepass "$REDIS_PASSWORD"
+  make_redis_certificates
+  local tls=$DIR/redis/tls
+  start_redis_server tls 0 --appendonly no --tls-port "$REDIS_TLS_PORT" --tls-cert-file "$tls/server.crt" --tls-key-file "$tls/server.key" \
+    --tls-ca-cert-file "$tls/ca.crt" --tls-auth-clients no
   local port nodes=()
   for port in "${REDIS_CLUSTER_PORTS[@]}"; do
+    # A node remembers its cluster in nodes.conf: a fresh one each start, so that `--cluster create` finds it empty.
+    rm -rf "$DIR/redis/cluster-$port"
     start_redis_server "cluster-$port" "$port" --appendonly no --cluster-enabled yes --cluster-config-file nodes.conf --cluster-node-timeout 5000
     nodes+=("127.0.0.1:$port")
   done
   wait_for_redis "$REDIS_PORT" main && wait_for_redis "$REDIS_RESTARTABLE_PORT" restartable && wait_for_redis "$REDIS_AUTH_PORT" auth -a "$REDIS_PASSWORD" --no-auth-warning
+  wait_for_redis "$REDIS_TLS_PORT" tls --tls --cacert "$tls/ca.crt"
   for port in "${REDIS_CLUSTER_PORTS[@]}"; do wait_for_redis "$port" "cluster-$port"; done
   redis-cli --cluster create "${nodes[@]}" --cluster-replicas 0 --cluster-yes >"$DIR/redis/cluster-create.log" 2>&1 \
     || { echo "redis-cli --cluster create failed:" >&2; cat "$DIR/redis/cluster-create.log" >&2; return 1; }
@@ -230,6 +250,7 @@ install_packages() {
   local need=()
   command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
   command -v redis-cli >/dev/null 2>&1 || need+=(redis-tools)
+  command -v openssl >/dev/null 2>&1 || need+=(openssl)
   command -v radosgw >/dev/null 2>&1 || need+=(radosgw)
   command -v ceph-mon >/dev/null 2>&1 || need+=(ceph-mon)
   command -v ceph-osd >/dev/null 2>&1 || need+=(ceph-osd)
@@ -415,6 +436,8 @@ variables() {
   echo "export NEUTRAL_TEST_REDIS_CLUSTER=127.0.0.1:${REDIS_CLUSTER_PORTS[0]},127.0.0.1:${REDIS_CLUSTER_PORTS[1]},127.0.0.1:${REDIS_CLUSTER_PORTS[2]}"
   echo "export NEUTRAL_TEST_REDIS_AUTH=127.0.0.1:$REDIS_AUTH_PORT"
   echo "export NEUTRAL_TEST_REDIS_PASSWORD=$REDIS_PASSWORD"
+  echo "export NEUTRAL_TEST_REDIS_TLS=127.0.0.1:$REDIS_TLS_PORT"
+  echo "export NEUTRAL_TEST_REDIS_TLS_CA=$DIR/redis/tls/ca.crt"
   # Azurite's well-known development account (public, the same in every Azurite).
   local account="AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
   echo "export NEUTRAL_TEST_AZURE_CONNECTION_STRING='DefaultEndpointsProtocol=http;$account;BlobEndpoint=http://127.0.0.1:$AZURITE_BLOB_PORT/devstoreaccount1;QueueEndpoint=http://127.0.0.1:$AZURITE_QUEUE_PORT/devstoreaccount1;'"

@@ -20,6 +20,13 @@ public static class RedisServers
     /// <summary>The throwaway password of <see cref="WithPassword"/>.</summary>
     public static string Password => Environment.GetEnvironmentVariable("NEUTRAL_TEST_REDIS_PASSWORD") ?? "NEUTRALTESTREDISPASSWORD";
 
+    /// <summary>The server that speaks only TLS, as a configuration string (its certificate names localhost and 127.0.0.1).</summary>
+    public static string Tls => (Environment.GetEnvironmentVariable("NEUTRAL_TEST_REDIS_TLS") ?? "127.0.0.1:6396") + ",ssl=true,sslHost=localhost";
+
+    /// <summary>The throwaway CA that signed <see cref="Tls"/>'s certificate.</summary>
+    public static string TlsCertificateAuthority => Environment.GetEnvironmentVariable("NEUTRAL_TEST_REDIS_TLS_CA")
+        ?? System.IO.Path.Combine(Environment.GetEnvironmentVariable("NEUTRAL_SERVICES_DIR") ?? ".services", "redis", "tls", "ca.crt");
+
     /// <summary>A key prefix of a test's own, so that tests sharing a server never see each other's keys.</summary>
     public static string NewKeyPrefix() => "t" + Guid.NewGuid().ToString("N")[..10] + ":";
 }
@@ -105,5 +112,23 @@ public sealed class RedisRestartableFixture : RedisFixture
     public RedisRestartableFixture()
         : base(RedisServers.Restartable)
     {
+    }
+}
+
+/// <summary>
+/// A store on the TLS server. Its CA is trusted as a user would trust a private one, by configuration alone:
+/// StackExchange.Redis's <c>SERedis_IssuerCertPath</c> variable, set for this process and so for its worker processes.
+/// </summary>
+public sealed class RedisTlsFixture : RedisFixture
+{
+    public RedisTlsFixture()
+        : base(TrustingTheCa())
+    {
+    }
+
+    private static string TrustingTheCa()
+    {
+        Environment.SetEnvironmentVariable("SERedis_IssuerCertPath", RedisServers.TlsCertificateAuthority);
+        return RedisServers.Tls;
     }
 }
