@@ -30,23 +30,16 @@ public sealed class RedisTlsTests(RedisTlsFixture redis) : IClassFixture<RedisTl
         await redis.Store.DeletePrefixAsync("user/");
     }
 
-    [Fact]
-    public async Task Plain_text_to_the_TLS_port_fails_at_connect_naming_the_key()
+    [Theory]
+    [InlineData(",ssl=true", "")] // plain text to the TLS port
+    [InlineData("sslHost=localhost", "sslHost=redis.example.com")] // the certificate names another host
+    public async Task A_client_without_TLS_or_expecting_another_host_fails_at_connect_naming_the_key(string replace, string with)
     {
         RedisProvider.Register();
-        string plain = redis.Configuration.Replace(",ssl=true", "", StringComparison.Ordinal) + ",connectTimeout=2000";
+        string configuration = redis.Configuration.Replace(replace, with, StringComparison.Ordinal) + ",connectTimeout=2000";
+        Assert.NotEqual(redis.Configuration + ",connectTimeout=2000", configuration);
         var error = await Assert.ThrowsAsync<NeutralConfigurationException>(() => Cloud.ConnectAsync(redis.NeutralConfiguration(
-            ("Neutral:Compute", "local"), ("Neutral:Redis:Configuration", plain))));
-        Assert.Equal("Neutral:Redis:Configuration", error.Key);
-    }
-
-    [Fact]
-    public async Task A_certificate_for_another_host_is_refused()
-    {
-        RedisProvider.Register();
-        string otherHost = redis.Configuration.Replace("sslHost=localhost", "sslHost=redis.example.com", StringComparison.Ordinal) + ",connectTimeout=2000";
-        var error = await Assert.ThrowsAsync<NeutralConfigurationException>(() => Cloud.ConnectAsync(redis.NeutralConfiguration(
-            ("Neutral:Compute", "local"), ("Neutral:Redis:Configuration", otherHost))));
+            ("Neutral:Compute", "local"), ("Neutral:Redis:Configuration", configuration))));
         Assert.Equal("Neutral:Redis:Configuration", error.Key);
     }
 }
