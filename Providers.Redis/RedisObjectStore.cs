@@ -44,42 +44,42 @@ public sealed class RedisObjectStore : IObjectStore, IBulkDeletingObjectStore, I
     // KEYS[1] the object, KEYS[2] its folder's index; ARGV[1] the bytes, ARGV[2] the name.
     // The "existing" scripts write only into a folder whose index exists: then its entries up to the root exist too
     // (see AddAncestryAsync), and the write is one round trip. Otherwise they answer 0 / -1 and write nothing.
-    private const string PutExisting = """
+    private static readonly RedisScript PutExisting = new("""
         if redis.call('EXISTS', KEYS[2]) == 0 then return 0 end
         redis.call('SET', KEYS[1], ARGV[1])
         redis.call('ZADD', KEYS[2], 0, ARGV[2])
         return 1
-        """;
+        """);
 
-    private const string PutAnyway = """
+    private static readonly RedisScript PutAnyway = new("""
         redis.call('SET', KEYS[1], ARGV[1])
         redis.call('ZADD', KEYS[2], 0, ARGV[2])
         return 1
-        """;
+        """);
 
-    private const string CreateExisting = """
+    private static readonly RedisScript CreateExisting = new("""
         if redis.call('EXISTS', KEYS[2]) == 0 then return -1 end
         if redis.call('SET', KEYS[1], ARGV[1], 'NX') then
           redis.call('ZADD', KEYS[2], 0, ARGV[2])
           return 1
         end
         return 0
-        """;
+        """);
 
-    private const string CreateAnyway = """
+    private static readonly RedisScript CreateAnyway = new("""
         if redis.call('SET', KEYS[1], ARGV[1], 'NX') then
           redis.call('ZADD', KEYS[2], 0, ARGV[2])
           return 1
         end
         return 0
-        """;
+        """);
 
     // KEYS[1] the object, KEYS[2] its folder's index; ARGV[1] the name.
-    private const string Remove = """
+    private static readonly RedisScript Remove = new("""
         local n = redis.call('DEL', KEYS[1])
         redis.call('ZREM', KEYS[2], ARGV[1])
         return n
-        """;
+        """);
 
     private readonly RedisConnection _connection;
     private readonly RedisLayout _layout;
@@ -145,7 +145,7 @@ public sealed class RedisObjectStore : IObjectStore, IBulkDeletingObjectStore, I
 
         RedisKey[] keys = [value, index];
         RedisValue[] args = [data, name];
-        int done = (int)await Call(db.ScriptEvaluateAsync(createOnly ? CreateExisting : PutExisting, keys, args), operation, key).ConfigureAwait(false);
+        int done = (int)await Call((createOnly ? CreateExisting : PutExisting).EvaluateAsync(db, keys, args), operation, key).ConfigureAwait(false);
         if (done >= 0 && (createOnly || done == 1))
         {
             return done == 1;
@@ -154,7 +154,7 @@ public sealed class RedisObjectStore : IObjectStore, IBulkDeletingObjectStore, I
         // A new folder (its index did not exist): make it reachable, write, and again after the write: a prefix
         // delete that removed the folder's entry meanwhile has put it back only if it saw the object.
         await AddAncestryAsync(db, folder, key).ConfigureAwait(false);
-        bool written = (int)await Call(db.ScriptEvaluateAsync(createOnly ? CreateAnyway : PutAnyway, keys, args), operation, key).ConfigureAwait(false) == 1;
+        bool written = (int)await Call((createOnly ? CreateAnyway : PutAnyway).EvaluateAsync(db, keys, args), operation, key).ConfigureAwait(false) == 1;
         await AddAncestryAsync(db, folder, key).ConfigureAwait(false);
         return written;
     }
@@ -233,7 +233,7 @@ public sealed class RedisObjectStore : IObjectStore, IBulkDeletingObjectStore, I
         ObjectKeys.Validate(key);
         var (folder, name) = RedisLayout.Split(key);
         IDatabase db = await DatabaseAsync(cancellationToken).ConfigureAwait(false);
-        return (int)await Call(db.ScriptEvaluateAsync(Remove, [_layout.Value(folder, name), _layout.Index(folder)], [name]), "delete", key).ConfigureAwait(false) == 1;
+        return (int)await Call(Remove.EvaluateAsync(db, [_layout.Value(folder, name), _layout.Index(folder)], [name]), "delete", key).ConfigureAwait(false) == 1;
     }
 
     /// <inheritdoc/>
@@ -370,7 +370,7 @@ public sealed class RedisObjectStore : IObjectStore, IBulkDeletingObjectStore, I
             var removals = new List<Task<RedisResult>>(Page);
             for (int j = i; j < Math.Min(names.Count, i + Page); j++)
             {
-                removals.Add(db.ScriptEvaluateAsync(Remove, [_layout.Value(folder, names[j]), index], [names[j]]));
+                removals.Add(Remove.EvaluateAsync(db, [_layout.Value(folder, names[j]), index], [names[j]]));
             }
 
             foreach (Task<RedisResult> removal in removals)

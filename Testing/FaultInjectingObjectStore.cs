@@ -14,7 +14,7 @@ namespace Neutral.Testing;
 /// <see cref="IOException"/> as an SDK's timeout or 5xx), listings that lag (new objects appear in listings late), and
 /// outages (<see cref="Down"/>). Seeded: a run is reproducible.
 /// </summary>
-public sealed class FaultInjectingObjectStore : IObjectStore, IBulkDeletingObjectStore
+public sealed class FaultInjectingObjectStore : IObjectStore, IBulkDeletingObjectStore, IObjectStoreWrapper
 {
     private readonly IObjectStore _inner;
     private readonly TimeProvider _time;
@@ -22,6 +22,9 @@ public sealed class FaultInjectingObjectStore : IObjectStore, IBulkDeletingObjec
     private readonly Lock _randomLock = new();
     private readonly ConcurrentDictionary<string, DateTimeOffset> _written = new(StringComparer.Ordinal);
     private int _errors;
+
+    /// <summary>The store this one serves.</summary>
+    public IObjectStore Inner => _inner;
 
     /// <summary>Wraps <paramref name="inner"/>.</summary>
     public FaultInjectingObjectStore(IObjectStore inner, TimeProvider time, int seed = 1)

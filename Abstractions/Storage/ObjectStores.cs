@@ -32,6 +32,25 @@ public static class ObjectStores
     /// <summary>Whether stores of kind <paramref name="kind"/> can be opened here.</summary>
     public static bool IsRegistered(string kind) => s_openers.ContainsKey(kind);
 
+    /// <summary>
+    /// <paramref name="store"/> itself when it is a <typeparamref name="TStore"/>, else the first one found through the
+    /// stores it wraps (<see cref="IObjectStoreWrapper"/>); null when there is none.
+    /// </summary>
+    public static TStore? Find<TStore>(IObjectStore store)
+        where TStore : class, IObjectStore
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        for (IObjectStore? at = store; at is not null; at = (at as IObjectStoreWrapper)?.Inner)
+        {
+            if (at is TStore found)
+            {
+                return found;
+            }
+        }
+
+        return null;
+    }
+
     /// <summary>The opener registered for <paramref name="kind"/>, if any (a worker host loads its assembly).</summary>
     public static Func<StoreLocation, IObjectStore>? OpenerOf(string kind) => s_openers.TryGetValue(kind, out var open) ? open : null;
 

@@ -7,7 +7,7 @@ using System.Threading.Tasks;
 namespace Neutral.Storage;
 
 /// <summary>A view of a store under a key prefix: keys are relative to the prefix, listings strip it.</summary>
-public sealed class PrefixedObjectStore : IObjectStore, IBulkDeletingObjectStore
+public sealed class PrefixedObjectStore : IObjectStore, IBulkDeletingObjectStore, IObjectStoreWrapper
 {
     private readonly IObjectStore _inner;
 

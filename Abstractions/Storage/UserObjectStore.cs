@@ -10,7 +10,7 @@ namespace Neutral.Storage;
 /// The user key space of a store: every key but those under Neutral's internal prefix, which it refuses and hides, so
 /// that user objects and job objects never collide.
 /// </summary>
-public sealed class UserObjectStore : IObjectStore, IBulkDeletingObjectStore
+public sealed class UserObjectStore : IObjectStore, IBulkDeletingObjectStore, IObjectStoreWrapper
 {
     private readonly IObjectStore _inner;
     private readonly string _internalPrefix;
@@ -43,6 +43,9 @@ public sealed class UserObjectStore : IObjectStore, IBulkDeletingObjectStore
 
         return key;
     }
+
+    /// <inheritdoc/>
+    public IObjectStore Inner => _inner;
 
     /// <inheritdoc/>
     public Task PutAsync(string key, ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default) => _inner.PutAsync(Check(key), data, cancellationToken);

@@ -13,9 +13,12 @@ namespace Neutral.Execution;
 /// operation costs one completed-task check. A failed preparation fails every operation with its error (a
 /// <see cref="NeutralConfigurationException"/> naming the key), which is not retried.
 /// </summary>
-internal sealed class PreparedObjectStore : IObjectStore, IBulkDeletingObjectStore
+internal sealed class PreparedObjectStore : IObjectStore, IBulkDeletingObjectStore, IObjectStoreWrapper
 {
     private readonly IObjectStore _inner;
+
+    /// <summary>The store this one serves.</summary>
+    public IObjectStore Inner => _inner;
 
     public PreparedObjectStore(IObjectStore inner, Task prepared)
     {

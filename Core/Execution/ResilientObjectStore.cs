@@ -16,13 +16,16 @@ namespace Neutral.Execution;
 /// with <see cref="StoreUnavailableException"/>, one clear error naming the operation and the key. A listing is retried
 /// only until it yields its first object (the caller polls again).
 /// </summary>
-internal sealed class ResilientObjectStore : IObjectStore, IBulkDeletingObjectStore
+internal sealed class ResilientObjectStore : IObjectStore, IBulkDeletingObjectStore, IObjectStoreWrapper
 {
     private static readonly ResiliencePropertyKey<long> StartKey = new("neutral.store.start");
     private readonly IObjectStore _inner;
     private readonly TimeProvider _time;
     private readonly TimeSpan _bound;
     private readonly ResiliencePipeline _pipeline;
+
+    /// <summary>The store this one serves.</summary>
+    public IObjectStore Inner => _inner;
 
     public ResilientObjectStore(IObjectStore inner, TimeProvider time, TimeSpan bound, ILogger logger)
     {
