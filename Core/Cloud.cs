@@ -101,7 +101,7 @@ public sealed partial class Cloud : IAsyncDisposable
 
         StoreConnection store = storageFactory(new ProviderContext(options, null));
         store = store with { Location = store.Location with { Prefix = InternalPrefix } };
-        var named = new Dictionary<string, StoreConnection>(StringComparer.Ordinal);
+        var named = new Dictionary<string, StoreConnection>(StringComparer.OrdinalIgnoreCase);
         IComputeBackend backend;
         try
         {
@@ -132,7 +132,7 @@ public sealed partial class Cloud : IAsyncDisposable
         // The store's own network set-up (the bucket created) runs in the background: Connect never waits on it.
         // A store with nothing to prepare (the local one) is used as it is: no wait on its operations' path.
         var (root, prepared) = Prepared(store);
-        var stores = new Dictionary<string, (IObjectStore Root, StoreLocation Location)>(StringComparer.Ordinal);
+        var stores = new Dictionary<string, (IObjectStore Root, StoreLocation Location)>(StringComparer.OrdinalIgnoreCase);
         var preparing = new List<Task> { prepared };
         foreach (var (name, other) in named)
         {

@@ -222,7 +222,7 @@ public sealed class CallRunner
             return null;
         }
 
-        var stores = new Dictionary<string, IObjectStore>(locations.Count, StringComparer.Ordinal);
+        var stores = new Dictionary<string, IObjectStore>(locations.Count, StringComparer.OrdinalIgnoreCase);
         foreach (KeyValuePair<string, StoreLocation> named in locations)
         {
             stores[named.Key] = _openStore(named.Value);

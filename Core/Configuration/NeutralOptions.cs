@@ -36,7 +36,7 @@ public sealed class NeutralOptions
     /// the client with <c>Cloud.StorageOf(name)</c>, and a shuffle keeps its data in one by name. Configuration:
     /// <c>Neutral:Stores:{name}:Kind</c>.
     /// </summary>
-    public IDictionary<string, string> Stores { get; } = new Dictionary<string, string>(StringComparer.Ordinal);
+    public IDictionary<string, string> Stores { get; } = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
 
     /// <summary>The local provider.</summary>
     public LocalOptions Local { get; } = new();

@@ -35,7 +35,7 @@ internal sealed class CloudContext
         Locations = _stores.Count == 0 ? null : _stores.ToDictionary(s => s.Key, s => s.Value.Location, StringComparer.Ordinal);
     }
 
-    private readonly Dictionary<string, NamedStore> _stores = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, NamedStore> _stores = new(StringComparer.OrdinalIgnoreCase);
 
     /// <summary>The named stores.</summary>
     public IEnumerable<NamedStore> Stores => _stores.Values;

@@ -54,6 +54,9 @@ public static class Program
                 Neutral.Bench.BenchFunctions.EnsureRegistered();
                 await ShuffleHarness.RunAsync(args);
                 return;
+            case "paper":
+                await PaperHarness.RunAsync(args);
+                return;
             case "redis-store":
                 await RedisStoreHarness.RunAsync();
                 return;

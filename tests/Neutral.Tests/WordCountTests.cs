@@ -38,6 +38,15 @@ public sealed class WordCountTests
     }
 
     [Fact]
+    public async Task A_store_named_in_upper_case_as_environment_variables_spell_it_is_found_by_any_case()
+    {
+        // NEUTRAL__STORES__SCRATCH=local arrives as the key "SCRATCH"; configuration keys ignore case, so do store names.
+        await using var local = new LocalCloud(configure: o => o.Stores["SCRATCH"] = "local");
+        WordCountCheck.AssertExact(await RunAsync(local.Cloud, scratch: "scratch"));
+        Assert.NotNull(local.Cloud.StorageOf("Scratch"));
+    }
+
+    [Fact]
     public void Counting_UTF8_a_slice_at_a_time_counts_as_decoding_the_whole_text_does()
     {
         // Slices of 256 KiB: text long enough for several, with words of several bytes a character, a word longer than
