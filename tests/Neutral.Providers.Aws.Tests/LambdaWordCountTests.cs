@@ -57,4 +57,23 @@ public sealed class LambdaWordCountTests(S3Bucket bucket) : IClassFixture<S3Buck
         Assert.Empty(await cloud.StorageOf("scratch").ListAsync("").ToListAsync());
         Assert.DoesNotContain(await bucket.Store.ListAsync("_neutral/").ToListAsync(), o => o.Key.StartsWith("_neutral/shuffles/", StringComparison.Ordinal));
     }
+
+    [Fact]
+    public async Task The_parameter_server_sample_trains_on_Lambda_with_its_model_on_Redis()
+    {
+        AwsProvider.Register();
+        RedisProvider.Register();
+        await using Cloud cloud = await Cloud.ConnectAsync(bucket.Configuration([
+            ("Neutral:Compute", "aws"),
+            ("Neutral:Aws:LambdaServiceUrl", _lambda.Endpoint.ToString()),
+            ("Neutral:Stores:params:Kind", "redis"),
+            ("Neutral:Redis:Configuration", Redis),
+            ("Neutral:Redis:KeyPrefix", _keyPrefix)]));
+
+        var settings = new ParameterServer.TrainSettings(Epochs: 2, Batch: 50, LearningRate: 0.5, MaxStaleness: 1);
+        ParameterServer.TrainingResult result = await ParameterServer.Training.RunAsync(cloud, "params", "ps-lambda/", rows: 8_000, dims: 20, shards: 2, heldOutRows: 2_000, settings);
+        Assert.Equal(320, result.Steps);
+        Assert.True(result.Accuracy >= 0.97 * result.SingleAccuracy, $"workers {result.Accuracy:P2} against one process {result.SingleAccuracy:P2}");
+        Assert.Empty(await cloud.StorageOf("params").ListAsync("").ToListAsync());
+    }
 }
