@@ -37,17 +37,23 @@ public sealed class LambdaWordCountTests(S3Bucket bucket) : IClassFixture<S3Buck
         _function.Dispose();
     }
 
-    [Fact]
-    public async Task Word_count_on_Lambda_with_its_shuffle_on_Redis_is_exact()
+    /// <summary>Lambda compute, the job's store on RGW, and a Redis store named <paramref name="redisStore"/>.</summary>
+    private Task<Cloud> ConnectAsync(string redisStore)
     {
         AwsProvider.Register();
         RedisProvider.Register();
-        await using Cloud cloud = await Cloud.ConnectAsync(bucket.Configuration([
+        return Cloud.ConnectAsync(bucket.Configuration([
             ("Neutral:Compute", "aws"),
             ("Neutral:Aws:LambdaServiceUrl", _lambda.Endpoint.ToString()),
-            ("Neutral:Stores:scratch:Kind", "redis"),
+            ($"Neutral:Stores:{redisStore}:Kind", "redis"),
             ("Neutral:Redis:Configuration", Redis),
             ("Neutral:Redis:KeyPrefix", _keyPrefix)]));
+    }
+
+    [Fact]
+    public async Task Word_count_on_Lambda_with_its_shuffle_on_Redis_is_exact()
+    {
+        await using Cloud cloud = await ConnectAsync(redisStore: "scratch");
 
         int before = _lambda.Invocations;
         WordCountCheck.Run run = await WordCountCheck.RunAsync(cloud, "wc/input/", [120_000, 80_000], chunkBytes: 32 * 1024, partitions: 3, scratch: "scratch");
@@ -61,14 +67,7 @@ public sealed class LambdaWordCountTests(S3Bucket bucket) : IClassFixture<S3Buck
     [Fact]
     public async Task The_parameter_server_sample_trains_on_Lambda_with_its_model_on_Redis()
     {
-        AwsProvider.Register();
-        RedisProvider.Register();
-        await using Cloud cloud = await Cloud.ConnectAsync(bucket.Configuration([
-            ("Neutral:Compute", "aws"),
-            ("Neutral:Aws:LambdaServiceUrl", _lambda.Endpoint.ToString()),
-            ("Neutral:Stores:params:Kind", "redis"),
-            ("Neutral:Redis:Configuration", Redis),
-            ("Neutral:Redis:KeyPrefix", _keyPrefix)]));
+        await using Cloud cloud = await ConnectAsync(redisStore: "params");
 
         var settings = new ParameterServer.TrainSettings(Epochs: 2, Batch: 50, LearningRate: 0.5, MaxStaleness: 1);
         ParameterServer.TrainingResult result = await ParameterServer.Training.RunAsync(cloud, "params", "ps-lambda/", rows: 8_000, dims: 20, shards: 2, heldOutRows: 2_000, settings);
