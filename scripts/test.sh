@@ -58,6 +58,10 @@ service_variables=$(bash scripts/services.sh start)
 eval "$service_variables"
 
 log "tests"
+# What the tests write to the temporary folder (published apps, about 100 MB, kept for the run) goes under the scratch
+# folder, which the exit trap removes.
+export TMPDIR="$scratch/tmp"
+mkdir -p "$TMPDIR"
 results="$scratch/results.txt"
 status=0
 dotnet test Neutral.sln -c Release --no-build -nologo --filter "Category!=Packaging" 2>&1 | tee "$results" || status=$?
