@@ -15,7 +15,8 @@ internal sealed class RedisConnection : IDisposable
 {
     private readonly ConfigurationOptions _options;
     private readonly Lazy<Task<ConnectionMultiplexer>> _multiplexer;
-    private volatile bool _singleServer;
+    // 0 not known yet, 1 one standalone server, 2 anything else (a cluster, replicas): decided once a server answers.
+    private volatile int _topology;
 
     public RedisConnection(ConfigurationOptions options)
     {
@@ -43,15 +44,19 @@ internal sealed class RedisConnection : IDisposable
     /// </summary>
     public async ValueTask<bool> IsSingleServerAsync()
     {
-        if (_singleServer)
+        if (_topology != 0)
         {
-            return true;
+            return _topology == 1;
         }
 
         ConnectionMultiplexer multiplexer = await _multiplexer.Value.ConfigureAwait(false);
         IServer[] servers = multiplexer.GetServers();
-        _singleServer = servers.Length == 1 && servers[0].IsConnected && servers[0].ServerType == ServerType.Standalone;
-        return _singleServer;
+        if (servers.Length > 1 || (servers.Length == 1 && servers[0].IsConnected))
+        {
+            _topology = servers.Length == 1 && servers[0].ServerType == ServerType.Standalone ? 1 : 2;
+        }
+
+        return _topology == 1;
     }
 
     /// <summary>The connection itself (for tests and benchmarks: profiling, raw commands).</summary>

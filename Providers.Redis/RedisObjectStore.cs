@@ -140,7 +140,7 @@ public sealed class RedisObjectStore : IObjectStore, IBulkDeletingObjectStore, I
         RedisKey index = _layout.Index(folder);
         if (data.Length > ScriptLimit)
         {
-            return await TransactAsync(db, folder, value, index, name, data, createOnly, key).ConfigureAwait(false);
+            return await TransactAsync(db, folder, value, index, name, data, createOnly, operation, key).ConfigureAwait(false);
         }
 
         RedisKey[] keys = [value, index];
@@ -166,9 +166,8 @@ public sealed class RedisObjectStore : IObjectStore, IBulkDeletingObjectStore, I
     /// pipelined behind the write (one connection keeps their order); on a cluster the parent's index may be on
     /// another node, so the check waits for the write.
     /// </summary>
-    private async Task<bool> TransactAsync(IDatabase db, string folder, RedisKey value, RedisKey index, string name, ReadOnlyMemory<byte> data, bool createOnly, string key)
+    private async Task<bool> TransactAsync(IDatabase db, string folder, RedisKey value, RedisKey index, string name, ReadOnlyMemory<byte> data, bool createOnly, string operation, string key)
     {
-        string operation = createOnly ? "create" : "write";
         ITransaction transaction = db.CreateTransaction();
         Task<bool> set = transaction.StringSetAsync(value, data, when: createOnly ? When.NotExists : When.Always);
         // Indexed whether or not SET NX wrote: an object that exists is indexed by the write that created it.
