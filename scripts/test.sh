@@ -82,5 +82,11 @@ dotnet test tests/Neutral.Packaging.Tests -c Release --no-build -nologo 2>&1 | t
 
 passed=$(grep -oE 'Passed: +[0-9]+' "$results" | awk '{s+=$2} END {print s+0}')
 failed=$(grep -oE 'Failed: +[0-9]+' "$results" | awk '{s+=$2} END {print s+0}')
+# The failed tests again, each with the first line of its message, last: a log cut to its end still names them.
+if [ "$failed" -gt 0 ]; then
+  printf '\nfailed tests:\n'
+  awk '/^ +Failed [A-Za-z_]/ { sub(/^ +/, "  "); print; want = 1; next }
+       want && /Error Message:/ { getline; sub(/^ +/, "    "); print; want = 0 }' "$results"
+fi
 printf '\n%d passed, %d failed\n' "$((passed + aot_passed))" "$((failed + aot_failed))"
 exit $status

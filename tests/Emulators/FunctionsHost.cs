@@ -311,6 +311,12 @@ public sealed partial class FunctionsHost : IAsyncDisposable
                 await EnsureStartedAsync();
                 return true;
             }
+            catch (HttpRequestException) when (host._stop.IsCancellationRequested)
+            {
+                // Disposed while the handler started: its kill ended the ping (seen in a CI run of 2026-12-06, the
+                // process killed but not yet reaped, so HasExited was still false).
+                throw new OperationCanceledException(host._stop.Token);
+            }
             catch (HttpRequestException e) when (_process is { HasExited: true })
             {
                 host.Note($"instance {index}: handler exited before it answered the ping: {e.Message}");
@@ -374,7 +380,7 @@ public sealed partial class FunctionsHost : IAsyncDisposable
                         host.Note($"instance {index}: handler answered the ping ({(int)ping.StatusCode})");
                         return;
                     }
-                    catch (HttpRequestException e) when (e.InnerException is SocketException && !_process.HasExited)
+                    catch (HttpRequestException) when (!_process.HasExited && !host._stop.IsCancellationRequested)
                     {
                         await Task.Delay(25, wait.Token);
                     }
