@@ -37,9 +37,10 @@ public sealed partial class Cloud : IAsyncDisposable
     private readonly CloudContext _context;
     private readonly StoreConnection _store;
     private readonly ConcurrentDictionary<string, Task> _shared = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<Task, Func<Task>> _jobs = new();
+    private readonly ConcurrentDictionary<Task, JobRunner> _jobs = new();
     private readonly CancellationTokenSource _disposing = new();
     private Task _housekeeping = Task.CompletedTask;
+    private TaskCompletionSource? _disposal;
     private int _disposed;
 
     private Cloud(CloudContext context, StoreConnection store)
@@ -144,6 +145,11 @@ public sealed partial class Cloud : IAsyncDisposable
         var context = new CloudContext(options, root, store.Location, backend, logger, stores);
         var cloud = new Cloud(context, store) { _prepared = Task.WhenAll(preparing), _named = [.. named.Values] };
         cloud.StartHousekeeping();
+        if (options.Job.CancelOnSignal)
+        {
+            ShutdownSignals.Process.Track(cloud);
+        }
+
         return cloud;
     }
 
@@ -321,7 +327,7 @@ public sealed partial class Cloud : IAsyncDisposable
         }
 
         var (runner, results) = JobRunner.Create(_context, array);
-        _jobs.TryAdd(runner.Finished, runner.CancelAsync);
+        _jobs.TryAdd(runner.Finished, runner);
         var job = new RemoteJob<T>(runner, results);
         runner.Start();
         _ = runner.Finished.ContinueWith(t => _jobs.TryRemove(t, out _), TaskScheduler.Default);
@@ -373,21 +379,52 @@ public sealed partial class Cloud : IAsyncDisposable
         return new Shared<T>(key, value);
     }
 
-    /// <summary>Stops the workers; deletes shared values (unless <c>Job:KeepData</c>) once running jobs end.</summary>
-    public async ValueTask DisposeAsync()
+    /// <summary>Jobs of this cloud that have not finished (cleanup included).</summary>
+    internal int RunningJobs => _jobs.Count(j => !j.Key.IsCompleted);
+
+    /// <summary>
+    /// Stops the workers; deletes shared values (unless <c>Job:KeepData</c>) once running jobs end. A second call waits
+    /// for the first to finish.
+    /// </summary>
+    public ValueTask DisposeAsync() => DisposeAsync(interrupted: false);
+
+    /// <summary>The disposal; <paramref name="interrupted"/> when the process ends on a signal (<see cref="ShutdownSignals"/>).</summary>
+    internal ValueTask DisposeAsync(bool interrupted)
     {
-        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        var mine = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        if (Interlocked.CompareExchange(ref _disposal, mine, null) is { } first)
         {
-            return;
+            return new ValueTask(first.Task);
         }
 
+        Volatile.Write(ref _disposed, 1);
+        ShutdownSignals.Process.Forget(this);
+        return new ValueTask(RunAsync());
+
+        async Task RunAsync()
+        {
+            try
+            {
+                await DisposeCoreAsync(interrupted).ConfigureAwait(false);
+                mine.SetResult();
+            }
+            catch (Exception e)
+            {
+                mine.SetException(e);
+                throw;
+            }
+        }
+    }
+
+    private async Task DisposeCoreAsync(bool interrupted)
+    {
         // Jobs still running when the cloud goes away are cancelled, then given a bounded moment to clean up.
         await _disposing.CancelAsync().ConfigureAwait(false);
-        foreach (var (finished, cancel) in _jobs)
+        foreach (var (finished, runner) in _jobs)
         {
             if (!finished.IsCompleted)
             {
-                _ = cancel();
+                _ = interrupted ? runner.InterruptAsync() : runner.CancelAsync();
             }
         }
 

@@ -23,6 +23,12 @@ public static class NeutralServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(configuration);
         NeutralOptions options = NeutralConfiguration.Read(configuration);
+        if (configuration[NeutralConfiguration.Section + ":Job:CancelOnSignal"] is null)
+        {
+            // The host stops on Ctrl-C and SIGTERM by itself and disposes the cloud, which cancels its jobs.
+            options.Job.CancelOnSignal = false;
+        }
+
         services.AddSingleton(options);
         services.AddSingleton(provider =>
         {

@@ -342,7 +342,7 @@ namespace Neutral.Generators
                 if (ns == "System" || ns.StartsWith("System.", StringComparison.Ordinal) || ns.StartsWith("Microsoft.", StringComparison.Ordinal)
                     || type.SpecialType == SpecialType.System_Object)
                 {
-                    throw Unsupported(path, $"{display} is not serializable");
+                    throw Unsupported(path, $"{display} is not serializable{Alternatives(type)}");
                 }
 
                 if (type.TypeKind is TypeKind.Interface or TypeKind.Delegate || type.IsAbstract)
@@ -538,6 +538,25 @@ namespace Neutral.Generators
                 Microsoft.CodeAnalysis.CSharp.SyntaxFacts.GetKeywordKind(name) != Microsoft.CodeAnalysis.CSharp.SyntaxKind.None ? "@" + name : name;
 
             private static UnsupportedTypeException Unsupported(string path, string reason) => new(path + ": " + reason);
+
+            /// <summary>What to pass instead of a stream, a reader or writer, or a file: the alternatives a call can take.</summary>
+            private static string Alternatives(INamedTypeSymbol type)
+            {
+                for (INamedTypeSymbol? t = type; t is not null; t = t.BaseType)
+                {
+                    switch (t.ToDisplayString())
+                    {
+                        case "System.IO.Stream":
+                        case "System.IO.TextReader":
+                        case "System.IO.TextWriter":
+                        case "System.IO.FileSystemInfo":
+                            return "; a call runs on another machine: pass the data as byte[] (or a string), or put it in the store "
+                                + "(Cloud.Storage) and pass its key, or an ObjectChunk (key, offset, length) for a part of a stored object";
+                    }
+                }
+
+                return string.Empty;
+            }
         }
 
         internal sealed class UnsupportedTypeException : Exception

@@ -70,7 +70,8 @@ public static class AwsProvider
     {
         AwsSection aws = AwsSection.Read(context.Configuration);
         string bucket = aws.RequireBucket("the bucket job data goes to (created if missing)");
-        AWSCredentials? credentials = aws.Credentials;
+        // Resolved now: no credentials anywhere fails at Connect with one message, not at the first request.
+        AWSCredentials credentials = Resolve(aws.Credentials);
         var settings = new S3Settings(aws.Region, bucket, aws.ServiceUrl);
         var location = new StoreLocation(StoreKind, LocationOf(settings), Cloud.InternalPrefix);
         s_clientStores[location.Bucket] = (settings, credentials);
@@ -99,7 +100,30 @@ public static class AwsProvider
     }
 
     /// <summary>The credentials to sign with: the given ones, else the SDK's default chain.</summary>
-    internal static AWSCredentials Resolve(AWSCredentials? credentials) => credentials ?? DefaultAWSCredentialsIdentityResolver.GetCredentials();
+    /// <exception cref="NeutralConfigurationException">The chain found none: one message naming where credentials can be set.</exception>
+    internal static AWSCredentials Resolve(AWSCredentials? credentials)
+    {
+        if (credentials is not null)
+        {
+            return credentials;
+        }
+
+        try
+        {
+            return DefaultAWSCredentialsIdentityResolver.GetCredentials();
+        }
+        catch (AmazonClientException e)
+        {
+            // The SDK lists each provider it tried, with its own exception: say instead where credentials go.
+            throw new NeutralConfigurationException(NeutralConfiguration.Section + ":" + Section + ":AccessKeyId", null, NoCredentials, e);
+        }
+    }
+
+    /// <summary>What the error says when neither the settings nor the SDK's default chain give credentials.</summary>
+    internal const string NoCredentials =
+        "no AWS credentials were found. Set Neutral:Aws:AccessKeyId and Neutral:Aws:SecretAccessKey (the secret in the variable NEUTRAL__AWS__SECRETACCESSKEY, not a file), " +
+        "or give the AWS SDK's default chain some: the variables AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, a profile (~/.aws/credentials, AWS_PROFILE, `aws configure sso`), " +
+        "or a role (web identity, ECS task role, EC2 instance profile).";
 
     /// <summary><c>s3://bucket?region=r</c> or <c>http(s)://host:port/bucket?region=r</c>: where workers find the store, without credentials.</summary>
     internal static string LocationOf(S3Settings settings) =>

@@ -58,7 +58,7 @@ internal sealed class AwsSection
     public int MaxConcurrency { get; }
 
     /// <summary>The bucket; throws naming <c>Neutral:Aws:Bucket</c> and <paramref name="what"/> it is for.</summary>
-    public string RequireBucket(string what) => Bucket ?? throw new NeutralConfigurationException(Prefix + "Bucket", null, $"it is required: {what}.");
+    public string RequireBucket(string what) => Bucket ?? ProviderSettings.Missing(Prefix + "Bucket", $"it is required: {what}.", "missing");
 
     /// <summary>Keys from the section, or null for the SDK's default chain. Both or neither.</summary>
     internal static AWSCredentials? CredentialsFrom(IConfiguration section, string prefix)

@@ -112,7 +112,8 @@ internal sealed partial class AzureSection
 
     private static BlobSettings BlobFrom(IConfiguration section, string prefix)
     {
-        string container = ProviderSettings.Required(section, prefix, "Container", "the Blob container job data goes to (created if missing), e.g. neutral");
+        string container = section["Container"] is { Length: > 0 } named ? named
+            : ProviderSettings.Missing(prefix + "Container", "it is required: the Blob container job data goes to (created if missing), e.g. neutral.", "missing");
         if (container.Length is < 3 or > 63 || !StorageName().IsMatch(container))
         {
             throw new NeutralConfigurationException(prefix + "Container", container,
@@ -123,8 +124,9 @@ internal sealed partial class AzureSection
         Uri? account = ProviderSettings.HttpUrl(section, prefix, "AccountUrl", "it must be the Blob service's address, e.g. https://myaccount.blob.core.windows.net/.");
         if (connection is null && account is null)
         {
-            throw new NeutralConfigurationException(prefix + "ConnectionString", null,
-                "set it (the storage account's connection string, in NEUTRAL__AZURE__CONNECTIONSTRING rather than a file), or set AccountUrl to sign in with Entra ID (DefaultAzureCredential).");
+            connection = ProviderSettings.Missing(prefix + "ConnectionString",
+                "set it (the storage account's connection string, in NEUTRAL__AZURE__CONNECTIONSTRING rather than a file), or set AccountUrl to sign in with Entra ID (DefaultAzureCredential).",
+                "UseDevelopmentStorage=true");
         }
 
         if (connection is not null && account is not null)

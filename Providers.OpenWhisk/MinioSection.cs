@@ -44,7 +44,7 @@ internal sealed class MinioSection
         string bucket = ProviderSettings.Required(_section, Prefix, "Bucket", "the bucket job data goes to (created if missing)");
         string accessKey = ProviderSettings.Required(_section, Prefix, "AccessKey", "the access key");
         string secretKey = SecretKey
-            ?? throw new NeutralConfigurationException(Prefix + "SecretKey", null, "the secret key is required (set it with the variable NEUTRAL__MINIO__SECRETKEY rather than in a file).");
+            ?? ProviderSettings.Missing(Prefix + "SecretKey", "the secret key is required (set it with the variable NEUTRAL__MINIO__SECRETKEY rather than in a file).", string.Empty);
         bool secure = ProviderSettings.Bool(_section, Prefix, "Secure");
         return (new MinioSettings(endpoint, accessKey, secretKey, secure, Region), bucket);
     }

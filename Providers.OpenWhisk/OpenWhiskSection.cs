@@ -15,9 +15,9 @@ internal sealed class OpenWhiskSection
         Section = section;
         Prefix = prefix;
         Uri apiHost = ProviderSettings.HttpUrl(section, prefix, "ApiHost", "it must be an http or https address, e.g. https://openwhisk.example.com.", trailingSlash: true)
-            ?? throw new NeutralConfigurationException(prefix + "ApiHost", null, "it is required: the controller's address, e.g. https://openwhisk.example.com.");
+            ?? ProviderSettings.Missing(prefix + "ApiHost", "it is required: the controller's address, e.g. https://openwhisk.example.com.", new Uri("https://missing.invalid/"));
         string authKey = section["AuthKey"] is { Length: > 0 } key ? key
-            : throw new NeutralConfigurationException(prefix + "AuthKey", null, "the namespace's key (uuid:key, as `wsk property get --auth` shows) is required; set it with the variable NEUTRAL__OPENWHISK__AUTHKEY rather than in a file.");
+            : ProviderSettings.Missing(prefix + "AuthKey", "the namespace's key (uuid:key, as `wsk property get --auth` shows) is required; set it with the variable NEUTRAL__OPENWHISK__AUTHKEY rather than in a file.", "missing:missing");
         if (!authKey.Contains(':', StringComparison.Ordinal))
         {
             // Never echo a key: only say what is wrong with it.

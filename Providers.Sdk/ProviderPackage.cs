@@ -155,14 +155,15 @@ public sealed class ProviderPackage
             registry.AddSection(section, keys);
         }
 
+        // Every required key a factory finds missing is named in one error, not the first alone.
         foreach (var (name, open) in _storage)
         {
-            registry.AddStorage(name, open);
+            registry.AddStorage(name, context => ProviderSettings.CollectingMissing(() => open(context), store => store.Dispose?.Invoke().AsTask().Wait(TimeSpan.FromSeconds(5))));
         }
 
         foreach (var (name, open, defaultStorage) in _compute)
         {
-            registry.AddCompute(name, open, defaultStorage);
+            registry.AddCompute(name, context => ProviderSettings.CollectingMissing(() => open(context), backend => backend.DisposeAsync().AsTask().Wait(TimeSpan.FromSeconds(5))), defaultStorage);
         }
 
         return registry;

@@ -1,5 +1,7 @@
 using System;
+using System.Collections.Generic;
 using System.Globalization;
+using System.Linq;
 using System.IO;
 using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Configuration;
@@ -13,12 +15,79 @@ namespace Neutral.Providers;
 /// </summary>
 public static class ProviderSettings
 {
-    /// <summary>The value of <paramref name="key"/>; throws naming <paramref name="what"/> when it is missing or empty.</summary>
+    [ThreadStatic]
+    private static List<NeutralConfigurationException>? t_missing;
+
+    /// <summary>
+    /// The value of <paramref name="key"/>; when it is missing or empty, throws naming <paramref name="what"/>, or, while
+    /// a provider's factory runs (<see cref="CollectingMissing{T}"/>), records it and returns an empty placeholder, so
+    /// that one error names every required key the factory found missing.
+    /// </summary>
     public static string Required(IConfiguration section, string prefix, string key, string what)
     {
         ArgumentNullException.ThrowIfNull(section);
-        return section[key] is { Length: > 0 } value ? value : throw new NeutralConfigurationException(prefix + key, null, $"it is required: {what}.");
+        return section[key] is { Length: > 0 } value ? value : Missing(prefix + key, $"it is required: {what}.", string.Empty);
     }
+
+    /// <summary>
+    /// A required key that is missing (<paramref name="detail"/> says what it is and where to set it): throws, or, while
+    /// a provider's factory runs, records it and returns <paramref name="placeholder"/> (a value the factory's later
+    /// checks accept), as <see cref="Required"/> does.
+    /// </summary>
+    /// <exception cref="NeutralConfigurationException">Outside a factory.</exception>
+    public static T Missing<T>(string key, string detail, T placeholder)
+    {
+        var error = new NeutralConfigurationException(key, null, detail);
+        if (t_missing is { } missing)
+        {
+            missing.Add(error);
+            return placeholder;
+        }
+
+        throw error;
+    }
+
+    /// <summary>
+    /// Runs a provider's factory collecting the required keys it finds missing: when there are any, what it built is
+    /// disposed (by <paramref name="dispose"/>) and one <see cref="NeutralConfigurationException"/> names them all (an
+    /// error the placeholders caused on the way is theirs, and replaced by it).
+    /// </summary>
+    internal static T CollectingMissing<T>(Func<T> open, Action<T> dispose)
+    {
+        List<NeutralConfigurationException>? outer = t_missing;
+        var missing = new List<NeutralConfigurationException>();
+        t_missing = missing;
+        try
+        {
+            T built;
+            try
+            {
+                built = open();
+            }
+            catch (Exception) when (missing.Count > 0)
+            {
+                throw MissingKeys(missing);
+            }
+
+            if (missing.Count > 0)
+            {
+                dispose(built);
+                throw MissingKeys(missing);
+            }
+
+            return built;
+        }
+        finally
+        {
+            t_missing = outer;
+        }
+    }
+
+    private static NeutralConfigurationException MissingKeys(List<NeutralConfigurationException> missing) =>
+        missing.Count == 1
+            ? missing[0]
+            : new NeutralConfigurationException(missing[0].Key, null,
+                $"{missing.Count} required settings are missing; set them all: " + string.Join(" ", missing.Select(m => $"[{m.Key}] {m.Message[(m.Message.IndexOf(": ", StringComparison.Ordinal) + 2)..]}")));
 
     /// <summary>A whole number from <paramref name="min"/> to <paramref name="max"/>, or <paramref name="fallback"/> when the key is not set.</summary>
     public static int WholeNumber(IConfiguration section, string prefix, string key, int fallback, int min, int max)

@@ -100,6 +100,12 @@ public sealed class CallRunner
             due = start.AddSeconds(seconds);
         }
 
+        // Named as the call's own timeout when that is what ends it (a deadline the platform set from it counts), else
+        // as the platform's (a Lambda function's or a Function App's shorter limit).
+        string limit = envelope.TimeoutSeconds is { } timeout && due is { } end && end >= start.AddSeconds(timeout - 1)
+            ? RemoteErrors.TimeoutText(timeout)
+            : $"the platform's deadline ({due:O})";
+
         using var deadline = due is { } at
             ? new CancellationTokenSource(Max(at - _time.GetUtcNow(), TimeSpan.Zero), _time)
             : new CancellationTokenSource();
@@ -139,7 +145,7 @@ public sealed class CallRunner
         catch (OperationCanceledException e) when (deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
             error = RemoteErrors.Create(RemoteError.PlatformKind, typeof(TimeoutException).FullName!,
-                $"The call ran past its deadline ({due:O}) and was cancelled.", e.StackTrace);
+                $"The call ran past {limit} and was cancelled.", e.StackTrace);
         }
         catch (Exception e)
         {

@@ -17,6 +17,13 @@ internal static class RemoteErrors
     /// <summary>The most characters of a stack trace kept.</summary>
     public const int StackTraceLimit = 32 * 1024;
 
+    /// <summary>
+    /// How a call's own time limit is named in its failure: the limit, and the two places it is set (a message that
+    /// names the fix).
+    /// </summary>
+    public static string TimeoutText(double seconds) =>
+        $"its {seconds.ToString("0.###", CultureInfo.InvariantCulture)} s timeout ([Remote(TimeoutSeconds = ...)] or Job:TimeoutSeconds)";
+
     /// <summary>An error whose message is the exception's and whose stack trace is its full text (inner exceptions included).</summary>
     public static RemoteError FromException(string kind, Exception exception)
     {

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Concurrent;
+using System.Collections.Generic;
 using System.Threading;
 using System.Threading.Tasks;
 
@@ -22,6 +23,9 @@ public static class WorkerRuntimes
         ArgumentNullException.ThrowIfNull(serve);
         s_runtimes.TryAdd(name, serve);
     }
+
+    /// <summary>The names registered in this process.</summary>
+    internal static ICollection<string> Names => s_runtimes.Keys;
 
     /// <summary>The loop registered under <paramref name="name"/>, if any.</summary>
     public static Func<CancellationToken, Task>? Find(string name) => s_runtimes.TryGetValue(name, out var serve) ? serve : null;

@@ -6,3 +6,7 @@ cd "$(dirname "$0")/.."
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 MSBUILDDISABLENODEREUSE=1
 dotnet pack Neutral.sln -c Release -nologo -v quiet -o artifacts/packages "$@"
 ls -1 artifacts/packages
+# The version packed (the default, or -p:PackageVersion=...): the one to reference. NuGet uses a cached copy of a
+# version it restored before, silently, so a changed Neutral needs a new version.
+version=$(dotnet msbuild Core/Neutral.csproj -getProperty:PackageVersion -p:Configuration=Release "$@" 2>/dev/null | tail -1)
+echo "packed Neutral ${version}: dotnet add package Neutral --version ${version}"

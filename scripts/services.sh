@@ -66,26 +66,45 @@ apt_get() {
   rm -f "$err"
 }
 
-# Node.js and npm from Debian when missing, then Azurite from the npm registry into $DIR/azurite-$AZURITE_VERSION (kept
-# across start/stop; the test command's $DIR is temporary).
+# Node.js and npm from Debian when missing, then Azurite from the npm registry, once per machine: into the user's cache
+# ($NEUTRAL_AZURITE_CACHE, default ~/.cache/neutral/azurite-$AZURITE_VERSION), so that later runs, offline ones too, reuse
+# it. A fetch that fails (no network) stops at once, saying what to do, rather than waiting on npm's retries.
+AZURITE_HOME=${NEUTRAL_AZURITE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/neutral/azurite-$AZURITE_VERSION}
 install_azurite() {
+  if [ -f "$AZURITE_HOME/node_modules/azurite/dist/src/blob/main.js" ]; then
+    command -v node >/dev/null 2>&1 || { log "installing nodejs"; apt_get update -qq; apt_get install -y -qq nodejs >/dev/null; }
+    return 0
+  fi
   if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
     log "installing nodejs npm"
     apt_get update -qq
     apt_get install -y -qq nodejs npm >/dev/null
   fi
-  local dest=$DIR/azurite-$AZURITE_VERSION
-  if [ ! -f "$dest/node_modules/azurite/dist/src/blob/main.js" ]; then
-    log "installing azurite@$AZURITE_VERSION (npm)"
-    mkdir -p "$dest"
-    (cd "$dest" && npm install --silent --no-audit --no-fund --no-save "azurite@$AZURITE_VERSION" >/dev/null)
+  log "installing azurite@$AZURITE_VERSION (npm) into $AZURITE_HOME"
+  mkdir -p "$(dirname "$AZURITE_HOME")"
+  local fresh err
+  fresh=$(mktemp -d "$(dirname "$AZURITE_HOME")/.azurite.XXXXXX")
+  err=$fresh.err
+  if ! (cd "$fresh" && npm install --loglevel=error --no-audit --no-fund --no-save --fetch-retries=1 --fetch-timeout=30000 \
+        --fetch-retry-mintimeout=1000 --fetch-retry-maxtimeout=2000 \
+        "azurite@$AZURITE_VERSION" >/dev/null 2>"$err"); then
+    echo "Azurite $AZURITE_VERSION is not installed in $AZURITE_HOME and npm could not fetch it:" >&2
+    grep -E 'npm (error|ERR!) (code|errno|network|request)' "$err" | head -3 >&2 || tail -3 "$err" >&2
+    echo "Run this once with access to the npm registry (it is kept there for later, offline runs), or set" \
+      "NEUTRAL_AZURITE_CACHE to a folder whose node_modules holds azurite@$AZURITE_VERSION." >&2
+    rm -rf "$fresh" "$err"
+    return 1
   fi
+  rm -f "$err"
+  # Into place at once: a run stopped halfway leaves no half-installed cache behind.
+  rm -rf "$AZURITE_HOME"
+  mv "$fresh" "$AZURITE_HOME"
 }
 
 # One Azurite service (blob or queue) in the background: name, service, port, and the data folder (empty: in memory).
 start_azurite_service() {
   local name=$1 service=$2 port=$3 location=$4 d=$DIR/azurite
-  local main=$DIR/azurite-$AZURITE_VERSION/node_modules/azurite/dist/src/$service/main.js
+  local main=$AZURITE_HOME/node_modules/azurite/dist/src/$service/main.js
   local args=("--${service}Host" 127.0.0.1 "--${service}Port" "$port" --skipApiVersionCheck --disableTelemetry --silent --loose)
   if [ -n "$location" ]; then
     mkdir -p "$location"
@@ -477,11 +496,15 @@ case "${1:-}" in
   restart-azurite)
     restart_azurite
     ;;
+  install-azurite)
+    # Azurite into its cache alone (the test command does it as part of `start`).
+    install_azurite
+    ;;
   restart-redis)
     restart_redis
     ;;
   *)
-    echo "usage: $0 start|stop|variables|restart-gateway ow|aws|restart-azurite|restart-redis" >&2
+    echo "usage: $0 start [redis]|stop|variables|restart-gateway ow|aws|restart-azurite|restart-redis|install-azurite" >&2
     exit 2
     ;;
 esac

@@ -3,7 +3,8 @@
 # for the S3/MinIO stores, Azurite for the Blob store and queues), builds once, runs every test suite, publishes the
 # NativeAOT smoke worker (failing on any AOT/trim warning), then packs the packages and builds, publishes and runs a
 # consumer app against them (tests/Neutral.Packaging.Tests). Everything it writes outside the repository (temporary
-# files, the packages' copies in the NuGet cache) is removed when it ends.
+# files, the packages' copies in the NuGet cache) is removed when it ends, except Azurite, installed from npm once into
+# ~/.cache/neutral/ (NEUTRAL_AZURITE_CACHE) so that later runs work offline.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1

@@ -35,4 +35,10 @@ public sealed record JobManifest
 
     /// <summary>When the job was submitted (UTC).</summary>
     [JsonPropertyName("created")] public DateTimeOffset Created { get; init; }
+
+    /// <summary>
+    /// Whether the client keeps the job's data once it ends (<c>Job:KeepData</c>): such a job is swept by age alone,
+    /// never at once because its owner is gone (its owner ending is what it was kept for).
+    /// </summary>
+    [JsonPropertyName("keep")] public bool Kept { get; init; }
 }

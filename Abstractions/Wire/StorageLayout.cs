@@ -79,7 +79,10 @@ public static class StorageLayout
     public static string Status(string jobId, int callIndex) => Call(jobId, callIndex) + "status";
 
     /// <summary>The record of a client that owns shared values (its owner, for sweeps by other clients).</summary>
-    public static string Client(string clientId) => "clients/" + clientId;
+    public static string Client(string clientId) => ClientsFolder + clientId;
+
+    /// <summary>The folder of the clients' records.</summary>
+    public const string ClientsFolder = "clients/";
 
     /// <summary>The folder holding every client's shared values.</summary>
     public const string SharedFolder = "shared/";

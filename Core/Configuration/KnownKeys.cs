@@ -181,8 +181,8 @@ internal sealed class KnownKeys
         int bestScore = int.MaxValue;
         foreach (string key in _keys)
         {
-            int bySegment = Distance(segment, LastSegment(key));
-            int byPath = Distance(path, key);
+            int bySegment = Workers.EditDistance.Of(segment, LastSegment(key));
+            int byPath = Workers.EditDistance.Of(path, key);
             if (bySegment > Allowance(segment) && byPath > Allowance(path))
             {
                 continue;
@@ -202,38 +202,6 @@ internal sealed class KnownKeys
     }
 
     private static int Allowance(string text) => Math.Max(1, text.Length / 3);
-
-    /// <summary>Optimal string alignment distance, ignoring case: edits, and swaps of neighbours, count one each.</summary>
-    private static int Distance(string a, string b)
-    {
-        a = a.ToLowerInvariant();
-        b = b.ToLowerInvariant();
-        int[] before = new int[b.Length + 1];
-        int[] previous = new int[b.Length + 1];
-        int[] current = new int[b.Length + 1];
-        for (int j = 0; j <= b.Length; j++)
-        {
-            previous[j] = j;
-        }
-
-        for (int i = 1; i <= a.Length; i++)
-        {
-            current[0] = i;
-            for (int j = 1; j <= b.Length; j++)
-            {
-                int cost = a[i - 1] == b[j - 1] ? 0 : 1;
-                current[j] = Math.Min(Math.Min(previous[j] + 1, current[j - 1] + 1), previous[j - 1] + cost);
-                if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1])
-                {
-                    current[j] = Math.Min(current[j], before[j - 2] + 1);
-                }
-            }
-
-            (before, previous, current) = (previous, current, before);
-        }
-
-        return previous[b.Length];
-    }
 
     private static (IConfigurationSection Leaf, string Path) FirstLeaf(IConfigurationSection node, string path)
     {

@@ -96,10 +96,20 @@ public sealed class JobOptions
     public int StoreRetrySeconds { get; set; } = 60;
 
     /// <summary>
-    /// Hours after which a job left in storage by a client that is gone (killed before it could clean up) is deleted by
-    /// the next <c>Cloud.Connect</c> on the same store. Default 24; 0 turns the sweep off.
+    /// Hours (fractions allowed: 0.5 is half an hour) after which a job or shared value left in storage by a client that
+    /// is gone (killed before it could clean up) is deleted by the next <c>Cloud.Connect</c> on the same store. A client
+    /// on the same host whose process is gone is swept at once, whatever the age of its data. Default 24; 0 turns the
+    /// sweep off.
     /// </summary>
-    public int SweepAfterHours { get; set; } = 24;
+    public double SweepAfterHours { get; set; } = 24;
+
+    /// <summary>
+    /// Whether Ctrl-C (SIGINT) or SIGTERM while this cloud is open cancels its running jobs and cleans up what a normal
+    /// end cleans up (at most about 15 s, one line on standard error), then ends the process with exit code 130 (143
+    /// for SIGTERM); a second Ctrl-C ends it at once. Default true with <c>Cloud.Connect</c>; false under
+    /// <c>AddNeutral</c> unless set, since a host stops on its own and disposes the cloud.
+    /// </summary>
+    public bool CancelOnSignal { get; set; } = true;
 }
 
 /// <summary>How the local provider runs calls.</summary>

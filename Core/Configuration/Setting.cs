@@ -48,6 +48,26 @@ internal sealed class Setting
             });
     }
 
+    /// <summary>A number from <paramref name="min"/> to <paramref name="max"/>, fractions allowed (<c>0.5</c>).</summary>
+    public static Setting Number(string key, double min, double max, Func<NeutralOptions, double> get, Action<NeutralOptions, double> set)
+    {
+        string full = Full(key);
+        string allowed = $"it must be a number from {min.ToString(CultureInfo.InvariantCulture)} to {max.ToString(CultureInfo.InvariantCulture)} (fractions allowed, as 0.5).";
+        return new Setting(
+            key,
+            (options, text) => set(options, double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double value) && value >= min && value <= max
+                ? value
+                : throw new NeutralConfigurationException(full, text, allowed)),
+            options =>
+            {
+                double value = get(options);
+                if (!(value >= min && value <= max))
+                {
+                    throw new NeutralConfigurationException(full, value.ToString(CultureInfo.InvariantCulture), allowed);
+                }
+            });
+    }
+
     /// <summary><c>true</c> or <c>false</c>.</summary>
     public static Setting Bool(string key, Action<NeutralOptions, bool> set)
     {

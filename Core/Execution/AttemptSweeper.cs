@@ -114,7 +114,7 @@ internal sealed class AttemptSweeper
             }
             else
             {
-                _attempts.Fault(index, typeof(TimeoutException).FullName!, $"no status by the attempt's deadline ({_calls.TimeoutOf(index).TotalSeconds:0.#} s){because}");
+                _attempts.Fault(index, typeof(TimeoutException).FullName!, $"the call ran past {Workers.RemoteErrors.TimeoutText(_calls.TimeoutOf(index).TotalSeconds)}: no status by the attempt's deadline{because}");
             }
         }
     }

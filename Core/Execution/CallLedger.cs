@@ -22,6 +22,7 @@ internal sealed class CallLedger
     private int _failed;
     private int _cancelled;
     private int _running;
+    private bool _interrupted;
 
     /// <param name="sink">The job's futures.</param>
     /// <param name="changed">Called when a call starts running or ends (for progress).</param>
@@ -112,12 +113,28 @@ internal sealed class CallLedger
         }
     }
 
-    /// <summary>Marks every call without an outcome cancelled.</summary>
+    /// <summary>
+    /// Set when the process is ending on a signal (<see cref="ShutdownSignals"/>): calls are still marked done, so the
+    /// job ends and cleans up, but their futures and waiters are left pending, so the application's code awaiting them
+    /// does not run on (to crash on a cancellation) while the cleanup runs and the process exits.
+    /// </summary>
+    public bool Interrupted
+    {
+        get => Volatile.Read(ref _interrupted);
+        set => Volatile.Write(ref _interrupted, value);
+    }
+
+    /// <summary>Marks every call without an outcome cancelled (done only, when <see cref="Interrupted"/>).</summary>
     public void CancelPending()
     {
         for (int i = 0; i < _state.Length; i++)
         {
-            if (!_state[i].Done && _sink.TryCancel(i))
+            if (Interrupted && !_state[i].Done)
+            {
+                Volatile.Write(ref _state[i].Done, true);
+                Interlocked.Increment(ref _done);
+            }
+            else if (!_state[i].Done && _sink.TryCancel(i))
             {
                 Volatile.Write(ref _state[i].Done, true);
                 Interlocked.Increment(ref _cancelled);
@@ -130,6 +147,12 @@ internal sealed class CallLedger
     public Task WaitAsync(ReturnWhen when, CancellationToken cancellationToken)
     {
         int needed = when.Needed(_state.Length);
+        if (Interrupted)
+        {
+            // The process is ending on a signal: nothing the application awaits completes any more.
+            return new TaskCompletionSource().Task.WaitAsync(cancellationToken);
+        }
+
         lock (_waitersLock)
         {
             if (Volatile.Read(ref _done) >= needed)

@@ -114,69 +114,82 @@ internal sealed class JobCleanup
         }
     }
 
-    private static async Task AddClientsAsync(PrefixedObjectStore store, string folder, DateTimeOffset cutoff, SortedSet<string> clients, CancellationToken cancellationToken)
+    /// <summary>Adds the clients with something under <paramref name="folder"/> (their id first in each key), each with whether it is older than <paramref name="cutoff"/>.</summary>
+    private static async Task AddClientsAsync(PrefixedObjectStore store, string folder, DateTimeOffset cutoff, SortedDictionary<string, bool> clients, CancellationToken cancellationToken)
     {
         await foreach (ObjectInfo info in store.ListAsync(folder, cancellationToken).ConfigureAwait(false))
         {
             string rest = info.Key[folder.Length..];
             int slash = rest.IndexOf('/', StringComparison.Ordinal);
-            if (slash > 0 && CreatedOf(rest[..slash]) is { } created && created < cutoff)
+            string id = slash > 0 ? rest[..slash] : rest;
+            if (id.Length > 0 && CreatedOf(id) is { } created)
             {
-                clients.Add(rest[..slash]);
+                clients[id] = created < cutoff;
             }
         }
     }
 
+    /// <summary>
+    /// Deletes the jobs, shared values, shuffles and client records of clients that are gone: those older than
+    /// <paramref name="olderThan"/> whose owner is not known to run, and, whatever their age, those whose owner ran on
+    /// this host and has ended (a client killed, or ended by Ctrl-C before its cleanup finished), except jobs kept with
+    /// <c>Job:KeepData</c>. Returns how many folders it deleted.
+    /// </summary>
     public async Task<int> SweepAsync(TimeSpan olderThan, CancellationToken cancellationToken)
     {
         DateTimeOffset cutoff = _cloud.Time.GetUtcNow() - olderThan;
-        var jobs = new SortedSet<string>(StringComparer.Ordinal);
+        var jobs = new SortedDictionary<string, bool>(StringComparer.Ordinal);
         await foreach (ObjectInfo info in _cloud.Jobs.ListAsync(StorageLayout.JobsFolder, cancellationToken).ConfigureAwait(false))
         {
             string rest = info.Key[StorageLayout.JobsFolder.Length..];
             int slash = rest.IndexOf('/', StringComparison.Ordinal);
-            if (slash > 0 && CreatedOf(rest[..slash]) is { } created && created < cutoff)
+            if (slash > 0 && CreatedOf(rest[..slash]) is { } created)
             {
-                jobs.Add(rest[..slash]);
+                jobs[rest[..slash]] = created < cutoff;
             }
         }
 
         int deleted = 0;
-        foreach (string job in jobs)
+        foreach (var (job, old) in jobs)
         {
             string? owner = null;
+            bool kept = false;
             if (await _cloud.Jobs.GetAsync(StorageLayout.Manifest(job), cancellationToken).ConfigureAwait(false) is { } manifest)
             {
                 try
                 {
-                    owner = WireJson.DeserializeManifest(manifest).Owner;
+                    JobManifest read = WireJson.DeserializeManifest(manifest);
+                    (owner, kept) = (read.Owner, read.Kept);
                 }
                 catch (FormatException)
                 {
                 }
             }
 
-            if (!IsAlive(owner))
+            // A young job without a manifest is being staged (its owner is unknown yet): left alone.
+            if (old ? !IsAlive(owner) : !kept && EndedHere(owner))
             {
                 await _cloud.Jobs.DeletePrefixAsync(StorageLayout.Job(job), cancellationToken).ConfigureAwait(false);
                 deleted++;
             }
         }
 
-        // Clients that left shared values or shuffles behind (a shuffle's id starts with its client's id), in the job
-        // store and, for shuffles, in every named store.
-        var clients = new SortedSet<string>(StringComparer.Ordinal);
+        // Clients that left shared values, shuffles (a shuffle's id starts with its client's id) or their record behind,
+        // in the job store and, for shuffles, in every named store.
+        var clients = new SortedDictionary<string, bool>(StringComparer.Ordinal);
         await AddClientsAsync(_cloud.Jobs, StorageLayout.SharedFolder, cutoff, clients, cancellationToken).ConfigureAwait(false);
         await AddClientsAsync(_cloud.Jobs, StorageLayout.ShufflesFolder, cutoff, clients, cancellationToken).ConfigureAwait(false);
+        await AddClientsAsync(_cloud.Jobs, StorageLayout.ClientsFolder, cutoff, clients, cancellationToken).ConfigureAwait(false);
         foreach (NamedStore store in _cloud.Stores)
         {
             await AddClientsAsync(store.Internal, StorageLayout.ShufflesFolder, cutoff, clients, cancellationToken).ConfigureAwait(false);
         }
 
-        foreach (string client in clients)
+        foreach (var (client, old) in clients)
         {
             byte[]? record = await _cloud.Jobs.GetAsync(StorageLayout.Client(client), cancellationToken).ConfigureAwait(false);
-            if (!IsAlive(record is null ? null : Encoding.UTF8.GetString(record)))
+            string? owner = record is null ? null : Encoding.UTF8.GetString(record);
+            if (old ? !IsAlive(owner) : EndedHere(owner))
             {
                 await _cloud.Jobs.DeletePrefixAsync(StorageLayout.ClientShared(client), cancellationToken).ConfigureAwait(false);
                 await DeleteShufflesAsync(client, cancellationToken).ConfigureAwait(false);
@@ -187,6 +200,10 @@ internal sealed class JobCleanup
 
         return deleted;
     }
+
+    /// <summary>Whether <paramref name="owner"/> ran on this host and has ended (so its data can go whatever its age).</summary>
+    internal static bool EndedHere(string? owner) =>
+        owner is not null && owner.StartsWith(Environment.MachineName + "/", StringComparison.Ordinal) && !IsAlive(owner);
 
     /// <summary>
     /// Whether the owner (<c>{host}/{pid}/{start ticks}</c>) still runs. Only an owner on this host can be checked; one on

@@ -100,6 +100,16 @@ internal sealed class JobRunner
         _ = Task.Run(RunAsync, CancellationToken.None);
     }
 
+    /// <summary>
+    /// Cancels the job as the process ends on a signal: as <see cref="CancelAsync"/>, but the futures are left pending
+    /// (<see cref="CallLedger.Interrupted"/>).
+    /// </summary>
+    public Task InterruptAsync()
+    {
+        _ledger.Interrupted = true;
+        return CancelAsync();
+    }
+
     /// <summary>Cancels the job; completes once every pending call is marked cancelled (cleanup goes on in the background).</summary>
     public Task CancelAsync()
     {

@@ -94,6 +94,7 @@ internal sealed class JobStaging
             ClientVersion = typeof(JobStaging).Assembly.GetName().Version?.ToString() ?? "0",
             Owner = cloud.Owner,
             Created = submitted,
+            Kept = cloud.Options.Job.KeepData,
         };
         await staging.WriteAsync(cloud.Jobs, manifest, cancellationToken).ConfigureAwait(false);
         return staging;

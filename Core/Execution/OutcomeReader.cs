@@ -84,7 +84,8 @@ internal sealed class OutcomeReader
             }
             else if (!state.Done && state.Launched == attempt)
             {
-                _attempts.Fault(index, "Neutral.WorkerLost", reason);
+                // A worker killed at its deadline is a timeout, named as one; any other loss is the worker's.
+                _attempts.Fault(index, reason.StartsWith(Local.WorkerProcess.PastTimeout, StringComparison.Ordinal) ? typeof(TimeoutException).FullName! : "Neutral.WorkerLost", reason);
             }
         }
     }

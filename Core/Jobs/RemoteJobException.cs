@@ -33,6 +33,21 @@ public sealed class RemoteJobException : Exception
     public IReadOnlyDictionary<int, T> ResultsOf<T>() =>
         Enumerable.Range(0, PartialResults.Count).Where(i => Succeeded[i]).ToDictionary(i => i, i => (T)PartialResults[i]!);
 
+    /// <summary>
+    /// The exception as the runtime prints it when unhandled, followed by the first failure with its remote stack
+    /// trace (where on the worker it was thrown), and how many more there are.
+    /// </summary>
+    public override string ToString()
+    {
+        if (Failures.Count == 0)
+        {
+            return base.ToString();
+        }
+
+        string more = Failures.Count > 1 ? $"{Environment.NewLine}--- and {Failures.Count - 1} more failures: see Failures ---" : string.Empty;
+        return base.ToString() + Environment.NewLine + $"--- first failure: call {Failures[0].CallIndex} ---" + Environment.NewLine + Failures[0] + more;
+    }
+
     private static string Describe(string jobId, int total, IReadOnlyList<RemoteException> failures)
     {
         string first = failures.Count == 0 ? string.Empty : $" First: call {failures[0].CallIndex}: {failures[0].RemoteTypeName}: {failures[0].Message}";

@@ -29,6 +29,10 @@ internal sealed class WorkerProcess : IAsyncDisposable
     private readonly Timer _watchdog;
     private volatile bool _killedAtDeadline;
     private volatile string? _currentJob;
+    private volatile string _limit = "its deadline";
+
+    /// <summary>How the reason of an attempt killed at its deadline starts (the executor reports it as a timeout).</summary>
+    internal const string PastTimeout = "the call ran past ";
 
     private WorkerProcess(Process process)
     {
@@ -254,6 +258,8 @@ internal sealed class WorkerProcess : IAsyncDisposable
         _currentJob = flight.Envelope.JobId;
         _killedAtDeadline = false;
         DateTimeOffset? deadline = flight.Envelope.Deadline ?? (flight.Envelope.TimeoutSeconds is { } seconds ? now.AddSeconds(seconds) : null);
+        // The pool sets an envelope's deadline from its timeout when the call starts: the timeout is the limit.
+        _limit = flight.Envelope.TimeoutSeconds is { } timeout ? Workers.RemoteErrors.TimeoutText(timeout) : "its deadline";
         if (deadline is { } at)
         {
             TimeSpan limit = at - now + TimeSpan.FromMilliseconds(500);
@@ -350,7 +356,7 @@ internal sealed class WorkerProcess : IAsyncDisposable
     {
         if (_killedAtDeadline)
         {
-            return $"the call ran past its deadline and its worker process (pid {Id}) was killed";
+            return $"{PastTimeout}{_limit}, did not stop on its cancellation token, and its worker process (pid {Id}) was killed";
         }
 
         string code;

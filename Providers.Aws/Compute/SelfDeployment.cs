@@ -33,7 +33,7 @@ internal static class SelfDeployment
         string function = aws.Function;
         Uri? lambdaUrl = aws.LambdaServiceUrl;
         Uri? s3Url = aws.ServiceUrl;
-        Amazon.Runtime.AWSCredentials? credentials = aws.Credentials;
+        Amazon.Runtime.AWSCredentials credentials = AwsProvider.Resolve(aws.Credentials);
 
         var (folder, executable, nativeAot) = ProviderSettings.ThisApplication("a Lambda function on a custom runtime");
 

@@ -4,6 +4,7 @@ using System.Collections.Generic;
 using System.ComponentModel;
 using System.Globalization;
 using System.IO;
+using System.Linq;
 using System.Runtime.CompilerServices;
 using System.Text;
 using System.Threading;
@@ -94,8 +95,7 @@ public static class LocalWorker
         {
             // Under the JIT the startup hook serves and clears the variable before this runs; reaching here means the
             // runtime ran no startup hook. Running Main instead would start a client inside a worker.
-            Console.Error.WriteLine("Neutral worker: this process was started as a local worker, but the runtime ran no startup hook "
-                + "(StartupHookSupport is off, as in trimmed builds). Publish with NativeAOT, enable StartupHookSupport, or set Neutral:Local:Isolation to inproc.");
+            Console.Error.WriteLine(NoStartupHook(Environment.GetEnvironmentVariable(WorkerStart.Variable)!, Environment.GetEnvironmentVariable(WorkerStart.StartupHooksVariable)));
             Environment.Exit(WorkerStart.StartFailedExitCode);
         }
 
@@ -103,6 +103,20 @@ public static class LocalWorker
         {
             WorkerStart.ServeAndExit(mode);
         }
+    }
+
+    /// <summary>
+    /// What a JIT process started as a worker says when no startup hook took it over: set the hook when it is not set
+    /// (running a deployment by hand, say), else the runtime refused it (StartupHookSupport off, as in trimmed builds).
+    /// </summary>
+    internal static string NoStartupHook(string mode, string? hooks)
+    {
+        bool hooked = hooks is not null && hooks.Split(System.IO.Path.PathSeparator).Contains(WorkerStart.HookAssembly, StringComparer.Ordinal);
+        return hooked
+            ? $"Neutral worker: this process was started as a worker (NEUTRAL_WORKER={mode}) with {WorkerStart.StartupHooksVariable}={hooks}, but the runtime ran no startup hook: "
+                + "StartupHookSupport is off, as in trimmed builds. Enable StartupHookSupport, publish with NativeAOT, or (local workers) set Neutral:Local:Isolation to inproc."
+            : $"Neutral worker: this process was started as a worker (NEUTRAL_WORKER={mode}) under the JIT, which needs Neutral's startup hook to serve: "
+                + $"set {WorkerStart.StartupHooksVariable}={WorkerStart.HookAssembly} as well (for example: NEUTRAL_WORKER={mode} {WorkerStart.StartupHooksVariable}={WorkerStart.HookAssembly} ./YourApp), or publish with NativeAOT.";
     }
 
     /// <summary>Whether this executable's generated module initializer ran (it can serve as its own worker).</summary>

@@ -82,6 +82,15 @@ internal static class WorkerStart
         RuntimeHelpers.RunModuleConstructor(entry.ManifestModule.ModuleHandle);
     }
 
+    /// <summary>What a worker started with a runtime name nobody registered says: the nearest name, and those there are.</summary>
+    internal static string UnknownRuntime(string mode)
+    {
+        string[] known = [.. WorkerRuntimes.Names.Append("local").Order(StringComparer.Ordinal)];
+        string hint = EditDistance.Nearest(mode, known) is { } near ? $" Did you mean '{near}'?" : string.Empty;
+        return $"Neutral worker: no worker runtime '{mode}' is registered in this process (NEUTRAL_WORKER={mode}).{hint} Registered here: {string.Join(", ", known)}. "
+            + "A provider's runtimes come with its package, which the application must reference (and, under the JIT, load: NEUTRAL_WORKER_ASSEMBLIES or the entry assembly).";
+    }
+
     /// <summary>Serves calls as a worker of <paramref name="mode"/>, then ends the process: its <c>Main</c> must never run.</summary>
     [DoesNotReturn]
     public static void ServeAndExit(string mode)
@@ -91,8 +100,7 @@ internal static class WorkerStart
             : WorkerRuntimes.Find(mode);
         if (serve is null)
         {
-            Console.Error.WriteLine($"Neutral worker: no worker runtime '{mode}' is registered in this process (NEUTRAL_WORKER={mode}). "
-                + "The provider package that brings it must be referenced by the application, and its assembly loaded (NEUTRAL_WORKER_ASSEMBLIES under the JIT).");
+            Console.Error.WriteLine(UnknownRuntime(mode));
             Environment.Exit(StartFailedExitCode);
         }
 

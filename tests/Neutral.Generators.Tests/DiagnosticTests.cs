@@ -90,6 +90,9 @@ public sealed class DiagnosticTests
     [InlineData("Node", "Node.Next: Sample.Node refers to itself; recursive types cannot be serialized")]
     [InlineData("Wrapper", "Wrapper.Items[].Inner: Sample.Shape is not serializable (an interface or abstract type")]
     [InlineData("NoCtor", "Sample.NoCtor is not serializable (no accessible constructor")]
+    [InlineData("System.IO.Stream", "System.IO.Stream is not serializable; a call runs on another machine: pass the data as byte[] (or a string), or put it in the store (Cloud.Storage) and pass its key, or an ObjectChunk (key, offset, length)")]
+    [InlineData("System.IO.MemoryStream", "System.IO.MemoryStream is not serializable; a call runs on another machine: pass the data as byte[]")]
+    [InlineData("System.IO.StreamReader", "System.IO.StreamReader is not serializable; a call runs on another machine")]
     [InlineData("Secret", "it is not accessible to generated code")]
     public void NEU1004_unsupported_types(string type, string reason)
     {

@@ -63,7 +63,7 @@ internal sealed class LambdaRig : PlatformRig<S3Bucket>
     public override void AssertKilledInvocationSettled() => Assert.Equal(["exited", "response"], _lambda.Outcomes);
 
     public override (string TypeName, IReadOnlyList<string> Fragments) LostAttemptFailure(string jobId) =>
-        (typeof(TimeoutException).FullName!, ["no status by the attempt's deadline (60 s)", $"group /aws/lambda/neutral in us-east-1, for \"job {jobId} call 0 attempt 1\""]);
+        (typeof(TimeoutException).FullName!, ["the call ran past its 60 s timeout ([Remote(TimeoutSeconds = ...)] or Job:TimeoutSeconds): no status by the attempt's deadline", $"group /aws/lambda/neutral in us-east-1, for \"job {jobId} call 0 attempt 1\""]);
 
     public override void HoldAfter(int count) => _lambda.HoldAfter(count);
 

@@ -98,8 +98,8 @@ internal sealed class FunctionsRig(bool http) : PlatformRig<BlobContainer>
 
     public override (string TypeName, IReadOnlyList<string> Fragments) LostAttemptFailure(string jobId) =>
         (typeof(TimeoutException).FullName!, http
-            ? ["no status by the attempt's deadline (60 s)", $"Application Insights traces for \"job {jobId} call 0 attempt 1\""]
-            : ["no status by the attempt's deadline (60 s)", $"moved it to the poison queue {_queue}-poison", $"\"job {jobId} call 0 attempt 1\""]);
+            ? ["the call ran past its 60 s timeout ([Remote(TimeoutSeconds = ...)] or Job:TimeoutSeconds): no status by the attempt's deadline", $"Application Insights traces for \"job {jobId} call 0 attempt 1\""]
+            : ["the call ran past its 60 s timeout ([Remote(TimeoutSeconds = ...)] or Job:TimeoutSeconds): no status by the attempt's deadline", $"moved it to the poison queue {_queue}-poison", $"\"job {jobId} call 0 attempt 1\""]);
 
     public override string? NoHold => http ? "an HTTP trigger runs each request as it arrives: nothing waits in a queue to be held" : null;
 

@@ -76,6 +76,22 @@ public sealed class LocalComputeMinioStorageTests(S3Bucket bucket) : IClassFixtu
     }
 
     [Fact]
+    public void Every_missing_required_key_is_named_in_one_error()
+    {
+        // Nothing but the store's kind: the endpoint, the bucket and both keys are missing, and one error says so.
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection([new("Neutral:Compute", "local"), new("Neutral:Storage", "minio")]).Build();
+        var error = Assert.Throws<NeutralConfigurationException>(() => Connect(configuration));
+        Assert.Equal("Neutral:Minio:Endpoint", error.Key);
+        Assert.Contains("4 required settings are missing; set them all:", error.Message, StringComparison.Ordinal);
+        foreach (string key in new[] { "Endpoint", "Bucket", "AccessKey", "SecretKey" })
+        {
+            Assert.Contains($"[Neutral:Minio:{key}]", error.Message, StringComparison.Ordinal);
+        }
+
+        Assert.Contains("NEUTRAL__MINIO__SECRETKEY", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task An_unreachable_store_leaves_Connect_alone_fails_ConnectAsync_naming_the_key_and_fails_jobs_with_it()
     {
         // Connect does no network I/O: the bucket check runs in the background and the store's first use waits for it.

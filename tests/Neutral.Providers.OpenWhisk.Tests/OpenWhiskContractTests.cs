@@ -61,7 +61,7 @@ internal sealed class OpenWhiskRig : PlatformRig<S3Bucket>
     public override void AssertKilledInvocationSettled() => Assert.Equal(1, _controller.Destroyed);
 
     public override (string TypeName, IReadOnlyList<string> Fragments) LostAttemptFailure(string jobId) =>
-        (typeof(TimeoutException).FullName!, ["no status by the attempt's deadline (60 s)", "OpenWhisk activation",
+        (typeof(TimeoutException).FullName!, ["the call ran past its 60 s timeout ([Remote(TimeoutSeconds = ...)] or Job:TimeoutSeconds): no status by the attempt's deadline", "OpenWhisk activation",
             // The action proxy outlives its exec and answers the activation itself (400), so the record holds its text.
             "action developer error: command exited (the action's exec exited during or before this activation"]);
 

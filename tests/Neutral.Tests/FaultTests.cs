@@ -26,6 +26,21 @@ public sealed class FaultTests
     }
 
     [Fact]
+    public async Task An_unhandled_job_failure_prints_the_first_failures_remote_stack_trace()
+    {
+        await using var local = new LocalCloud("inproc");
+        var error = await Assert.ThrowsAsync<RemoteJobException>(() => local.Cloud.MapAsync(new[] { 2, 3, 5 }, i => Remote.TestFunctions.FailIfOdd(i)));
+        string text = error.ToString();
+        // What the runtime prints for an unhandled exception: the summary, then where on the worker the first one threw.
+        Assert.StartsWith("Neutral.RemoteJobException: 2 of 3 calls of job ", text, StringComparison.Ordinal);
+        Assert.Contains("--- first failure: call 1 ---", text, StringComparison.Ordinal);
+        Assert.Contains("System.ArgumentException: odd input 3", text, StringComparison.Ordinal);
+        Assert.Contains("--- remote stack trace ---", text, StringComparison.Ordinal);
+        Assert.Contains("FailIfOdd", text[text.IndexOf("--- remote stack trace ---", StringComparison.Ordinal)..], StringComparison.Ordinal);
+        Assert.Contains("--- and 1 more failures: see Failures ---", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_job_with_failures_reports_every_failure_and_the_partial_results()
     {
         await using var local = new LocalCloud();
@@ -89,7 +104,9 @@ public sealed class FaultTests
         var error = await Assert.ThrowsAsync<RemoteJobException>(() => job.GetResultsAsync().WaitAsync(TimeSpan.FromSeconds(60)));
         Assert.InRange(watch.Elapsed.TotalSeconds, 2, 20);
         Assert.Equal(2, job[0].Stats.AttemptsStarted); // the first attempt and one retry ([Remote(Retries = 1)])
-        Assert.Contains("deadline", error.Failures[0].Message);
+        // A timeout, named as one, with the limit and where it is set; not a lost worker.
+        Assert.Equal("System.TimeoutException", error.Failures[0].RemoteTypeName);
+        Assert.True(error.Failures[0].Message.Contains("the call ran past its 1 s timeout ([Remote(TimeoutSeconds = ...)] or Job:TimeoutSeconds), did not stop on its cancellation token", StringComparison.Ordinal), error.Failures[0].Message);
 
         // The pool replaced the killed workers: the next call runs.
         Assert.Equal(4, await local.Cloud.CallAsync(Remote.TestFunctions.Add(2, 2)));
@@ -104,6 +121,7 @@ public sealed class FaultTests
         var job = local.Cloud.Submit([Remote.FaultFunctions.HangCooperatively()]);
         var error = await Assert.ThrowsAsync<RemoteJobException>(() => job.GetResultsAsync().WaitAsync(TimeSpan.FromSeconds(60)));
         Assert.Equal("System.TimeoutException", error.Failures[0].RemoteTypeName);
+        Assert.True(error.Failures[0].Message.Contains("The call ran past its 1 s timeout ([Remote(TimeoutSeconds = ...)] or Job:TimeoutSeconds) and was cancelled.", StringComparison.Ordinal), error.Failures[0].Message);
         Assert.Equal(2, job[0].Stats.AttemptsStarted);
     }
 

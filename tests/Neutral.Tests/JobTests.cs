@@ -153,4 +153,41 @@ public sealed class JobTests
         Assert.Contains("calls running", svg);
         Assert.Equal(0m, job.EstimatedCost);
     }
+
+    [Fact]
+    public void The_timeline_picture_explains_itself_with_a_legend_call_numbers_and_time_ticks()
+    {
+        var t0 = new DateTimeOffset(2026, 12, 6, 0, 0, 0, TimeSpan.Zero);
+        var calls = Enumerable.Range(0, 20).Select(i => new CallStats
+        {
+            Submitted = t0,
+            Invoked = t0.AddMilliseconds(10 * i),
+            WorkerStart = t0.AddMilliseconds((10 * i) + 50),
+            WorkerEnd = t0.AddMilliseconds((10 * i) + 250),
+            StatusSeen = t0.AddMilliseconds((10 * i) + 300),
+        }).ToArray();
+        var states = Enumerable.Range(0, 20).Select(i => i == 3 ? RemoteCallState.Failed : RemoteCallState.Succeeded).ToArray();
+
+        string svg = new JobTimeline("job-1", calls, states).ToSvg();
+
+        // The legend names each part of a bar, in its colour.
+        Assert.Contains(">queued (invoke to worker start), then until the status was seen</text>", svg, StringComparison.Ordinal);
+        Assert.Contains(">running on a worker</text>", svg, StringComparison.Ordinal);
+        Assert.Contains(">failed</text>", svg, StringComparison.Ordinal);
+        // Call numbers every 5 calls (4 pixels a row, at least 12 between labels), and the axis's name.
+        Assert.Contains(">0</text>", svg, StringComparison.Ordinal);
+        Assert.Contains(">5</text>", svg, StringComparison.Ordinal);
+        Assert.Contains(">15</text>", svg, StringComparison.Ordinal);
+        Assert.DoesNotContain(">3</text>", svg, StringComparison.Ordinal);
+        // The job took 0.49 s: ticks every 0.1 s (about eight, rounded up to 1, 2 or 5 times a power of ten), with the
+        // decimals they need, and the axis's name.
+        Assert.Contains(">0.0</text>", svg, StringComparison.Ordinal);
+        Assert.Contains(">0.2</text>", svg, StringComparison.Ordinal);
+        Assert.Contains(">0.4</text>", svg, StringComparison.Ordinal);
+        Assert.DoesNotContain(">0.5</text>", svg, StringComparison.Ordinal);
+        Assert.Contains("seconds since the job was submitted", svg, StringComparison.Ordinal);
+        Assert.Equal(0.1, JobTimeline.NiceStep(0.49 / 8), 10);
+        Assert.Equal(2, JobTimeline.NiceStep(1.3));
+        Assert.Equal(10, JobTimeline.NiceStep(7));
+    }
 }

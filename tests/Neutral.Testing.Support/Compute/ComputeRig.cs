@@ -65,7 +65,7 @@ public abstract class ComputeRig : IAsyncDisposable
     /// (where the platform's log is, when the provider can say).
     /// </summary>
     public virtual (string TypeName, IReadOnlyList<string> Fragments) LostAttemptFailure(string jobId) =>
-        (typeof(TimeoutException).FullName!, ["no status by the attempt's deadline (60 s)"]);
+        (typeof(TimeoutException).FullName!, ["the call ran past its 60 s timeout ([Remote(TimeoutSeconds = ...)] or Job:TimeoutSeconds): no status by the attempt's deadline"]);
 
     /// <summary>Why the platform cannot hold deliveries back (<see langword="null"/>: <see cref="HoldAfter"/> works).</summary>
     public virtual string? NoHold => null;
