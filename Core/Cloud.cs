@@ -40,8 +40,10 @@ public sealed partial class Cloud : IAsyncDisposable
     private readonly ConcurrentDictionary<Task, JobRunner> _jobs = new();
     private readonly CancellationTokenSource _disposing = new();
     private Task _housekeeping = Task.CompletedTask;
+    private readonly Lock _jobsLock = new();
     private TaskCompletionSource? _disposal;
     private int _disposed;
+    private volatile bool _interrupted;
 
     private Cloud(CloudContext context, StoreConnection store)
     {
@@ -96,12 +98,7 @@ public sealed partial class Cloud : IAsyncDisposable
             : options.LoggerFactory.CreateLogger("Neutral");
 
         var computeFactory = providers.Compute(options.Compute) ?? throw Missing("Neutral:Compute", options.Compute, providers.ComputeNames);
-        string storage = options.Storage ?? providers.DefaultStorageFor(options.Compute);
-        var storageFactory = providers.Storage(storage) ?? throw Missing(options.Storage is null ? "Neutral:Compute" : "Neutral:Storage", storage, providers.StorageNames,
-            options.Storage is null ? $"the '{options.Compute}' compute keeps its data in a '{storage}' store" : null);
-
-        StoreConnection store = storageFactory(new ProviderContext(options, null));
-        store = store with { Location = store.Location with { Prefix = InternalPrefix } };
+        StoreConnection store = OpenJobStore(options);
         var named = new Dictionary<string, StoreConnection>(StringComparer.OrdinalIgnoreCase);
         IComputeBackend backend;
         try
@@ -151,6 +148,21 @@ public sealed partial class Cloud : IAsyncDisposable
         }
 
         return cloud;
+    }
+
+    /// <summary>
+    /// Opens the store jobs keep their data in, as configured (<c>Storage</c>, else the compute's), without preparing
+    /// it (no network I/O): what <c>Connect</c> does first, and what the <c>neutral</c> tool reads jobs from.
+    /// </summary>
+    /// <exception cref="NeutralConfigurationException">The store is not registered, or its settings are wrong.</exception>
+    internal static StoreConnection OpenJobStore(NeutralOptions options)
+    {
+        ProviderRegistry providers = options.Providers;
+        string storage = options.Storage ?? providers.DefaultStorageFor(options.Compute);
+        var storageFactory = providers.Storage(storage) ?? throw Missing(options.Storage is null ? "Neutral:Compute" : "Neutral:Storage", storage, providers.StorageNames,
+            options.Storage is null ? $"the '{options.Compute}' compute keeps its data in a '{storage}' store" : null);
+        StoreConnection store = storageFactory(new ProviderContext(options, null));
+        return store with { Location = store.Location with { Prefix = InternalPrefix } };
     }
 
     private Task _prepared = Task.CompletedTask;
@@ -316,7 +328,7 @@ public sealed partial class Cloud : IAsyncDisposable
     public RemoteJob<T> Submit<T>(IEnumerable<RemoteCall<T>> calls)
     {
         ArgumentNullException.ThrowIfNull(calls);
-        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0 && !_interrupted, this);
         RemoteCall<T>[] array = calls.ToArray();
         for (int i = 0; i < array.Length; i++)
         {
@@ -327,8 +339,21 @@ public sealed partial class Cloud : IAsyncDisposable
         }
 
         var (runner, results) = JobRunner.Create(_context, array);
-        _jobs.TryAdd(runner.Finished, runner);
         var job = new RemoteJob<T>(runner, results);
+        lock (_jobsLock)
+        {
+            if (Volatile.Read(ref _disposed) != 0)
+            {
+                // The process is ending on a signal (else the check above threw): a job that never starts and whose
+                // results never come, so that the application's code waits for the exit rather than crash on an error.
+                ObjectDisposedException.ThrowIf(!_interrupted, this);
+                runner.Interrupt();
+                return job;
+            }
+
+            _jobs.TryAdd(runner.Finished, runner);
+        }
+
         runner.Start();
         _ = runner.Finished.ContinueWith(t => _jobs.TryRemove(t, out _), TaskScheduler.Default);
         return job;
@@ -354,6 +379,13 @@ public sealed partial class Cloud : IAsyncDisposable
     /// <exception cref="InvalidOperationException">No generated codec for <typeparamref name="T"/>.</exception>
     public async Task<Shared<T>> ShareAsync<T>(T value, CancellationToken cancellationToken = default)
     {
+        if (Volatile.Read(ref _disposed) != 0)
+        {
+            // Ending on a signal: nothing is written, and the caller waits for the exit.
+            ObjectDisposedException.ThrowIf(!_interrupted, this);
+            await new TaskCompletionSource().Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+
         CodecWrite<T> write = CodecRegistry<T>.Write ?? throw new InvalidOperationException(
             $"No generated codec for {typeof(T)}: Cloud.ShareAsync<T> works for the T of a Shared<T> parameter of some [Remote] method. Add such a parameter, or pass the value as an ordinary argument.");
         using var buffer = new PooledBufferWriter();
@@ -397,7 +429,13 @@ public sealed partial class Cloud : IAsyncDisposable
             return new ValueTask(first.Task);
         }
 
-        Volatile.Write(ref _disposed, 1);
+        lock (_jobsLock)
+        {
+            // After this, Submit adds no job the loop below would miss.
+            _interrupted = interrupted;
+            Volatile.Write(ref _disposed, 1);
+        }
+
         ShutdownSignals.Process.Forget(this);
         return new ValueTask(RunAsync());
 

@@ -70,11 +70,15 @@ public static class AwsProvider
     {
         AwsSection aws = AwsSection.Read(context.Configuration);
         string bucket = aws.RequireBucket("the bucket job data goes to (created if missing)");
-        // Resolved now: no credentials anywhere fails at Connect with one message, not at the first request.
-        AWSCredentials credentials = Resolve(aws.Credentials);
+        // Resolved now: no credentials anywhere fails at Connect with one message, not at the first request (unless a
+        // required key is missing already: that error comes first, and the chain is not searched for nothing).
+        AWSCredentials? credentials = ProviderSettings.AnyMissing ? aws.Credentials : Resolve(aws.Credentials);
         var settings = new S3Settings(aws.Region, bucket, aws.ServiceUrl);
         var location = new StoreLocation(StoreKind, LocationOf(settings), Cloud.InternalPrefix);
-        s_clientStores[location.Bucket] = (settings, credentials);
+        if (!ProviderSettings.AnyMissing)
+        {
+            s_clientStores[location.Bucket] = (settings, credentials);
+        }
         var workerEnvironment = new Dictionary<string, string>(StringComparer.Ordinal);
         if (credentials is BasicAWSCredentials basic)
         {

@@ -30,6 +30,12 @@ public static class ProviderSettings
     }
 
     /// <summary>
+    /// Whether the provider factory running on this thread found a required key missing: it fails once it ends, so work
+    /// that would need the key (resolving credentials, a lookup) can be skipped.
+    /// </summary>
+    public static bool AnyMissing => t_missing is { Count: > 0 };
+
+    /// <summary>
     /// A required key that is missing (<paramref name="detail"/> says what it is and where to set it): throws, or, while
     /// a provider's factory runs, records it and returns <paramref name="placeholder"/> (a value the factory's later
     /// checks accept), as <see cref="Required"/> does.

@@ -80,6 +80,12 @@ install_azurite() {
     apt_get update -qq
     apt_get install -y -qq nodejs npm >/dev/null
   fi
+  if [ -e "$AZURITE_HOME" ] && [ -n "$(ls -A "$AZURITE_HOME" 2>/dev/null)" ]; then
+    # Never delete a folder of the user's: say what is wrong with it instead.
+    echo "$AZURITE_HOME exists but holds no azurite@$AZURITE_VERSION (node_modules/azurite/dist/src/blob/main.js):" \
+      "empty or remove it, or set NEUTRAL_AZURITE_CACHE to another folder." >&2
+    return 1
+  fi
   log "installing azurite@$AZURITE_VERSION (npm) into $AZURITE_HOME"
   mkdir -p "$(dirname "$AZURITE_HOME")"
   local fresh err
@@ -96,9 +102,13 @@ install_azurite() {
     return 1
   fi
   rm -f "$err"
-  # Into place at once: a run stopped halfway leaves no half-installed cache behind.
-  rm -rf "$AZURITE_HOME"
-  mv "$fresh" "$AZURITE_HOME"
+  # Into place at once: a run stopped halfway leaves no half-installed cache behind. Another run may have put its own
+  # there meanwhile: then that one is used, and this copy dropped.
+  rmdir "$AZURITE_HOME" 2>/dev/null || true
+  if ! mv -T "$fresh" "$AZURITE_HOME" 2>/dev/null; then
+    rm -rf "$fresh"
+    [ -f "$AZURITE_HOME/node_modules/azurite/dist/src/blob/main.js" ] || { echo "could not put Azurite into $AZURITE_HOME" >&2; return 1; }
+  fi
 }
 
 # One Azurite service (blob or queue) in the background: name, service, port, and the data folder (empty: in memory).

@@ -21,13 +21,13 @@ internal static class CoreSettings
             (o, v) => v is not null && string.IsNullOrWhiteSpace(v) ? "it must name a store (" + string.Join(", ", o.Providers.StorageNames) + "), or be left out to follow Compute." : null),
         Setting.Int("Job:Retries", 0, 100, o => o.Job.Retries, (o, v) => o.Job.Retries = v),
         Setting.Int("Job:TimeoutSeconds", 1, 7 * Day, o => o.Job.TimeoutSeconds, (o, v) => o.Job.TimeoutSeconds = v),
-        Setting.Bool("Job:Speculation", (o, v) => o.Job.Speculation = v),
-        Setting.Bool("Job:KeepData", (o, v) => o.Job.KeepData = v),
+        Setting.Bool("Job:Speculation", o => o.Job.Speculation, (o, v) => o.Job.Speculation = v),
+        Setting.Bool("Job:KeepData", o => o.Job.KeepData, (o, v) => o.Job.KeepData = v),
         Setting.Int("Job:StartTimeoutSeconds", 1, 7 * Day, o => o.Job.StartTimeoutSeconds, (o, v) => o.Job.StartTimeoutSeconds = v),
         Setting.Int("Job:InvokeConcurrency", 1, 10_000, o => o.Job.InvokeConcurrency, (o, v) => o.Job.InvokeConcurrency = v),
         Setting.Int("Job:StoreRetrySeconds", 0, Day, o => o.Job.StoreRetrySeconds, (o, v) => o.Job.StoreRetrySeconds = v),
         Setting.Number("Job:SweepAfterHours", 0, 365 * 24, o => o.Job.SweepAfterHours, (o, v) => o.Job.SweepAfterHours = v),
-        Setting.Bool("Job:CancelOnSignal", (o, v) => o.Job.CancelOnSignal = v),
+        Setting.Bool("Job:CancelOnSignal", o => o.Job.CancelOnSignal, (o, v) => o.Job.CancelOnSignal = v),
         Setting.Int("Local:Workers", 0, 4096, o => o.Local.Workers, (o, v) => o.Local.Workers = v),
         Setting.Name("Local:Isolation", o => o.Local.Isolation, (o, v) => o.Local.Isolation = v,
             (_, v) => v is "process" or "inproc" ? null : "allowed values are process (worker processes, the default) and inproc (threads in this process, for debugging)."),
@@ -36,7 +36,7 @@ internal static class CoreSettings
         Setting.Name("Local:JobData", o => o.Local.JobData, (o, v) => o.Local.JobData = v,
             (_, v) => v is "memory" or "disk" ? null : "allowed values are memory (jobs' per-call control objects under /dev/shm where it exists, the default) and disk (everything in Local:Root)."),
         Setting.Text("Local:WorkerCommand", o => o.Local.WorkerCommand, (o, v) => o.Local.WorkerCommand = v),
-        Setting.Bool("Local:ForwardOutput", (o, v) => o.Local.ForwardOutput = v),
+        Setting.Bool("Local:ForwardOutput", o => o.Local.ForwardOutput, (o, v) => o.Local.ForwardOutput = v),
     ];
 
     /// <summary>Whether <paramref name="name"/> is one of the core's keys or sections right under <c>Neutral</c> (<c>Compute</c>, <c>Job</c>, ...).</summary>

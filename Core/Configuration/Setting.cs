@@ -11,12 +11,14 @@ internal sealed class Setting
 {
     private readonly Action<NeutralOptions, string> _read;
     private readonly Action<NeutralOptions> _check;
+    private readonly Func<NeutralOptions, string?> _show;
 
-    private Setting(string key, Action<NeutralOptions, string> read, Action<NeutralOptions> check)
+    private Setting(string key, Action<NeutralOptions, string> read, Action<NeutralOptions> check, Func<NeutralOptions, string?> show)
     {
         Key = key;
         _read = read;
         _check = check;
+        _show = show;
     }
 
     /// <summary>The key under the <c>Neutral</c> section, e.g. <c>Local:Workers</c>.</summary>
@@ -27,6 +29,9 @@ internal sealed class Setting
 
     /// <summary>Checks the value in the options; throws naming the key when it is wrong.</summary>
     public void Check(NeutralOptions options) => _check(options);
+
+    /// <summary>The value in the options as configuration would spell it (<see langword="null"/> when unset): what <c>neutral config</c> shows.</summary>
+    public string? ValueIn(NeutralOptions options) => _show(options);
 
     /// <summary>A whole number from <paramref name="min"/> to <paramref name="max"/>.</summary>
     public static Setting Int(string key, int min, int max, Func<NeutralOptions, int> get, Action<NeutralOptions, int> set)
@@ -45,7 +50,8 @@ internal sealed class Setting
                 {
                     throw new NeutralConfigurationException(full, value.ToString(CultureInfo.InvariantCulture), allowed);
                 }
-            });
+            },
+            options => get(options).ToString(CultureInfo.InvariantCulture));
     }
 
     /// <summary>A number from <paramref name="min"/> to <paramref name="max"/>, fractions allowed (<c>0.5</c>).</summary>
@@ -65,17 +71,19 @@ internal sealed class Setting
                 {
                     throw new NeutralConfigurationException(full, value.ToString(CultureInfo.InvariantCulture), allowed);
                 }
-            });
+            },
+            options => get(options).ToString(CultureInfo.InvariantCulture));
     }
 
     /// <summary><c>true</c> or <c>false</c>.</summary>
-    public static Setting Bool(string key, Action<NeutralOptions, bool> set)
+    public static Setting Bool(string key, Func<NeutralOptions, bool> get, Action<NeutralOptions, bool> set)
     {
         string full = Full(key);
         return new Setting(
             key,
             (options, text) => set(options, bool.TryParse(text, out bool value) ? value : throw new NeutralConfigurationException(full, text, "it must be true or false.")),
-            _ => { });
+            _ => { },
+            options => get(options) ? "true" : "false");
     }
 
     /// <summary>
@@ -83,11 +91,11 @@ internal sealed class Setting
     /// options and what is allowed, or returns <see langword="null"/> when it is fine.
     /// </summary>
     public static Setting Text(string key, Func<NeutralOptions, string?> get, Action<NeutralOptions, string> set, Func<NeutralOptions, string?, string?>? problem = null) =>
-        new(key, set, Checker(Full(key), get, problem));
+        new(key, set, Checker(Full(key), get, problem), get);
 
     /// <summary>A name (a provider, a mode): trimmed and lower-cased as read, so <c>LOCAL</c> is <c>local</c>.</summary>
     public static Setting Name(string key, Func<NeutralOptions, string?> get, Action<NeutralOptions, string> set, Func<NeutralOptions, string?, string?>? problem = null) =>
-        new(key, (options, text) => set(options, text.Trim().ToLowerInvariant()), Checker(Full(key), get, problem));
+        new(key, (options, text) => set(options, text.Trim().ToLowerInvariant()), Checker(Full(key), get, problem), get);
 
     private static Action<NeutralOptions> Checker(string full, Func<NeutralOptions, string?> get, Func<NeutralOptions, string?, string?>? problem) =>
         problem is null

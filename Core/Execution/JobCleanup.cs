@@ -100,8 +100,12 @@ internal sealed class JobCleanup
     }
 
     /// <summary>Records this client as the owner of its shared values (for sweeps by other clients).</summary>
+    /// <remarks>
+    /// The record is the owner, and a second line <c>keep</c> when the client keeps its data (<c>Job:KeepData</c>):
+    /// such a client's shared values, like its jobs, are swept by age alone.
+    /// </remarks>
     public Task RegisterClientAsync(CancellationToken cancellationToken) =>
-        _cloud.Jobs.PutAsync(StorageLayout.Client(_cloud.ClientId), Encoding.UTF8.GetBytes(_cloud.Owner), cancellationToken);
+        _cloud.Jobs.PutAsync(StorageLayout.Client(_cloud.ClientId), Encoding.UTF8.GetBytes(_cloud.Owner + (_cloud.Options.Job.KeepData ? "\nkeep" : "")), cancellationToken);
 
     /// <summary>Deletes jobs and shared values older than the bound whose owner is gone. Returns how many folders it deleted.</summary>
     /// <summary>Deletes the shuffles of <paramref name="client"/> (their folder <c>shuffles/{client}/</c>) in the job store and every named store.</summary>
@@ -188,8 +192,10 @@ internal sealed class JobCleanup
         foreach (var (client, old) in clients)
         {
             byte[]? record = await _cloud.Jobs.GetAsync(StorageLayout.Client(client), cancellationToken).ConfigureAwait(false);
-            string? owner = record is null ? null : Encoding.UTF8.GetString(record);
-            if (old ? !IsAlive(owner) : EndedHere(owner))
+            string[] lines = record is null ? [] : Encoding.UTF8.GetString(record).Split('\n');
+            string? owner = lines.Length > 0 ? lines[0] : null;
+            bool kept = lines.Length > 1 && lines[1] == "keep";
+            if (old ? !IsAlive(owner) : !kept && EndedHere(owner))
             {
                 await _cloud.Jobs.DeletePrefixAsync(StorageLayout.ClientShared(client), cancellationToken).ConfigureAwait(false);
                 await DeleteShufflesAsync(client, cancellationToken).ConfigureAwait(false);
@@ -201,27 +207,75 @@ internal sealed class JobCleanup
         return deleted;
     }
 
-    /// <summary>Whether <paramref name="owner"/> ran on this host and has ended (so its data can go whatever its age).</summary>
-    internal static bool EndedHere(string? owner) =>
-        owner is not null && owner.StartsWith(Environment.MachineName + "/", StringComparison.Ordinal) && !IsAlive(owner);
+    /// <summary>
+    /// Whether <paramref name="owner"/> ran on this host and has certainly ended (so its data can go whatever its age):
+    /// no process has its id, or the one that has started at another time (the id was reused). An owner whose start
+    /// time was unknown, and this process, never count as ended.
+    /// </summary>
+    internal static bool EndedHere(string? owner) => StateOf(owner) == OwnerState.Ended;
 
     /// <summary>
     /// Whether the owner (<c>{host}/{pid}/{start ticks}</c>) still runs. Only an owner on this host can be checked; one on
     /// another host counts as gone once its data is older than the bound (a job does not run for a day).
     /// </summary>
-    internal static bool IsAlive(string? owner)
+    internal static bool IsAlive(string? owner) => StateOf(owner) == OwnerState.Alive;
+
+    private enum OwnerState
     {
-        if (owner is null)
+        /// <summary>Another host's, or not an owner at all.</summary>
+        Elsewhere,
+
+        /// <summary>On this host, and its process runs.</summary>
+        Alive,
+
+        /// <summary>On this host, and its process has ended.</summary>
+        Ended,
+
+        /// <summary>On this host, but its start time was not known when recorded: cannot be told.</summary>
+        Unknown,
+    }
+
+    /// <summary>
+    /// Process start times are compared with a tolerance: Linux derives them from the boot time, which moves when the
+    /// clock is stepped, so the same process can read a start a little different later.
+    /// </summary>
+    private static readonly TimeSpan StartTolerance = TimeSpan.FromSeconds(10);
+
+    private static OwnerState StateOf(string? owner)
+    {
+        string[]? parts = owner?.Split('/');
+        if (parts is not { Length: 3 } || parts[0] != Environment.MachineName || !int.TryParse(parts[1], CultureInfo.InvariantCulture, out int pid)
+            || !long.TryParse(parts[2], CultureInfo.InvariantCulture, out long recorded))
         {
-            return false;
+            return OwnerState.Elsewhere;
         }
 
-        string[] parts = owner.Split('/');
-        if (parts.Length != 3 || parts[0] != Environment.MachineName || !int.TryParse(parts[1], CultureInfo.InvariantCulture, out int pid))
+        if (pid == Environment.ProcessId)
         {
-            return false;
+            return OwnerState.Alive;
         }
 
-        return CloudContext.OwnerOf(pid) == owner && parts[2] != "0";
+        if (recorded == 0)
+        {
+            return OwnerState.Unknown;
+        }
+
+        try
+        {
+            using var process = System.Diagnostics.Process.GetProcessById(pid);
+            long current = process.StartTime.ToUniversalTime().Ticks;
+            // The same process, or another that was given the id since: then the owner has ended.
+            return Math.Abs(current - recorded) <= StartTolerance.Ticks ? OwnerState.Alive : OwnerState.Ended;
+        }
+        catch (ArgumentException)
+        {
+            // No process has that id.
+            return OwnerState.Ended;
+        }
+        catch (Exception e) when (e is InvalidOperationException or System.ComponentModel.Win32Exception or NotSupportedException)
+        {
+            // Exited while being looked at, or not readable: alive is the safe answer (its data stays).
+            return OwnerState.Alive;
+        }
     }
 }

@@ -34,6 +34,7 @@ internal sealed class JobRunner
     private readonly EventApplier _applier;
     private readonly JobEvents _events = new();
     private readonly TaskCompletionSource _finished = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _cancelApplied = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly CancellationTokenSource _stop = new();
     private readonly DateTimeOffset _submitted;
@@ -94,11 +95,18 @@ internal sealed class JobRunner
         {
             _cancelApplied.TrySetResult();
             _finished.TrySetResult();
+            _completion.TrySetResult();
             return;
         }
 
         _ = Task.Run(RunAsync, CancellationToken.None);
     }
+
+    /// <summary>What <see cref="RemoteJob{T}.Completion"/> awaits: the job ended and cleaned up, unless interrupted.</summary>
+    public Task Completion => _completion.Task;
+
+    /// <summary>Marks a job that is never started (submitted while the process ends on a signal): nothing of it completes.</summary>
+    public void Interrupt() => _ledger.Interrupted = true;
 
     /// <summary>
     /// Cancels the job as the process ends on a signal: as <see cref="CancelAsync"/>, but the futures are left pending
@@ -290,6 +298,10 @@ internal sealed class JobRunner
             _hintSubscription?.Dispose();
             (_cloud.Backend as IDeployedComputeBackend)?.ForgetJob(JobId);
             _finished.TrySetResult();
+            if (!_ledger.Interrupted)
+            {
+                _completion.TrySetResult();
+            }
         }
     }
 }

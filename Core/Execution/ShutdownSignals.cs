@@ -35,7 +35,37 @@ internal sealed class ShutdownSignals
     }
 
     /// <summary>The process's handler, registered with the runtime when a cloud is first tracked.</summary>
-    public static ShutdownSignals Process { get; } = new(Environment.Exit, null);
+    public static ShutdownSignals Process { get; } = new(ExitBySignal, null);
+
+    /// <summary>
+    /// Ends the process as the signal would have: Neutral's handlers removed, the signal raised again, so that the
+    /// runtime's default applies and a calling shell or make sees death by the signal (and stops too); if the process
+    /// is still there a moment later (an application handler kept it alive), it exits with <paramref name="code"/>.
+    /// </summary>
+    private static void ExitBySignal(int code)
+    {
+        Process.Unregister();
+        if (Workers.Storage.PosixFiles.SendSignal(Environment.ProcessId, code - 128))
+        {
+            Thread.Sleep(TimeSpan.FromSeconds(2));
+        }
+
+        Environment.Exit(code);
+    }
+
+    private void Unregister()
+    {
+        lock (_gate)
+        {
+            foreach (PosixSignalRegistration registration in _registrations ?? [])
+            {
+                registration.Dispose();
+            }
+
+            _registrations = null;
+            _open.Clear();
+        }
+    }
 
     /// <summary>Starts handling the signals for <paramref name="cloud"/> until <see cref="Forget"/>.</summary>
     public void Track(Cloud cloud, bool register = true)

@@ -91,7 +91,7 @@ public sealed class RemoteJob<T>
     public JobUsage Usage => _runner.Usage;
 
     /// <summary>Completes when every call has an outcome and the job's data has been cleaned from storage.</summary>
-    public Task Completion => _runner.Finished;
+    public Task Completion => _runner.Completion;
 
     /// <summary>Waits until all calls, any call, or a share of them have an outcome (failures included).</summary>
     public Task WaitAsync(ReturnWhen when, CancellationToken cancellationToken = default)

@@ -99,7 +99,8 @@ public sealed class ProviderRegistry
         }
 
         string[] added = [.. keys];
-        _sections.AddOrUpdate(section, added, (_, declared) => [.. declared, .. added]);
+        // Idempotent: a package registered twice (by two assemblies' generated registrations) declares each key once.
+        _sections.AddOrUpdate(section, added, (_, declared) => [.. declared.Union(added, StringComparer.OrdinalIgnoreCase)]);
         return this;
     }
 

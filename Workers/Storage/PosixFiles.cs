@@ -183,6 +183,13 @@ internal static partial class PosixFiles
         };
     }
 
+    /// <summary>Sends <paramref name="signal"/> to process <paramref name="processId"/> (Linux and macOS); false when it could not be sent.</summary>
+    internal static bool SendSignal(int processId, int signal) =>
+        (OperatingSystem.IsLinux() || OperatingSystem.IsMacOS()) && Kill(processId, signal) == 0;
+
+    [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static partial int Kill(int processId, int signal);
+
     [LibraryImport("libc", EntryPoint = "open", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
     private static partial int Open(string path, int flags, int mode);
 

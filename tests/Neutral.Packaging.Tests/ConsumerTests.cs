@@ -45,6 +45,39 @@ public sealed partial class ConsumerTests(PackagedFeed feed) : IClassFixture<Pac
         AssertLoaded(run, "r2r runtimes/linux-x64/lib/net10.0/Neutral.dll");
     }
 
+    /// <summary>
+    /// The tool as a user installs it (README: <c>dotnet tool install ... --add-source artifacts/packages</c>), into a
+    /// folder of this test's rather than the user's global tools, then run in a clean folder.
+    /// </summary>
+    [Fact]
+    public async Task The_neutral_tool_installs_from_the_packages_and_runs_in_a_clean_folder()
+    {
+        string tools = Path.Combine(feed.Root, "tools");
+        string clean = Path.Combine(feed.Root, "tool-user");
+        Directory.CreateDirectory(clean);
+        CommandResult install = await Command.DotnetAsync(feed.Root, "tool", "install", "Neutral.Cli", "--tool-path", tools, "--version", feed.Version, "--add-source", feed.Feed);
+        Assert.True(install.ExitCode == 0, "dotnet tool install failed:\n" + install.All);
+        string neutral = Path.Combine(tools, "neutral");
+
+        CommandResult version = await Command.RunAsync(neutral, ["--version"], clean, RunTimeout);
+        Assert.True(version.ExitCode == 0, version.All);
+        // The version the tool was built with (the feed repacks that build under a version of its own).
+        Assert.Matches(@"^\d+\.\d+\.\d+", version.Output.Trim());
+
+        CommandResult init = await Command.RunAsync(neutral, ["init", "--provider", "aws"], clean, RunTimeout);
+        Assert.True(init.ExitCode == 0, init.All);
+        CommandResult config = await Command.RunAsync(neutral, ["config"], clean, RunTimeout);
+        Assert.True(config.ExitCode == 0, config.All);
+        Assert.Contains("Neutral:Aws:Bucket", config.Output, StringComparison.Ordinal);
+        Assert.Contains("my-neutral-bucket", config.Output, StringComparison.Ordinal);
+
+        // No store in a clean folder with the local default: one line, exit code 2.
+        File.Delete(Path.Combine(clean, "neutral.json"));
+        CommandResult jobs = await Command.RunAsync(neutral, ["jobs"], clean, RunTimeout);
+        Assert.Equal(2, jobs.ExitCode);
+        Assert.StartsWith("neutral: there is no local store at ", jobs.Error, StringComparison.Ordinal);
+    }
+
     /// <summary>The image of Neutral the app's client and its worker loaded (the app prints both).</summary>
     private static void AssertLoaded(CommandResult run, string image)
     {

@@ -33,7 +33,7 @@ public sealed class PackagedFeed : IAsyncLifetime
         CommandResult pack = await Command.DotnetAsync(Repository, "pack", "Neutral.sln", "-c", configuration, "--no-build", "-o", Feed, "-p:PackageVersion=" + Version, "-nologo");
         Assert.True(pack.ExitCode == 0, "dotnet pack failed:\n" + pack.All);
         string[] packages = Directory.GetFiles(Feed, "*.nupkg").Select(Path.GetFileName).Order(StringComparer.Ordinal).ToArray()!;
-        Assert.Equal(new[] { $"Neutral.{Version}.nupkg", $"Neutral.Abstractions.{Version}.nupkg", $"Neutral.Providers.Aws.{Version}.nupkg", $"Neutral.Providers.Azure.{Version}.nupkg", $"Neutral.Providers.OpenWhisk.{Version}.nupkg", $"Neutral.Providers.Redis.{Version}.nupkg", $"Neutral.Providers.Sdk.{Version}.nupkg", $"Neutral.Testing.{Version}.nupkg", $"Neutral.Workers.{Version}.nupkg" }, packages);
+        Assert.Equal(new[] { $"Neutral.{Version}.nupkg", $"Neutral.Abstractions.{Version}.nupkg", $"Neutral.Cli.{Version}.nupkg", $"Neutral.Providers.Aws.{Version}.nupkg", $"Neutral.Providers.Azure.{Version}.nupkg", $"Neutral.Providers.OpenWhisk.{Version}.nupkg", $"Neutral.Providers.Redis.{Version}.nupkg", $"Neutral.Providers.Sdk.{Version}.nupkg", $"Neutral.Testing.{Version}.nupkg", $"Neutral.Workers.{Version}.nupkg" }, packages);
     }
 
     /// <summary>A fresh copy of the consumer app under <see cref="Root"/>, with its own nuget.config: the local feed, then nuget.org.</summary>
@@ -67,7 +67,7 @@ public sealed class PackagedFeed : IAsyncLifetime
         string cache = Environment.GetEnvironmentVariable("NUGET_PACKAGES") is { Length: > 0 } configured
             ? configured
             : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages");
-        foreach (string package in new[] { "neutral", "neutral.abstractions", "neutral.providers.aws", "neutral.providers.azure", "neutral.providers.openwhisk", "neutral.providers.sdk", "neutral.testing", "neutral.workers" })
+        foreach (string package in new[] { "neutral", "neutral.abstractions", "neutral.cli", "neutral.providers.aws", "neutral.providers.azure", "neutral.providers.openwhisk", "neutral.providers.redis", "neutral.providers.sdk", "neutral.testing", "neutral.workers" })
         {
             TryDelete(Path.Combine(cache, package, Version.ToLowerInvariant()));
             string folder = Path.Combine(cache, package);

@@ -104,9 +104,11 @@ public sealed class FaultTests
         var error = await Assert.ThrowsAsync<RemoteJobException>(() => job.GetResultsAsync().WaitAsync(TimeSpan.FromSeconds(60)));
         Assert.InRange(watch.Elapsed.TotalSeconds, 2, 20);
         Assert.Equal(2, job[0].Stats.AttemptsStarted); // the first attempt and one retry ([Remote(Retries = 1)])
-        // A timeout, named as one, with the limit and where it is set; not a lost worker.
+        // A timeout, named as one, with the limit and where it is set; not a lost worker. Whichever sees it first says
+        // so: the pool killing the worker ("did not stop on its cancellation token"), or, on a loaded machine, the
+        // executor's own deadline ("no status by the attempt's deadline"; seen in a CI run of 2026-12-06).
         Assert.Equal("System.TimeoutException", error.Failures[0].RemoteTypeName);
-        Assert.True(error.Failures[0].Message.Contains("the call ran past its 1 s timeout ([Remote(TimeoutSeconds = ...)] or Job:TimeoutSeconds), did not stop on its cancellation token", StringComparison.Ordinal), error.Failures[0].Message);
+        Assert.True(error.Failures[0].Message.Contains("the call ran past its 1 s timeout ([Remote(TimeoutSeconds = ...)] or Job:TimeoutSeconds)", StringComparison.Ordinal), error.Failures[0].Message);
 
         // The pool replaced the killed workers: the next call runs.
         Assert.Equal(4, await local.Cloud.CallAsync(Remote.TestFunctions.Add(2, 2)));

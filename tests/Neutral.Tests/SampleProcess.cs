@@ -31,9 +31,18 @@ internal static class SampleProcess
     /// Through <c>env --default-signal=INT</c>: a process started in the background by a non-interactive shell (a CI
     /// runner, a test host) inherits SIGINT ignored, and Ctrl-C in a terminal reaches a process that does not ignore it.
     /// </remarks>
-    public static Process Start(string folder, IReadOnlyDictionary<string, string> environment, params string[] arguments)
+    public static Process Start(string folder, IReadOnlyDictionary<string, string> environment, params string[] arguments) =>
+        Start(folder, environment, ownGroup: false, arguments);
+
+    /// <summary>As <see cref="Start(string, IReadOnlyDictionary{string, string}, string[])"/>; with <paramref name="ownGroup"/>, in a process group of its own (<c>setsid</c>), as a terminal's foreground job is, whose id is the process's.</summary>
+    public static Process Start(string folder, IReadOnlyDictionary<string, string> environment, bool ownGroup, params string[] arguments)
     {
-        var info = new ProcessStartInfo("env") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = folder };
+        var info = new ProcessStartInfo(ownGroup ? "setsid" : "env") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = folder };
+        if (ownGroup)
+        {
+            info.ArgumentList.Add("env");
+        }
+
         info.ArgumentList.Add("--default-signal=INT");
         info.ArgumentList.Add("dotnet");
         info.ArgumentList.Add(MonteCarlo);

@@ -48,6 +48,7 @@ public sealed class SignalTests
         Assert.False(results.IsCompleted);
         Assert.False(job.GetResultsAsync().IsCompleted);
         Assert.False(job[0].Task.IsCompleted);
+        Assert.False(job.Completion.IsCompleted);
         Assert.DoesNotContain(Files(local.Root), f => !f.Contains("/cancelled/", StringComparison.Ordinal));
         Assert.Empty(Files(local.ControlJobsFolder));
     }
@@ -66,7 +67,14 @@ public sealed class SignalTests
         Assert.True(context.Cancel);
         Assert.Equal(143, await exited.Task.WaitAsync(TimeSpan.FromMinutes(1)));
         Assert.Equal("neutral: SIGTERM: cleaning up (at most 15 s; SIGTERM again exits at once)" + Environment.NewLine, output.ToString());
-        Assert.Throws<ObjectDisposedException>(() => local.Cloud.Submit([Remote.FaultFunctions.Sleep(1, 1)]));
+        // Code that goes on meanwhile waits for the exit: a new job never starts, a new shared value is never written.
+        RemoteJob<int> late = local.Cloud.Submit([Remote.FaultFunctions.Sleep(1, 1)]);
+        Task<Shared<long[]>> share = local.Cloud.ShareAsync(new long[] { 3 });
+        await Task.Delay(200);
+        Assert.False(late.GetResultsAsync().IsCompleted);
+        Assert.False(late.Completion.IsCompleted);
+        Assert.False(share.IsCompleted);
+        Assert.Empty(Files(local.Root));
     }
 
     [Fact]
@@ -91,11 +99,14 @@ public sealed class SignalTests
     }
 
     /// <summary>
-    /// What a user does: Ctrl-C in the middle of the MonteCarlo sample's map. The real client process gets SIGINT, says
-    /// so in one line, and exits 130, leaving nothing in its store's folder or in the shared-memory folder of its jobs.
+    /// What a user does: Ctrl-C in the middle of the MonteCarlo sample's map. The real client process gets SIGINT (alone,
+    /// or, as from a terminal, with its worker processes, the whole process group), says so in one line, and ends as
+    /// killed by SIGINT (130), leaving nothing in its store's folder or in the shared-memory folder of its jobs.
     /// </summary>
-    [Fact]
-    public async Task A_real_client_interrupted_with_SIGINT_mid_map_leaves_nothing_behind()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_real_client_interrupted_with_SIGINT_mid_map_leaves_nothing_behind(bool wholeGroup)
     {
         using var folder = new TempFolder("neutral-sigint");
         string root = Path.Combine(folder.Path, "store");
@@ -104,7 +115,7 @@ public sealed class SignalTests
         {
             ["NEUTRAL__LOCAL__ROOT"] = root,
             ["NEUTRAL__LOCAL__WORKERS"] = "2",
-        }, "--calls", "400", "--samples", "20000000");
+        }, ownGroup: wholeGroup, "--calls", "400", "--samples", "20000000");
         Task<string> stdout = client.StandardOutput.ReadToEndAsync();
         Task<string> stderr = client.StandardError.ReadToEndAsync();
         try
@@ -116,7 +127,8 @@ public sealed class SignalTests
                 Assert.Fail("the client ended before a call started: " + await stderr);
             }
 
-            using (Process kill = Process.Start(new ProcessStartInfo("kill", ["-INT", client.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]) { UseShellExecute = false })!)
+            string target = (wholeGroup ? "-" : "") + client.Id.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            using (Process kill = Process.Start(new ProcessStartInfo("kill", ["-INT", "--", target]) { UseShellExecute = false })!)
             {
                 await kill.WaitForExitAsync();
                 Assert.Equal(0, kill.ExitCode);
@@ -154,12 +166,16 @@ public sealed class SignalTests
         }
 
         string now = DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", System.Globalization.CultureInfo.InvariantCulture);
-        string client = now + "-00000000c1", job = now + "-00000000a1", kept = now + "-00000000a2", elsewhere = now + "-00000000a3";
+        string client = now + "-00000000c1", keeper = now + "-00000000c2", job = now + "-00000000a1", kept = now + "-00000000a2", elsewhere = now + "-00000000a3", live = now + "-00000000a4";
         await WriteManifestAsync(store, job, gone, kept: false);
         await WriteManifestAsync(store, kept, gone, kept: true);
         await WriteManifestAsync(store, elsewhere, "another-host/1/1", kept: false);
+        await WriteManifestAsync(store, live, Execution.CloudContext.OwnerOf(Environment.ProcessId), kept: false); // this process: running
         await store.PutAsync(StorageLayout.Client(client), System.Text.Encoding.UTF8.GetBytes(gone));
         await store.PutAsync(StorageLayout.ClientShared(client) + "abc", new byte[] { 1 });
+        // A gone client that kept its data (Job:KeepData): its shared values stay for its kept jobs.
+        await store.PutAsync(StorageLayout.Client(keeper), System.Text.Encoding.UTF8.GetBytes(gone + "\nkeep"));
+        await store.PutAsync(StorageLayout.ClientShared(keeper) + "abc", new byte[] { 1 });
 
         await using Cloud cloud = Cloud.Connect(o => { o.Local.Root = folder.Path; o.Local.Workers = 1; o.Job.SweepAfterHours = 0.5; o.Job.CancelOnSignal = false; });
         await WaitUntilAsync(async () => await store.GetAsync(StorageLayout.Client(client)) is null && await store.GetAsync(StorageLayout.Manifest(job)) is null);
@@ -167,6 +183,9 @@ public sealed class SignalTests
         Assert.Null(await store.GetAsync(StorageLayout.ClientShared(client) + "abc"));
         Assert.NotNull(await store.GetAsync(StorageLayout.Manifest(kept)));
         Assert.NotNull(await store.GetAsync(StorageLayout.Manifest(elsewhere)));
+        Assert.NotNull(await store.GetAsync(StorageLayout.Manifest(live)));
+        Assert.NotNull(await store.GetAsync(StorageLayout.ClientShared(keeper) + "abc"));
+        Assert.NotNull(await store.GetAsync(StorageLayout.Client(keeper)));
     }
 
     [Fact]

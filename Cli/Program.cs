@@ -1,0 +1,47 @@
+using System;
+using System.CommandLine;
+using System.IO;
+using System.Threading.Tasks;
+using Neutral.Cli;
+
+// neutral: the command-line tool. Every command reads the configuration of the app in the current folder as the app
+// does (appsettings.json, neutral.json, NEUTRAL__* variables). Bad input is one line on standard error and exit code 2.
+return await Tool.RunAsync(args, Directory.GetCurrentDirectory(), Console.Out, Console.Error);
+
+namespace Neutral.Cli
+{
+    /// <summary>The tool's commands, and how it ends: 0 done, 1 a job or check that failed, 2 bad input or configuration.</summary>
+    internal static class Tool
+    {
+        public static async Task<int> RunAsync(string[] args, string directory, TextWriter output, TextWriter error)
+        {
+            var context = new ToolContext(directory, output, error);
+            RootCommand root = new("neutral: start a configuration, see what it resolves to, and look into the jobs and the store of the app in this folder.");
+            root.Subcommands.Add(InitCommand.Create(context));
+            root.Subcommands.Add(ConfigCommand.Create(context));
+            foreach (Command command in JobCommands.Create(context))
+            {
+                root.Subcommands.Add(command);
+            }
+
+            root.Subcommands.Add(StorageCommand.Create(context));
+            ParseResult parsed = root.Parse(args);
+            if (parsed.Errors.Count > 0)
+            {
+                await error.WriteLineAsync($"neutral: {parsed.Errors[0].Message} (neutral --help lists the commands)");
+                return 2;
+            }
+
+            try
+            {
+                // Errors reach the catch below (one line), not System.CommandLine's handler (a stack trace, exit code 1).
+                return await parsed.InvokeAsync(new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false });
+            }
+            catch (Exception e) when (e is NeutralConfigurationException or ToolException or ArgumentException)
+            {
+                await error.WriteLineAsync("neutral: " + e.Message);
+                return 2;
+            }
+        }
+    }
+}

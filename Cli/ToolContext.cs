@@ -1,0 +1,118 @@
+using System;
+using System.IO;
+using System.Threading.Tasks;
+using Microsoft.Extensions.Configuration;
+using Neutral.Providers;
+using Neutral.Storage;
+using Spectre.Console;
+
+namespace Neutral.Cli;
+
+/// <summary>Bad input the tool explains in one line (exit code 2): an unknown job, a missing store, a file in the way.</summary>
+internal sealed class ToolException(string message) : Exception(message);
+
+/// <summary>What every command shares: the app's folder, its configuration as the app reads it, the store, the output.</summary>
+internal sealed class ToolContext(string directory, TextWriter output, TextWriter error)
+{
+    private IConfiguration? _configuration;
+    private NeutralOptions? _options;
+
+    public string Directory { get; } = directory;
+
+    public TextWriter Output { get; } = output;
+
+    public TextWriter Error { get; } = error;
+
+    /// <summary>The configuration as <c>Cloud.Connect()</c> reads it in this folder.</summary>
+    public IConfiguration Configuration => _configuration ??= NeutralConfiguration.Default(Directory);
+
+    /// <summary>The options it gives, checked as <c>Connect</c> checks them (provider sections included).</summary>
+    public NeutralOptions Options
+    {
+        get
+        {
+            if (_options is null)
+            {
+                try
+                {
+                    NeutralOptions options = NeutralConfiguration.Read(Configuration);
+                    options.ReadFrom = Configuration;
+                    NeutralConfiguration.CheckAtConnect(options);
+                    _options = options;
+                }
+                catch (NeutralConfigurationException e)
+                {
+                    ConfigurationOrigin.Name(e, Configuration);
+                    throw;
+                }
+            }
+
+            return _options;
+        }
+    }
+
+    /// <summary>A console that writes tables to <see cref="Output"/>: plain text when it is not a terminal.</summary>
+    public IAnsiConsole Console()
+    {
+        bool terminal = ReferenceEquals(Output, System.Console.Out) && !System.Console.IsOutputRedirected;
+        IAnsiConsole console = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Out = new AnsiConsoleOutput(Output),
+            Ansi = terminal ? AnsiSupport.Detect : AnsiSupport.No,
+            ColorSystem = terminal ? ColorSystemSupport.Detect : ColorSystemSupport.NoColors,
+            Interactive = terminal ? InteractionSupport.Detect : InteractionSupport.No,
+        });
+        if (!terminal)
+        {
+            console.Profile.Width = 200;
+        }
+
+        return console;
+    }
+
+    /// <summary>
+    /// Opens the job store the app uses, read-only in spirit (nothing is created): a local root that does not exist is
+    /// an error naming it rather than a new empty store.
+    /// </summary>
+    public async Task<OpenStore> OpenStoreAsync()
+    {
+        NeutralOptions options = Options;
+        string storage = options.Storage ?? options.Compute;
+        if (storage == "local" || (options.Storage is null && options.Compute == "local"))
+        {
+            string root = Path.GetFullPath(Path.Combine(Directory, options.Local.Root));
+            if (!System.IO.Directory.Exists(root))
+            {
+                throw new ToolException($"there is no local store at {root} (Neutral:Local:Root, default .neutral): run the tool from the folder your app runs in, or set the key.");
+            }
+
+            options.Local.Root = root;
+        }
+
+        StoreConnection connection = Cloud.OpenJobStore(options);
+        await Task.CompletedTask;
+        return new OpenStore(connection);
+    }
+}
+
+/// <summary>The job store, opened: its internal key space (<c>_neutral/</c>), its whole key space, and its disposal.</summary>
+internal sealed class OpenStore(StoreConnection connection) : IAsyncDisposable
+{
+    public IObjectStore Root => connection.Store;
+
+    /// <summary>Neutral's own key space: <c>jobs/</c>, <c>shared/</c>, <c>clients/</c>.</summary>
+    public PrefixedObjectStore Internal { get; } = new(connection.Store, Cloud.InternalPrefix);
+
+    /// <summary>The user's key space: what <c>Cloud.Storage</c> sees (Neutral's own prefix refused).</summary>
+    public UserObjectStore User { get; } = new(connection.Store, Cloud.InternalPrefix);
+
+    public string Location => connection.Location.Kind + ":" + connection.Location.Bucket;
+
+    public async ValueTask DisposeAsync()
+    {
+        if (connection.Dispose is { } dispose)
+        {
+            await dispose();
+        }
+    }
+}

@@ -1,0 +1,216 @@
+using System;
+using System.IO;
+using System.Linq;
+using System.Threading.Tasks;
+using Neutral.Testing;
+
+namespace Neutral.Cli.Tests;
+
+/// <summary>Calls the tool's tests run on the local provider, with their data kept for the tool to read.</summary>
+public static class ToolFunctions
+{
+    [Remote(Retries = 0)]
+    public static int Checked(int x, RemoteContext context)
+    {
+        context.Log.WriteLine($"checking {x}");
+        return x == 3 ? throw new ArgumentException($"three is not allowed") : x * 10;
+    }
+}
+
+/// <summary>
+/// The <c>neutral</c> tool against an app folder: what a user types and what they see, exit codes included (0 done, 1 a
+/// job with failures, 2 bad input in one line).
+/// </summary>
+public sealed class ToolTests : IDisposable
+{
+    private readonly TempFolder _app = new("neutral-cli");
+
+    private async Task<(int Code, string Output, string Error)> RunAsync(params string[] args)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        int code = await Tool.RunAsync(args, _app.Path, output, error);
+        return (code, output.ToString(), error.ToString());
+    }
+
+    /// <summary>Runs a 5-call job whose call 3 fails, keeping its data, as the app in the folder would.</summary>
+    private async Task<string> KeptJobAsync()
+    {
+        await using Cloud cloud = Cloud.Connect(o =>
+        {
+            o.Local.Root = Path.Combine(_app.Path, ".neutral");
+            o.Local.Workers = 1;
+            o.Job.KeepData = true;
+            o.Job.CancelOnSignal = false;
+            o.Local.ForwardOutput = false;
+        });
+        RemoteJob<int> job = cloud.Submit(Enumerable.Range(0, 5).Select(i => Remote.ToolFunctions.Checked(i)));
+        await Assert.ThrowsAsync<RemoteJobException>(() => job.GetResultsAsync());
+        return job.JobId;
+    }
+
+    [Fact]
+    public async Task Jobs_status_logs_and_plot_read_a_kept_job_from_the_store()
+    {
+        string id = await KeptJobAsync();
+
+        var (code, output, error) = await RunAsync("jobs");
+        Assert.True(code == 0, error);
+        Assert.Contains(id, output, StringComparison.Ordinal);
+        string row = output.Split('\n').Single(l => l.Contains(id, StringComparison.Ordinal));
+        Assert.Matches(@"│ 5\s+│ 4\s+│ 1\s+│ 0\s+│ 0\s+│", row); // calls, succeeded, failed, running, pending
+
+        (code, output, error) = await RunAsync("status", id);
+        Assert.True(code == 1, error); // a job with a failed call
+        Assert.Contains($"Job {id}: 5 calls, 4 succeeded, 1 failed, 0 running, 0 pending; function Neutral.Cli.Tests.ToolFunctions.Checked(", output, StringComparison.Ordinal);
+        string failed = output.Split('\n').Single(l => l.Contains("failed", StringComparison.Ordinal) && l.Contains("ArgumentException", StringComparison.Ordinal));
+        Assert.Contains("System.ArgumentException: three is not allowed", failed, StringComparison.Ordinal);
+        Assert.Matches(@"│ 3\s+│ failed", failed);
+
+        (code, output, error) = await RunAsync("logs", id, "3");
+        Assert.True(code == 0, error);
+        Assert.Contains("== call 3, attempt 1 on ", output, StringComparison.Ordinal);
+        Assert.Contains("failed: System.ArgumentException: three is not allowed", output, StringComparison.Ordinal);
+        Assert.Contains("checking 3", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("checking 2", output, StringComparison.Ordinal);
+
+        (code, output, error) = await RunAsync("plot", id, "-o", "t.svg");
+        Assert.True(code == 0, error);
+        Assert.Contains("5 of 5 calls have run", output, StringComparison.Ordinal);
+        string svg = await File.ReadAllTextAsync(Path.Combine(_app.Path, "t.svg"));
+        Assert.StartsWith("<svg", svg, StringComparison.Ordinal);
+        Assert.Contains($"Job {id}: 5 calls", svg, StringComparison.Ordinal);
+        Assert.Contains("#d62728", svg, StringComparison.Ordinal); // the failed call's colour
+
+        (code, output, error) = await RunAsync("clean", "--job", id);
+        Assert.True(code == 0, error);
+        (code, output, _) = await RunAsync("jobs");
+        Assert.Contains("No jobs in local:", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Clean_by_age_keeps_young_jobs()
+    {
+        string id = await KeptJobAsync();
+        var (code, output, error) = await RunAsync("clean", "--older-than", "1h");
+        Assert.True(code == 0, error);
+        Assert.Contains("Deleted 0 jobs older than 1h; 1 left.", output, StringComparison.Ordinal);
+        // Its owner, this process, still runs: kept unless asked.
+        (code, output, error) = await RunAsync("clean", "--older-than", "0s");
+        Assert.True(code == 0, error);
+        Assert.Contains("Deleted 0 jobs older than 0s; 1 left.", output, StringComparison.Ordinal);
+        (code, output, error) = await RunAsync("clean", "--older-than", "0s", "--include-running");
+        Assert.True(code == 0, error);
+        Assert.Contains("Deleted 1 job older than 0s; 0 left.", output, StringComparison.Ordinal);
+        (code, _, error) = await RunAsync("status", id);
+        Assert.Equal(2, code);
+    }
+
+    [Fact]
+    public async Task Storage_puts_lists_gets_and_removes_objects()
+    {
+        Directory.CreateDirectory(Path.Combine(_app.Path, ".neutral"));
+        await File.WriteAllTextAsync(Path.Combine(_app.Path, "part.csv"), "a,b\n1,2\n");
+        var (code, output, error) = await RunAsync("storage", "put", "inputs/part.csv", "part.csv");
+        Assert.True(code == 0, error);
+        Assert.Contains("Put 8 bytes at 'inputs/part.csv'.", output, StringComparison.Ordinal);
+
+        (code, output, error) = await RunAsync("storage", "ls", "inputs/");
+        Assert.True(code == 0, error);
+        Assert.Matches(@"│ inputs/part\.csv\s+│ 8\s+│", output);
+
+        (code, output, error) = await RunAsync("storage", "get", "inputs/part.csv");
+        Assert.True(code == 0, error);
+        Assert.Equal("a,b\n1,2\n", output);
+
+        (code, _, error) = await RunAsync("storage", "get", "_neutral/jobs/x");
+        Assert.Equal(2, code);
+        Assert.StartsWith("neutral: ", error, StringComparison.Ordinal);
+
+        (code, output, error) = await RunAsync("storage", "rm", "inputs/part.csv");
+        Assert.True(code == 0, error);
+        (code, _, error) = await RunAsync("storage", "rm", "inputs/part.csv");
+        Assert.Equal(2, code);
+        Assert.Equal("neutral: no object 'inputs/part.csv' in local:" + Path.Combine(_app.Path, ".neutral") + " (to delete a prefix, add --recursive).\n", error.Replace("\r", "", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("local", "Neutral:Compute", "local")]
+    [InlineData("aws", "Neutral:Aws:Region", "us-east-1")]
+    [InlineData("azure", "Neutral:Azure:Container", "neutral")]
+    [InlineData("openwhisk", "Neutral:Minio:Endpoint", "minio.example.com:9000")]
+    public async Task Init_writes_a_commented_file_that_config_reads_back(string provider, string key, string value)
+    {
+        var (code, output, error) = await RunAsync("init", "--provider", provider);
+        Assert.True(code == 0, error);
+        Assert.Contains($"for the {provider} provider", output, StringComparison.Ordinal);
+        string file = Path.Combine(_app.Path, "neutral.json");
+        Assert.Contains("// ", await File.ReadAllTextAsync(file), StringComparison.Ordinal);
+
+        (code, output, error) = await RunAsync("config");
+        Assert.True(code == 0, error);
+        string[] rows = output.Split('\n').Where(l => l.Contains("│ " + key + " ", StringComparison.Ordinal)).ToArray();
+        string row = Assert.Single(rows, r => true);
+        Assert.Contains(value, row, StringComparison.Ordinal);
+        Assert.Contains("the file " + file, row, StringComparison.Ordinal);
+        Assert.Matches(@"Neutral:Job:Speculation\s+│ true\s+│ default", output);
+
+        // A second init does not overwrite it.
+        (code, _, error) = await RunAsync("init", "--provider", provider);
+        Assert.Equal(2, code);
+        Assert.Contains("exists: edit it, or run neutral init --force to replace it.", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Config_masks_secrets_and_names_where_values_come_from()
+    {
+        await File.WriteAllTextAsync(Path.Combine(_app.Path, "neutral.json"),
+            """{ "Neutral": { "Storage": "minio", "Minio": { "Endpoint": "127.0.0.1:9000", "Bucket": "b", "AccessKey": "ak-visible-nowhere", "SecretKey": "s3cr3t-value" } } }""");
+        var (code, output, error) = await RunAsync("config");
+        Assert.True(code == 0, error);
+        Assert.DoesNotContain("s3cr3t-value", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("ak-visible-nowhere", output, StringComparison.Ordinal);
+        Assert.Matches(@"Neutral:Minio:SecretKey\s+│ \(hidden, 12 characters\)", output);
+        Assert.Matches(@"Neutral:Minio:Endpoint\s+│ 127\.0\.0\.1:9000\s+│ the file ", output);
+        Assert.Matches(@"Neutral:Minio:Region\s+│ \(not set\)", output);
+    }
+
+    [Theory]
+    [InlineData("""{ "Neutral": { "Compute": "gcp" } }""", "neutral: Configuration key 'Neutral:Compute' has the value 'gcp'")]
+    [InlineData("""{ "Neutral": { "Local": { "Wokers": 3 } } }""", "Did you mean 'Neutral:Local:Workers'?")]
+    [InlineData("""{ "Neutral": { "Compute": "local", """, "neutral: Configuration file '")]
+    public async Task Bad_configuration_is_one_line_and_exit_code_2(string json, string expected)
+    {
+        await File.WriteAllTextAsync(Path.Combine(_app.Path, "neutral.json"), json);
+        var (code, _, error) = await RunAsync("jobs");
+        Assert.Equal(2, code);
+        Assert.Contains(expected, error, StringComparison.Ordinal);
+        Assert.Single(error.TrimEnd().Split('\n'));
+        Assert.DoesNotContain("   at ", error, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(new[] { "status", "20260101-000000-0000000000" }, "neutral: no job '20260101-000000-0000000000' in local:")]
+    [InlineData(new[] { "status", "../etc" }, "neutral: '../etc' is not a job id")]
+    [InlineData(new[] { "frobnicate" }, "neutral: ")]
+    [InlineData(new[] { "clean", "--older-than", "soon" }, "neutral: 'soon' is not a duration")]
+    public async Task Bad_input_is_one_line_and_exit_code_2(string[] args, string expected)
+    {
+        Directory.CreateDirectory(Path.Combine(_app.Path, ".neutral"));
+        var (code, _, error) = await RunAsync(args);
+        Assert.Equal(2, code);
+        Assert.StartsWith(expected, error, StringComparison.Ordinal);
+        Assert.Single(error.TrimEnd().Split('\n'));
+    }
+
+    [Fact]
+    public async Task Without_a_store_here_it_says_where_it_looked()
+    {
+        var (code, _, error) = await RunAsync("jobs");
+        Assert.Equal(2, code);
+        Assert.Contains($"there is no local store at {Path.Combine(_app.Path, ".neutral")} (Neutral:Local:Root, default .neutral)", error, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Path.Combine(_app.Path, ".neutral")), "the tool created a store");
+    }
+
+    public void Dispose() => _app.Dispose();
+}
