@@ -204,11 +204,12 @@ public sealed partial class ConsumerTests(PackagedFeed feed) : IClassFixture<Pac
         CommandResult publish = await Command.DotnetAsync(Path.Combine(folder, "App"), "publish", "-c", "Release", "-o", output, "-nologo");
         Assert.True(publish.ExitCode == 0, publish.All);
 
-        // The variable without the startup hook: what a build with StartupHookSupport=false would see.
+        // The variable without the startup hook (a deployment run by hand, say): Main never runs, and the message says
+        // which variable to add.
         CommandResult run = await Command.RunAsync(Path.Combine(output, "App"), [], folder, RunTimeout,
             new Dictionary<string, string?> { ["NEUTRAL_WORKER"] = "local" });
         Assert.Equal(4, run.ExitCode);
-        Assert.Contains("ran no startup hook", run.Error, StringComparison.Ordinal);
+        Assert.Contains("set DOTNET_STARTUP_HOOKS=Neutral.Workers as well", run.Error, StringComparison.Ordinal);
         Assert.DoesNotContain("areas", run.Output, StringComparison.Ordinal);
     }
 

@@ -125,7 +125,8 @@ public sealed class LocalFaultTests
 
     private static string JobIdNow() => DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", System.Globalization.CultureInfo.InvariantCulture) + "-00000000ff";
 
-    private static Task WriteJobAsync(PrefixedObjectStore store, string jobId, string owner) =>
+    /// <summary>A job's manifest as a client writes it, owned by <paramref name="owner"/> (for the sweep tests).</summary>
+    internal static Task WriteJobAsync(PrefixedObjectStore store, string jobId, string owner, bool kept = false) =>
         store.PutAsync(StorageLayout.Manifest(jobId), WireJson.Serialize(new JobManifest
         {
             JobId = jobId,
@@ -134,5 +135,6 @@ public sealed class LocalFaultTests
             CallCount = 1,
             ClientVersion = "0",
             Owner = owner,
+            Kept = kept,
         }));
 }

@@ -167,10 +167,10 @@ public sealed class SignalTests
 
         string now = DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", System.Globalization.CultureInfo.InvariantCulture);
         string client = now + "-00000000c1", keeper = now + "-00000000c2", job = now + "-00000000a1", kept = now + "-00000000a2", elsewhere = now + "-00000000a3", live = now + "-00000000a4";
-        await WriteManifestAsync(store, job, gone, kept: false);
-        await WriteManifestAsync(store, kept, gone, kept: true);
-        await WriteManifestAsync(store, elsewhere, "another-host/1/1", kept: false);
-        await WriteManifestAsync(store, live, Execution.CloudContext.OwnerOf(Environment.ProcessId), kept: false); // this process: running
+        await LocalFaultTests.WriteJobAsync(store, job, gone, kept: false);
+        await LocalFaultTests.WriteJobAsync(store, kept, gone, kept: true);
+        await LocalFaultTests.WriteJobAsync(store, elsewhere, "another-host/1/1", kept: false);
+        await LocalFaultTests.WriteJobAsync(store, live, Execution.CloudContext.OwnerOf(Environment.ProcessId), kept: false); // this process: running
         await store.PutAsync(StorageLayout.Client(client), System.Text.Encoding.UTF8.GetBytes(gone));
         await store.PutAsync(StorageLayout.ClientShared(client) + "abc", new byte[] { 1 });
         // A gone client that kept its data (Job:KeepData): its shared values stay for its kept jobs.
@@ -199,18 +199,6 @@ public sealed class SignalTests
         Assert.Contains("Neutral:Job:SweepAfterHours", error.Message, StringComparison.Ordinal);
         Assert.Contains("fractions allowed", error.Message, StringComparison.Ordinal);
     }
-
-    private static Task WriteManifestAsync(PrefixedObjectStore store, string jobId, string owner, bool kept) =>
-        store.PutAsync(StorageLayout.Manifest(jobId), WireJson.Serialize(new JobManifest
-        {
-            JobId = jobId,
-            FunctionId = "f",
-            SignatureHash = "0000000000000000",
-            CallCount = 1,
-            ClientVersion = "1",
-            Owner = owner,
-            Kept = kept,
-        }));
 
     private static string[] Files(string folder) =>
         Directory.Exists(folder) ? Directory.GetFiles(folder, "*", SearchOption.AllDirectories) : [];
