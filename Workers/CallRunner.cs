@@ -1,4 +1,5 @@
 using System;
+using System.Diagnostics;
 using System.IO;
 using System.Buffers;
 using System.Collections.Generic;
@@ -23,6 +24,33 @@ public sealed class CallRunner
     private readonly string _host;
     private readonly TimeProvider _time;
     private int _calls;
+
+    /// <summary>The worker's traces: a <c>neutral.call</c> span per attempt, child of the client's invocation span.</summary>
+    internal static readonly ActivitySource Source = new("Neutral", typeof(CallRunner).Assembly.GetName().Version?.ToString());
+
+    /// <summary>
+    /// The call's span when the client is traced (the envelope carries its context): recorded where someone listens
+    /// in this process, and in any case current while the call runs, so that the call's own spans, logs and outgoing
+    /// requests carry the client's trace.
+    /// </summary>
+    private static Activity? StartSpan(InvocationEnvelope envelope)
+    {
+        if (envelope.TraceParent is not { } parent)
+        {
+            return null;
+        }
+
+        Activity? span = Source.StartActivity("neutral.call", ActivityKind.Server, parent);
+        if (span is null)
+        {
+            span = new Activity("neutral.call");
+            span.SetParentId(parent);
+            span.Start();
+        }
+
+        return span.SetTag("neutral.job.id", envelope.JobId).SetTag("neutral.call", envelope.CallIndex).SetTag("neutral.attempt", envelope.Attempt)
+            .SetTag("neutral.function", envelope.FunctionId);
+    }
 
     /// <summary>
     /// Where each call's output (console and <see cref="RemoteContext.Log"/>) is also written, line by line, prefixed
@@ -122,6 +150,9 @@ public sealed class CallRunner
         CallLog.Current = log;
         byte[]? result = null;
         long bytesIn = 0;
+        // Read only when traced: an untraced call pays for one null check.
+        Activity? previousActivity = envelope.TraceParent is null ? null : Activity.Current;
+        using Activity? span = StartSpan(envelope);
         try
         {
             if (error is null)
@@ -156,6 +187,16 @@ public sealed class CallRunner
         {
             CallLog.Current = previous;
             log.EndEcho();
+            if (span is not null)
+            {
+                if (error is not null)
+                {
+                    span.SetStatus(ActivityStatusCode.Error, error.Type + ": " + error.Message);
+                }
+
+                span.Stop();
+                Activity.Current = previousActivity;
+            }
         }
 
         // A call that ran long may have outlived its job (a speculative loser, a call that ignored cancellation): when

@@ -71,6 +71,12 @@ public sealed record InvocationEnvelope
     /// </summary>
     [JsonPropertyName("stores")] public IReadOnlyDictionary<string, StoreLocation>? Stores { get; init; }
 
+    /// <summary>
+    /// The W3C trace context (<c>traceparent</c>) of the client's span for this invocation, when the client is traced:
+    /// the worker's span for the call is its child. Absent otherwise.
+    /// </summary>
+    [JsonPropertyName("trace")] public string? TraceParent { get; init; }
+
     /// <summary>The signature hash as a number.</summary>
     [JsonIgnore]
     public ulong SignatureHashValue => ParseHash(SignatureHash);

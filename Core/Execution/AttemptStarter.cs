@@ -51,6 +51,10 @@ internal sealed class AttemptStarter
         state.StartedAt = null;
         state.Speculated |= speculative;
         Live++;
+        if (speculative)
+        {
+            Telemetry.SpeculativeBackups.Add(1);
+        }
         if (attempt > 1)
         {
             _sink.UpdateStats(index, s => s with { AttemptsStarted = attempt });
@@ -72,6 +76,7 @@ internal sealed class AttemptStarter
         {
             state.Faults++;
             Log.Retrying(_logger, index, _jobId, message, state.Launched + 1);
+            Telemetry.Retries.Add(1);
             Launch(index);
             return;
         }
@@ -85,6 +90,7 @@ internal sealed class AttemptStarter
         CallState state = _ledger[index];
         state.Faults++;
         Log.Retrying(_logger, index, _jobId, reason, state.Launched + 1);
+        Telemetry.Retries.Add(1);
         Launch(index);
     }
 }

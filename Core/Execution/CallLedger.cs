@@ -79,6 +79,7 @@ internal sealed class CallLedger
         if (delivered)
         {
             Interlocked.Increment(ref _succeeded);
+            Telemetry.CallsSucceeded.Add(1);
         }
 
         Completed(index);
@@ -96,6 +97,7 @@ internal sealed class CallLedger
         if (_sink.TryFail(index, error))
         {
             Interlocked.Increment(ref _failed);
+            Telemetry.CallsFailed.Add(1);
         }
 
         Completed(index);

@@ -21,6 +21,9 @@ internal sealed class EnvelopeFactory
         _cloud = cloud;
     }
 
+    /// <summary>The job span's W3C context, when the job is traced: each envelope carries it (or its invocation's).</summary>
+    public string? TraceParent { get; set; }
+
     /// <summary>The packed arguments, once staged.</summary>
     public JobStaging? Staging { get; set; }
 
@@ -56,6 +59,7 @@ internal sealed class EnvelopeFactory
             RetryUserErrors = function.Options.RetryOnException,
             Store = _cloud.Location,
             Stores = _cloud.Locations,
+            TraceParent = TraceParent,
         };
     }
 }

@@ -1,4 +1,5 @@
 using System;
+using System.Diagnostics;
 using System.Threading;
 using System.Threading.Tasks;
 using Microsoft.Extensions.Logging;
@@ -35,6 +36,7 @@ internal sealed class JobRunner
     private readonly JobEvents _events = new();
     private readonly TaskCompletionSource _finished = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private Activity? _span;
     private readonly TaskCompletionSource _cancelApplied = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly CancellationTokenSource _stop = new();
     private readonly DateTimeOffset _submitted;
@@ -91,9 +93,12 @@ internal sealed class JobRunner
     /// <summary>Starts the job: returns at once; staging, launching and monitoring run in the background.</summary>
     public void Start()
     {
+        _span = Telemetry.StartJob(JobId, _ledger.Count, _sink.Count > 0 ? _sink.First.Id : "");
+        _envelopes.TraceParent = _span?.Id;
         if (_ledger.Count == 0)
         {
             _cancelApplied.TrySetResult();
+            _span?.Stop();
             _finished.TrySetResult();
             _completion.TrySetResult();
             return;
@@ -133,7 +138,11 @@ internal sealed class JobRunner
         {
             await JobStaging.VerifyDeploymentAsync(_cloud, _sink, _stop.Token).ConfigureAwait(false);
             phase = "be staged";
-            _envelopes.Staging = await JobStaging.StageAsync(_cloud, _sink, JobId, _submitted, _stop.Token).ConfigureAwait(false);
+            using (Activity? stage = _span is null ? null : Telemetry.Source.StartActivity("neutral.stage", ActivityKind.Internal, _span.Context))
+            {
+                _envelopes.Staging = await JobStaging.StageAsync(_cloud, _sink, JobId, _submitted, _stop.Token).ConfigureAwait(false);
+            }
+
             Trace("staged");
         }
         catch (Exception e)
@@ -297,6 +306,14 @@ internal sealed class JobRunner
         {
             _hintSubscription?.Dispose();
             (_cloud.Backend as IDeployedComputeBackend)?.ForgetJob(JobId);
+            if (_span is not null)
+            {
+                JobProgress end = _ledger.Snapshot;
+                _span.SetTag("neutral.job.succeeded", end.Succeeded).SetTag("neutral.job.failed", end.Failed).SetTag("neutral.job.cancelled", end.Cancelled);
+                _span.SetStatus(end.Failed > 0 ? ActivityStatusCode.Error : ActivityStatusCode.Ok);
+                _span.Stop();
+            }
+
             _finished.TrySetResult();
             if (!_ledger.Interrupted)
             {

@@ -1,4 +1,5 @@
 using System;
+using System.Diagnostics;
 using System.Globalization;
 using System.Threading;
 using System.Threading.Channels;
@@ -99,6 +100,16 @@ internal sealed class Launcher
 
     private async Task InvokeAsync(InvocationEnvelope envelope, CancellationToken stop)
     {
+        // A span per invocation when someone listens: the job's child, and the parent the worker's span takes.
+        using Activity? span = envelope.TraceParent is { } parent && Telemetry.Source.HasListeners() && ActivityContext.TryParse(parent, null, out ActivityContext job)
+            ? Telemetry.Source.StartActivity("neutral.invoke", ActivityKind.Client, job)
+            : null;
+        if (span is not null)
+        {
+            span.SetTag("neutral.job.id", envelope.JobId).SetTag("neutral.call", envelope.CallIndex).SetTag("neutral.attempt", envelope.Attempt);
+            envelope = envelope with { TraceParent = span.Id };
+        }
+
         int throttles = 0;
         int unreachable = 0;
         DateTimeOffset? unreachableSince = null;
@@ -111,6 +122,7 @@ internal sealed class Launcher
             {
                 await _backend.InvokeAsync(envelope, stop).ConfigureAwait(false);
                 _accepted(envelope.CallIndex, envelope.Attempt, _time.GetUtcNow());
+                Telemetry.AttemptsStarted.Add(1);
                 return;
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)
@@ -124,6 +136,8 @@ internal sealed class Launcher
                     case InvokeFailure.Throttled:
                         slowDown = true;
                         throttles++;
+                        Telemetry.Throttles.Add(1);
+                        span?.AddEvent(new ActivityEvent("throttled"));
                         wait = (e as ThrottledException)?.RetryAfter ?? Backoff(ThrottleBase, throttles);
                         Log.Throttled(_logger, envelope.CallIndex, envelope.Attempt, wait.TotalMilliseconds);
                         break;
@@ -145,6 +159,7 @@ internal sealed class Launcher
                         // attempt. Counted as accepted; its status decides, and the start bound covers one never run.
                         Log.MaybeDelivered(_logger, envelope.CallIndex, envelope.Attempt, e.Message);
                         _accepted(envelope.CallIndex, envelope.Attempt, _time.GetUtcNow());
+                        Telemetry.AttemptsStarted.Add(1);
                         return;
                     default:
                         _failed(envelope.CallIndex, envelope.Attempt, e);

@@ -198,6 +198,7 @@ internal sealed class OutcomeReader
         // The stats are in place before the future completes: an awaiting caller reads them at once.
         RecordStats(index, record, seen, _time.GetUtcNow());
         _ledger.Succeed(index);
+        Telemetry.CallDuration.Record(Math.Max(0, (record.WorkerEnd - record.WorkerStart).TotalSeconds));
 
         // The run time for the speculation median: from the start seen here, else (the status came in the same listing
         // as its start marker) as the worker measured it.

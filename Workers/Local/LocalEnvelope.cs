@@ -54,6 +54,7 @@ internal static class LocalEnvelope
             writer.WriteString(location.Prefix);
         }
 
+        writer.WriteString(envelope.TraceParent);
         writer.Flush();
         return buffer.WrittenSpan.ToArray();
     }
@@ -83,6 +84,7 @@ internal static class LocalEnvelope
             stores![reader.ReadNonNullString()] = new StoreLocation(reader.ReadNonNullString(), reader.ReadNonNullString(), reader.ReadNonNullString());
         }
 
+        string? trace = reader.ReadString();
         reader.EnsureEnd();
         return new InvocationEnvelope
         {
@@ -100,6 +102,7 @@ internal static class LocalEnvelope
             Store = store,
             Assembly = assembly,
             Stores = stores,
+            TraceParent = trace,
         };
     }
 }

@@ -17,6 +17,11 @@ public static class LambdaFunctions
 
     [Remote] public static int Fail(int x) => x == 3 ? throw new InvalidOperationException("three") : x;
 
+    /// <summary>The trace the call runs in, as its code sees it: trace id and parent span id, or "none".</summary>
+    [Remote]
+    public static string TraceSeen(int i) =>
+        System.Diagnostics.Activity.Current is { } span ? $"{span.TraceId.ToHexString()}/{span.ParentSpanId.ToHexString()}" : "none";
+
     /// <summary>Runs past Lambda's deadline in its first attempt (the runtime must stop it first); returns at once in a later one.</summary>
     [Remote]
     public static async Task<int> Overrun(int x, RemoteContext context)
@@ -77,6 +82,32 @@ public sealed class LambdaComputeTests(S3Bucket bucket) : IClassFixture<S3Bucket
         Assert.Contains("\"fn\":", body, StringComparison.Ordinal);
         Assert.DoesNotContain(S3Bucket.SecretKey, body, StringComparison.Ordinal);
         Assert.All(_lambda.Outcomes, o => Assert.Equal("response", o));
+    }
+
+    [Fact]
+    public async Task A_traced_client_s_context_crosses_the_Lambda_event_into_the_call()
+    {
+        var stopped = new System.Collections.Concurrent.ConcurrentBag<System.Diagnostics.Activity>();
+        using var listener = new System.Diagnostics.ActivityListener
+        {
+            ShouldListenTo = source => source.Name == "Neutral",
+            Sample = (ref System.Diagnostics.ActivityCreationOptions<System.Diagnostics.ActivityContext> _) => System.Diagnostics.ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = stopped.Add,
+        };
+        System.Diagnostics.ActivitySource.AddActivityListener(listener);
+
+        await using Cloud cloud = Connect();
+        RemoteJob<string> job = cloud.Submit(Enumerable.Range(0, 2).Select(i => Remote.LambdaFunctions.TraceSeen(i)));
+        string[] seen = await job.GetResultsAsync();
+        for (int i = 0; i < 2; i++)
+        {
+            System.Diagnostics.Activity invoke = Assert.Single(stopped, a => a.OperationName == "neutral.invoke"
+                && (string?)a.GetTagItem("neutral.job.id") == job.JobId && (int)a.GetTagItem("neutral.call")! == i);
+            // The bootstrap process ran the call inside a span whose parent is the client's invocation.
+            Assert.Equal($"{invoke.TraceId.ToHexString()}/{invoke.SpanId.ToHexString()}", seen[i]);
+        }
+
+        Assert.Matches("\"trace\":\"00-[0-9a-f]{32}-[0-9a-f]{16}-01\"", _lambda.LastInvoke!.Value.Body);
     }
 
     [Fact]
