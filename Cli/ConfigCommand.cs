@@ -38,7 +38,7 @@ internal static class ConfigCommand
                 {
                     string key = $"{NeutralConfiguration.Section}:{section}:{name}";
                     string? value = configuration[key];
-                    string shown = value is null ? "(not set)" : IsSecret(name) ? Masked(value) : value;
+                    string shown = value is null ? "(not set)" : IsSecret(name) ? Masked(value) : WithoutUrlSecrets(value);
                     table.AddRow(Text(key), Text(shown), Text(value is null ? "" : ConfigurationOrigin.Of(configuration, key) ?? "")); 
                 }
             }
@@ -73,6 +73,23 @@ internal static class ConfigCommand
         name.Contains("Secret", StringComparison.OrdinalIgnoreCase) || name.Contains("Password", StringComparison.OrdinalIgnoreCase)
         || name.Contains("Token", StringComparison.OrdinalIgnoreCase) || name.Contains("ConnectionString", StringComparison.OrdinalIgnoreCase)
         || name.EndsWith("Key", StringComparison.OrdinalIgnoreCase) || name.Equals("Configuration", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>An address as shown: its user part and its query (a SAS signature, a function key) hidden.</summary>
+    internal static string WithoutUrlSecrets(string value)
+    {
+        if (!Uri.TryCreate(value, UriKind.Absolute, out Uri? url) || (url.Scheme != Uri.UriSchemeHttp && url.Scheme != Uri.UriSchemeHttps))
+        {
+            return value;
+        }
+
+        var shown = new UriBuilder(url) { UserName = url.UserInfo.Length > 0 ? "(hidden)" : "", Password = "" };
+        if (url.Query.Length > 1)
+        {
+            shown.Query = "(hidden)";
+        }
+
+        return shown.Uri.ToString();
+    }
 
     /// <summary>A secret as shown: that it is set, and its length, never a character of it.</summary>
     internal static string Masked(string value) => $"(hidden, {value.Length.ToString(CultureInfo.InvariantCulture)} characters)";

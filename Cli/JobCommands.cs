@@ -38,6 +38,7 @@ internal static class JobCommands
             }
 
             var table = new Table().AddColumns("job", "owner", "age", "calls", "succeeded", "failed", "running", "pending");
+            // retrying counts as running: an attempt failed and the client launches the next.
             DateTimeOffset now = DateTimeOffset.UtcNow;
             foreach (string id in ids)
             {
@@ -48,7 +49,7 @@ internal static class JobCommands
 
                 string owner = job.Manifest?.Owner is { } o ? o + (JobCleanup.IsAlive(o) ? " (running)" : JobCleanup.EndedHere(o) ? " (gone)" : "") : "(no manifest)";
                 table.AddRow(id, Markup.Escape(owner), job.Created is { } created ? Age(now - created) : "?", Number(job.Calls.Count),
-                    Number(job.Count("succeeded")), Number(job.Count("failed")), Number(job.Count("running")), Number(job.Count("pending")));
+                    Number(job.Count("succeeded")), Number(job.Count("failed")), Number(job.Count("running") + job.Count("retrying")), Number(job.Count("pending")));
             }
 
             context.Console().Write(table);
@@ -72,15 +73,15 @@ internal static class JobCommands
             await using OpenStore store = await context.OpenStoreAsync();
             JobView view = await RequireAsync(store, parsed.GetValue(job)!, failures: false, cancellationToken);
             await context.Output.WriteLineAsync(
-                $"Job {view.Id}: {view.Calls.Count} calls, {view.Count("succeeded")} succeeded, {view.Count("failed")} failed, {view.Count("running")} running, {view.Count("pending")} pending"
+                $"Job {view.Id}: {view.Calls.Count} calls, {view.Count("succeeded")} succeeded, {view.Count("failed")} failed, {view.Count("running") + view.Count("retrying")} running, {view.Count("pending")} pending"
                 + (view.Manifest is { } m ? $"; function {m.FunctionId}" : ""));
             var table = new Table().AddColumns("call", "state", "attempts", "run time", "host", "error");
             foreach (CallView call in view.Calls)
             {
                 StatusRecord? status = call.Status;
                 string time = status is null ? "" : Seconds(status.WorkerEnd - status.WorkerStart);
-                string error = status?.Error is { } e ? $"{e.Type}: {FirstLine(e.Message)}" : "";
-                table.AddRow(Number(call.Index), call.State, Number(Math.Max(call.Attempts, status?.Attempt ?? 0)), time, Markup.Escape(status?.Host ?? ""), Markup.Escape(error));
+                string error = call.Error is { } e ? $"{e.Type}: {FirstLine(e.Message)}" : "";
+                table.AddRow(Number(call.Index), call.State, Number(Math.Max(call.Attempts, status?.Attempt ?? 0)), time, Markup.Escape(status?.Host ?? call.LastFailure?.Host ?? ""), Markup.Escape(error));
             }
 
             context.Console().Write(table);
@@ -158,7 +159,7 @@ internal static class JobCommands
             {
                 "succeeded" => RemoteCallState.Succeeded,
                 "failed" => RemoteCallState.Failed,
-                "running" => RemoteCallState.Running,
+                "running" or "retrying" => RemoteCallState.Running,
                 _ => RemoteCallState.Pending,
             }).ToArray();
             await File.WriteAllTextAsync(path, new JobTimeline(view.Id, stats, states).ToSvg(), cancellationToken);
@@ -225,7 +226,7 @@ internal static class JobCommands
     /// <summary>30s, 30m, 6h, 2d.</summary>
     internal static TimeSpan Duration(string text)
     {
-        if (text.Length >= 2 && double.TryParse(text.AsSpan(0, text.Length - 1), NumberStyles.Float, CultureInfo.InvariantCulture, out double value) && value >= 0)
+        if (text.Length >= 2 && double.TryParse(text.AsSpan(0, text.Length - 1), NumberStyles.Float, CultureInfo.InvariantCulture, out double value) && value >= 0 && value <= 100_000)
         {
             switch (text[^1])
             {

@@ -9,11 +9,25 @@ using Neutral.Wire;
 
 namespace Neutral.Cli;
 
-/// <summary>One call of a stored job, as its objects tell: its attempts, and its status once it has one.</summary>
-internal sealed record CallView(int Index, int Attempts, StatusRecord? Status, IReadOnlyList<StatusRecord> FailedAttempts)
+/// <summary>One call of a stored job, as its objects tell: its attempts, its status once it has one, its newest failure.</summary>
+/// <param name="Index">The call's index.</param>
+/// <param name="Attempts">The attempts that started (their <c>started.{a}</c> markers).</param>
+/// <param name="Status">The call's outcome, once it has one.</param>
+/// <param name="FailedAttempts">Every failed attempt's record, when asked for (logs).</param>
+/// <param name="LastFailure">The newest failed attempt's record, when the call has no status.</param>
+/// <param name="Over">Whether the job's client is gone (nobody will retry a failed attempt any more).</param>
+internal sealed record CallView(int Index, int Attempts, StatusRecord? Status, IReadOnlyList<StatusRecord> FailedAttempts, StatusRecord? LastFailure, bool Over)
 {
-    /// <summary>succeeded, failed, running (an attempt started, no status yet) or pending (none started).</summary>
-    public string State => Status is { } status ? (status.Succeeded ? "succeeded" : "failed") : Attempts > 0 ? "running" : "pending";
+    /// <summary>
+    /// succeeded or failed (its status says so, or its newest attempt failed in a way a retry could fix and its client
+    /// is gone); retrying (that, with the client still there); running (an attempt started, no outcome); pending.
+    /// </summary>
+    public string State => Status is { } status ? (status.Succeeded ? "succeeded" : "failed")
+        : LastFailure is { } failure && failure.Attempt >= Attempts ? (Over ? "failed" : "retrying")
+        : Attempts > 0 ? "running" : "pending";
+
+    /// <summary>The error to show: the status's, else the newest failed attempt's.</summary>
+    public RemoteError? Error => Status?.Error ?? LastFailure?.Error;
 }
 
 /// <summary>A job as its folder in the store holds it: the manifest, and each call's objects.</summary>
@@ -21,6 +35,9 @@ internal sealed record JobView(string Id, JobManifest? Manifest, IReadOnlyList<C
 {
     /// <summary>When the job was created: the manifest's time, else the one its id starts with.</summary>
     public DateTimeOffset? Created => Manifest?.Created is { } created && created != default ? created : JobCleanup.CreatedOf(Id);
+
+    private static readonly System.Buffers.SearchValues<char> JobIdCharacters =
+        System.Buffers.SearchValues.Create("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_");
 
     public int Count(string state) => Calls.Count(c => c.State == state);
 
@@ -32,7 +49,8 @@ internal sealed record JobView(string Id, JobManifest? Manifest, IReadOnlyList<C
         {
             string rest = info.Key[StorageLayout.JobsFolder.Length..];
             int slash = rest.IndexOf('/', StringComparison.Ordinal);
-            if (slash > 0)
+            // A folder that is not a job's (no job id has other characters) is not listed.
+            if (slash > 0 && rest.AsSpan(0, slash).IndexOfAnyExcept(JobIdCharacters) < 0)
             {
                 ids.Add(rest[..slash]);
             }
@@ -104,6 +122,7 @@ internal sealed record JobView(string Id, JobManifest? Manifest, IReadOnlyList<C
         }
 
         int count = Math.Max(manifest?.CallCount ?? 0, attempts.Count == 0 ? 0 : attempts.Keys.Max() + 1);
+        bool over = manifest?.Owner is not { } owner || !JobCleanup.IsAlive(owner);
         var calls = new CallView[count];
         using var gate = new SemaphoreSlim(16);
         await Task.WhenAll(Enumerable.Range(0, count).Select(async i =>
@@ -114,18 +133,19 @@ internal sealed record JobView(string Id, JobManifest? Manifest, IReadOnlyList<C
                 var (started, hasStatus, failed) = attempts.TryGetValue(i, out var entry) ? entry : (0, false, []);
                 StatusRecord? status = hasStatus ? await ReadStatusAsync(store, StorageLayout.Status(id, i), cancellationToken) : null;
                 var failedRecords = new List<StatusRecord>();
-                if (failures)
+                StatusRecord? last = null;
+                foreach (int attempt in failed.Order())
                 {
-                    foreach (int attempt in failed.Order())
+                    // Every failed attempt for logs; else only the newest, when there is no status to tell the outcome.
+                    bool newest = attempt == failed.Max();
+                    if ((failures || (newest && status is null)) && await ReadStatusAsync(store, StorageLayout.Failed(id, i, attempt), cancellationToken) is { } record)
                     {
-                        if (await ReadStatusAsync(store, StorageLayout.Failed(id, i, attempt), cancellationToken) is { } record)
-                        {
-                            failedRecords.Add(record);
-                        }
+                        failedRecords.Add(record);
+                        last = newest ? record : last;
                     }
                 }
 
-                calls[i] = new CallView(i, started, status, failedRecords);
+                calls[i] = new CallView(i, started, status, failures ? failedRecords : [], status is null ? last : null, over);
             }
             finally
             {

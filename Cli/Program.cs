@@ -13,6 +13,8 @@ namespace Neutral.Cli
     /// <summary>The tool's commands, and how it ends: 0 done, 1 a job or check that failed, 2 bad input or configuration.</summary>
     internal static class Tool
     {
+        private static string FirstLine(string text) => text.Split('\n', 2)[0].TrimEnd('\r');
+
         public static async Task<int> RunAsync(string[] args, string directory, TextWriter output, TextWriter error)
         {
             var context = new ToolContext(directory, output, error);
@@ -37,10 +39,22 @@ namespace Neutral.Cli
                 // Errors reach the catch below (one line), not System.CommandLine's handler (a stack trace, exit code 1).
                 return await parsed.InvokeAsync(new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false });
             }
-            catch (Exception e) when (e is NeutralConfigurationException or ToolException or ArgumentException)
+            catch (Exception e) when (e is NeutralConfigurationException or ToolException or ArgumentException or IOException or UnauthorizedAccessException)
             {
-                await error.WriteLineAsync("neutral: " + e.Message);
+                // Bad input: a key, a job id, a path that cannot be written.
+                await error.WriteLineAsync("neutral: " + FirstLine(e.Message));
                 return 2;
+            }
+            catch (OperationCanceledException)
+            {
+                await error.WriteLineAsync("neutral: cancelled");
+                return 130;
+            }
+            catch (Exception e)
+            {
+                // The store or the platform refused (no bucket, access denied, unreachable): one line, not a stack trace.
+                await error.WriteLineAsync($"neutral: {e.GetType().Name}: {FirstLine(e.Message)}");
+                return 1;
             }
         }
     }

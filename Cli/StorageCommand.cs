@@ -94,6 +94,11 @@ internal static class StorageCommand
             string name = parsed.GetValue(rmKey)!;
             if (parsed.GetValue(recursive))
             {
+                if (name.Length == 0 || name == "/")
+                {
+                    throw new ToolException("give a prefix to delete under (every object at once is not deleted this way).");
+                }
+
                 int deleted = await store.User.DeletePrefixAsync(name, cancellationToken);
                 await context.Output.WriteLineAsync($"Deleted {deleted.ToString(CultureInfo.InvariantCulture)} objects under '{name}'.");
                 return 0;

@@ -86,7 +86,11 @@ internal sealed class ToolContext(string directory, TextWriter output, TextWrite
                 throw new ToolException($"there is no local store at {root} (Neutral:Local:Root, default .neutral): run the tool from the folder your app runs in, or set the key.");
             }
 
-            options.Local.Root = root;
+            // Opened as it is: no write probe, no folder created or removed (the provider's factory does both, for a
+            // client that is about to write; a tool that reads must not race a running app's folders).
+            string? memory = options.Local.JobData == "memory" && Workers.Storage.FileSystemObjectStore.DefaultControlRoot(root) is { } m && System.IO.Directory.Exists(m) ? m : null;
+            var local = new Workers.Storage.FileSystemObjectStore(root, memory);
+            return new OpenStore(new StoreConnection(local, new Wire.StoreLocation("local", root, Cloud.InternalPrefix)));
         }
 
         StoreConnection connection = Cloud.OpenJobStore(options);

@@ -90,7 +90,11 @@ internal sealed class AttemptStarter
         CallState state = _ledger[index];
         state.Faults++;
         Log.Retrying(_logger, index, _jobId, reason, state.Launched + 1);
-        Telemetry.Retries.Add(1);
+        if (!Stopped)
+        {
+            Telemetry.Retries.Add(1);
+        }
+
         Launch(index);
     }
 }

@@ -121,8 +121,8 @@ internal sealed class Launcher
             try
             {
                 await _backend.InvokeAsync(envelope, stop).ConfigureAwait(false);
-                _accepted(envelope.CallIndex, envelope.Attempt, _time.GetUtcNow());
                 Telemetry.AttemptsStarted.Add(1);
+                _accepted(envelope.CallIndex, envelope.Attempt, _time.GetUtcNow());
                 return;
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)
@@ -158,8 +158,8 @@ internal sealed class Launcher
                         // The request went out and the answer did not come back: the platform may be running the
                         // attempt. Counted as accepted; its status decides, and the start bound covers one never run.
                         Log.MaybeDelivered(_logger, envelope.CallIndex, envelope.Attempt, e.Message);
-                        _accepted(envelope.CallIndex, envelope.Attempt, _time.GetUtcNow());
                         Telemetry.AttemptsStarted.Add(1);
+                        _accepted(envelope.CallIndex, envelope.Attempt, _time.GetUtcNow());
                         return;
                     default:
                         _failed(envelope.CallIndex, envelope.Attempt, e);

@@ -197,8 +197,13 @@ internal sealed class OutcomeReader
 
         // The stats are in place before the future completes: an awaiting caller reads them at once.
         RecordStats(index, record, seen, _time.GetUtcNow());
+        if (!_ledger[index].Done)
+        {
+            // Before the future completes, as the stats are: a caller that awaited it sees the measurement made.
+            Telemetry.CallDuration.Record(Math.Max(0, (record.WorkerEnd - record.WorkerStart).TotalSeconds));
+        }
+
         _ledger.Succeed(index);
-        Telemetry.CallDuration.Record(Math.Max(0, (record.WorkerEnd - record.WorkerStart).TotalSeconds));
 
         // The run time for the speculation median: from the start seen here, else (the status came in the same listing
         // as its start marker) as the worker measured it.

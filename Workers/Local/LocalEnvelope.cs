@@ -54,7 +54,12 @@ internal static class LocalEnvelope
             writer.WriteString(location.Prefix);
         }
 
-        writer.WriteString(envelope.TraceParent);
+        if (envelope.TraceParent is { } trace)
+        {
+            // Last and only when set: an envelope without it is byte for byte what workers before it read.
+            writer.WriteString(trace);
+        }
+
         writer.Flush();
         return buffer.WrittenSpan.ToArray();
     }
@@ -84,7 +89,7 @@ internal static class LocalEnvelope
             stores![reader.ReadNonNullString()] = new StoreLocation(reader.ReadNonNullString(), reader.ReadNonNullString(), reader.ReadNonNullString());
         }
 
-        string? trace = reader.ReadString();
+        string? trace = reader.Remaining > 0 ? reader.ReadString() : null;
         reader.EnsureEnd();
         return new InvocationEnvelope
         {

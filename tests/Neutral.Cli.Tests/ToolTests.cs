@@ -15,6 +15,10 @@ public static class ToolFunctions
         context.Log.WriteLine($"checking {x}");
         return x == 3 ? throw new ArgumentException($"three is not allowed") : x * 10;
     }
+
+    /// <summary>Fails in a way a retry could fix, with no retry allowed: the worker writes failed.1 and no status.</summary>
+    [Remote(RetryOnException = true, Retries = 0)]
+    public static int Flaky(int x) => throw new InvalidOperationException($"flaky {x}");
 }
 
 /// <summary>
@@ -89,6 +93,36 @@ public sealed class ToolTests : IDisposable
     }
 
     [Fact]
+    public async Task A_call_whose_last_attempt_failed_with_its_client_gone_shows_as_failed_with_the_error()
+    {
+        string id;
+        await using (Cloud cloud = Cloud.Connect(o =>
+        {
+            o.Local.Root = Path.Combine(_app.Path, ".neutral");
+            o.Local.Isolation = "inproc";
+            o.Job.KeepData = true;
+            o.Job.CancelOnSignal = false;
+        }))
+        {
+            RemoteJob<int> job = cloud.Submit([Remote.ToolFunctions.Flaky(4)]);
+            await Assert.ThrowsAsync<RemoteJobException>(() => job.GetResultsAsync());
+            id = job.JobId;
+        }
+
+        // The client is gone: its manifest names a process that has ended.
+        var store = new Neutral.Storage.PrefixedObjectStore(
+            new Neutral.Workers.Storage.FileSystemObjectStore(Path.Combine(_app.Path, ".neutral"), Neutral.Workers.Storage.FileSystemObjectStore.DefaultControlRoot(Path.Combine(_app.Path, ".neutral"))),
+            Cloud.InternalPrefix);
+        var manifest = Neutral.Wire.WireJson.DeserializeManifest((await store.GetAsync(Neutral.Wire.StorageLayout.Manifest(id)))!);
+        await store.PutAsync(Neutral.Wire.StorageLayout.Manifest(id), Neutral.Wire.WireJson.Serialize(manifest with { Owner = Environment.MachineName + "/999999999/1" }));
+
+        var (code, output, error) = await RunAsync("status", id);
+        Assert.True(code == 1, error + output);
+        Assert.Contains("1 calls, 0 succeeded, 1 failed", output, StringComparison.Ordinal);
+        Assert.Contains("System.InvalidOperationException: flaky 4", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Clean_by_age_keeps_young_jobs()
     {
         string id = await KeptJobAsync();
@@ -122,6 +156,16 @@ public sealed class ToolTests : IDisposable
         (code, output, error) = await RunAsync("storage", "get", "inputs/part.csv");
         Assert.True(code == 0, error);
         Assert.Equal("a,b\n1,2\n", output);
+
+        // A file that cannot be written: one line, exit code 2, no stack trace.
+        (code, _, error) = await RunAsync("storage", "get", "inputs/part.csv", "-o", "/proc/neutral-cannot-write-here");
+        Assert.Equal(2, code);
+        Assert.StartsWith("neutral: ", error, StringComparison.Ordinal);
+        Assert.Single(error.TrimEnd().Split('\n'));
+
+        (code, _, error) = await RunAsync("storage", "rm", "-r", "");
+        Assert.Equal(2, code);
+        Assert.Contains("give a prefix", error, StringComparison.Ordinal);
 
         (code, _, error) = await RunAsync("storage", "get", "_neutral/jobs/x");
         Assert.Equal(2, code);

@@ -99,10 +99,17 @@ public sealed class LambdaComputeTests(S3Bucket bucket) : IClassFixture<S3Bucket
         await using Cloud cloud = Connect();
         RemoteJob<string> job = cloud.Submit(Enumerable.Range(0, 2).Select(i => Remote.LambdaFunctions.TraceSeen(i)));
         string[] seen = await job.GetResultsAsync();
+        await job.Completion;
+        bool Invoke(System.Diagnostics.Activity a, int i) => a.OperationName == "neutral.invoke" && (string?)a.GetTagItem("neutral.job.id") == job.JobId && (int)a.GetTagItem("neutral.call")! == i;
+        // An invocation's span ends when its request is answered, which may come after the result is in the store.
+        for (int wait = 0; wait < 500 && !(stopped.Any(a => Invoke(a, 0)) && stopped.Any(a => Invoke(a, 1))); wait++)
+        {
+            await Task.Delay(20);
+        }
+
         for (int i = 0; i < 2; i++)
         {
-            System.Diagnostics.Activity invoke = Assert.Single(stopped, a => a.OperationName == "neutral.invoke"
-                && (string?)a.GetTagItem("neutral.job.id") == job.JobId && (int)a.GetTagItem("neutral.call")! == i);
+            System.Diagnostics.Activity invoke = Assert.Single(stopped, a => Invoke(a, i));
             // The bootstrap process ran the call inside a span whose parent is the client's invocation.
             Assert.Equal($"{invoke.TraceId.ToHexString()}/{invoke.SpanId.ToHexString()}", seen[i]);
         }

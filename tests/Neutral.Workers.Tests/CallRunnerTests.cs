@@ -179,6 +179,15 @@ public sealed class CallRunnerTests : IDisposable
         Assert.Equal(envelope with { InlineInput = null }, back with { InlineInput = null });
         Assert.Equal(envelope.InlineInput, back.InlineInput);
 
+        // The trace context rides last, and only when set: an untraced envelope is what earlier workers read, and a
+        // traced one round-trips.
+        const string Trace = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+        byte[] untraced = LocalEnvelope.Encode(envelope);
+        byte[] traced = LocalEnvelope.Encode(envelope with { TraceParent = Trace });
+        Assert.Equal(untraced, traced.AsSpan(0, untraced.Length).ToArray());
+        Assert.Equal(Trace, LocalEnvelope.Decode(traced).TraceParent);
+        Assert.Null(LocalEnvelope.Decode(untraced).TraceParent);
+
         var stream = new MemoryStream();
         LocalFrames.Write(stream, LocalFrameType.Cancel, Encoding.UTF8.GetBytes("job-1"));
         stream.Position = 0;
