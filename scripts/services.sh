@@ -69,8 +69,18 @@ apt_get() {
 # Node.js and npm from Debian when missing, then Azurite from the npm registry, once per machine: into the user's cache
 # ($NEUTRAL_AZURITE_CACHE, default ~/.cache/neutral/azurite-$AZURITE_VERSION), so that later runs, offline ones too, reuse
 # it. A fetch that fails (no network) stops at once, saying what to do, rather than waiting on npm's retries.
-AZURITE_HOME=${NEUTRAL_AZURITE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/neutral/azurite-$AZURITE_VERSION}
+if [ -n "${NEUTRAL_AZURITE_CACHE:-}" ]; then
+  AZURITE_HOME=$NEUTRAL_AZURITE_CACHE
+elif [ -n "${XDG_CACHE_HOME:-}${HOME:-}" ]; then
+  AZURITE_HOME=${XDG_CACHE_HOME:-$HOME/.cache}/neutral/azurite-$AZURITE_VERSION
+else
+  AZURITE_HOME=$DIR/azurite-$AZURITE_VERSION
+fi
 install_azurite() {
+  if [ -z "${NEUTRAL_AZURITE_CACHE:-}" ] && ! mkdir -p "$(dirname "$AZURITE_HOME")" 2>/dev/null; then
+    # No writable cache folder (no HOME, a read-only one): into the services folder, as before the cache.
+    AZURITE_HOME=$DIR/azurite-$AZURITE_VERSION
+  fi
   if [ -f "$AZURITE_HOME/node_modules/azurite/dist/src/blob/main.js" ]; then
     command -v node >/dev/null 2>&1 || { log "installing nodejs"; apt_get update -qq; apt_get install -y -qq nodejs >/dev/null; }
     return 0
