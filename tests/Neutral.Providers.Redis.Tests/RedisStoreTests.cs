@@ -275,6 +275,9 @@ public sealed class RedisPasswordTests(RedisPasswordFixture redis) : IClassFixtu
         var options = ConfigurationOptions.Parse(RedisServers.WithPassword);
         options.Password = Wrong;
         options.ConnectTimeout = 2_000;
+        // Room for the handshake on a loaded machine: a CI run of 2026-12-06 hit the 5 s backlog timeout before the
+        // server's refusal of the password arrived.
+        options.AsyncTimeout = 20_000;
         using var store = new RedisObjectStore(options, RedisServers.NewKeyPrefix());
         var error = await Assert.ThrowsAsync<UnauthorizedAccessException>(() => store.PutAsync("denied/x", Encoding.UTF8.GetBytes("x")));
         Assert.Contains("Neutral:Redis:Password", error.Message, StringComparison.Ordinal);
