@@ -15,9 +15,9 @@ namespace Neutral.Cli
     {
         private static string FirstLine(string text) => text.Split('\n', 2)[0].TrimEnd('\r');
 
-        public static async Task<int> RunAsync(string[] args, string directory, TextWriter output, TextWriter error)
+        public static async Task<int> RunAsync(string[] args, string directory, TextWriter output, TextWriter error, TimeProvider? time = null)
         {
-            var context = new ToolContext(directory, output, error);
+            var context = new ToolContext(directory, output, error) { Time = time };
             RootCommand root = new("neutral: start a configuration, see what it resolves to, and look into the jobs and the store of the app in this folder.");
             root.Subcommands.Add(InitCommand.Create(context));
             root.Subcommands.Add(ConfigCommand.Create(context));
@@ -27,6 +27,8 @@ namespace Neutral.Cli
             }
 
             root.Subcommands.Add(StorageCommand.Create(context));
+            root.Subcommands.Add(DoctorCommand.Create(context));
+            root.Subcommands.Add(DeployCommand.Create(context));
             ParseResult parsed = root.Parse(args);
             if (parsed.Errors.Count > 0)
             {

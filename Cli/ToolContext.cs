@@ -23,6 +23,9 @@ internal sealed class ToolContext(string directory, TextWriter output, TextWrite
 
     public TextWriter Error { get; } = error;
 
+    /// <summary>The clock the jobs the tool runs are timed on (tests give a fake one); null: the system's.</summary>
+    public TimeProvider? Time { get; init; }
+
     /// <summary>The configuration as <c>Cloud.Connect()</c> reads it in this folder.</summary>
     public IConfiguration Configuration => _configuration ??= NeutralConfiguration.Default(Directory);
 
@@ -37,6 +40,11 @@ internal sealed class ToolContext(string directory, TextWriter output, TextWrite
                 {
                     NeutralOptions options = NeutralConfiguration.Read(Configuration);
                     options.ReadFrom = Configuration;
+                    if (Time is not null)
+                    {
+                        options.TimeProvider = Time;
+                    }
+
                     NeutralConfiguration.CheckAtConnect(options);
                     _options = options;
                 }

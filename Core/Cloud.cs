@@ -35,6 +35,10 @@ public sealed partial class Cloud : IAsyncDisposable
 
     private static readonly TimeSpan DisposeBound = TimeSpan.FromSeconds(10);
     private readonly CloudContext _context;
+
+    /// <summary>What the tool reads (its doctor uses the store and the backend this client opened).</summary>
+    internal CloudContext Context => _context;
+
     private readonly StoreConnection _store;
     private readonly ConcurrentDictionary<string, Task> _shared = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<Task, JobRunner> _jobs = new();

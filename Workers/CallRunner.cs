@@ -161,7 +161,14 @@ public sealed class CallRunner
                 bytesIn = input.Length;
                 var context = new RemoteContext(user, job, envelope.CallIndex, envelope.Attempt, log, jobs, deadline.Token) { NamedStores = OpenNamed(envelope) };
                 var output = new ArrayBufferWriter<byte>();
-                await RemoteDispatch.InvokeAsync(envelope.FunctionId, envelope.SignatureHashValue, envelope.Assembly, input, context, output).ConfigureAwait(false);
+                if (envelope.FunctionId == WorkerProbe.FunctionId)
+                {
+                    WorkerProbe.Run(envelope.SignatureHashValue, input, output);
+                }
+                else
+                {
+                    await RemoteDispatch.InvokeAsync(envelope.FunctionId, envelope.SignatureHashValue, envelope.Assembly, input, context, output).ConfigureAwait(false);
+                }
                 result = output.WrittenSpan.ToArray();
             }
         }

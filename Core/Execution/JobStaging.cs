@@ -76,7 +76,8 @@ internal sealed class JobStaging
     {
         if (cloud.Backend is IDeployedComputeBackend deployed)
         {
-            var functions = sink.Functions.Select(f => new Dispatch.RemoteFunctionInfo(f.Id, f.SignatureHash)).Distinct().ToArray();
+            // Functions built into every worker (neutral doctor's probe) are not in the deployed tables.
+            var functions = sink.Functions.Where(f => !Workers.WorkerProbe.IsBuiltIn(f.Id)).Select(f => new Dispatch.RemoteFunctionInfo(f.Id, f.SignatureHash)).Distinct().ToArray();
             await deployed.VerifyDeploymentAsync(functions, cancellationToken).ConfigureAwait(false);
         }
     }

@@ -288,6 +288,50 @@ public static class LambdaDeployer
         return new LambdaDeployment(arn, created, zip.Length, digest, s3Code is not null);
     }
 
+    /// <summary>
+    /// What <see cref="DeployAsync"/> would send, as a <see cref="DeploymentPlan"/>: the same package, tables and bodies,
+    /// nothing sent. Both branches are listed (the function may or may not exist).
+    /// </summary>
+    internal static DeploymentPlan Plan(LambdaSettings lambda, string bucket, string publishFolder, string executable, LambdaFunctionSettings settings,
+        IReadOnlyDictionary<string, string> environment, IReadOnlyDictionary<string, string> tables, string summary, long directUploadLimit = DirectUploadLimit)
+    {
+        byte[] zip = Package(publishFolder, executable);
+        string digest = TablesDigest(tables);
+        var variables = new Dictionary<string, string>(environment, StringComparer.Ordinal) { [TablesVariable] = digest };
+        (string Bucket, string Key)? s3Code = zip.Length > directUploadLimit
+            ? (bucket, StorageLayout.LambdaCode(lambda.Function, Convert.ToHexStringLower(SHA256.HashData(zip))))
+            : null;
+        byte[]? inline = s3Code is null ? zip : null;
+        string function = Uri.EscapeDataString(lambda.Function);
+        Uri api = new(lambda.Endpoint, $"{ApiVersion}/functions/{function}/");
+        var plan = new DeploymentPlan(System.FormattableString.Invariant($"{summary}, {zip.Length / 1048576.0:0.0} MiB zip, {tables.Count} function{(tables.Count == 1 ? "" : "s")}, to {lambda}. It would send:"));
+        plan.Request("PUT", $"s3://{bucket}/{TablesKey(digest)}", "the dispatch tables (only when absent)", TablesText(tables).TrimEnd('\n'));
+        if (s3Code is { } code)
+        {
+            plan.Request("PUT", $"s3://{code.Bucket}/{code.Key}", "the package (above Lambda's 50 MB direct upload)");
+        }
+
+        plan.Request("GET", api + "configuration", "does the function exist? (asked again after each change until it is Active and Successful)");
+        plan.When("If it does not exist:");
+        string create;
+        try
+        {
+            create = CreateBody(lambda.Function, inline, s3Code, settings, variables);
+        }
+        catch (NeutralConfigurationException e)
+        {
+            create = "(not sent: " + e.Message + ")";
+        }
+
+        plan.Request("POST", new Uri(lambda.Endpoint, $"{ApiVersion}/functions").ToString(), "CreateFunction", create);
+        plan.When("If it exists:");
+        plan.Request("PUT", api + "code", "UpdateFunctionCode", UpdateCodeBody(inline, s3Code));
+        plan.Request("PUT", api + "configuration", "UpdateFunctionConfiguration", UpdateConfigurationBody(settings, variables));
+        plan.When("Then:");
+        plan.Request("PUT", new Uri(lambda.Endpoint, $"2019-09-25/functions/{function}/{EventInvokeConfigPath}").ToString(), "PutFunctionEventInvokeConfig: Lambda does not retry", EventInvokeConfigBody);
+        return plan;
+    }
+
     private static long UnzippedSize(byte[] zip)
     {
         using var archive = new ZipArchive(new MemoryStream(zip), ZipArchiveMode.Read);

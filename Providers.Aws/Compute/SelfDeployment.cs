@@ -33,8 +33,6 @@ internal static class SelfDeployment
         string function = aws.Function;
         Uri? lambdaUrl = aws.LambdaServiceUrl;
         Uri? s3Url = aws.ServiceUrl;
-        Amazon.Runtime.AWSCredentials credentials = AwsProvider.Resolve(aws.Credentials);
-
         var (folder, executable, nativeAot) = ProviderSettings.ThisApplication("a Lambda function on a custom runtime");
 
         IReadOnlyList<RemoteFunctionInfo> functions = RemoteDispatch.Functions;
@@ -47,6 +45,13 @@ internal static class SelfDeployment
         Dictionary<string, string> environment = ProviderSettings.WorkerEnvironment(Worker.LambdaRuntime.RuntimeName, nativeAot, section, Prefix, configuration.GetSection(NeutralConfiguration.Section));
 
         Dictionary<string, string> tables = DeployedTables.Of(functions);
+        if (DeploymentPlan.Requested)
+        {
+            return LambdaDeployer.Plan(new LambdaSettings(region, function, lambdaUrl), bucket, folder, Path.GetRelativePath(folder, executable), settings, environment, tables,
+                $"{Path.GetFileName(executable)} ({(nativeAot ? "NativeAOT" : "JIT, self-contained")} {RuntimeInformation.RuntimeIdentifier} on {LambdaDeployer.Runtime}, memory {settings.MemoryMb} MB, timeout {settings.TimeoutSeconds} s)").ToString();
+        }
+
+        Amazon.Runtime.AWSCredentials credentials = AwsProvider.Resolve(aws.Credentials);
         using var store = new S3ObjectStore(new S3Settings(region, bucket, s3Url), credentials);
         await store.EnsureBucketAsync(cancellationToken).ConfigureAwait(false);
         LambdaDeployment deployment = await LambdaDeployer.DeployAsync(new LambdaSettings(region, function, lambdaUrl), credentials, store, bucket,

@@ -264,6 +264,50 @@ public static class FunctionAppDeployer
         return new FunctionAppDeployment(target.SiteId, !exists, zip.LongLength, digest, package.Uri);
     }
 
+    /// <summary>
+    /// What <see cref="DeployAsync"/> would send (<see cref="DeploymentPlan"/>): the same package name, settings and
+    /// bodies, nothing sent and no token asked for. Both branches are listed (the app may or may not exist).
+    /// </summary>
+    internal static DeploymentPlan Plan(FunctionAppTarget target, BlobSettings storage, Uri queueService, string queue, byte[] zip,
+        IReadOnlyDictionary<string, string> tables, IReadOnlyDictionary<string, string> environment, int timeoutSeconds, ManagementOptions options, string summary)
+    {
+        string digest = DeployedTables.Digest(tables);
+        string container = storage.ServiceUri().ToString().TrimEnd('/') + "/" + storage.Container + "/";
+        string packageKey = PackageKey(target.App, digest, zip);
+        string packageUrl = container + packageKey + "?sig=(a read-only SAS)";
+        Dictionary<string, string> owned = AppSettings(storage, queueService, queue, packageUrl, timeoutSeconds, digest, environment);
+        string Arm(string path) => new Uri(options.Endpoint, $"{path.TrimStart('/')}?api-version={options.ApiVersion}").ToString();
+        var plan = new DeploymentPlan(FormattableString.Invariant($"{summary}, {zip.Length / 1048576.0:0.0} MiB package, {tables.Count} function{(tables.Count == 1 ? "" : "s")}. It would send:"));
+        plan.Request("PUT", container, "create the container when missing");
+        plan.Request("PUT", container + packageKey, "the package, read by the app through a SAS");
+        string queues = queueService.ToString().TrimEnd('/');
+        plan.Request("PUT", $"{queues}/{queue}", "create the calls' queue when missing");
+        plan.Request("PUT", $"{queues}/{queue}-poison", "create the poison queue when missing");
+        plan.Request("GET", Arm(target.SiteId), "does the Function App exist?");
+        plan.When("If it does not exist:");
+        if (target.Location is not { Length: > 0 } location)
+        {
+            plan.Request("PUT", Arm(target.SiteId), "(not sent: Neutral:Azure:Location is needed to create the app)");
+        }
+        else
+        {
+            if (target.Plan is null)
+            {
+                plan.Request("PUT", Arm(target.PlanId), "the Consumption plan (waiting for the operation to end)", PlanBody(location));
+            }
+
+            plan.Request("PUT", Arm(target.SiteId), "the Function App with its settings (waiting for the operation to end)", SiteBody(location, target.PlanId, owned));
+        }
+
+        plan.When("If it exists:");
+        plan.Request("POST", Arm(target.SiteId + "/config/appsettings/list"), "its current settings");
+        plan.Request("PUT", Arm(target.SiteId + "/config/appsettings"), "its settings with these merged in", AppSettingsBody(owned));
+        plan.When("Then:");
+        plan.Request("POST", Arm(target.SiteId + "/syncfunctiontriggers"), "the host reads the new triggers");
+        plan.Request("PUT", container + FunctionsComputeBackend.RecordKey(target.App), "the record clients check before a job", DeployedTables.Text(tables).TrimEnd('\n'));
+        return plan;
+    }
+
     /// <summary>The body of <c>PUT .../config/appsettings</c>.</summary>
     public static string AppSettingsBody(IReadOnlyDictionary<string, string> settings)
     {

@@ -71,6 +71,12 @@ internal static class SelfDeployment
 
         // The app's files go beside the application (host.json, the functions' folders), then all of it into the zip.
         byte[] zip = FunctionAppFiles.Package(folder, Path.GetRelativePath(folder, executable), appOptions);
+        if (DeploymentPlan.Requested)
+        {
+            return FunctionAppDeployer.Plan(target, storage, queueService, queue, zip, tables, environment, timeout, options,
+                $"{Path.GetFileName(executable)} ({(nativeAot ? "NativeAOT" : "JIT, self-contained")} {RuntimeInformation.RuntimeIdentifier}) as {target.App}, queue {queue}, timeout {timeout} s, batch {appOptions.BatchSize}").ToString();
+        }
+
         FunctionAppDeployment deployment = await FunctionAppDeployer.DeployAsync(target, credential, storage, queueService, queue, zip, tables, environment, timeout,
             options, cancellationToken).ConfigureAwait(false);
         return string.Create(CultureInfo.InvariantCulture,

@@ -131,13 +131,26 @@ public static class OpenWhiskDeployer
     public static Task<PublishedWorker> PublishAsync(string project, string output, bool? nativeAot = null, CancellationToken cancellationToken = default) =>
         WorkerPackage.PublishAsync(project, output, nativeAot, cancellationToken);
 
+    /// <summary>The create-or-update request's address.</summary>
+    internal static Uri ActionUrl(OpenWhiskSettings settings) =>
+        new(settings.ApiHost, $"api/v1/namespaces/{Uri.EscapeDataString(settings.Namespace)}/actions/{Uri.EscapeDataString(settings.Action)}?overwrite=true");
+
+    /// <summary>What <see cref="DeployAsync"/> would send (<see cref="DeploymentPlan"/>): the same package and body, nothing sent.</summary>
+    internal static DeploymentPlan Plan(OpenWhiskSettings settings, string publishFolder, string executable, ActionLimits limits,
+        IReadOnlyDictionary<string, string> environment, IReadOnlyDictionary<string, string> tables, string summary)
+    {
+        byte[] zip = Package(publishFolder, executable);
+        return new DeploymentPlan(FormattableString.Invariant($"{summary}, {zip.Length / 1048576.0:0.0} MiB zip, {tables.Count} function{(tables.Count == 1 ? "" : "s")}. It would send:"))
+            .Request("PUT", ActionUrl(settings).ToString(), "create or update the action (HTTP basic authentication with the namespace's key)", ActionBody(zip, limits, environment, tables));
+    }
+
     /// <summary>Creates or updates the action.</summary>
     /// <exception cref="InvalidOperationException">The controller refused it (the message carries its reason).</exception>
     public static async Task PutActionAsync(OpenWhiskSettings settings, string body, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(settings);
         using HttpClient http = OpenWhiskComputeBackend.CreateClient(settings, TimeSpan.FromMinutes(5));
-        var url = new Uri(settings.ApiHost, $"api/v1/namespaces/{Uri.EscapeDataString(settings.Namespace)}/actions/{Uri.EscapeDataString(settings.Action)}?overwrite=true");
+        Uri url = ActionUrl(settings);
         using var request = new HttpRequestMessage(HttpMethod.Put, url) { Content = new StringContent(body, Encoding.UTF8, "application/json") };
         using HttpResponseMessage response = await http.SendAsync(request, cancellationToken).ConfigureAwait(false);
         if (!response.IsSuccessStatusCode)

@@ -47,6 +47,13 @@ internal static class SelfDeployment
             throw new InvalidOperationException($"the application has no [Remote] methods registered: is {Path.GetFileName(executable)} the application, built with the Neutral generator?");
         }
 
+        if (DeploymentPlan.Requested)
+        {
+            return OpenWhiskDeployer.Plan(settings, folder, Path.GetRelativePath(folder, executable), limits, environment, tables,
+                $"{Path.GetFileName(executable)} ({(nativeAot ? "NativeAOT" : "JIT, self-contained")} {RuntimeInformation.RuntimeIdentifier}) as action '{settings.Action}' in namespace '{settings.Namespace}' at {settings.ApiHost}, "
+                + $"time limit {limits.TimeoutSeconds} s, memory {limits.MemoryMb} MiB, concurrency {limits.Concurrency}").ToString();
+        }
+
         int size = await OpenWhiskDeployer.DeployAsync(settings, folder, Path.GetRelativePath(folder, executable), limits, environment, tables, cancellationToken).ConfigureAwait(false);
         return string.Create(CultureInfo.InvariantCulture,
             $"Deployed {Path.GetFileName(executable)} as action '{settings.Action}' in namespace '{settings.Namespace}' at {settings.ApiHost}: "

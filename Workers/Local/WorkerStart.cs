@@ -38,6 +38,9 @@ internal static class WorkerStart
     /// <summary>The exit code of a worker process that could not start (a missing assembly, say).</summary>
     public const int StartFailedExitCode = 4;
 
+    /// <summary>The worker runtime this process was started as (<c>local</c>, <c>aws</c>, ...), once <see cref="Take"/> has read it; null in a client.</summary>
+    public static string? Mode { get; private set; }
+
     /// <summary>
     /// Whether this process was started as a worker, and if so which runtime (<c>local</c>, or one a provider
     /// registered with <see cref="WorkerRuntimes"/>) and the assembly list. Clears the variables either way, so that
@@ -45,6 +48,7 @@ internal static class WorkerStart
     /// </summary>
     public static bool Take(out string mode, out string[] assemblies)
     {
+        Mode ??= Environment.GetEnvironmentVariable(Variable) is { Length: > 0 } taken ? taken : null;
         mode = Environment.GetEnvironmentVariable(Variable) ?? string.Empty;
         assemblies = (Environment.GetEnvironmentVariable(AssembliesVariable) ?? string.Empty)
             .Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);

@@ -56,6 +56,17 @@ public static class PublishedApp
         return result;
     }
 
+    /// <summary>
+    /// Holds <paramref name="project"/>'s publish lock (<see cref="PublishOnceAsync"/>'s) until disposed: for a test
+    /// that publishes the project itself, through the tool, beside the test processes that publish it once.
+    /// </summary>
+    public static async Task<IDisposable> HoldAsync(string project)
+    {
+        string root = RecordFolder(project);
+        Directory.CreateDirectory(root);
+        return await LockAsync(Path.Combine(root, ".lock"));
+    }
+
     /// <summary>The temporary folder holding <paramref name="project"/>'s lock, published output and records.</summary>
     public static string RecordFolder(string project) =>
         Path.Combine(Path.GetTempPath(), "neutral-published-" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(Path.GetFullPath(project))))[..16]);
