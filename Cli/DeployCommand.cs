@@ -121,7 +121,7 @@ internal static class DeployCommand
             throw new ToolException($"no such project or folder: {project}");
         }
 
-        string[] projects = Directory.GetFiles(path, "*.*proj");
+        string[] projects = Directory.GetFiles(path, "*.*proj").Order(StringComparer.Ordinal).ToArray();
         return projects.Length switch
         {
             1 => projects[0],
