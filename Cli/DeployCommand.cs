@@ -99,7 +99,8 @@ internal static class DeployCommand
         };
     }
 
-    private static async Task CopyAsync(StreamReader from, TextWriter to)
+    /// <summary>Copies a child process's output, line by line, to the tool's.</summary>
+    internal static async Task CopyAsync(StreamReader from, TextWriter to)
     {
         while (await from.ReadLineAsync() is { } line)
         {

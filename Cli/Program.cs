@@ -29,6 +29,7 @@ namespace Neutral.Cli
             root.Subcommands.Add(StorageCommand.Create(context));
             root.Subcommands.Add(DoctorCommand.Create(context));
             root.Subcommands.Add(DeployCommand.Create(context));
+            root.Subcommands.Add(ReplayCommand.Create(context));
             ParseResult parsed = root.Parse(args);
             if (parsed.Errors.Count > 0)
             {

@@ -120,6 +120,12 @@ internal sealed class OpenStore(StoreConnection connection) : IAsyncDisposable
 
     public string Location => connection.Location.Kind + ":" + connection.Location.Bucket;
 
+    /// <summary>Where a worker (or a replay) finds this store.</summary>
+    public Wire.StoreLocation WorkerLocation => connection.Location;
+
+    /// <summary>The variables a worker process needs to open it (its credentials), if any.</summary>
+    public System.Collections.Generic.IReadOnlyDictionary<string, string>? WorkerEnvironment => connection.WorkerEnvironment;
+
     public async ValueTask DisposeAsync()
     {
         if (connection.Dispose is { } dispose)

@@ -256,6 +256,9 @@ public sealed partial class Cloud : IAsyncDisposable
                         Log.Swept(_context.Logger, swept);
                     }
                 }
+
+                // Failed calls kept for replay whose time is up (Job:KeepFailedHours), whoever kept them.
+                await KeptFailures.SweepAsync(_context.Jobs, _context.Time.GetUtcNow(), _disposing.Token).ConfigureAwait(false);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {

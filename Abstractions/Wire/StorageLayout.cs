@@ -40,6 +40,15 @@ public static class StorageLayout
     /// <summary>The folder of one job.</summary>
     public static string Job(string jobId) => JobsFolder + CheckId(jobId) + "/";
 
+    /// <summary>The folder of failed calls kept for replay (<c>Job:KeepFailedHours</c>), outside the jobs' folders.</summary>
+    public const string KeptFolder = "kept/";
+
+    /// <summary>The failed calls kept of a job.</summary>
+    public static string Kept(string jobId) => KeptFolder + CheckId(jobId) + "/";
+
+    /// <summary>A failed call kept for replay (a <see cref="KeptCall"/>).</summary>
+    public static string Kept(string jobId, int callIndex) => Kept(jobId) + callIndex.ToString(System.Globalization.CultureInfo.InvariantCulture) + ".json";
+
     /// <summary>The job manifest.</summary>
     public static string Manifest(string jobId) => Job(jobId) + "job.json";
 

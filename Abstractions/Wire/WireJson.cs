@@ -87,6 +87,13 @@ public static class WireJson
     /// <exception cref="FormatException">The bytes are not a valid job manifest.</exception>
     public static JobManifest DeserializeManifest(ReadOnlySpan<byte> json) => Read(json, WireJsonContext.Default.JobManifest, "job manifest");
 
+    /// <summary>Serializes a kept failed call.</summary>
+    public static byte[] Serialize(KeptCall kept) => JsonSerializer.SerializeToUtf8Bytes(kept, WireJsonContext.Default.KeptCall);
+
+    /// <summary>Deserializes a kept failed call.</summary>
+    /// <exception cref="FormatException">The JSON is not a valid kept call.</exception>
+    public static KeptCall DeserializeKept(ReadOnlySpan<byte> json) => Read(json, WireJsonContext.Default.KeptCall, "kept call");
+
     private static T Read<T>(ReadOnlySpan<byte> json, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> info, string what)
     {
         try
@@ -104,4 +111,5 @@ public static class WireJson
 [JsonSerializable(typeof(InvocationEnvelope))]
 [JsonSerializable(typeof(StatusRecord))]
 [JsonSerializable(typeof(JobManifest))]
+[JsonSerializable(typeof(KeptCall))]
 internal sealed partial class WireJsonContext : JsonSerializerContext;

@@ -27,6 +27,7 @@ internal static class CoreSettings
         Setting.Int("Job:InvokeConcurrency", 1, 10_000, o => o.Job.InvokeConcurrency, (o, v) => o.Job.InvokeConcurrency = v),
         Setting.Int("Job:StoreRetrySeconds", 0, Day, o => o.Job.StoreRetrySeconds, (o, v) => o.Job.StoreRetrySeconds = v),
         Setting.Number("Job:SweepAfterHours", 0, 365 * 24, o => o.Job.SweepAfterHours, (o, v) => o.Job.SweepAfterHours = v),
+        Setting.Number("Job:KeepFailedHours", 0, 365 * 24, o => o.Job.KeepFailedHours, (o, v) => o.Job.KeepFailedHours = v),
         Setting.Bool("Job:CancelOnSignal", o => o.Job.CancelOnSignal, (o, v) => o.Job.CancelOnSignal = v),
         Setting.Int("Local:Workers", 0, 4096, o => o.Local.Workers, (o, v) => o.Local.Workers = v),
         Setting.Name("Local:Isolation", o => o.Local.Isolation, (o, v) => o.Local.Isolation = v,

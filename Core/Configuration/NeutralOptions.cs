@@ -104,6 +104,14 @@ public sealed class JobOptions
     public double SweepAfterHours { get; set; } = 24;
 
     /// <summary>
+    /// Hours (fractions allowed) for which a failed call's arguments and error are kept in the store after its job ends,
+    /// even when the job's other data is deleted, so that <c>neutral replay</c> can run it again in the application's
+    /// own build, under a debugger (<c>_neutral/kept/{job}/{call}.json</c>, at most 100 calls a job, the first ones;
+    /// deleted by a later client's sweep once expired). Default 24; 0 keeps nothing.
+    /// </summary>
+    public double KeepFailedHours { get; set; } = 24;
+
+    /// <summary>
     /// Whether Ctrl-C (SIGINT) or SIGTERM while this cloud is open cancels its running jobs and cleans up what a normal
     /// end cleans up (at most about 15 s, one line on standard error), then ends the process with exit code 130 (143
     /// for SIGTERM); a second Ctrl-C ends it at once. Default true with <c>Cloud.Connect</c>; false under

@@ -23,6 +23,11 @@ internal sealed class CallLedger
     private int _cancelled;
     private int _running;
     private bool _interrupted;
+    private readonly System.Collections.Concurrent.ConcurrentQueue<(int Index, RemoteException Error)> _failures = new();
+    private int _failuresKept;
+
+    /// <summary>The first <see cref="KeptFailures.Limit"/> calls that failed, with their errors (kept for replay).</summary>
+    public IReadOnlyCollection<(int Index, RemoteException Error)> Failures => _failures;
 
     /// <param name="sink">The job's futures.</param>
     /// <param name="changed">Called when a call starts running or ends (for progress).</param>
@@ -96,6 +101,11 @@ internal sealed class CallLedger
         Volatile.Write(ref state.Done, true);
         if (_sink.TryFail(index, error))
         {
+            if (Interlocked.Increment(ref _failuresKept) <= KeptFailures.Limit)
+            {
+                _failures.Enqueue((index, error));
+            }
+
             Interlocked.Increment(ref _failed);
             Telemetry.CallsFailed.Add(1);
         }

@@ -298,6 +298,11 @@ internal sealed class JobRunner
             // Attempts still running (speculative losers, cancelled calls) get a moment to end before the delete, so that
             // they do not write into a deleted job; a backend that reports every attempt tells us when they have.
             bool reported = _hintSubscription is not null && _cloud.Backend is IHintingComputeBackend { ReportsEveryAttempt: true };
+            if (!_ledger.Interrupted)
+            {
+                await KeptFailures.WriteAsync(_cloud, JobId, _envelopes, _ledger.Failures).ConfigureAwait(false);
+            }
+
             await _cloud.Cleanup.FinishJobAsync(JobId, () => reported ? _events.DrainAsync(_attempts.Live, _time, TimeSpan.FromSeconds(2)) : Task.FromResult(_attempts.Live),
                 tracked: _hintSubscription is not null).ConfigureAwait(false);
             Trace("cleaned up");

@@ -7,6 +7,7 @@ using System.Linq;
 using System.Runtime.CompilerServices;
 using System.Threading;
 using System.Threading.Tasks;
+using Neutral.Storage;
 
 namespace Neutral.Workers.Local;
 
@@ -99,6 +100,14 @@ internal static class WorkerStart
     [DoesNotReturn]
     public static void ServeAndExit(string mode)
     {
+        if (mode == Replay.RuntimeName)
+        {
+            // One stored call, in this process, for a debugger (neutral replay): its own exit codes.
+            int replayed = Replay.RunAsync(Console.Out, Console.Error, ObjectStores.Open, CancellationToken.None).GetAwaiter().GetResult();
+            Console.Out.Flush();
+            Environment.Exit(replayed);
+        }
+
         Func<CancellationToken, Task>? serve = mode == "local"
             ? token => LocalWorker.ServeStandardStreamsAsync(token)
             : WorkerRuntimes.Find(mode);
