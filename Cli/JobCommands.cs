@@ -60,9 +60,27 @@ internal static class JobCommands
 
     private static Argument<string> JobArgument() => new("job") { Description = "The job's id, as neutral jobs lists it." };
 
-    private static async Task<JobView> RequireAsync(OpenStore store, string id, bool failures, CancellationToken cancellationToken) =>
-        await JobView.ReadAsync(store.Internal, id, failures, cancellationToken)
-        ?? throw new ToolException($"no job '{id}' in {store.Location} (neutral jobs lists those there; a job's data is deleted once its results are read, unless Job:KeepData is true).");
+    private static async Task<JobView> RequireAsync(OpenStore store, string id, bool failures, CancellationToken cancellationToken)
+    {
+        if (await JobView.ReadAsync(store.Internal, id, failures, cancellationToken) is { } view)
+        {
+            return view;
+        }
+
+        var kept = new List<int>();
+        await foreach (ObjectInfo info in store.Internal.ListAsync(StorageLayout.Kept(id), cancellationToken))
+        {
+            if (int.TryParse(Path.GetFileNameWithoutExtension(info.Key), NumberStyles.None, CultureInfo.InvariantCulture, out int call))
+            {
+                kept.Add(call);
+            }
+        }
+
+        kept.Sort();
+        throw new ToolException(kept.Count > 0
+            ? $"job {id}'s data is deleted (it ended), but its failed calls {string.Join(", ", kept)} are kept: neutral replay {id} {kept[0]} runs one again."
+            : $"no job '{id}' in {store.Location} (neutral jobs lists those there; a job's data is deleted once its results are read, unless Job:KeepData is true).");
+    }
 
     private static Command Status(ToolContext context)
     {
@@ -85,6 +103,7 @@ internal static class JobCommands
             }
 
             context.Console().Write(table);
+            await context.Output.WriteLineAsync(await context.CostLineAsync(store, view, cancellationToken));
             return view.Count("failed") > 0 ? 1 : 0;
         });
         return command;
@@ -94,37 +113,65 @@ internal static class JobCommands
     {
         Argument<string> job = JobArgument();
         Argument<int?> call = new("call") { Description = "One call's index (all calls when left out).", Arity = ArgumentArity.ZeroOrOne };
-        Command command = new("logs", "Prints what calls wrote to their console and RemoteContext.Log, attempt by attempt. Example: neutral logs 20261206-051430-b2d4104b82 17") { job, call };
+        Option<bool> follow = new("--follow", "-f") { Description = "Keep printing attempts as they end, until every call has its outcome or the job's data is deleted." };
+        Command command = new("logs", "Prints what calls wrote to their console and RemoteContext.Log, attempt by attempt. Example: neutral logs 20261206-051430-b2d4104b82 17 --follow") { job, call, follow };
         command.SetAction(async (parsed, cancellationToken) =>
         {
             await using OpenStore store = await context.OpenStoreAsync();
-            JobView view = await RequireAsync(store, parsed.GetValue(job)!, failures: true, cancellationToken);
+            string id = parsed.GetValue(job)!;
+            JobView view = await RequireAsync(store, id, failures: true, cancellationToken);
             int? only = parsed.GetValue(call);
             if (only is { } index && (index < 0 || index >= view.Calls.Count))
             {
                 throw new ToolException($"job {view.Id} has calls 0 to {view.Calls.Count - 1}, not {index}.");
             }
 
-            foreach (CallView c in view.Calls.Where(c => only is null || c.Index == only))
+            var printed = new HashSet<(int Call, int Attempt)>();
+            bool following = parsed.GetValue(follow);
+            TimeProvider time = context.Time ?? TimeProvider.System;
+            while (true)
             {
-                IEnumerable<StatusRecord> records = c.FailedAttempts.Concat(c.Status is { } s && c.FailedAttempts.All(f => f.Attempt != s.Attempt) ? [s] : []);
-                foreach (StatusRecord record in records.OrderBy(r => r.Attempt))
+                IEnumerable<CallView> calls = view.Calls.Where(c => only is null || c.Index == only).ToArray();
+                foreach (CallView c in calls)
                 {
-                    string outcome = record.Succeeded ? "succeeded" : $"failed: {record.Error?.Type}: {FirstLine(record.Error?.Message ?? "")}";
-                    await context.Output.WriteLineAsync($"== call {c.Index}, attempt {record.Attempt} on {record.Host ?? "?"}: {outcome}");
-                    if (!string.IsNullOrEmpty(record.Log))
+                    IEnumerable<StatusRecord> records = c.FailedAttempts.Concat(c.Status is { } s && c.FailedAttempts.All(f => f.Attempt != s.Attempt) ? [s] : []);
+                    foreach (StatusRecord record in records.OrderBy(r => r.Attempt).Where(r => printed.Add((c.Index, r.Attempt))))
                     {
-                        await context.Output.WriteAsync(record.Log.EndsWith('\n') ? record.Log : record.Log + "\n");
+                        string outcome = record.Succeeded ? "succeeded" : $"failed: {record.Error?.Type}: {FirstLine(record.Error?.Message ?? "")}";
+                        await context.Output.WriteLineAsync($"== call {c.Index}, attempt {record.Attempt} on {record.Host ?? "?"}: {outcome}");
+                        if (!string.IsNullOrEmpty(record.Log))
+                        {
+                            await context.Output.WriteAsync(record.Log.EndsWith('\n') ? record.Log : record.Log + "\n");
+                        }
+                    }
+
+                    if (c.Status is null && !following)
+                    {
+                        await context.Output.WriteLineAsync($"== call {c.Index}: {c.State} (its output is stored with its outcome)");
                     }
                 }
 
-                if (c.Status is null)
+                if (!following)
                 {
-                    await context.Output.WriteLineAsync($"== call {c.Index}: {c.State} (its output is stored with its outcome)");
+                    return 0;
                 }
-            }
 
-            return 0;
+                if (calls.All(c => c.State is "succeeded" or "failed"))
+                {
+                    await context.Output.WriteLineAsync($"== every call{(only is null ? "" : " followed")} has its outcome.");
+                    return 0;
+                }
+
+                // Attempts end in their own time: the store is read again every second.
+                await Task.Delay(TimeSpan.FromSeconds(1), time, cancellationToken);
+                if (await JobView.ReadAsync(store.Internal, id, failures: true, cancellationToken) is not { } next)
+                {
+                    await context.Output.WriteLineAsync($"== job {id} ended and its data was deleted (run with Job:KeepData=true to keep it).");
+                    return 0;
+                }
+
+                view = next;
+            }
         });
         return command;
     }
@@ -132,16 +179,17 @@ internal static class JobCommands
     private static Command Plot(ToolContext context)
     {
         Argument<string> job = JobArgument();
-        Option<string> output = new("--output", "-o") { Description = "The file to write (.svg).", DefaultValueFactory = _ => "timeline.svg" };
-        Command command = new("plot", "Draws a job's timeline (one bar per call: queued, running; and calls running over time) as SVG. Example: neutral plot 20261206-051430-b2d4104b82 -o timeline.svg") { job, output };
+        Option<string> output = new("--output", "-o") { Description = "The file to write: .svg (the timeline) or .html (a page with the timeline and each call's state, time, host and error).", DefaultValueFactory = _ => "timeline.svg" };
+        Command command = new("plot", "Draws a job's timeline (one bar per call: queued, running; and calls running over time) as SVG or an HTML page. Example: neutral plot 20261206-051430-b2d4104b82 -o timeline.html") { job, output };
         command.SetAction(async (parsed, cancellationToken) =>
         {
             await using OpenStore store = await context.OpenStoreAsync();
             JobView view = await RequireAsync(store, parsed.GetValue(job)!, failures: false, cancellationToken);
             string path = Path.GetFullPath(Path.Combine(context.Directory, parsed.GetValue(output)!));
-            if (!path.EndsWith(".svg", StringComparison.OrdinalIgnoreCase))
+            bool html = path.EndsWith(".html", StringComparison.OrdinalIgnoreCase) || path.EndsWith(".htm", StringComparison.OrdinalIgnoreCase);
+            if (!html && !path.EndsWith(".svg", StringComparison.OrdinalIgnoreCase))
             {
-                throw new ToolException($"{path}: the timeline is written as SVG; name a .svg file.");
+                throw new ToolException($"{path}: the timeline is written as SVG or as an HTML page; name a .svg or .html file.");
             }
 
             // From storage alone: submitted (the manifest), the worker's start and end, the status (written at the end).
@@ -162,7 +210,8 @@ internal static class JobCommands
                 "running" or "retrying" => RemoteCallState.Running,
                 _ => RemoteCallState.Pending,
             }).ToArray();
-            await File.WriteAllTextAsync(path, new JobTimeline(view.Id, stats, states).ToSvg(), cancellationToken);
+            string svg = new JobTimeline(view.Id, stats, states).ToSvg();
+            await File.WriteAllTextAsync(path, html ? TimelinePage.Html(view, svg) : svg, cancellationToken);
             await context.Output.WriteLineAsync($"Wrote {path}: {stats.Count(s => s.WorkerEnd is not null)} of {stats.Length} calls have run.");
             return 0;
         });

@@ -18,7 +18,7 @@ namespace Neutral.Cli
         public static async Task<int> RunAsync(string[] args, string directory, TextWriter output, TextWriter error, TimeProvider? time = null)
         {
             var context = new ToolContext(directory, output, error) { Time = time };
-            RootCommand root = new("neutral: start a configuration, see what it resolves to, and look into the jobs and the store of the app in this folder.");
+            RootCommand root = new("neutral: configure, deploy and check the app in this folder (init, config, deploy, doctor), and look into its jobs and its store (jobs, status, logs, plot, replay, clean, storage).");
             root.Subcommands.Add(InitCommand.Create(context));
             root.Subcommands.Add(ConfigCommand.Create(context));
             foreach (Command command in JobCommands.Create(context))

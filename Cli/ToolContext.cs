@@ -1,4 +1,7 @@
 using System;
+using System.Globalization;
+using System.Linq;
+using System.Threading;
 using System.IO;
 using System.Threading.Tasks;
 using Microsoft.Extensions.Configuration;
@@ -56,6 +59,63 @@ internal sealed class ToolContext(string directory, TextWriter output, TextWrite
             }
 
             return _options;
+        }
+    }
+
+    /// <summary>
+    /// The job's cost so far at the configured compute's list prices (<c>IPricedComputeBackend</c>), from what storage
+    /// holds: the attempts started, the worker time of the calls with a status, their storage requests.
+    /// </summary>
+    public async Task<string> CostLineAsync(OpenStore store, JobView view, CancellationToken cancellationToken)
+    {
+        NeutralOptions options = Options;
+        long milliseconds = view.Calls.Where(c => c.Status is not null)
+            .Sum(c => (long)Math.Ceiling(Math.Max(0, (c.Status!.WorkerEnd - c.Status.WorkerStart).TotalMilliseconds)));
+        var usage = new JobUsage(view.Calls.Count, view.Calls.Sum(c => c.Attempts), milliseconds, view.Calls.Count(c => c.Status is not null));
+        string used = string.Create(CultureInfo.InvariantCulture, $"{usage.Invocations} attempts started, {milliseconds / 1000.0:0.0} s of worker time");
+        if (options.Compute == "local")
+        {
+            return $"Cost: none on local compute ({used}).";
+        }
+
+        IComputeBackend? backend = null;
+        try
+        {
+            backend = options.Providers.Compute(options.Compute)?.Invoke(new ProviderContext(options, store.Connection));
+            if (backend is not IPricedComputeBackend priced)
+            {
+                return $"Cost: {options.Compute} compute gives no prices ({used}).";
+            }
+
+            if (backend is IDeployedComputeBackend deployed)
+            {
+                // The deployed worker's size (a function's memory) prices its time: read as a client reads it before a job.
+                try
+                {
+                    await deployed.VerifyDeploymentAsync([], cancellationToken);
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    used += "; the deployed worker's size unknown, its default assumed";
+                }
+            }
+
+            return string.Create(CultureInfo.InvariantCulture, $"Cost so far: ${priced.EstimateCost(usage):0.000000} at {options.Compute}'s list prices ({used}, the storage requests of {usage.CompletedCalls} calls; an estimate, not a bill).");
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            return $"Cost: not estimated ({e.Message.Split('\n', 2)[0]}; {used}).";
+        }
+        finally
+        {
+            if (backend is IAsyncDisposable asynchronous)
+            {
+                await asynchronous.DisposeAsync();
+            }
+            else
+            {
+                (backend as IDisposable)?.Dispose();
+            }
         }
     }
 
@@ -119,6 +179,9 @@ internal sealed class OpenStore(StoreConnection connection) : IAsyncDisposable
     public UserObjectStore User { get; } = new(connection.Store, Cloud.InternalPrefix);
 
     public string Location => connection.Location.Kind + ":" + connection.Location.Bucket;
+
+    /// <summary>The store as the provider's factory opened it.</summary>
+    public StoreConnection Connection => connection;
 
     /// <summary>Where a worker (or a replay) finds this store.</summary>
     public Wire.StoreLocation WorkerLocation => connection.Location;

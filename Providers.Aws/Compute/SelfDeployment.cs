@@ -33,6 +33,8 @@ internal static class SelfDeployment
         string function = aws.Function;
         Uri? lambdaUrl = aws.LambdaServiceUrl;
         Uri? s3Url = aws.ServiceUrl;
+        // Credentials first (what a user meets first); a dry run sends nothing and needs none.
+        Amazon.Runtime.AWSCredentials? credentials = DeploymentPlan.Requested ? null : AwsProvider.Resolve(aws.Credentials);
         var (folder, executable, nativeAot) = ProviderSettings.ThisApplication("a Lambda function on a custom runtime");
 
         IReadOnlyList<RemoteFunctionInfo> functions = RemoteDispatch.Functions;
@@ -51,7 +53,6 @@ internal static class SelfDeployment
                 $"{Path.GetFileName(executable)} ({(nativeAot ? "NativeAOT" : "JIT, self-contained")} {RuntimeInformation.RuntimeIdentifier} on {LambdaDeployer.Runtime}, memory {settings.MemoryMb} MB, timeout {settings.TimeoutSeconds} s)").ToString();
         }
 
-        Amazon.Runtime.AWSCredentials credentials = AwsProvider.Resolve(aws.Credentials);
         using var store = new S3ObjectStore(new S3Settings(region, bucket, s3Url), credentials);
         await store.EnsureBucketAsync(cancellationToken).ConfigureAwait(false);
         LambdaDeployment deployment = await LambdaDeployer.DeployAsync(new LambdaSettings(region, function, lambdaUrl), credentials, store, bucket,

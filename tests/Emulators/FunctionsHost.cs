@@ -220,7 +220,7 @@ public sealed partial class FunctionsHost : IAsyncDisposable
     {
         _stop.Cancel();
         _http.Stop();
-        _http.Close();
+        Loopback.CloseQuietly(_http);
         foreach (Instance instance in _instances)
         {
             instance.Kill();

@@ -282,7 +282,7 @@ public sealed partial class LambdaService : IAsyncDisposable
         if (!_crashed)
         {
             _invoke.Stop();
-            _invoke.Close();
+            Loopback.CloseQuietly(_invoke);
         }
 
         _queue.Writer.TryComplete();
@@ -349,7 +349,7 @@ public sealed partial class LambdaService : IAsyncDisposable
         {
             Kill();
             _api?.Stop();
-            _api?.Close();
+            Loopback.CloseQuietly(_api);
         }
 
         public async Task RunAsync()

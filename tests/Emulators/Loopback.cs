@@ -74,6 +74,25 @@ internal static class Loopback
     /// <summary>Answers with <paramref name="status"/> and the JSON text <paramref name="json"/>, and closes the response.</summary>
     public static Task JsonAsync(HttpListenerResponse response, int status, string json) => ReplyAsync(response, status, "application/json", json);
 
+    /// <summary>
+    /// Closes <paramref name="listener"/>, ignoring the error the managed listener may raise while it releases its
+    /// endpoint (seen as "Address already in use" when another process took the port in between): the emulator is
+    /// going away either way.
+    /// </summary>
+    public static void CloseQuietly(HttpListener? listener)
+    {
+        try
+        {
+            listener?.Close();
+        }
+        catch (HttpListenerException)
+        {
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+    }
+
     /// <summary>An <see cref="HttpListener"/> started on a free port of 127.0.0.1, and its address.</summary>
     public static (HttpListener Listener, Uri Address) Listen()
     {
@@ -90,7 +109,7 @@ internal static class Loopback
             catch (HttpListenerException) when (attempt < 20)
             {
                 // Taken between the probe and the start: another port.
-                listener.Close();
+                CloseQuietly(listener);
             }
         }
     }

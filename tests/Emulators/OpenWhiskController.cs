@@ -84,7 +84,7 @@ public sealed class OpenWhiskController : IAsyncDisposable
             }
             catch (HttpListenerException) when (attempt < 20)
             {
-                listener.Close();
+                Loopback.CloseQuietly(listener);
             }
         }
 
@@ -573,7 +573,7 @@ public sealed class OpenWhiskController : IAsyncDisposable
     {
         _stop.Cancel();
         _listener.Stop();
-        _listener.Close();
+        Loopback.CloseQuietly(_listener);
         _queue.Writer.TryComplete();
         // A container slot waiting for an activation sees the queue completed or the stop, whichever comes first.
         await Loopback.StopLoopsAsync(_loops.ToArray());

@@ -92,6 +92,28 @@ public sealed class DoctorTests(S3Bucket bucket) : IClassFixture<S3Bucket>, IAsy
     }
 
     [Fact]
+    public async Task Status_of_a_job_on_Lambda_shows_the_cost_so_far_the_client_estimated()
+    {
+        Configure();
+        string id;
+        decimal estimated;
+        await using (Cloud cloud = Cloud.Connect(bucket.Configuration([
+            ("Neutral:Compute", "aws"), ("Neutral:Aws:LambdaServiceUrl", _lambda.Endpoint.ToString()), ("Neutral:Job:KeepData", "true"), ("Neutral:Job:CancelOnSignal", "false")])))
+        {
+            RemoteJob<int> job = cloud.Submit(Enumerable.Range(0, 3).Select(i => Remote.ToolFunctions.Checked(i)));
+            int[] results = await job.GetResultsAsync();
+            Assert.Equal(new[] { 0, 10, 20 }, results);
+            (id, estimated) = (job.JobId, job.EstimatedCost);
+        }
+
+        var (code, output, error) = await RunAsync("status", id);
+        Assert.True(code == 0, output + error);
+        Assert.True(estimated > 0);
+        // From storage alone, the same figure the client had: its attempts, its calls' worker time, their requests.
+        Assert.True(output.Contains(FormattableString.Invariant($"Cost so far: ${estimated:0.000000} at aws's list prices (3 attempts started, "), StringComparison.Ordinal), output);
+    }
+
+    [Fact]
     public async Task Refused_credentials_stop_at_the_store_with_a_hint_about_credentials()
     {
         Configure(("SecretAccessKey", "not-the-secret"));

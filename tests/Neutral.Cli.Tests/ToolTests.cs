@@ -19,6 +19,20 @@ public static class ToolFunctions
     /// <summary>Fails in a way a retry could fix, with no retry allowed: the worker writes failed.1 and no status.</summary>
     [Remote(RetryOnException = true, Retries = 0)]
     public static int Flaky(int x) => throw new InvalidOperationException($"flaky {x}");
+
+    /// <summary>Logs, waits until <paramref name="path"/> exists (a test lets it go), logs again, returns <paramref name="x"/>.</summary>
+    [Remote(Retries = 0)]
+    public static async Task<int> WaitFor(string path, int x, RemoteContext context)
+    {
+        context.Log.WriteLine($"started {x}");
+        while (!File.Exists(path) && !Directory.Exists(path))
+        {
+            await Task.Delay(20, context.CancellationToken);
+        }
+
+        context.Log.WriteLine($"done {x}");
+        return x;
+    }
 }
 
 /// <summary>
@@ -70,6 +84,7 @@ public sealed class ToolTests : IDisposable
         string failed = output.Split('\n').Single(l => l.Contains("failed", StringComparison.Ordinal) && l.Contains("ArgumentException", StringComparison.Ordinal));
         Assert.Contains("System.ArgumentException: three is not allowed", failed, StringComparison.Ordinal);
         Assert.Matches(@"│ 3\s+│ failed", failed);
+        Assert.Contains("Cost: none on local compute (5 attempts started, ", output, StringComparison.Ordinal);
 
         (code, output, error) = await RunAsync("logs", id, "3");
         Assert.True(code == 0, error);
@@ -85,6 +100,19 @@ public sealed class ToolTests : IDisposable
         Assert.StartsWith("<svg", svg, StringComparison.Ordinal);
         Assert.Contains($"Job {id}: 5 calls", svg, StringComparison.Ordinal);
         Assert.Contains("#d62728", svg, StringComparison.Ordinal); // the failed call's colour
+
+        // The page: the same timeline, and a row per call with its state and error.
+        (code, _, error) = await RunAsync("plot", id, "-o", "t.html");
+        Assert.True(code == 0, error);
+        string page = await File.ReadAllTextAsync(Path.Combine(_app.Path, "t.html"));
+        Assert.StartsWith("<!DOCTYPE html>", page, StringComparison.Ordinal);
+        Assert.Contains(svg.TrimEnd(), page, StringComparison.Ordinal);
+        Assert.Equal(5, System.Text.RegularExpressions.Regex.Count(page, "<tr class="));
+        Assert.Contains("<tr class=\"failed\"><td class=\"n\">3</td><td>failed</td>", page, StringComparison.Ordinal);
+        Assert.Contains("System.ArgumentException: three is not allowed", page, StringComparison.Ordinal);
+        (code, _, error) = await RunAsync("plot", id, "-o", "t.png");
+        Assert.Equal(2, code);
+        Assert.Contains("name a .svg or .html file", error, StringComparison.Ordinal);
 
         (code, output, error) = await RunAsync("clean", "--job", id);
         Assert.True(code == 0, error);
@@ -120,6 +148,75 @@ public sealed class ToolTests : IDisposable
         Assert.True(code == 1, error + output);
         Assert.Contains("1 calls, 0 succeeded, 1 failed", output, StringComparison.Ordinal);
         Assert.Contains("System.InvalidOperationException: flaky 4", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Logs_follow_prints_attempts_as_they_end_until_every_call_has_its_outcome()
+    {
+        string release = Path.Combine(_app.Path, "release");
+        await using Cloud cloud = Cloud.Connect(o =>
+        {
+            o.Local.Root = Path.Combine(_app.Path, ".neutral");
+            o.Local.Isolation = "inproc";
+            o.Local.Workers = 2;
+            o.Job.KeepData = true;
+            o.Job.CancelOnSignal = false;
+        });
+        // Call 0 ends at once; call 1 waits until the test lets it go.
+        RemoteJob<int> job = cloud.Submit([Remote.ToolFunctions.WaitFor(_app.Path, 0), Remote.ToolFunctions.WaitFor(release, 1)]);
+        await job[0].Task;
+
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UtcNow);
+        var output = new StringWriter();
+        var error = new StringWriter();
+        Task<int> follow = Tool.RunAsync(["logs", job.JobId, "--follow"], _app.Path, output, error, time);
+        // Each check waits for the tool's own pass over the store, then moves its clock to the next one.
+        async Task UntilAsync(Func<bool> done)
+        {
+            for (int i = 0; i < 1000 && !done() && !follow.IsCompleted; i++)
+            {
+                await Task.Delay(10);
+                time.Advance(TimeSpan.FromSeconds(1));
+            }
+        }
+
+        await UntilAsync(() => output.ToString().Contains("done 0", StringComparison.Ordinal));
+        Assert.Contains("== call 0, attempt 1 on ", output.ToString(), StringComparison.Ordinal);
+        Assert.DoesNotContain("call 1", output.ToString(), StringComparison.Ordinal);
+        Assert.False(follow.IsCompleted);
+
+        await File.WriteAllTextAsync(release, "");
+        Assert.Equal(1, await job[1].Task);
+        await UntilAsync(() => follow.IsCompleted);
+        Assert.Equal(0, await follow);
+        string text = output.ToString();
+        Assert.Contains("== call 1, attempt 1 on ", text, StringComparison.Ordinal);
+        Assert.Contains("done 1", text, StringComparison.Ordinal);
+        Assert.EndsWith("== every call has its outcome.\n", text.ReplaceLineEndings("\n"), StringComparison.Ordinal);
+        // Each attempt once, whatever the number of passes.
+        Assert.Equal(1, System.Text.RegularExpressions.Regex.Count(text, "== call 0, attempt 1"));
+    }
+
+    [Fact]
+    public async Task Status_of_a_job_that_ended_names_its_failed_calls_kept_for_replay()
+    {
+        string id;
+        await using (Cloud cloud = Cloud.Connect(o =>
+        {
+            o.Local.Root = Path.Combine(_app.Path, ".neutral");
+            o.Local.Isolation = "inproc";
+            o.Job.CancelOnSignal = false;
+        }))
+        {
+            RemoteJob<int> job = cloud.Submit(Enumerable.Range(0, 5).Select(i => Remote.ToolFunctions.Checked(i)));
+            await Assert.ThrowsAsync<RemoteJobException>(() => job.GetResultsAsync());
+            await job.Completion;
+            id = job.JobId;
+        }
+
+        var (code, _, error) = await RunAsync("status", id);
+        Assert.Equal(2, code);
+        Assert.Equal($"neutral: job {id}'s data is deleted (it ended), but its failed calls 3 are kept: neutral replay {id} 3 runs one again.", error.TrimEnd());
     }
 
     [Fact]

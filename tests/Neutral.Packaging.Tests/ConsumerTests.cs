@@ -76,6 +76,12 @@ public sealed partial class ConsumerTests(PackagedFeed feed) : IClassFixture<Pac
         CommandResult jobs = await Command.RunAsync(neutral, ["jobs"], clean, RunTimeout);
         Assert.Equal(2, jobs.ExitCode);
         Assert.StartsWith("neutral: there is no local store at ", jobs.Error, StringComparison.Ordinal);
+
+        // The doctor's round trip on the local default: the probe served by a worker process the installed tool starts.
+        CommandResult doctor = await Command.RunAsync(neutral, ["doctor"], clean, RunTimeout);
+        Assert.True(doctor.ExitCode == 0, doctor.All);
+        Assert.Matches(@"call ran .*runtime local", doctor.Output);
+        Assert.Contains("All steps passed", doctor.Output, StringComparison.Ordinal);
     }
 
     /// <summary>The image of Neutral the app's client and its worker loaded (the app prints both).</summary>
