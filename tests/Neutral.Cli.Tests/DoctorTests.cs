@@ -114,6 +114,52 @@ public sealed class DoctorTests(S3Bucket bucket) : IClassFixture<S3Bucket>, IAsy
     }
 
     [Fact]
+    public async Task Jobs_status_logs_plot_storage_replay_and_clean_read_a_job_kept_in_S3()
+    {
+        Configure();
+        string id;
+        await using (Cloud cloud = Cloud.Connect(bucket.Configuration([
+            ("Neutral:Compute", "aws"), ("Neutral:Aws:LambdaServiceUrl", _lambda.Endpoint.ToString()), ("Neutral:Job:KeepData", "true"), ("Neutral:Job:CancelOnSignal", "false")])))
+        {
+            RemoteJob<int> job = cloud.Submit(Enumerable.Range(0, 5).Select(i => Remote.ToolFunctions.Checked(i)));
+            await Assert.ThrowsAsync<RemoteJobException>(() => job.GetResultsAsync());
+            await job.Completion;
+            id = job.JobId;
+            await cloud.Storage.PutAsync("inputs/a.txt", "hello"u8.ToArray());
+        }
+
+        var (code, output, error) = await RunAsync("jobs");
+        Assert.True(code == 0, error);
+        Assert.Matches(@"│ 5\s+│ 4\s+│ 1\s+│ 0\s+│ 0\s+│", output.Split('\n').Single(l => l.Contains(id, StringComparison.Ordinal)));
+
+        (code, output, error) = await RunAsync("status", id);
+        Assert.True(code == 1, error);
+        Assert.Matches(@"│ 3\s+│ failed\s+│ 1\s+│ [0-9.]+ s\s+│ lambda/sandbox-0-\w+\s+│ System\.ArgumentException: three is not allowed", output);
+
+        (code, output, error) = await RunAsync("logs", id, "3");
+        Assert.True(code == 0, error);
+        Assert.Contains("checking 3", output, StringComparison.Ordinal);
+
+        (code, _, error) = await RunAsync("plot", id, "-o", "t.html");
+        Assert.True(code == 0, error);
+        Assert.Contains("three is not allowed", await File.ReadAllTextAsync(Path.Combine(_app.Path, "t.html")), StringComparison.Ordinal);
+
+        (code, output, error) = await RunAsync("storage", "ls", "inputs/");
+        Assert.True(code == 0, error);
+        Assert.Contains("inputs/a.txt", output, StringComparison.Ordinal);
+
+        // The failed call, kept in the bucket, runs again in the app's process, which opens S3 as a worker does.
+        (code, output, error) = await RunAsync("replay", id, "3", "--executable", TestApp.Script(_app.Path, Assemblies));
+        Assert.True(code == 1, output + error);
+        Assert.Contains("checking 3", output, StringComparison.Ordinal);
+        Assert.Contains("The call threw System.ArgumentException: three is not allowed", error, StringComparison.Ordinal);
+
+        (code, output, error) = await RunAsync("clean", "--job", id);
+        Assert.True(code == 0, error);
+        Assert.Empty(await bucket.Store.ListAsync(Cloud.InternalPrefix + "jobs/" + id + "/").ToListAsync());
+    }
+
+    [Fact]
     public async Task Refused_credentials_stop_at_the_store_with_a_hint_about_credentials()
     {
         Configure(("SecretAccessKey", "not-the-secret"));

@@ -47,17 +47,7 @@ public sealed class ReplayTests : IDisposable
         return job.JobId;
     }
 
-    /// <summary>The application's executable: this test host started again, as TestFunction's bootstrap does, with its tables' assemblies.</summary>
-    private string App()
-    {
-        string deps = ((string)AppContext.GetData("APP_CONTEXT_DEPS_FILES")!).Split(';')[0];
-        string runtimeConfig = deps[..^".deps.json".Length] + ".runtimeconfig.json";
-        string entry = System.Reflection.Assembly.GetEntryAssembly()!.Location;
-        string path = Path.Combine(_app.Path, "app.sh");
-        File.WriteAllText(path, $"#!/bin/sh\nNEUTRAL_WORKER_ASSEMBLIES='Neutral.Cli.Tests;Neutral.Testing.Support' exec '{Environment.ProcessPath}' exec --runtimeconfig '{runtimeConfig}' --depsfile '{deps}' '{entry}'\n");
-        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        return path;
-    }
+    private string App() => TestApp.Script(_app.Path, "Neutral.Cli.Tests;Neutral.Testing.Support");
 
     [Fact]
     public async Task A_failed_call_outlives_its_job_and_replays_with_its_exception_and_stack_trace()
@@ -130,5 +120,22 @@ public sealed class ReplayTests : IDisposable
         Assert.NotNull(await store.GetAsync(StorageLayout.Kept(id, 3)));
         Assert.Equal(1, await KeptFailures.SweepAsync(store, kept.Until.AddSeconds(1), default));
         Assert.Null(await store.GetAsync(StorageLayout.Kept(id, 3)));
+    }
+}
+
+/// <summary>The application as a replay starts it: this test host started again with its tables' assemblies, as TestFunction's bootstrap does.</summary>
+[System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+internal static class TestApp
+{
+    /// <summary>Writes <c>app.sh</c> into <paramref name="folder"/>, loading <paramref name="assemblies"/> (;-separated), and returns its path.</summary>
+    public static string Script(string folder, string assemblies)
+    {
+        string deps = ((string)AppContext.GetData("APP_CONTEXT_DEPS_FILES")!).Split(';')[0];
+        string runtimeConfig = deps[..^".deps.json".Length] + ".runtimeconfig.json";
+        string entry = System.Reflection.Assembly.GetEntryAssembly()!.Location;
+        string path = Path.Combine(folder, "app.sh");
+        File.WriteAllText(path, $"#!/bin/sh\nNEUTRAL_WORKER_ASSEMBLIES='{assemblies}' exec '{Environment.ProcessPath}' exec --runtimeconfig '{runtimeConfig}' --depsfile '{deps}' '{entry}'\n");
+        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        return path;
     }
 }
