@@ -65,7 +65,7 @@ public sealed record RemoteError(
     [property: JsonPropertyName("kind")] string Kind,
     [property: JsonPropertyName("type")] string Type,
     [property: JsonPropertyName("message")] string Message,
-    [property: JsonPropertyName("stack")] string? StackTrace)
+    [property: JsonPropertyName("stack")] string? StackTrace = null)
 {
     /// <summary>The kind for exceptions thrown by the user's method.</summary>
     public const string UserKind = "user";

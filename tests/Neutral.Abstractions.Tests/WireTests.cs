@@ -40,6 +40,36 @@ public sealed class WireTests
     }
 
     [Fact]
+    public void An_error_without_a_stack_trace_reads_back_in_a_status_and_in_a_kept_call()
+    {
+        // Errors the platform or the client makes (a timeout, attempts spent) have no stack: the field is left out.
+        var error = new RemoteError(RemoteError.PlatformKind, "System.TimeoutException", "no status by the deadline");
+        byte[] status = WireJson.Serialize(new StatusRecord { JobId = "20261206-120000-0a1b2c3d4e", CallIndex = 2, Attempt = 1, Succeeded = false, Error = error });
+        Assert.DoesNotContain("stack", Encoding.UTF8.GetString(status), StringComparison.Ordinal);
+        Assert.Equal(error, WireJson.DeserializeStatus(status).Error);
+
+        var kept = new KeptCall
+        {
+            Call = new InvocationEnvelope
+            {
+                JobId = "20261206-120000-0a1b2c3d4e",
+                CallIndex = 2,
+                FunctionId = "A.B.C(int)",
+                SignatureHash = "0123456789abcdef",
+                InlineInput = [1, 2, 3],
+                Attempt = 1,
+                Store = new StoreLocation("local", "/tmp/x", "_neutral/"),
+            },
+            Error = error,
+            Failed = new DateTimeOffset(2026, 12, 6, 12, 0, 0, TimeSpan.Zero),
+            Until = new DateTimeOffset(2026, 12, 7, 12, 0, 0, TimeSpan.Zero),
+        };
+        Assert.Equal(kept.Error, WireJson.DeserializeKept(WireJson.Serialize(kept)).Error);
+        Assert.Equal(kept.Until, WireJson.DeserializeKept(WireJson.Serialize(kept)).Until);
+        Assert.Equal([1, 2, 3], WireJson.DeserializeKept(WireJson.Serialize(kept)).Call.InlineInput);
+    }
+
+    [Fact]
     public void Envelopes_and_manifests_round_trip_and_hashes_are_16_hex_digits()
     {
         var envelope = new InvocationEnvelope
