@@ -45,6 +45,12 @@ internal static class DeployCommand
             throw new ToolException($"Neutral:Compute is '{provider}': there is nothing to deploy (local workers are the app itself). Set Neutral:Compute to aws, azure or openwhisk (neutral init --provider aws writes a start).");
         }
 
+        if (!OperatingSystem.IsLinux() || System.Runtime.InteropServices.RuntimeInformation.OSArchitecture != System.Runtime.InteropServices.Architecture.X64)
+        {
+            // The published executable deploys itself (its own tables, its own provider version): it must run here.
+            throw new ToolException($"neutral deploy publishes the app for linux-x64 and runs that build to deploy it, so it runs on Linux x64 (a CI runner, WSL, a container), not on {System.Runtime.InteropServices.RuntimeInformation.OSDescription} {System.Runtime.InteropServices.RuntimeInformation.OSArchitecture}.");
+        }
+
         string projectFile = FindProject(context.Directory, project);
         string folder = Path.GetFullPath(output ?? Path.Combine(Path.GetDirectoryName(projectFile)!, "bin", "neutral-deploy", provider), context.Directory);
         await context.Output.WriteLineAsync($"Publishing {Path.GetFileName(projectFile)} for linux-x64 ({(jit ? "self-contained, ReadyToRun" : "NativeAOT when it builds without warnings, else self-contained ReadyToRun")}) into {folder} ...");
@@ -85,7 +91,7 @@ internal static class DeployCommand
         }
         catch (OperationCanceledException)
         {
-            process.Kill(entireProcessTree: true);
+            KillQuietly(process);
             throw;
         }
 
@@ -97,6 +103,18 @@ internal static class DeployCommand
             2 => 2,
             _ => 1,
         };
+    }
+
+    /// <summary>Ends a child process and its own children; one that already ended is left as it is.</summary>
+    internal static void KillQuietly(Process process)
+    {
+        try
+        {
+            process.Kill(entireProcessTree: true);
+        }
+        catch (InvalidOperationException)
+        {
+        }
     }
 
     /// <summary>Copies a child process's output, line by line, to the tool's.</summary>

@@ -45,6 +45,8 @@ internal static class DoctorCommand
         options.Job.TimeoutSeconds = timeoutSeconds;
         options.Job.StartTimeoutSeconds = Math.Min(options.Job.StartTimeoutSeconds, timeoutSeconds);
         options.Job.KeepData = false;
+        // A failed probe is the doctor's own business: nothing kept for replay.
+        options.Job.KeepFailedHours = 0;
         // The app's folder, not the tool's working directory, is where a relative local root is.
         options.Local.Root = System.IO.Path.GetFullPath(options.Local.Root, context.Directory);
         string storage = options.Storage ?? options.Providers.DefaultStorageFor(options.Compute);

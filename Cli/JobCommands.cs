@@ -162,6 +162,13 @@ internal static class JobCommands
                     return 0;
                 }
 
+                if (view.Manifest?.Owner is { } owner && JobCleanup.EndedHere(owner))
+                {
+                    // Kept data of a client that ended (cancelled, killed): nobody launches the calls left.
+                    await context.Output.WriteLineAsync($"== the job's client ({owner}) has ended: the calls without an outcome will not get one.");
+                    return 0;
+                }
+
                 // Attempts end in their own time: the store is read again every second.
                 await Task.Delay(TimeSpan.FromSeconds(1), time, cancellationToken);
                 if (await JobView.ReadAsync(store.Internal, id, failures: true, cancellationToken) is not { } next)
@@ -231,6 +238,8 @@ internal static class JobCommands
             {
                 _ = await RequireAsync(store, only, failures: false, cancellationToken);
                 await store.Internal.DeletePrefixAsync(StorageLayout.Job(only), cancellationToken);
+                // Its failed calls kept for replay go too.
+                await store.Internal.DeletePrefixAsync(StorageLayout.Kept(only), cancellationToken);
                 await context.Output.WriteLineAsync($"Deleted job {only}.");
                 return 0;
             }

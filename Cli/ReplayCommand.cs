@@ -50,14 +50,26 @@ internal static class ReplayCommand
             $"Call {call} of job {job} failed at {kept.Failed:u} with {kept.Error.Type}: {kept.Error.Message.Split('\n', 2)[0]}"));
 
         // The call as it was invoked, its arguments inline, in a file of the user's own (the variables would be too small).
-        string folder = Path.Combine(Path.GetTempPath(), "neutral-replay-" + Environment.UserName);
-        Directory.CreateDirectory(folder);
-        string file = Path.Combine(folder, $"{job}-{call.ToString(CultureInfo.InvariantCulture)}.json");
+        // A folder of this run's own (mode 0700): the arguments are the user's data.
+        DirectoryInfo folder = Directory.CreateTempSubdirectory("neutral-replay-");
+        string file = Path.Combine(folder.FullName, $"{job}-{call.ToString(CultureInfo.InvariantCulture)}.json");
         await File.WriteAllBytesAsync(file, WireJson.Serialize(kept.Call), cancellationToken);
-        if (!OperatingSystem.IsWindows())
+        try
         {
-            File.SetUnixFileMode(file, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            return await StartAsync(context, file, environment, project, executable, wait, print, cancellationToken);
         }
+        finally
+        {
+            if (!print)
+            {
+                folder.Delete(recursive: true);
+            }
+        }
+    }
+
+    private static async Task<int> StartAsync(ToolContext context, string file, Dictionary<string, string> environment, string? project, string? executable, bool wait, bool print,
+        CancellationToken cancellationToken)
+    {
 
         environment["NEUTRAL_WORKER"] = "replay";
         environment["DOTNET_STARTUP_HOOKS"] = "Neutral.Workers";
@@ -72,7 +84,8 @@ internal static class ReplayCommand
             await context.Output.WriteLineAsync("Start the app (its Debug build, under your debugger) with these variables; it runs the call instead of Main:");
             foreach (var (name, value) in environment.OrderBy(e => e.Key, StringComparer.Ordinal))
             {
-                await context.Output.WriteLineAsync($"  {name}={(Providers.DeploymentPlan.IsSecretName(name) ? "(the store's credential: see neutral config)" : value)}");
+                bool secret = Providers.DeploymentPlan.IsSecretName(name) || Providers.DeploymentPlan.IsSecretValue(value);
+                await context.Output.WriteLineAsync($"  {name}={(secret ? "(the store's credential, as in your configuration: neutral config)" : value)}");
             }
 
             return 0;
@@ -101,13 +114,19 @@ internal static class ReplayCommand
         }
         catch (OperationCanceledException)
         {
-            process.Kill(entireProcessTree: true);
+            DeployCommand.KillQuietly(process);
             throw;
         }
 
         await Task.WhenAll(copyOut, copyError);
         // 0: the call returned this time; 1: it threw again (reproduced); 2: it could not be replayed (said on standard error).
-        return process.ExitCode is 0 or 1 or 2 ? process.ExitCode : 1;
+        if (process.ExitCode is 0 or 1 or 2)
+        {
+            return process.ExitCode;
+        }
+
+        await context.Error.WriteLineAsync($"neutral: the app ended with exit code {process.ExitCode} before the call's outcome: it crashed, or it is not a Neutral app built with the generator.");
+        return 1;
     }
 
     private static async Task<KeptCall> ReadAsync(OpenStore store, string job, int call, CancellationToken cancellationToken)
@@ -161,7 +180,16 @@ internal static class ReplayCommand
         using Process process = Process.Start(info) ?? throw new InvalidOperationException("could not start dotnet");
         Task<string> output = process.StandardOutput.ReadToEndAsync(cancellationToken);
         Task<string> error = process.StandardError.ReadToEndAsync(cancellationToken);
-        await process.WaitForExitAsync(cancellationToken);
+        try
+        {
+            await process.WaitForExitAsync(cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+            DeployCommand.KillQuietly(process);
+            throw;
+        }
+
         string text = (await output).Trim();
         if (process.ExitCode != 0)
         {

@@ -92,9 +92,11 @@ internal sealed class ToolContext(string directory, TextWriter output, TextWrite
                 // The deployed worker's size (a function's memory) prices its time: read as a client reads it before a job.
                 try
                 {
-                    await deployed.VerifyDeploymentAsync([], cancellationToken);
+                    using var bounded = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                    bounded.CancelAfter(TimeSpan.FromSeconds(10));
+                    await deployed.VerifyDeploymentAsync([], bounded.Token);
                 }
-                catch (Exception e) when (e is not OperationCanceledException)
+                catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
                 {
                     used += "; the deployed worker's size unknown, its default assumed";
                 }

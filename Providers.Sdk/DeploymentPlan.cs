@@ -81,12 +81,14 @@ public sealed class DeploymentPlan
     public static bool IsSecretName(string name)
     {
         ArgumentNullException.ThrowIfNull(name);
-        string upper = name.ToUpperInvariant();
+        // AZURE_STORAGE_CONNECTION_STRING and ConnectionString alike: underscores do not count.
+        string upper = name.Replace("_", "", StringComparison.Ordinal).ToUpperInvariant();
         return SecretWords.Any(upper.Contains)
-            && !upper.EndsWith("KEYID", StringComparison.Ordinal) && upper != "NEUTRAL_TABLES";
+            && !upper.EndsWith("KEYID", StringComparison.Ordinal) && upper != "NEUTRALTABLES";
     }
 
-    private static bool IsSecretValue(string value) =>
+    /// <summary>Whether a value holds a secret whatever its name: an account key, a shared access signature.</summary>
+    public static bool IsSecretValue(string value) =>
         value.Contains("AccountKey=", StringComparison.OrdinalIgnoreCase) || value.Contains("sig=", StringComparison.OrdinalIgnoreCase)
         || value.Contains("SharedAccessSignature=", StringComparison.OrdinalIgnoreCase);
 

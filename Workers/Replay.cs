@@ -71,10 +71,21 @@ internal static class Replay
             }
         }
 
-        IObjectStore root = openStore(envelope.Store);
+        IObjectStore root;
+        Dictionary<string, IObjectStore>? named;
+        try
+        {
+            root = openStore(envelope.Store);
+            named = envelope.Stores?.ToDictionary(s => s.Key, s => openStore(s.Value), StringComparer.OrdinalIgnoreCase);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            await error.WriteLineAsync($"neutral replay: the job's store cannot be opened here ({e.GetType().Name}: {e.Message.Split('\n', 2)[0]}): is the store's provider referenced by the app, and its credentials in the environment?").ConfigureAwait(false);
+            return 2;
+        }
+
         var jobs = new PrefixedObjectStore(root, envelope.Store.Prefix);
         var user = new UserObjectStore(root, envelope.Store.Prefix);
-        Dictionary<string, IObjectStore>? named = envelope.Stores?.ToDictionary(s => s.Key, s => openStore(s.Value), StringComparer.OrdinalIgnoreCase);
         var context = new RemoteContext(user, envelope.JobId, envelope.CallIndex, envelope.Attempt, output, jobs, cancellationToken) { NamedStores = named };
         var result = new ArrayBufferWriter<byte>();
         await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
@@ -83,7 +94,12 @@ internal static class Replay
         {
             await RemoteDispatch.InvokeAsync(envelope.FunctionId, envelope.SignatureHashValue, envelope.Assembly, input, context, result).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is not (StaleWorkerException or MissingDispatchTableException))
+        catch (Exception e) when (e is StaleWorkerException or MissingDispatchTableException)
+        {
+            await error.WriteLineAsync("neutral replay: " + e.Message).ConfigureAwait(false);
+            return 2;
+        }
+        catch (Exception e)
         {
             // The method's own exception, with the stack trace of this run.
             await output.FlushAsync(cancellationToken).ConfigureAwait(false);

@@ -57,7 +57,11 @@ internal static class WorkerProbe
         Line("build", RuntimeFeature.IsDynamicCodeSupported ? ".NET " + Environment.Version.ToString() + " (JIT)" : "NativeAOT");
         Line("neutral", typeof(WorkerProbe).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "unknown");
         Line("functions", RemoteDispatch.Functions.Count.ToString(CultureInfo.InvariantCulture));
-        Line("uptime_ms", ((long)(DateTime.UtcNow - Process.GetCurrentProcess().StartTime.ToUniversalTime()).TotalMilliseconds).ToString(CultureInfo.InvariantCulture));
+        using (Process self = Process.GetCurrentProcess())
+        {
+            Line("uptime_ms", ((long)(DateTime.UtcNow - self.StartTime.ToUniversalTime()).TotalMilliseconds).ToString(CultureInfo.InvariantCulture));
+        }
+
         return text.ToString();
     }
 }

@@ -106,7 +106,8 @@ public sealed class JobOptions
     /// <summary>
     /// Hours (fractions allowed) for which a failed call's arguments and error are kept in the store after its job ends,
     /// even when the job's other data is deleted, so that <c>neutral replay</c> can run it again in the application's
-    /// own build, under a debugger (<c>_neutral/kept/{job}/{call}.json</c>, at most 100 calls a job, the first ones;
+    /// own build, under a debugger (<c>_neutral/kept/{job}/{call}.json</c>, at most 100 calls a job, the first ones, of
+    /// at most 4 MiB of arguments each;
     /// deleted by a later client's sweep once expired). Default 24; 0 keeps nothing.
     /// </summary>
     public double KeepFailedHours { get; set; } = 24;

@@ -113,9 +113,13 @@ internal sealed class CallLedger
         Completed(index);
     }
 
+    /// <summary>Whether the job itself failed (it could not be staged, or the store stayed unreachable): its calls' failures are not theirs.</summary>
+    public bool FailedAsAWhole { get; private set; }
+
     /// <summary>Fails every call without an outcome with the error <paramref name="error"/> makes for it.</summary>
     public void FailPending(Func<int, RemoteException> error)
     {
+        FailedAsAWhole = true;
         for (int i = 0; i < _state.Length; i++)
         {
             if (!_state[i].Done)

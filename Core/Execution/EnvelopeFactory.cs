@@ -27,6 +27,8 @@ internal sealed class EnvelopeFactory
     /// <summary>The packed arguments, once staged.</summary>
     public JobStaging? Staging { get; set; }
 
+    public string FunctionIdOf(int index) => _sink.FunctionOf(index).Id;
+
     public int RetriesOf(int index) => _sink.FunctionOf(index).Options.Retries ?? _cloud.Options.Job.Retries;
 
     public TimeSpan TimeoutOf(int index) => TimeSpan.FromSeconds(_sink.FunctionOf(index).Options.TimeoutSeconds ?? _cloud.Options.Job.TimeoutSeconds);

@@ -298,7 +298,7 @@ internal sealed class JobRunner
             // Attempts still running (speculative losers, cancelled calls) get a moment to end before the delete, so that
             // they do not write into a deleted job; a backend that reports every attempt tells us when they have.
             bool reported = _hintSubscription is not null && _cloud.Backend is IHintingComputeBackend { ReportsEveryAttempt: true };
-            if (!_ledger.Interrupted)
+            if (!_ledger.Interrupted && !_ledger.FailedAsAWhole)
             {
                 await KeptFailures.WriteAsync(_cloud, JobId, _envelopes, _ledger.Failures).ConfigureAwait(false);
             }

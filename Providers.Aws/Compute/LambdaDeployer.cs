@@ -296,6 +296,14 @@ public static class LambdaDeployer
         IReadOnlyDictionary<string, string> environment, IReadOnlyDictionary<string, string> tables, string summary, long directUploadLimit = DirectUploadLimit)
     {
         byte[] zip = Package(publishFolder, executable);
+        long unzipped = UnzippedSize(zip);
+        if (unzipped > UnzippedLimit)
+        {
+            // As the deployment itself would refuse it, before sending anything.
+            throw new InvalidOperationException(
+                $"the package is {unzipped / 1048576.0:0.0} MiB unzipped; Lambda takes at most 250 MiB. Publish with NativeAOT (-p:PublishAot=true), or trim the self-contained build.");
+        }
+
         string digest = TablesDigest(tables);
         var variables = new Dictionary<string, string>(environment, StringComparer.Ordinal) { [TablesVariable] = digest };
         (string Bucket, string Key)? s3Code = zip.Length > directUploadLimit
@@ -305,6 +313,7 @@ public static class LambdaDeployer
         string function = Uri.EscapeDataString(lambda.Function);
         Uri api = new(lambda.Endpoint, $"{ApiVersion}/functions/{function}/");
         var plan = new DeploymentPlan(System.FormattableString.Invariant($"{summary}, {zip.Length / 1048576.0:0.0} MiB zip, {tables.Count} function{(tables.Count == 1 ? "" : "s")}, to {lambda}. It would send:"));
+        plan.Request("PUT", $"s3://{bucket}", "create the bucket when missing");
         plan.Request("PUT", $"s3://{bucket}/{TablesKey(digest)}", "the dispatch tables (only when absent)", TablesText(tables).TrimEnd('\n'));
         if (s3Code is { } code)
         {

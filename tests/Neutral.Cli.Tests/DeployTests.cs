@@ -3,10 +3,8 @@ using System.Collections.Generic;
 using System.IO;
 using System.Linq;
 using System.Text.Json;
-using System.Text.RegularExpressions;
 using System.Threading.Tasks;
 using Neutral.Emulators;
-using Neutral.Providers;
 using Neutral.Providers.Aws.Tests;
 using Neutral.Testing;
 
@@ -69,17 +67,6 @@ public sealed class DeployTests(S3Bucket bucket) : IClassFixture<S3Bucket>, IAsy
         return (code, output.ToString(), error.ToString());
     }
 
-    /// <summary>The indented body under the request line ending in <paramref name="purpose"/>, as one JSON text.</summary>
-    private static string PlannedBody(string plan, string purpose)
-    {
-        string[] lines = plan.Split('\n');
-        int at = Array.FindIndex(lines, l => l.EndsWith("# " + purpose, StringComparison.Ordinal));
-        Assert.True(at >= 0, $"no request for {purpose} in:\n{plan}");
-        return string.Join('\n', lines.Skip(at + 1).TakeWhile(l => l.StartsWith("    ", StringComparison.Ordinal)).Select(l => l[4..]));
-    }
-
-    private static string WithoutPackage(string body) => Regex.Replace(body, @"\(the package: [^)]*\)", "(the package)");
-
     [Fact]
     public async Task Deploy_plans_then_deploys_the_published_app_to_Lambda_and_doctor_runs_in_it()
     {
@@ -107,7 +94,7 @@ public sealed class DeployTests(S3Bucket bucket) : IClassFixture<S3Bucket>, IAsy
         Assert.True(deploy.Code == 0, deploy.Output + deploy.Error);
         Assert.Contains("Created arn:aws:lambda:us-east-1:000000000000:function:neutral from MonteCarlo: JIT, self-contained linux-x64", deploy.Output, StringComparison.Ordinal);
         var create = _lambda.ControlRequests.Single(r => r.Method == "POST");
-        Assert.Equal(WithoutPackage(DeploymentPlan.Show(create.Body)), WithoutPackage(PlannedBody(plan.Output, "CreateFunction")));
+        Assert.Equal(PlannedRequests.Shown(create.Body), PlannedRequests.WithoutPackage(PlannedRequests.Body(plan.Output, "CreateFunction")));
         Assert.Contains(_lambda.ControlRequests, r => r.Method == "PUT" && r.Path.EndsWith("/event-invoke-config", StringComparison.Ordinal));
 
         // The deployed function serves the doctor's probe.

@@ -109,6 +109,8 @@ public sealed class DoctorTests(S3Bucket bucket) : IClassFixture<S3Bucket>, IAsy
         var (code, output, error) = await RunAsync("status", id);
         Assert.True(code == 0, output + error);
         Assert.True(estimated > 0);
+        // The class's tests share the bucket: the kept job goes.
+        Assert.Equal(0, (await RunAsync("clean", "--job", id)).Code);
         // From storage alone, the same figure the client had: its attempts, its calls' worker time, their requests.
         Assert.True(output.Contains(FormattableString.Invariant($"Cost so far: ${estimated:0.000000} at aws's list prices (3 attempts started, "), StringComparison.Ordinal), output);
     }
@@ -212,6 +214,11 @@ public sealed class DoctorTests(S3Bucket bucket) : IClassFixture<S3Bucket>, IAsy
             Assert.Matches(@"(?m)^  FAIL +call ", output.ToString());
             Assert.Contains("hint: no status came back in time", output.ToString(), StringComparison.Ordinal);
             Assert.Contains("CloudWatch Logs, group /aws/lambda/neutral", output.ToString(), StringComparison.Ordinal);
+            // The failed probe is not kept for replay.
+            foreach (ObjectInfo kept in await bucket.Store.ListAsync(Cloud.InternalPrefix + "kept/").ToListAsync())
+            {
+                Assert.NotEqual("neutral:probe", Wire.WireJson.DeserializeKept((await bucket.Store.GetAsync(kept.Key))!).Call.FunctionId);
+            }
         }
         finally
         {

@@ -96,6 +96,26 @@ public sealed class ReplayTests : IDisposable
     }
 
     [Fact]
+    public async Task A_call_with_more_than_4_MiB_of_arguments_is_not_kept_and_a_small_one_is()
+    {
+        string id;
+        await using (Cloud cloud = Cloud.Connect(o =>
+        {
+            o.Local.Root = Root;
+            o.Local.Isolation = "inproc";
+            o.Job.CancelOnSignal = false;
+        }))
+        {
+            RemoteJob<int> job = cloud.Submit([Remote.ToolFunctions.Refuse(new byte[16]), Remote.ToolFunctions.Refuse(new byte[KeptFailures.MaxArgumentBytes + 1])]);
+            await Assert.ThrowsAsync<RemoteJobException>(() => job.GetResultsAsync());
+            await job.Completion;
+            id = job.JobId;
+        }
+
+        Assert.Equal(["0.json"], Directory.GetFiles(Path.Combine(Root, "_neutral", "kept", id)).Select(Path.GetFileName));
+    }
+
+    [Fact]
     public async Task Print_gives_the_variables_for_an_IDE_and_runs_nothing()
     {
         string id = await FailedJobAsync();

@@ -20,6 +20,10 @@ public static class ToolFunctions
     [Remote(RetryOnException = true, Retries = 0)]
     public static int Flaky(int x) => throw new InvalidOperationException($"flaky {x}");
 
+    /// <summary>Fails whatever its arguments.</summary>
+    [Remote(Retries = 0)]
+    public static int Refuse(byte[] data) => throw new InvalidOperationException($"refused {data.Length} bytes");
+
     /// <summary>Logs, waits until <paramref name="path"/> exists (a test lets it go), logs again, returns <paramref name="x"/>.</summary>
     [Remote(Retries = 0)]
     public static async Task<int> WaitFor(string path, int x, RemoteContext context)
@@ -167,8 +171,8 @@ public sealed class ToolTests : IDisposable
         await job[0].Task;
 
         var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UtcNow);
-        var output = new StringWriter();
-        var error = new StringWriter();
+        var output = new LockedWriter();
+        var error = new LockedWriter();
         Task<int> follow = Tool.RunAsync(["logs", job.JobId, "--follow"], _app.Path, output, error, time);
         // Each check waits for the tool's own pass over the store, then moves its clock to the next one.
         async Task UntilAsync(Func<bool> done)
@@ -354,4 +358,50 @@ public sealed class ToolTests : IDisposable
     }
 
     public void Dispose() => _app.Dispose();
+}
+
+/// <summary>A <see cref="StringWriter"/> that the tool may write from one thread while the test reads it from another.</summary>
+internal sealed class LockedWriter : StringWriter
+{
+    private readonly System.Threading.Lock _lock = new();
+
+    public override void Write(char value)
+    {
+        lock (_lock)
+        {
+            base.Write(value);
+        }
+    }
+
+    public override void Write(string? value)
+    {
+        lock (_lock)
+        {
+            base.Write(value);
+        }
+    }
+
+    public override void Write(char[] buffer, int index, int count)
+    {
+        lock (_lock)
+        {
+            base.Write(buffer, index, count);
+        }
+    }
+
+    public override void WriteLine(string? value)
+    {
+        lock (_lock)
+        {
+            base.WriteLine(value);
+        }
+    }
+
+    public override string ToString()
+    {
+        lock (_lock)
+        {
+            return base.ToString();
+        }
+    }
 }

@@ -54,6 +54,16 @@ public sealed class PublishedFunctionTests(S3Bucket bucket) : PublishedSampleTes
         ["NEUTRAL__AWS__FUNCTIONTIMEOUTSECONDS"] = "120",
     };
 
+    protected override void CheckPlanBeforeDeployment(string plan)
+    {
+        Assert.Empty(_lambda.ControlRequests);
+        Assert.DoesNotContain(S3Bucket.SecretKey, plan, StringComparison.Ordinal);
+        Assert.Contains($"POST {_lambda.Endpoint}2015-03-31/functions  # CreateFunction", plan, StringComparison.Ordinal);
+    }
+
+    protected override void CheckPlanAgainstDeployment(string plan) =>
+        Assert.Equal(PlannedRequests.Shown(_lambda.ControlRequests.Single(r => r.Method == "POST").Body), PlannedRequests.WithoutPackage(PlannedRequests.Body(plan, "CreateFunction")));
+
     protected override Task CheckDeploymentAsync(PublishedWorker published, string output)
     {
         Assert.Contains("Created arn:aws:lambda:us-east-1:000000000000:function:neutral from MonteCarlo", output, StringComparison.Ordinal);

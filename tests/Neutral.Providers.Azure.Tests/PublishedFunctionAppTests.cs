@@ -55,6 +55,20 @@ public sealed class PublishedFunctionAppTests(BlobContainer container) : Publish
         ["SSL_CERT_FILE"] = _arm.CertificateFile,
     };
 
+    protected override void CheckPlanBeforeDeployment(string plan)
+    {
+        Assert.Empty(_arm.Requests);
+        Assert.DoesNotContain(BlobContainer.AccountKey, plan, StringComparison.Ordinal);
+        Assert.Contains("If it does not exist:", plan, StringComparison.Ordinal);
+    }
+
+    protected override void CheckPlanAgainstDeployment(string plan)
+    {
+        string siteId = new FunctionAppTarget(FunctionAppDeploymentTests.Subscription, FunctionAppDeploymentTests.Group, _app).SiteId;
+        ArmRequest site = _arm.Requests.Single(r => r.Method == "PUT" && r.Path == siteId);
+        Assert.Equal(PlannedRequests.Shown(site.Body), PlannedRequests.Body(plan, "the Function App with its settings"));
+    }
+
     protected override async Task CheckDeploymentAsync(PublishedWorker published, string output)
     {
         string siteId = new FunctionAppTarget(FunctionAppDeploymentTests.Subscription, FunctionAppDeploymentTests.Group, _app).SiteId;

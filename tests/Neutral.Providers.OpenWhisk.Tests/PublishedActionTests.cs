@@ -59,6 +59,16 @@ public sealed class PublishedActionTests(S3Bucket bucket) : PublishedSampleTests
         Assert.Null(published.WhyNotNativeAot);
     }
 
+    protected override void CheckPlanBeforeDeployment(string plan)
+    {
+        Assert.Null(_controller.LastPut);
+        Assert.DoesNotContain(S3Bucket.Settings.SecretKey, plan, StringComparison.Ordinal);
+        Assert.Contains("/api/v1/namespaces/_/actions/neutral?overwrite=true  # create or update the action", plan, StringComparison.Ordinal);
+    }
+
+    protected override void CheckPlanAgainstDeployment(string plan) =>
+        Assert.Equal(PlannedRequests.Shown(_controller.LastPut!.Value.Body), PlannedRequests.WithoutPackage(PlannedRequests.Body(plan, "create or update the action")));
+
     protected override Task CheckDeploymentAsync(PublishedWorker published, string output)
     {
         Assert.Contains("Deployed MonteCarlo as action 'neutral' in namespace '_'", output, StringComparison.Ordinal);

@@ -45,6 +45,12 @@ public abstract class PublishedSampleTests : IAsyncLifetime
     {
     }
 
+    /// <summary>Checks the dry run's plan, run before the deployment: nothing reached the platform.</summary>
+    protected abstract void CheckPlanBeforeDeployment(string plan);
+
+    /// <summary>Checks that the plan showed the requests the deployment then sent.</summary>
+    protected abstract void CheckPlanAgainstDeployment(string plan);
+
     /// <summary>Checks the deployment's summary line and what it sent the platform; may start the platform's workers.</summary>
     protected abstract Task CheckDeploymentAsync(PublishedWorker published, string output);
 
@@ -74,8 +80,15 @@ public abstract class PublishedSampleTests : IAsyncLifetime
             deployment[name] = value;
         }
 
+        // The dry run first (neutral deploy --dry-run): the requests listed, none sent.
+        var (planCode, plan) = await PublishedApp.RunAsync(app, WorkFolder, new Dictionary<string, string>(deployment) { [DeploymentPlan.Variable] = "1" });
+        Assert.True(planCode == 0, plan);
+        Assert.StartsWith("Dry run, nothing sent: MonteCarlo (", plan, StringComparison.Ordinal);
+        CheckPlanBeforeDeployment(plan);
+
         var (deployCode, deployOutput) = await PublishedApp.RunAsync(app, WorkFolder, deployment);
         Assert.True(deployCode == 0, deployOutput);
+        CheckPlanAgainstDeployment(plan);
         await CheckDeploymentAsync(published, deployOutput);
 
         var (code, output) = await PublishedApp.RunAsync(app, WorkFolder, new Dictionary<string, string>(Settings())
