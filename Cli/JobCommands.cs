@@ -85,7 +85,7 @@ internal static class JobCommands
     private static Command Status(ToolContext context)
     {
         Argument<string> job = JobArgument();
-        Command command = new("status", "Shows each call of a job: its state, attempts, run time, worker host and error. Example: neutral status 20261206-051430-b2d4104b82") { job };
+        Command command = new("status", "Shows each call of a job: its state, attempts, run time, worker host and error, and the cost so far. Example: neutral status 20261206-051430-b2d4104b82") { job };
         command.SetAction(async (parsed, cancellationToken) =>
         {
             await using OpenStore store = await context.OpenStoreAsync();

@@ -19,17 +19,18 @@ namespace Neutral.Cli
         {
             var context = new ToolContext(directory, output, error) { Time = time };
             RootCommand root = new("neutral: configure, deploy and check the app in this folder (init, config, deploy, doctor), and look into its jobs and its store (jobs, status, logs, plot, replay, clean, storage).");
+            // In the order a user meets them: set up, deploy, check; then the jobs, a failed call again, the store.
             root.Subcommands.Add(InitCommand.Create(context));
             root.Subcommands.Add(ConfigCommand.Create(context));
+            root.Subcommands.Add(DeployCommand.Create(context));
+            root.Subcommands.Add(DoctorCommand.Create(context));
             foreach (Command command in JobCommands.Create(context))
             {
                 root.Subcommands.Add(command);
             }
 
-            root.Subcommands.Add(StorageCommand.Create(context));
-            root.Subcommands.Add(DoctorCommand.Create(context));
-            root.Subcommands.Add(DeployCommand.Create(context));
             root.Subcommands.Add(ReplayCommand.Create(context));
+            root.Subcommands.Add(StorageCommand.Create(context));
             ParseResult parsed = root.Parse(args);
             if (parsed.Errors.Count > 0)
             {

@@ -237,14 +237,7 @@ public static class LambdaDeployer
             throw new ArgumentOutOfRangeException(nameof(settings), settings.TimeoutSeconds, "Lambda's timeout is 1 to 900 s.");
         }
 
-        byte[] zip = Package(publishFolder, executable);
-        long unzipped = UnzippedSize(zip);
-        if (unzipped > UnzippedLimit)
-        {
-            throw new InvalidOperationException(
-                $"the package is {unzipped / 1048576.0:0.0} MiB unzipped; Lambda takes at most 250 MiB. Publish with NativeAOT (-p:PublishAot=true), or trim the self-contained build.");
-        }
-
+        byte[] zip = CheckedPackage(publishFolder, executable);
         string digest = TablesDigest(tables);
         await store.TryCreateAsync(TablesKey(digest), Encoding.UTF8.GetBytes(TablesText(tables)), cancellationToken).ConfigureAwait(false);
         var variables = new Dictionary<string, string>(environment, StringComparer.Ordinal) { [TablesVariable] = digest };
@@ -295,15 +288,7 @@ public static class LambdaDeployer
     internal static DeploymentPlan Plan(LambdaSettings lambda, string bucket, string publishFolder, string executable, LambdaFunctionSettings settings,
         IReadOnlyDictionary<string, string> environment, IReadOnlyDictionary<string, string> tables, string summary, long directUploadLimit = DirectUploadLimit)
     {
-        byte[] zip = Package(publishFolder, executable);
-        long unzipped = UnzippedSize(zip);
-        if (unzipped > UnzippedLimit)
-        {
-            // As the deployment itself would refuse it, before sending anything.
-            throw new InvalidOperationException(
-                $"the package is {unzipped / 1048576.0:0.0} MiB unzipped; Lambda takes at most 250 MiB. Publish with NativeAOT (-p:PublishAot=true), or trim the self-contained build.");
-        }
-
+        byte[] zip = CheckedPackage(publishFolder, executable);
         string digest = TablesDigest(tables);
         var variables = new Dictionary<string, string>(environment, StringComparer.Ordinal) { [TablesVariable] = digest };
         (string Bucket, string Key)? s3Code = zip.Length > directUploadLimit
@@ -339,6 +324,15 @@ public static class LambdaDeployer
         plan.When("Then:");
         plan.Request("PUT", new Uri(lambda.Endpoint, $"2019-09-25/functions/{function}/{EventInvokeConfigPath}").ToString(), "PutFunctionEventInvokeConfig: Lambda does not retry", EventInvokeConfigBody);
         return plan;
+    }
+
+    /// <summary>The package, refused (before anything is sent) when Lambda would refuse it unzipped.</summary>
+    private static byte[] CheckedPackage(string publishFolder, string executable)
+    {
+        byte[] zip = Package(publishFolder, executable);
+        long unzipped = UnzippedSize(zip);
+        return unzipped <= UnzippedLimit ? zip : throw new InvalidOperationException(
+            $"the package is {unzipped / 1048576.0:0.0} MiB unzipped; Lambda takes at most 250 MiB. Publish with NativeAOT (-p:PublishAot=true), or trim the self-contained build.");
     }
 
     private static long UnzippedSize(byte[] zip)

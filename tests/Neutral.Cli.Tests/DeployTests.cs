@@ -2,7 +2,6 @@ using System;
 using System.Collections.Generic;
 using System.IO;
 using System.Linq;
-using System.Text.Json;
 using System.Threading.Tasks;
 using Neutral.Emulators;
 using Neutral.Providers.Aws.Tests;
@@ -31,25 +30,7 @@ public sealed class DeployTests(S3Bucket bucket) : IClassFixture<S3Bucket>, IAsy
             ["AWS_SECRET_ACCESS_KEY"] = S3Bucket.SecretKey,
             ["AWS_REGION"] = "us-east-1",
         });
-        File.WriteAllText(Path.Combine(_app.Path, "neutral.json"), JsonSerializer.Serialize(new
-        {
-            Neutral = new
-            {
-                Compute = "aws",
-                Storage = "s3",
-                Aws = new Dictionary<string, string>
-                {
-                    ["Region"] = "us-east-1",
-                    ["Bucket"] = bucket.Name,
-                    ["ServiceUrl"] = S3Bucket.ServiceUrl.ToString(),
-                    ["AccessKeyId"] = S3Bucket.AccessKey,
-                    ["SecretAccessKey"] = S3Bucket.SecretKey,
-                    ["LambdaServiceUrl"] = _lambda.Endpoint.ToString(),
-                    ["Role"] = Role,
-                    ["FunctionTimeoutSeconds"] = "120",
-                },
-            },
-        }));
+        AwsApp.Configure(_app.Path, bucket.Name, _lambda.Endpoint, ("Role", Role), ("FunctionTimeoutSeconds", "120"));
         return Task.CompletedTask;
     }
 

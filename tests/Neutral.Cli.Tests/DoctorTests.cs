@@ -46,25 +46,7 @@ public sealed class DoctorTests(S3Bucket bucket) : IClassFixture<S3Bucket>, IAsy
         return (code, output.ToString(), error.ToString());
     }
 
-    /// <summary>Writes the app's neutral.json: AWS on the test bucket and the emulator, with <paramref name="aws"/> overriding its keys.</summary>
-    private void Configure(params (string Key, string Value)[] aws)
-    {
-        var section = new Dictionary<string, string>
-        {
-            ["Region"] = "us-east-1",
-            ["Bucket"] = bucket.Name,
-            ["ServiceUrl"] = S3Bucket.ServiceUrl.ToString(),
-            ["AccessKeyId"] = S3Bucket.AccessKey,
-            ["SecretAccessKey"] = S3Bucket.SecretKey,
-            ["LambdaServiceUrl"] = _lambda.Endpoint.ToString(),
-        };
-        foreach (var (key, value) in aws)
-        {
-            section[key] = value;
-        }
-
-        File.WriteAllText(Path.Combine(_app.Path, "neutral.json"), JsonSerializer.Serialize(new { Neutral = new { Compute = "aws", Storage = "s3", Aws = section } }));
-    }
+    private void Configure(params (string Key, string Value)[] aws) => AwsApp.Configure(_app.Path, bucket.Name, _lambda.Endpoint, aws);
 
     private static void AssertSteps(string output, params string[] steps)
     {
@@ -274,5 +256,29 @@ public sealed class LocalDoctorTests : IDisposable
             DoctorHints.For("call", new ThrottledException("Rate exceeded"), options), StringComparison.Ordinal);
         Assert.Contains("CloudWatch Logs, group /aws/lambda/neutral",
             DoctorHints.For("call", new TimeoutException("no status"), options), StringComparison.Ordinal);
+    }
+}
+
+/// <summary>An app folder configured for the emulated AWS stack, as a user's neutral.json would be.</summary>
+internal static class AwsApp
+{
+    /// <summary>Writes <c>neutral.json</c>: AWS on the test bucket and the Lambda emulator, with <paramref name="aws"/> adding or overriding keys.</summary>
+    public static void Configure(string folder, string bucket, Uri lambda, params (string Key, string Value)[] aws)
+    {
+        var section = new Dictionary<string, string>
+        {
+            ["Region"] = "us-east-1",
+            ["Bucket"] = bucket,
+            ["ServiceUrl"] = S3Bucket.ServiceUrl.ToString(),
+            ["AccessKeyId"] = S3Bucket.AccessKey,
+            ["SecretAccessKey"] = S3Bucket.SecretKey,
+            ["LambdaServiceUrl"] = lambda.ToString(),
+        };
+        foreach (var (key, value) in aws)
+        {
+            section[key] = value;
+        }
+
+        File.WriteAllText(Path.Combine(folder, "neutral.json"), JsonSerializer.Serialize(new { Neutral = new { Compute = "aws", Storage = "s3", Aws = section } }));
     }
 }
