@@ -38,6 +38,8 @@ internal static class DeployCommand
 
     private static async Task<int> RunAsync(ToolContext context, string? project, bool dryRun, bool jit, string? output, CancellationToken cancellationToken)
     {
+        // The project first: a wrong path is the first thing to say.
+        string projectFile = FindProject(context.Directory, project);
         NeutralOptions options = context.Options;
         string provider = options.Compute;
         if (!Deployable.Contains(provider))
@@ -51,7 +53,6 @@ internal static class DeployCommand
             throw new ToolException($"neutral deploy publishes the app for linux-x64 and runs that build to deploy it, so it runs on Linux x64 (a CI runner, WSL, a container), not on {System.Runtime.InteropServices.RuntimeInformation.OSDescription} {System.Runtime.InteropServices.RuntimeInformation.OSArchitecture}.");
         }
 
-        string projectFile = FindProject(context.Directory, project);
         string folder = Path.GetFullPath(output ?? Path.Combine(Path.GetDirectoryName(projectFile)!, "bin", "neutral-deploy", provider), context.Directory);
         await context.Output.WriteLineAsync($"Publishing {Path.GetFileName(projectFile)} for linux-x64 ({(jit ? "self-contained, ReadyToRun" : "NativeAOT when it builds without warnings, else self-contained ReadyToRun")}) into {folder} ...");
         var watch = Stopwatch.StartNew();

@@ -56,7 +56,7 @@ internal static class InitCommand
     /// <summary>What to do after writing the file.</summary>
     private static string NextStep(string provider) => provider switch
     {
-        "aws" => "Fill in the region, bucket and role; credentials come from the AWS SDK's chain (aws configure), or NEUTRAL__AWS__ACCESSKEYID and NEUTRAL__AWS__SECRETACCESSKEY.",
+        "aws" => "Fill in the region, and uncomment and fill in the bucket and the role; credentials come from the AWS SDK's chain (aws configure), or NEUTRAL__AWS__ACCESSKEYID and NEUTRAL__AWS__SECRETACCESSKEY.",
         "azure" => "Fill in the container and app; set NEUTRAL__AZURE__CONNECTIONSTRING to the storage account's connection string.",
         "openwhisk" => "Fill in the controller and the MinIO store; set NEUTRAL__OPENWHISK__AUTHKEY and NEUTRAL__MINIO__SECRETKEY.",
         _ => "Run your app: calls run in worker processes on this machine.",
@@ -75,11 +75,12 @@ internal static class InitCommand
                   // The region of the bucket and the function.
                   "Region": "us-east-1",
                   // The bucket job data goes to (created if missing); the deployed tables are kept there too.
-                  "Bucket": "my-neutral-bucket",
+                  // Fill in yours and remove the slashes (until then, jobs, doctor and deploy say it is missing).
+                  // "Bucket": "my-neutral-bucket",
                   // The Lambda function's name (created by deploying the app).
                   "Function": "neutral",
                   // Deployment only: the function's execution role (S3 rights on the bucket, CloudWatch Logs).
-                  "Role": "arn:aws:iam::123456789012:role/neutral-worker"
+                  // "Role": "arn:aws:iam::ACCOUNT:role/neutral-worker",
                   // Credentials: the AWS SDK's chain (environment, profile, SSO, role), or AccessKeyId here with the
                   // secret in the variable NEUTRAL__AWS__SECRETACCESSKEY.
                 },

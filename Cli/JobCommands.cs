@@ -78,7 +78,7 @@ internal static class JobCommands
 
         kept.Sort();
         throw new ToolException(kept.Count > 0
-            ? $"job {id}'s data is deleted (it ended), but its failed calls {string.Join(", ", kept)} are kept: neutral replay {id} {kept[0]} runs one again."
+            ? $"job {id}'s data is deleted (it ended, and Job:KeepData was off), but {(kept.Count == 1 ? "its failed call " + kept[0] + " is" : "its failed calls " + string.Join(", ", kept) + " are")} kept: neutral replay {id} {kept[0]} runs it again."
             : $"no job '{id}' in {store.Location} (neutral jobs lists those there; a job's data is deleted once its results are read, unless Job:KeepData is true).");
     }
 

@@ -1,6 +1,7 @@
 using System;
 using System.CommandLine;
 using System.IO;
+using System.Linq;
 using System.Threading.Tasks;
 using Neutral.Cli;
 
@@ -14,6 +15,30 @@ namespace Neutral.Cli
     internal static class Tool
     {
         private static string FirstLine(string text) => text.Split('\n', 2)[0].TrimEnd('\r');
+
+        /// <summary>Levenshtein distance, for a mistyped command.</summary>
+        private static int Distance(string a, string b)
+        {
+            var row = new int[b.Length + 1];
+            for (int j = 0; j <= b.Length; j++)
+            {
+                row[j] = j;
+            }
+
+            for (int i = 1; i <= a.Length; i++)
+            {
+                int diagonal = row[0];
+                row[0] = i;
+                for (int j = 1; j <= b.Length; j++)
+                {
+                    int above = row[j];
+                    row[j] = Math.Min(Math.Min(row[j] + 1, row[j - 1] + 1), diagonal + (a[i - 1] == b[j - 1] ? 0 : 1));
+                    diagonal = above;
+                }
+            }
+
+            return row[b.Length];
+        }
 
         public static async Task<int> RunAsync(string[] args, string directory, TextWriter output, TextWriter error, TimeProvider? time = null)
         {
@@ -31,10 +56,19 @@ namespace Neutral.Cli
 
             root.Subcommands.Add(ReplayCommand.Create(context));
             root.Subcommands.Add(StorageCommand.Create(context));
+            if (args.Length > 0 && !args[0].StartsWith('-') && root.Subcommands.All(c => c.Name != args[0]))
+            {
+                // A mistyped command: named, with the nearest one (System.CommandLine would say none was given).
+                string? near = root.Subcommands.Select(c => c.Name).OrderBy(n => Distance(n, args[0])).FirstOrDefault(n => Distance(n, args[0]) <= 2);
+                await error.WriteLineAsync($"neutral: '{args[0]}' is not a command.{(near is null ? "" : $" Did you mean '{near}'?")} (neutral --help lists them)");
+                return 2;
+            }
+
             ParseResult parsed = root.Parse(args);
             if (parsed.Errors.Count > 0)
             {
-                await error.WriteLineAsync($"neutral: {parsed.Errors[0].Message} (neutral --help lists the commands)");
+                string command = parsed.CommandResult.Command is { } c && c != root ? $"neutral {c.Name} --help" : "neutral --help";
+                await error.WriteLineAsync($"neutral: {string.Join(' ', parsed.Errors[0].Message.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))} ({command} says more)");
                 return 2;
             }
 

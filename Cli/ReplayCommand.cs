@@ -163,7 +163,7 @@ internal static class ReplayCommand
         }
 
         throw new ToolException(others.Count > 0
-            ? $"call {call} of job {job} is not kept: its failed calls kept are {string.Join(", ", others.Order())}."
+            ? $"call {call} of job {job} is not kept: {(others.Count == 1 ? "its only failed call kept is " + others[0] : "its failed calls kept are " + string.Join(", ", others.Order()))}."
             : $"no failed call of job {job} is kept in {store.Location}: failed calls are kept for Job:KeepFailedHours (24 h by default) after their job ends.");
     }
 

@@ -106,6 +106,7 @@ public sealed class DeployInputTests : IDisposable
     [Fact]
     public async Task Local_compute_has_nothing_to_deploy()
     {
+        File.WriteAllText(Path.Combine(_app.Path, "App.csproj"), "<Project />");
         var (code, error) = await RunAsync("{}", "deploy");
         Assert.Equal(2, code);
         Assert.Equal("neutral: Neutral:Compute is 'local': there is nothing to deploy (local workers are the app itself). Set Neutral:Compute to aws, azure or openwhisk (neutral init --provider aws writes a start).",

@@ -78,7 +78,7 @@ public sealed class ReplayTests : IDisposable
         string id = await FailedJobAsync();
         var (code, _, error) = await RunAsync("replay", id, "2", "--executable", App());
         Assert.Equal(2, code);
-        Assert.Equal($"neutral: call 2 of job {id} is not kept: its failed calls kept are 3.", error.TrimEnd());
+        Assert.Equal($"neutral: call 2 of job {id} is not kept: its only failed call kept is 3.", error.TrimEnd());
 
         (code, _, error) = await RunAsync("replay", "20260101-000000-0000000000", "1");
         Assert.Equal(2, code);

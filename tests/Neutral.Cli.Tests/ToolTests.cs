@@ -220,7 +220,29 @@ public sealed class ToolTests : IDisposable
 
         var (code, _, error) = await RunAsync("status", id);
         Assert.Equal(2, code);
-        Assert.Equal($"neutral: job {id}'s data is deleted (it ended), but its failed calls 3 are kept: neutral replay {id} 3 runs one again.", error.TrimEnd());
+        Assert.Equal($"neutral: job {id}'s data is deleted (it ended, and Job:KeepData was off), but its failed call 3 is kept: neutral replay {id} 3 runs it again.", error.TrimEnd());
+    }
+
+    [Theory]
+    [InlineData("stauts", "neutral: 'stauts' is not a command. Did you mean 'status'? (neutral --help lists them)")]
+    [InlineData("deplyo", "neutral: 'deplyo' is not a command. Did you mean 'deploy'? (neutral --help lists them)")]
+    [InlineData("frobnicate", "neutral: 'frobnicate' is not a command. (neutral --help lists them)")]
+    public async Task A_mistyped_command_is_named_with_the_nearest_one(string typed, string expected)
+    {
+        var (code, output, error) = await RunAsync(typed, "x");
+        Assert.Equal(2, code);
+        Assert.Equal("", output);
+        Assert.Equal(expected, error.TrimEnd());
+    }
+
+    [Fact]
+    public async Task A_bad_option_value_is_one_line_pointing_at_the_commands_help()
+    {
+        var (code, _, error) = await RunAsync("init", "--provider", "gcp");
+        Assert.Equal(2, code);
+        Assert.Single(error.TrimEnd().Split('\n'));
+        Assert.Contains("'gcp'", error, StringComparison.Ordinal);
+        Assert.EndsWith("(neutral init --help says more)", error.TrimEnd(), StringComparison.Ordinal);
     }
 
     [Fact]
