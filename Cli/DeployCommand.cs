@@ -61,13 +61,7 @@ internal static class DeployCommand
             + (published.WhyNotNativeAot is { } why ? $" ({why})" : "") + ".");
 
         await context.Output.WriteLineAsync(dryRun ? "Planning the deployment (nothing is sent) ..." : $"Deploying to {provider} ...");
-        var info = new ProcessStartInfo(Path.Combine(published.Folder, published.Executable))
-        {
-            WorkingDirectory = context.Directory,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
+        var info = new ProcessStartInfo(Path.Combine(published.Folder, published.Executable)) { WorkingDirectory = context.Directory };
         info.Environment["NEUTRAL_WORKER"] = provider + "-deploy";
         if (!published.NativeAot)
         {
@@ -83,48 +77,14 @@ internal static class DeployCommand
             info.Environment.Remove(DeploymentPlan.Variable);
         }
 
-        using Process process = Process.Start(info) ?? throw new InvalidOperationException($"could not start {info.FileName}");
-        Task copyOut = CopyAsync(process.StandardOutput, context.Output);
-        Task copyError = CopyAsync(process.StandardError, context.Error);
-        try
-        {
-            await process.WaitForExitAsync(cancellationToken);
-        }
-        catch (OperationCanceledException)
-        {
-            KillQuietly(process);
-            throw;
-        }
-
-        await Task.WhenAll(copyOut, copyError);
+        int code = await ChildProcess.RunAsync(info, context.Output, context.Error, cancellationToken);
         // The deployment prints its own summary, or its one-line reason on standard error (exit code 2).
-        return process.ExitCode switch
+        return code switch
         {
             0 => 0,
             2 => 2,
             _ => 1,
         };
-    }
-
-    /// <summary>Ends a child process and its own children; one that already ended is left as it is.</summary>
-    internal static void KillQuietly(Process process)
-    {
-        try
-        {
-            process.Kill(entireProcessTree: true);
-        }
-        catch (InvalidOperationException)
-        {
-        }
-    }
-
-    /// <summary>Copies a child process's output, line by line, to the tool's.</summary>
-    internal static async Task CopyAsync(StreamReader from, TextWriter to)
-    {
-        while (await from.ReadLineAsync() is { } line)
-        {
-            await to.WriteLineAsync(line);
-        }
     }
 
     /// <summary>The project file: the one named, the only one in the named folder, or the only one in the app's folder.</summary>

@@ -67,16 +67,7 @@ internal static class JobCommands
             return view;
         }
 
-        var kept = new List<int>();
-        await foreach (ObjectInfo info in store.Internal.ListAsync(StorageLayout.Kept(id), cancellationToken))
-        {
-            if (int.TryParse(Path.GetFileNameWithoutExtension(info.Key), NumberStyles.None, CultureInfo.InvariantCulture, out int call))
-            {
-                kept.Add(call);
-            }
-        }
-
-        kept.Sort();
+        IReadOnlyList<int> kept = await JobView.KeptCallsAsync(store.Internal, id, cancellationToken);
         throw new ToolException(kept.Count > 0
             ? $"job {id}'s data is deleted (it ended, and Job:KeepData was off), but {(kept.Count == 1 ? "its failed call " + kept[0] + " is" : "its failed calls " + string.Join(", ", kept) + " are")} kept: neutral replay {id} {kept[0]} runs it again."
             : $"no job '{id}' in {store.Location} (neutral jobs lists those there; a job's data is deleted once its results are read, unless Job:KeepData is true).");

@@ -59,6 +59,22 @@ internal sealed record JobView(string Id, JobManifest? Manifest, IReadOnlyList<C
         return [.. ids];
     }
 
+    /// <summary>The calls of job <paramref name="id"/> kept for replay (<c>kept/{id}/{call}.json</c>), in order.</summary>
+    public static async Task<IReadOnlyList<int>> KeptCallsAsync(PrefixedObjectStore store, string id, CancellationToken cancellationToken)
+    {
+        var kept = new List<int>();
+        await foreach (ObjectInfo info in store.ListAsync(StorageLayout.Kept(id), cancellationToken))
+        {
+            if (int.TryParse(System.IO.Path.GetFileNameWithoutExtension(info.Key), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int call))
+            {
+                kept.Add(call);
+            }
+        }
+
+        kept.Sort();
+        return kept;
+    }
+
     /// <summary>Reads job <paramref name="id"/>; null when the store holds nothing of it.</summary>
     /// <param name="store">Neutral's key space of the store.</param>
     /// <param name="id">The job id.</param>

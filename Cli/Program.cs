@@ -16,30 +16,6 @@ namespace Neutral.Cli
     {
         private static string FirstLine(string text) => text.Split('\n', 2)[0].TrimEnd('\r');
 
-        /// <summary>Levenshtein distance, for a mistyped command.</summary>
-        private static int Distance(string a, string b)
-        {
-            var row = new int[b.Length + 1];
-            for (int j = 0; j <= b.Length; j++)
-            {
-                row[j] = j;
-            }
-
-            for (int i = 1; i <= a.Length; i++)
-            {
-                int diagonal = row[0];
-                row[0] = i;
-                for (int j = 1; j <= b.Length; j++)
-                {
-                    int above = row[j];
-                    row[j] = Math.Min(Math.Min(row[j] + 1, row[j - 1] + 1), diagonal + (a[i - 1] == b[j - 1] ? 0 : 1));
-                    diagonal = above;
-                }
-            }
-
-            return row[b.Length];
-        }
-
         public static async Task<int> RunAsync(string[] args, string directory, TextWriter output, TextWriter error, TimeProvider? time = null)
         {
             var context = new ToolContext(directory, output, error) { Time = time };
@@ -59,7 +35,7 @@ namespace Neutral.Cli
             if (args.Length > 0 && !args[0].StartsWith('-') && root.Subcommands.All(c => c.Name != args[0]))
             {
                 // A mistyped command: named, with the nearest one (System.CommandLine would say none was given).
-                string? near = root.Subcommands.Select(c => c.Name).OrderBy(n => Distance(n, args[0])).FirstOrDefault(n => Distance(n, args[0]) <= 2);
+                string? near = root.Subcommands.Select(c => c.Name).OrderBy(n => Workers.EditDistance.Of(n, args[0])).FirstOrDefault(n => Workers.EditDistance.Of(n, args[0]) <= 2);
                 await error.WriteLineAsync($"neutral: '{args[0]}' is not a command.{(near is null ? "" : $" Did you mean '{near}'?")} (neutral --help lists them)");
                 return 2;
             }

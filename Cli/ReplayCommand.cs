@@ -94,7 +94,7 @@ internal static class ReplayCommand
         (string FileName, string[] Arguments) start = executable is not null
             ? (Path.GetFullPath(executable, context.Directory), [])
             : ("dotnet", [await BuildAsync(context, DeployCommand.FindProject(context.Directory, project), cancellationToken)]);
-        var info = new ProcessStartInfo(start.FileName) { WorkingDirectory = context.Directory, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        var info = new ProcessStartInfo(start.FileName) { WorkingDirectory = context.Directory };
         foreach (string argument in start.Arguments)
         {
             info.ArgumentList.Add(argument);
@@ -105,27 +105,14 @@ internal static class ReplayCommand
             info.Environment[name] = value;
         }
 
-        using Process process = Process.Start(info) ?? throw new InvalidOperationException($"could not start {info.FileName}");
-        Task copyOut = DeployCommand.CopyAsync(process.StandardOutput, context.Output);
-        Task copyError = DeployCommand.CopyAsync(process.StandardError, context.Error);
-        try
-        {
-            await process.WaitForExitAsync(cancellationToken);
-        }
-        catch (OperationCanceledException)
-        {
-            DeployCommand.KillQuietly(process);
-            throw;
-        }
-
-        await Task.WhenAll(copyOut, copyError);
+        int code = await ChildProcess.RunAsync(info, context.Output, context.Error, cancellationToken);
         // 0: the call returned this time; 1: it threw again (reproduced); 2: it could not be replayed (said on standard error).
-        if (process.ExitCode is 0 or 1 or 2)
+        if (code is 0 or 1 or 2)
         {
-            return process.ExitCode;
+            return code;
         }
 
-        await context.Error.WriteLineAsync($"neutral: the app ended with exit code {process.ExitCode} before the call's outcome: it crashed, or it is not a Neutral app built with the generator.");
+        await context.Error.WriteLineAsync($"neutral: the app ended with exit code {code} before the call's outcome: it crashed, or it is not a Neutral app built with the generator.");
         return 1;
     }
 
@@ -153,17 +140,10 @@ internal static class ReplayCommand
             }
         }
 
-        var others = new List<int>();
-        await foreach (ObjectInfo info in store.Internal.ListAsync(StorageLayout.Kept(job), cancellationToken))
-        {
-            if (int.TryParse(Path.GetFileNameWithoutExtension(info.Key), NumberStyles.None, CultureInfo.InvariantCulture, out int other))
-            {
-                others.Add(other);
-            }
-        }
+        IReadOnlyList<int> others = await JobView.KeptCallsAsync(store.Internal, job, cancellationToken);
 
         throw new ToolException(others.Count > 0
-            ? $"call {call} of job {job} is not kept: {(others.Count == 1 ? "its only failed call kept is " + others[0] : "its failed calls kept are " + string.Join(", ", others.Order()))}."
+            ? $"call {call} of job {job} is not kept: {(others.Count == 1 ? "its only failed call kept is " + others[0] : "its failed calls kept are " + string.Join(", ", others))}."
             : $"no failed call of job {job} is kept in {store.Location}: failed calls are kept for Job:KeepFailedHours (24 h by default) after their job ends.");
     }
 
@@ -186,7 +166,7 @@ internal static class ReplayCommand
         }
         catch (OperationCanceledException)
         {
-            DeployCommand.KillQuietly(process);
+            ChildProcess.KillQuietly(process);
             throw;
         }
 
