@@ -94,9 +94,24 @@ internal sealed record JobView(string Id, JobManifest? Manifest, IReadOnlyList<C
 
         var attempts = new SortedDictionary<int, (int Started, bool Status, List<int> Failed)>();
         bool any = false;
+        string slots = StorageLayout.Slots(id);
         await foreach (ObjectInfo info in store.ListAsync(folder, cancellationToken))
         {
             any = true;
+            if (info.Key.StartsWith(slots, StringComparison.Ordinal))
+            {
+                // Protocol version 3: an attempt's start is a marker in its launch slot.
+                int slash = info.Key.LastIndexOf('/');
+                if (StorageLayout.TryParseSlotMarker(info.Key.AsSpan(slash + 1), out int call, out _, out char kind) && kind == 's')
+                {
+                    var started = attempts.TryGetValue(call, out var known) ? known : (0, false, []);
+                    started.Started++;
+                    attempts[call] = started;
+                }
+
+                continue;
+            }
+
             if (!StorageLayout.TryParseCallKey(id, info.Key, out int index, out string name))
             {
                 continue;

@@ -22,6 +22,7 @@ public sealed class FaultInjectingObjectStore : IObjectStore, IBulkDeletingObjec
     private readonly Lock _randomLock = new();
     private readonly ConcurrentDictionary<string, DateTimeOffset> _written = new(StringComparer.Ordinal);
     private int _errors;
+    private int _lostWrites;
 
     /// <summary>The store this one serves.</summary>
     public IObjectStore Inner => _inner;
@@ -48,6 +49,15 @@ public sealed class FaultInjectingObjectStore : IObjectStore, IBulkDeletingObjec
 
     /// <summary>Runs before every write (put or create) with its key, after the latency: a test can hold writes on a gate.</summary>
     public Func<string, Task>? BeforeWrite { get; set; }
+
+    /// <summary>
+    /// Decides per key that a write (put or create) is lost: it answers as if it succeeded and stores nothing (a worker
+    /// killed between two writes, as the client sees it).
+    /// </summary>
+    public Func<string, bool>? LoseWrite { get; set; }
+
+    /// <summary>Writes lost by <see cref="LoseWrite"/>.</summary>
+    public int LostWrites => Volatile.Read(ref _lostWrites);
 
     /// <summary>Decides per key that a read fails with the returned exception (a client-side bug in a store's reader, say).</summary>
     public Func<string, Exception?>? FailRead { get; set; }
@@ -87,6 +97,12 @@ public sealed class FaultInjectingObjectStore : IObjectStore, IBulkDeletingObjec
             await before(key).WaitAsync(cancellationToken).ConfigureAwait(false);
         }
 
+        if (LoseWrite?.Invoke(key) == true)
+        {
+            Interlocked.Increment(ref _lostWrites);
+            return;
+        }
+
         await _inner.PutAsync(key, data, cancellationToken).ConfigureAwait(false);
         Written(key);
     }
@@ -98,6 +114,12 @@ public sealed class FaultInjectingObjectStore : IObjectStore, IBulkDeletingObjec
         if (BeforeWrite is { } before)
         {
             await before(key).WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        if (LoseWrite?.Invoke(key) == true)
+        {
+            Interlocked.Increment(ref _lostWrites);
+            return true;
         }
 
         bool created = await _inner.TryCreateAsync(key, data, cancellationToken).ConfigureAwait(false);

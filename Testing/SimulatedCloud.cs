@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Concurrent;
+using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
 using Neutral.Wire;
@@ -28,6 +29,8 @@ public sealed class SimulatedCloud : IComputeBackend
     private int _lost;
     private int _duplicates;
     private int _warm;
+    private TimeSpan _skew;
+    private CallRunner[]? _skewed;
 
     /// <summary>Creates the platform.</summary>
     /// <param name="store">The store workers read and write (the same one the client uses).</param>
@@ -84,6 +87,22 @@ public sealed class SimulatedCloud : IComputeBackend
     /// an answer that never came back, say.
     /// </summary>
     public Func<InvocationEnvelope, Exception?>? LoseAnswer { get; set; }
+
+    /// <summary>
+    /// How far workers' clocks may be from the platform's: each call runs on a clock set off by a fixed amount between
+    /// minus and plus this (by call index, over seven workers), as hosts whose clocks drift. Zero: one clock.
+    /// </summary>
+    public TimeSpan WorkerClockSkew
+    {
+        get => _skew;
+        set
+        {
+            _skew = value;
+            _skewed = value == TimeSpan.Zero ? null : Enumerable.Range(0, 7)
+                .Select(k => new CallRunner(_ => _store, "simulated-" + k.ToString(System.Globalization.CultureInfo.InvariantCulture), new SkewedClock(_time, value * ((k - 3) / 3.0))))
+                .ToArray();
+        }
+    }
 
     /// <summary>Runs before each call (for example to hold a call on a gate).</summary>
     public Func<InvocationEnvelope, CancellationToken, Task>? BeforeRun { get; set; }
@@ -173,7 +192,8 @@ public sealed class SimulatedCloud : IComputeBackend
                 await before(envelope, stop).ConfigureAwait(false);
             }
 
-            await _runner.RunAsync(envelope, stop).ConfigureAwait(false);
+            CallRunner runner = _skewed is { } skewed ? skewed[envelope.CallIndex % skewed.Length] : _runner;
+            await runner.RunAsync(envelope, stop).ConfigureAwait(false);
         }
         catch (Exception)
         {
@@ -203,4 +223,18 @@ public sealed class SimulatedCloud : IComputeBackend
 
         _stopping.Dispose();
     }
+}
+
+/// <summary>A clock set off from another by a fixed amount (timers and timestamps are the other's).</summary>
+internal sealed class SkewedClock(TimeProvider inner, TimeSpan offset) : TimeProvider
+{
+    public override DateTimeOffset GetUtcNow() => inner.GetUtcNow() + offset;
+
+    public override long GetTimestamp() => inner.GetTimestamp();
+
+    public override long TimestampFrequency => inner.TimestampFrequency;
+
+    public override TimeZoneInfo LocalTimeZone => inner.LocalTimeZone;
+
+    public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period) => inner.CreateTimer(callback, state, dueTime, period);
 }

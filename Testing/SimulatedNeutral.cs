@@ -35,7 +35,8 @@ public sealed class SimulatedNeutral : IAsyncDisposable
     public SimulatedNeutral(Action<NeutralOptions>? configure = null, int seed = 7)
     {
         Time = new FakeTimeProvider(DateTimeOffset.UtcNow);
-        Store = new FaultInjectingObjectStore(Memory, Time, seed);
+        Requests = new CountingObjectStore(Memory);
+        Store = new FaultInjectingObjectStore(Requests, Time, seed);
         var location = new StoreLocation(StorageName, "simulated", Neutral.Cloud.InternalPrefix);
         Platform = new SimulatedCloud(Store, location, Time, seed);
         var providers = new ProviderRegistry()
@@ -57,6 +58,9 @@ public sealed class SimulatedNeutral : IAsyncDisposable
 
     /// <summary>The objects as they are, without faults (for assertions on what a job left behind).</summary>
     public InMemoryObjectStore Memory { get; } = new();
+
+    /// <summary>The requests that reached <see cref="Memory"/> (those the faults let through), by kind: what a job costs in a cloud store.</summary>
+    public CountingObjectStore Requests { get; }
 
     /// <summary>The store the client and the workers use: <see cref="Memory"/> with the faults set on it.</summary>
     public FaultInjectingObjectStore Store { get; }

@@ -103,8 +103,13 @@ public sealed class CallRunner
 
         // A storage failure before the call runs is the platform's fault, reported in the status (retried) when the
         // status can still be written. The marker is written even for a cancelled call: it is tiny, and records the attempt.
-        RemoteError? error = null;
-        string startedKey = StorageLayout.Started(job, envelope.CallIndex, envelope.Attempt);
+        RemoteError? error = envelope.Version > InvocationEnvelope.CurrentVersion
+            ? RemoteErrors.Create(RemoteError.ProtocolKind, "Neutral.ProtocolVersion",
+                $"The client speaks Neutral's protocol version {envelope.Version}; this worker knows version {InvocationEnvelope.CurrentVersion} at most. Deploy the worker again from the client's build.", null)
+            : null;
+        string startedKey = envelope.Slot is { } slot
+            ? StorageLayout.SlotMarker(job, slot, envelope.CallIndex, envelope.Attempt, StorageLayout.StartedMarker)
+            : StorageLayout.Started(job, envelope.CallIndex, envelope.Attempt);
         Task<bool>? exists = ChecksJobBeforeStart ? JobExistsAsync(jobs, job) : null;
         try
         {
@@ -112,7 +117,7 @@ public sealed class CallRunner
         }
         catch (Exception e)
         {
-            error = StorageError(e, $"writing '{startedKey}'", envelope);
+            error ??= StorageError(e, $"writing '{startedKey}'", envelope);
         }
 
         if (exists is not null && !await exists.ConfigureAwait(false))
@@ -247,11 +252,39 @@ public sealed class CallRunner
             // Another attempt may still succeed: record this one's failure under its own name, so that the call's
             // create-only status stays free for that attempt (protocol version 2).
             await jobs.PutAsync(StorageLayout.Failed(job, envelope.CallIndex, envelope.Attempt), json, CancellationToken.None).ConfigureAwait(false);
+            await MarkAsync(jobs, envelope, StorageLayout.FailedMarker).ConfigureAwait(false);
             return new CallOutcome(job, envelope.CallIndex, envelope.Attempt, false, false, error.Kind, json);
         }
 
         bool created = await jobs.TryCreateAsync(StorageLayout.Status(job, envelope.CallIndex), json, CancellationToken.None).ConfigureAwait(false);
+        if (created)
+        {
+            await MarkAsync(jobs, envelope, StorageLayout.StatusMarker).ConfigureAwait(false);
+        }
+
         return new CallOutcome(job, envelope.CallIndex, envelope.Attempt, error is null, created, error?.Kind, created ? json : null);
+    }
+
+    /// <summary>
+    /// Writes the attempt's marker of <paramref name="kind"/> into its launch slot (protocol version 3), after the object it
+    /// points at. Best effort: the object is the truth, and a client that misses the marker finds the object by reading it
+    /// directly (at the attempt's deadline, or among a job's last pending calls), later but never wrongly.
+    /// </summary>
+    private static async Task MarkAsync(PrefixedObjectStore jobs, InvocationEnvelope envelope, string kind)
+    {
+        if (envelope.Slot is not { } slot)
+        {
+            return;
+        }
+
+        try
+        {
+            await jobs.PutAsync(StorageLayout.SlotMarker(envelope.JobId, slot, envelope.CallIndex, envelope.Attempt, kind), ReadOnlyMemory<byte>.Empty, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // Found without it (see above).
+        }
     }
 
     /// <summary>A platform error for a storage failure outside the user's code; <paramref name="doing"/> says what failed.</summary>

@@ -11,7 +11,7 @@ namespace Neutral.Wire;
 public sealed record InvocationEnvelope
 {
     /// <summary>The protocol version this envelope follows.</summary>
-    public const int CurrentVersion = 2;
+    public const int CurrentVersion = 3;
 
     /// <summary>The largest input carried inside the envelope; larger inputs are read from the job's input object.</summary>
     public const int InlineLimit = 8 * 1024;
@@ -76,6 +76,13 @@ public sealed record InvocationEnvelope
     /// the worker's span for the call is its child. Absent otherwise.
     /// </summary>
     [JsonPropertyName("trace")] public string? TraceParent { get; init; }
+
+    /// <summary>
+    /// The launch slot the client gave this attempt (protocol version 3): the worker writes its markers into
+    /// <see cref="StorageLayout.Slot"/> rather than <c>started.{a}</c> into the call's folder. Absent from clients of
+    /// version 2, whose workers write no markers.
+    /// </summary>
+    [JsonPropertyName("slot")] public int? Slot { get; init; }
 
     /// <summary>The signature hash as a number.</summary>
     [JsonIgnore]

@@ -14,6 +14,9 @@ namespace Neutral.Wire;
 /// jobs/{jobId}/calls/{i:D6}/output.{a}
 /// jobs/{jobId}/calls/{i:D6}/failed.{a}
 /// jobs/{jobId}/calls/{i:D6}/status
+/// jobs/{jobId}/slots/{s:D6}/{i:D7}.{a}.started
+/// jobs/{jobId}/slots/{s:D6}/{i:D7}.{a}.status
+/// jobs/{jobId}/slots/{s:D6}/{i:D7}.{a}.failed
 /// clients/{clientId}
 /// shared/{clientId}/{hash}
 /// </code>
@@ -86,6 +89,63 @@ public static class StorageLayout
     /// user exception not retried, a call the worker cannot run): the winner marker and the one signal of completion.
     /// </summary>
     public static string Status(string jobId, int callIndex) => Call(jobId, callIndex) + "status";
+
+    /// <summary>
+    /// The folder of a job's markers, by launch slot (protocol version 3): the client gives every attempt it launches a
+    /// slot (<see cref="InvocationEnvelope.Slot"/>, a few hundred attempts each, in launch order), and the worker writes
+    /// its attempt's markers into that slot's folder. The client then lists only the slots that still hold calls without
+    /// an outcome, so finding what finished costs in proportion to the calls in flight, not to the job.
+    /// </summary>
+    public static string Slots(string jobId) => Job(jobId) + "slots/";
+
+    /// <summary>The folder of one launch slot's markers.</summary>
+    public static string Slot(string jobId, int slot) => Slots(jobId) + slot.ToString("D6", CultureInfo.InvariantCulture) + "/";
+
+    /// <summary>
+    /// An attempt's marker in its launch slot: <paramref name="kind"/> is <see cref="StartedMarker"/> (written when the
+    /// attempt starts, in place of <see cref="Started"/>; it holds the host and the time),
+    /// <see cref="StatusMarker"/> (empty, after this attempt created the call's <see cref="Status"/>) or
+    /// <see cref="FailedMarker"/> (empty, after this attempt wrote <see cref="Failed"/>). A marker only says where to
+    /// look: the status object stays the one truth.
+    /// </summary>
+    public static string SlotMarker(string jobId, int slot, int callIndex, int attempt, string kind) =>
+        Slot(jobId, slot) + callIndex.ToString("D7", CultureInfo.InvariantCulture) + "." + attempt.ToString(CultureInfo.InvariantCulture) + "." + kind;
+
+    /// <summary>The kind of marker an attempt writes when it starts.</summary>
+    public const string StartedMarker = "started";
+
+    /// <summary>The kind of marker an attempt writes after it created the call's status.</summary>
+    public const string StatusMarker = "status";
+
+    /// <summary>The kind of marker an attempt writes after it wrote its <c>failed.{a}</c> record.</summary>
+    public const string FailedMarker = "failed";
+
+    /// <summary>
+    /// Parses the name of a marker in a slot's folder (<c>{i}.{a}.{kind}</c>, what follows <see cref="Slot"/>) into the
+    /// call, the attempt and the kind's first letter (<c>s</c>tarted, s<c>t</c>atus, <c>f</c>ailed), without allocating.
+    /// </summary>
+    public static bool TryParseSlotMarker(ReadOnlySpan<char> name, out int callIndex, out int attempt, out char kind)
+    {
+        callIndex = -1;
+        attempt = 0;
+        kind = '\0';
+        int first = name.IndexOf('.');
+        if (first <= 0 || !int.TryParse(name[..first], NumberStyles.None, CultureInfo.InvariantCulture, out callIndex))
+        {
+            return false;
+        }
+
+        ReadOnlySpan<char> rest = name[(first + 1)..];
+        int second = rest.IndexOf('.');
+        if (second <= 0 || !int.TryParse(rest[..second], NumberStyles.None, CultureInfo.InvariantCulture, out attempt))
+        {
+            return false;
+        }
+
+        ReadOnlySpan<char> what = rest[(second + 1)..];
+        kind = what.SequenceEqual(StartedMarker) ? 's' : what.SequenceEqual(StatusMarker) ? 't' : what.SequenceEqual(FailedMarker) ? 'f' : '\0';
+        return kind != '\0';
+    }
 
     /// <summary>The record of a client that owns shared values (its owner, for sweeps by other clients).</summary>
     public static string Client(string clientId) => ClientsFolder + clientId;

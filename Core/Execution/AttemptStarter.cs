@@ -16,8 +16,11 @@ internal sealed class AttemptStarter
     private readonly EnvelopeFactory _calls;
     private readonly ILogger _logger;
 
-    public AttemptStarter(string jobId, CallLedger ledger, IResultSink sink, EnvelopeFactory calls, ILogger logger)
+    private readonly CompletionSlots _slots;
+
+    public AttemptStarter(string jobId, CallLedger ledger, IResultSink sink, EnvelopeFactory calls, CompletionSlots slots, ILogger logger)
     {
+        _slots = slots;
         _jobId = jobId;
         _ledger = ledger;
         _sink = sink;
@@ -57,10 +60,11 @@ internal sealed class AttemptStarter
         }
         if (attempt > 1)
         {
-            _sink.UpdateStats(index, s => s with { AttemptsStarted = attempt });
+            _sink.Records.AttemptStarted(index, attempt);
         }
 
-        Launcher!.Enqueue(index, attempt);
+        state.Slot = _slots.Assign(index);
+        Launcher!.Enqueue(index, attempt, state.Slot);
     }
 
     /// <summary>A platform fault of call <paramref name="index"/>'s newest attempt: retry while the budget lasts, else fail.</summary>

@@ -24,10 +24,13 @@ internal sealed class AttemptSweeper
     private readonly int _startTimeoutSeconds;
     private readonly AttemptStarter _attempts;
     private readonly Action<string> _trace;
+    private readonly CompletionSlots _slots;
+    private readonly List<int> _judged = [];
 
     public AttemptSweeper(string jobId, CallLedger ledger, EnvelopeFactory calls, AttemptPolicy policy, OutcomeReader outcomes, IComputeBackend backend,
-        TimeProvider time, int startTimeoutSeconds, AttemptStarter attempts, Action<string> trace)
+        TimeProvider time, int startTimeoutSeconds, AttemptStarter attempts, CompletionSlots slots, Action<string> trace)
     {
+        _slots = slots;
         _jobId = jobId;
         _ledger = ledger;
         _calls = calls;
@@ -42,8 +45,25 @@ internal sealed class AttemptSweeper
 
     public async Task SweepAsync(DateTimeOffset now)
     {
+        // Only calls whose newest attempt was accepted can be overdue or straggle, and those are in the active slots:
+        // a sweep costs in proportion to the calls in flight, not to the job.
+        _judged.Clear();
+        foreach (int slot in _slots.Active)
+        {
+            CompletionSlots.Slot s = _slots[slot];
+            for (int k = 0; k < s.Count; k++)
+            {
+                int call = s.Calls[k];
+                if (!_ledger[call].Done && _ledger[call].Slot == slot)
+                {
+                    _judged.Add(call);
+                }
+            }
+        }
+
         List<(int Index, AttemptVerdict Verdict)>? overdue = null;
-        for (int i = 0; i < _ledger.Count; i++)
+        List<int>? stragglers = null;
+        foreach (int i in _judged)
         {
             CallState state = _ledger[i];
             if (state.Done)
@@ -60,9 +80,22 @@ internal sealed class AttemptSweeper
                     (overdue ??= []).Add((i, AttemptVerdict.PastDeadline));
                     break;
                 case AttemptVerdict.Backup:
+                    (stragglers ??= []).Add(i);
+                    break;
+            }
+        }
+
+        if (stragglers is not null)
+        {
+            // A straggler may have finished with its marker lost: one read is cheaper than a backup.
+            await _outcomes.ApplyStatusesAsync(stragglers).ConfigureAwait(false);
+            foreach (int i in stragglers)
+            {
+                if (!_ledger[i].Done && !_ledger[i].Speculated)
+                {
                     _trace($"speculating call {i}");
                     _attempts.Launch(i, speculative: true);
-                    break;
+                }
             }
         }
 

@@ -8,17 +8,32 @@ internal sealed class CallState
     /// <summary>Attempts launched so far; the newest one is attempt <see cref="Launched"/>.</summary>
     public int Launched;
 
+    /// <summary>The launch slot of the newest attempt (<see cref="CompletionSlots"/>).</summary>
+    public int Slot;
+
     /// <summary>Platform faults and retryable failures counted against the call's retries.</summary>
     public int Faults;
 
     /// <summary>The highest attempt whose <c>failed.{a}</c> record was handled.</summary>
     public int FailedSeen;
 
-    /// <summary>When the platform accepted the newest attempt; <see langword="null"/> while its invocation is pending.</summary>
-    public DateTimeOffset? InvokedAt;
+    // UTC ticks, 0 for none: a million calls' states are live at once, and a DateTimeOffset? takes 24 bytes.
+    private long _invokedAt;
+    private long _startedAt;
 
-    /// <summary>When the newest attempt was seen to start (<c>started.{a}</c> in storage, or a hint).</summary>
-    public DateTimeOffset? StartedAt;
+    /// <summary>When the platform accepted the newest attempt; <see langword="null"/> while its invocation is pending.</summary>
+    public DateTimeOffset? InvokedAt
+    {
+        get => _invokedAt == 0 ? null : new DateTimeOffset(_invokedAt, TimeSpan.Zero);
+        set => _invokedAt = value?.UtcTicks ?? 0;
+    }
+
+    /// <summary>When the newest attempt was seen to start (its <c>started</c> marker in storage, or a hint).</summary>
+    public DateTimeOffset? StartedAt
+    {
+        get => _startedAt == 0 ? null : new DateTimeOffset(_startedAt, TimeSpan.Zero);
+        set => _startedAt = value?.UtcTicks ?? 0;
+    }
 
     /// <summary>Whether a speculative backup was launched.</summary>
     public bool Speculated;

@@ -35,8 +35,8 @@ internal sealed class EnvelopeFactory
 
     public bool RetriesUserErrors(int index) => _sink.FunctionOf(index).Options.RetryOnException;
 
-    /// <summary>Attempt <paramref name="attempt"/> of call <paramref name="index"/>; null before staging.</summary>
-    public InvocationEnvelope? Build(int index, int attempt)
+    /// <summary>Attempt <paramref name="attempt"/> of call <paramref name="index"/>, in launch slot <paramref name="slot"/>; null before staging.</summary>
+    public InvocationEnvelope? Build(int index, int attempt, int? slot)
     {
         if (Staging is not { } staging)
         {
@@ -56,6 +56,7 @@ internal sealed class EnvelopeFactory
             InlineInput = inline ? staging.Arguments(index).ToArray() : null,
             InputRange = inline ? null : new InputRange(StorageLayout.Input(_jobId), staging.Offsets[index], staging.Length(index)),
             Attempt = attempt,
+            Slot = slot,
             Deadline = _cloud.Time.GetUtcNow() + TimeSpan.FromSeconds(_cloud.Options.Job.StartTimeoutSeconds) + timeout,
             TimeoutSeconds = (int)Math.Ceiling(timeout.TotalSeconds),
             RetryUserErrors = function.Options.RetryOnException,

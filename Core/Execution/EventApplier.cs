@@ -9,7 +9,7 @@ namespace Neutral.Execution;
 /// decides whether it really is) or refused (a platform fault). An event about an attempt that is no longer the call's
 /// current one only ends it. Monitor task only; cancellation is the runner's.
 /// </summary>
-internal sealed class EventApplier(CallLedger ledger, OutcomeReader outcomes, AttemptStarter attempts, TimeProvider time)
+internal sealed class EventApplier(CallLedger ledger, OutcomeReader outcomes, AttemptStarter attempts, StatusPoller poller, TimeProvider time)
 {
     /// <summary>Applies <paramref name="e"/>; reads it asks for go into <paramref name="reads"/>.</summary>
     public async ValueTask ApplyAsync(JobEvent e, ReadSet reads)
@@ -26,6 +26,12 @@ internal sealed class EventApplier(CallLedger ledger, OutcomeReader outcomes, At
         }
 
         bool current = e.Attempt == state.Launched;
+        if (e.Kind == JobEventKind.Invoked)
+        {
+            // Its markers go into its slot: list the slot from now on (a superseded attempt may still win).
+            poller.Accepted(e.Slot);
+        }
+
         switch (e.Kind)
         {
             case JobEventKind.Invoked when current:

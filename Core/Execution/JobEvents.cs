@@ -30,7 +30,7 @@ internal enum JobEventKind
     Cancel,
 }
 
-internal readonly record struct JobEvent(JobEventKind Kind, int CallIndex, int Attempt, string? Detail = null, byte[]? Bytes = null, DateTimeOffset At = default)
+internal readonly record struct JobEvent(JobEventKind Kind, int CallIndex, int Attempt, string? Detail = null, byte[]? Bytes = null, DateTimeOffset At = default, int Slot = -1)
 {
     /// <summary>Whether the event ends an attempt that was in flight.</summary>
     public bool EndsAttempt => Kind is JobEventKind.Finished or JobEventKind.Lost or JobEventKind.InvokeFailed or JobEventKind.Dropped;

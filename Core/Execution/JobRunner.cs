@@ -54,13 +54,13 @@ internal sealed class JobRunner
         Progress = new ProgressDispatcher(_logger, () => Snapshot);
         _ledger = new CallLedger(sink, Progress.Changed);
         _envelopes = new EnvelopeFactory(jobId, sink, cloud);
-        _attempts = new AttemptStarter(jobId, _ledger, sink, _envelopes, _logger);
+        _poller = new StatusPoller(cloud.Jobs, jobId, hinted: cloud.Backend is IHintingComputeBackend, _time, TimeSpan.FromSeconds(cloud.Options.Job.StoreRetrySeconds));
+        _attempts = new AttemptStarter(jobId, _ledger, sink, _envelopes, _poller.Slots, _logger);
         bool answersForQueue = cloud.Backend is IHintingComputeBackend { ReportsEveryAttempt: true };
         var policy = new AttemptPolicy(TimeSpan.FromSeconds(cloud.Options.Job.StartTimeoutSeconds), answersForQueue, cloud.Options.Job.Speculation);
-        _poller = new StatusPoller(cloud.Jobs, jobId, hinted: cloud.Backend is IHintingComputeBackend, _time, TimeSpan.FromSeconds(cloud.Options.Job.StoreRetrySeconds));
         _outcomes = new OutcomeReader(jobId, _ledger, sink, _envelopes, policy, _poller, cloud.Jobs, _time, _attempts);
-        _sweeper = new AttemptSweeper(jobId, _ledger, _envelopes, policy, _outcomes, cloud.Backend, _time, cloud.Options.Job.StartTimeoutSeconds, _attempts, Trace);
-        _applier = new EventApplier(_ledger, _outcomes, _attempts, _time);
+        _sweeper = new AttemptSweeper(jobId, _ledger, _envelopes, policy, _outcomes, cloud.Backend, _time, cloud.Options.Job.StartTimeoutSeconds, _attempts, _poller.Slots, Trace);
+        _applier = new EventApplier(_ledger, _outcomes, _attempts, _poller, _time);
     }
 
     /// <summary>A runner for <paramref name="calls"/>, and the typed futures it completes.</summary>
@@ -168,16 +168,16 @@ internal sealed class JobRunner
         // A few pumps per job: enough to keep the cloud's gate busy, few enough that a job holds no task per call.
         int pumps = Math.Min(_ledger.Count, Math.Min(8, _cloud.Gate.Limit));
         _launcher = new Launcher(_cloud.Backend, _cloud.Gate, pumps, _time, _logger, BuildEnvelope,
-            (i, a, at) => _events.Post(new JobEvent(JobEventKind.Invoked, i, a, At: at)),
+            (i, a, slot, at) => _events.Post(new JobEvent(JobEventKind.Invoked, i, a, At: at, Slot: slot)),
             (i, a, e) => _events.Post(new JobEvent(JobEventKind.InvokeFailed, i, a, e.GetType().Name + ": " + e.Message)));
         _attempts.Launcher = _launcher;
         await MonitorAsync().ConfigureAwait(false);
     }
 
     /// <summary>The envelope of an attempt, built when its turn comes (launcher pumps, any thread).</summary>
-    private InvocationEnvelope? BuildEnvelope(int index, int attempt)
+    private InvocationEnvelope? BuildEnvelope(int index, int attempt, int slot)
     {
-        InvocationEnvelope? envelope = Volatile.Read(ref _ledger[index].Done) || _attempts.Stopped ? null : _envelopes.Build(index, attempt);
+        InvocationEnvelope? envelope = Volatile.Read(ref _ledger[index].Done) || _attempts.Stopped ? null : _envelopes.Build(index, attempt, slot);
         if (envelope is null)
         {
             _events.Post(new JobEvent(JobEventKind.Dropped, index, attempt));

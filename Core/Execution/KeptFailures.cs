@@ -57,7 +57,7 @@ internal static class KeptFailures
         {
             await Parallel.ForEachAsync(keep, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = limit.Token }, async (failure, cancellationToken) =>
             {
-                if (envelopes.Build(failure.Index, Math.Max(1, failure.Error.Attempt)) is not { } envelope)
+                if (envelopes.Build(failure.Index, Math.Max(1, failure.Error.Attempt), slot: null) is not { } envelope)
                 {
                     return;
                 }

@@ -30,13 +30,13 @@ internal sealed class Launcher
     /// the job in minutes.
     /// </summary>
     internal const int UnreachableTries = 9;
-    private readonly Channel<(int Index, int Attempt)> _queue = Channel.CreateUnbounded<(int, int)>(new UnboundedChannelOptions { SingleWriter = true });
+    private readonly Channel<(int Index, int Attempt, int Slot)> _queue = Channel.CreateUnbounded<(int, int, int)>(new UnboundedChannelOptions { SingleWriter = true });
     private readonly IComputeBackend _backend;
     private readonly InvokeGate _gate;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
-    private readonly Func<int, int, InvocationEnvelope?> _envelope;
-    private readonly Action<int, int, DateTimeOffset> _accepted;
+    private readonly Func<int, int, int, InvocationEnvelope?> _envelope;
+    private readonly Action<int, int, int, DateTimeOffset> _accepted;
     private readonly Action<int, int, Exception> _failed;
     private readonly CancellationTokenSource _stop = new();
     private readonly Task[] _pumps;
@@ -46,11 +46,11 @@ internal sealed class Launcher
     /// <param name="pumps">How many attempts this job sends at once at most.</param>
     /// <param name="time">The clock for back-off waits.</param>
     /// <param name="logger">Where throttling is logged.</param>
-    /// <param name="envelope">Builds the envelope of an attempt, or null when the call no longer needs it.</param>
-    /// <param name="accepted">The platform accepted the attempt (any thread).</param>
+    /// <param name="envelope">Builds the envelope of an attempt (call, attempt, slot), or null when the call no longer needs it.</param>
+    /// <param name="accepted">The platform accepted the attempt (call, attempt, slot, when; any thread).</param>
     /// <param name="failed">The platform refused the attempt for good (any thread).</param>
     public Launcher(IComputeBackend backend, InvokeGate gate, int pumps, TimeProvider time, ILogger logger,
-        Func<int, int, InvocationEnvelope?> envelope, Action<int, int, DateTimeOffset> accepted, Action<int, int, Exception> failed)
+        Func<int, int, int, InvocationEnvelope?> envelope, Action<int, int, int, DateTimeOffset> accepted, Action<int, int, Exception> failed)
     {
         _backend = backend;
         _gate = gate;
@@ -67,7 +67,7 @@ internal sealed class Launcher
     }
 
     /// <summary>Queues an attempt (the monitor's task only).</summary>
-    public void Enqueue(int index, int attempt) => _queue.Writer.TryWrite((index, attempt));
+    public void Enqueue(int index, int attempt, int slot) => _queue.Writer.TryWrite((index, attempt, slot));
 
     /// <summary>Drops what is queued and stops.</summary>
     public void Stop()
@@ -85,7 +85,7 @@ internal sealed class Launcher
             {
                 while (_queue.Reader.TryRead(out var next))
                 {
-                    InvocationEnvelope? envelope = _envelope(next.Index, next.Attempt);
+                    InvocationEnvelope? envelope = _envelope(next.Index, next.Attempt, next.Slot);
                     if (envelope is not null)
                     {
                         await InvokeAsync(envelope, stop).ConfigureAwait(false);
@@ -122,7 +122,7 @@ internal sealed class Launcher
             {
                 await _backend.InvokeAsync(envelope, stop).ConfigureAwait(false);
                 Telemetry.AttemptsStarted.Add(1);
-                _accepted(envelope.CallIndex, envelope.Attempt, _time.GetUtcNow());
+                _accepted(envelope.CallIndex, envelope.Attempt, envelope.Slot ?? -1, _time.GetUtcNow());
                 return;
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)
@@ -159,7 +159,7 @@ internal sealed class Launcher
                         // attempt. Counted as accepted; its status decides, and the start bound covers one never run.
                         Log.MaybeDelivered(_logger, envelope.CallIndex, envelope.Attempt, e.Message);
                         Telemetry.AttemptsStarted.Add(1);
-                        _accepted(envelope.CallIndex, envelope.Attempt, _time.GetUtcNow());
+                        _accepted(envelope.CallIndex, envelope.Attempt, envelope.Slot ?? -1, _time.GetUtcNow());
                         return;
                     default:
                         _failed(envelope.CallIndex, envelope.Attempt, e);

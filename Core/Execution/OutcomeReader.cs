@@ -221,18 +221,5 @@ internal sealed class OutcomeReader
     };
 
     private void RecordStats(int index, StatusRecord status, DateTimeOffset seen, DateTimeOffset? fetched = null) =>
-        _sink.UpdateStats(index, s => s with
-        {
-            Invoked = _ledger[index].InvokedAt ?? s.Invoked,
-            ResultFetched = fetched ?? s.ResultFetched,
-            WorkerStart = status.WorkerStart,
-            WorkerEnd = status.WorkerEnd,
-            StatusSeen = seen,
-            Attempt = status.Attempt,
-            ColdStart = status.ColdStart,
-            BytesIn = status.BytesIn,
-            BytesOut = status.BytesOut,
-            WorkerHost = status.Host,
-            Log = status.Log,
-        });
+        _sink.Records.Record(index, _ledger[index].InvokedAt, status, seen, fetched);
 }

@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
+using System.Threading;
 
 namespace Neutral.Execution;
 
@@ -28,9 +29,8 @@ internal interface IResultSink
     /// <summary>Lets the calls go without packing them (the job ended before it was staged).</summary>
     void Release();
 
-    CallStats StatsOf(int index);
-
-    void UpdateStats(int index, Func<CallStats, CallStats> update);
+    /// <summary>Every call's state and statistics.</summary>
+    CallRecords Records { get; }
 
     void MarkRunning(int index);
 
@@ -49,18 +49,25 @@ internal interface IResultSink
     JobUsage Usage();
 }
 
-/// <summary>The futures of a job whose calls return <typeparamref name="T"/>.</summary>
+/// <summary>
+/// The results of a job whose calls return <typeparamref name="T"/>: one array of values, the calls' states and
+/// statistics packed (<see cref="CallRecords"/>), failures by call, and futures made only when the application asks for
+/// one (<see cref="Future"/>), each completed from here as its call ends.
+/// </summary>
 internal sealed class ResultSink<T> : IResultSink
 {
-    private readonly RemoteFuture<T>[] _futures;
+    private readonly T[] _results;
     private readonly RemoteFunction<T> _first;
     private readonly RemoteFunction<T>[]? _functions;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<int, RemoteException> _failures = new();
+    private RemoteFuture<T>?[]? _futures;
     private RemoteCall<T>[]? _calls;
     private T _decoded = default!;
     private int _decodedIndex = -1;
 
     public ResultSink(string jobId, RemoteCall<T>[] calls, DateTimeOffset submitted)
     {
+        JobId = jobId;
         _calls = calls;
         _first = calls.Length > 0 ? calls[0].Function : null!;
         if (calls.Any(c => !ReferenceEquals(c.Function, _first)))
@@ -68,22 +75,49 @@ internal sealed class ResultSink<T> : IResultSink
             _functions = calls.Select(c => c.Function).ToArray();
         }
 
-        _futures = new RemoteFuture<T>[calls.Length];
-        for (int i = 0; i < calls.Length; i++)
-        {
-            _futures[i] = new RemoteFuture<T>(jobId, i, submitted);
-        }
+        _results = new T[calls.Length];
+        Records = new CallRecords(calls.Length, submitted);
     }
 
-    public IReadOnlyList<RemoteFuture<T>> Futures => _futures;
+    public string JobId { get; }
 
-    public int Count => _futures.Length;
+    public CallRecords Records { get; }
+
+    public int Count => _results.Length;
 
     public RemoteFunction First => _first;
 
     public IReadOnlyList<RemoteFunction> Functions => _functions is null ? [_first] : _functions.Distinct().ToArray();
 
     public RemoteFunction FunctionOf(int index) => _functions?[index] ?? _first;
+
+    public RemoteCallState StateOf(int index) => Records.StateOf(index);
+
+    public CallStats StatsOf(int index) => Records.StatsOf(index);
+
+    /// <summary>Call <paramref name="index"/>'s result; meaningful once its state is <see cref="RemoteCallState.Succeeded"/>.</summary>
+    public T ResultOf(int index) => _results[index];
+
+    public RemoteException? FailureOf(int index) => _failures.TryGetValue(index, out RemoteException? error) ? error : null;
+
+    /// <summary>Call <paramref name="index"/>'s future, made on first use and completed at once when the call has ended.</summary>
+    public RemoteFuture<T> Future(int index)
+    {
+        RemoteFuture<T>?[] futures = Volatile.Read(ref _futures)
+            ?? Interlocked.CompareExchange(ref _futures, new RemoteFuture<T>?[_results.Length], null)
+            ?? _futures!;
+        if (Volatile.Read(ref futures[index]) is { } known)
+        {
+            return known;
+        }
+
+        var made = new RemoteFuture<T>(this, index);
+        RemoteFuture<T> future = Interlocked.CompareExchange(ref futures[index], made, null) ?? made;
+
+        // The call may have ended before the future was published: then no one else completes it.
+        future.Complete();
+        return future;
+    }
 
     public JobStaging Pack()
     {
@@ -94,11 +128,7 @@ internal sealed class ResultSink<T> : IResultSink
 
     public void Release() => _calls = null;
 
-    public CallStats StatsOf(int index) => _futures[index].Stats;
-
-    public void UpdateStats(int index, Func<CallStats, CallStats> update) => _futures[index].UpdateStats(update);
-
-    public void MarkRunning(int index) => _futures[index].MarkRunning();
+    public void MarkRunning(int index) => Records.MarkRunning(index);
 
     public void Decode(int index, ReadOnlySpan<byte> payload)
     {
@@ -117,28 +147,44 @@ internal sealed class ResultSink<T> : IResultSink
         T value = _decoded;
         _decoded = default!;
         _decodedIndex = -1;
-        return _futures[index].TrySucceed(value);
-    }
-
-    public bool TryFail(int index, RemoteException error) => _futures[index].TryFail(error);
-
-    public bool TryCancel(int index) => _futures[index].TryCancel();
-
-    public JobUsage Usage()
-    {
-        int invocations = 0, completed = 0;
-        long milliseconds = 0;
-        foreach (RemoteFuture<T> future in _futures)
+        if (Records.StateOf(index) is not (RemoteCallState.Pending or RemoteCallState.Running))
         {
-            CallStats stats = future.Stats;
-            invocations += stats.AttemptsStarted;
-            if (stats.WorkerStart is { } start && stats.WorkerEnd is { } end)
-            {
-                completed++;
-                milliseconds += (long)Math.Ceiling(Math.Max(0, (end - start).TotalMilliseconds));
-            }
+            return false;
         }
 
-        return new JobUsage(_futures.Length, invocations, milliseconds, completed);
+        // The value before the state: whoever sees the state final reads the value.
+        _results[index] = value;
+        return End(index, RemoteCallState.Succeeded);
     }
+
+    public bool TryFail(int index, RemoteException error)
+    {
+        if (Records.StateOf(index) is not (RemoteCallState.Pending or RemoteCallState.Running))
+        {
+            return false;
+        }
+
+        _failures[index] = error;
+        return End(index, RemoteCallState.Failed);
+    }
+
+    public bool TryCancel(int index) => End(index, RemoteCallState.Cancelled);
+
+    /// <summary>The state made final first, then a future made meanwhile completed (its task's continuations see the final state).</summary>
+    private bool End(int index, RemoteCallState final)
+    {
+        if (!Records.TryClaim(index, final))
+        {
+            return false;
+        }
+
+        if (Volatile.Read(ref _futures) is { } futures && Volatile.Read(ref futures[index]) is { } future)
+        {
+            future.Complete();
+        }
+
+        return true;
+    }
+
+    public JobUsage Usage() => Records.Usage();
 }

@@ -8,11 +8,12 @@ using Neutral.Wire;
 namespace Neutral.Execution;
 
 /// <summary>
-/// What storage says of a job: one listing of <c>calls/</c> per poll, processed key by key as it streams (statuses,
-/// <c>started.{a}</c> markers, <c>failed.{a}</c> records), and direct reads. Without hints the listing is how news
-/// arrives: it polls fast while listings bring news and backs off to 2 s while they do not. With hints it is the safety
-/// net for lost ones, run after a 2 s quiet spell. A listing that fails is a missed poll, retried with back-off; only a
-/// store that keeps failing past <c>Job:StoreRetrySeconds</c> fails the job.
+/// What storage says of a job: the markers of its active launch slots (<see cref="CompletionSlots"/>), listed slot by
+/// slot and processed key by key as they stream (<c>started</c>, <c>status</c> and <c>failed</c> markers), and direct
+/// reads. Without hints the listings are how news arrives: each slot is listed every 10 ms while its listings bring news
+/// and backs off to 2 s while they do not, and the poller never spends more than about a third of the time listing. With
+/// hints the listing is the safety net for lost ones, run after a 2 s quiet spell. A listing that fails is a missed poll,
+/// retried with back-off; only a store that keeps failing past <c>Job:StoreRetrySeconds</c> fails the job.
 /// </summary>
 internal sealed class StatusPoller
 {
@@ -27,8 +28,8 @@ internal sealed class StatusPoller
     private readonly bool _hinted;
     private readonly TimeProvider _time;
     private readonly TimeSpan _failureBound;
-    private readonly string _callsPrefix;
-    private TimeSpan _interval = MinimumInterval;
+    private readonly List<int> _due = [];
+    private TimeSpan _failureInterval = MinimumInterval;
     private DateTimeOffset? _failingSince;
 
     public StatusPoller(IObjectStore jobs, string jobId, bool hinted, TimeProvider time, TimeSpan failureBound)
@@ -38,9 +39,14 @@ internal sealed class StatusPoller
         _hinted = hinted;
         _time = time;
         _failureBound = failureBound;
-        _callsPrefix = StorageLayout.Calls(jobId);
-        NextListing = time.GetUtcNow() + MinimumInterval;
+        NextListing = time.GetUtcNow() + (hinted ? HintedInterval : MinimumInterval);
     }
+
+    /// <summary>The job's launch slots: attempts get theirs from here, and the poller lists the active ones.</summary>
+    public CompletionSlots Slots { get; } = new();
+
+    /// <summary>Listings so far (one per slot listed), for tests and the trace.</summary>
+    public long Listings { get; private set; }
 
     public DateTimeOffset NextListing { get; private set; }
 
@@ -56,20 +62,34 @@ internal sealed class StatusPoller
         }
     }
 
+    /// <summary>An attempt in <paramref name="slot"/> was accepted: the slot is listed from the next poll on.</summary>
+    public void Accepted(int slot)
+    {
+        DateTimeOffset due = _time.GetUtcNow() + MinimumInterval;
+        if (Slots.Activate(slot, due) && !_hinted && due < NextListing)
+        {
+            NextListing = due;
+        }
+    }
+
     /// <summary>
-    /// Lists the job's call objects; returns how many new outcomes it found. With <paramref name="pending"/> calls or
-    /// fewer left (<see cref="TailSize"/>), their statuses are read directly too: listings can lag.
+    /// Lists the active slots that are due; returns how many new outcomes it found. With <paramref name="pending"/> calls
+    /// or fewer left (<see cref="TailSize"/>), their statuses are read directly too: listings can lag, and a marker can be lost.
     /// </summary>
     public async Task<int> ListAsync(CallState[] state, ReadSet reads, Action<int, DateTimeOffset> started, int pending)
     {
-        int found = await ListCallsAsync(state, reads, started).ConfigureAwait(false);
+        int found = await ListSlotsAsync(state, reads, started).ConfigureAwait(false);
         if (pending <= TailSize)
         {
-            for (int i = 0; i < state.Length; i++)
+            foreach (int slot in Slots.Active)
             {
-                if (!state[i].Done)
+                CompletionSlots.Slot s = Slots[slot];
+                for (int k = 0; k < s.Count; k++)
                 {
-                    reads.Status.Add(i);
+                    if (!state[s.Calls[k]].Done)
+                    {
+                        reads.Status.Add(s.Calls[k]);
+                    }
                 }
             }
         }
@@ -77,41 +97,45 @@ internal sealed class StatusPoller
         return found;
     }
 
-    private async Task<int> ListCallsAsync(CallState[] state, ReadSet reads, Action<int, DateTimeOffset> started)
+    private async Task<int> ListSlotsAsync(CallState[] state, ReadSet reads, Action<int, DateTimeOffset> started)
     {
         DateTimeOffset now = _time.GetUtcNow();
         long listStart = _time.GetTimestamp();
         int found = 0;
+        _due.Clear();
+        foreach (int slot in Slots.Active)
+        {
+            if (_hinted || Slots[slot].Next <= now)
+            {
+                _due.Add(slot);
+            }
+        }
+
         try
         {
-            // Parsed in place, without a string per key: a listing of a large job holds hundreds of thousands.
-            await foreach (ObjectInfo info in _jobs.ListAsync(_callsPrefix).ConfigureAwait(false))
+            foreach (int slot in _due)
             {
-                if (!TryParse(info.Key.AsSpan(), out int index, out ReadOnlySpan<char> name) || index >= state.Length || state[index].Done)
+                if (Slots.CloseIfDone(slot, state))
                 {
                     continue;
                 }
 
-                CallState call = state[index];
-                if (name.SequenceEqual("status"))
+                int news = await ListSlotAsync(slot, state, reads, started, now).ConfigureAwait(false);
+                found += news;
+                CompletionSlots.Slot s = Slots[slot];
+                if (news == 0 && s.Interval >= MaximumInterval)
                 {
-                    found += reads.Status.Add(index) ? 1 : 0;
+                    // Quiet for seconds with a few calls left: read their statuses too, for a marker that was lost (a
+                    // worker killed between its status and its marker) or a listing that lags.
+                    ReadQuietSlot(s, state, reads);
                 }
-                else if (TryAttempt(name, "started.", out int attempt))
-                {
-                    if (attempt == call.Launched && call.StartedAt is null)
-                    {
-                        started(index, now);
-                    }
-                }
-                else if (TryAttempt(name, "failed.", out attempt) && attempt > call.FailedSeen && !reads.Failed.Contains((index, attempt)))
-                {
-                    reads.Failed.Add((index, attempt));
-                    found++;
-                }
+
+                s.Interval = news > 0 ? MinimumInterval : Min(Max(s.Interval * 2, MinimumInterval), MaximumInterval);
+                s.Next = now + s.Interval;
             }
 
             _failingSince = null;
+            _failureInterval = MinimumInterval;
         }
         catch (Exception e) when (TransientErrors.IsTransient(e))
         {
@@ -122,17 +146,85 @@ internal sealed class StatusPoller
                 throw new StoreUnavailableException($"Listing the job's objects failed for {(now - _failingSince.Value).TotalSeconds:0.#} s (Job:StoreRetrySeconds): {e.Message}", e);
             }
 
-            _interval = Min(_interval * 2, MaximumInterval);
-            NextListing = now + _interval;
+            _failureInterval = Min(_failureInterval * 2, MaximumInterval);
+            NextListing = now + _failureInterval;
             return found;
         }
 
-        // Without hints, poll fast while listings bring news and back off while they do not; and never spend more than
-        // about a third of the time listing (a large job's listing is long).
-        _interval = _hinted ? HintedInterval : found > 0 ? MinimumInterval : Min(_interval * 2, MaximumInterval);
+        // The next poll when the first slot is due; never spending more than about a third of the time listing (a
+        // poll of many slots is long). With hints, after the next quiet spell.
         TimeSpan took = _time.GetElapsedTime(listStart);
-        NextListing = _time.GetUtcNow() + (took * 2 > _interval ? took * 2 : _interval);
+        DateTimeOffset next = now + (_hinted ? HintedInterval : MaximumInterval);
+        if (!_hinted)
+        {
+            foreach (int slot in Slots.Active)
+            {
+                next = Slots[slot].Next < next ? Slots[slot].Next : next;
+            }
+        }
+
+        DateTimeOffset earliest = _time.GetUtcNow() + Max(took * 2, MinimumInterval);
+        NextListing = next > earliest ? next : earliest;
         return found;
+    }
+
+    private static void ReadQuietSlot(CompletionSlots.Slot s, CallState[] state, ReadSet reads)
+    {
+        int pending = 0;
+        for (int k = 0; k < s.Count && pending <= TailSize; k++)
+        {
+            pending += state[s.Calls[k]].Done ? 0 : 1;
+        }
+
+        if (pending > TailSize)
+        {
+            return;
+        }
+
+        for (int k = 0; k < s.Count; k++)
+        {
+            if (!state[s.Calls[k]].Done)
+            {
+                reads.Status.Add(s.Calls[k]);
+            }
+        }
+    }
+
+    /// <summary>Lists one slot's markers: calls seen starting, outcomes to read. Returns the news it brought.</summary>
+    private async Task<int> ListSlotAsync(int slot, CallState[] state, ReadSet reads, Action<int, DateTimeOffset> started, DateTimeOffset now)
+    {
+        string prefix = StorageLayout.Slot(_jobId, slot);
+        int news = 0;
+        Listings++;
+
+        // Parsed in place, without a string per key.
+        await foreach (ObjectInfo info in _jobs.ListAsync(prefix).ConfigureAwait(false))
+        {
+            if (!info.Key.StartsWith(prefix, StringComparison.Ordinal)
+                || !StorageLayout.TryParseSlotMarker(info.Key.AsSpan(prefix.Length), out int index, out int attempt, out char kind)
+                || index >= state.Length || state[index].Done)
+            {
+                continue;
+            }
+
+            CallState call = state[index];
+            switch (kind)
+            {
+                case 's' when attempt == call.Launched && call.StartedAt is null:
+                    started(index, now);
+                    news++;
+                    break;
+                case 't' when reads.Status.Add(index):
+                    news++;
+                    break;
+                case 'f' when attempt > call.FailedSeen && !reads.Failed.Contains((index, attempt)):
+                    reads.Failed.Add((index, attempt));
+                    news++;
+                    break;
+            }
+        }
+
+        return news;
     }
 
     /// <summary>
@@ -173,35 +265,9 @@ internal sealed class StatusPoller
         }
     }
 
-    private static bool TryAttempt(ReadOnlySpan<char> name, string stem, out int attempt)
-    {
-        attempt = 0;
-        return name.StartsWith(stem, StringComparison.Ordinal)
-            && int.TryParse(name[stem.Length..], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out attempt);
-    }
-
-    /// <summary>Splits <c>jobs/{id}/calls/{i}/{name}</c> into the call index and the name, without allocating.</summary>
-    private bool TryParse(ReadOnlySpan<char> key, out int index, out ReadOnlySpan<char> name)
-    {
-        index = -1;
-        name = default;
-        if (!key.StartsWith(_callsPrefix, StringComparison.Ordinal))
-        {
-            return false;
-        }
-
-        ReadOnlySpan<char> rest = key[_callsPrefix.Length..];
-        int slash = rest.IndexOf('/');
-        if (slash <= 0 || !int.TryParse(rest[..slash], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out index))
-        {
-            return false;
-        }
-
-        name = rest[(slash + 1)..];
-        return name.Length > 0;
-    }
-
     private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
+
+    private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
 }
 
 /// <summary>What the monitor reads after a round of events and a listing.</summary>

@@ -2,41 +2,39 @@ using System;
 using System.Runtime.CompilerServices;
 using System.Threading;
 using System.Threading.Tasks;
+using Neutral.Execution;
 
 namespace Neutral;
 
 /// <summary>One call of a job: awaitable for its result, with its state and statistics.</summary>
 /// <typeparam name="T">The result type.</typeparam>
+/// <remarks>
+/// A job keeps its calls' states, results and statistics packed in arrays; a future is made when the application asks
+/// for one (<see cref="RemoteJob{T}.this[int]"/>, <see cref="RemoteJob{T}.Futures"/>), and reads them there. A job of a
+/// million calls whose results are read with <see cref="RemoteJob{T}.GetResultsAsync"/> makes none.
+/// </remarks>
 public sealed class RemoteFuture<T>
 {
     private readonly TaskCompletionSource<T> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly DateTimeOffset _submitted;
+    private readonly ResultSink<T> _sink;
 
-    // Created when the call has news (a retry, its outcome), not per pending call: a record made at submit and replaced
-    // at the end would outlive several collections and then die old, which is what bloats the heap of large maps.
-    private CallStats? _stats;
-    private int _state = (int)RemoteCallState.Pending;
-
-    internal RemoteFuture(string jobId, int callIndex, DateTimeOffset submitted)
+    internal RemoteFuture(ResultSink<T> sink, int callIndex)
     {
-        JobId = jobId;
+        _sink = sink;
         CallIndex = callIndex;
-        _submitted = submitted;
     }
 
     /// <summary>The job.</summary>
-    public string JobId { get; }
+    public string JobId => _sink.JobId;
 
     /// <summary>The call's index in its job.</summary>
     public int CallIndex { get; }
 
     /// <summary>Where the call is.</summary>
-    public RemoteCallState State => (RemoteCallState)Volatile.Read(ref _state);
+    public RemoteCallState State => _sink.StateOf(CallIndex);
 
     /// <summary>Timestamps, attempt, cold start, bytes and host.</summary>
-    public CallStats Stats => Volatile.Read(ref _stats) ?? Initial();
-
-    private CallStats Initial() => new() { Submitted = _submitted, Attempt = 1, AttemptsStarted = 1 };
+    public CallStats Stats => _sink.StatsOf(CallIndex);
 
     /// <summary>The result as a task (faults with <see cref="RemoteException"/>; cancelled with the job).</summary>
     public Task<T> Task => _completion.Task;
@@ -47,57 +45,31 @@ public sealed class RemoteFuture<T>
     /// <summary>The result, once <see cref="State"/> is <see cref="RemoteCallState.Succeeded"/>.</summary>
     /// <exception cref="InvalidOperationException">The call has not succeeded.</exception>
     public T Result => State == RemoteCallState.Succeeded
-        ? _completion.Task.Result
+        ? _sink.ResultOf(CallIndex)
         : throw new InvalidOperationException($"Call {CallIndex} of job {JobId} is {State}, so it has no result.");
 
     /// <summary>The failure, once <see cref="State"/> is <see cref="RemoteCallState.Failed"/>.</summary>
-    public RemoteException? Exception => _completion.Task.IsFaulted ? _completion.Task.Exception!.InnerException as RemoteException : null;
+    public RemoteException? Exception => State == RemoteCallState.Failed ? _sink.FailureOf(CallIndex) : null;
 
     /// <summary>Awaits the result.</summary>
     public TaskAwaiter<T> GetAwaiter() => _completion.Task.GetAwaiter();
 
-    internal void MarkRunning() => Interlocked.CompareExchange(ref _state, (int)RemoteCallState.Running, (int)RemoteCallState.Pending);
-
-    internal void UpdateStats(Func<CallStats, CallStats> update)
+    /// <summary>Completes the task from the call's final state, if it has one (from either side: idempotent).</summary>
+    internal void Complete()
     {
-        // Compare-and-swap: updates from the monitor and the launcher never lose one another.
-        CallStats? current = Volatile.Read(ref _stats);
-        while (true)
+        switch (State)
         {
-            CallStats updated = update(current ?? Initial());
-            CallStats? seen = Interlocked.CompareExchange(ref _stats, updated, current);
-            if (ReferenceEquals(seen, current))
-            {
-                return;
-            }
-
-            current = seen;
+            case RemoteCallState.Succeeded:
+                _completion.TrySetResult(_sink.ResultOf(CallIndex));
+                break;
+            case RemoteCallState.Failed:
+                _completion.TrySetException(_sink.FailureOf(CallIndex)!);
+                break;
+            case RemoteCallState.Cancelled:
+                _completion.TrySetCanceled();
+                break;
         }
     }
-
-    // The state is set before the task completes, so a continuation of the task always sees the final state.
-    private bool TryClaim(RemoteCallState final)
-    {
-        int state = Volatile.Read(ref _state);
-        while (state is (int)RemoteCallState.Pending or (int)RemoteCallState.Running)
-        {
-            int seen = Interlocked.CompareExchange(ref _state, (int)final, state);
-            if (seen == state)
-            {
-                return true;
-            }
-
-            state = seen;
-        }
-
-        return false;
-    }
-
-    internal bool TrySucceed(T value) => TryClaim(RemoteCallState.Succeeded) && _completion.TrySetResult(value);
-
-    internal bool TryFail(RemoteException error) => TryClaim(RemoteCallState.Failed) && _completion.TrySetException(error);
-
-    internal bool TryCancel() => TryClaim(RemoteCallState.Cancelled) && _completion.TrySetCanceled();
 
     /// <inheritdoc/>
     public override string ToString() => $"call {CallIndex} of job {JobId}: {State}";

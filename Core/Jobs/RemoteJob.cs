@@ -17,12 +17,14 @@ namespace Neutral;
 public sealed class RemoteJob<T>
 {
     private readonly JobRunner _runner;
-    private readonly IReadOnlyList<RemoteFuture<T>> _futures;
+    private readonly ResultSink<T> _results;
+    private readonly FutureList _futures;
 
     internal RemoteJob(JobRunner runner, ResultSink<T> results)
     {
         _runner = runner;
-        _futures = results.Futures;
+        _results = results;
+        _futures = new FutureList(results);
         _raise = progress => Volatile.Read(ref _progress)?.Invoke(this, progress);
     }
 
@@ -33,10 +35,12 @@ public sealed class RemoteJob<T>
     public string JobId => _runner.JobId;
 
     /// <summary>The number of calls.</summary>
-    public int Count => _futures.Count;
+    public int Count => _results.Count;
 
     /// <summary>The future of call <paramref name="index"/>.</summary>
-    public RemoteFuture<T> this[int index] => _futures[index];
+    public RemoteFuture<T> this[int index] => (uint)index < (uint)_results.Count
+        ? _results.Future(index)
+        : throw new ArgumentOutOfRangeException(nameof(index), index, $"Job {JobId} has {_results.Count} calls.");
 
     /// <summary>The futures, in call order.</summary>
     public IReadOnlyList<RemoteFuture<T>> Futures => _futures;
@@ -78,7 +82,7 @@ public sealed class RemoteJob<T>
     public JobProgress Current => _runner.Snapshot;
 
     /// <summary>Every call's timestamps, for plots (see <see cref="JobTimeline.ToSvg"/>).</summary>
-    public JobTimeline Timeline => new(JobId, _futures.Select(f => f.Stats).ToArray(), _futures.Select(f => f.State).ToArray());
+    public JobTimeline Timeline => new(JobId, Enumerable.Range(0, _results.Count).Select(_results.StatsOf).ToArray(), Enumerable.Range(0, _results.Count).Select(_results.StateOf).ToArray());
 
     /// <summary>
     /// What the job costs on its platform so far, in US dollars, from the measured worker time of each call, the
@@ -125,24 +129,37 @@ public sealed class RemoteJob<T>
     public async Task<T[]> GetResultsAsync(CancellationToken cancellationToken = default)
     {
         await WaitAsync(ReturnWhen.All, cancellationToken).ConfigureAwait(false);
-        var futures = _futures;
-        var failures = futures.Where(f => f.State == RemoteCallState.Failed).Select(f => f.Exception!).ToArray();
-        if (failures.Length > 0)
+        ResultSink<T> sink = _results;
+        var states = new RemoteCallState[sink.Count];
+        List<RemoteException>? failures = null;
+        bool cancelled = false;
+        for (int i = 0; i < states.Length; i++)
         {
-            throw new RemoteJobException(JobId, Count, failures,
-                futures.Select(f => f.State == RemoteCallState.Succeeded ? (object?)f.Result : null).ToArray(),
-                futures.Select(f => f.State == RemoteCallState.Succeeded).ToArray());
+            states[i] = sink.StateOf(i);
+            if (states[i] == RemoteCallState.Failed)
+            {
+                (failures ??= []).Add(sink.FailureOf(i)!);
+            }
+
+            cancelled |= states[i] == RemoteCallState.Cancelled;
         }
 
-        if (futures.Any(f => f.State == RemoteCallState.Cancelled))
+        if (failures is not null)
+        {
+            throw new RemoteJobException(JobId, Count, failures,
+                states.Select((s, i) => s == RemoteCallState.Succeeded ? (object?)sink.ResultOf(i) : null).ToArray(),
+                states.Select(s => s == RemoteCallState.Succeeded).ToArray());
+        }
+
+        if (cancelled)
         {
             throw new OperationCanceledException($"Job {JobId} was cancelled.");
         }
 
-        var results = new T[futures.Count];
+        var results = new T[states.Length];
         for (int i = 0; i < results.Length; i++)
         {
-            results[i] = futures[i].Result;
+            results[i] = sink.ResultOf(i);
         }
 
         // The job's data is being deleted in the background (unless Job:KeepData); Completion says when it is gone.
@@ -155,4 +172,24 @@ public sealed class RemoteJob<T>
     /// cancelled; the job's data is removed in the background (<see cref="Completion"/> says when).
     /// </summary>
     public Task CancelAsync() => _runner.CancelAsync();
+
+    /// <summary>The futures as a list, each made on first use.</summary>
+    private sealed class FutureList(ResultSink<T> results) : IReadOnlyList<RemoteFuture<T>>
+    {
+        public RemoteFuture<T> this[int index] => (uint)index < (uint)results.Count
+            ? results.Future(index)
+            : throw new ArgumentOutOfRangeException(nameof(index), index, $"Job {results.JobId} has {results.Count} calls.");
+
+        public int Count => results.Count;
+
+        public IEnumerator<RemoteFuture<T>> GetEnumerator()
+        {
+            for (int i = 0; i < results.Count; i++)
+            {
+                yield return results.Future(i);
+            }
+        }
+
+        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
+    }
 }

@@ -54,9 +54,10 @@ internal static class LocalEnvelope
             writer.WriteString(location.Prefix);
         }
 
+        writer.WriteInt32(envelope.Slot ?? -1);
         if (envelope.TraceParent is { } trace)
         {
-            // Last and only when set: an envelope without it is byte for byte what workers before it read.
+            // Last and only when set.
             writer.WriteString(trace);
         }
 
@@ -89,6 +90,7 @@ internal static class LocalEnvelope
             stores![reader.ReadNonNullString()] = new StoreLocation(reader.ReadNonNullString(), reader.ReadNonNullString(), reader.ReadNonNullString());
         }
 
+        int slot = reader.ReadInt32();
         string? trace = reader.Remaining > 0 ? reader.ReadString() : null;
         reader.EnsureEnd();
         return new InvocationEnvelope
@@ -108,6 +110,7 @@ internal static class LocalEnvelope
             Assembly = assembly,
             Stores = stores,
             TraceParent = trace,
+            Slot = slot >= 0 ? slot : null,
         };
     }
 }

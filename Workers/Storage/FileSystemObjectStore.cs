@@ -107,7 +107,8 @@ public sealed class FileSystemObjectStore : IObjectStore, IBulkDeletingObjectSto
         }
 
         ReadOnlySpan<char> name = key.AsSpan(key.LastIndexOf('/') + 1);
-        return name is "status" or "job.json" || name.StartsWith("started.", StringComparison.Ordinal) || name.StartsWith("failed.", StringComparison.Ordinal);
+        return name is "status" or "job.json" || name.StartsWith("started.", StringComparison.Ordinal) || name.StartsWith("failed.", StringComparison.Ordinal)
+            || key.Contains("/slots/", StringComparison.Ordinal);
     }
 
     /// <summary>
@@ -377,7 +378,7 @@ public sealed class FileSystemObjectStore : IObjectStore, IBulkDeletingObjectSto
 
         string folder = Path.GetDirectoryName(path)!;
         string name = Path.GetFileName(path);
-        if (name.StartsWith("started.", StringComparison.Ordinal))
+        if (name.StartsWith("started.", StringComparison.Ordinal) || name.EndsWith(".started", StringComparison.Ordinal))
         {
             // A call's first object, in a folder no one has made yet: make it first rather than fail to open it.
             PosixFiles.TryMakeFolder(folder);

@@ -98,8 +98,10 @@ public sealed class MapTests
         Assert.True(File.Exists(Path.Combine(control, "job.json")));
         for (int i = 0; i < 3; i++)
         {
+            // The status in the call's folder; the attempt's markers in its launch slot (protocol version 3).
             Assert.True(File.Exists(Path.Combine(control, "calls", i.ToString("D6"), "status")));
-            Assert.True(File.Exists(Path.Combine(control, "calls", i.ToString("D6"), "started.1")));
+            Assert.True(File.Exists(Path.Combine(control, "slots", "000000", i.ToString("D7") + ".1.started")));
+            Assert.True(File.Exists(Path.Combine(control, "slots", "000000", i.ToString("D7") + ".1.status")));
         }
 
         // Only the large result (over 8 KiB) is stored beside its status, and on disk.
@@ -117,7 +119,9 @@ public sealed class MapTests
             keys.Add(info.Key[Wire.StorageLayout.Job(job.JobId).Length..]);
         }
 
-        Assert.Equal(["calls/000000/started.1", "calls/000000/status", "calls/000001/started.1", "calls/000001/status", "calls/000002/output.1", "calls/000002/started.1", "calls/000002/status", "job.json"], keys);
+        Assert.Equal(["calls/000000/status", "calls/000001/status", "calls/000002/output.1", "calls/000002/status", "job.json",
+            "slots/000000/0000000.1.started", "slots/000000/0000000.1.status", "slots/000000/0000001.1.started", "slots/000000/0000001.1.status",
+            "slots/000000/0000002.1.started", "slots/000000/0000002.1.status"], keys);
     }
 
     [Theory]

@@ -26,7 +26,7 @@ public sealed class SignalTests
         Cloud cloud = local.Cloud;
         await cloud.ShareAsync(new long[] { 1, 2 });
         RemoteJob<int> job = cloud.Submit(Enumerable.Range(0, 6).Select(_ => Remote.FaultFunctions.WaitForCancellation("cancelled")));
-        await WaitUntilAsync(() => Files(local.ControlJobsFolder).Any(f => Path.GetFileName(f).StartsWith("started.", StringComparison.Ordinal)));
+        await WaitUntilAsync(() => Files(local.ControlJobsFolder).Any(f => Path.GetFileName(f).EndsWith(".started", StringComparison.Ordinal)));
         Task<int[]> results = job.GetResultsAsync();
 
         var exited = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -121,7 +121,7 @@ public sealed class SignalTests
         try
         {
             // Mid-map: some call has started.
-            await WaitUntilAsync(() => client.HasExited || Files(control).Any(f => Path.GetFileName(f).StartsWith("started.", StringComparison.Ordinal)));
+            await WaitUntilAsync(() => client.HasExited || Files(control).Any(f => Path.GetFileName(f).EndsWith(".started", StringComparison.Ordinal)));
             if (client.HasExited)
             {
                 Assert.Fail("the client ended before a call started: " + await stderr);

@@ -15,7 +15,7 @@ public sealed class SimulatedCloudTests
 
     /// <summary>What a worker writes first: BeforeRun holds a call before the call loop writes it, so held "running" calls write it here.</summary>
     private static Task WriteStartedAsync(SimulatedRig rig, InvocationEnvelope e) =>
-        rig.Memory.PutAsync(Cloud.InternalPrefix + StorageLayout.Started(e.JobId, e.CallIndex, e.Attempt), "started"u8.ToArray());
+        rig.Memory.PutAsync(Cloud.InternalPrefix + StorageLayout.SlotMarker(e.JobId, e.Slot!.Value, e.CallIndex, e.Attempt, StorageLayout.StartedMarker), "started"u8.ToArray());
 
     [Fact]
     public async Task A_map_runs_with_storage_as_the_only_signal()
