@@ -9,10 +9,15 @@ using Neutral.Storage;
 
 namespace Neutral.Testing;
 
-/// <summary>An object store in memory: atomic create-only, ordered listings. For the simulated cloud.</summary>
+/// <summary>
+/// An object store in memory: atomic create-only, ordered listings that cost in proportion to what they return (a
+/// sorted index of the keys, as a cloud store lists by prefix). For the simulated cloud.
+/// </summary>
 public sealed class InMemoryObjectStore : IObjectStore, IBulkDeletingObjectStore
 {
     private readonly ConcurrentDictionary<string, byte[]> _objects = new(StringComparer.Ordinal);
+    private readonly SortedSet<string> _index = new(StringComparer.Ordinal);
+    private readonly Lock _indexLock = new();
 
     private long _listingTicks;
     private int _listings;
@@ -34,6 +39,8 @@ public sealed class InMemoryObjectStore : IObjectStore, IBulkDeletingObjectStore
     {
         Check(key, cancellationToken);
         _objects[key] = data.ToArray();
+        Indexed(key);
+
         return Task.CompletedTask;
     }
 
@@ -41,7 +48,13 @@ public sealed class InMemoryObjectStore : IObjectStore, IBulkDeletingObjectStore
     public Task<bool> TryCreateAsync(string key, ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default)
     {
         Check(key, cancellationToken);
-        return Task.FromResult(_objects.TryAdd(key, data.ToArray()));
+        if (!_objects.TryAdd(key, data.ToArray()))
+        {
+            return Task.FromResult(false);
+        }
+
+        Indexed(key);
+        return Task.FromResult(true);
     }
 
     /// <inheritdoc/>
@@ -72,16 +85,7 @@ public sealed class InMemoryObjectStore : IObjectStore, IBulkDeletingObjectStore
         ObjectKeys.Validate(prefix, nameof(prefix), allowPrefix: true);
         cancellationToken.ThrowIfCancellationRequested();
         long start = System.Diagnostics.Stopwatch.GetTimestamp();
-        var keys = new List<string>();
-        foreach (string key in _objects.Keys)
-        {
-            if (key.StartsWith(prefix, StringComparison.Ordinal))
-            {
-                keys.Add(key);
-            }
-        }
-
-        keys.Sort(StringComparer.Ordinal);
+        List<string> keys = Under(prefix);
         Interlocked.Add(ref _listingTicks, System.Diagnostics.Stopwatch.GetElapsedTime(start).Ticks);
         Interlocked.Increment(ref _listings);
         foreach (string key in keys)
@@ -99,7 +103,13 @@ public sealed class InMemoryObjectStore : IObjectStore, IBulkDeletingObjectStore
     public Task<bool> DeleteAsync(string key, CancellationToken cancellationToken = default)
     {
         Check(key, cancellationToken);
-        return Task.FromResult(_objects.TryRemove(key, out _));
+        bool removed = _objects.TryRemove(key, out _);
+        if (removed)
+        {
+            Unindexed(key);
+        }
+
+        return Task.FromResult(removed);
     }
 
     /// <inheritdoc/>
@@ -108,12 +118,45 @@ public sealed class InMemoryObjectStore : IObjectStore, IBulkDeletingObjectStore
         ObjectKeys.Validate(prefix, nameof(prefix), allowPrefix: true);
         cancellationToken.ThrowIfCancellationRequested();
         int deleted = 0;
-        foreach (string key in _objects.Keys.Where(k => k.StartsWith(prefix, StringComparison.Ordinal)).ToArray())
+        foreach (string key in Under(prefix))
         {
-            deleted += _objects.TryRemove(key, out _) ? 1 : 0;
+            if (_objects.TryRemove(key, out _))
+            {
+                Unindexed(key);
+                deleted++;
+            }
         }
 
         return Task.FromResult(deleted);
+    }
+
+    private void Indexed(string key)
+    {
+        lock (_indexLock)
+        {
+            _index.Add(key);
+        }
+    }
+
+    private void Unindexed(string key)
+    {
+        lock (_indexLock)
+        {
+            // Written again since: it stays.
+            if (!_objects.ContainsKey(key))
+            {
+                _index.Remove(key);
+            }
+        }
+    }
+
+    /// <summary>The keys under <paramref name="prefix"/>, in order.</summary>
+    private List<string> Under(string prefix)
+    {
+        lock (_indexLock)
+        {
+            return prefix.Length == 0 ? [.. _index] : [.. _index.GetViewBetween(prefix, prefix + char.MaxValue)];
+        }
     }
 
     private static void Check(string key, CancellationToken cancellationToken)

@@ -65,8 +65,8 @@ internal sealed class CallRecords
         r.ResultFetched = fetched is { } f ? f.UtcTicks : r.ResultFetched;
         r.Attempt = (short)Math.Clamp(status.Attempt, 0, short.MaxValue);
         r.ColdStart = status.ColdStart;
-        r.BytesIn = status.BytesIn;
-        r.BytesOut = status.BytesOut;
+        r.BytesIn = (int)Math.Clamp(status.BytesIn, 0, int.MaxValue); // a call's bytes fit an array
+        r.BytesOut = (int)Math.Clamp(status.BytesOut, 0, int.MaxValue);
         r.Host = HostIndex(status.Host);
         if (status.Log is { Length: > 0 } log)
         {
@@ -165,8 +165,8 @@ internal sealed class CallRecords
         public long WorkerEnd;
         public long StatusSeen;
         public long ResultFetched;
-        public long BytesIn;
-        public long BytesOut;
+        public int BytesIn;
+        public int BytesOut;
         public int Host;
         public short Attempt;
         public short AttemptsStarted;

@@ -12,10 +12,10 @@ internal sealed class CallState
     public int Slot;
 
     /// <summary>Platform faults and retryable failures counted against the call's retries.</summary>
-    public int Faults;
+    public short Faults;
 
     /// <summary>The highest attempt whose <c>failed.{a}</c> record was handled.</summary>
-    public int FailedSeen;
+    public short FailedSeen;
 
     // UTC ticks, 0 for none: a million calls' states are live at once, and a DateTimeOffset? takes 24 bytes.
     private long _invokedAt;

@@ -149,7 +149,7 @@ internal sealed class OutcomeReader
         bool isFinal = final ?? (record.Succeeded || !IsRetryable(record, index));
         if (!isFinal)
         {
-            state.FailedSeen = Math.Max(state.FailedSeen, record.Attempt);
+            state.FailedSeen = (short)Math.Clamp(Math.Max(state.FailedSeen, record.Attempt), 0, short.MaxValue);
         }
 
         switch (StatusInterpreter.Interpret(record, isFinal, state, _calls.RetriesOf(index)))

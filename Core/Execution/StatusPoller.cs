@@ -21,6 +21,13 @@ internal sealed class StatusPoller
     private static readonly TimeSpan MaximumInterval = TimeSpan.FromSeconds(2);
     private static readonly TimeSpan HintedInterval = TimeSpan.FromSeconds(2);
 
+    /// <summary>
+    /// The most slots one poll lists: when more are due (a platform that took a hundred thousand calls at once), the
+    /// ones due longest go first and the rest in the next polls, so that each poll's statuses are read, and its news
+    /// delivered, before the next listings.
+    /// </summary>
+    public const int SlotsPerPoll = 32;
+
     /// <summary>Pending calls at or below which their statuses are also read directly after a listing.</summary>
     public const int TailSize = 8;
     private readonly IObjectStore _jobs;
@@ -78,6 +85,7 @@ internal sealed class StatusPoller
     /// </summary>
     public async Task<int> ListAsync(CallState[] state, ReadSet reads, Action<int, DateTimeOffset> started, int pending)
     {
+        Telemetry.Polls.Add(1);
         int found = await ListSlotsAsync(state, reads, started).ConfigureAwait(false);
         if (pending <= TailSize)
         {
@@ -109,6 +117,13 @@ internal sealed class StatusPoller
             {
                 _due.Add(slot);
             }
+        }
+
+        bool more = _due.Count > SlotsPerPoll;
+        if (more)
+        {
+            _due.Sort((a, b) => Slots[a].Next.CompareTo(Slots[b].Next));
+            _due.RemoveRange(SlotsPerPoll, _due.Count - SlotsPerPoll);
         }
 
         try
@@ -154,8 +169,8 @@ internal sealed class StatusPoller
         // The next poll when the first slot is due; never spending more than about a third of the time listing (a
         // poll of many slots is long). With hints, after the next quiet spell.
         TimeSpan took = _time.GetElapsedTime(listStart);
-        DateTimeOffset next = now + (_hinted ? HintedInterval : MaximumInterval);
-        if (!_hinted)
+        DateTimeOffset next = now + (_hinted && !more ? HintedInterval : MaximumInterval);
+        if (!_hinted || more)
         {
             foreach (int slot in Slots.Active)
             {
@@ -196,6 +211,7 @@ internal sealed class StatusPoller
         string prefix = StorageLayout.Slot(_jobId, slot);
         int news = 0;
         Listings++;
+        Telemetry.Listings.Add(1);
 
         // Parsed in place, without a string per key.
         await foreach (ObjectInfo info in _jobs.ListAsync(prefix).ConfigureAwait(false))

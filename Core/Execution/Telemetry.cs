@@ -33,6 +33,10 @@ internal static class Telemetry
 
     public static readonly Counter<long> SpeculativeBackups = Meter.CreateCounter<long>("neutral.speculative_backups", "{attempt}", "Backup attempts launched for stragglers.");
 
+    public static readonly Counter<long> Polls = Meter.CreateCounter<long>("neutral.polls", "{poll}", "Polls of storage for news of running jobs (each lists the launch slots that are due).");
+
+    public static readonly Counter<long> Listings = Meter.CreateCounter<long>("neutral.listings", "{listing}", "Listings of launch slots (one per slot listed; a LIST request per page of keys).");
+
     public static readonly Histogram<double> CallDuration = Meter.CreateHistogram<double>("neutral.call.duration", "s", "A succeeded call's run time on its worker.");
 
     /// <summary>

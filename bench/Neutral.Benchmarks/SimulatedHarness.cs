@@ -22,12 +22,17 @@ public static class SimulatedHarness
     public static async Task RunAsync(string[] args)
     {
         int calls = args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 100_000;
-        Console.WriteLine($"machine: {Environment.ProcessorCount} cores, .NET {Environment.Version}; {calls:N0} no-op calls");
+        Console.WriteLine($"machine: {Environment.ProcessorCount} cores, .NET {Environment.Version}; {calls:N0} no-op calls; platform concurrency limit {Environment.GetEnvironmentVariable("BENCH_CONCURRENCY") ?? "none"}");
         var memory = new InMemoryObjectStore();
+        var requests = new CountingObjectStore(memory);
         var location = new StoreLocation("memory", "bench", Cloud.InternalPrefix);
-        var platform = new SimulatedCloud(memory, location, TimeProvider.System);
+        var platform = new SimulatedCloud(requests, location, TimeProvider.System)
+        {
+            // BENCH_CONCURRENCY: the platform's concurrency limit (Lambda's default account limit is 1,000); unset, none.
+            ConcurrencyLimit = int.TryParse(Environment.GetEnvironmentVariable("BENCH_CONCURRENCY"), out int limit) ? limit : 0,
+        };
         var providers = new ProviderRegistry()
-            .AddStorage("memory", _ => new StoreConnection(memory, location))
+            .AddStorage("memory", _ => new StoreConnection(requests, location))
             .AddCompute("simulated", _ => platform);
 
         await using Cloud cloud = Cloud.Connect(o =>
@@ -38,12 +43,24 @@ public static class SimulatedHarness
             o.Job.SweepAfterHours = 0;
             o.Job.KeepData = true; // measured below, then deleted
         });
-        await cloud.MapAsync(Enumerable.Range(0, 1000), BenchRemote.BenchFunctions.Noop); // JIT warm-up
+        await cloud.MapAsync(Enumerable.Range(0, 20_000), BenchRemote.BenchFunctions.Noop); // JIT warm-up (past tiered compilation's first tier)
         await memory.DeletePrefixAsync(Cloud.InternalPrefix + "jobs/");
         GC.Collect();
         long before = GC.GetTotalMemory(forceFullCollection: true);
         long peak = before;
         using var sampler = new Timer(_ => InterlockedMax(ref peak, GC.GetTotalMemory(false)), null, 0, 5);
+        long polls = 0;
+        using var meters = new System.Diagnostics.Metrics.MeterListener();
+        meters.InstrumentPublished = (instrument, listener) =>
+        {
+            if (instrument.Meter.Name == "Neutral" && instrument.Name == "neutral.polls")
+            {
+                listener.EnableMeasurementEvents(instrument);
+            }
+        };
+        meters.SetMeasurementEventCallback<long>((_, value, _, _) => Interlocked.Add(ref polls, value));
+        meters.Start();
+        requests.Reset();
         TimeSpan listingBefore = memory.ListingTime;
         int listingsBefore = memory.Listings;
         TimeSpan cpu = Process.GetCurrentProcess().TotalProcessorTime;
@@ -54,6 +71,10 @@ public static class SimulatedHarness
         TimeSpan total = Process.GetCurrentProcess().TotalProcessorTime - cpu;
         InterlockedMax(ref peak, GC.GetTotalMemory(false));
         await sampler.DisposeAsync();
+        meters.Dispose();
+        long lists = requests.Lists, listedKeys = requests.ListedKeys, largest = requests.LargestListing, puts = requests.Puts, gets = requests.Gets;
+
+        await job.Completion; // the job's own end
 
         // The store's share of the heap: what deleting the job's objects frees.
         long withData = GC.GetTotalMemory(forceFullCollection: true);
@@ -65,11 +86,16 @@ public static class SimulatedHarness
             throw new InvalidOperationException("wrong result");
         }
 
+
+        // How long after its worker ended each call's status was seen (one clock: the workers run in this process).
+        double[] notice = job.Timeline.Calls.Select(c => (c.StatusSeen!.Value - c.WorkerEnd!.Value).TotalMilliseconds).Order().ToArray();
         GC.KeepAlive(job);
         GC.KeepAlive(results);
+        var weak = new WeakReference(job);
         job = null;
         results = null;
         long released = GC.GetTotalMemory(forceFullCollection: true);
+        Console.WriteLine($"job released: {!weak.IsAlive}; freed {(withoutData - released) / Mi:0} MiB");
 
         // The workers' share of the CPU: the same calls through the call loop alone.
         TimeSpan workers = await WorkerBaselineAsync(calls);
@@ -79,7 +105,10 @@ public static class SimulatedHarness
         int listings = memory.Listings - listingsBefore;
         Console.WriteLine($"process CPU {total.TotalSeconds:0.00} s; the platform alone {workers.TotalSeconds:0.00} s; the store serving {listings} listings {listing.TotalSeconds:0.00} s");
         Console.WriteLine($"client CPU per call: {(total - workers - listing).TotalMilliseconds * 1000 / calls:0.0} us");
-        Console.WriteLine($"client live memory at the end of the map (futures, results, call states, packed arguments), after a full collection: {(withoutData - before) / Mi:0} MiB");
+        Console.WriteLine($"requests: {lists} LIST ({(double)lists * 1000 / calls:0.0} per 1,000 calls; {polls} polls, {(double)lists / Math.Max(1, polls):0.00} LIST a poll; {listedKeys:N0} keys listed, at most {largest:N0} in one listing), {puts:N0} PUT, {gets:N0} GET");
+        Console.WriteLine($"listing budget 3 x calls / 1,000 + 10 a poll: {3.0 * calls / 1000 + 10.0 * polls:0} LIST; used {lists}");
+        Console.WriteLine($"status seen after the worker ended: p50 {notice[notice.Length / 2]:0.0} ms, p99 {notice[(int)(notice.Length * 0.99)]:0.0} ms, max {notice[^1]:0.0} ms; mean time between polls {watch.Elapsed.TotalMilliseconds / Math.Max(1, polls):0.0} ms");
+        Console.WriteLine($"client live memory at the end of the map (results, call states and records, packed arguments), after a full collection: {(withoutData - before) / Mi:0} MiB, {(double)(withoutData - before) / calls:0} bytes a call");
         Console.WriteLine($"managed heap: peak {(peak - before) / Mi:0} MiB above the start, of which the simulated store's objects {storeBytes / Mi:0} MiB: client peak including garbage not yet collected {(peak - before - storeBytes) / Mi:0} MiB");
         Console.WriteLine($"process peak working set (client, in-process workers and store together): {self.PeakWorkingSet64 / Mi:0} MiB");
     }
@@ -115,6 +144,7 @@ public static class SimulatedHarness
                     SignatureHash = hash,
                     InlineInput = stubs[i].Arguments.ToArray(),
                     Attempt = 1,
+                    Slot = i / 400, // the markers a client's envelope asks for, as in the map
                     Store = location,
                 });
             }
