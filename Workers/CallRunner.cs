@@ -94,6 +94,11 @@ public sealed class CallRunner
     public async Task<CallOutcome> RunAsync(InvocationEnvelope envelope, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(envelope);
+        if (envelope.Batch is { Count: > 0 })
+        {
+            return await RunBatchAsync(envelope, cancellationToken).ConfigureAwait(false);
+        }
+
         bool cold = Interlocked.Increment(ref _calls) == 1;
         DateTimeOffset start = _time.GetUtcNow();
         IObjectStore root = _openStore(envelope.Store);
@@ -285,6 +290,36 @@ public sealed class CallRunner
         {
             // Found without it (see above).
         }
+    }
+
+    /// <summary>
+    /// Runs an invocation's calls one after another, each as its own attempt (its own markers, deadline and status), and
+    /// returns the first one's outcome. A call whose status could not be written is lost alone: the client retries it
+    /// at its deadline, and the others go on. Cancellation (the job's) stops the calls not yet started.
+    /// </summary>
+    private async Task<CallOutcome> RunBatchAsync(InvocationEnvelope envelope, CancellationToken cancellationToken)
+    {
+        CallOutcome? first = null;
+        Exception? lost = null;
+        foreach (InvocationEnvelope call in envelope.Calls())
+        {
+            if (cancellationToken.IsCancellationRequested)
+            {
+                break;
+            }
+
+            try
+            {
+                CallOutcome outcome = await RunAsync(call, cancellationToken).ConfigureAwait(false);
+                first ??= outcome;
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                lost ??= e;
+            }
+        }
+
+        return first ?? throw (lost ?? new OperationCanceledException(cancellationToken));
     }
 
     /// <summary>A platform error for a storage failure outside the user's code; <paramref name="doing"/> says what failed.</summary>

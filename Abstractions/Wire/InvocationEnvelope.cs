@@ -84,6 +84,37 @@ public sealed record InvocationEnvelope
     /// </summary>
     [JsonPropertyName("slot")] public int? Slot { get; init; }
 
+    /// <summary>
+    /// More calls of the same function for this invocation to run after the first, one after another, each as its own
+    /// attempt with its own markers and status (<c>Job:CallsPerInvocation</c>); absent for one call. A worker that
+    /// predates it runs the first call only, and the client retries the others when they do not start.
+    /// </summary>
+    [JsonPropertyName("batch")] public IReadOnlyList<BatchedCall>? Batch { get; init; }
+
+    /// <summary>The calls this invocation runs: this envelope's own call, then each of <see cref="Batch"/>, each as an envelope of one call.</summary>
+    public IEnumerable<InvocationEnvelope> Calls()
+    {
+        if (Batch is not { Count: > 0 } batch)
+        {
+            yield return this;
+            yield break;
+        }
+
+        yield return this with { Batch = null };
+        foreach (BatchedCall call in batch)
+        {
+            yield return this with
+            {
+                CallIndex = call.CallIndex,
+                Attempt = call.Attempt,
+                Slot = call.Slot,
+                InlineInput = call.InlineInput,
+                InputRange = call.InputRange,
+                Batch = null,
+            };
+        }
+    }
+
     /// <summary>The signature hash as a number.</summary>
     [JsonIgnore]
     public ulong SignatureHashValue => ParseHash(SignatureHash);
@@ -98,6 +129,19 @@ public sealed record InvocationEnvelope
             ? value
             : throw new FormatException($"A signature hash must be 16 hex digits, found '{text}'.");
 }
+
+/// <summary>A further call of an invocation (<see cref="InvocationEnvelope.Batch"/>): what differs from the envelope's own call.</summary>
+/// <param name="CallIndex">The call's index in the job.</param>
+/// <param name="Attempt">The attempt number.</param>
+/// <param name="Slot">The attempt's launch slot.</param>
+/// <param name="InlineInput">The encoded arguments, when inline.</param>
+/// <param name="InputRange">Where the encoded arguments are, when not inline.</param>
+public sealed record BatchedCall(
+    [property: JsonPropertyName("call")] int CallIndex,
+    [property: JsonPropertyName("attempt")] int Attempt,
+    [property: JsonPropertyName("slot")] int? Slot = null,
+    [property: JsonPropertyName("in")] byte[]? InlineInput = null,
+    [property: JsonPropertyName("inRef")] InputRange? InputRange = null);
 
 /// <summary>A byte range of an object holding a call's encoded arguments.</summary>
 /// <param name="Key">The object's key in the job's internal space.</param>

@@ -25,6 +25,7 @@ internal static class CoreSettings
         Setting.Bool("Job:KeepData", o => o.Job.KeepData, (o, v) => o.Job.KeepData = v),
         Setting.Int("Job:StartTimeoutSeconds", 1, 7 * Day, o => o.Job.StartTimeoutSeconds, (o, v) => o.Job.StartTimeoutSeconds = v),
         Setting.Int("Job:InvokeConcurrency", 1, 10_000, o => o.Job.InvokeConcurrency, (o, v) => o.Job.InvokeConcurrency = v),
+        Setting.Int("Job:CallsPerInvocation", 1, 1000, o => o.Job.CallsPerInvocation, (o, v) => o.Job.CallsPerInvocation = v),
         Setting.Int("Job:StoreRetrySeconds", 0, Day, o => o.Job.StoreRetrySeconds, (o, v) => o.Job.StoreRetrySeconds = v),
         Setting.Number("Job:SweepAfterHours", 0, 365 * 24, o => o.Job.SweepAfterHours, (o, v) => o.Job.SweepAfterHours = v),
         Setting.Number("Job:KeepFailedHours", 0, 365 * 24, o => o.Job.KeepFailedHours, (o, v) => o.Job.KeepFailedHours = v),

@@ -90,6 +90,14 @@ public sealed class JobOptions
     public int InvokeConcurrency { get; set; } = 64;
 
     /// <summary>
+    /// Calls of one function run by one invocation, one after another (1 to 1,000; default 1): a map of a million
+    /// one-millisecond calls is then ten thousand invocations, not a million cold ones. Each call keeps its own status,
+    /// attempts, timeout, retries and speculative backup; an invocation carries at most 48 KiB of inline arguments,
+    /// so calls with large arguments are batched less. The local provider runs each call of a batch on its own.
+    /// </summary>
+    public int CallsPerInvocation { get; set; } = 1;
+
+    /// <summary>
     /// Seconds a store operation is retried through transient errors (timeouts, 5xx, throttling) before the job fails
     /// with one clear error. Default 60.
     /// </summary>

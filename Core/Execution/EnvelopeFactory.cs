@@ -57,7 +57,8 @@ internal sealed class EnvelopeFactory
             InputRange = inline ? null : new InputRange(StorageLayout.Input(_jobId), staging.Offsets[index], staging.Length(index)),
             Attempt = attempt,
             Slot = slot,
-            Deadline = _cloud.Time.GetUtcNow() + TimeSpan.FromSeconds(_cloud.Options.Job.StartTimeoutSeconds) + timeout,
+            // Several calls per invocation run one after another: the last may start that many timeouts late.
+            Deadline = _cloud.Time.GetUtcNow() + TimeSpan.FromSeconds(_cloud.Options.Job.StartTimeoutSeconds) + timeout * _cloud.Options.Job.CallsPerInvocation,
             TimeoutSeconds = (int)Math.Ceiling(timeout.TotalSeconds),
             RetryUserErrors = function.Options.RetryOnException,
             Store = _cloud.Location,

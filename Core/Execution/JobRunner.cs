@@ -1,5 +1,6 @@
 using System;
 using System.Diagnostics;
+using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
 using Microsoft.Extensions.Logging;
@@ -57,10 +58,27 @@ internal sealed class JobRunner
         _poller = new StatusPoller(cloud.Jobs, jobId, hinted: cloud.Backend is IHintingComputeBackend, _time, TimeSpan.FromSeconds(cloud.Options.Job.StoreRetrySeconds));
         _attempts = new AttemptStarter(jobId, _ledger, sink, _envelopes, _poller.Slots, _logger);
         bool answersForQueue = cloud.Backend is IHintingComputeBackend { ReportsEveryAttempt: true };
-        var policy = new AttemptPolicy(TimeSpan.FromSeconds(cloud.Options.Job.StartTimeoutSeconds), answersForQueue, cloud.Options.Job.Speculation);
+        var policy = new AttemptPolicy(StartBound(cloud, sink), answersForQueue, cloud.Options.Job.Speculation);
         _outcomes = new OutcomeReader(jobId, _ledger, sink, _envelopes, policy, _poller, cloud.Jobs, _time, _attempts);
         _sweeper = new AttemptSweeper(jobId, _ledger, _envelopes, policy, _outcomes, cloud.Backend, _time, cloud.Options.Job.StartTimeoutSeconds, _attempts, _poller.Slots, Trace);
         _applier = new EventApplier(_ledger, _outcomes, _attempts, _poller, _time);
+    }
+
+    /// <summary>
+    /// How long an accepted attempt may take to start: <c>Job:StartTimeoutSeconds</c>, and with several calls per
+    /// invocation the time the calls before it in its invocation may take.
+    /// </summary>
+    private static TimeSpan StartBound(CloudContext cloud, IResultSink sink)
+    {
+        TimeSpan bound = TimeSpan.FromSeconds(cloud.Options.Job.StartTimeoutSeconds);
+        int perInvocation = cloud.Options.Job.CallsPerInvocation;
+        if (perInvocation > 1 && sink.Count > 0)
+        {
+            double longest = sink.Functions.Max(f => (double)(f.Options.TimeoutSeconds ?? cloud.Options.Job.TimeoutSeconds));
+            bound += TimeSpan.FromSeconds(longest * (perInvocation - 1));
+        }
+
+        return bound;
     }
 
     /// <summary>A runner for <paramref name="calls"/>, and the typed futures it completes.</summary>
@@ -169,7 +187,7 @@ internal sealed class JobRunner
         int pumps = Math.Min(_ledger.Count, Math.Min(8, _cloud.Gate.Limit));
         _launcher = new Launcher(_cloud.Backend, _cloud.Gate, pumps, _time, _logger, BuildEnvelope,
             (i, a, slot, at) => _events.Post(new JobEvent(JobEventKind.Invoked, i, a, At: at, Slot: slot)),
-            (i, a, e) => _events.Post(new JobEvent(JobEventKind.InvokeFailed, i, a, e.GetType().Name + ": " + e.Message)));
+            (i, a, e) => _events.Post(new JobEvent(JobEventKind.InvokeFailed, i, a, e.GetType().Name + ": " + e.Message)), _cloud.Options.Job.CallsPerInvocation);
         _attempts.Launcher = _launcher;
         await MonitorAsync().ConfigureAwait(false);
     }
@@ -225,6 +243,8 @@ internal sealed class JobRunner
                 {
                     _poller.HintArrived();
                 }
+
+                _poller.SentUpTo(_launcher!.SentSlot);
 
                 now = _time.GetUtcNow();
                 if (_poller.ListingDue(now) && !_ledger.AllDone && !_attempts.Stopped)

@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Diagnostics;
 using System.Globalization;
 using System.Threading;
@@ -40,6 +41,21 @@ internal sealed class Launcher
     private readonly Action<int, int, Exception> _failed;
     private readonly CancellationTokenSource _stop = new();
     private readonly Task[] _pumps;
+    private readonly int _batch;
+    private int _sentSlot = -1;
+
+    /// <summary>
+    /// The highest launch slot of an attempt handed to the backend so far (any thread). The monitor lists slots from
+    /// when their attempts are sent, not accepted: a backend whose invoke returns only when the call has run (an HTTP
+    /// trigger) would otherwise show no call running.
+    /// </summary>
+    public int SentSlot => Volatile.Read(ref _sentSlot);
+
+    /// <summary>
+    /// The most inline arguments one invocation carries when it runs several calls: under every platform's limit on an
+    /// asynchronous invocation's payload (Azure's queue messages, 64 KiB, are the smallest).
+    /// </summary>
+    internal const int BatchInlineLimit = 48 * 1024;
 
     /// <param name="backend">Where attempts go.</param>
     /// <param name="gate">The cloud's bound on invocations in flight.</param>
@@ -49,9 +65,11 @@ internal sealed class Launcher
     /// <param name="envelope">Builds the envelope of an attempt (call, attempt, slot), or null when the call no longer needs it.</param>
     /// <param name="accepted">The platform accepted the attempt (call, attempt, slot, when; any thread).</param>
     /// <param name="failed">The platform refused the attempt for good (any thread).</param>
+    /// <param name="batch">Calls per invocation (<c>Job:CallsPerInvocation</c>): queued attempts of one function go together.</param>
     public Launcher(IComputeBackend backend, InvokeGate gate, int pumps, TimeProvider time, ILogger logger,
-        Func<int, int, int, InvocationEnvelope?> envelope, Action<int, int, int, DateTimeOffset> accepted, Action<int, int, Exception> failed)
+        Func<int, int, int, InvocationEnvelope?> envelope, Action<int, int, int, DateTimeOffset> accepted, Action<int, int, Exception> failed, int batch = 1)
     {
+        _batch = Math.Max(1, batch);
         _backend = backend;
         _gate = gate;
         _time = time;
@@ -79,18 +97,29 @@ internal sealed class Launcher
     private async Task PumpAsync()
     {
         CancellationToken stop = _stop.Token;
+        InvocationEnvelope? carried = null;
         try
         {
-            while (await _queue.Reader.WaitToReadAsync(stop).ConfigureAwait(false))
+            while (true)
             {
-                while (_queue.Reader.TryRead(out var next))
+                InvocationEnvelope? envelope = carried ?? Take();
+                carried = null;
+                if (envelope is null)
                 {
-                    InvocationEnvelope? envelope = _envelope(next.Index, next.Attempt, next.Slot);
-                    if (envelope is not null)
+                    if (!await _queue.Reader.WaitToReadAsync(stop).ConfigureAwait(false))
                     {
-                        await InvokeAsync(envelope, stop).ConfigureAwait(false);
+                        return;
                     }
+
+                    continue;
                 }
+
+                if (_batch > 1)
+                {
+                    envelope = Gather(envelope, out carried);
+                }
+
+                await InvokeAsync(envelope, stop).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
@@ -98,8 +127,81 @@ internal sealed class Launcher
         }
     }
 
+    /// <summary>The next queued attempt's envelope, skipping calls that no longer need one; null when the queue is empty.</summary>
+    private InvocationEnvelope? Take()
+    {
+        while (_queue.Reader.TryRead(out var next))
+        {
+            if (_envelope(next.Index, next.Attempt, next.Slot) is { } envelope)
+            {
+                return envelope;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// Adds queued attempts of the same function to <paramref name="first"/>'s invocation, up to the batch size and
+    /// <see cref="BatchInlineLimit"/>; an attempt that does not fit is <paramref name="carried"/> to the next invocation.
+    /// </summary>
+    private InvocationEnvelope Gather(InvocationEnvelope first, out InvocationEnvelope? carried)
+    {
+        carried = null;
+        List<BatchedCall>? more = null;
+        long inline = first.InlineInput?.Length ?? 0;
+        while ((more?.Count ?? 0) < _batch - 1 && Take() is { } next)
+        {
+            long size = next.InlineInput?.Length ?? 0;
+            if (next.FunctionId != first.FunctionId || inline + size > BatchInlineLimit)
+            {
+                carried = next;
+                break;
+            }
+
+            inline += size;
+            (more ??= []).Add(new BatchedCall(next.CallIndex, next.Attempt, next.Slot, next.InlineInput, next.InputRange));
+        }
+
+        return more is null ? first : first with { Batch = more };
+    }
+
+    /// <summary>Each call of an accepted invocation is accepted.</summary>
+    private void Accepted(InvocationEnvelope envelope)
+    {
+        DateTimeOffset at = _time.GetUtcNow();
+        Telemetry.AttemptsStarted.Add(1 + (envelope.Batch?.Count ?? 0));
+        _accepted(envelope.CallIndex, envelope.Attempt, envelope.Slot ?? -1, at);
+        foreach (BatchedCall call in envelope.Batch ?? [])
+        {
+            _accepted(call.CallIndex, call.Attempt, call.Slot ?? -1, at);
+        }
+    }
+
+    /// <summary>Each call of a refused invocation is refused.</summary>
+    private void Failed(InvocationEnvelope envelope, Exception error)
+    {
+        _failed(envelope.CallIndex, envelope.Attempt, error);
+        foreach (BatchedCall call in envelope.Batch ?? [])
+        {
+            _failed(call.CallIndex, call.Attempt, error);
+        }
+    }
+
     private async Task InvokeAsync(InvocationEnvelope envelope, CancellationToken stop)
     {
+        int slot = envelope.Slot ?? -1;
+        foreach (BatchedCall call in envelope.Batch ?? [])
+        {
+            slot = Math.Max(slot, call.Slot ?? -1);
+        }
+
+        int seen = Volatile.Read(ref _sentSlot);
+        while (slot > seen && Interlocked.CompareExchange(ref _sentSlot, slot, seen) != seen)
+        {
+            seen = Volatile.Read(ref _sentSlot);
+        }
+
         // A span per invocation when someone listens: the job's child, and the parent the worker's span takes.
         using Activity? span = envelope.TraceParent is { } parent && Telemetry.Source.HasListeners() && ActivityContext.TryParse(parent, null, out ActivityContext job)
             ? Telemetry.Source.StartActivity("neutral.invoke", ActivityKind.Client, job)
@@ -121,8 +223,7 @@ internal sealed class Launcher
             try
             {
                 await _backend.InvokeAsync(envelope, stop).ConfigureAwait(false);
-                Telemetry.AttemptsStarted.Add(1);
-                _accepted(envelope.CallIndex, envelope.Attempt, envelope.Slot ?? -1, _time.GetUtcNow());
+                Accepted(envelope);
                 return;
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)
@@ -151,18 +252,17 @@ internal sealed class Launcher
                         Log.Unreachable(_logger, envelope.CallIndex, envelope.Attempt, e.Message, unreachable, wait.TotalMilliseconds);
                         break;
                     case InvokeFailure.Unreachable:
-                        _failed(envelope.CallIndex, envelope.Attempt, new System.IO.IOException(string.Create(CultureInfo.InvariantCulture,
+                        Failed(envelope, new System.IO.IOException(string.Create(CultureInfo.InvariantCulture,
                             $"{e.Message} (no connection in {unreachable} tries over {(_time.GetUtcNow() - unreachableSince!.Value).TotalSeconds:0} s)"), e));
                         return;
                     case InvokeFailure.MaybeDelivered:
                         // The request went out and the answer did not come back: the platform may be running the
                         // attempt. Counted as accepted; its status decides, and the start bound covers one never run.
                         Log.MaybeDelivered(_logger, envelope.CallIndex, envelope.Attempt, e.Message);
-                        Telemetry.AttemptsStarted.Add(1);
-                        _accepted(envelope.CallIndex, envelope.Attempt, envelope.Slot ?? -1, _time.GetUtcNow());
+                        Accepted(envelope);
                         return;
                     default:
-                        _failed(envelope.CallIndex, envelope.Attempt, e);
+                        Failed(envelope, e);
                         return;
                 }
             }

@@ -69,6 +69,18 @@ internal sealed class StatusPoller
         }
     }
 
+    private int _sentUpTo = -1;
+
+    /// <summary>Attempts of every slot up to <paramref name="slot"/> were sent: those slots are listed from the next poll on.</summary>
+    public void SentUpTo(int slot)
+    {
+        slot = Math.Min(slot, Slots.Count - 1);
+        while (_sentUpTo < slot)
+        {
+            Accepted(++_sentUpTo);
+        }
+    }
+
     /// <summary>An attempt in <paramref name="slot"/> was accepted: the slot is listed from the next poll on.</summary>
     public void Accepted(int slot)
     {

@@ -71,9 +71,13 @@ internal sealed class LocalComputeBackend : IHintingComputeBackend, ICancellingC
     {
         ArgumentNullException.ThrowIfNull(envelope);
         EnsureStarted();
-        if (!_queue.Writer.TryWrite(new Queued(envelope, _time.GetUtcNow())))
+        foreach (InvocationEnvelope call in envelope.Calls())
         {
-            throw new ObjectDisposedException(nameof(LocalComputeBackend), "The local backend is shut down.");
+            // A batch costs nothing to split here (no invocation fee, no cold start): each call takes its own worker.
+            if (!_queue.Writer.TryWrite(new Queued(call, _time.GetUtcNow())))
+            {
+                throw new ObjectDisposedException(nameof(LocalComputeBackend), "The local backend is shut down.");
+            }
         }
 
         return ValueTask.CompletedTask;

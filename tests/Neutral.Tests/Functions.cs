@@ -20,6 +20,8 @@ public static class TestFunctions
 
     [Remote] public static int Square(int x) => x * x;
 
+    [Remote] public static int Length(string text) => text.Length;
+
     [Remote] public static int FailIfOdd(int x) => x % 2 == 1 ? throw new ArgumentException($"odd input {x}") : x;
 
     [Remote] public static int ProcessId() => Environment.ProcessId;
@@ -173,6 +175,23 @@ public static class SimulatedFunctions
         }
 
         return result;
+    }
+
+    /// <summary>For batches: 3 fails, 5 hangs until its timeout every time, 7 hangs on its first attempt only (a straggler).</summary>
+    [Remote]
+    public static async Task<int> BatchProbe(int x, RemoteContext context)
+    {
+        if (x == 3)
+        {
+            throw new InvalidOperationException("bad input 3");
+        }
+
+        if (x == 5 || (x == 7 && context.Attempt == 1))
+        {
+            await Task.Delay(Timeout.Infinite, context.CancellationToken);
+        }
+
+        return x;
     }
 
     [Remote(RetryOnException = true, Retries = 2)]
