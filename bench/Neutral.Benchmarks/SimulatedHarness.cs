@@ -22,7 +22,10 @@ public static class SimulatedHarness
     public static async Task RunAsync(string[] args)
     {
         int calls = args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 100_000;
-        Console.WriteLine($"machine: {Environment.ProcessorCount} cores, .NET {Environment.Version}; {calls:N0} no-op calls; platform concurrency limit {Environment.GetEnvironmentVariable("BENCH_CONCURRENCY") ?? "none"}");
+        bool wait = args.Length > 2 && args[2] == "wait1ms";
+        int perInvocation = int.TryParse(Environment.GetEnvironmentVariable("BENCH_BATCH"), out int batch) ? batch : 1;
+        Func<int, RemoteCall<int>> function = wait ? BenchRemote.BenchFunctions.WaitOneMillisecond : BenchRemote.BenchFunctions.Noop;
+        Console.WriteLine($"machine: {Environment.ProcessorCount} cores, .NET {Environment.Version}; {calls:N0} {(wait ? "1 ms" : "no-op")} calls, {perInvocation} per invocation; platform concurrency limit {Environment.GetEnvironmentVariable("BENCH_CONCURRENCY") ?? "none"}");
         var memory = new InMemoryObjectStore();
         var requests = new CountingObjectStore(memory);
         var location = new StoreLocation("memory", "bench", Cloud.InternalPrefix);
@@ -42,6 +45,7 @@ public static class SimulatedHarness
             o.Storage = "memory";
             o.Job.SweepAfterHours = 0;
             o.Job.KeepData = true; // measured below, then deleted
+            o.Job.CallsPerInvocation = perInvocation;
         });
         await cloud.MapAsync(Enumerable.Range(0, 20_000), BenchRemote.BenchFunctions.Noop); // JIT warm-up (past tiered compilation's first tier)
         await memory.DeletePrefixAsync(Cloud.InternalPrefix + "jobs/");
@@ -61,11 +65,12 @@ public static class SimulatedHarness
         meters.SetMeasurementEventCallback<long>((_, value, _, _) => Interlocked.Add(ref polls, value));
         meters.Start();
         requests.Reset();
+        int warmInvocations = platform.Invocations;
         TimeSpan listingBefore = memory.ListingTime;
         int listingsBefore = memory.Listings;
         TimeSpan cpu = Process.GetCurrentProcess().TotalProcessorTime;
         var watch = Stopwatch.StartNew();
-        RemoteJob<int>? job = cloud.Submit(Enumerable.Range(0, calls).Select(BenchRemote.BenchFunctions.Noop));
+        RemoteJob<int>? job = cloud.Submit(Enumerable.Range(0, calls).Select(function));
         int[]? results = await job.GetResultsAsync();
         watch.Stop();
         TimeSpan total = Process.GetCurrentProcess().TotalProcessorTime - cpu;
@@ -98,9 +103,9 @@ public static class SimulatedHarness
         Console.WriteLine($"job released: {!weak.IsAlive}; freed {(withoutData - released) / Mi:0} MiB");
 
         // The workers' share of the CPU: the same calls through the call loop alone.
-        TimeSpan workers = await WorkerBaselineAsync(calls);
+        TimeSpan workers = await WorkerBaselineAsync(calls, function, perInvocation);
         using var self = Process.GetCurrentProcess();
-        Console.WriteLine($"map: {watch.Elapsed.TotalSeconds:0.00} s wall, {calls / watch.Elapsed.TotalSeconds:0} calls/s");
+        Console.WriteLine($"map: {watch.Elapsed.TotalSeconds:0.00} s wall, {calls / watch.Elapsed.TotalSeconds:0} calls/s, {platform.Invocations - warmInvocations:N0} invocations");
         TimeSpan listing = memory.ListingTime - listingBefore;
         int listings = memory.Listings - listingsBefore;
         Console.WriteLine($"process CPU {total.TotalSeconds:0.00} s; the platform alone {workers.TotalSeconds:0.00} s; the store serving {listings} listings {listing.TotalSeconds:0.00} s");
@@ -125,19 +130,22 @@ public static class SimulatedHarness
     }
 
     /// <summary>The platform's side alone: the same invocations straight into a simulated cloud, no executor.</summary>
-    private static async Task<TimeSpan> WorkerBaselineAsync(int calls)
+    private static async Task<TimeSpan> WorkerBaselineAsync(int calls, Func<int, RemoteCall<int>> function, int perInvocation)
     {
         var store = new InMemoryObjectStore();
         var location = new StoreLocation("memory", "baseline", Cloud.InternalPrefix);
         await using var platform = new SimulatedCloud(store, location, TimeProvider.System);
-        RemoteCall<int>[] stubs = Enumerable.Range(0, calls).Select(BenchRemote.BenchFunctions.Noop).ToArray();
+        RemoteCall<int>[] stubs = Enumerable.Range(0, calls).Select(function).ToArray();
         string hash = InvocationEnvelope.FormatHash(stubs[0].Function.SignatureHash);
         async Task RunAsync(string job, int count)
         {
-            for (int i = 0; i < count; i++)
+            for (int i = 0; i < count; i += perInvocation)
             {
+                int first = i;
                 await platform.InvokeAsync(new InvocationEnvelope
                 {
+                    Batch = perInvocation == 1 ? null : Enumerable.Range(first + 1, Math.Min(perInvocation, count - first) - 1)
+                        .Select(k => new BatchedCall(k, 1, k / 400, stubs[k].Arguments.ToArray())).ToArray(),
                     JobId = job,
                     CallIndex = i,
                     FunctionId = stubs[i].Function.Id,

@@ -85,6 +85,20 @@ public sealed class LambdaComputeTests(S3Bucket bucket) : IClassFixture<S3Bucket
     }
 
     [Fact]
+    public async Task Ten_calls_per_invocation_run_in_a_tenth_of_the_invokes_each_with_its_own_status()
+    {
+        await using Cloud cloud = Connect(("Neutral:Job:CallsPerInvocation", "10"));
+        RemoteJob<long> job = cloud.Submit(Enumerable.Range(0, 40).Select(i => Remote.LambdaFunctions.Square(i)));
+        Assert.Equal(Enumerable.Range(0, 40).Select(i => (long)i * i), await job.GetResultsAsync());
+
+        // The pumps take what is queued, ten at most: 4 invokes, more when a pump found the queue short. The calls
+        // after the first of each went in the event's "batch", and the worker ran each as its own attempt.
+        Assert.InRange(_lambda.Invocations, 4, 20);
+        Assert.All(job.Futures, f => Assert.Equal(1, f.Stats.Attempt));
+        Assert.All(job.Futures, f => Assert.NotNull(f.Stats.WorkerEnd));
+    }
+
+    [Fact]
     public async Task A_traced_client_s_context_crosses_the_Lambda_event_into_the_call()
     {
         var stopped = new System.Collections.Concurrent.ConcurrentBag<System.Diagnostics.Activity>();
