@@ -83,6 +83,25 @@ public sealed class BatchingTests
         Assert.True(rig.Platform.Invocations >= 200 / 9, $"{rig.Platform.Invocations} invocations");
     }
 
+    [Theory]
+    [InlineData("process")]
+    [InlineData("inproc")]
+    public async Task The_local_provider_runs_each_call_of_a_batch_in_its_own_worker(string isolation)
+    {
+        // Its pool has no invocation fee to save: a batch is split at once, each call reported on its own.
+        await using var local = new LocalCloud(isolation, workers: 2, configure: o => o.Job.CallsPerInvocation = 25);
+        var job = local.Cloud.Submit(Enumerable.Range(0, 100).Select(i => Remote.TestFunctions.FailIfOdd(i)));
+        await job.WaitAsync(ReturnWhen.All);
+        Assert.All(job.Futures, f => Assert.Equal(f.CallIndex % 2 == 0 ? RemoteCallState.Succeeded : RemoteCallState.Failed, f.State));
+        Assert.All(job.Futures.Where(f => f.CallIndex % 2 == 1), f => Assert.Contains($"odd input {f.CallIndex}", f.Exception!.Message, StringComparison.Ordinal));
+        if (isolation == "process")
+        {
+            // Both worker processes took calls of the first batch: it was not run as one.
+            int[] processes = await local.Cloud.MapAsync(Enumerable.Range(0, 100), _ => Remote.TestFunctions.ProcessId());
+            Assert.Equal(2, processes.Take(25).Distinct().Count());
+        }
+    }
+
     [Fact]
     public void The_calls_of_a_batch_are_envelopes_of_one_call_each()
     {
