@@ -104,6 +104,12 @@ public sealed class SimulatedCloud : IComputeBackend
         }
     }
 
+    /// <summary>
+    /// Wraps each run of the worker's call loop (its argument runs it): for example to measure the platform's own CPU
+    /// time apart from the client's in one process.
+    /// </summary>
+    public Func<InvocationEnvelope, Func<Task>, Task>? AroundRun { get; set; }
+
     /// <summary>Runs before each call (for example to hold a call on a gate).</summary>
     public Func<InvocationEnvelope, CancellationToken, Task>? BeforeRun { get; set; }
 
@@ -193,7 +199,14 @@ public sealed class SimulatedCloud : IComputeBackend
             }
 
             CallRunner runner = _skewed is { } skewed ? skewed[envelope.CallIndex % skewed.Length] : _runner;
-            await runner.RunAsync(envelope, stop).ConfigureAwait(false);
+            if (AroundRun is { } around)
+            {
+                await around(envelope, () => runner.RunAsync(envelope, stop)).ConfigureAwait(false);
+            }
+            else
+            {
+                await runner.RunAsync(envelope, stop).ConfigureAwait(false);
+            }
         }
         catch (Exception)
         {

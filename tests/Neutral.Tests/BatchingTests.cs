@@ -91,15 +91,11 @@ public sealed class BatchingTests
         // Its pool has no invocation fee to save: a batch is split at once, each call reported on its own.
         await using var local = new LocalCloud(isolation, workers: 2, configure: o => o.Job.CallsPerInvocation = 25);
         var job = local.Cloud.Submit(Enumerable.Range(0, 100).Select(i => Remote.TestFunctions.FailIfOdd(i)));
-        await job.WaitAsync(ReturnWhen.All);
+        // Unsplit, a worker process would run only the first call of each batch (its pipe carries one call an envelope)
+        // and the job would never end.
+        await job.WaitAsync(ReturnWhen.All).WaitAsync(TimeSpan.FromSeconds(60));
         Assert.All(job.Futures, f => Assert.Equal(f.CallIndex % 2 == 0 ? RemoteCallState.Succeeded : RemoteCallState.Failed, f.State));
         Assert.All(job.Futures.Where(f => f.CallIndex % 2 == 1), f => Assert.Contains($"odd input {f.CallIndex}", f.Exception!.Message, StringComparison.Ordinal));
-        if (isolation == "process")
-        {
-            // Both worker processes took calls of the first batch: it was not run as one.
-            int[] processes = await local.Cloud.MapAsync(Enumerable.Range(0, 100), _ => Remote.TestFunctions.ProcessId());
-            Assert.Equal(2, processes.Take(25).Distinct().Count());
-        }
     }
 
     [Fact]
