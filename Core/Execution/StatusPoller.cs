@@ -38,6 +38,7 @@ internal sealed class StatusPoller
     private readonly List<int> _due = [];
     private TimeSpan _failureInterval = MinimumInterval;
     private DateTimeOffset? _failingSince;
+    private int _sentUpTo = -1;
 
     public StatusPoller(IObjectStore jobs, string jobId, bool hinted, TimeProvider time, TimeSpan failureBound)
     {
@@ -52,9 +53,6 @@ internal sealed class StatusPoller
     /// <summary>The job's launch slots: attempts get theirs from here, and the poller lists the active ones.</summary>
     public CompletionSlots Slots { get; } = new();
 
-    /// <summary>Listings so far (one per slot listed), for tests and the trace.</summary>
-    public long Listings { get; private set; }
-
     public DateTimeOffset NextListing { get; private set; }
 
     public bool ListingDue(DateTimeOffset now) => now >= NextListing;
@@ -68,8 +66,6 @@ internal sealed class StatusPoller
             NextListing = quiet;
         }
     }
-
-    private int _sentUpTo = -1;
 
     /// <summary>Attempts of every slot up to <paramref name="slot"/> were sent: those slots are listed from the next poll on.</summary>
     public void SentUpTo(int slot)
@@ -103,14 +99,7 @@ internal sealed class StatusPoller
         {
             foreach (int slot in Slots.Active)
             {
-                CompletionSlots.Slot s = Slots[slot];
-                for (int k = 0; k < s.Count; k++)
-                {
-                    if (!state[s.Calls[k]].Done)
-                    {
-                        reads.Status.Add(s.Calls[k]);
-                    }
-                }
+                ReadPending(Slots[slot], state, reads);
             }
         }
 
@@ -203,11 +192,15 @@ internal sealed class StatusPoller
             pending += state[s.Calls[k]].Done ? 0 : 1;
         }
 
-        if (pending > TailSize)
+        if (pending <= TailSize)
         {
-            return;
+            ReadPending(s, state, reads);
         }
+    }
 
+    /// <summary>Asks for a direct read of the status of each call of <paramref name="s"/> without an outcome.</summary>
+    private static void ReadPending(CompletionSlots.Slot s, CallState[] state, ReadSet reads)
+    {
         for (int k = 0; k < s.Count; k++)
         {
             if (!state[s.Calls[k]].Done)
@@ -222,7 +215,6 @@ internal sealed class StatusPoller
     {
         string prefix = StorageLayout.Slot(_jobId, slot);
         int news = 0;
-        Listings++;
         Telemetry.Listings.Add(1);
 
         // Parsed in place, without a string per key.
