@@ -117,6 +117,13 @@ public sealed partial class Cloud : IAsyncDisposable
             // Workers open every store of the job: the named stores' variables (credentials) go with the main store's.
             store = store with { WorkerEnvironment = WorkerEnvironmentOf([store, .. named.Values]) };
             backend = computeFactory(new ProviderContext(options, store));
+            if (options.Job.InvokeFrom == "cloud" && (backend as ISelfInvokingComputeBackend)?.SelfInvokeRefusal is var refusal
+                && (refusal is not null || backend is not ISelfInvokingComputeBackend))
+            {
+                _ = backend.DisposeAsync().AsTask();
+                throw new NeutralConfigurationException("Neutral:Job:InvokeFrom", "cloud",
+                    $"the {backend.Name} compute backend's workers cannot invoke their own function ({refusal ?? "it has no cloud to launch from: its workers run where the client does"}); use client.");
+            }
         }
         catch
         {

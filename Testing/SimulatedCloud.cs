@@ -14,7 +14,7 @@ namespace Neutral.Testing;
 /// queueing, cold starts, a concurrency limit answered with throttling, lost invocations and duplicate deliveries.
 /// Delays run on the given clock, so tests drive it with a fake one.
 /// </summary>
-public sealed class SimulatedCloud : IComputeBackend
+public sealed class SimulatedCloud : ISelfInvokingComputeBackend
 {
     private readonly IObjectStore _store;
     private readonly TimeProvider _time;
@@ -31,6 +31,8 @@ public sealed class SimulatedCloud : IComputeBackend
     private int _warm;
     private TimeSpan _skew;
     private CallRunner[]? _skewed;
+    private readonly Func<InvocationEnvelope, CancellationToken, Task<CallOutcome>> _launch;
+    private static readonly AsyncLocal<LauncherLife?> s_launcher = new();
 
     /// <summary>Creates the platform.</summary>
     /// <param name="store">The store workers read and write (the same one the client uses).</param>
@@ -43,7 +45,63 @@ public sealed class SimulatedCloud : IComputeBackend
         _time = time;
         Store = location;
         _random = new Random(seed);
-        _runner = new CallRunner(_ => _store, "simulated", time);
+        _launch = CloudLaunch.Handler(_ => _store, () => new LauncherInvoker(this), time);
+        _runner = new CallRunner(_ => _store, "simulated", time) { LaunchHandler = _launch };
+    }
+
+    /// <summary>Always null: the simulated platform's workers invoke it as its client does (<c>Job:InvokeFrom=cloud</c>).</summary>
+    public string? SelfInvokeRefusal => null;
+
+    /// <summary>
+    /// Kills launcher calls (<c>Job:InvokeFrom=cloud</c>): given a launcher call's envelope (its <c>Attempt</c> is the
+    /// launcher's number), how many invocations it gets out before its process dies, or null for one that lives. A dead
+    /// launcher invokes nothing more and records nothing: the client learns of it only from its attempts' start bound.
+    /// </summary>
+    public Func<InvocationEnvelope, int?>? LauncherDeath { get; set; }
+
+    /// <summary>Launcher calls that ran (<c>Job:InvokeFrom=cloud</c>).</summary>
+    public int Launchers => Volatile.Read(ref _launchers);
+
+    /// <summary>Launcher calls that died (<see cref="LauncherDeath"/>).</summary>
+    public int LaunchersDied => Volatile.Read(ref _launchersDied);
+
+    private int _launchers;
+    private int _launchersDied;
+
+    /// <summary>A launcher call's process: how many more invocations it sends before it dies.</summary>
+    private sealed class LauncherLife(int left, CancellationTokenSource death)
+    {
+        private int _left = left;
+
+        public CancellationTokenSource Death { get; } = death;
+
+        public bool Dies() => Interlocked.Decrement(ref _left) < 0;
+    }
+
+    /// <summary>What a launcher call invokes through: the platform itself, and the launcher's death when its time comes.</summary>
+    private sealed class LauncherInvoker(SimulatedCloud cloud) : IComputeBackend
+    {
+        public string Name => cloud.Name;
+
+        public StoreLocation Store => cloud.Store;
+
+        public ValueTask InvokeAsync(InvocationEnvelope envelope, CancellationToken cancellationToken = default)
+        {
+            if (s_launcher.Value is { } life && life.Dies())
+            {
+                if (!life.Death.IsCancellationRequested)
+                {
+                    Interlocked.Increment(ref cloud._launchersDied);
+                    life.Death.Cancel();
+                }
+
+                return ValueTask.FromCanceled(life.Death.Token);
+            }
+
+            return cloud.InvokeAsync(envelope, cancellationToken);
+        }
+
+        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
     }
 
     /// <inheritdoc/>
@@ -99,7 +157,7 @@ public sealed class SimulatedCloud : IComputeBackend
         {
             _skew = value;
             _skewed = value == TimeSpan.Zero ? null : Enumerable.Range(0, 7)
-                .Select(k => new CallRunner(_ => _store, "simulated-" + k.ToString(System.Globalization.CultureInfo.InvariantCulture), new SkewedClock(_time, value * ((k - 3) / 3.0))))
+                .Select(k => new CallRunner(_ => _store, "simulated-" + k.ToString(System.Globalization.CultureInfo.InvariantCulture), new SkewedClock(_time, value * ((k - 3) / 3.0))) { LaunchHandler = _launch })
                 .ToArray();
         }
     }
@@ -198,7 +256,19 @@ public sealed class SimulatedCloud : IComputeBackend
                 await before(envelope, stop).ConfigureAwait(false);
             }
 
-            CallRunner runner = _skewed is { } skewed ? skewed[envelope.CallIndex % skewed.Length] : _runner;
+            CallRunner runner = _skewed is { } skewed ? skewed[(envelope.CallIndex & int.MaxValue) % skewed.Length] : _runner;
+            if (envelope.FunctionId == CallRunner.LaunchFunctionId)
+            {
+                Interlocked.Increment(ref _launchers);
+                if (LauncherDeath?.Invoke(envelope) is { } lives)
+                {
+                    using var death = CancellationTokenSource.CreateLinkedTokenSource(stop);
+                    s_launcher.Value = new LauncherLife(lives, death);
+                    await runner.RunAsync(envelope, death.Token).ConfigureAwait(false);
+                    return;
+                }
+            }
+
             if (AroundRun is { } around)
             {
                 await around(envelope, () => runner.RunAsync(envelope, stop)).ConfigureAwait(false);

@@ -87,6 +87,18 @@ public sealed class CallRunner
     /// </summary>
     public bool ChecksJobBeforeStart { get; init; }
 
+    /// <summary>
+    /// Runs a launcher call (<c>Job:InvokeFrom=cloud</c>: an invocation that invokes a staged list of the job's
+    /// attempts from inside the platform); set by a platform's worker runtime from <c>CloudLaunch.Handler</c> with an
+    /// invoker built from what the platform gives a running function. <see langword="null"/> (default): this worker
+    /// cannot invoke its own function, and a launcher call records each of its attempts as failed, so that the client
+    /// launches them again itself.
+    /// </summary>
+    public Func<InvocationEnvelope, CancellationToken, Task<CallOutcome>>? LaunchHandler { get; init; }
+
+    /// <summary>The reserved function id of a launcher call (see <see cref="LaunchHandler"/>).</summary>
+    public const string LaunchFunctionId = "neutral:launch";
+
     /// <summary>Runs one attempt of one call to its status object. Never throws for the call's own failures.</summary>
     /// <param name="envelope">The invocation.</param>
     /// <param name="cancellationToken">Cancels the call (job cancelled); the envelope's deadline cancels it too.</param>
@@ -97,6 +109,13 @@ public sealed class CallRunner
         if (envelope.Batch is { Count: > 0 })
         {
             return await RunBatchAsync(envelope, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (envelope.FunctionId == LaunchFunctionId)
+        {
+            return LaunchHandler is { } launch
+                ? await launch(envelope, cancellationToken).ConfigureAwait(false)
+                : await RefuseLaunchAsync(envelope).ConfigureAwait(false);
         }
 
         bool cold = Interlocked.Increment(ref _calls) == 1;
@@ -292,6 +311,50 @@ public sealed class CallRunner
         }
     }
 
+    /// <summary>A launcher call on a worker that cannot invoke its function: each attempt it lists is recorded as not run.</summary>
+    private async Task<CallOutcome> RefuseLaunchAsync(InvocationEnvelope launcher)
+    {
+        try
+        {
+            IObjectStore root = _openStore(launcher.Store);
+            (InvocationEnvelope[] envelopes, _) = await LaunchList.ReadAsync(root, launcher, CancellationToken.None).ConfigureAwait(false);
+            foreach (InvocationEnvelope envelope in envelopes)
+            {
+                await RecordNotRunAsync(root, envelope, $"The worker ({_host}) cannot invoke its own function, so launcher call {launcher.Attempt} could not launch this attempt.", _time).ConfigureAwait(false);
+            }
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // The attempts reach their start bound instead, and the client launches them again.
+        }
+
+        return new CallOutcome(launcher.JobId, launcher.CallIndex, launcher.Attempt, false, false, NoLauncherKind);
+    }
+
+    /// <summary>
+    /// Records that attempt <see cref="InvocationEnvelope.Attempt"/> of <paramref name="envelope"/>'s call never ran,
+    /// for <paramref name="reason"/> (a launcher call could not invoke it): a platform error in <c>failed.{a}</c> and
+    /// its slot marker, so that the client launches the call again at once rather than at the attempt's start bound.
+    /// </summary>
+    internal static async Task RecordNotRunAsync(IObjectStore root, InvocationEnvelope envelope, string reason, TimeProvider time)
+    {
+        var jobs = new PrefixedObjectStore(root, envelope.Store.Prefix);
+        DateTimeOffset now = time.GetUtcNow();
+        var status = new StatusRecord
+        {
+            JobId = envelope.JobId,
+            CallIndex = envelope.CallIndex,
+            Attempt = envelope.Attempt,
+            Succeeded = false,
+            Error = RemoteErrors.Create(RemoteError.PlatformKind, "Neutral.NotLaunched", reason, null),
+            WorkerStart = now,
+            WorkerEnd = now,
+            Host = "launcher",
+        };
+        await jobs.PutAsync(StorageLayout.Failed(envelope.JobId, envelope.CallIndex, envelope.Attempt), WireJson.Serialize(status), CancellationToken.None).ConfigureAwait(false);
+        await MarkAsync(jobs, envelope, StorageLayout.FailedMarker).ConfigureAwait(false);
+    }
+
     /// <summary>
     /// Runs an invocation's calls one after another, each as its own attempt (its own markers, deadline and status), and
     /// returns the first one's outcome. A call whose status could not be written is lost alone: the client retries it
@@ -335,6 +398,9 @@ public sealed class CallRunner
 
     /// <summary>The <see cref="CallOutcome.ErrorKind"/> of an attempt whose job was deleted while it ran: it wrote nothing.</summary>
     public const string JobGoneKind = "job-gone";
+
+    /// <summary>The <see cref="CallOutcome.ErrorKind"/> of a launcher call on a worker without a <see cref="LaunchHandler"/>.</summary>
+    public const string NoLauncherKind = "no-launcher";
 
     /// <summary>The job's other stores, opened (once per location and process) from the envelope's locations.</summary>
     private Dictionary<string, IObjectStore>? OpenNamed(InvocationEnvelope envelope)

@@ -98,6 +98,12 @@ public static class StorageLayout
     /// </summary>
     public static string Slots(string jobId) => Job(jobId) + "slots/";
 
+    /// <summary>
+    /// A launcher call's list of attempts to invoke (<c>Job:InvokeFrom=cloud</c>): their envelopes as JSON, one per
+    /// line, written by the client before it invokes the launcher call <paramref name="launcher"/>.
+    /// </summary>
+    public static string Launch(string jobId, int launcher) => Job(jobId) + "launch/" + launcher.ToString("D6", CultureInfo.InvariantCulture) + ".jsonl";
+
     /// <summary>The folder of one launch slot's markers.</summary>
     public static string Slot(string jobId, int slot) => Slots(jobId) + slot.ToString("D6", CultureInfo.InvariantCulture) + "/";
 

@@ -98,6 +98,17 @@ public sealed class JobOptions
     public int CallsPerInvocation { get; set; } = 1;
 
     /// <summary>
+    /// Where a job's invocations are sent from: <c>client</c> (default), this process; or <c>cloud</c>, Lithops' remote
+    /// invoker: the client writes the envelopes of each group of up to 500 attempts to storage and invokes one launcher
+    /// call per group, which invokes them from inside the platform, near the service, under the same throttling rules.
+    /// For a client far from its region, a 100,000-call job then takes hundreds of the client's invoke requests instead
+    /// of 100,000. Groups of fewer than 16 attempts (retries, backups, small jobs) are invoked from the client. Lambda,
+    /// a Lambda function invokes itself with its role; the local pool, OpenWhisk (whose action never holds its
+    /// namespace key) and Azure refuse the setting at <c>Cloud.Connect</c>, saying why.
+    /// </summary>
+    public string InvokeFrom { get; set; } = "client";
+
+    /// <summary>
     /// Seconds a store operation is retried through transient errors (timeouts, 5xx, throttling) before the job fails
     /// with one clear error. Default 60.
     /// </summary>

@@ -58,7 +58,9 @@ internal sealed class EnvelopeFactory
             Attempt = attempt,
             Slot = slot,
             // Several calls per invocation run one after another: the last may start that many timeouts late.
-            Deadline = _cloud.Time.GetUtcNow() + TimeSpan.FromSeconds(_cloud.Options.Job.StartTimeoutSeconds) + timeout * _cloud.Options.Job.CallsPerInvocation,
+            // Launched from the cloud, it may wait for its launcher call to start and then to send it (twice the bound).
+            Deadline = _cloud.Time.GetUtcNow() + TimeSpan.FromSeconds(_cloud.Options.Job.StartTimeoutSeconds * (_cloud.Options.Job.InvokeFrom == "cloud" ? 2 : 1))
+                + timeout * _cloud.Options.Job.CallsPerInvocation,
             TimeoutSeconds = (int)Math.Ceiling(timeout.TotalSeconds),
             RetryUserErrors = function.Options.RetryOnException,
             Store = _cloud.Location,

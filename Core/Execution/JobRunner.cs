@@ -1,10 +1,12 @@
 using System;
+using System.Collections.Generic;
 using System.Diagnostics;
 using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
 using Microsoft.Extensions.Logging;
 using Neutral.Wire;
+using Neutral.Workers;
 
 namespace Neutral.Execution;
 
@@ -42,6 +44,10 @@ internal sealed class JobRunner
     private readonly CancellationTokenSource _stop = new();
     private readonly DateTimeOffset _submitted;
     private Launcher? _launcher;
+    private int _launchers;
+
+    /// <summary>Invocations one launcher call has in flight at most (<c>Job:InvokeFrom=cloud</c>; no more than <c>Job:InvokeConcurrency</c>).</summary>
+    internal const int LaunchConcurrency = 32;
     private IDisposable? _hintSubscription;
 
     private JobRunner(CloudContext cloud, string jobId, DateTimeOffset submitted, IResultSink sink)
@@ -71,6 +77,13 @@ internal sealed class JobRunner
     private static TimeSpan StartBound(CloudContext cloud, IResultSink sink)
     {
         TimeSpan bound = TimeSpan.FromSeconds(cloud.Options.Job.StartTimeoutSeconds);
+        if (cloud.Options.Job.InvokeFrom == "cloud")
+        {
+            // A launcher call must start, then send its attempts (throttled, perhaps): twice the bound, and the launcher
+            // stops sending before that (LaunchDeadline).
+            bound *= 2;
+        }
+
         int perInvocation = cloud.Options.Job.CallsPerInvocation;
         if (perInvocation > 1 && sink.Count > 0)
         {
@@ -187,10 +200,42 @@ internal sealed class JobRunner
         int pumps = Math.Min(_ledger.Count, Math.Min(8, _cloud.Gate.Limit));
         _launcher = new Launcher(_cloud.Backend, _cloud.Gate, pumps, _time, _logger, BuildEnvelope,
             (i, a, slot, at) => _events.Post(new JobEvent(JobEventKind.Invoked, i, a, At: at, Slot: slot)),
-            (i, a, e) => _events.Post(new JobEvent(JobEventKind.InvokeFailed, i, a, e.GetType().Name + ": " + e.Message)), _cloud.Options.Job.CallsPerInvocation);
+            (i, a, e) => _events.Post(new JobEvent(JobEventKind.InvokeFailed, i, a, e.GetType().Name + ": " + e.Message)), _cloud.Options.Job.CallsPerInvocation,
+            _cloud.Options.Job.InvokeFrom == "cloud" ? StageLaunchAsync : null);
         _attempts.Launcher = _launcher;
         await MonitorAsync().ConfigureAwait(false);
     }
+
+    /// <summary>
+    /// Writes a group of envelopes as a launch list (<c>Job:InvokeFrom=cloud</c>) and returns the launcher call that
+    /// invokes them from inside the platform, until <see cref="LaunchDeadline"/> (the client launches what is left again).
+    /// </summary>
+    private async Task<InvocationEnvelope> StageLaunchAsync(IReadOnlyList<InvocationEnvelope> group, CancellationToken cancellationToken)
+    {
+        int launcher = Interlocked.Increment(ref _launchers);
+        string key = StorageLayout.Launch(JobId, launcher);
+        await _cloud.Jobs.PutAsync(key, LaunchList.Encode(group), cancellationToken).ConfigureAwait(false);
+        return new InvocationEnvelope
+        {
+            JobId = JobId,
+            CallIndex = -1,
+            Attempt = launcher,
+            FunctionId = CallRunner.LaunchFunctionId,
+            SignatureHash = InvocationEnvelope.FormatHash(LaunchList.SignatureHash),
+            InlineInput = LaunchList.Argument(key, Math.Min(LaunchConcurrency, _cloud.Options.Job.InvokeConcurrency)),
+            Deadline = _time.GetUtcNow() + LaunchDeadline(_cloud.Options.Job.StartTimeoutSeconds),
+            Store = _cloud.Location,
+            TraceParent = _envelopes.TraceParent,
+        };
+    }
+
+    /// <summary>
+    /// How long after it is invoked a launcher call may send attempts: until a little before their start bound (twice
+    /// <c>Job:StartTimeoutSeconds</c>), so that what it could not send is recorded as not run before the client would
+    /// judge it lost.
+    /// </summary>
+    internal static TimeSpan LaunchDeadline(int startTimeoutSeconds) =>
+        TimeSpan.FromSeconds(2 * startTimeoutSeconds - Math.Min(10, startTimeoutSeconds / 2.0));
 
     /// <summary>The envelope of an attempt, built when its turn comes (launcher pumps, any thread).</summary>
     private InvocationEnvelope? BuildEnvelope(int index, int attempt, int slot)

@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Diagnostics;
 using System.Globalization;
+using System.Linq;
 using System.Threading;
 using System.Threading.Channels;
 using System.Threading.Tasks;
@@ -42,7 +43,17 @@ internal sealed class Launcher
     private readonly CancellationTokenSource _stop = new();
     private readonly Task[] _pumps;
     private readonly int _batch;
+    private readonly Func<IReadOnlyList<InvocationEnvelope>, CancellationToken, Task<InvocationEnvelope>>? _stage;
     private int _sentSlot = -1;
+
+    /// <summary>The most attempts one launcher call invokes (<c>Job:InvokeFrom=cloud</c>).</summary>
+    internal const int LaunchGroup = 500;
+
+    /// <summary>
+    /// The fewest attempts worth a launcher call: a smaller group (a retry, a backup, the end of a job) is invoked from
+    /// here, where it costs no extra invocation and no staged object.
+    /// </summary>
+    internal const int MinLaunchGroup = 16;
 
     /// <summary>
     /// The highest launch slot of an attempt handed to the backend so far (any thread). The monitor lists slots from
@@ -66,10 +77,16 @@ internal sealed class Launcher
     /// <param name="accepted">The platform accepted the attempt (call, attempt, slot, when; any thread).</param>
     /// <param name="failed">The platform refused the attempt for good (any thread).</param>
     /// <param name="batch">Calls per invocation (<c>Job:CallsPerInvocation</c>): queued attempts of one function go together.</param>
+    /// <param name="stage">
+    /// With <c>Job:InvokeFrom=cloud</c>: stages a group of envelopes and returns the launcher call that invokes them from
+    /// inside the platform; null to invoke every attempt from here.
+    /// </param>
     public Launcher(IComputeBackend backend, InvokeGate gate, int pumps, TimeProvider time, ILogger logger,
-        Func<int, int, int, InvocationEnvelope?> envelope, Action<int, int, int, DateTimeOffset> accepted, Action<int, int, Exception> failed, int batch = 1)
+        Func<int, int, int, InvocationEnvelope?> envelope, Action<int, int, int, DateTimeOffset> accepted, Action<int, int, Exception> failed, int batch = 1,
+        Func<IReadOnlyList<InvocationEnvelope>, CancellationToken, Task<InvocationEnvelope>>? stage = null)
     {
         _batch = Math.Max(1, batch);
+        _stage = stage;
         _backend = backend;
         _gate = gate;
         _time = time;
@@ -86,6 +103,13 @@ internal sealed class Launcher
 
     /// <summary>Queues an attempt (the monitor's task only).</summary>
     public void Enqueue(int index, int attempt, int slot) => _queue.Writer.TryWrite((index, attempt, slot));
+
+    /// <summary>Sends what is queued, then stops; completes when the last invoke has its answer.</summary>
+    public Task DrainAsync()
+    {
+        _queue.Writer.TryComplete();
+        return Task.WhenAll(_pumps);
+    }
 
     /// <summary>Drops what is queued and stops.</summary>
     public void Stop()
@@ -114,17 +138,65 @@ internal sealed class Launcher
                     continue;
                 }
 
+                if (_stage is not null)
+                {
+                    carried = await LaunchGroupAsync(envelope, stop).ConfigureAwait(false);
+                    continue;
+                }
+
                 if (_batch > 1)
                 {
                     envelope = Gather(envelope, out carried);
                 }
 
-                await InvokeAsync(envelope, stop).ConfigureAwait(false);
+                await InvokeAsync(envelope, null, stop).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
         {
         }
+    }
+
+    /// <summary>
+    /// Takes up to <see cref="LaunchGroup"/> queued invocations after <paramref name="first"/> and sends them through one
+    /// launcher call, or from here when they are fewer than <see cref="MinLaunchGroup"/> or cannot be staged; returns
+    /// the invocation carried to the next group.
+    /// </summary>
+    private async Task<InvocationEnvelope?> LaunchGroupAsync(InvocationEnvelope first, CancellationToken stop)
+    {
+        var group = new List<InvocationEnvelope>();
+        InvocationEnvelope? next = first;
+        InvocationEnvelope? carried = null;
+        while (next is not null && group.Count < LaunchGroup)
+        {
+            InvocationEnvelope? over = null;
+            group.Add(_batch > 1 ? Gather(next, out over) : next);
+            next = over ?? Take();
+        }
+
+        carried = next;
+        if (group.Count >= MinLaunchGroup)
+        {
+            InvocationEnvelope? launcher = null;
+            try
+            {
+                launcher = await _stage!(group, stop).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is not OperationCanceledException || !stop.IsCancellationRequested)
+            {
+                // The store refused the list: these attempts go from here, as with InvokeFrom=client.
+                Log.LaunchNotStaged(_logger, group.Count, e.Message);
+            }
+
+            if (launcher is not null)
+            {
+                await InvokeAsync(launcher, group, stop).ConfigureAwait(false);
+                return carried;
+            }
+        }
+
+        await Task.WhenAll(group.Select(e => InvokeAsync(e, null, stop))).ConfigureAwait(false);
+        return carried;
     }
 
     /// <summary>The next queued attempt's envelope, skipping calls that no longer need one; null when the queue is empty.</summary>
@@ -166,34 +238,48 @@ internal sealed class Launcher
         return more is null ? first : first with { Batch = more };
     }
 
-    /// <summary>Each call of an accepted invocation is accepted.</summary>
-    private void Accepted(InvocationEnvelope envelope)
+    /// <summary>Each call of an accepted invocation (each of a launcher call's, <paramref name="launched"/>) is accepted.</summary>
+    private void Accepted(InvocationEnvelope envelope, IReadOnlyList<InvocationEnvelope>? launched)
     {
         DateTimeOffset at = _time.GetUtcNow();
-        Telemetry.AttemptsStarted.Add(1 + (envelope.Batch?.Count ?? 0));
-        _accepted(envelope.CallIndex, envelope.Attempt, envelope.Slot ?? -1, at);
-        foreach (BatchedCall call in envelope.Batch ?? [])
+        foreach (InvocationEnvelope one in launched ?? [envelope])
         {
-            _accepted(call.CallIndex, call.Attempt, call.Slot ?? -1, at);
+            Telemetry.AttemptsStarted.Add(1 + (one.Batch?.Count ?? 0));
+            _accepted(one.CallIndex, one.Attempt, one.Slot ?? -1, at);
+            foreach (BatchedCall call in one.Batch ?? [])
+            {
+                _accepted(call.CallIndex, call.Attempt, call.Slot ?? -1, at);
+            }
         }
     }
 
-    /// <summary>Each call of a refused invocation is refused.</summary>
-    private void Failed(InvocationEnvelope envelope, Exception error)
+    /// <summary>Each call of a refused invocation (each of a launcher call's, <paramref name="launched"/>) is refused.</summary>
+    private void Failed(InvocationEnvelope envelope, IReadOnlyList<InvocationEnvelope>? launched, Exception error)
     {
-        _failed(envelope.CallIndex, envelope.Attempt, error);
-        foreach (BatchedCall call in envelope.Batch ?? [])
+        foreach (InvocationEnvelope one in launched ?? [envelope])
         {
-            _failed(call.CallIndex, call.Attempt, error);
+            _failed(one.CallIndex, one.Attempt, error);
+            foreach (BatchedCall call in one.Batch ?? [])
+            {
+                _failed(call.CallIndex, call.Attempt, error);
+            }
         }
     }
 
-    private async Task InvokeAsync(InvocationEnvelope envelope, CancellationToken stop)
+    /// <summary>
+    /// Sends <paramref name="envelope"/> until the platform takes it, refuses it for good or cannot be reached; a launcher
+    /// call stands for the attempts it <paramref name="launched"/>, which are accepted or refused with it.
+    /// </summary>
+    private async Task InvokeAsync(InvocationEnvelope envelope, IReadOnlyList<InvocationEnvelope>? launched, CancellationToken stop)
     {
-        int slot = envelope.Slot ?? -1;
-        foreach (BatchedCall call in envelope.Batch ?? [])
+        int slot = -1;
+        foreach (InvocationEnvelope one in launched ?? [envelope])
         {
-            slot = Math.Max(slot, call.Slot ?? -1);
+            slot = Math.Max(slot, one.Slot ?? -1);
+            foreach (BatchedCall call in one.Batch ?? [])
+            {
+                slot = Math.Max(slot, call.Slot ?? -1);
+            }
         }
 
         int seen = Volatile.Read(ref _sentSlot);
@@ -223,7 +309,7 @@ internal sealed class Launcher
             try
             {
                 await _backend.InvokeAsync(envelope, stop).ConfigureAwait(false);
-                Accepted(envelope);
+                Accepted(envelope, launched);
                 return;
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)
@@ -252,17 +338,17 @@ internal sealed class Launcher
                         Log.Unreachable(_logger, envelope.CallIndex, envelope.Attempt, e.Message, unreachable, wait.TotalMilliseconds);
                         break;
                     case InvokeFailure.Unreachable:
-                        Failed(envelope, new System.IO.IOException(string.Create(CultureInfo.InvariantCulture,
+                        Failed(envelope, launched, new System.IO.IOException(string.Create(CultureInfo.InvariantCulture,
                             $"{e.Message} (no connection in {unreachable} tries over {(_time.GetUtcNow() - unreachableSince!.Value).TotalSeconds:0} s)"), e));
                         return;
                     case InvokeFailure.MaybeDelivered:
                         // The request went out and the answer did not come back: the platform may be running the
                         // attempt. Counted as accepted; its status decides, and the start bound covers one never run.
                         Log.MaybeDelivered(_logger, envelope.CallIndex, envelope.Attempt, e.Message);
-                        Accepted(envelope);
+                        Accepted(envelope, launched);
                         return;
                     default:
-                        Failed(envelope, e);
+                        Failed(envelope, launched, e);
                         return;
                 }
             }

@@ -50,4 +50,10 @@ internal static partial class Log
 
     [LoggerMessage(15, LogLevel.Warning, "Invocation of call {Call} attempt {Attempt} got no answer in time ({Message}); it may have been delivered: its status decides")]
     public static partial void MaybeDelivered(ILogger logger, int call, int attempt, string message);
+
+    [LoggerMessage(16, LogLevel.Warning, "A launch list of {Count} attempts could not be staged ({Message}); they are invoked from this process")]
+    public static partial void LaunchNotStaged(ILogger logger, int count, string message);
+
+    [LoggerMessage(17, LogLevel.Warning, "Launcher call {Launcher} of job {JobId}: {Failed} of {Count} attempts could not be invoked ({Message}); each is recorded as not run")]
+    public static partial void LaunchIncomplete(ILogger logger, int launcher, string jobId, int failed, int count, string message);
 }

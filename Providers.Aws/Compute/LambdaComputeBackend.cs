@@ -40,7 +40,7 @@ public sealed record LambdaSettings(string Region, string Function, Uri? Service
 /// backs off without spending a retry; 5xx answers are tried again here; other errors name the function, the region and
 /// Lambda's error type (<c>ResourceNotFoundException</c>: deploy first).
 /// </summary>
-public sealed class LambdaComputeBackend : IDeployedComputeBackend, IPricedComputeBackend
+public sealed class LambdaComputeBackend : IDeployedComputeBackend, IPricedComputeBackend, ISelfInvokingComputeBackend
 {
     private const int ServerErrorTries = 3;
 
@@ -78,6 +78,9 @@ public sealed class LambdaComputeBackend : IDeployedComputeBackend, IPricedCompu
 
     /// <inheritdoc/>
     public string Name => "aws";
+
+    /// <summary>Always null: a Lambda function invokes itself with its execution role (which then needs <c>lambda:InvokeFunction</c> on itself).</summary>
+    public string? SelfInvokeRefusal => null;
 
     /// <inheritdoc/>
     public StoreLocation Store { get; }

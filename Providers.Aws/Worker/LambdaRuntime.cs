@@ -50,8 +50,32 @@ public static class LambdaRuntime
         }
 
         // Invocations wait in Lambda's queue and may start after their job was cancelled: check first.
-        var runner = new CallRunner(ObjectStores.Open, host) { ChecksJobBeforeStart = true };
+        var runner = new CallRunner(ObjectStores.Open, host)
+        {
+            ChecksJobBeforeStart = true,
+            LaunchHandler = CloudLaunch.Handler(ObjectStores.Open, SelfInvoker),
+        };
         await ServeAsync(http, runner, TimeProvider.System, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The backend a launcher call (<c>Job:InvokeFrom=cloud</c>) invokes this function through: what Lambda gives a
+    /// running function, its name (<c>AWS_LAMBDA_FUNCTION_NAME</c>), region (<c>AWS_REGION</c>) and execution role's
+    /// credentials (the SDK's default chain reads them from the environment), and the endpoint in
+    /// <c>AWS_ENDPOINT_URL_LAMBDA</c> (or <c>AWS_ENDPOINT_URL</c>) when the function's configuration sets one, as the AWS
+    /// SDKs do. Always asynchronous (<c>Event</c>): a launcher never waits for the calls it sends.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The process is not a Lambda function.</exception>
+    public static IComputeBackend SelfInvoker()
+    {
+        static string? Variable(string name) => Environment.GetEnvironmentVariable(name) is { Length: > 0 } value ? value : null;
+        string function = Variable("AWS_LAMBDA_FUNCTION_NAME")
+            ?? throw new InvalidOperationException("AWS_LAMBDA_FUNCTION_NAME is not set: this process is not a Lambda function, and cannot invoke itself.");
+        string region = Variable("AWS_REGION") ?? Variable("AWS_DEFAULT_REGION")
+            ?? throw new InvalidOperationException("AWS_REGION is not set: Lambda sets it for every function.");
+        Uri? endpoint = (Variable("AWS_ENDPOINT_URL_LAMBDA") ?? Variable("AWS_ENDPOINT_URL")) is { } url ? new Uri(url.EndsWith('/') ? url : url + "/") : null;
+        return new Compute.LambdaComputeBackend(new Compute.LambdaSettings(region, function, endpoint, Synchronous: false, MaxConcurrency: 64),
+            new StoreLocation("none", "none", Cloud.InternalPrefix));
     }
 
     /// <summary>Serves invocations from the Runtime API behind <paramref name="http"/> (its base address <c>.../2018-06-01/runtime/</c>).</summary>

@@ -39,7 +39,7 @@ public sealed record FunctionsSettings(string App, string Queue = FunctionsSetti
 /// deployed code carries) is compared with the job's functions; an attempt without a status is explained from the
 /// poison queue.
 /// </summary>
-public sealed class FunctionsComputeBackend : IDeployedComputeBackend, IPricedComputeBackend
+public sealed class FunctionsComputeBackend : IDeployedComputeBackend, IPricedComputeBackend, ISelfInvokingComputeBackend
 {
     private const int ServerErrorTries = 3;
     private readonly QueueClient _queue;
@@ -86,6 +86,15 @@ public sealed class FunctionsComputeBackend : IDeployedComputeBackend, IPricedCo
 
     /// <inheritdoc/>
     public string Name => AzureProvider.ComputeName;
+
+    /// <summary>
+    /// Why launches cannot go out from the Function App (<c>Job:InvokeFrom=cloud</c>): behind an HTTP trigger its
+    /// handler holds no function key to call itself; behind the queue trigger it could write to its own queue, but
+    /// that launcher is not built yet, so both refuse.
+    /// </summary>
+    public string? SelfInvokeRefusal => Settings.HttpUrl is null
+        ? "launcher calls on Azure Functions' queue trigger are not built yet"
+        : "an HTTP-triggered Function App's handler holds no function key to invoke itself";
 
     /// <inheritdoc/>
     public StoreLocation Store { get; }

@@ -36,7 +36,7 @@ public sealed record OpenWhiskSettings(Uri ApiHost, string Namespace, string Act
 /// for an attempt that ends without a status it reads the activation record, whose error (the action's time limit,
 /// its memory, an exit) goes into the call's failure message.
 /// </summary>
-public sealed class OpenWhiskComputeBackend : IDeployedComputeBackend
+public sealed class OpenWhiskComputeBackend : IDeployedComputeBackend, ISelfInvokingComputeBackend
 {
     /// <summary>How long what the action's annotation says is trusted before it is read again.</summary>
 
@@ -80,6 +80,13 @@ public sealed class OpenWhiskComputeBackend : IDeployedComputeBackend
 
     /// <inheritdoc/>
     public string Name => "openwhisk";
+
+    /// <summary>
+    /// Why launches cannot go out from the action (<c>Job:InvokeFrom=cloud</c>): invoking needs the namespace key, which
+    /// Neutral deploys its action without (<c>provide-api-key: false</c>) and the worker removes if given, so that no
+    /// call, and no library a call loads, can read it.
+    /// </summary>
+    public string? SelfInvokeRefusal => "the action is deployed without its namespace key (provide-api-key: false), so that no call can read it";
 
     /// <inheritdoc/>
     public StoreLocation Store { get; }

@@ -60,6 +60,10 @@ public static class Program
             case "redis-store":
                 await RedisStoreHarness.RunAsync();
                 return;
+            case "aws-launch" when !System.OperatingSystem.IsWindows():
+                await LaunchHarness.RunAsync(args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 100_000,
+                    args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 100);
+                return;
             case "aws-cold":
                 await LambdaColdStartHarness.RunAsync(args[1..]);
                 return;

@@ -35,6 +35,8 @@ namespace Neutral.Emulators;
 public sealed partial class LambdaService : IAsyncDisposable
 {
     private readonly HttpListener _invoke;
+    private readonly HttpListener _inside;
+    private int _launchers;
     private readonly Channel<Invocation> _queue = Channel.CreateUnbounded<Invocation>();
     private readonly CancellationTokenSource _stop = new();
     private readonly List<Sandbox> _sandboxes = [];
@@ -64,7 +66,9 @@ public sealed partial class LambdaService : IAsyncDisposable
         FunctionName = functionName;
         ConcurrencyLimit = concurrencyLimit;
         (_invoke, Endpoint) = Listen();
+        (_inside, InsideEndpoint) = Listen();
         _loops.Add(Task.Run(AcceptInvokesAsync));
+        _loops.Add(Task.Run(() => Loopback.ServeAsync(_inside, HandleInvokeAsync, _stop.Token)));
         for (int i = 0; i < sandboxes; i++)
         {
             var sandbox = new Sandbox(this, i);
@@ -73,8 +77,20 @@ public sealed partial class LambdaService : IAsyncDisposable
         }
     }
 
-    /// <summary>The Invoke API's address (the client's <c>Aws:LambdaServiceUrl</c>).</summary>
+    /// <summary>The Invoke API's address (the client's <c>Aws:LambdaServiceUrl</c>), behind <see cref="ClientLatency"/>.</summary>
     public Uri Endpoint { get; }
+
+    /// <summary>
+    /// The same API as seen from inside the region, without <see cref="ClientLatency"/>: what a function's
+    /// <c>AWS_ENDPOINT_URL_LAMBDA</c> names for its launcher calls (<c>Job:InvokeFrom=cloud</c>).
+    /// </summary>
+    public Uri InsideEndpoint { get; }
+
+    /// <summary>A delay added before every request to <see cref="Endpoint"/> is handled: a client far from the region.</summary>
+    public TimeSpan ClientLatency { get; set; }
+
+    /// <summary>Invocations accepted whose event is a launcher call (<c>neutral:launch</c>).</summary>
+    public int LauncherInvocations => Volatile.Read(ref _launchers);
 
     /// <summary>The executable each sandbox runs (null: no function deployed yet).</summary>
     public string? Bootstrap { get; set; }
@@ -157,7 +173,15 @@ public sealed partial class LambdaService : IAsyncDisposable
     [GeneratedRegex(@"^AWS4-HMAC-SHA256 Credential=(?<key>[^/]+)/(?<date>\d{8})/(?<region>[a-z0-9-]+)/lambda/aws4_request, ?SignedHeaders=(?<signed>[a-z0-9;-]+), ?Signature=[0-9a-f]{64}$")]
     private static partial Regex SigV4();
 
-    private Task AcceptInvokesAsync() => Loopback.ServeAsync(_invoke, HandleInvokeAsync, _stop.Token);
+    private Task AcceptInvokesAsync() => Loopback.ServeAsync(_invoke, async context =>
+    {
+        if (ClientLatency > TimeSpan.Zero)
+        {
+            await Task.Delay(ClientLatency);
+        }
+
+        await HandleInvokeAsync(context);
+    }, _stop.Token);
 
     private async Task HandleInvokeAsync(HttpListenerContext context)
     {
@@ -238,6 +262,11 @@ public sealed partial class LambdaService : IAsyncDisposable
         }
 
         Interlocked.Increment(ref _invocations);
+        if (body.Contains("\"fn\":\"neutral:launch\"", StringComparison.Ordinal))
+        {
+            Interlocked.Increment(ref _launchers);
+        }
+
         // An invoke without a payload gives the function an empty JSON object.
         var invocation = new Invocation(Guid.NewGuid().ToString(), bytes.Length == 0 ? "{}"u8.ToArray() : bytes, signature.Groups["region"].Value,
             request.Headers["X-Amzn-Trace-Id"], DateTimeOffset.UtcNow);
@@ -283,6 +312,8 @@ public sealed partial class LambdaService : IAsyncDisposable
         {
             _invoke.Stop();
             Loopback.CloseQuietly(_invoke);
+            _inside.Stop();
+            Loopback.CloseQuietly(_inside);
         }
 
         _queue.Writer.TryComplete();

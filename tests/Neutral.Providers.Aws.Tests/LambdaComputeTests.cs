@@ -99,6 +99,22 @@ public sealed class LambdaComputeTests(S3Bucket bucket) : IClassFixture<S3Bucket
     }
 
     [Fact]
+    public async Task Launcher_calls_invoke_the_job_from_inside_the_function_with_its_role()
+    {
+        // What a function's configuration would say for a private endpoint; the role's keys and region are Lambda's.
+        _lambda.Environment = new System.Collections.Generic.Dictionary<string, string>(TestFunction.Environment()) { ["AWS_ENDPOINT_URL_LAMBDA"] = _lambda.InsideEndpoint.ToString() };
+        await using Cloud cloud = Connect(("Neutral:Job:InvokeFrom", "cloud"));
+        RemoteJob<long> job = cloud.Submit(Enumerable.Range(0, 1_200).Select(i => Remote.LambdaFunctions.Square(i)));
+        Assert.Equal(Enumerable.Range(0, 1_200).Select(i => (long)i * i), await job.GetResultsAsync());
+
+        // Three groups of 500 at most, and a few small groups sent from the client while the job was queued; every call
+        // invoked once, by a launcher or by the client.
+        Assert.InRange(_lambda.LauncherInvocations, 3, 20);
+        Assert.Equal(1_200 + _lambda.LauncherInvocations, _lambda.Invocations);
+        Assert.All(job.Futures, f => Assert.Equal(1, f.Stats.Attempt));
+    }
+
+    [Fact]
     public async Task A_traced_client_s_context_crosses_the_Lambda_event_into_the_call()
     {
         var stopped = new System.Collections.Concurrent.ConcurrentBag<System.Diagnostics.Activity>();

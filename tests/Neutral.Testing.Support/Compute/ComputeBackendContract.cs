@@ -322,14 +322,27 @@ public abstract class ComputeBackendContract(ITestOutputHelper output) : IAsyncL
     {
         await StartAsync(new RigOptions(Workers: 4, RestartableStore: true));
         Cloud cloud = Connect(fakeClock: false, ("Neutral:Job:KeepData", "true"), ("Neutral:Job:Retries", "5"), ("Neutral:Job:StartTimeoutSeconds", "20"));
+        // Calls from 20 on wait for the gate, which opens once the store has restarted: the restart is in the middle of
+        // the job however fast the first 20 run and however the client's polls are spaced.
         const int Calls = 200;
-        RemoteJob<long> job = cloud.Submit(Enumerable.Range(0, Calls).Select(i => Remote.ContractFunctions.Cube(i)));
+        string gate = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "neutral-gate-" + Guid.NewGuid().ToString("N"));
+        RemoteJob<long> job = cloud.Submit(Enumerable.Range(0, Calls).Select(i => Remote.ContractFunctions.GatedCube(i, gate)));
         await WaitForAsync(() => job.Futures.Count(f => f.State == RemoteCallState.Succeeded) >= 20, "20 calls to succeed");
 
         int doneBefore = job.Futures.Count(f => f.State == RemoteCallState.Succeeded);
         await Rig.RestartStoreAsync();
+        await System.IO.File.WriteAllTextAsync(gate, "open");
 
-        long[] cubes = await ResultsAsync(job).WaitAsync(TimeSpan.FromMinutes(5));
+        long[] cubes;
+        try
+        {
+            cubes = await ResultsAsync(job).WaitAsync(TimeSpan.FromMinutes(5));
+        }
+        finally
+        {
+            System.IO.File.Delete(gate);
+        }
+
         Assert.Equal(Enumerable.Range(0, Calls).Select(i => (long)i * i * i), cubes);
         Assert.True(doneBefore < Calls, "the job ended before the restart: the test did not test a restart");
 

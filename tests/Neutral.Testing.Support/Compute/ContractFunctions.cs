@@ -52,6 +52,21 @@ public static class ContractFunctions
         return (long)x * x * x;
     }
 
+    /// <summary>
+    /// <see cref="Cube"/>, but a call from 20 on first waits for the file <paramref name="gate"/> (workers run on the test's
+    /// machine): a job of these cannot end before the test opens the gate.
+    /// </summary>
+    [Remote(TimeoutSeconds = 60)]
+    public static async Task<long> GatedCube(int x, string gate, RemoteContext context)
+    {
+        while (x >= 20 && !System.IO.File.Exists(gate))
+        {
+            await Task.Delay(20, context.CancellationToken);
+        }
+
+        return await Cube(x, context);
+    }
+
     /// <summary>At once.</summary>
     [Remote]
     public static long Square(int x) => (long)x * x;
