@@ -53,13 +53,13 @@ public static class ContractFunctions
     }
 
     /// <summary>
-    /// <see cref="Cube"/>, but a call from 20 on first waits for the file <paramref name="gate"/> (workers run on the test's
-    /// machine): a job of these cannot end before the test opens the gate.
+    /// <see cref="Cube"/>, but first waiting for the file <paramref name="gate"/> when one is named (workers run on the
+    /// test's machine): a job with such a call cannot end before the test opens the gate.
     /// </summary>
     [Remote(TimeoutSeconds = 60)]
-    public static async Task<long> GatedCube(int x, string gate, RemoteContext context)
+    public static async Task<long> GatedCube(int x, string? gate, RemoteContext context)
     {
-        while (x >= 20 && !System.IO.File.Exists(gate))
+        while (gate is not null && !System.IO.File.Exists(gate))
         {
             await Task.Delay(20, context.CancellationToken);
         }
