@@ -55,7 +55,7 @@ public static class OpenWhiskProvider
         .Section(MinioSection, "Endpoint", "Bucket", "AccessKey", "SecretKey", "Secure", "Region")
         .Storage(StoreKind, OpenStore, OpenForWorker)
         .Section(OpenWhiskSection, "ApiHost", "Namespace", "Action", "AuthKey", "AcceptSelfSignedCertificate", "Blocking",
-            "ActionTimeoutSeconds", "ActionMemoryMb", "ActionConcurrency", "InvariantGlobalization")
+            "ActionTimeoutSeconds", "ActionMemoryMb", "ActionConcurrency", "InvariantGlobalization", "ProvideApiKey")
         .Compute(ComputeName, OpenCompute, defaultStorage: StoreKind)
         // A process started with NEUTRAL_WORKER=openwhisk (the deployed action's exec) serves the action loop.
         .WorkerRuntime(Worker.ActionLoop.RuntimeName, Worker.ActionLoop.ServeProcessAsync)

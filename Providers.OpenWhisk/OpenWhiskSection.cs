@@ -28,7 +28,7 @@ internal sealed class OpenWhiskSection
         string action = section["Action"] is { Length: > 0 } a ? a : "neutral";
         bool insecure = ProviderSettings.Bool(section, prefix, "AcceptSelfSignedCertificate");
         bool blocking = ProviderSettings.Bool(section, prefix, "Blocking");
-        Settings = new Compute.OpenWhiskSettings(apiHost, ns, action, authKey, insecure, blocking);
+        Settings = new Compute.OpenWhiskSettings(apiHost, ns, action, authKey, insecure, blocking) { ProvideApiKey = ProviderSettings.Bool(section, prefix, "ProvideApiKey") };
     }
 
     /// <summary>Reads <c>OpenWhisk</c> under <paramref name="neutral"/> (the <c>Neutral</c> section).</summary>
@@ -48,5 +48,8 @@ internal sealed class OpenWhiskSection
     public Compute.ActionLimits Limits(int jobTimeoutSeconds) => new(
         TimeoutSeconds: ProviderSettings.WholeNumber(Section, Prefix, "ActionTimeoutSeconds", jobTimeoutSeconds, 1, 24 * 3600),
         MemoryMb: ProviderSettings.WholeNumber(Section, Prefix, "ActionMemoryMb", 256, 128, 64 * 1024),
-        Concurrency: ProviderSettings.WholeNumber(Section, Prefix, "ActionConcurrency", 1, 1, 500));
+        Concurrency: ProviderSettings.WholeNumber(Section, Prefix, "ActionConcurrency", 1, 1, 500))
+    {
+        ProvideApiKey = Settings.ProvideApiKey,
+    };
 }

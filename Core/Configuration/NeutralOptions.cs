@@ -103,8 +103,9 @@ public sealed class JobOptions
     /// call per group, which invokes them from inside the platform, near the service, under the same throttling rules.
     /// For a client far from its region, a 100,000-call job then takes hundreds of the client's invoke requests instead
     /// of 100,000. Groups of fewer than 16 attempts (retries, backups, small jobs) are invoked from the client. Lambda,
-    /// a Lambda function invokes itself with its role; the local pool, OpenWhisk (whose action never holds its
-    /// namespace key) and Azure refuse the setting at <c>Cloud.Connect</c>, saying why.
+    /// Lambda (with its role), Azure's queue trigger (with its host storage) and OpenWhisk (deployed with
+    /// <c>OpenWhisk:ProvideApiKey</c>) invoke themselves; the local pool, an HTTP-triggered Function App and an
+    /// OpenWhisk action without its key refuse the setting at <c>Cloud.Connect</c>, saying why.
     /// </summary>
     public string InvokeFrom { get; set; } = "client";
 

@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Concurrent;
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.Text.Json;
 using System.Threading;
 using System.Threading.Tasks;
@@ -21,6 +22,14 @@ namespace Neutral;
 /// </summary>
 public static class CloudLaunch
 {
+    /// <summary>
+    /// How long a launcher call goes on while the platform throttles every invocation it sends: then it hands what is
+    /// left back to its client. A platform whose concurrency counts queued invocations (OpenWhisk's) can be filled by
+    /// the launcher calls themselves, whose invocations then wait for them to end. Twice the longest back-off after a
+    /// throttle (30 s), so that a launcher only waiting its turn does not give up.
+    /// </summary>
+    public static readonly TimeSpan StallLimit = TimeSpan.FromSeconds(60);
+
     /// <summary>Builds a <see cref="CallRunner.LaunchHandler"/>.</summary>
     /// <param name="openStore">Opens the store an envelope names (as the runner's).</param>
     /// <param name="invoker">
@@ -78,9 +87,14 @@ public static class CloudLaunch
             return new CallOutcome(launcher.JobId, launcher.CallIndex, launcher.Attempt, false, false, RemoteError.PlatformKind);
         }
 
+        var progress = new StrongBox<long>(time.GetTimestamp());
         var loop = new Launcher(target, new InvokeGate(concurrency), concurrency, time, StandardErrorLogger.Warnings,
             (index, _, _) => envelopes[index].Deadline is { } due && due <= time.GetUtcNow() ? null : envelopes[index],
-            (call, attempt, _, _) => pending.TryRemove((call, attempt), out _),
+            (call, attempt, _, _) =>
+            {
+                Volatile.Write(ref progress.Value, time.GetTimestamp());
+                pending.TryRemove((call, attempt), out _);
+            },
             (call, attempt, error) =>
             {
                 if (pending.TryRemove((call, attempt), out InvocationEnvelope? envelope))
@@ -97,10 +111,20 @@ public static class CloudLaunch
         using var deadline = launcher.Deadline is { } at
             ? new CancellationTokenSource(Max(at - time.GetUtcNow(), TimeSpan.Zero), time)
             : new CancellationTokenSource();
+        bool stalled = false;
         using (CancellationTokenRegistration linked = cancellationToken.Register(static s => ((CancellationTokenSource)s!).Cancel(), deadline))
         using (CancellationTokenRegistration stop = deadline.Token.Register(static l => ((Launcher)l!).Stop(), loop))
         {
-            await loop.DrainAsync().ConfigureAwait(false);
+            Task drained = loop.DrainAsync();
+            while (!drained.IsCompleted)
+            {
+                await Task.WhenAny(drained, Task.Delay(TimeSpan.FromSeconds(1), time, deadline.Token)).ConfigureAwait(false);
+                if (!drained.IsCompleted && !deadline.IsCancellationRequested && time.GetElapsedTime(Volatile.Read(ref progress.Value)) >= StallLimit)
+                {
+                    stalled = true;
+                    await deadline.CancelAsync().ConfigureAwait(false);
+                }
+            }
         }
 
         if (cancellationToken.IsCancellationRequested)
@@ -109,7 +133,9 @@ public static class CloudLaunch
             return new CallOutcome(launcher.JobId, launcher.CallIndex, launcher.Attempt, false, false, RemoteError.PlatformKind);
         }
 
-        await RecordNotRunAsync(root, launcher, pending, refused, "the launcher call reached its deadline before invoking it", time, total).ConfigureAwait(false);
+        await RecordNotRunAsync(root, launcher, pending, refused, stalled
+            ? $"the platform throttled every invocation for {StallLimit.TotalSeconds:0} s (its concurrency may be held by launcher calls themselves), so the launcher handed it back to the client"
+            : "the launcher call reached its deadline before invoking it", time, total).ConfigureAwait(false);
         return new CallOutcome(launcher.JobId, launcher.CallIndex, launcher.Attempt, pending.IsEmpty && refused.IsEmpty, false, null);
     }
 

@@ -196,8 +196,9 @@ internal sealed class JobRunner
             _hintSubscription = hinting.Subscribe(JobId, _events);
         }
 
-        // A few pumps per job: enough to keep the cloud's gate busy, few enough that a job holds no task per call.
-        int pumps = Math.Min(_ledger.Count, Math.Min(8, _cloud.Gate.Limit));
+        // One pump per place in the cloud's gate (Job:InvokeConcurrency), so that one job can fill it: each pump has one
+        // invoke in flight, and a client 100 ms from its region sent only 80 a second with eight. Never a task per call.
+        int pumps = Math.Min(_ledger.Count, _cloud.Gate.Limit);
         _launcher = new Launcher(_cloud.Backend, _cloud.Gate, pumps, _time, _logger, BuildEnvelope,
             (i, a, slot, at) => _events.Post(new JobEvent(JobEventKind.Invoked, i, a, At: at, Slot: slot)),
             (i, a, e) => _events.Post(new JobEvent(JobEventKind.InvokeFailed, i, a, e.GetType().Name + ": " + e.Message)), _cloud.Options.Job.CallsPerInvocation,

@@ -165,13 +165,27 @@ internal sealed class Launcher
     private async Task<InvocationEnvelope?> LaunchGroupAsync(InvocationEnvelope first, CancellationToken stop)
     {
         var group = new List<InvocationEnvelope>();
+        List<InvocationEnvelope>? direct = null;
         InvocationEnvelope? next = first;
         InvocationEnvelope? carried = null;
         while (next is not null && group.Count < LaunchGroup)
         {
             InvocationEnvelope? over = null;
-            group.Add(_batch > 1 ? Gather(next, out over) : next);
+            InvocationEnvelope one = _batch > 1 ? Gather(next, out over) : next;
+            // First attempts go through launcher calls; a retry or a backup goes from here, at once, and never back
+            // into a launcher that may have failed it (one stalled by the platform's concurrency, say).
+            (one.Attempt == 1 ? group : direct ??= []).Add(one);
             next = over ?? Take();
+        }
+
+        if (direct is not null)
+        {
+            await Task.WhenAll(direct.Select(e => InvokeAsync(e, null, stop))).ConfigureAwait(false);
+        }
+
+        if (group.Count == 0)
+        {
+            return next;
         }
 
         carried = next;

@@ -88,12 +88,11 @@ public sealed class FunctionsComputeBackend : IDeployedComputeBackend, IPricedCo
     public string Name => AzureProvider.ComputeName;
 
     /// <summary>
-    /// Why launches cannot go out from the Function App (<c>Job:InvokeFrom=cloud</c>): behind an HTTP trigger its
-    /// handler holds no function key to call itself; behind the queue trigger it could write to its own queue, but
-    /// that launcher is not built yet, so both refuse.
+    /// Null behind the queue trigger: a launcher call (<c>Job:InvokeFrom=cloud</c>) writes to the app's own queue with
+    /// its host storage's credential. Behind an HTTP trigger the handler holds no function key to call itself.
     /// </summary>
     public string? SelfInvokeRefusal => Settings.HttpUrl is null
-        ? "launcher calls on Azure Functions' queue trigger are not built yet"
+        ? null
         : "an HTTP-triggered Function App's handler holds no function key to invoke itself";
 
     /// <inheritdoc/>

@@ -62,7 +62,11 @@ public static class FunctionsHandler
             ? TimeSpan.FromSeconds(seconds) : null;
         string host = "azure/" + (Environment.GetEnvironmentVariable("WEBSITE_INSTANCE_ID") is { Length: > 0 } instance ? instance[..Math.Min(12, instance.Length)] : Environment.ProcessId.ToString(CultureInfo.InvariantCulture));
         // Queue items wait in the queue and may start after their job was cancelled: check first.
-        var runner = new CallRunner(ObjectStores.Open, host) { ChecksJobBeforeStart = true };
+        var runner = new CallRunner(ObjectStores.Open, host)
+        {
+            ChecksJobBeforeStart = true,
+            LaunchHandler = CloudLaunch.Handler(ObjectStores.Open, SelfInvoker),
+        };
         if (!int.TryParse(port, NumberStyles.None, CultureInfo.InvariantCulture, out int number) || number is 0 or > 65535)
         {
             throw new InvalidOperationException($"FUNCTIONS_CUSTOMHANDLER_PORT is '{port}', not a port number.");
@@ -71,6 +75,27 @@ public static class FunctionsHandler
         using var server = new HandlerServer(number);
         Console.WriteLine($"neutral: custom handler listening on port {port}");
         await server.ServeAsync((function, body, token) => HandleAsync(function, body, runner, timeout, TimeProvider.System, token), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The backend a launcher call (<c>Job:InvokeFrom=cloud</c>) invokes this Function App through: its own queue (the
+    /// app setting <c>NEUTRAL_QUEUE</c>) in the account of its host storage, by the connection string in
+    /// <c>AzureWebJobsStorage</c>, or, for identity-based host storage, at <c>AzureWebJobsStorage__queueServiceUri</c>
+    /// with the app's identity (which then needs the role Storage Queue Data Message Sender, as the README says).
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The process is not a Function App with host storage.</exception>
+    public static IComputeBackend SelfInvoker()
+    {
+        static string? Variable(string name) => Environment.GetEnvironmentVariable(name) is { Length: > 0 } value ? value : null;
+        string queue = Variable(Compute.FunctionAppFiles.QueueSetting) ?? Compute.FunctionsSettings.DefaultQueue;
+        global::Azure.Storage.Queues.QueueClient client = Variable(AzureProvider.HostStorageVariable) is { } connection
+            ? new global::Azure.Storage.Queues.QueueClient(connection, queue, Compute.FunctionsComputeBackend.QueueOptions())
+            : Variable(AzureProvider.HostStorageVariable + "__queueServiceUri") is { } service
+                ? new global::Azure.Storage.Queues.QueueClient(new Uri(new Uri(service.EndsWith('/') ? service : service + "/"), queue),
+                    new global::Azure.Identity.DefaultAzureCredential(), Compute.FunctionsComputeBackend.QueueOptions())
+                : throw new InvalidOperationException("Neither AzureWebJobsStorage nor AzureWebJobsStorage__queueServiceUri is set: this process is not a queue-triggered Function App, and cannot invoke itself.");
+        return new Compute.FunctionsComputeBackend(new Compute.FunctionsSettings(Variable("WEBSITE_SITE_NAME") ?? "self", queue, MaxConcurrency: 64), client,
+            new StoreLocation("none", "none", Cloud.InternalPrefix));
     }
 
     /// <summary>

@@ -23,6 +23,12 @@ namespace Neutral.Providers.OpenWhisk.Compute;
 /// <param name="Blocking">Invoke with <c>blocking=true</c> (the controller holds the request until the activation ends, or 60 s).</param>
 public sealed record OpenWhiskSettings(Uri ApiHost, string Namespace, string Action, string AuthKey, bool AcceptSelfSignedCertificate = false, bool Blocking = false)
 {
+    /// <summary>
+    /// Whether the action was deployed with its namespace key (<c>Neutral:OpenWhisk:ProvideApiKey</c>), so that its
+    /// launcher calls can invoke it (<c>Job:InvokeFrom=cloud</c>).
+    /// </summary>
+    public bool ProvideApiKey { get; init; }
+
     /// <inheritdoc/>
     public override string ToString() => $"{ApiHost} namespace {Namespace} action {Action}";
 }
@@ -83,10 +89,11 @@ public sealed class OpenWhiskComputeBackend : IDeployedComputeBackend, ISelfInvo
 
     /// <summary>
     /// Why launches cannot go out from the action (<c>Job:InvokeFrom=cloud</c>): invoking needs the namespace key, which
-    /// Neutral deploys its action without (<c>provide-api-key: false</c>) and the worker removes if given, so that no
-    /// call, and no library a call loads, can read it.
+    /// Neutral deploys its action without (<c>provide-api-key: false</c>) unless <c>Neutral:OpenWhisk:ProvideApiKey</c>
+    /// is true; null then.
     /// </summary>
-    public string? SelfInvokeRefusal => "the action is deployed without its namespace key (provide-api-key: false), so that no call can read it";
+    public string? SelfInvokeRefusal => Settings.ProvideApiKey ? null
+        : "invoking needs the namespace key, which the action is deployed without unless Neutral:OpenWhisk:ProvideApiKey is true (then deploy again: the calls then run in a process that holds the key)";
 
     /// <inheritdoc/>
     public StoreLocation Store { get; }

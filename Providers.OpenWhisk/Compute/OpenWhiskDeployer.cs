@@ -14,7 +14,15 @@ namespace Neutral.Providers.OpenWhisk.Compute;
 /// <param name="TimeoutSeconds">The action's time limit (OpenWhisk's default range: 0.1 s to 5 min, more if the cluster allows).</param>
 /// <param name="MemoryMb">The container's memory in MiB.</param>
 /// <param name="Concurrency">Activations one container serves at once (1: one call at a time, as the worker expects).</param>
-public sealed record ActionLimits(int TimeoutSeconds = 300, int MemoryMb = 256, int Concurrency = 1);
+public sealed record ActionLimits(int TimeoutSeconds = 300, int MemoryMb = 256, int Concurrency = 1)
+{
+    /// <summary>
+    /// Whether the invoker hands the action its namespace key (<c>provide-api-key</c>; <c>Neutral:OpenWhisk:ProvideApiKey</c>,
+    /// default false): needed for <c>Job:InvokeFrom=cloud</c>, whose launcher calls invoke the action from inside it.
+    /// The worker keeps the key in memory for them and out of the environment, but the calls run in the same process.
+    /// </summary>
+    public bool ProvideApiKey { get; init; }
+}
 
 /// <summary>
 /// Deploys the worker as an OpenWhisk native action: the published application zipped with its executable as
@@ -93,7 +101,7 @@ public static class OpenWhiskDeployer
             json.WriteEndObject();
             json.WriteStartObject();
             json.WriteString("key", ProvideApiKeyAnnotation);
-            json.WriteBoolean("value", false);
+            json.WriteBoolean("value", limits.ProvideApiKey);
             json.WriteEndObject();
             json.WriteEndArray();
             json.WriteEndObject();

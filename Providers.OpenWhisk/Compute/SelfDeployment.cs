@@ -38,6 +38,12 @@ internal static class SelfDeployment
             environment[name] = value;
         }
 
+        if (settings.ProvideApiKey && settings.AcceptSelfSignedCertificate)
+        {
+            // The launcher calls reach the controller at __OW_API_HOST as the client does.
+            environment[Worker.ActionLoop.AcceptSelfSignedVariable] = "1";
+        }
+
         int jobTimeout = ProviderSettings.WholeNumber(configuration.GetSection("Neutral:Job"), "Neutral:Job:", "TimeoutSeconds", 300, 1, int.MaxValue);
         ActionLimits limits = openWhisk.Limits(jobTimeout);
 

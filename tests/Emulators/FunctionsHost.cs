@@ -51,6 +51,7 @@ public sealed partial class FunctionsHost : IAsyncDisposable
     private readonly QueueSettings _queueSettings;
     private readonly List<FunctionInfo> _functions;
     private int _invocations;
+    private int _launchers;
     private int _poisoned;
 
     /// <summary>Starts <paramref name="instances"/> instances of the app in <paramref name="appFolder"/> with <paramref name="appSettings"/>.</summary>
@@ -110,6 +111,9 @@ public sealed partial class FunctionsHost : IAsyncDisposable
 
     /// <summary>Invocations posted to a handler (queue and HTTP).</summary>
     public int Invocations => Volatile.Read(ref _invocations);
+
+    /// <summary>Invocations whose payload is a launcher call (<c>neutral:launch</c>, <c>Job:InvokeFrom=cloud</c>).</summary>
+    public int LauncherInvocations => Volatile.Read(ref _launchers);
 
     /// <summary>Messages moved to the poison queue.</summary>
     public int Poisoned => Volatile.Read(ref _poisoned);
@@ -548,6 +552,11 @@ public sealed partial class FunctionsHost : IAsyncDisposable
             }
 
             Interlocked.Increment(ref host._invocations);
+            if (payload.Contains("neutral:launch", StringComparison.Ordinal))
+            {
+                Interlocked.Increment(ref host._launchers);
+            }
+
             Interlocked.Increment(ref _running);
             Process process = _process!;
             try

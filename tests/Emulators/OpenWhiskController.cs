@@ -116,6 +116,11 @@ public sealed class OpenWhiskController : IAsyncDisposable
     /// <summary>Invocations accepted.</summary>
     public int Invocations => Volatile.Read(ref _invocations);
 
+    /// <summary>Invocations accepted whose parameters are a launcher call (<c>neutral:launch</c>, <c>Job:InvokeFrom=cloud</c>).</summary>
+    public int LauncherInvocations => Volatile.Read(ref _launchers);
+
+    private int _launchers;
+
     /// <summary>Invocations answered 429.</summary>
     public int Throttled => Volatile.Read(ref _throttled);
 
@@ -301,6 +306,11 @@ public sealed class OpenWhiskController : IAsyncDisposable
             }
 
             Interlocked.Increment(ref _invocations);
+            if (body.Contains("\"fn\":\"neutral:launch\"", StringComparison.Ordinal))
+            {
+                Interlocked.Increment(ref _launchers);
+            }
+
             string id = Guid.NewGuid().ToString("N");
             _queue.Writer.TryWrite((id, body.Length == 0 ? "{}" : body));
             await ReplyAsync(context, 202, $$"""{"activationId":"{{id}}"}""");

@@ -90,6 +90,29 @@ public sealed class FunctionsComputeTests(BlobContainer container, Xunit.Abstrac
     }
 
     [Fact]
+    public async Task Launcher_calls_write_the_job_s_messages_to_the_app_s_own_queue_from_inside_the_app()
+    {
+        await using Cloud cloud = Connect(("Neutral:Job:InvokeFrom", "cloud"));
+        RemoteJob<long> job = cloud.Submit(Enumerable.Range(0, 600).Select(i => Remote.QueueFunctions.Square(i)));
+        Assert.Equal(Enumerable.Range(0, 600).Select(i => (long)i * i), await job.GetResultsAsync());
+
+        // Two groups of 500 at most, and perhaps a few small groups from the client while the job was queued; every
+        // call delivered once, whoever sent its message (the handler, with AzureWebJobsStorage and NEUTRAL_QUEUE).
+        Assert.InRange(_host.LauncherInvocations, 2, 20);
+        Assert.Equal(600 + _host.LauncherInvocations, _host.Invocations);
+        Assert.All(job.Futures, f => Assert.Equal(1, f.Stats.Attempt));
+    }
+
+    [Fact]
+    public void An_HTTP_triggered_app_refuses_launches_from_the_cloud_saying_why()
+    {
+        var error = Assert.Throws<NeutralConfigurationException>(() => Connect(("Neutral:Job:InvokeFrom", "cloud"), ("Neutral:Azure:InvocationType", "Http"),
+            ("Neutral:Azure:FunctionUrl", _host.HttpEndpoint.ToString()), ("Neutral:Azure:FunctionKey", _host.FunctionKey)));
+        Assert.Contains("Neutral:Job:InvokeFrom", error.Message, StringComparison.Ordinal);
+        Assert.Contains("holds no function key to invoke itself", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_missing_queue_fails_naming_the_app_and_queue_and_what_to_do()
     {
         await using Cloud cloud = Connect(("Neutral:Azure:Queue", "no-such-queue"));

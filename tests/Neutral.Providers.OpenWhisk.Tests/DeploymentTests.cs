@@ -82,6 +82,13 @@ public sealed class DeploymentTests(S3Bucket bucket) : IClassFixture<S3Bucket>
             Assert.Equal(InvocationEnvelope.FormatHash(Remote.MinioFunctions.Square(1).Function.SignatureHash), annotation.GetProperty("value").GetProperty(square).GetString());
         }
 
+        // Neutral:OpenWhisk:ProvideApiKey (for Job:InvokeFrom=cloud) is the only way to hand the action its key.
+        using (JsonDocument provided = JsonDocument.Parse(OpenWhiskDeployer.ActionBody([1], new ActionLimits { ProvideApiKey = true }, TestAction.Environment(), tables)))
+        {
+            JsonElement key = provided.RootElement.GetProperty("annotations").EnumerateArray().Single(a => a.GetProperty("key").GetString() == OpenWhiskDeployer.ProvideApiKeyAnnotation);
+            Assert.Equal(JsonValueKind.True, key.GetProperty("value").ValueKind);
+        }
+
         // A job runs on what was deployed (unzipped by the emulator's /init, started with the init parameters).
         OpenWhiskProvider.Register();
         await using Cloud cloud = Cloud.Connect(bucket.Configuration(

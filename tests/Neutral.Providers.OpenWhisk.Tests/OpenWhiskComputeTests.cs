@@ -43,6 +43,34 @@ public sealed class OpenWhiskComputeTests(S3Bucket bucket) : IClassFixture<S3Buc
     }
 
     [Fact]
+    public async Task An_action_given_its_key_launches_the_job_from_inside_it()
+    {
+        // No provide-api-key annotation: the invoker hands the key to each activation, as to an action deployed with
+        // Neutral:OpenWhisk:ProvideApiKey=true; the launcher calls reach the controller at __OW_API_HOST. Four
+        // containers: the two launcher calls hold two while the others run what they send.
+        // The test action's own __OW_API_HOST (a dead address, for the tests that show the worker needs none) goes: the
+        // container's, the controller's, stays.
+        await _controller.DisposeAsync();
+        var environment = TestAction.Environment();
+        environment.Remove("__OW_API_HOST");
+        _controller = new OpenWhiskController(TestAction.Exec(_action.Path), environment, _invoker.Path, Key, containers: 4) { Tables = TestAction.Tables() };
+        await using Cloud cloud = Connect(("Neutral:OpenWhisk:ProvideApiKey", "true"), ("Neutral:Job:InvokeFrom", "cloud"));
+        RemoteJob<long> job = cloud.Submit(Enumerable.Range(0, 600).Select(i => Remote.MinioFunctions.Square(i)));
+        Assert.Equal(Enumerable.Range(0, 600).Select(i => (long)i * i), await job.GetResultsAsync());
+        Assert.InRange(_controller.LauncherInvocations, 2, 20);
+        Assert.Equal(600 + _controller.LauncherInvocations, _controller.Invocations);
+        Assert.All(job.Futures, f => Assert.Equal(1, f.Stats.Attempt));
+    }
+
+    [Fact]
+    public void An_action_deployed_without_its_key_refuses_launches_from_the_cloud_saying_what_to_set()
+    {
+        var error = Assert.Throws<NeutralConfigurationException>(() => Connect(("Neutral:Job:InvokeFrom", "cloud")));
+        Assert.Contains("Neutral:Job:InvokeFrom", error.Message, StringComparison.Ordinal);
+        Assert.Contains("Neutral:OpenWhisk:ProvideApiKey is true", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_map_runs_as_activations_in_warm_action_processes()
     {
         await using Cloud cloud = Connect();

@@ -125,6 +125,29 @@ public sealed class CloudLaunchTests
     }
 
     [Fact]
+    public async Task Launchers_that_fill_the_platform_s_concurrency_hand_their_calls_back_to_the_client()
+    {
+        await using var rig = new SimulatedRig(o => o.Job.InvokeFrom = "cloud");
+        // Room for two invocations: the two launcher calls of 1,000 calls take it, and every invocation they send is
+        // throttled until they give up.
+        rig.Platform.ConcurrencyLimit = 2;
+        var invoked = CountCalls(rig);
+        DateTimeOffset start = rig.Time.GetUtcNow();
+        var job = rig.Cloud.Submit(Enumerable.Range(0, 1_000).Select(i => Remote.TestFunctions.Square(i)));
+        int[] results = await rig.DriveAsync(job.GetResultsAsync(), Hour);
+
+        Assert.Equal(Enumerable.Range(0, 1_000).Select(i => i * i), results);
+        // The launchers gave up after a minute of throttling, not at their deadline (230 s), and the client sent the
+        // second attempts itself.
+        var second = job.Futures.Where(f => f.Stats.Attempt == 2).ToList();
+        Assert.True(second.Count > 900, $"{second.Count} calls launched again by the client");
+        TimeSpan handedBack = second.Min(f => f.Stats.Invoked!.Value) - start;
+        Assert.InRange(handedBack, CloudLaunch.StallLimit, TimeSpan.FromSeconds(100));
+        Assert.All(job.Futures, f => Assert.InRange(f.Stats.Attempt, 1, 2));
+        Assert.All(invoked.Values, n => Assert.Equal(1, n));
+    }
+
+    [Fact]
     public async Task A_worker_that_cannot_invoke_itself_records_each_listed_attempt_as_not_run()
     {
         var store = new InMemoryObjectStore();
