@@ -108,14 +108,7 @@ public sealed class LambdaComputeTests(S3Bucket bucket) : IClassFixture<S3Bucket
         // concurrency counts queued invocations, is CloudLaunchTests' and the OpenWhisk tests').
         _lambda.ConcurrencyLimit = 100_000;
         await using Cloud cloud = Connect(("Neutral:Job:InvokeFrom", "cloud"));
-        RemoteJob<long> job = cloud.Submit(Enumerable.Range(0, 1_200).Select(i => Remote.LambdaFunctions.Square(i)));
-        Assert.Equal(Enumerable.Range(0, 1_200).Select(i => (long)i * i), await job.GetResultsAsync());
-
-        // Three groups of 500 at most, and a few small groups sent from the client while the job was queued; every call
-        // invoked once, by a launcher or by the client.
-        Assert.InRange(_lambda.LauncherInvocations, 3, 20);
-        Assert.Equal(1_200 + _lambda.LauncherInvocations, _lambda.Invocations);
-        Assert.All(job.Futures, f => Assert.Equal(1, f.Stats.Attempt));
+        await Testing.Compute.CloudLaunchChecks.RunAsync(cloud, 1_200, () => _lambda.LauncherInvocations, () => _lambda.Invocations);
     }
 
     [Fact]

@@ -55,11 +55,7 @@ public sealed class OpenWhiskComputeTests(S3Bucket bucket) : IClassFixture<S3Buc
         environment.Remove("__OW_API_HOST");
         _controller = new OpenWhiskController(TestAction.Exec(_action.Path), environment, _invoker.Path, Key, containers: 4) { Tables = TestAction.Tables() };
         await using Cloud cloud = Connect(("Neutral:OpenWhisk:ProvideApiKey", "true"), ("Neutral:Job:InvokeFrom", "cloud"));
-        RemoteJob<long> job = cloud.Submit(Enumerable.Range(0, 600).Select(i => Remote.MinioFunctions.Square(i)));
-        Assert.Equal(Enumerable.Range(0, 600).Select(i => (long)i * i), await job.GetResultsAsync());
-        Assert.InRange(_controller.LauncherInvocations, 2, 20);
-        Assert.Equal(600 + _controller.LauncherInvocations, _controller.Invocations);
-        Assert.All(job.Futures, f => Assert.Equal(1, f.Stats.Attempt));
+        await Testing.Compute.CloudLaunchChecks.RunAsync(cloud, 600, () => _controller.LauncherInvocations, () => _controller.Invocations);
     }
 
     [Fact]
