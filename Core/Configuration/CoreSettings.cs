@@ -25,7 +25,7 @@ internal static class CoreSettings
         Setting.Bool("Job:KeepData", o => o.Job.KeepData, (o, v) => o.Job.KeepData = v),
         Setting.Int("Job:StartTimeoutSeconds", 1, 7 * Day, o => o.Job.StartTimeoutSeconds, (o, v) => o.Job.StartTimeoutSeconds = v),
         Setting.Int("Job:InvokeConcurrency", 1, 10_000, o => o.Job.InvokeConcurrency, (o, v) => o.Job.InvokeConcurrency = v),
-        Setting.Int("Job:CallsPerInvocation", 1, 1000, o => o.Job.CallsPerInvocation, (o, v) => o.Job.CallsPerInvocation = v),
+        Setting.IntOrWord("Job:CallsPerInvocation", 1, JobOptions.MaxCallsPerInvocation, "auto", JobOptions.AutomaticCallsPerInvocation, o => o.Job.CallsPerInvocation, (o, v) => o.Job.CallsPerInvocation = v),
         Setting.Name("Job:InvokeFrom", o => o.Job.InvokeFrom, (o, v) => o.Job.InvokeFrom = v,
             (_, v) => v is "client" or "cloud" ? null : "allowed values are client (this process invokes every attempt, the default) and cloud (launcher calls invoke them from inside the platform)."),
         Setting.Int("Job:StoreRetrySeconds", 0, Day, o => o.Job.StoreRetrySeconds, (o, v) => o.Job.StoreRetrySeconds = v),

@@ -90,12 +90,26 @@ public sealed class JobOptions
     public int InvokeConcurrency { get; set; } = 64;
 
     /// <summary>
-    /// Calls of one function run by one invocation, one after another (1 to 1,000; default 1): a map of a million
-    /// one-millisecond calls is then ten thousand invocations, not a million cold ones. Each call keeps its own status,
-    /// attempts, timeout, retries and speculative backup; an invocation carries at most 48 KiB of inline arguments,
-    /// so calls with large arguments are batched less. The local provider runs each call of a batch on its own.
+    /// Calls of one function run by one invocation, one after another (1 to 1,000; default 1), or
+    /// <see cref="AutomaticCallsPerInvocation"/> (configuration: <c>auto</c>) to choose from the calls' measured run
+    /// times: a map of a million one-millisecond calls is then a thousand invocations, not a million cold ones. Each call
+    /// keeps its own status, attempts, timeout, retries and speculative backup; an invocation carries at most 48 KiB of
+    /// inline arguments, so calls with large arguments are batched less. The local provider runs each call of a batch
+    /// on its own.
     /// </summary>
+    /// <remarks>
+    /// Automatic: the first invocations carry one call each; once 8 calls have succeeded, each invocation carries as
+    /// many calls as their median run time (as the workers measured it) fills in about a second, at most 1,000, and
+    /// never so many that the calls still to send make fewer than 1,000 invocations (the parallelism of Lambda's default
+    /// account limit). Calls of a second or more are not batched.
+    /// </remarks>
     public int CallsPerInvocation { get; set; } = 1;
+
+    /// <summary>The value of <see cref="CallsPerInvocation"/> (0) that chooses the number from measured run times.</summary>
+    public const int AutomaticCallsPerInvocation = 0;
+
+    /// <summary>The most calls one invocation runs (1,000).</summary>
+    public const int MaxCallsPerInvocation = 1000;
 
     /// <summary>
     /// Where a job's invocations are sent from: <c>client</c> (default), this process; or <c>cloud</c>, Lithops' remote

@@ -54,6 +54,32 @@ internal sealed class Setting
             options => get(options).ToString(CultureInfo.InvariantCulture));
     }
 
+    /// <summary>
+    /// A whole number from <paramref name="min"/> to <paramref name="max"/>, or the word <paramref name="word"/>, kept in
+    /// the options as <paramref name="wordValue"/> (outside the range): <c>auto</c> for a value chosen while the job runs.
+    /// </summary>
+    public static Setting IntOrWord(string key, int min, int max, string word, int wordValue, Func<NeutralOptions, int> get, Action<NeutralOptions, int> set)
+    {
+        string full = Full(key);
+        string allowed = $"it must be {word} or a whole number from {min} to {max}.";
+        return new Setting(
+            key,
+            (options, text) => set(options, string.Equals(text.Trim(), word, StringComparison.OrdinalIgnoreCase)
+                ? wordValue
+                : int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int value) && value >= min && value <= max
+                    ? value
+                    : throw new NeutralConfigurationException(full, text, allowed)),
+            options =>
+            {
+                int value = get(options);
+                if (value != wordValue && (value < min || value > max))
+                {
+                    throw new NeutralConfigurationException(full, value.ToString(CultureInfo.InvariantCulture), allowed);
+                }
+            },
+            options => get(options) is int value && value == wordValue ? word : get(options).ToString(CultureInfo.InvariantCulture));
+    }
+
     /// <summary>A number from <paramref name="min"/> to <paramref name="max"/>, fractions allowed (<c>0.5</c>).</summary>
     public static Setting Number(string key, double min, double max, Func<NeutralOptions, double> get, Action<NeutralOptions, double> set)
     {

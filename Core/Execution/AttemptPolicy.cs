@@ -9,7 +9,10 @@ internal enum AttemptVerdict
     /// <summary>Nothing to do.</summary>
     None,
 
-    /// <summary>Accepted by the platform but not started within <c>Job:StartTimeoutSeconds</c>: lost, retry.</summary>
+    /// <summary>
+    /// Accepted by the platform but not started within <c>Job:StartTimeoutSeconds</c> (plus a timeout for each call
+    /// before it in its invocation): lost, retry.
+    /// </summary>
     NeverStarted,
 
     /// <summary>Started, and no outcome by its deadline (plus grace): retry.</summary>
@@ -38,6 +41,9 @@ internal sealed class AttemptPolicy
         _speculation = speculation;
     }
 
+    /// <summary>The job's batch sizer, told each succeeded call's run time (<c>Job:CallsPerInvocation=auto</c>).</summary>
+    public BatchSizer? Sizer { get; init; }
+
     /// <summary>The grace past a deadline before an attempt counts as lost (the worker's own deadline fires first).</summary>
     public static TimeSpan Grace(TimeSpan timeout) => TimeSpan.FromSeconds(Math.Max(1, timeout.TotalSeconds * 0.05));
 
@@ -57,7 +63,9 @@ internal sealed class AttemptPolicy
 
         if (state.StartedAt is not { } started)
         {
-            return !_backendAnswersForQueue && now - invoked > _startBound ? AttemptVerdict.NeverStarted : AttemptVerdict.None;
+            // Behind others in its invocation's batch, an attempt starts when they have run: each up to its timeout.
+            TimeSpan bound = state.Position == 0 ? _startBound : _startBound + state.Position * (timeout + Grace(timeout));
+            return !_backendAnswersForQueue && now - invoked > bound ? AttemptVerdict.NeverStarted : AttemptVerdict.None;
         }
 
         if (now - started > timeout + Grace(timeout))

@@ -52,6 +52,7 @@ internal sealed class AttemptStarter
         int attempt = ++state.Launched;
         state.InvokedAt = null;
         state.StartedAt = null;
+        state.Position = 0;
         state.Speculated |= speculative;
         Live++;
         if (speculative)

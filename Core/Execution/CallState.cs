@@ -35,12 +35,29 @@ internal sealed class CallState
         set => _startedAt = value?.UtcTicks ?? 0;
     }
 
+    /// <summary>
+    /// The newest attempt's place in its invocation's batch (0 for the first or only call): its start bound grows by a
+    /// timeout for each call before it.
+    /// </summary>
+    public ushort Position;
+
+    // Two flags in a byte, so that the state with its position stays at 48 bytes (the monitor task alone writes them).
+    private byte _flags;
+
     /// <summary>Whether a speculative backup was launched.</summary>
-    public bool Speculated;
+    public bool Speculated
+    {
+        get => (_flags & 1) != 0;
+        set => _flags = (byte)(value ? _flags | 1 : _flags & ~1);
+    }
 
     /// <summary>Whether the call was seen running (for progress).</summary>
-    public bool Running;
+    public bool Running
+    {
+        get => (_flags & 2) != 0;
+        set => _flags = (byte)(value ? _flags | 2 : _flags & ~2);
+    }
 
-    /// <summary>Whether the call has its outcome.</summary>
+    /// <summary>Whether the call has its outcome (read by the launcher's pumps too, with <see cref="System.Threading.Volatile"/>).</summary>
     public bool Done;
 }

@@ -90,7 +90,7 @@ public static class CloudLaunch
         var progress = new StrongBox<long>(time.GetTimestamp());
         var loop = new Launcher(target, new InvokeGate(concurrency), concurrency, time, StandardErrorLogger.Warnings,
             (index, _, _) => envelopes[index].Deadline is { } due && due <= time.GetUtcNow() ? null : envelopes[index],
-            (call, attempt, _, _) =>
+            (call, attempt, _, _, _) =>
             {
                 Volatile.Write(ref progress.Value, time.GetTimestamp());
                 pending.TryRemove((call, attempt), out _);

@@ -57,10 +57,10 @@ internal sealed class EnvelopeFactory
             InputRange = inline ? null : new InputRange(StorageLayout.Input(_jobId), staging.Offsets[index], staging.Length(index)),
             Attempt = attempt,
             Slot = slot,
-            // Several calls per invocation run one after another: the last may start that many timeouts late.
             // Launched from the cloud, it may wait for its launcher call to start and then to send it (twice the bound).
+            // Several calls per invocation run one after another: the launcher adds a timeout for each call after the first.
             Deadline = _cloud.Time.GetUtcNow() + TimeSpan.FromSeconds(_cloud.Options.Job.StartTimeoutSeconds * (_cloud.Options.Job.InvokeFrom == "cloud" ? 2 : 1))
-                + timeout * _cloud.Options.Job.CallsPerInvocation,
+                + timeout,
             TimeoutSeconds = (int)Math.Ceiling(timeout.TotalSeconds),
             RetryUserErrors = function.Options.RetryOnException,
             Store = _cloud.Location,

@@ -36,6 +36,7 @@ internal sealed class EventApplier(CallLedger ledger, OutcomeReader outcomes, At
         {
             case JobEventKind.Invoked when current:
                 state.InvokedAt = e.At; // recorded in the call's stats with its outcome
+                state.Position = (ushort)Math.Min(e.Position, ushort.MaxValue);
                 break;
             case JobEventKind.Started when current:
                 ledger.Started(e.CallIndex, time.GetUtcNow());

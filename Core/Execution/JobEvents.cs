@@ -30,7 +30,16 @@ internal enum JobEventKind
     Cancel,
 }
 
-internal readonly record struct JobEvent(JobEventKind Kind, int CallIndex, int Attempt, string? Detail = null, byte[]? Bytes = null, DateTimeOffset At = default, int Slot = -1)
+/// <summary>One thing that happened to an attempt (or the job), for the job's loop.</summary>
+/// <param name="Kind">What happened.</param>
+/// <param name="CallIndex">The call.</param>
+/// <param name="Attempt">Its attempt.</param>
+/// <param name="Detail">Why, for a failure or a loss.</param>
+/// <param name="Bytes">The status the worker wrote, when a hint carries it.</param>
+/// <param name="At">For <see cref="JobEventKind.Invoked"/>: when the platform accepted the attempt.</param>
+/// <param name="Slot">For <see cref="JobEventKind.Invoked"/>: the attempt's launch slot.</param>
+/// <param name="Position">For <see cref="JobEventKind.Invoked"/>: the attempt's place in its invocation's batch (0 for the first or only call).</param>
+internal readonly record struct JobEvent(JobEventKind Kind, int CallIndex, int Attempt, string? Detail = null, byte[]? Bytes = null, DateTimeOffset At = default, int Slot = -1, int Position = 0)
 {
     /// <summary>Whether the event ends an attempt that was in flight.</summary>
     public bool EndsAttempt => Kind is JobEventKind.Finished or JobEventKind.Lost or JobEventKind.InvokeFailed or JobEventKind.Dropped;

@@ -34,6 +34,7 @@ internal sealed class JobRunner
     private readonly AttemptStarter _attempts;
     private readonly StatusPoller _poller;
     private readonly OutcomeReader _outcomes;
+    private readonly BatchSizer _sizer;
     private readonly AttemptSweeper _sweeper;
     private readonly EventApplier _applier;
     private readonly JobEvents _events = new();
@@ -64,17 +65,21 @@ internal sealed class JobRunner
         _poller = new StatusPoller(cloud.Jobs, jobId, hinted: cloud.Backend is IHintingComputeBackend, _time, TimeSpan.FromSeconds(cloud.Options.Job.StoreRetrySeconds));
         _attempts = new AttemptStarter(jobId, _ledger, sink, _envelopes, _poller.Slots, _logger);
         bool answersForQueue = cloud.Backend is IHintingComputeBackend { ReportsEveryAttempt: true };
-        var policy = new AttemptPolicy(StartBound(cloud, sink), answersForQueue, cloud.Options.Job.Speculation);
+        // The local pool splits a batch into its calls (no invocation fee, no cold start): nothing to choose there.
+        _sizer = new BatchSizer(cloud.Backend is Local.LocalComputeBackend && cloud.Options.Job.CallsPerInvocation == JobOptions.AutomaticCallsPerInvocation
+            ? 1 : cloud.Options.Job.CallsPerInvocation, sink.Count, _time);
+        var policy = new AttemptPolicy(StartBound(cloud), answersForQueue, cloud.Options.Job.Speculation) { Sizer = _sizer };
         _outcomes = new OutcomeReader(jobId, _ledger, sink, _envelopes, policy, _poller, cloud.Jobs, _time, _attempts);
         _sweeper = new AttemptSweeper(jobId, _ledger, _envelopes, policy, _outcomes, cloud.Backend, _time, cloud.Options.Job.StartTimeoutSeconds, _attempts, _poller.Slots, Trace);
         _applier = new EventApplier(_ledger, _outcomes, _attempts, _poller, _time);
     }
 
     /// <summary>
-    /// How long an accepted attempt may take to start: <c>Job:StartTimeoutSeconds</c>, and with several calls per
-    /// invocation the time the calls before it in its invocation may take.
+    /// How long an accepted attempt may take to start: <c>Job:StartTimeoutSeconds</c>, twice that when launched from
+    /// the cloud. An attempt behind others in its invocation's batch may start later still, by their timeouts
+    /// (<see cref="AttemptPolicy"/> adds them by its place).
     /// </summary>
-    private static TimeSpan StartBound(CloudContext cloud, IResultSink sink)
+    private static TimeSpan StartBound(CloudContext cloud)
     {
         TimeSpan bound = TimeSpan.FromSeconds(cloud.Options.Job.StartTimeoutSeconds);
         if (cloud.Options.Job.InvokeFrom == "cloud")
@@ -82,13 +87,6 @@ internal sealed class JobRunner
             // A launcher call must start, then send its attempts (throttled, perhaps): twice the bound, and the launcher
             // stops sending before that (LaunchDeadline).
             bound *= 2;
-        }
-
-        int perInvocation = cloud.Options.Job.CallsPerInvocation;
-        if (perInvocation > 1 && sink.Count > 0)
-        {
-            double longest = sink.Functions.Max(f => (double)(f.Options.TimeoutSeconds ?? cloud.Options.Job.TimeoutSeconds));
-            bound += TimeSpan.FromSeconds(longest * (perInvocation - 1));
         }
 
         return bound;
@@ -200,8 +198,8 @@ internal sealed class JobRunner
         // invoke in flight, and a client 100 ms from its region sent only 80 a second with eight. Never a task per call.
         int pumps = Math.Min(_ledger.Count, _cloud.Gate.Limit);
         _launcher = new Launcher(_cloud.Backend, _cloud.Gate, pumps, _time, _logger, BuildEnvelope,
-            (i, a, slot, at) => _events.Post(new JobEvent(JobEventKind.Invoked, i, a, At: at, Slot: slot)),
-            (i, a, e) => _events.Post(new JobEvent(JobEventKind.InvokeFailed, i, a, e.GetType().Name + ": " + e.Message)), _cloud.Options.Job.CallsPerInvocation,
+            (i, a, slot, position, at) => _events.Post(new JobEvent(JobEventKind.Invoked, i, a, At: at, Slot: slot, Position: position)),
+            (i, a, e) => _events.Post(new JobEvent(JobEventKind.InvokeFailed, i, a, e.GetType().Name + ": " + e.Message)), _sizer,
             _cloud.Options.Job.InvokeFrom == "cloud" ? StageLaunchAsync : null);
         _attempts.Launcher = _launcher;
         await MonitorAsync().ConfigureAwait(false);

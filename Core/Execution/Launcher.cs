@@ -38,11 +38,11 @@ internal sealed class Launcher
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly Func<int, int, int, InvocationEnvelope?> _envelope;
-    private readonly Action<int, int, int, DateTimeOffset> _accepted;
+    private readonly Action<int, int, int, int, DateTimeOffset> _accepted;
     private readonly Action<int, int, Exception> _failed;
     private readonly CancellationTokenSource _stop = new();
     private readonly Task[] _pumps;
-    private readonly int _batch;
+    private readonly BatchSizer _sizer;
     private readonly Func<IReadOnlyList<InvocationEnvelope>, CancellationToken, Task<InvocationEnvelope>>? _stage;
     private int _sentSlot = -1;
 
@@ -74,18 +74,20 @@ internal sealed class Launcher
     /// <param name="time">The clock for back-off waits.</param>
     /// <param name="logger">Where throttling is logged.</param>
     /// <param name="envelope">Builds the envelope of an attempt (call, attempt, slot), or null when the call no longer needs it.</param>
-    /// <param name="accepted">The platform accepted the attempt (call, attempt, slot, when; any thread).</param>
+    /// <param name="accepted">
+    /// The platform accepted the attempt (call, attempt, slot, its place in its invocation's batch, when; any thread).
+    /// </param>
     /// <param name="failed">The platform refused the attempt for good (any thread).</param>
-    /// <param name="batch">Calls per invocation (<c>Job:CallsPerInvocation</c>): queued attempts of one function go together.</param>
+    /// <param name="sizer">Calls per invocation (<c>Job:CallsPerInvocation</c>): queued attempts of one function go together; null for one each.</param>
     /// <param name="stage">
     /// With <c>Job:InvokeFrom=cloud</c>: stages a group of envelopes and returns the launcher call that invokes them from
     /// inside the platform; null to invoke every attempt from here.
     /// </param>
     public Launcher(IComputeBackend backend, InvokeGate gate, int pumps, TimeProvider time, ILogger logger,
-        Func<int, int, int, InvocationEnvelope?> envelope, Action<int, int, int, DateTimeOffset> accepted, Action<int, int, Exception> failed, int batch = 1,
+        Func<int, int, int, InvocationEnvelope?> envelope, Action<int, int, int, int, DateTimeOffset> accepted, Action<int, int, Exception> failed, BatchSizer? sizer = null,
         Func<IReadOnlyList<InvocationEnvelope>, CancellationToken, Task<InvocationEnvelope>>? stage = null)
     {
-        _batch = Math.Max(1, batch);
+        _sizer = sizer ?? BatchSizer.One;
         _stage = stage;
         _backend = backend;
         _gate = gate;
@@ -138,15 +140,19 @@ internal sealed class Launcher
                     continue;
                 }
 
-                if (_stage is not null)
+                // One of the first invocations of Job:CallsPerInvocation=auto carries one call, from here: its run time
+                // decides the size of the others, which wait for it.
+                bool probe = await _sizer.ProbeAsync(stop).ConfigureAwait(false);
+                if (_stage is not null && !probe)
                 {
                     carried = await LaunchGroupAsync(envelope, stop).ConfigureAwait(false);
                     continue;
                 }
 
-                if (_batch > 1)
+                int size = probe ? 1 : _sizer.Current;
+                if (size > 1)
                 {
-                    envelope = Gather(envelope, out carried);
+                    envelope = Gather(envelope, size, out carried);
                 }
 
                 await InvokeAsync(envelope, null, stop).ConfigureAwait(false);
@@ -166,12 +172,13 @@ internal sealed class Launcher
     {
         var group = new List<InvocationEnvelope>();
         List<InvocationEnvelope>? direct = null;
+        int size = _sizer.Current;
         InvocationEnvelope? next = first;
         InvocationEnvelope? carried = null;
-        while (next is not null && group.Count < LaunchGroup)
+        while (next is not null && group.Count < LaunchGroup && (direct?.Count ?? 0) < LaunchGroup)
         {
             InvocationEnvelope? over = null;
-            InvocationEnvelope one = _batch > 1 ? Gather(next, out over) : next;
+            InvocationEnvelope one = size > 1 ? Gather(next, size, out over) : next;
             // First attempts go through launcher calls; a retry or a backup goes from here, at once, and never back
             // into a launcher that may have failed it (one stalled by the platform's concurrency, say).
             (one.Attempt == 1 ? group : direct ??= []).Add(one);
@@ -228,28 +235,31 @@ internal sealed class Launcher
     }
 
     /// <summary>
-    /// Adds queued attempts of the same function to <paramref name="first"/>'s invocation, up to the batch size and
+    /// Adds queued attempts of the same function to <paramref name="first"/>'s invocation, up to <paramref name="size"/> calls and
     /// <see cref="BatchInlineLimit"/>; an attempt that does not fit is <paramref name="carried"/> to the next invocation.
+    /// The invocation's deadline grows by a timeout for each call added: its last call may start that much later.
     /// </summary>
-    private InvocationEnvelope Gather(InvocationEnvelope first, out InvocationEnvelope? carried)
+    private InvocationEnvelope Gather(InvocationEnvelope first, int size, out InvocationEnvelope? carried)
     {
         carried = null;
         List<BatchedCall>? more = null;
         long inline = first.InlineInput?.Length ?? 0;
-        while ((more?.Count ?? 0) < _batch - 1 && Take() is { } next)
+        while ((more?.Count ?? 0) < size - 1 && Take() is { } next)
         {
-            long size = next.InlineInput?.Length ?? 0;
-            if (next.FunctionId != first.FunctionId || inline + size > BatchInlineLimit)
+            long bytes = next.InlineInput?.Length ?? 0;
+            if (next.FunctionId != first.FunctionId || inline + bytes > BatchInlineLimit)
             {
                 carried = next;
                 break;
             }
 
-            inline += size;
+            inline += bytes;
             (more ??= []).Add(new BatchedCall(next.CallIndex, next.Attempt, next.Slot, next.InlineInput, next.InputRange));
         }
 
-        return more is null ? first : first with { Batch = more };
+        return more is null
+            ? first
+            : first with { Batch = more, Deadline = first.Deadline + TimeSpan.FromSeconds((first.TimeoutSeconds ?? 0) * (double)more.Count) };
     }
 
     /// <summary>Each call of an accepted invocation (each of a launcher call's, <paramref name="launched"/>) is accepted.</summary>
@@ -259,10 +269,11 @@ internal sealed class Launcher
         foreach (InvocationEnvelope one in launched ?? [envelope])
         {
             Telemetry.AttemptsStarted.Add(1 + (one.Batch?.Count ?? 0));
-            _accepted(one.CallIndex, one.Attempt, one.Slot ?? -1, at);
+            _accepted(one.CallIndex, one.Attempt, one.Slot ?? -1, 0, at);
+            int position = 0;
             foreach (BatchedCall call in one.Batch ?? [])
             {
-                _accepted(call.CallIndex, call.Attempt, call.Slot ?? -1, at);
+                _accepted(call.CallIndex, call.Attempt, call.Slot ?? -1, ++position, at);
             }
         }
     }

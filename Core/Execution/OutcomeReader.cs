@@ -208,6 +208,8 @@ internal sealed class OutcomeReader
         // The run time for the speculation median: from the start seen here, else (the status came in the same listing
         // as its start marker) as the worker measured it.
         _policy.RecordDuration(state.StartedAt is { } started ? seen - started : record.WorkerEnd - record.WorkerStart);
+        // The batch size (Job:CallsPerInvocation=auto) from the worker's own measure: the client's includes its polling.
+        _policy.Sizer?.Record(record.WorkerEnd - record.WorkerStart);
     }
 
     private void Unreadable(int index, string what, Exception e) =>

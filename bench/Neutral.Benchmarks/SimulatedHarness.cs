@@ -23,9 +23,11 @@ public static class SimulatedHarness
     {
         int calls = args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 100_000;
         bool wait = args.Length > 2 && args[2] == "wait1ms";
-        int perInvocation = int.TryParse(Environment.GetEnvironmentVariable("BENCH_BATCH"), out int batch) ? batch : 1;
+        // BENCH_BATCH: Job:CallsPerInvocation, a number or auto.
+        string? batchSetting = Environment.GetEnvironmentVariable("BENCH_BATCH");
+        int perInvocation = batchSetting == "auto" ? JobOptions.AutomaticCallsPerInvocation : int.TryParse(batchSetting, out int batch) ? batch : 1;
         Func<int, RemoteCall<int>> function = wait ? BenchRemote.BenchFunctions.WaitOneMillisecond : BenchRemote.BenchFunctions.Noop;
-        Console.WriteLine($"machine: {Environment.ProcessorCount} cores, .NET {Environment.Version}; {calls:N0} {(wait ? "1 ms" : "no-op")} calls, {perInvocation} per invocation; platform concurrency limit {Environment.GetEnvironmentVariable("BENCH_CONCURRENCY") ?? "none"}");
+        Console.WriteLine($"machine: {Environment.ProcessorCount} cores, .NET {Environment.Version}; {calls:N0} {(wait ? "1 ms" : "no-op")} calls, {batchSetting ?? "1"} per invocation; platform concurrency limit {Environment.GetEnvironmentVariable("BENCH_CONCURRENCY") ?? "none"}");
         var memory = new InMemoryObjectStore();
         var requests = new CountingObjectStore(memory);
         var location = new StoreLocation("memory", "bench", Cloud.InternalPrefix);
@@ -125,7 +127,9 @@ public static class SimulatedHarness
         Console.WriteLine($"job released: {!weak.IsAlive}; freed {(withoutData - released) / Mi:0} MiB");
 
         // The workers' share of the CPU: the same calls through the call loop alone.
-        TimeSpan workers = await WorkerBaselineAsync(calls, function, perInvocation);
+        // With auto, the baseline runs batches of the map's mean size.
+        int meanBatch = Math.Max(1, (int)Math.Round((double)calls / Math.Max(1, platform.Invocations - warmInvocations)));
+        TimeSpan workers = await WorkerBaselineAsync(calls, function, perInvocation == JobOptions.AutomaticCallsPerInvocation ? meanBatch : perInvocation);
         using var self = Process.GetCurrentProcess();
         Console.WriteLine($"map: {watch.Elapsed.TotalSeconds:0.00} s wall, {calls / watch.Elapsed.TotalSeconds:0} calls/s, {platform.Invocations - warmInvocations:N0} invocations");
         TimeSpan listing = memory.ListingTime - listingBefore;

@@ -1,6 +1,8 @@
 using System;
 using System.Collections.Generic;
 using System.IO;
+using System.Linq;
+using System.Threading.Tasks;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Neutral.Providers;
@@ -31,6 +33,8 @@ public sealed class ConfigurationTests
     [InlineData("Neutral:Job:Retries", "-3", "whole number from 0 to 100")]
     [InlineData("Neutral:Job:TimeoutSeconds", "0", "whole number from 1")]
     [InlineData("Neutral:Job:Speculation", "maybe", "true or false")]
+    [InlineData("Neutral:Job:CallsPerInvocation", "0", "it must be auto or a whole number from 1 to 1000")]
+    [InlineData("Neutral:Job:CallsPerInvocation", "automatic", "it must be auto or a whole number from 1 to 1000")]
     public void A_wrong_value_names_the_key_the_value_and_what_is_allowed(string key, string value, string allowed)
     {
         var error = Assert.Throws<NeutralConfigurationException>(() => Cloud.Connect(Config((key, value))));
@@ -82,6 +86,22 @@ public sealed class ConfigurationTests
         Assert.Equal("inproc", options.Local.Isolation);
         Assert.Equal("/tmp/x", options.Local.Root);
         Assert.Equal("disk", options.Local.JobData);
+    }
+
+    [Theory]
+    [InlineData("auto", JobOptions.AutomaticCallsPerInvocation)]
+    [InlineData(" Auto ", JobOptions.AutomaticCallsPerInvocation)]
+    [InlineData("250", 250)]
+    public async Task Calls_per_invocation_is_a_number_or_auto(string text, int expected)
+    {
+        NeutralOptions options = NeutralConfiguration.Read(Config(("Neutral:Job:CallsPerInvocation", text)));
+        Assert.Equal(expected, options.Job.CallsPerInvocation);
+        Assert.Equal(expected == 0 ? "auto" : text, CoreSettings.All.Single(s => s.Key == "Job:CallsPerInvocation").ValueIn(options));
+
+        // Set in code: 0 is auto, and a number out of range is named.
+        await Cloud.Connect(o => o.Job.CallsPerInvocation = JobOptions.AutomaticCallsPerInvocation).DisposeAsync();
+        var error = Assert.Throws<NeutralConfigurationException>(() => Cloud.Connect(o => o.Job.CallsPerInvocation = 1001));
+        Assert.Equal("Neutral:Job:CallsPerInvocation", error.Key);
     }
 
     [Fact]

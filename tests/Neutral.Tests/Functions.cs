@@ -194,6 +194,17 @@ public static class SimulatedFunctions
         return x;
     }
 
+    /// <summary>Gates the tests open (by name) to let <see cref="WaitForGate"/> calls end; in-process, for the simulated cloud.</summary>
+    public static readonly System.Collections.Concurrent.ConcurrentDictionary<string, TaskCompletionSource> Gates = new();
+
+    /// <summary>Returns <paramref name="x"/> once the test opens gate <paramref name="gate"/>.</summary>
+    [Remote]
+    public static async Task<int> WaitForGate(string gate, int x, RemoteContext context)
+    {
+        await Gates.GetOrAdd(gate, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task.WaitAsync(context.CancellationToken);
+        return x;
+    }
+
     [Remote(RetryOnException = true, Retries = 2)]
     public static int FailOnFirstAttempt(int x, RemoteContext context) =>
         context.Attempt == 1 ? throw new InvalidOperationException("the first attempt fails") : x;
