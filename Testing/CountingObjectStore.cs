@@ -64,18 +64,43 @@ public sealed class CountingObjectStore : IObjectStore, IBulkDeletingObjectStore
         Interlocked.Exchange(ref _deletes, 0);
     }
 
+    /// <summary>
+    /// Called with each key once its write has succeeded (a put, or a create that created), on the writer's thread: a
+    /// benchmark times what happened after a write with it.
+    /// </summary>
+    public Action<string>? Written { get; set; }
+
     /// <inheritdoc/>
     public Task PutAsync(string key, ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default)
     {
         Interlocked.Increment(ref _puts);
-        return _inner.PutAsync(key, data, cancellationToken);
+        Task put = _inner.PutAsync(key, data, cancellationToken);
+        return Written is null ? put : AfterAsync(put, key);
     }
 
     /// <inheritdoc/>
     public Task<bool> TryCreateAsync(string key, ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default)
     {
         Interlocked.Increment(ref _puts);
-        return _inner.TryCreateAsync(key, data, cancellationToken);
+        Task<bool> create = _inner.TryCreateAsync(key, data, cancellationToken);
+        return Written is null ? create : AfterCreateAsync(create, key);
+    }
+
+    private async Task AfterAsync(Task put, string key)
+    {
+        await put.ConfigureAwait(false);
+        Written?.Invoke(key);
+    }
+
+    private async Task<bool> AfterCreateAsync(Task<bool> create, string key)
+    {
+        bool created = await create.ConfigureAwait(false);
+        if (created)
+        {
+            Written?.Invoke(key);
+        }
+
+        return created;
     }
 
     /// <inheritdoc/>

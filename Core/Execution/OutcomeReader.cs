@@ -90,10 +90,10 @@ internal sealed class OutcomeReader
         }
     }
 
-    /// <summary>Reads the statuses of <paramref name="indices"/> (eight at a time) and applies those found.</summary>
+    /// <summary>Reads the statuses of <paramref name="indices"/> (<see cref="StatusPoller.ReadConcurrency"/> at a time) and applies each found as it arrives.</summary>
     public async Task ApplyStatusesAsync(IEnumerable<int> indices)
     {
-        foreach (var (index, bytes, error) in await _poller.ReadAsync(indices, StorageLayout.Status).ConfigureAwait(false))
+        await foreach (var (index, bytes, error) in _poller.ReadAsync(indices, StorageLayout.Status).ConfigureAwait(false))
         {
             if (_ledger[index].Done)
             {

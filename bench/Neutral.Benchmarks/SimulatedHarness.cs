@@ -27,7 +27,7 @@ public static class SimulatedHarness
         string? batchSetting = Environment.GetEnvironmentVariable("BENCH_BATCH");
         int perInvocation = batchSetting == "auto" ? JobOptions.AutomaticCallsPerInvocation : int.TryParse(batchSetting, out int batch) ? batch : 1;
         Func<int, RemoteCall<int>> function = wait ? BenchRemote.BenchFunctions.WaitOneMillisecond : BenchRemote.BenchFunctions.Noop;
-        Console.WriteLine($"machine: {Environment.ProcessorCount} cores, .NET {Environment.Version}; {calls:N0} {(wait ? "1 ms" : "no-op")} calls, {batchSetting ?? "1"} per invocation; platform concurrency limit {Environment.GetEnvironmentVariable("BENCH_CONCURRENCY") ?? "none"}");
+        Console.WriteLine($"machine: {Environment.ProcessorCount} cores, .NET {Environment.Version}; {calls:N0} {(wait ? "1 ms" : "no-op")} calls, {batchSetting ?? "1"} per invocation; platform concurrency limit {Environment.GetEnvironmentVariable("BENCH_CONCURRENCY") ?? "none"}; client to store {Environment.GetEnvironmentVariable("BENCH_CLIENT_STORE_MS") ?? "0"} ms");
         var memory = new InMemoryObjectStore();
         var requests = new CountingObjectStore(memory);
         var location = new StoreLocation("memory", "bench", Cloud.InternalPrefix);
@@ -54,8 +54,12 @@ public static class SimulatedHarness
             Interlocked.Increment(ref hopped);
             return task;
         };
+        // BENCH_CLIENT_STORE_MS: a round trip between the client and the store (a laptop far from its region), none
+        // between the platform's workers and the store.
+        int clientStoreMs = int.TryParse(Environment.GetEnvironmentVariable("BENCH_CLIENT_STORE_MS"), out int ms) ? ms : 0;
+        IObjectStore clientStore = clientStoreMs == 0 ? requests : new FaultInjectingObjectStore(requests, TimeProvider.System) { Latency = TimeSpan.FromMilliseconds(clientStoreMs) };
         var providers = new ProviderRegistry()
-            .AddStorage("memory", _ => new StoreConnection(requests, location))
+            .AddStorage("memory", _ => new StoreConnection(clientStore, location))
             .AddCompute("simulated", _ => platform);
 
         await using Cloud cloud = Cloud.Connect(o =>
@@ -70,6 +74,18 @@ public static class SimulatedHarness
         await cloud.MapAsync(Enumerable.Range(0, 20_000), BenchRemote.BenchFunctions.Noop); // JIT warm-up (past tiered compilation's first tier)
         await memory.DeletePrefixAsync(Cloud.InternalPrefix + "jobs/");
         GC.Collect();
+        // When each call's status marker was written (UTC ticks, by call index): the completion notice counts from it.
+        long[] markerWritten = new long[calls];
+        string? measuredJob = null;
+        requests.Written = key =>
+        {
+            int name = key.LastIndexOf('/');
+            if (measuredJob is { } id && key.Contains(id, StringComparison.Ordinal)
+                && StorageLayout.TryParseSlotMarker(key.AsSpan(name + 1), out int index, out _, out char kind) && kind == 't' && index < calls)
+            {
+                Volatile.Write(ref markerWritten[index], DateTime.UtcNow.Ticks);
+            }
+        };
         long before = GC.GetTotalMemory(forceFullCollection: true);
         long peak = before;
         using var sampler = new Timer(_ => InterlockedMax(ref peak, GC.GetTotalMemory(false)), null, 0, 5);
@@ -93,6 +109,7 @@ public static class SimulatedHarness
         TimeSpan cpu = Process.GetCurrentProcess().TotalProcessorTime;
         var watch = Stopwatch.StartNew();
         RemoteJob<int>? job = cloud.Submit(Enumerable.Range(0, calls).Select(function));
+        measuredJob = "/" + job.JobId + "/";
         int[]? results = await job.GetResultsAsync();
         watch.Stop();
         TimeSpan total = Process.GetCurrentProcess().TotalProcessorTime - cpu;
@@ -118,6 +135,9 @@ public static class SimulatedHarness
 
         // How long after its worker ended each call's status was seen (one clock: the workers run in this process).
         double[] notice = job.Timeline.Calls.Select(c => (c.StatusSeen!.Value - c.WorkerEnd!.Value).TotalMilliseconds).Order().ToArray();
+        System.Collections.Generic.IReadOnlyList<CallStats> stats = job.Timeline.Calls;
+        double[] afterMarker = Enumerable.Range(0, calls).Where(i => markerWritten[i] > 0)
+            .Select(i => (stats[i].StatusSeen!.Value.UtcTicks - markerWritten[i]) / 10_000.0).Order().ToArray();
         GC.KeepAlive(job);
         GC.KeepAlive(results);
         var weak = new WeakReference(job);
@@ -143,6 +163,8 @@ public static class SimulatedHarness
         Console.WriteLine($"requests: {lists} LIST ({(double)lists * 1000 / calls:0.0} per 1,000 calls; {polls} polls, {(double)lists / Math.Max(1, polls):0.00} LIST a poll; {listedKeys:N0} keys listed, at most {largest:N0} in one listing), {puts:N0} PUT, {gets:N0} GET");
         Console.WriteLine($"listing budget 3 x calls / 1,000 + 10 a poll: {3.0 * calls / 1000 + 10.0 * polls:0} LIST; used {lists}");
         Console.WriteLine($"status seen after the worker ended: p50 {notice[notice.Length / 2]:0.0} ms, p99 {notice[(int)(notice.Length * 0.99)]:0.0} ms, max {notice[^1]:0.0} ms; mean time between polls {watch.Elapsed.TotalMilliseconds / Math.Max(1, polls):0.0} ms");
+        double interval = watch.Elapsed.TotalMilliseconds / Math.Max(1, polls);
+        Console.WriteLine($"status seen after its marker was written (completion noticed): p50 {afterMarker[afterMarker.Length / 2]:0.0} ms, p99 {afterMarker[(int)(afterMarker.Length * 0.99)]:0.0} ms ({afterMarker[(int)(afterMarker.Length * 0.99)] / interval:0.0} mean poll intervals), max {afterMarker[^1]:0.0} ms");
         Console.WriteLine($"client live memory at the end of the map (results, call states and records, packed arguments), after a full collection: {(withoutData - before) / Mi:0} MiB, {(double)(withoutData - before) / calls:0} bytes a call");
         Console.WriteLine($"managed heap: peak {(peak - before) / Mi:0} MiB above the start, of which the simulated store's objects {storeBytes / Mi:0} MiB: client peak including garbage not yet collected {(peak - before - storeBytes) / Mi:0} MiB");
         Console.WriteLine($"process peak working set (client, in-process workers and store together): {self.PeakWorkingSet64 / Mi:0} MiB");
