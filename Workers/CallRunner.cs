@@ -283,7 +283,8 @@ public sealed class CallRunner
         bool created = await jobs.TryCreateAsync(StorageLayout.Status(job, envelope.CallIndex), json, CancellationToken.None).ConfigureAwait(false);
         if (created)
         {
-            await MarkAsync(jobs, envelope, StorageLayout.StatusMarker).ConfigureAwait(false);
+            // From protocol version 4 a small success rides in its marker's name: the client need not read it back.
+            await MarkAsync(jobs, envelope, StorageLayout.StatusMarker, envelope.Version >= 4 ? MarkerStatus.Encode(status) : null).ConfigureAwait(false);
         }
 
         return new CallOutcome(job, envelope.CallIndex, envelope.Attempt, error is null, created, error?.Kind, created ? json : null);
@@ -291,10 +292,10 @@ public sealed class CallRunner
 
     /// <summary>
     /// Writes the attempt's marker of <paramref name="kind"/> into its launch slot (protocol version 3), after the object it
-    /// points at. Best effort: the object is the truth, and a client that misses the marker finds the object by reading it
+    /// points at; a status marker may carry its status (<paramref name="payload"/>, version 4). Best effort: the object is the truth, and a client that misses the marker finds the object by reading it
     /// directly (at the attempt's deadline, or among a job's last pending calls), later but never wrongly.
     /// </summary>
-    private static async Task MarkAsync(PrefixedObjectStore jobs, InvocationEnvelope envelope, string kind)
+    private static async Task MarkAsync(PrefixedObjectStore jobs, InvocationEnvelope envelope, string kind, string? payload = null)
     {
         if (envelope.Slot is not { } slot)
         {
@@ -303,7 +304,10 @@ public sealed class CallRunner
 
         try
         {
-            await jobs.PutAsync(StorageLayout.SlotMarker(envelope.JobId, slot, envelope.CallIndex, envelope.Attempt, kind), ReadOnlyMemory<byte>.Empty, CancellationToken.None).ConfigureAwait(false);
+            string key = payload is null
+                ? StorageLayout.SlotMarker(envelope.JobId, slot, envelope.CallIndex, envelope.Attempt, kind)
+                : StorageLayout.StatusMarkerOf(envelope.JobId, slot, envelope.CallIndex, envelope.Attempt, payload);
+            await jobs.PutAsync(key, ReadOnlyMemory<byte>.Empty, CancellationToken.None).ConfigureAwait(false);
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {

@@ -11,7 +11,7 @@ namespace Neutral.Wire;
 public sealed record InvocationEnvelope
 {
     /// <summary>The protocol version this envelope follows.</summary>
-    public const int CurrentVersion = 3;
+    public const int CurrentVersion = 4;
 
     /// <summary>The largest input carried inside the envelope; larger inputs are read from the job's input object.</summary>
     public const int InlineLimit = 8 * 1024;

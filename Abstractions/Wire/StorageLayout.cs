@@ -117,6 +117,13 @@ public static class StorageLayout
     public static string SlotMarker(string jobId, int slot, int callIndex, int attempt, string kind) =>
         Slot(jobId, slot) + callIndex.ToString("D7", CultureInfo.InvariantCulture) + "." + attempt.ToString(CultureInfo.InvariantCulture) + "." + kind;
 
+    /// <summary>
+    /// A status marker that carries its status (protocol version 4, <see cref="MarkerStatus"/>):
+    /// <c>{i}.{a}.status.{payload}</c>, or the bare marker when <paramref name="payload"/> is <see langword="null"/>.
+    /// </summary>
+    public static string StatusMarkerOf(string jobId, int slot, int callIndex, int attempt, string? payload) =>
+        SlotMarker(jobId, slot, callIndex, attempt, StatusMarker) + (payload is null ? "" : "." + payload);
+
     /// <summary>The kind of marker an attempt writes when it starts.</summary>
     public const string StartedMarker = "started";
 
@@ -130,8 +137,16 @@ public static class StorageLayout
     /// Parses the name of a marker in a slot's folder (<c>{i}.{a}.{kind}</c>, what follows <see cref="Slot"/>) into the
     /// call, the attempt and the kind's first letter (<c>s</c>tarted, s<c>t</c>atus, <c>f</c>ailed), without allocating.
     /// </summary>
-    public static bool TryParseSlotMarker(ReadOnlySpan<char> name, out int callIndex, out int attempt, out char kind)
+    public static bool TryParseSlotMarker(ReadOnlySpan<char> name, out int callIndex, out int attempt, out char kind) =>
+        TryParseSlotMarker(name, out callIndex, out attempt, out kind, out _);
+
+    /// <summary>
+    /// Parses a marker's name as <see cref="TryParseSlotMarker(ReadOnlySpan{char}, out int, out int, out char)"/> does,
+    /// and gives the <paramref name="payload"/> a status marker carries (<see cref="MarkerStatus"/>; empty for none).
+    /// </summary>
+    public static bool TryParseSlotMarker(ReadOnlySpan<char> name, out int callIndex, out int attempt, out char kind, out ReadOnlySpan<char> payload)
     {
+        payload = default;
         callIndex = -1;
         attempt = 0;
         kind = '\0';
@@ -149,6 +164,12 @@ public static class StorageLayout
         }
 
         ReadOnlySpan<char> what = rest[(second + 1)..];
+        if (what.StartsWith(StatusMarker + ".", StringComparison.Ordinal))
+        {
+            payload = what[(StatusMarker.Length + 1)..];
+            what = what[..StatusMarker.Length];
+        }
+
         kind = what.SequenceEqual(StartedMarker) ? 's' : what.SequenceEqual(StatusMarker) ? 't' : what.SequenceEqual(FailedMarker) ? 'f' : '\0';
         return kind != '\0';
     }

@@ -47,7 +47,16 @@ internal sealed class OutcomeReader
             var pending = new List<int>(reads.Status.Count);
             foreach (int index in reads.Status)
             {
-                if (!_ledger[index].Done)
+                if (_ledger[index].Done)
+                {
+                    continue;
+                }
+
+                if (reads.Carried.TryGetValue(index, out StatusRecord? carried))
+                {
+                    await ApplyAsync(index, carried, final: true).ConfigureAwait(false);
+                }
+                else
                 {
                     pending.Add(index);
                 }
@@ -132,8 +141,6 @@ internal sealed class OutcomeReader
     /// <param name="final">true for the <c>status</c> object, false for a <c>failed.{a}</c> record, null for a hint's bytes (either).</param>
     public async Task ApplyAsync(int index, byte[] bytes, bool? final)
     {
-        CallState state = _ledger[index];
-        DateTimeOffset seen = _time.GetUtcNow();
         StatusRecord record;
         try
         {
@@ -144,6 +151,17 @@ internal sealed class OutcomeReader
             _attempts.Fault(index, typeof(FormatException).FullName!, $"the outcome object of call {index} is not valid: {e.Message}");
             return;
         }
+
+        await ApplyAsync(index, record, final).ConfigureAwait(false);
+    }
+
+    /// <param name="index">The call.</param>
+    /// <param name="record">The outcome record, read or carried by its marker.</param>
+    /// <param name="final">true for the <c>status</c> object, false for a <c>failed.{a}</c> record, null for a hint's (either).</param>
+    public async Task ApplyAsync(int index, StatusRecord record, bool? final)
+    {
+        CallState state = _ledger[index];
+        DateTimeOffset seen = _time.GetUtcNow();
 
         // A hint's bytes are the status when the attempt created it (a success or a final failure), else its failed.{a} record.
         bool isFinal = final ?? (record.Succeeded || !IsRetryable(record, index));

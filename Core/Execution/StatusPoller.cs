@@ -240,8 +240,11 @@ internal sealed class StatusPoller
         }
     }
 
-    /// <summary>One slot marker as listed: its call, attempt and kind (<c>s</c>, <c>t</c> or <c>f</c>).</summary>
-    private readonly record struct Marker(int Index, int Attempt, char Kind);
+    /// <summary>
+    /// One slot marker as listed: its call, attempt and kind (<c>s</c>, <c>t</c> or <c>f</c>), and the status a status
+    /// marker carries (protocol version 4), decoded off the monitor.
+    /// </summary>
+    private readonly record struct Marker(int Index, int Attempt, char Kind, StatusRecord? Status);
 
     /// <summary>Lists one slot's markers (on any thread: it reads no call's state).</summary>
     private async Task<List<Marker>> CollectSlotAsync(int slot)
@@ -254,9 +257,9 @@ internal sealed class StatusPoller
         await foreach (ObjectInfo info in _jobs.ListAsync(prefix).ConfigureAwait(false))
         {
             if (info.Key.StartsWith(prefix, StringComparison.Ordinal)
-                && StorageLayout.TryParseSlotMarker(info.Key.AsSpan(prefix.Length), out int index, out int attempt, out char kind))
+                && StorageLayout.TryParseSlotMarker(info.Key.AsSpan(prefix.Length), out int index, out int attempt, out char kind, out ReadOnlySpan<char> payload))
             {
-                markers.Add(new Marker(index, attempt, kind));
+                markers.Add(new Marker(index, attempt, kind, payload.IsEmpty ? null : MarkerStatus.Decode(payload, _jobId, index, attempt)));
             }
         }
 
@@ -267,7 +270,7 @@ internal sealed class StatusPoller
     private static int Apply(List<Marker> markers, CallState[] state, ReadSet reads, Action<int, DateTimeOffset> started, DateTimeOffset now)
     {
         int news = 0;
-        foreach ((int index, int attempt, char kind) in markers)
+        foreach ((int index, int attempt, char kind, StatusRecord? status) in markers)
         {
             if (index >= state.Length || state[index].Done)
             {
@@ -282,6 +285,12 @@ internal sealed class StatusPoller
                     news++;
                     break;
                 case 't' when reads.Status.Add(index):
+                    if (status is not null)
+                    {
+                        // The status rode in its marker: applied without a read.
+                        reads.Carried[index] = status;
+                    }
+
                     news++;
                     break;
                 case 'f' when attempt > call.FailedSeen && !reads.Failed.Contains((index, attempt)):
@@ -360,6 +369,9 @@ internal sealed class StatusPoller
 internal sealed class ReadSet
 {
     public HashSet<int> Status { get; } = [];
+
+    /// <summary>Of <see cref="Status"/>, the statuses their markers carried (protocol version 4): nothing to read.</summary>
+    public Dictionary<int, StatusRecord> Carried { get; } = [];
 
     public List<(int Index, int Attempt)> Failed { get; } = [];
 
