@@ -99,24 +99,72 @@ internal sealed class OutcomeReader
         }
     }
 
-    /// <summary>Reads the statuses of <paramref name="indices"/> (<see cref="StatusPoller.ReadConcurrency"/> at a time) and applies each found as it arrives.</summary>
+    /// <summary>
+    /// Reads the statuses of <paramref name="indices"/> (<see cref="StatusPoller.ReadConcurrency"/> at a time), each with
+    /// its result object when it has one, and applies each found as it arrives: no round trip waits on another.
+    /// </summary>
     public async Task ApplyStatusesAsync(IEnumerable<int> indices)
     {
-        await foreach (var (index, bytes, error) in _poller.ReadAsync(indices, StorageLayout.Status).ConfigureAwait(false))
+        await foreach (StatusRead read in StatusPoller.ReadAsync(indices, ReadStatusAsync).ConfigureAwait(false))
         {
+            int index = read.Index;
             if (_ledger[index].Done)
             {
                 continue;
             }
 
-            if (error is not null)
+            if (read.Error is not null)
             {
-                Unreadable(index, "status", error);
+                Unreadable(index, read.What, read.Error);
             }
-            else if (bytes is not null)
+            else if (read.Invalid is { } invalid)
             {
-                await ApplyAsync(index, bytes, final: true).ConfigureAwait(false);
+                _attempts.Fault(index, typeof(FormatException).FullName!, $"the outcome object of call {index} is not valid: {invalid.Message}");
             }
+            else if (read.Record is { } record)
+            {
+                await ApplyAsync(index, record, final: true, read.Output).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>A status as read off the monitor: the record and its result object, or what went wrong.</summary>
+    private sealed record StatusRead(int Index, StatusRecord? Record, byte[]? Output, string What, Exception? Error, FormatException? Invalid);
+
+    /// <summary>Reads call <paramref name="index"/>'s status and, for a success with a result object, that object (any thread).</summary>
+    private async Task<StatusRead> ReadStatusAsync(int index)
+    {
+        string what = "status";
+        try
+        {
+            byte[]? bytes = await _jobs.GetAsync(StorageLayout.Status(_jobId, index)).ConfigureAwait(false);
+            if (bytes is null)
+            {
+                return new StatusRead(index, null, null, what, null, null);
+            }
+
+            StatusRecord record;
+            try
+            {
+                record = WireJson.DeserializeStatus(bytes);
+            }
+            catch (FormatException e)
+            {
+                return new StatusRead(index, null, null, what, null, e);
+            }
+
+            byte[]? output = null;
+            if (record.Succeeded && record.InlineResult is null && record.OutputKey is { } key)
+            {
+                what = key;
+                output = await _jobs.GetAsync(key).ConfigureAwait(false);
+            }
+
+            return new StatusRead(index, record, output, what, null, null);
+        }
+        catch (Exception e) when (e is not StoreUnavailableException and not OperationCanceledException)
+        {
+            return new StatusRead(index, null, null, what, e, null);
         }
     }
 
@@ -158,7 +206,8 @@ internal sealed class OutcomeReader
     /// <param name="index">The call.</param>
     /// <param name="record">The outcome record, read or carried by its marker.</param>
     /// <param name="final">true for the <c>status</c> object, false for a <c>failed.{a}</c> record, null for a hint's (either).</param>
-    public async Task ApplyAsync(int index, StatusRecord record, bool? final)
+    /// <param name="output">The result object, when the reader fetched it already (null: read it here if needed).</param>
+    public async Task ApplyAsync(int index, StatusRecord record, bool? final, byte[]? output = null)
     {
         CallState state = _ledger[index];
         DateTimeOffset seen = _time.GetUtcNow();
@@ -187,7 +236,7 @@ internal sealed class OutcomeReader
                 return;
         }
 
-        byte[]? payload = record.InlineResult;
+        byte[]? payload = record.InlineResult ?? output;
         if (payload is null && record.OutputKey is not null)
         {
             (payload, bool failed) = await TryReadAsync(index, record.OutputKey).ConfigureAwait(false);

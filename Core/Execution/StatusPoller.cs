@@ -304,26 +304,27 @@ internal sealed class StatusPoller
     }
 
     /// <summary>
-    /// Reads one object per call (<see cref="ReadConcurrency"/> at a time) and yields each as it arrives, so that the first outcomes of a large
-    /// poll are applied while the others are read; a missing one reads as null, and one whose read failed (other than
-    /// the store staying down, which ends the job) comes with its error, leaving the others unaffected.
+    /// Runs <paramref name="read"/> for each call (<see cref="ReadConcurrency"/> at a time, off the monitor) and yields
+    /// each result as it arrives, so that the first outcomes of a large poll are applied while the others are read. The
+    /// reader catches its own failures; one it lets through (the store staying down) ends the enumeration after what
+    /// arrived before it.
     /// </summary>
-    public async IAsyncEnumerable<(int Index, byte[]? Bytes, Exception? Error)> ReadAsync(IEnumerable<int> indices, Func<string, int, string> key)
+    public static async IAsyncEnumerable<T> ReadAsync<T>(IEnumerable<int> indices, Func<int, Task<T>> read)
     {
         int[] wanted = indices.ToArray();
         if (wanted.Length <= 2)
         {
             foreach (int index in wanted)
             {
-                yield return await ReadOneAsync(index, key).ConfigureAwait(false);
+                yield return await read(index).ConfigureAwait(false);
             }
 
             yield break;
         }
 
-        var arrived = Channel.CreateUnbounded<(int, byte[]?, Exception?)>(new UnboundedChannelOptions { SingleReader = true });
-        Task reading = ReadAllAsync(wanted, key, arrived.Writer);
-        await foreach ((int, byte[]?, Exception?) one in arrived.Reader.ReadAllAsync().ConfigureAwait(false))
+        var arrived = Channel.CreateUnbounded<T>(new UnboundedChannelOptions { SingleReader = true });
+        Task reading = ReadAllAsync(wanted, read, arrived.Writer);
+        await foreach (T one in arrived.Reader.ReadAllAsync().ConfigureAwait(false))
         {
             yield return one;
         }
@@ -331,13 +332,13 @@ internal sealed class StatusPoller
         await reading.ConfigureAwait(false);
     }
 
-    private async Task ReadAllAsync(int[] wanted, Func<string, int, string> key, ChannelWriter<(int, byte[]?, Exception?)> arrived)
+    private static async Task ReadAllAsync<T>(int[] wanted, Func<int, Task<T>> read, ChannelWriter<T> arrived)
     {
         try
         {
             await Parallel.ForEachAsync(wanted, new ParallelOptions { MaxDegreeOfParallelism = ReadConcurrency }, async (index, _) =>
             {
-                arrived.TryWrite(await ReadOneAsync(index, key).ConfigureAwait(false));
+                arrived.TryWrite(await read(index).ConfigureAwait(false));
             }).ConfigureAwait(false);
             arrived.TryComplete();
         }
@@ -345,18 +346,6 @@ internal sealed class StatusPoller
         {
             // The store stayed down: the reader sees it after what arrived.
             arrived.TryComplete(e);
-        }
-    }
-
-    private async Task<(int, byte[]?, Exception?)> ReadOneAsync(int index, Func<string, int, string> key)
-    {
-        try
-        {
-            return (index, await _jobs.GetAsync(key(_jobId, index)).ConfigureAwait(false), null);
-        }
-        catch (Exception e) when (e is not StoreUnavailableException and not OperationCanceledException)
-        {
-            return (index, null, e);
         }
     }
 

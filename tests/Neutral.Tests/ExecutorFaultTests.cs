@@ -225,6 +225,35 @@ public sealed class ExecutorFaultTests
         await Assert.ThrowsAsync<ArgumentException>(() => store.PutAsync("/absolute", new byte[] { 1 }));
     }
 
+    [Fact]
+    public async Task A_malformed_response_the_HTTP_stack_rejects_is_retried_but_a_bad_argument_is_not()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var memory = new InMemoryObjectStore();
+        await memory.PutAsync("k", new byte[] { 7 });
+        var faulty = new FaultInjectingObjectStore(memory, time) { ErrorRate = 0 };
+        var store = new ResilientObjectStore(faulty, time, TimeSpan.FromSeconds(30), Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+
+        // What HttpConnection.ParseStatusLine threw when Ceph RGW sent a broken status line under load.
+        int failures = 2;
+        faulty.FailRead = _ => Interlocked.Decrement(ref failures) >= 0
+            ? new ArgumentOutOfRangeException("length", "Specified argument was out of the range of valid values.") { Source = "System.Net.Http" }
+            : null;
+        Task<byte[]?> get = store.GetAsync("k");
+        while (!get.IsCompleted)
+        {
+            time.Advance(TimeSpan.FromMilliseconds(100));
+            await Task.Delay(1);
+        }
+
+        Assert.Equal(new byte[] { 7 }, await get);
+        Assert.True(Volatile.Read(ref failures) < 0, "the read never failed: the test proves nothing");
+
+        // The same exception from anywhere else is a caller's mistake, not retried.
+        faulty.FailRead = _ => new ArgumentOutOfRangeException("length");
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => store.GetAsync("k"));
+    }
+
     /// <summary>A backend whose invocations wait on one gate, counting how many are in flight.</summary>
     private sealed class BlockingBackend : IComputeBackend
     {
