@@ -137,7 +137,8 @@ public sealed class FaultInjectingObjectStore : IObjectStore, IBulkDeletingObjec
         await EnterAsync("get", key, cancellationToken).ConfigureAwait(false);
         if (FailRead?.Invoke(key) is { } failure)
         {
-            throw failure;
+            // An exception thrown before keeps its stack (where a real client library threw it).
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
         }
 
         return await _inner.GetAsync(key, cancellationToken).ConfigureAwait(false);

@@ -107,6 +107,8 @@ public static class CloudLaunch
             loop.Enqueue(i, 0, 0);
         }
 
+        loop.Start();
+
         // The launcher's own deadline (its platform's, or the client's start bound): what is not sent by then is not.
         using var deadline = launcher.Deadline is { } at
             ? new CancellationTokenSource(Max(at - time.GetUtcNow(), TimeSpan.Zero), time)

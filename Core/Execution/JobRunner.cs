@@ -255,6 +255,8 @@ internal sealed class JobRunner
             _attempts.Launch(i);
         }
 
+        _launcher!.Start();
+
         Trace("launched");
         DateTimeOffset nextSweep = _time.GetUtcNow() + SweepInterval;
         try

@@ -42,6 +42,7 @@ internal sealed class Launcher
     private readonly Action<int, int, Exception> _failed;
     private readonly CancellationTokenSource _stop = new();
     private readonly Task[] _pumps;
+    private int _started;
     private readonly BatchSizer _sizer;
     private readonly Func<IReadOnlyList<InvocationEnvelope>, CancellationToken, Task<InvocationEnvelope>>? _stage;
     private int _sentSlot = -1;
@@ -97,9 +98,20 @@ internal sealed class Launcher
         _accepted = accepted;
         _failed = failed;
         _pumps = new Task[Math.Max(1, pumps)];
-        for (int i = 0; i < _pumps.Length; i++)
+    }
+
+    /// <summary>
+    /// Starts the pumps (once): after the first attempts are queued, so that the first pumps find them all, not the
+    /// first few (a launch group of 3 would go without a launcher call).
+    /// </summary>
+    public void Start()
+    {
+        if (Interlocked.Exchange(ref _started, 1) == 0)
         {
-            _pumps[i] = Task.Run(PumpAsync);
+            for (int i = 0; i < _pumps.Length; i++)
+            {
+                _pumps[i] = Task.Run(PumpAsync);
+            }
         }
     }
 
@@ -110,6 +122,7 @@ internal sealed class Launcher
     public Task DrainAsync()
     {
         _queue.Writer.TryComplete();
+        Start();
         return Task.WhenAll(_pumps);
     }
 

@@ -110,6 +110,9 @@ public sealed class OpenWhiskFaultTests(S3Bucket bucket) : IClassFixture<S3Bucke
         Task<long[]> warm = cloud.MapAsync([2], i => Remote.MinioFunctions.Square(i));
         await DriveUntilAsync(() => warm.IsCompleted, TimeSpan.FromMilliseconds(20), TimeSpan.FromMinutes(1));
         Assert.Equal(new long[] { 4 }, await warm);
+        // The client may see the result (from its status marker, protocol version 4) before the proxy has answered the
+        // activation: the container is idle once the controller has recorded it.
+        await WaitForAsync(() => _controller.Completed == 1, "the warm-up activation's end");
         Assert.Equal(1, await _controller.KillIdleAsync());
 
         RemoteJob<long> job = cloud.Submit([Remote.MinioFunctions.Square(3)]);

@@ -236,9 +236,7 @@ public sealed class ExecutorFaultTests
 
         // What HttpConnection.ParseStatusLine threw when Ceph RGW sent a broken status line under load.
         int failures = 2;
-        faulty.FailRead = _ => Interlocked.Decrement(ref failures) >= 0
-            ? new ArgumentOutOfRangeException("length", "Specified argument was out of the range of valid values.") { Source = "System.Net.Http" }
-            : null;
+        faulty.FailRead = _ => Interlocked.Decrement(ref failures) >= 0 ? System.Net.Http.MalformedResponse.Thrown() : null;
         Task<byte[]?> get = store.GetAsync("k");
         while (!get.IsCompleted)
         {
