@@ -127,7 +127,13 @@ public sealed class CloudLaunchTests
     [Fact]
     public async Task Launchers_that_fill_the_platform_s_concurrency_hand_their_calls_back_to_the_client()
     {
-        await using var rig = new SimulatedRig(o => o.Job.InvokeFrom = "cloud");
+        // Two pumps: the 1,000 calls make exactly two launch groups (more pumps racing for the queue can make a third,
+        // which waits for a place and then launches its calls as first attempts).
+        await using var rig = new SimulatedRig(o =>
+        {
+            o.Job.InvokeFrom = "cloud";
+            o.Job.InvokeConcurrency = 2;
+        });
         // Room for two invocations: the two launcher calls of 1,000 calls take it, and every invocation they send is
         // throttled until they give up.
         rig.Platform.ConcurrencyLimit = 2;
