@@ -119,7 +119,7 @@ internal sealed class OutcomeReader
             }
             else if (read.Invalid is { } invalid)
             {
-                _attempts.Fault(index, typeof(FormatException).FullName!, $"the outcome object of call {index} is not valid: {invalid.Message}");
+                Invalid(index, invalid);
             }
             else if (read.Record is { } record)
             {
@@ -196,7 +196,7 @@ internal sealed class OutcomeReader
         }
         catch (FormatException e)
         {
-            _attempts.Fault(index, typeof(FormatException).FullName!, $"the outcome object of call {index} is not valid: {e.Message}");
+            Invalid(index, e);
             return;
         }
 
@@ -278,6 +278,9 @@ internal sealed class OutcomeReader
         // The batch size (Job:CallsPerInvocation=auto) from the worker's own measure: the client's includes its polling.
         _policy.Sizer?.Record(record.WorkerEnd - record.WorkerStart);
     }
+
+    private void Invalid(int index, FormatException e) =>
+        _attempts.Fault(index, typeof(FormatException).FullName!, $"the outcome object of call {index} is not valid: {e.Message}");
 
     private void Unreadable(int index, string what, Exception e) =>
         _attempts.Fault(index, "Neutral.OutcomeUnreadable", $"reading {what} of call {index} failed: {e.GetType().Name}: {e.Message}");
