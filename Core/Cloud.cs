@@ -52,6 +52,7 @@ public sealed partial class Cloud : IAsyncDisposable
     private Cloud(CloudContext context, StoreConnection store)
     {
         _context = context;
+        context.Disposing = _disposing.Token;
         _store = store;
     }
 

@@ -134,6 +134,107 @@ namespace Neutral.Generators
                 w.Line($"{writer}.Flush();");
                 w.Line($"return new global::Neutral.RemoteCall<{result}>({field}, global::Neutral.Codec.PooledBuffer.ToArrayAndReturn({buffer}));");
                 w.Close();
+
+                if (values.Any(p => p.Kind == ParameterKind.Value))
+                {
+                    w.Line();
+                    EmitReferenceStub(w, method, field, values, isPublic, clash);
+                }
+            }
+
+            /// <summary>
+            /// The second overload: each value parameter a <c>RemoteArg&lt;T&gt;</c>, so that another call's result (a
+            /// future of T) can stand for it; the worker reads such an argument from storage and inserts its bytes
+            /// where the stub left them out. Calls of values only still bind to the first overload (identity beats a
+            /// user-defined conversion).
+            /// </summary>
+            private static void EmitReferenceStub(SourceWriter w, RemoteMethodModel method, string field, ParameterModel[] values, bool isPublic, bool clash)
+            {
+                string result = method.Result.TypeFq;
+                string writer = clash ? "__writer" : "writer";
+                string buffer = clash ? "__buffer" : "buffer";
+                w.Line($"/// <summary>");
+                w.Line($"/// Creates a remote call of <c>{method.ContainingTypeFq.Replace("global::", string.Empty)}.{method.MethodName.TrimStart('@')}</c> some of whose arguments are other calls' results");
+                w.Line($"/// (a <see cref=\"global::Neutral.RemoteRef{{T}}\"/> such as a future, of the parameter's type): it is launched once they have succeeded, and its worker reads them from storage.");
+                w.Line($"/// </summary>");
+                string parameters = string.Join(", ", values.Select(p => p.Kind != ParameterKind.Value
+                    ? p.DeclaredTypeFq + " " + p.Name
+                    : p.ArrayElement is not null
+                        ? "global::Neutral.RemoteArrayArg<" + ElementOf(p.DeclaredTypeFq) + "> " + p.Name
+                        : "global::Neutral.RemoteArg<" + p.DeclaredTypeFq + "> " + p.Name));
+                w.Open($"{(isPublic ? "public" : "internal")} static global::Neutral.RemoteCall<{result}> {method.MethodName}({parameters})");
+                foreach (ParameterModel shared in values.Where(p => p.Kind == ParameterKind.Shared))
+                {
+                    w.Line($"global::System.ArgumentNullException.ThrowIfNull({shared.Name});");
+                }
+
+                w.Line("global::System.Collections.Generic.List<global::Neutral.RemoteInput>? __neutralInputs = null;");
+                w.Line($"var {buffer} = global::Neutral.Codec.PooledBuffer.Rent();");
+                w.Line($"var {writer} = new global::Neutral.Codec.CodecWriter({buffer});");
+                for (int n = 0; n < values.Length; n++)
+                {
+                    ParameterModel p = values[n];
+                    string local = "__neutralValue" + n.ToString(CultureInfo.InvariantCulture);
+                    string statement = p.Type!.Write(p.Kind == ParameterKind.Value ? local : p.Name);
+                    if (clash)
+                    {
+                        statement = statement.Replace("ref writer", "ref __writer").Replace("writer.", "__writer.");
+                    }
+
+                    if (p.Kind != ParameterKind.Value)
+                    {
+                        w.Line(statement);
+                        continue;
+                    }
+
+                    w.Open($"if ({p.Name}.TryGetValue(out var {local}))");
+                    w.Line(statement);
+                    w.Close();
+                    if (p.ArrayElement is not { } element)
+                    {
+                        w.Open("else");
+                        w.Line($"(__neutralInputs ??= new()).Add({p.Name}.ToInput({writer}.BytesWritten, {Literal(p.Name.TrimStart('@'))}));");
+                        w.Close();
+                        continue;
+                    }
+
+                    // A whole array from another call, or a fan-in: the length, then each element by value or from storage.
+                    string suffix = n.ToString(CultureInfo.InvariantCulture);
+                    string items = "__neutralItems" + suffix;
+                    string item = "__neutralItem" + suffix;
+                    string elementStatement = element.Write(item);
+                    if (clash)
+                    {
+                        elementStatement = elementStatement.Replace("ref writer", "ref __writer").Replace("writer.", "__writer.");
+                    }
+
+                    w.Open($"else if ({p.Name}.ToInput({writer}.BytesWritten, {Literal(p.Name.TrimStart('@'))}) is {{ }} __neutralInput{suffix})");
+                    w.Line($"(__neutralInputs ??= new()).Add(__neutralInput{suffix});");
+                    w.Close();
+                    w.Open("else");
+                    w.Line($"var {items} = {p.Name}.Items!;");
+                    w.Line($"{writer}.WriteLength({items}.Length);");
+                    w.Open($"for (int __neutralIndex = 0; __neutralIndex < {items}.Length; __neutralIndex++)");
+                    w.Open($"if ({items}[__neutralIndex].TryTake(out var {item}))");
+                    w.Line(elementStatement);
+                    w.Close();
+                    w.Open("else");
+                    w.Line($"(__neutralInputs ??= new()).Add(new global::Neutral.RemoteInput(checked((int){writer}.BytesWritten), {Literal(p.Name.TrimStart('@') + "[")} + __neutralIndex.ToString(global::System.Globalization.CultureInfo.InvariantCulture) + \"]\", {items}[__neutralIndex]));");
+                    w.Close();
+                    w.Close();
+                    w.Close();
+                }
+
+                w.Line($"{writer}.Flush();");
+                w.Line($"return new global::Neutral.RemoteCall<{result}>({field}, global::Neutral.Codec.PooledBuffer.ToArrayAndReturn({buffer}), __neutralInputs);");
+                w.Close();
+            }
+
+            /// <summary>The element type of an array type as declared (<c>T[]</c> or <c>T[]?</c>).</summary>
+            private static string ElementOf(string arrayTypeFq)
+            {
+                string type = arrayTypeFq.EndsWith("?", System.StringComparison.Ordinal) ? arrayTypeFq.Substring(0, arrayTypeFq.Length - 1) : arrayTypeFq;
+                return type.EndsWith("[]", System.StringComparison.Ordinal) ? type.Substring(0, type.Length - 2) : type;
             }
 
             private static void EmitInvoke(SourceWriter w, PlannedMethod planned)

@@ -168,7 +168,11 @@ namespace Neutral.Generators
                             }
 
                             var analyzed = builder.AnalyzeRoot(parameter.Type, TypeLabel(builder, parameter.Type));
-                            parameters.Add(new ParameterModel(name, declared, ParameterKind.Value, analyzed.Ref, null, registered));
+                            // An array's elements may each be another call's result (a fan-in): the stub writes them one by one.
+                            TypeRef? arrayElement = parameter.Type is IArrayTypeSymbol { IsSZArray: true } array
+                                ? builder.AnalyzeRoot(array.ElementType, TypeLabel(builder, parameter.Type) + "[]").Ref
+                                : null;
+                            parameters.Add(new ParameterModel(name, declared, ParameterKind.Value, analyzed.Ref, null, registered, arrayElement));
                             hashInput.Append(analyzed.Description).Append(';');
                         }
                     }

@@ -70,6 +70,12 @@ public sealed class CountingObjectStore : IObjectStore, IBulkDeletingObjectStore
     /// </summary>
     public Action<string>? Written { get; set; }
 
+    /// <summary>
+    /// Called with each key read (a get or a ranged get), before the read, on the reader's thread: a test sees which
+    /// objects were read, and how often.
+    /// </summary>
+    public Action<string>? Reading { get; set; }
+
     /// <inheritdoc/>
     public Task PutAsync(string key, ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default)
     {
@@ -107,6 +113,7 @@ public sealed class CountingObjectStore : IObjectStore, IBulkDeletingObjectStore
     public Task<byte[]?> GetAsync(string key, CancellationToken cancellationToken = default)
     {
         Interlocked.Increment(ref _gets);
+        Reading?.Invoke(key);
         return _inner.GetAsync(key, cancellationToken);
     }
 
@@ -114,6 +121,7 @@ public sealed class CountingObjectStore : IObjectStore, IBulkDeletingObjectStore
     public Task<byte[]?> GetRangeAsync(string key, long offset, int length, CancellationToken cancellationToken = default)
     {
         Interlocked.Increment(ref _gets);
+        Reading?.Invoke(key);
         return _inner.GetRangeAsync(key, offset, length, cancellationToken);
     }
 

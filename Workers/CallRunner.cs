@@ -187,6 +187,11 @@ public sealed class CallRunner
             if (error is null)
             {
                 ReadOnlyMemory<byte> input = envelope.InlineInput ?? await FetchInputAsync(jobs, envelope, deadline.Token).ConfigureAwait(false);
+                if (envelope.From is { Count: > 0 } from)
+                {
+                    input = await SpliceInputsAsync(jobs, envelope, from, input, deadline.Token).ConfigureAwait(false);
+                }
+
                 bytesIn = input.Length;
                 var context = new RemoteContext(user, job, envelope.CallIndex, envelope.Attempt, log, jobs, deadline.Token) { NamedStores = OpenNamed(envelope) };
                 var output = new ArrayBufferWriter<byte>();
@@ -459,6 +464,123 @@ public sealed class CallRunner
             RemoteError.UserKind => envelope.RetryUserErrors,
             _ => false,
         };
+    }
+
+    /// <summary>Inputs read at once by one call (a fan-in of a thousand results reads them this many at a time).</summary>
+    private const int InputReadConcurrency = 32;
+
+    /// <summary>
+    /// Reads each producing call's status and result (<see cref="InvocationEnvelope.From"/>) and inserts the result's
+    /// encoded bytes at its offset of <paramref name="given"/>, the arguments given by value: a result of type T is
+    /// encoded as an argument of type T is, so the bytes go in as they are.
+    /// </summary>
+    private static async Task<ReadOnlyMemory<byte>> SpliceInputsAsync(PrefixedObjectStore jobs, InvocationEnvelope envelope, IReadOnlyList<InputSource> from, ReadOnlyMemory<byte> given, CancellationToken cancellationToken)
+    {
+        var parts = new byte[from.Count][];
+        using var gate = new SemaphoreSlim(InputReadConcurrency);
+        var reads = new Task[from.Count];
+        for (int n = 0; n < from.Count; n++)
+        {
+            int index = n;
+            reads[n] = ReadOneAsync();
+
+            async Task ReadOneAsync()
+            {
+                await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+                try
+                {
+                    parts[index] = await ReadProducedAsync(jobs, envelope, from[index], cancellationToken).ConfigureAwait(false);
+                }
+                finally
+                {
+                    gate.Release();
+                }
+            }
+        }
+
+        await Task.WhenAll(reads).ConfigureAwait(false);
+        long total = given.Length;
+        int last = 0;
+        foreach (InputSource source in from)
+        {
+            if (source.Offset < last || source.Offset > given.Length)
+            {
+                throw new MissingInputException($"Input '{source.Parameter}' of call {envelope.CallIndex} of job {envelope.JobId} is at offset {source.Offset}, outside the call's {given.Length} bytes of arguments or before the input ahead of it.");
+            }
+
+            last = source.Offset;
+        }
+
+        foreach (byte[] part in parts)
+        {
+            total += part.Length;
+        }
+
+        byte[] spliced = GC.AllocateUninitializedArray<byte>(checked((int)total));
+        ReadOnlySpan<byte> rest = given.Span;
+        int taken = 0;
+        int written = 0;
+        for (int n = 0; n < from.Count; n++)
+        {
+            int upTo = from[n].Offset;
+            rest[taken..upTo].CopyTo(spliced.AsSpan(written));
+            written += upTo - taken;
+            taken = upTo;
+            parts[n].CopyTo(spliced.AsSpan(written));
+            written += parts[n].Length;
+        }
+
+        rest[taken..].CopyTo(spliced.AsSpan(written));
+        return spliced;
+    }
+
+    /// <summary>One producing call's encoded result: inline in its status, or in the output object the status names.</summary>
+    private static async Task<byte[]> ReadProducedAsync(PrefixedObjectStore jobs, InvocationEnvelope envelope, InputSource source, CancellationToken cancellationToken)
+    {
+        string name = $"input '{source.Parameter}' (call {source.CallIndex.ToString(CultureInfo.InvariantCulture)} of job {source.JobId})";
+        string statusKey = StorageLayout.Status(source.JobId, source.CallIndex);
+        byte[]? bytes;
+        try
+        {
+            bytes = await jobs.GetAsync(statusKey, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            throw new StorageFaultException($"reading the status of {name}", e);
+        }
+
+        // Missing: the client launches a call only once its inputs have succeeded, so the producing job's data was
+        // deleted, or the store's reads lag its writes; another attempt may find it (the platform's fault, retried).
+        if (bytes is null)
+        {
+            throw new StorageFaultException($"reading the status of {name}",
+                new MissingInputException($"The status of {name} is missing: that job's data was deleted, or is not visible yet, when call {envelope.CallIndex} of job {envelope.JobId} ran."));
+        }
+
+        StatusRecord status = WireJson.DeserializeStatus(bytes);
+        if (!status.Succeeded)
+        {
+            throw new MissingInputException($"The {name} did not succeed ({status.Error?.Type}: {status.Error?.Message}), so call {envelope.CallIndex} of job {envelope.JobId} has no value for it.");
+        }
+
+        if (status.InlineResult is { } inline)
+        {
+            return inline;
+        }
+
+        string key = status.OutputKey ?? throw new MissingInputException($"The status of {name} holds neither a result nor the key of one.");
+        byte[]? output;
+        try
+        {
+            output = await jobs.GetAsync(key, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            throw new StorageFaultException($"reading the result of {name}", e);
+        }
+
+        return output ?? throw new StorageFaultException($"reading the result of {name}",
+            new MissingInputException($"The result object '{key}' of {name} is missing: that job's data was deleted when call {envelope.CallIndex} of job {envelope.JobId} ran."));
     }
 
     private static async Task<ReadOnlyMemory<byte>> FetchInputAsync(PrefixedObjectStore jobs, InvocationEnvelope envelope, CancellationToken cancellationToken)

@@ -10,14 +10,23 @@ namespace Neutral.Wire;
 /// </summary>
 public sealed record InvocationEnvelope
 {
-    /// <summary>The protocol version this envelope follows.</summary>
-    public const int CurrentVersion = 4;
+    /// <summary>The highest protocol version this build speaks: a worker refuses an envelope of a newer one.</summary>
+    public const int CurrentVersion = 5;
+
+    /// <summary>
+    /// The version of an envelope none of whose calls reads another call's result (<see cref="From"/>): a worker of
+    /// version 4 still runs it, so that a new client needs a new worker only for the feature that needs one.
+    /// </summary>
+    public const int PlainVersion = 4;
+
+    /// <summary>The version of an envelope some of whose calls read other calls' results (<see cref="From"/>).</summary>
+    public const int InputsVersion = 5;
 
     /// <summary>The largest input carried inside the envelope; larger inputs are read from the job's input object.</summary>
     public const int InlineLimit = 8 * 1024;
 
     /// <summary>The protocol version.</summary>
-    [JsonPropertyName("v")] public int Version { get; init; } = CurrentVersion;
+    [JsonPropertyName("v")] public int Version { get; init; } = PlainVersion;
 
     /// <summary>The job's id.</summary>
     [JsonPropertyName("job")] public required string JobId { get; init; }
@@ -91,6 +100,12 @@ public sealed record InvocationEnvelope
     /// </summary>
     [JsonPropertyName("batch")] public IReadOnlyList<BatchedCall>? Batch { get; init; }
 
+    /// <summary>
+    /// The arguments that are other calls' results (protocol version 5): the worker reads each producing call's status
+    /// and result and inserts the result's bytes at its offset of the encoded arguments, in order, before the call runs.
+    /// </summary>
+    [JsonPropertyName("from")] public IReadOnlyList<InputSource>? From { get; init; }
+
     /// <summary>The calls this invocation runs: this envelope's own call, then each of <see cref="Batch"/>, each as an envelope of one call.</summary>
     public IEnumerable<InvocationEnvelope> Calls()
     {
@@ -110,6 +125,7 @@ public sealed record InvocationEnvelope
                 Slot = call.Slot,
                 InlineInput = call.InlineInput,
                 InputRange = call.InputRange,
+                From = call.From,
                 Batch = null,
             };
         }
@@ -136,12 +152,25 @@ public sealed record InvocationEnvelope
 /// <param name="Slot">The attempt's launch slot.</param>
 /// <param name="InlineInput">The encoded arguments, when inline.</param>
 /// <param name="InputRange">Where the encoded arguments are, when not inline.</param>
+/// <param name="From">The arguments that are other calls' results (<see cref="InvocationEnvelope.From"/>).</param>
 public sealed record BatchedCall(
     [property: JsonPropertyName("call")] int CallIndex,
     [property: JsonPropertyName("attempt")] int Attempt,
     [property: JsonPropertyName("slot")] int? Slot = null,
     [property: JsonPropertyName("in")] byte[]? InlineInput = null,
-    [property: JsonPropertyName("inRef")] InputRange? InputRange = null);
+    [property: JsonPropertyName("inRef")] InputRange? InputRange = null,
+    [property: JsonPropertyName("from")] IReadOnlyList<InputSource>? From = null);
+
+/// <summary>An argument that is another call's result: where its bytes go, and the call whose stored result they are.</summary>
+/// <param name="Offset">Where the result's encoded bytes go in the call's encoded arguments (before the previous inputs are inserted).</param>
+/// <param name="JobId">The producing call's job (in the same store as this job).</param>
+/// <param name="CallIndex">The producing call's index.</param>
+/// <param name="Parameter">The parameter's name, for errors.</param>
+public sealed record InputSource(
+    [property: JsonPropertyName("at")] int Offset,
+    [property: JsonPropertyName("job")] string JobId,
+    [property: JsonPropertyName("call")] int CallIndex,
+    [property: JsonPropertyName("name")] string? Parameter = null);
 
 /// <summary>A byte range of an object holding a call's encoded arguments.</summary>
 /// <param name="Key">The object's key in the job's internal space.</param>

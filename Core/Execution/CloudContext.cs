@@ -79,6 +79,9 @@ internal sealed class CloudContext
 
     public JobCleanup Cleanup { get; }
 
+    /// <summary>Fires when the cloud is being disposed: jobs that others' calls read from stop waiting for them.</summary>
+    public System.Threading.CancellationToken Disposing { get; set; }
+
     internal static string OwnerOf(int processId)
     {
         long start = 0;

@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using Neutral.Dispatch;
 using Neutral.Wire;
 
@@ -14,8 +15,9 @@ internal sealed class EnvelopeFactory
     private readonly IResultSink _sink;
     private readonly CloudContext _cloud;
 
-    public EnvelopeFactory(string jobId, IResultSink sink, CloudContext cloud)
+    public EnvelopeFactory(string jobId, IResultSink sink, CloudContext cloud, InputGate? inputs = null)
     {
+        Inputs = inputs;
         _jobId = jobId;
         _sink = sink;
         _cloud = cloud;
@@ -26,6 +28,9 @@ internal sealed class EnvelopeFactory
 
     /// <summary>The packed arguments, once staged.</summary>
     public JobStaging? Staging { get; set; }
+
+    /// <summary>The calls that take other calls' results, if any.</summary>
+    public InputGate? Inputs { get; init; }
 
     public string FunctionIdOf(int index) => _sink.FunctionOf(index).Id;
 
@@ -46,8 +51,11 @@ internal sealed class EnvelopeFactory
         RemoteFunction function = _sink.FunctionOf(index);
         bool inline = !staging.Large || staging.Length(index) <= InvocationEnvelope.InlineLimit;
         TimeSpan timeout = TimeoutOf(index);
+        IReadOnlyList<InputSource>? from = Inputs?.SourcesOf(index);
         return new InvocationEnvelope
         {
+            Version = from is null ? InvocationEnvelope.PlainVersion : InvocationEnvelope.InputsVersion,
+            From = from,
             JobId = _jobId,
             CallIndex = index,
             FunctionId = function.Id,

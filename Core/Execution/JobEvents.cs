@@ -28,6 +28,9 @@ internal enum JobEventKind
 
     /// <summary>The job is cancelled.</summary>
     Cancel,
+
+    /// <summary>Every input of a call held back for them has an outcome (<see cref="InputGate"/>).</summary>
+    InputsReady,
 }
 
 /// <summary>One thing that happened to an attempt (or the job), for the job's loop.</summary>

@@ -46,13 +46,17 @@ internal sealed class JobRunner
     private readonly DateTimeOffset _submitted;
     private Launcher? _launcher;
     private int _launchers;
+    private readonly InputGate? _inputs;
 
     /// <summary>Invocations one launcher call has in flight at most (<c>Job:InvokeFrom=cloud</c>; no more than <c>Job:InvokeConcurrency</c>).</summary>
     internal const int LaunchConcurrency = 32;
     private IDisposable? _hintSubscription;
 
-    private JobRunner(CloudContext cloud, string jobId, DateTimeOffset submitted, IResultSink sink)
+    private JobRunner(CloudContext cloud, string jobId, DateTimeOffset submitted, IResultSink sink, InputGate? inputs)
     {
+        _inputs = inputs;
+        // A result left in storage for the calls that read it (the job feeds others) is read when the application asks.
+        sink.Loader = key => cloud.Jobs.GetAsync(key);
         _cloud = cloud;
         _time = cloud.Time;
         _logger = cloud.Logger;
@@ -61,7 +65,7 @@ internal sealed class JobRunner
         _sink = sink;
         Progress = new ProgressDispatcher(_logger, () => Snapshot);
         _ledger = new CallLedger(sink, Progress.Changed);
-        _envelopes = new EnvelopeFactory(jobId, sink, cloud);
+        _envelopes = new EnvelopeFactory(jobId, sink, cloud, inputs);
         _poller = new StatusPoller(cloud.Jobs, jobId, hinted: cloud.Backend is IHintingComputeBackend, _time, TimeSpan.FromSeconds(cloud.Options.Job.StoreRetrySeconds));
         _attempts = new AttemptStarter(jobId, _ledger, sink, _envelopes, _poller.Slots, _logger);
         bool answersForQueue = cloud.Backend is IHintingComputeBackend { ReportsEveryAttempt: true };
@@ -93,12 +97,14 @@ internal sealed class JobRunner
     }
 
     /// <summary>A runner for <paramref name="calls"/>, and the typed futures it completes.</summary>
+    /// <exception cref="ArgumentException">A call's input is not a future of this cloud, or its data is gone.</exception>
     public static (JobRunner Runner, ResultSink<T> Results) Create<T>(CloudContext cloud, RemoteCall<T>[] calls)
     {
         DateTimeOffset submitted = cloud.Time.GetUtcNow();
         string jobId = JobCleanup.NewId(submitted);
-        var results = new ResultSink<T>(jobId, calls, submitted);
-        return (new JobRunner(cloud, jobId, submitted, results), results);
+        InputGate? inputs = InputGate.Create(cloud, calls);
+        var results = new ResultSink<T>(jobId, calls, submitted, new JobHolds(cloud));
+        return (new JobRunner(cloud, jobId, submitted, results, inputs), results);
     }
 
     public string JobId { get; }
@@ -252,9 +258,14 @@ internal sealed class JobRunner
     {
         for (int i = 0; i < _ledger.Count; i++)
         {
-            _attempts.Launch(i);
+            // A call that takes other calls' results waits for them (InputsReady).
+            if (_inputs is null || !_inputs.Holds(i))
+            {
+                _attempts.Launch(i);
+            }
         }
 
+        _inputs?.Watch(i => _events.Post(new JobEvent(JobEventKind.InputsReady, i, 0)));
         _launcher!.Start();
 
         Trace("launched");
@@ -278,6 +289,10 @@ internal sealed class JobRunner
                     if (e.Kind == JobEventKind.Cancel)
                     {
                         Cancel();
+                    }
+                    else if (e.Kind == JobEventKind.InputsReady)
+                    {
+                        InputsReady(e.CallIndex);
                     }
                     else
                     {
@@ -330,6 +345,24 @@ internal sealed class JobRunner
         await FinishAsync().ConfigureAwait(false);
     }
 
+    /// <summary>Launches a call whose inputs all succeeded, or fails it naming the input that did not.</summary>
+    private void InputsReady(int index)
+    {
+        if (_ledger[index].Done || _attempts.Stopped)
+        {
+            return;
+        }
+
+        if (_inputs!.Check(JobId, index) is { } failure)
+        {
+            _ledger.Fail(index, failure);
+        }
+        else
+        {
+            _attempts.Launch(index);
+        }
+    }
+
     private void Cancel()
     {
         if (!_attempts.Stopped)
@@ -359,6 +392,9 @@ internal sealed class JobRunner
         Trace("all calls done");
         _cancelApplied.TrySetResult();
         _launcher?.Stop();
+        // Every call has an outcome: the jobs whose results they took may go (an attempt still running may fail to
+        // read its inputs, and nothing waits for what it writes).
+        _inputs?.Release();
         try
         {
             // Attempts still running (speculative losers, cancelled calls) get a moment to end before the delete, so that
@@ -369,6 +405,13 @@ internal sealed class JobRunner
                 await KeptFailures.WriteAsync(_cloud, JobId, _envelopes, _ledger.Failures).ConfigureAwait(false);
             }
 
+            // The calls that take this job's results hold its data until they end (or the cloud is disposed).
+            if (_sink.Holds.Count > 0)
+            {
+                Trace("waiting for the calls that read its results");
+            }
+
+            await _sink.Holds.CloseAsync(_cloud.Disposing).ConfigureAwait(false);
             await _cloud.Cleanup.FinishJobAsync(JobId, () => reported ? _events.DrainAsync(_attempts.Live, _time, TimeSpan.FromSeconds(2)) : Task.FromResult(_attempts.Live),
                 tracked: _hintSubscription is not null).ConfigureAwait(false);
             Trace("cleaned up");

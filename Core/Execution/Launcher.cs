@@ -267,12 +267,18 @@ internal sealed class Launcher
             }
 
             inline += bytes;
-            (more ??= []).Add(new BatchedCall(next.CallIndex, next.Attempt, next.Slot, next.InlineInput, next.InputRange));
+            (more ??= []).Add(new BatchedCall(next.CallIndex, next.Attempt, next.Slot, next.InlineInput, next.InputRange, next.From));
         }
 
         return more is null
             ? first
-            : first with { Batch = more, Deadline = first.Deadline + TimeSpan.FromSeconds((first.TimeoutSeconds ?? 0) * (double)more.Count) };
+            : first with
+            {
+                Batch = more,
+                Deadline = first.Deadline + TimeSpan.FromSeconds((first.TimeoutSeconds ?? 0) * (double)more.Count),
+                // A batch that carries a call reading other calls' results needs a worker that knows how (version 5).
+                Version = Math.Max(first.Version, more.Exists(c => c.From is not null) ? InvocationEnvelope.InputsVersion : first.Version),
+            };
     }
 
     /// <summary>Each call of an accepted invocation (each of a launcher call's, <paramref name="launched"/>) is accepted.</summary>

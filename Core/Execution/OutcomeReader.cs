@@ -154,7 +154,7 @@ internal sealed class OutcomeReader
             }
 
             byte[]? output = null;
-            if (record.Succeeded && record.InlineResult is null && record.OutputKey is { } key)
+            if (record.Succeeded && record.InlineResult is null && record.OutputKey is { } key && !_sink.Holds.Feeding)
             {
                 what = key;
                 output = await _jobs.GetAsync(key).ConfigureAwait(false);
@@ -237,6 +237,14 @@ internal sealed class OutcomeReader
         }
 
         byte[]? payload = record.InlineResult ?? output;
+        if (payload is null && record.OutputKey is { } stored && _sink.Holds.Feeding)
+        {
+            // Other calls read this job's results: a result stored as an object stays there until the application asks.
+            _sink.Defer(index, stored);
+            Succeeded(index, record, state, seen);
+            return;
+        }
+
         if (payload is null && record.OutputKey is not null)
         {
             (payload, bool failed) = await TryReadAsync(index, record.OutputKey).ConfigureAwait(false);
@@ -262,8 +270,14 @@ internal sealed class OutcomeReader
             return;
         }
 
+        Succeeded(index, record, state, seen, _time.GetUtcNow());
+    }
+
+    /// <summary>Call <paramref name="index"/>'s result decoded (or left in storage): the stats, then the success, then the measures.</summary>
+    private void Succeeded(int index, StatusRecord record, CallState state, DateTimeOffset seen, DateTimeOffset? fetched = null)
+    {
         // The stats are in place before the future completes: an awaiting caller reads them at once.
-        RecordStats(index, record, seen, _time.GetUtcNow());
+        RecordStats(index, record, seen, fetched);
         if (!_ledger[index].Done)
         {
             // Before the future completes, as the stats are: a caller that awaited it sees the measurement made.

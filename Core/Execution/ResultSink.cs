@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 using System.Threading;
+using System.Threading.Tasks;
 
 namespace Neutral.Execution;
 
@@ -38,8 +39,20 @@ internal interface IResultSink
     /// <exception cref="Codec.CodecException">The bytes are not a result of the call's function (nothing changed).</exception>
     void Decode(int index, ReadOnlySpan<byte> payload);
 
-    /// <summary>Completes call <paramref name="index"/>'s future with the result <see cref="Decode"/> just decoded.</summary>
+    /// <summary>
+    /// Records that call <paramref name="index"/>'s result stays in storage at <paramref name="key"/> (the job feeds
+    /// other calls): <see cref="TryDeliver"/> then ends the call without a value, which is read when the application asks.
+    /// </summary>
+    void Defer(int index, string key);
+
+    /// <summary>Completes call <paramref name="index"/>'s future with the result <see cref="Decode"/> just decoded (or <see cref="Defer"/> left in storage).</summary>
     bool TryDeliver(int index);
+
+    /// <summary>Who reads the job's data from other calls (<see cref="JobHolds"/>).</summary>
+    JobHolds Holds { get; }
+
+    /// <summary>Reads a result left in storage (<see cref="Defer"/>); set by the job's runner.</summary>
+    Func<string, Task<byte[]?>>? Loader { get; set; }
 
     bool TryFail(int index, RemoteException error);
 
@@ -64,10 +77,14 @@ internal sealed class ResultSink<T> : IResultSink
     private RemoteCall<T>[]? _calls;
     private T _decoded = default!;
     private int _decodedIndex = -1;
+    private string? _decodedKey;
+    private System.Collections.Concurrent.ConcurrentDictionary<int, string>? _deferred;
+    private System.Collections.Concurrent.ConcurrentDictionary<int, Lazy<Task<T>>>? _loads;
 
-    public ResultSink(string jobId, RemoteCall<T>[] calls, DateTimeOffset submitted)
+    public ResultSink(string jobId, RemoteCall<T>[] calls, DateTimeOffset submitted, JobHolds holds)
     {
         JobId = jobId;
+        Holds = holds;
         _calls = calls;
         _first = calls.Length > 0 ? calls[0].Function : null!;
         if (calls.Any(c => !ReferenceEquals(c.Function, _first)))
@@ -80,6 +97,10 @@ internal sealed class ResultSink<T> : IResultSink
     }
 
     public string JobId { get; }
+
+    public JobHolds Holds { get; }
+
+    public Func<string, Task<byte[]?>>? Loader { get; set; }
 
     public CallRecords Records { get; }
 
@@ -95,8 +116,70 @@ internal sealed class ResultSink<T> : IResultSink
 
     public CallStats StatsOf(int index) => Records.StatsOf(index);
 
-    /// <summary>Call <paramref name="index"/>'s result; meaningful once its state is <see cref="RemoteCallState.Succeeded"/>.</summary>
-    public T ResultOf(int index) => _results[index];
+    /// <summary>
+    /// Call <paramref name="index"/>'s result; meaningful once its state is <see cref="RemoteCallState.Succeeded"/>. A
+    /// result left in storage (<see cref="Defer"/>) is read first, blocking: prefer <see cref="LoadAsync"/>.
+    /// </summary>
+    public T ResultOf(int index) => IsDeferred(index) ? LoadAsync(index).GetAwaiter().GetResult() : _results[index];
+
+    /// <summary>Whether call <paramref name="index"/> succeeded with a result this client has not read (it feeds other calls).</summary>
+    public bool IsDeferred(int index) => Volatile.Read(ref _deferred) is { } deferred && deferred.ContainsKey(index);
+
+    /// <summary>The result, when the call succeeded and this client holds it (not left in storage).</summary>
+    public bool TryGetHeld(int index, out T value)
+    {
+        if (Records.StateOf(index) == RemoteCallState.Succeeded && !IsDeferred(index))
+        {
+            value = _results[index];
+            return true;
+        }
+
+        value = default!;
+        return false;
+    }
+
+    /// <summary>Reads call <paramref name="index"/>'s result left in storage, once however often it is asked for.</summary>
+    /// <exception cref="InvalidOperationException">The job's data was deleted before the result was read.</exception>
+    public Task<T> LoadAsync(int index)
+    {
+        if (!IsDeferred(index))
+        {
+            return System.Threading.Tasks.Task.FromResult(_results[index]);
+        }
+
+        var loads = Volatile.Read(ref _loads) ?? Interlocked.CompareExchange(ref _loads, new(), null) ?? _loads!;
+        return loads.GetOrAdd(index, i => new Lazy<Task<T>>(() => ReadDeferredAsync(i))).Value;
+    }
+
+    /// <summary>Reads every result left in storage (for <see cref="RemoteJob{T}.GetResultsAsync"/>), a few at a time.</summary>
+    public async Task LoadAllAsync(CancellationToken cancellationToken)
+    {
+        if (Volatile.Read(ref _deferred) is not { IsEmpty: false } deferred)
+        {
+            return;
+        }
+
+        await Parallel.ForEachAsync(deferred.Keys.ToArray(), new ParallelOptions { MaxDegreeOfParallelism = 64, CancellationToken = cancellationToken },
+            async (index, _) => await LoadAsync(index).ConfigureAwait(false)).ConfigureAwait(false);
+    }
+
+    private async Task<T> ReadDeferredAsync(int index)
+    {
+        string key = _deferred![index];
+        byte[]? bytes = await (Loader ?? throw new InvalidOperationException("The job has no store to read results from.")).Invoke(key).ConfigureAwait(false);
+        if (bytes is null)
+        {
+            throw new InvalidOperationException(
+                $"Call {index} of job {JobId} succeeded, and its result '{key}' was left in storage for the calls that took it as an argument, but the job's data was deleted before this client read it: "
+                + "the Cloud was disposed, or the job's data removed from outside. Read results before disposing the Cloud.");
+        }
+
+        T value = (_functions?[index] ?? _first).DecodeResult(bytes);
+        _results[index] = value;
+        _deferred.TryRemove(index, out _);
+        Holds.Release();
+        return value;
+    }
 
     public RemoteException? FailureOf(int index) => _failures.TryGetValue(index, out RemoteException? error) ? error : null;
 
@@ -137,6 +220,13 @@ internal sealed class ResultSink<T> : IResultSink
         _decodedIndex = index;
     }
 
+    public void Defer(int index, string key)
+    {
+        _decoded = default!;
+        _decodedKey = key;
+        _decodedIndex = index;
+    }
+
     public bool TryDeliver(int index)
     {
         if (_decodedIndex != index)
@@ -145,15 +235,27 @@ internal sealed class ResultSink<T> : IResultSink
         }
 
         T value = _decoded;
+        string? key = _decodedKey;
         _decoded = default!;
+        _decodedKey = null;
         _decodedIndex = -1;
         if (Records.StateOf(index) is not (RemoteCallState.Pending or RemoteCallState.Running))
         {
             return false;
         }
 
-        // The value before the state: whoever sees the state final reads the value.
-        _results[index] = value;
+        // The value (or where it is) before the state: whoever sees the state final reads the value.
+        if (key is not null)
+        {
+            // An unread result holds the job's data like a dependent call does: reading it lets go (or disposing the cloud).
+            Holds.TryAcquire();
+            (Volatile.Read(ref _deferred) ?? Interlocked.CompareExchange(ref _deferred, new(), null) ?? _deferred!)[index] = key;
+        }
+        else
+        {
+            _results[index] = value;
+        }
+
         return End(index, RemoteCallState.Succeeded);
     }
 

@@ -130,6 +130,8 @@ public sealed class RemoteJob<T>
     {
         await WaitAsync(ReturnWhen.All, cancellationToken).ConfigureAwait(false);
         ResultSink<T> sink = _results;
+        // Results left in storage for the calls that took them (the job feeds others) are read now, a few at a time.
+        await sink.LoadAllAsync(cancellationToken).ConfigureAwait(false);
         var states = new RemoteCallState[sink.Count];
         List<RemoteException>? failures = null;
         bool cancelled = false;

@@ -30,7 +30,7 @@ namespace Neutral.Generators.Model
     /// Types whose codecs library code looks up at run time (a shuffle's key and value types): the dispatch table
     /// registers them in CodecRegistry, as it does a Shared&lt;T&gt;'s T.
     /// </param>
-    internal sealed record ParameterModel(string Name, string DeclaredTypeFq, ParameterKind Kind, TypeRef? Type, TypeRef? SharedElement, EquatableArray<TypeRef> Registered = default);
+    internal sealed record ParameterModel(string Name, string DeclaredTypeFq, ParameterKind Kind, TypeRef? Type, TypeRef? SharedElement, EquatableArray<TypeRef> Registered = default, TypeRef? ArrayElement = null);
 
     /// <summary>Everything the emitter needs about one [Remote] method; no Roslyn symbols.</summary>
     internal sealed record RemoteMethodModel(

@@ -55,6 +55,15 @@ internal static class LocalEnvelope
         }
 
         writer.WriteInt32(envelope.Slot ?? -1);
+        writer.WriteInt32(envelope.From?.Count ?? 0);
+        foreach (InputSource source in envelope.From ?? [])
+        {
+            writer.WriteInt32(source.Offset);
+            writer.WriteString(source.JobId);
+            writer.WriteInt32(source.CallIndex);
+            writer.WriteString(source.Parameter);
+        }
+
         if (envelope.TraceParent is { } trace)
         {
             // Last and only when set.
@@ -91,6 +100,13 @@ internal static class LocalEnvelope
         }
 
         int slot = reader.ReadInt32();
+        int inputs = reader.ReadInt32();
+        InputSource[]? from = inputs > 0 ? new InputSource[inputs] : null;
+        for (int i = 0; i < inputs; i++)
+        {
+            from![i] = new InputSource(reader.ReadInt32(), reader.ReadNonNullString(), reader.ReadInt32(), reader.ReadString());
+        }
+
         string? trace = reader.Remaining > 0 ? reader.ReadString() : null;
         reader.EnsureEnd();
         return new InvocationEnvelope
@@ -111,6 +127,7 @@ internal static class LocalEnvelope
             Stores = stores,
             TraceParent = trace,
             Slot = slot >= 0 ? slot : null,
+            From = from,
         };
     }
 }

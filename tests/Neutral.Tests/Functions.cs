@@ -209,3 +209,62 @@ public static class SimulatedFunctions
     public static int FailOnFirstAttempt(int x, RemoteContext context) =>
         context.Attempt == 1 ? throw new InvalidOperationException("the first attempt fails") : x;
 }
+
+/// <summary>Functions whose results feed other calls (futures as arguments).</summary>
+public static class FlowFunctions
+{
+    /// <summary><paramref name="size"/> bytes that depend on <paramref name="seed"/>.</summary>
+    [Remote]
+    public static byte[] Block(int seed, int size)
+    {
+        var data = new byte[size];
+        for (int i = 0; i < size; i++)
+        {
+            data[i] = (byte)((seed * 31 + i) % 251);
+        }
+
+        return data;
+    }
+
+    [Remote]
+    public static byte[] Reverse(byte[] data)
+    {
+        var copy = (byte[])data.Clone();
+        Array.Reverse(copy);
+        return copy;
+    }
+
+    /// <summary>A position-weighted sum: a reversed or truncated input gives another value.</summary>
+    [Remote]
+    public static long Checksum(byte[] data)
+    {
+        long sum = 0;
+        for (int i = 0; i < data.Length; i++)
+        {
+            sum += data[i] * (long)(i + 1);
+        }
+
+        return sum;
+    }
+
+    [Remote]
+    public static long Twice(int x) => 2L * x;
+
+    [Remote]
+    public static string Label(string prefix, int value, long weight) => $"{prefix}{value}:{weight}";
+
+    [Remote]
+    public static int FirstByte(byte[] data) => data[0];
+
+    /// <summary>Bytes tagged with the attempt that made them; call 0's first attempt waits for gate <paramref name="gate"/>.</summary>
+    [Remote]
+    public static async Task<byte[]> TaggedAfterGate(string gate, int size, RemoteContext context)
+    {
+        if (context.CallIndex == 0 && context.Attempt == 1)
+        {
+            await SimulatedFunctions.Gates.GetOrAdd(gate, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task.WaitAsync(context.CancellationToken);
+        }
+
+        return Enumerable.Repeat((byte)context.Attempt, size).ToArray();
+    }
+}

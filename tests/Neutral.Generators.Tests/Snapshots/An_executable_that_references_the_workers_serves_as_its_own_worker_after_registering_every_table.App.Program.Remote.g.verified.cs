@@ -25,6 +25,27 @@ namespace App
                 writer.Flush();
                 return new global::Neutral.RemoteCall<int>(s_B_ee5d0b56, global::Neutral.Codec.PooledBuffer.ToArrayAndReturn(buffer));
             }
+
+            /// <summary>
+            /// Creates a remote call of <c>App.Program.B</c> some of whose arguments are other calls' results
+            /// (a <see cref="global::Neutral.RemoteRef{T}"/> such as a future, of the parameter's type): it is launched once they have succeeded, and its worker reads them from storage.
+            /// </summary>
+            public static global::Neutral.RemoteCall<int> B(global::Neutral.RemoteArg<int> x)
+            {
+                global::System.Collections.Generic.List<global::Neutral.RemoteInput>? __neutralInputs = null;
+                var buffer = global::Neutral.Codec.PooledBuffer.Rent();
+                var writer = new global::Neutral.Codec.CodecWriter(buffer);
+                if (x.TryGetValue(out var __neutralValue0))
+                {
+                    writer.WriteInt32(__neutralValue0);
+                }
+                else
+                {
+                    (__neutralInputs ??= new()).Add(x.ToInput(writer.BytesWritten, "x"));
+                }
+                writer.Flush();
+                return new global::Neutral.RemoteCall<int>(s_B_ee5d0b56, global::Neutral.Codec.PooledBuffer.ToArrayAndReturn(buffer), __neutralInputs);
+            }
         }
     }
 }

@@ -26,6 +26,27 @@ namespace Sample
                 return new global::Neutral.RemoteCall<int>(s_Count_1230ade6, global::Neutral.Codec.PooledBuffer.ToArrayAndReturn(buffer));
             }
 
+            /// <summary>
+            /// Creates a remote call of <c>Sample.Jobs.Count</c> some of whose arguments are other calls' results
+            /// (a <see cref="global::Neutral.RemoteRef{T}"/> such as a future, of the parameter's type): it is launched once they have succeeded, and its worker reads them from storage.
+            /// </summary>
+            public static global::Neutral.RemoteCall<int> Count(global::Neutral.RemoteArg<string> text)
+            {
+                global::System.Collections.Generic.List<global::Neutral.RemoteInput>? __neutralInputs = null;
+                var buffer = global::Neutral.Codec.PooledBuffer.Rent();
+                var writer = new global::Neutral.Codec.CodecWriter(buffer);
+                if (text.TryGetValue(out var __neutralValue0))
+                {
+                    writer.WriteString(__neutralValue0);
+                }
+                else
+                {
+                    (__neutralInputs ??= new()).Add(text.ToInput(writer.BytesWritten, "text"));
+                }
+                writer.Flush();
+                return new global::Neutral.RemoteCall<int>(s_Count_1230ade6, global::Neutral.Codec.PooledBuffer.ToArrayAndReturn(buffer), __neutralInputs);
+            }
+
             private static readonly global::Neutral.RemoteFunction<double> s_Half_c9b9cd96 = new(
                 "Sample.Jobs.Half(double)",
                 0x14613038D0AB3268UL,
@@ -40,6 +61,27 @@ namespace Sample
                 writer.WriteDouble(x);
                 writer.Flush();
                 return new global::Neutral.RemoteCall<double>(s_Half_c9b9cd96, global::Neutral.Codec.PooledBuffer.ToArrayAndReturn(buffer));
+            }
+
+            /// <summary>
+            /// Creates a remote call of <c>Sample.Jobs.Half</c> some of whose arguments are other calls' results
+            /// (a <see cref="global::Neutral.RemoteRef{T}"/> such as a future, of the parameter's type): it is launched once they have succeeded, and its worker reads them from storage.
+            /// </summary>
+            public static global::Neutral.RemoteCall<double> Half(global::Neutral.RemoteArg<double> x)
+            {
+                global::System.Collections.Generic.List<global::Neutral.RemoteInput>? __neutralInputs = null;
+                var buffer = global::Neutral.Codec.PooledBuffer.Rent();
+                var writer = new global::Neutral.Codec.CodecWriter(buffer);
+                if (x.TryGetValue(out var __neutralValue0))
+                {
+                    writer.WriteDouble(__neutralValue0);
+                }
+                else
+                {
+                    (__neutralInputs ??= new()).Add(x.ToInput(writer.BytesWritten, "x"));
+                }
+                writer.Flush();
+                return new global::Neutral.RemoteCall<double>(s_Half_c9b9cd96, global::Neutral.Codec.PooledBuffer.ToArrayAndReturn(buffer), __neutralInputs);
             }
         }
     }

@@ -33,6 +33,91 @@ namespace Sample
                 writer.Flush();
                 return new global::Neutral.RemoteCall<global::System.Collections.Generic.Dictionary<string, global::System.Collections.Generic.List<global::Sample.Item>>>(s_Group_8643e772, global::Neutral.Codec.PooledBuffer.ToArrayAndReturn(buffer));
             }
+
+            /// <summary>
+            /// Creates a remote call of <c>Sample.Bags.Group</c> some of whose arguments are other calls' results
+            /// (a <see cref="global::Neutral.RemoteRef{T}"/> such as a future, of the parameter's type): it is launched once they have succeeded, and its worker reads them from storage.
+            /// </summary>
+            public static global::Neutral.RemoteCall<global::System.Collections.Generic.Dictionary<string, global::System.Collections.Generic.List<global::Sample.Item>>> Group(global::Neutral.RemoteArg<global::Sample.Item[]> items, global::Neutral.RemoteArg<global::System.Collections.Generic.List<double>> weights, global::Neutral.RemoteArg<global::System.Collections.Generic.IReadOnlyList<global::Sample.Item>> more, global::Neutral.RemoteArg<global::System.Collections.Generic.IEnumerable<string?>> names, global::Neutral.RemoteArg<global::System.Collections.Generic.IReadOnlyDictionary<int, global::Sample.Item?>> byId, global::Neutral.RemoteArg<global::System.Collections.Generic.HashSet<long>> seen, global::Neutral.RemoteArg<int[][]> jagged, global::Neutral.RemoteArg<(int, string)> pair, global::Neutral.RemoteArg<int?> maybe)
+            {
+                global::System.Collections.Generic.List<global::Neutral.RemoteInput>? __neutralInputs = null;
+                var buffer = global::Neutral.Codec.PooledBuffer.Rent();
+                var writer = new global::Neutral.Codec.CodecWriter(buffer);
+                if (items.TryGetValue(out var __neutralValue0))
+                {
+                    global::Neutral.Generated.Sample_Assembly.NeutralCodecs.Write_Item_01fd6271(ref writer, __neutralValue0);
+                }
+                else
+                {
+                    (__neutralInputs ??= new()).Add(items.ToInput(writer.BytesWritten, "items"));
+                }
+                if (weights.TryGetValue(out var __neutralValue1))
+                {
+                    writer.WriteUnmanagedList<double>(__neutralValue1);
+                }
+                else
+                {
+                    (__neutralInputs ??= new()).Add(weights.ToInput(writer.BytesWritten, "weights"));
+                }
+                if (more.TryGetValue(out var __neutralValue2))
+                {
+                    global::Neutral.Generated.Sample_Assembly.NeutralCodecs.Write_IReadOnlyList_Item_bb7aa688(ref writer, __neutralValue2);
+                }
+                else
+                {
+                    (__neutralInputs ??= new()).Add(more.ToInput(writer.BytesWritten, "more"));
+                }
+                if (names.TryGetValue(out var __neutralValue3))
+                {
+                    global::Neutral.Generated.Sample_Assembly.NeutralCodecs.Write_IEnumerable_string_6e7c2924(ref writer, __neutralValue3);
+                }
+                else
+                {
+                    (__neutralInputs ??= new()).Add(names.ToInput(writer.BytesWritten, "names"));
+                }
+                if (byId.TryGetValue(out var __neutralValue4))
+                {
+                    global::Neutral.Generated.Sample_Assembly.NeutralCodecs.Write_IReadOnlyDictionary_int_Item_53968f9c(ref writer, __neutralValue4);
+                }
+                else
+                {
+                    (__neutralInputs ??= new()).Add(byId.ToInput(writer.BytesWritten, "byId"));
+                }
+                if (seen.TryGetValue(out var __neutralValue5))
+                {
+                    global::Neutral.Generated.Sample_Assembly.NeutralCodecs.Write_HashSet_long_25b26cfd(ref writer, __neutralValue5);
+                }
+                else
+                {
+                    (__neutralInputs ??= new()).Add(seen.ToInput(writer.BytesWritten, "seen"));
+                }
+                if (jagged.TryGetValue(out var __neutralValue6))
+                {
+                    global::Neutral.Generated.Sample_Assembly.NeutralCodecs.Write_int_8768c9ee(ref writer, __neutralValue6);
+                }
+                else
+                {
+                    (__neutralInputs ??= new()).Add(jagged.ToInput(writer.BytesWritten, "jagged"));
+                }
+                if (pair.TryGetValue(out var __neutralValue7))
+                {
+                    global::Neutral.Generated.Sample_Assembly.NeutralCodecs.Write_int_string_edda0d14(ref writer, __neutralValue7);
+                }
+                else
+                {
+                    (__neutralInputs ??= new()).Add(pair.ToInput(writer.BytesWritten, "pair"));
+                }
+                if (maybe.TryGetValue(out var __neutralValue8))
+                {
+                    global::Neutral.Generated.Sample_Assembly.NeutralCodecs.Write_int_5f91f2b3(ref writer, __neutralValue8);
+                }
+                else
+                {
+                    (__neutralInputs ??= new()).Add(maybe.ToInput(writer.BytesWritten, "maybe"));
+                }
+                writer.Flush();
+                return new global::Neutral.RemoteCall<global::System.Collections.Generic.Dictionary<string, global::System.Collections.Generic.List<global::Sample.Item>>>(s_Group_8643e772, global::Neutral.Codec.PooledBuffer.ToArrayAndReturn(buffer), __neutralInputs);
+            }
         }
     }
 }

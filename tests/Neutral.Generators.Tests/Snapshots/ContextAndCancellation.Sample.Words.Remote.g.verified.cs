@@ -26,6 +26,27 @@ namespace Sample
                 writer.Flush();
                 return new global::Neutral.RemoteCall<long>(s_CountWords_16a0732f, global::Neutral.Codec.PooledBuffer.ToArrayAndReturn(buffer));
             }
+
+            /// <summary>
+            /// Creates a remote call of <c>Sample.Words.CountWords</c> some of whose arguments are other calls' results
+            /// (a <see cref="global::Neutral.RemoteRef{T}"/> such as a future, of the parameter's type): it is launched once they have succeeded, and its worker reads them from storage.
+            /// </summary>
+            public static global::Neutral.RemoteCall<long> CountWords(global::Neutral.RemoteArg<global::Neutral.ObjectChunk> chunk)
+            {
+                global::System.Collections.Generic.List<global::Neutral.RemoteInput>? __neutralInputs = null;
+                var buffer = global::Neutral.Codec.PooledBuffer.Rent();
+                var writer = new global::Neutral.Codec.CodecWriter(buffer);
+                if (chunk.TryGetValue(out var __neutralValue0))
+                {
+                    global::Neutral.Generated.Sample_Assembly.NeutralCodecs.Write_ObjectChunk_d24b4053(ref writer, __neutralValue0);
+                }
+                else
+                {
+                    (__neutralInputs ??= new()).Add(chunk.ToInput(writer.BytesWritten, "chunk"));
+                }
+                writer.Flush();
+                return new global::Neutral.RemoteCall<long>(s_CountWords_16a0732f, global::Neutral.Codec.PooledBuffer.ToArrayAndReturn(buffer), __neutralInputs);
+            }
         }
     }
 }

@@ -24,6 +24,35 @@ public static partial class Remote
             __writer.Flush();
             return new global::Neutral.RemoteCall<int>(s_Run_412caa34, global::Neutral.Codec.PooledBuffer.ToArrayAndReturn(__buffer));
         }
+
+        /// <summary>
+        /// Creates a remote call of <c>Top.Run</c> some of whose arguments are other calls' results
+        /// (a <see cref="global::Neutral.RemoteRef{T}"/> such as a future, of the parameter's type): it is launched once they have succeeded, and its worker reads them from storage.
+        /// </summary>
+        public static global::Neutral.RemoteCall<int> Run(global::Neutral.RemoteArg<int> @class, global::Neutral.RemoteArg<string> writer)
+        {
+            global::System.Collections.Generic.List<global::Neutral.RemoteInput>? __neutralInputs = null;
+            var __buffer = global::Neutral.Codec.PooledBuffer.Rent();
+            var __writer = new global::Neutral.Codec.CodecWriter(__buffer);
+            if (@class.TryGetValue(out var __neutralValue0))
+            {
+                __writer.WriteInt32(__neutralValue0);
+            }
+            else
+            {
+                (__neutralInputs ??= new()).Add(@class.ToInput(__writer.BytesWritten, "class"));
+            }
+            if (writer.TryGetValue(out var __neutralValue1))
+            {
+                __writer.WriteString(__neutralValue1);
+            }
+            else
+            {
+                (__neutralInputs ??= new()).Add(writer.ToInput(__writer.BytesWritten, "writer"));
+            }
+            __writer.Flush();
+            return new global::Neutral.RemoteCall<int>(s_Run_412caa34, global::Neutral.Codec.PooledBuffer.ToArrayAndReturn(__buffer), __neutralInputs);
+        }
     }
 }
 

@@ -25,6 +25,27 @@ namespace Sample
                 writer.Flush();
                 return new global::Neutral.RemoteCall<int>(s_Shallow_5ae67c2c, global::Neutral.Codec.PooledBuffer.ToArrayAndReturn(buffer));
             }
+
+            /// <summary>
+            /// Creates a remote call of <c>Sample.Outer.Shallow</c> some of whose arguments are other calls' results
+            /// (a <see cref="global::Neutral.RemoteRef{T}"/> such as a future, of the parameter's type): it is launched once they have succeeded, and its worker reads them from storage.
+            /// </summary>
+            public static global::Neutral.RemoteCall<int> Shallow(global::Neutral.RemoteArg<int> x)
+            {
+                global::System.Collections.Generic.List<global::Neutral.RemoteInput>? __neutralInputs = null;
+                var buffer = global::Neutral.Codec.PooledBuffer.Rent();
+                var writer = new global::Neutral.Codec.CodecWriter(buffer);
+                if (x.TryGetValue(out var __neutralValue0))
+                {
+                    writer.WriteInt32(__neutralValue0);
+                }
+                else
+                {
+                    (__neutralInputs ??= new()).Add(x.ToInput(writer.BytesWritten, "x"));
+                }
+                writer.Flush();
+                return new global::Neutral.RemoteCall<int>(s_Shallow_5ae67c2c, global::Neutral.Codec.PooledBuffer.ToArrayAndReturn(buffer), __neutralInputs);
+            }
         }
     }
 }

@@ -25,6 +25,27 @@ namespace Sample
                 writer.Flush();
                 return new global::Neutral.RemoteCall<global::Sample.Order>(s_Echo_250b4e96, global::Neutral.Codec.PooledBuffer.ToArrayAndReturn(buffer));
             }
+
+            /// <summary>
+            /// Creates a remote call of <c>Sample.Orders.Echo</c> some of whose arguments are other calls' results
+            /// (a <see cref="global::Neutral.RemoteRef{T}"/> such as a future, of the parameter's type): it is launched once they have succeeded, and its worker reads them from storage.
+            /// </summary>
+            public static global::Neutral.RemoteCall<global::Sample.Order> Echo(global::Neutral.RemoteArg<global::Sample.Order> order)
+            {
+                global::System.Collections.Generic.List<global::Neutral.RemoteInput>? __neutralInputs = null;
+                var buffer = global::Neutral.Codec.PooledBuffer.Rent();
+                var writer = new global::Neutral.Codec.CodecWriter(buffer);
+                if (order.TryGetValue(out var __neutralValue0))
+                {
+                    global::Neutral.Generated.Sample_Assembly.NeutralCodecs.Write_Order_693c28ca(ref writer, __neutralValue0);
+                }
+                else
+                {
+                    (__neutralInputs ??= new()).Add(order.ToInput(writer.BytesWritten, "order"));
+                }
+                writer.Flush();
+                return new global::Neutral.RemoteCall<global::Sample.Order>(s_Echo_250b4e96, global::Neutral.Codec.PooledBuffer.ToArrayAndReturn(buffer), __neutralInputs);
+            }
         }
     }
 }

@@ -29,6 +29,35 @@ namespace Sample
                 return new global::Neutral.RemoteCall<long>(s_Add_69b06bb3, global::Neutral.Codec.PooledBuffer.ToArrayAndReturn(buffer));
             }
 
+            /// <summary>
+            /// Creates a remote call of <c>Sample.Maths.Add</c> some of whose arguments are other calls' results
+            /// (a <see cref="global::Neutral.RemoteRef{T}"/> such as a future, of the parameter's type): it is launched once they have succeeded, and its worker reads them from storage.
+            /// </summary>
+            public static global::Neutral.RemoteCall<long> Add(global::Neutral.RemoteArg<int> a, global::Neutral.RemoteArg<long> b)
+            {
+                global::System.Collections.Generic.List<global::Neutral.RemoteInput>? __neutralInputs = null;
+                var buffer = global::Neutral.Codec.PooledBuffer.Rent();
+                var writer = new global::Neutral.Codec.CodecWriter(buffer);
+                if (a.TryGetValue(out var __neutralValue0))
+                {
+                    writer.WriteInt32(__neutralValue0);
+                }
+                else
+                {
+                    (__neutralInputs ??= new()).Add(a.ToInput(writer.BytesWritten, "a"));
+                }
+                if (b.TryGetValue(out var __neutralValue1))
+                {
+                    writer.WriteInt64(__neutralValue1);
+                }
+                else
+                {
+                    (__neutralInputs ??= new()).Add(b.ToInput(writer.BytesWritten, "b"));
+                }
+                writer.Flush();
+                return new global::Neutral.RemoteCall<long>(s_Add_69b06bb3, global::Neutral.Codec.PooledBuffer.ToArrayAndReturn(buffer), __neutralInputs);
+            }
+
             private static readonly global::Neutral.RemoteFunction<string> s_Describe_01a34675 = new(
                 "Sample.Maths.Describe(bool,byte,char,double,decimal,string,System.DateTime,System.Guid,System.TimeSpan)",
                 0xCA42721AA7E982A3UL,
@@ -51,6 +80,91 @@ namespace Sample
                 writer.WriteTimeSpan(span);
                 writer.Flush();
                 return new global::Neutral.RemoteCall<string>(s_Describe_01a34675, global::Neutral.Codec.PooledBuffer.ToArrayAndReturn(buffer));
+            }
+
+            /// <summary>
+            /// Creates a remote call of <c>Sample.Maths.Describe</c> some of whose arguments are other calls' results
+            /// (a <see cref="global::Neutral.RemoteRef{T}"/> such as a future, of the parameter's type): it is launched once they have succeeded, and its worker reads them from storage.
+            /// </summary>
+            public static global::Neutral.RemoteCall<string> Describe(global::Neutral.RemoteArg<bool> flag, global::Neutral.RemoteArg<byte> b, global::Neutral.RemoteArg<char> c, global::Neutral.RemoteArg<double> d, global::Neutral.RemoteArg<decimal> m, global::Neutral.RemoteArg<string?> s, global::Neutral.RemoteArg<global::System.DateTime> t, global::Neutral.RemoteArg<global::System.Guid> g, global::Neutral.RemoteArg<global::System.TimeSpan> span)
+            {
+                global::System.Collections.Generic.List<global::Neutral.RemoteInput>? __neutralInputs = null;
+                var buffer = global::Neutral.Codec.PooledBuffer.Rent();
+                var writer = new global::Neutral.Codec.CodecWriter(buffer);
+                if (flag.TryGetValue(out var __neutralValue0))
+                {
+                    writer.WriteBoolean(__neutralValue0);
+                }
+                else
+                {
+                    (__neutralInputs ??= new()).Add(flag.ToInput(writer.BytesWritten, "flag"));
+                }
+                if (b.TryGetValue(out var __neutralValue1))
+                {
+                    writer.WriteByte(__neutralValue1);
+                }
+                else
+                {
+                    (__neutralInputs ??= new()).Add(b.ToInput(writer.BytesWritten, "b"));
+                }
+                if (c.TryGetValue(out var __neutralValue2))
+                {
+                    writer.WriteChar(__neutralValue2);
+                }
+                else
+                {
+                    (__neutralInputs ??= new()).Add(c.ToInput(writer.BytesWritten, "c"));
+                }
+                if (d.TryGetValue(out var __neutralValue3))
+                {
+                    writer.WriteDouble(__neutralValue3);
+                }
+                else
+                {
+                    (__neutralInputs ??= new()).Add(d.ToInput(writer.BytesWritten, "d"));
+                }
+                if (m.TryGetValue(out var __neutralValue4))
+                {
+                    writer.WriteDecimal(__neutralValue4);
+                }
+                else
+                {
+                    (__neutralInputs ??= new()).Add(m.ToInput(writer.BytesWritten, "m"));
+                }
+                if (s.TryGetValue(out var __neutralValue5))
+                {
+                    writer.WriteString(__neutralValue5);
+                }
+                else
+                {
+                    (__neutralInputs ??= new()).Add(s.ToInput(writer.BytesWritten, "s"));
+                }
+                if (t.TryGetValue(out var __neutralValue6))
+                {
+                    writer.WriteDateTime(__neutralValue6);
+                }
+                else
+                {
+                    (__neutralInputs ??= new()).Add(t.ToInput(writer.BytesWritten, "t"));
+                }
+                if (g.TryGetValue(out var __neutralValue7))
+                {
+                    writer.WriteGuid(__neutralValue7);
+                }
+                else
+                {
+                    (__neutralInputs ??= new()).Add(g.ToInput(writer.BytesWritten, "g"));
+                }
+                if (span.TryGetValue(out var __neutralValue8))
+                {
+                    writer.WriteTimeSpan(__neutralValue8);
+                }
+                else
+                {
+                    (__neutralInputs ??= new()).Add(span.ToInput(writer.BytesWritten, "span"));
+                }
+                writer.Flush();
+                return new global::Neutral.RemoteCall<string>(s_Describe_01a34675, global::Neutral.Codec.PooledBuffer.ToArrayAndReturn(buffer), __neutralInputs);
             }
         }
     }

@@ -26,6 +26,27 @@ namespace Pricing
                 return new global::Neutral.RemoteCall<long>(s_CountWords_185c3d98, global::Neutral.Codec.PooledBuffer.ToArrayAndReturn(buffer));
             }
 
+            /// <summary>
+            /// Creates a remote call of <c>Pricing.Options.CountWords</c> some of whose arguments are other calls' results
+            /// (a <see cref="global::Neutral.RemoteRef{T}"/> such as a future, of the parameter's type): it is launched once they have succeeded, and its worker reads them from storage.
+            /// </summary>
+            public static global::Neutral.RemoteCall<long> CountWords(global::Neutral.RemoteArg<global::Neutral.ObjectChunk> chunk)
+            {
+                global::System.Collections.Generic.List<global::Neutral.RemoteInput>? __neutralInputs = null;
+                var buffer = global::Neutral.Codec.PooledBuffer.Rent();
+                var writer = new global::Neutral.Codec.CodecWriter(buffer);
+                if (chunk.TryGetValue(out var __neutralValue0))
+                {
+                    global::Neutral.Generated.Sample_Assembly.NeutralCodecs.Write_ObjectChunk_d24b4053(ref writer, __neutralValue0);
+                }
+                else
+                {
+                    (__neutralInputs ??= new()).Add(chunk.ToInput(writer.BytesWritten, "chunk"));
+                }
+                writer.Flush();
+                return new global::Neutral.RemoteCall<long>(s_CountWords_185c3d98, global::Neutral.Codec.PooledBuffer.ToArrayAndReturn(buffer), __neutralInputs);
+            }
+
             private static readonly global::Neutral.RemoteFunction<double> s_Price_9d6e3edf = new(
                 "Pricing.Options.Price(Pricing.OptionSpec,int,int)",
                 0x84B0D36B78306E53UL,
@@ -42,6 +63,43 @@ namespace Pricing
                 writer.WriteInt32(paths);
                 writer.Flush();
                 return new global::Neutral.RemoteCall<double>(s_Price_9d6e3edf, global::Neutral.Codec.PooledBuffer.ToArrayAndReturn(buffer));
+            }
+
+            /// <summary>
+            /// Creates a remote call of <c>Pricing.Options.Price</c> some of whose arguments are other calls' results
+            /// (a <see cref="global::Neutral.RemoteRef{T}"/> such as a future, of the parameter's type): it is launched once they have succeeded, and its worker reads them from storage.
+            /// </summary>
+            public static global::Neutral.RemoteCall<double> Price(global::Neutral.RemoteArg<global::Pricing.OptionSpec> spec, global::Neutral.RemoteArg<int> seed, global::Neutral.RemoteArg<int> paths)
+            {
+                global::System.Collections.Generic.List<global::Neutral.RemoteInput>? __neutralInputs = null;
+                var buffer = global::Neutral.Codec.PooledBuffer.Rent();
+                var writer = new global::Neutral.Codec.CodecWriter(buffer);
+                if (spec.TryGetValue(out var __neutralValue0))
+                {
+                    global::Neutral.Generated.Sample_Assembly.NeutralCodecs.Write_OptionSpec_a3f53544(ref writer, __neutralValue0);
+                }
+                else
+                {
+                    (__neutralInputs ??= new()).Add(spec.ToInput(writer.BytesWritten, "spec"));
+                }
+                if (seed.TryGetValue(out var __neutralValue1))
+                {
+                    writer.WriteInt32(__neutralValue1);
+                }
+                else
+                {
+                    (__neutralInputs ??= new()).Add(seed.ToInput(writer.BytesWritten, "seed"));
+                }
+                if (paths.TryGetValue(out var __neutralValue2))
+                {
+                    writer.WriteInt32(__neutralValue2);
+                }
+                else
+                {
+                    (__neutralInputs ??= new()).Add(paths.ToInput(writer.BytesWritten, "paths"));
+                }
+                writer.Flush();
+                return new global::Neutral.RemoteCall<double>(s_Price_9d6e3edf, global::Neutral.Codec.PooledBuffer.ToArrayAndReturn(buffer), __neutralInputs);
             }
         }
     }

@@ -28,6 +28,51 @@ namespace Sample
                 writer.Flush();
                 return new global::Neutral.RemoteCall<double>(s_Price_b7eef431, global::Neutral.Codec.PooledBuffer.ToArrayAndReturn(buffer));
             }
+
+            /// <summary>
+            /// Creates a remote call of <c>Sample.Pricing.Price</c> some of whose arguments are other calls' results
+            /// (a <see cref="global::Neutral.RemoteRef{T}"/> such as a future, of the parameter's type): it is launched once they have succeeded, and its worker reads them from storage.
+            /// </summary>
+            public static global::Neutral.RemoteCall<double> Price(global::Neutral.RemoteArg<global::Sample.OptionSpec> spec, global::Neutral.RemoteArg<global::Sample.Point> at, global::Neutral.RemoteArg<global::Sample.Side> side, global::Neutral.RemoteArg<int> seed)
+            {
+                global::System.Collections.Generic.List<global::Neutral.RemoteInput>? __neutralInputs = null;
+                var buffer = global::Neutral.Codec.PooledBuffer.Rent();
+                var writer = new global::Neutral.Codec.CodecWriter(buffer);
+                if (spec.TryGetValue(out var __neutralValue0))
+                {
+                    global::Neutral.Generated.Sample_Assembly.NeutralCodecs.Write_OptionSpec_fa95c7b0(ref writer, __neutralValue0);
+                }
+                else
+                {
+                    (__neutralInputs ??= new()).Add(spec.ToInput(writer.BytesWritten, "spec"));
+                }
+                if (at.TryGetValue(out var __neutralValue1))
+                {
+                    global::Neutral.Generated.Sample_Assembly.NeutralCodecs.Write_Point_2b7fb244(ref writer, __neutralValue1);
+                }
+                else
+                {
+                    (__neutralInputs ??= new()).Add(at.ToInput(writer.BytesWritten, "at"));
+                }
+                if (side.TryGetValue(out var __neutralValue2))
+                {
+                    writer.WriteByte((byte)__neutralValue2);
+                }
+                else
+                {
+                    (__neutralInputs ??= new()).Add(side.ToInput(writer.BytesWritten, "side"));
+                }
+                if (seed.TryGetValue(out var __neutralValue3))
+                {
+                    writer.WriteInt32(__neutralValue3);
+                }
+                else
+                {
+                    (__neutralInputs ??= new()).Add(seed.ToInput(writer.BytesWritten, "seed"));
+                }
+                writer.Flush();
+                return new global::Neutral.RemoteCall<double>(s_Price_b7eef431, global::Neutral.Codec.PooledBuffer.ToArrayAndReturn(buffer), __neutralInputs);
+            }
         }
     }
 }

@@ -25,6 +25,27 @@ namespace Beta.Gamma
                 writer.Flush();
                 return new global::Neutral.RemoteCall<string>(s_C_e0f23ee9, global::Neutral.Codec.PooledBuffer.ToArrayAndReturn(buffer));
             }
+
+            /// <summary>
+            /// Creates a remote call of <c>Beta.Gamma.Three.C</c> some of whose arguments are other calls' results
+            /// (a <see cref="global::Neutral.RemoteRef{T}"/> such as a future, of the parameter's type): it is launched once they have succeeded, and its worker reads them from storage.
+            /// </summary>
+            internal static global::Neutral.RemoteCall<string> C(global::Neutral.RemoteArg<string> s)
+            {
+                global::System.Collections.Generic.List<global::Neutral.RemoteInput>? __neutralInputs = null;
+                var buffer = global::Neutral.Codec.PooledBuffer.Rent();
+                var writer = new global::Neutral.Codec.CodecWriter(buffer);
+                if (s.TryGetValue(out var __neutralValue0))
+                {
+                    writer.WriteString(__neutralValue0);
+                }
+                else
+                {
+                    (__neutralInputs ??= new()).Add(s.ToInput(writer.BytesWritten, "s"));
+                }
+                writer.Flush();
+                return new global::Neutral.RemoteCall<string>(s_C_e0f23ee9, global::Neutral.Codec.PooledBuffer.ToArrayAndReturn(buffer), __neutralInputs);
+            }
         }
     }
 }

@@ -29,6 +29,31 @@ namespace Sample
                 writer.Flush();
                 return new global::Neutral.RemoteCall<double>(s_Score_1ecb86ba, global::Neutral.Codec.PooledBuffer.ToArrayAndReturn(buffer));
             }
+
+            /// <summary>
+            /// Creates a remote call of <c>Sample.Model.Score</c> some of whose arguments are other calls' results
+            /// (a <see cref="global::Neutral.RemoteRef{T}"/> such as a future, of the parameter's type): it is launched once they have succeeded, and its worker reads them from storage.
+            /// </summary>
+            public static global::Neutral.RemoteCall<double> Score(global::Neutral.Shared<double[]> weights, global::Neutral.Shared<string[]> labels, global::Neutral.RemoteArg<int> row)
+            {
+                global::System.ArgumentNullException.ThrowIfNull(weights);
+                global::System.ArgumentNullException.ThrowIfNull(labels);
+                global::System.Collections.Generic.List<global::Neutral.RemoteInput>? __neutralInputs = null;
+                var buffer = global::Neutral.Codec.PooledBuffer.Rent();
+                var writer = new global::Neutral.Codec.CodecWriter(buffer);
+                writer.WriteString(weights.Key);
+                writer.WriteString(labels.Key);
+                if (row.TryGetValue(out var __neutralValue2))
+                {
+                    writer.WriteInt32(__neutralValue2);
+                }
+                else
+                {
+                    (__neutralInputs ??= new()).Add(row.ToInput(writer.BytesWritten, "row"));
+                }
+                writer.Flush();
+                return new global::Neutral.RemoteCall<double>(s_Score_1ecb86ba, global::Neutral.Codec.PooledBuffer.ToArrayAndReturn(buffer), __neutralInputs);
+            }
         }
     }
 }

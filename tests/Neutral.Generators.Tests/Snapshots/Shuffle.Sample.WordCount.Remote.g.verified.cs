@@ -27,6 +27,35 @@ namespace Sample
                 return new global::Neutral.RemoteCall<global::Neutral.ShuffleMapOutput>(s_Map_c992960b, global::Neutral.Codec.PooledBuffer.ToArrayAndReturn(buffer));
             }
 
+            /// <summary>
+            /// Creates a remote call of <c>Sample.WordCount.Map</c> some of whose arguments are other calls' results
+            /// (a <see cref="global::Neutral.RemoteRef{T}"/> such as a future, of the parameter's type): it is launched once they have succeeded, and its worker reads them from storage.
+            /// </summary>
+            public static global::Neutral.RemoteCall<global::Neutral.ShuffleMapOutput> Map(global::Neutral.RemoteArg<string> text, global::Neutral.RemoteArg<global::Neutral.Shuffle<string, long>> shuffle)
+            {
+                global::System.Collections.Generic.List<global::Neutral.RemoteInput>? __neutralInputs = null;
+                var buffer = global::Neutral.Codec.PooledBuffer.Rent();
+                var writer = new global::Neutral.Codec.CodecWriter(buffer);
+                if (text.TryGetValue(out var __neutralValue0))
+                {
+                    writer.WriteString(__neutralValue0);
+                }
+                else
+                {
+                    (__neutralInputs ??= new()).Add(text.ToInput(writer.BytesWritten, "text"));
+                }
+                if (shuffle.TryGetValue(out var __neutralValue1))
+                {
+                    global::Neutral.Generated.Sample_Assembly.NeutralCodecs.Write_Shuffle_string_long_88be4cdd(ref writer, __neutralValue1);
+                }
+                else
+                {
+                    (__neutralInputs ??= new()).Add(shuffle.ToInput(writer.BytesWritten, "shuffle"));
+                }
+                writer.Flush();
+                return new global::Neutral.RemoteCall<global::Neutral.ShuffleMapOutput>(s_Map_c992960b, global::Neutral.Codec.PooledBuffer.ToArrayAndReturn(buffer), __neutralInputs);
+            }
+
             private static readonly global::Neutral.RemoteFunction<global::System.Collections.Generic.Dictionary<string, long>> s_Reduce_101603ee = new(
                 "Sample.WordCount.Reduce(Neutral.ShufflePartition<string, long>,Neutral.RemoteContext)",
                 0x24DF12D0F442E9A4UL,
@@ -41,6 +70,27 @@ namespace Sample
                 global::Neutral.Generated.Sample_Assembly.NeutralCodecs.Write_ShufflePartition_string_long_7f1e3403(ref writer, partition);
                 writer.Flush();
                 return new global::Neutral.RemoteCall<global::System.Collections.Generic.Dictionary<string, long>>(s_Reduce_101603ee, global::Neutral.Codec.PooledBuffer.ToArrayAndReturn(buffer));
+            }
+
+            /// <summary>
+            /// Creates a remote call of <c>Sample.WordCount.Reduce</c> some of whose arguments are other calls' results
+            /// (a <see cref="global::Neutral.RemoteRef{T}"/> such as a future, of the parameter's type): it is launched once they have succeeded, and its worker reads them from storage.
+            /// </summary>
+            public static global::Neutral.RemoteCall<global::System.Collections.Generic.Dictionary<string, long>> Reduce(global::Neutral.RemoteArg<global::Neutral.ShufflePartition<string, long>> partition)
+            {
+                global::System.Collections.Generic.List<global::Neutral.RemoteInput>? __neutralInputs = null;
+                var buffer = global::Neutral.Codec.PooledBuffer.Rent();
+                var writer = new global::Neutral.Codec.CodecWriter(buffer);
+                if (partition.TryGetValue(out var __neutralValue0))
+                {
+                    global::Neutral.Generated.Sample_Assembly.NeutralCodecs.Write_ShufflePartition_string_long_7f1e3403(ref writer, __neutralValue0);
+                }
+                else
+                {
+                    (__neutralInputs ??= new()).Add(partition.ToInput(writer.BytesWritten, "partition"));
+                }
+                writer.Flush();
+                return new global::Neutral.RemoteCall<global::System.Collections.Generic.Dictionary<string, long>>(s_Reduce_101603ee, global::Neutral.Codec.PooledBuffer.ToArrayAndReturn(buffer), __neutralInputs);
             }
         }
     }

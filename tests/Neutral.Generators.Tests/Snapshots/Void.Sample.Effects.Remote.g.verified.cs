@@ -41,6 +41,27 @@ namespace Sample
                 return new global::Neutral.RemoteCall<global::Neutral.Unit>(s_Flush_4f334335, global::Neutral.Codec.PooledBuffer.ToArrayAndReturn(buffer));
             }
 
+            /// <summary>
+            /// Creates a remote call of <c>Sample.Effects.Flush</c> some of whose arguments are other calls' results
+            /// (a <see cref="global::Neutral.RemoteRef{T}"/> such as a future, of the parameter's type): it is launched once they have succeeded, and its worker reads them from storage.
+            /// </summary>
+            public static global::Neutral.RemoteCall<global::Neutral.Unit> Flush(global::Neutral.RemoteArg<int> times)
+            {
+                global::System.Collections.Generic.List<global::Neutral.RemoteInput>? __neutralInputs = null;
+                var buffer = global::Neutral.Codec.PooledBuffer.Rent();
+                var writer = new global::Neutral.Codec.CodecWriter(buffer);
+                if (times.TryGetValue(out var __neutralValue0))
+                {
+                    writer.WriteInt32(__neutralValue0);
+                }
+                else
+                {
+                    (__neutralInputs ??= new()).Add(times.ToInput(writer.BytesWritten, "times"));
+                }
+                writer.Flush();
+                return new global::Neutral.RemoteCall<global::Neutral.Unit>(s_Flush_4f334335, global::Neutral.Codec.PooledBuffer.ToArrayAndReturn(buffer), __neutralInputs);
+            }
+
             private static readonly global::Neutral.RemoteFunction<global::Neutral.Unit> s_Log_27a09657 = new(
                 "Sample.Effects.Log(string)",
                 0xFD1EA9B7469E6155UL,
@@ -55,6 +76,27 @@ namespace Sample
                 writer.WriteString(line);
                 writer.Flush();
                 return new global::Neutral.RemoteCall<global::Neutral.Unit>(s_Log_27a09657, global::Neutral.Codec.PooledBuffer.ToArrayAndReturn(buffer));
+            }
+
+            /// <summary>
+            /// Creates a remote call of <c>Sample.Effects.Log</c> some of whose arguments are other calls' results
+            /// (a <see cref="global::Neutral.RemoteRef{T}"/> such as a future, of the parameter's type): it is launched once they have succeeded, and its worker reads them from storage.
+            /// </summary>
+            public static global::Neutral.RemoteCall<global::Neutral.Unit> Log(global::Neutral.RemoteArg<string> line)
+            {
+                global::System.Collections.Generic.List<global::Neutral.RemoteInput>? __neutralInputs = null;
+                var buffer = global::Neutral.Codec.PooledBuffer.Rent();
+                var writer = new global::Neutral.Codec.CodecWriter(buffer);
+                if (line.TryGetValue(out var __neutralValue0))
+                {
+                    writer.WriteString(__neutralValue0);
+                }
+                else
+                {
+                    (__neutralInputs ??= new()).Add(line.ToInput(writer.BytesWritten, "line"));
+                }
+                writer.Flush();
+                return new global::Neutral.RemoteCall<global::Neutral.Unit>(s_Log_27a09657, global::Neutral.Codec.PooledBuffer.ToArrayAndReturn(buffer), __neutralInputs);
             }
         }
     }
