@@ -75,10 +75,18 @@ namespace Neutral.Generators.Diagnostics
             "{1} = {2} on remote method '{0}' is invalid: {3}",
             Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
 
+        /// <summary>Reported by <see cref="RemoteArgumentAnalyzer"/>, not the generator: a stub call is bound after generation.</summary>
+        public static readonly DiagnosticDescriptor MismatchedRemoteArgument = new(
+            "NEU1013",
+            "Remote result passed where another type is expected",
+            "Argument '{0}' of '{1}' takes {2}, but this is the result of a remote call that returns {3}",
+            Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
+
         public static readonly IReadOnlyDictionary<string, DiagnosticDescriptor> ById = new[]
         {
             MethodNotStatic, GenericMethod, UnsupportedParameterModifier, UnsupportedParameterType, UnsupportedReturnType,
             InaccessibleContainingType, InaccessibleMethod, DuplicateId, GenericContainingType, InvalidId, InvalidOption,
+            MismatchedRemoteArgument,
         }.ToDictionary(d => d.Id);
     }
 }

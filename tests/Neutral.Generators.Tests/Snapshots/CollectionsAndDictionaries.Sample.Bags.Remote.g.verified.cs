@@ -38,7 +38,7 @@ namespace Sample
             /// Creates a remote call of <c>Sample.Bags.Group</c> some of whose arguments are other calls' results
             /// (a <see cref="global::Neutral.RemoteRef{T}"/> such as a future, of the parameter's type): it is launched once they have succeeded, and its worker reads them from storage.
             /// </summary>
-            public static global::Neutral.RemoteCall<global::System.Collections.Generic.Dictionary<string, global::System.Collections.Generic.List<global::Sample.Item>>> Group(global::Neutral.RemoteArg<global::Sample.Item[]> items, global::Neutral.RemoteArg<global::System.Collections.Generic.List<double>> weights, global::Neutral.RemoteArg<global::System.Collections.Generic.IReadOnlyList<global::Sample.Item>> more, global::Neutral.RemoteArg<global::System.Collections.Generic.IEnumerable<string?>> names, global::Neutral.RemoteArg<global::System.Collections.Generic.IReadOnlyDictionary<int, global::Sample.Item?>> byId, global::Neutral.RemoteArg<global::System.Collections.Generic.HashSet<long>> seen, global::Neutral.RemoteArg<int[][]> jagged, global::Neutral.RemoteArg<(int, string)> pair, global::Neutral.RemoteArg<int?> maybe)
+            public static global::Neutral.RemoteCall<global::System.Collections.Generic.Dictionary<string, global::System.Collections.Generic.List<global::Sample.Item>>> Group(global::Neutral.RemoteArrayArg<global::Sample.Item> items, global::Neutral.RemoteArg<global::System.Collections.Generic.List<double>> weights, global::Neutral.RemoteArg<global::System.Collections.Generic.IReadOnlyList<global::Sample.Item>> more, global::Neutral.RemoteArg<global::System.Collections.Generic.IEnumerable<string?>> names, global::Neutral.RemoteArg<global::System.Collections.Generic.IReadOnlyDictionary<int, global::Sample.Item?>> byId, global::Neutral.RemoteArg<global::System.Collections.Generic.HashSet<long>> seen, global::Neutral.RemoteArrayArg<int[]> jagged, global::Neutral.RemoteArg<(int, string)> pair, global::Neutral.RemoteArg<int?> maybe)
             {
                 global::System.Collections.Generic.List<global::Neutral.RemoteInput>? __neutralInputs = null;
                 var buffer = global::Neutral.Codec.PooledBuffer.Rent();
@@ -47,9 +47,25 @@ namespace Sample
                 {
                     global::Neutral.Generated.Sample_Assembly.NeutralCodecs.Write_Item_01fd6271(ref writer, __neutralValue0);
                 }
+                else if (items.ToInput(writer.BytesWritten, "items") is { } __neutralInput0)
+                {
+                    (__neutralInputs ??= new()).Add(__neutralInput0);
+                }
                 else
                 {
-                    (__neutralInputs ??= new()).Add(items.ToInput(writer.BytesWritten, "items"));
+                    var __neutralItems0 = items.Items!;
+                    writer.WriteLength(__neutralItems0.Length);
+                    for (int __neutralIndex = 0; __neutralIndex < __neutralItems0.Length; __neutralIndex++)
+                    {
+                        if (__neutralItems0[__neutralIndex].TryTake(out var __neutralItem0))
+                        {
+                            global::Neutral.Generated.Sample_Assembly.NeutralCodecs.Write_Item_beb222e9(ref writer, __neutralItem0);
+                        }
+                        else
+                        {
+                            (__neutralInputs ??= new()).Add(new global::Neutral.RemoteInput(checked((int)writer.BytesWritten), "items[" + __neutralIndex.ToString(global::System.Globalization.CultureInfo.InvariantCulture) + "]", __neutralItems0[__neutralIndex]));
+                        }
+                    }
                 }
                 if (weights.TryGetValue(out var __neutralValue1))
                 {
@@ -95,9 +111,25 @@ namespace Sample
                 {
                     global::Neutral.Generated.Sample_Assembly.NeutralCodecs.Write_int_8768c9ee(ref writer, __neutralValue6);
                 }
+                else if (jagged.ToInput(writer.BytesWritten, "jagged") is { } __neutralInput6)
+                {
+                    (__neutralInputs ??= new()).Add(__neutralInput6);
+                }
                 else
                 {
-                    (__neutralInputs ??= new()).Add(jagged.ToInput(writer.BytesWritten, "jagged"));
+                    var __neutralItems6 = jagged.Items!;
+                    writer.WriteLength(__neutralItems6.Length);
+                    for (int __neutralIndex = 0; __neutralIndex < __neutralItems6.Length; __neutralIndex++)
+                    {
+                        if (__neutralItems6[__neutralIndex].TryTake(out var __neutralItem6))
+                        {
+                            writer.WriteUnmanagedArray<int>(__neutralItem6);
+                        }
+                        else
+                        {
+                            (__neutralInputs ??= new()).Add(new global::Neutral.RemoteInput(checked((int)writer.BytesWritten), "jagged[" + __neutralIndex.ToString(global::System.Globalization.CultureInfo.InvariantCulture) + "]", __neutralItems6[__neutralIndex]));
+                        }
+                    }
                 }
                 if (pair.TryGetValue(out var __neutralValue7))
                 {
