@@ -181,6 +181,66 @@ public sealed class DataflowTests
         Assert.All(results.Skip(1), r => Assert.Equal(1, r));
     }
 
+    [Fact]
+    public async Task An_input_that_is_retried_gives_the_dependent_call_the_retry_s_value()
+    {
+        await using var rig = new SimulatedRig();
+        RemoteJob<int> flaky = rig.Cloud.Submit(Enumerable.Range(0, 5).Select(i => Remote.SimulatedFunctions.FailOnFirstAttempt(i + 10)));
+        int[] results = await rig.DriveAsync(rig.Cloud.MapAsync(flaky.Futures, f => Remote.TestFunctions.Square(f)));
+
+        Assert.Equal(Enumerable.Range(0, 5).Select(i => (i + 10) * (i + 10)), results);
+        Assert.All(flaky.Futures, f => Assert.Equal(2, f.Stats.Attempt));
+    }
+
+    [Fact]
+    public async Task A_future_of_another_cloud_is_refused_at_submit_and_its_hold_let_go()
+    {
+        await using var rig = new SimulatedRig();
+        await using var other = new SimulatedRig();
+        RemoteJob<int> squares = rig.Cloud.Submit(Enumerable.Range(0, 2).Select(i => Remote.SimulatedFunctions.WaitForGate("never-" + Guid.NewGuid().ToString("N"), i)));
+        RemoteCall<int> call = Remote.TestFunctions.Square(squares[0]);
+
+        var error = Assert.Throws<ArgumentException>(() => other.Cloud.Submit([call]));
+        Assert.Contains($"a future of job {squares.JobId}, which another Cloud runs", error.Message, StringComparison.Ordinal);
+        await rig.DriveAsync(squares.CancelAsync());
+    }
+
+    [Fact]
+    public async Task Cancelling_a_job_whose_calls_wait_for_inputs_cancels_them_and_lets_the_inputs_job_go()
+    {
+        await using var rig = new SimulatedRig();
+        string gate = "dataflow-hold-" + Guid.NewGuid().ToString("N");
+        RemoteJob<int> slow = rig.Cloud.Submit(Enumerable.Range(0, 3).Select(i => Remote.SimulatedFunctions.WaitForGate(gate, i)));
+        RemoteJob<int> squares = rig.Cloud.Submit(slow.Futures.Select(f => Remote.TestFunctions.Square(f)));
+
+        await rig.DriveAsync(squares.CancelAsync());
+        Assert.All(squares.Futures, f => Assert.Equal(RemoteCallState.Cancelled, f.State));
+
+        SimulatedFunctions.Gates.GetOrAdd(gate, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+        int[] values = await rig.DriveAsync(slow.GetResultsAsync());
+        Assert.Equal([0, 1, 2], values);
+        // Small results, read with their statuses: once the dependent job has ended, nothing holds the job's data.
+        await rig.DriveAsync(slow.Completion);
+    }
+
+    [Fact]
+    public async Task A_call_submitted_again_after_its_input_s_data_is_gone_is_refused_with_the_fix()
+    {
+        await using var rig = new SimulatedRig();
+        RemoteJob<byte[]> blocks = rig.Cloud.Submit([Remote.FlowFunctions.Block(1, 20_000)]);
+        RemoteCall<long> sum = Remote.FlowFunctions.Checksum(blocks[0]);
+        Assert.Single(sum.Inputs!);
+        Assert.Equal(Checksum(Block(1, 20_000)), await rig.DriveAsync(rig.Cloud.CallAsync(sum)));
+        // The block is still unread by this client: it holds its job until read.
+        Assert.Equal(Block(1, 20_000), await rig.DriveAsync(blocks[0].Task));
+        await rig.DriveAsync(blocks.Completion);
+
+        var error = Assert.Throws<ArgumentException>(() => rig.Cloud.Submit([sum]));
+        Assert.Contains("Make the call again from the future", error.Message, StringComparison.Ordinal);
+        // Made again, the call carries the value the client now holds.
+        Assert.Equal(Checksum(Block(1, 20_000)), await rig.DriveAsync(rig.Cloud.CallAsync(Remote.FlowFunctions.Checksum(blocks[0]))));
+    }
+
     private static async Task<bool> WaitForAsync(Func<bool> condition)
     {
         while (!condition())

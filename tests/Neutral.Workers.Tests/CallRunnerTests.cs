@@ -18,6 +18,8 @@ public static class WorkerFunctions
 
     [Remote] public static int Throw(string message) => throw new InvalidOperationException(message);
 
+    [Remote] public static int Combine(byte[] data, int n, int m) => data.Length * 1000 + n * 10 + m;
+
     /// <summary>The clock of the runner in <c>A_long_call_whose_job_was_deleted_writes_nothing</c>.</summary>
     public static Microsoft.Extensions.Time.Testing.FakeTimeProvider Clock { get; } = new(DateTimeOffset.UtcNow);
 
@@ -200,6 +202,64 @@ public sealed class CallRunnerTests : IDisposable
         CallOutcome decoded = LocalDone.Decode(LocalDone.Encode(outcome));
         Assert.Equal(outcome with { Status = null }, decoded with { Status = null });
         Assert.Equal(outcome.Status, decoded.Status);
+    }
+
+    /// <summary>An envelope of <c>Combine(data, n, m)</c> with <c>m</c> by value and the other two from job-p's calls.</summary>
+    private InvocationEnvelope Consumer(params InputSource[] from)
+    {
+        var call = Remote.WorkerFunctions.Combine([], 0, 7);
+        // The arguments without the inputs' bytes: only m's 4 bytes, after where data and n go.
+        byte[] m = call.Arguments.ToArray()[^4..];
+        return Envelope(call) with { JobId = "job-c", InlineInput = m, From = from, Version = InvocationEnvelope.InputsVersion };
+    }
+
+    [Fact]
+    public async Task Inputs_from_other_calls_are_read_from_their_statuses_and_outputs_and_inserted_in_order()
+    {
+        // The producing calls: a result over 8 KiB (an output object) and a small one (inline in its status).
+        await _runner.RunAsync(Envelope(Remote.WorkerFunctions.Big(20_000)) with { JobId = "job-p", CallIndex = 0 });
+        await _runner.RunAsync(Envelope(Remote.WorkerFunctions.Twice(2)) with { JobId = "job-p", CallIndex = 1 });
+
+        CallOutcome outcome = await _runner.RunAsync(Consumer(new InputSource(0, "job-p", 0, "data"), new InputSource(0, "job-p", 1, "n")));
+
+        Assert.True(outcome.Succeeded, System.Text.Encoding.UTF8.GetString(outcome.Status ?? []));
+        StatusRecord status = WireJson.DeserializeStatus(outcome.Status);
+        Assert.Equal(20_000 * 1000 + 4 * 10 + 7, Remote.WorkerFunctions.Combine([], 0, 0).Function.DecodeResult(status.InlineResult));
+        // The bytes the call ran on: the array (length and bytes), the int read from the status, and m.
+        Assert.Equal(4 + 20_000 + 4 + 4, status.BytesIn);
+    }
+
+    [Fact]
+    public async Task A_missing_input_is_a_platform_fault_naming_it_and_a_failed_one_a_protocol_error()
+    {
+        await _runner.RunAsync(Envelope(Remote.WorkerFunctions.Throw("no value")) with { JobId = "job-p", CallIndex = 1 });
+
+        CallOutcome missing = await _runner.RunAsync(Consumer(new InputSource(0, "job-p", 0, "data"), new InputSource(0, "job-p", 1, "n")));
+        Assert.Equal(RemoteError.PlatformKind, missing.ErrorKind);
+        StatusRecord recorded = WireJson.DeserializeStatus(File.ReadAllBytes(Path.Combine(_folder.Path, "_neutral", "jobs", "job-c", "calls", "000000", "failed.1")));
+        Assert.Contains("input 'data' (call 0 of job job-p)", recorded.Error!.Message, StringComparison.Ordinal);
+
+        CallOutcome failed = await _runner.RunAsync(Consumer(new InputSource(0, "job-p", 1, "n")) with { Attempt = 2 });
+        Assert.Equal(RemoteError.ProtocolKind, failed.ErrorKind);
+        StatusRecord status = WireJson.DeserializeStatus(failed.Status);
+        Assert.Contains("input 'n' (call 1 of job job-p) did not succeed", status.Error!.Message, StringComparison.Ordinal);
+        Assert.Contains("no value", status.Error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Inputs_round_trip_in_local_and_json_envelopes()
+    {
+        InvocationEnvelope envelope = Consumer(new InputSource(0, "job-p", 0, "data"), new InputSource(4, "job-q", 12, "n"));
+        foreach (InvocationEnvelope back in new[] { LocalEnvelope.Decode(LocalEnvelope.Encode(envelope)), WireJson.DeserializeEnvelope(WireJson.Serialize(envelope)) })
+        {
+            Assert.Equal(InvocationEnvelope.InputsVersion, back.Version);
+            Assert.Equal(envelope.From, back.From!);
+        }
+
+        // A batched call carries its own inputs.
+        var batched = Envelope(Remote.WorkerFunctions.Twice(1)) with { Batch = [new BatchedCall(1, 1, From: envelope.From)] };
+        Assert.Equal(envelope.From, WireJson.DeserializeEnvelope(WireJson.Serialize(batched)).Calls().Last().From!);
+        Assert.Null(batched.Calls().First().From);
     }
 
     [Fact]
