@@ -51,6 +51,12 @@ namespace Neutral.Generators
                     EmitStub(w, method, type.MembersPublic);
                 }
 
+                // Registered as the assembly loads, so that a client that did not submit a job can read its results.
+                w.Line();
+                w.Line("/// <summary>Registers these functions with <see cref=\"global::Neutral.RemoteFunctions\"/> when the assembly loads.</summary>");
+                w.Line("[global::System.Runtime.CompilerServices.ModuleInitializer]");
+                w.Line($"internal static void RegisterNeutralFunctions() => global::Neutral.RemoteFunctions.Register({string.Join(", ", type.Methods.Select(m => m.FunctionField))});");
+
                 for (int i = 0; i < type.Classes.Count; i++)
                 {
                     w.Close();

@@ -41,4 +41,10 @@ public sealed record JobManifest
     /// never at once because its owner is gone (its owner ending is what it was kept for).
     /// </summary>
     [JsonPropertyName("keep")] public bool Kept { get; init; }
+
+    /// <summary>Whether the calls run more than one function (only the first's is recorded): a client attaching to the job refuses it.</summary>
+    [JsonPropertyName("mixed")] public bool MixedFunctions { get; init; }
+
+    /// <summary>Whether some calls take other calls' results (protocol version 5): a client attaching to the job refuses it.</summary>
+    [JsonPropertyName("inputs")] public bool HasInputs { get; init; }
 }

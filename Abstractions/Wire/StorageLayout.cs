@@ -58,6 +58,27 @@ public static class StorageLayout
     /// <summary>All calls' encoded arguments in one object.</summary>
     public static string Input(string jobId) => Job(jobId) + "input.bin";
 
+    /// <summary>The folder of the job's lease records, one a generation (<see cref="LeaseRecord"/>).</summary>
+    public static string Leases(string jobId) => Job(jobId) + "lease/";
+
+    /// <summary>
+    /// Generation <paramref name="generation"/> of the job's lease: created (create-only) by the client that takes the job
+    /// over, then renewed (overwritten) by that client alone. The newest generation names the client that drives the job.
+    /// </summary>
+    public static string Lease(string jobId, int generation) => Leases(jobId) + generation.ToString("D6", CultureInfo.InvariantCulture);
+
+    /// <summary>
+    /// Written by the client that drives a job once every call has an outcome, before it waits for attached clients to
+    /// go: <c>done</c>, or <c>cancelled</c>. An attached client reads the statuses of its pending calls then, and ends.
+    /// </summary>
+    public static string Ended(string jobId) => Job(jobId) + "ended";
+
+    /// <summary>The folder of the records of clients attached to the job without driving it.</summary>
+    public static string Attached(string jobId) => Job(jobId) + "attached/";
+
+    /// <summary>The record of client <paramref name="clientId"/> attached to the job (a <see cref="LeaseRecord"/>, renewed).</summary>
+    public static string Attached(string jobId, string clientId) => Attached(jobId) + clientId;
+
     /// <summary>A shared value.</summary>
     public static string Shared(string jobId, string hash) => Job(jobId) + "shared/" + hash;
 

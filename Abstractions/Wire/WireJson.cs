@@ -87,6 +87,13 @@ public static class WireJson
     /// <exception cref="FormatException">The bytes are not a valid job manifest.</exception>
     public static JobManifest DeserializeManifest(ReadOnlySpan<byte> json) => Read(json, WireJsonContext.Default.JobManifest, "job manifest");
 
+    /// <summary>Serializes a lease record.</summary>
+    public static byte[] Serialize(LeaseRecord lease) => JsonSerializer.SerializeToUtf8Bytes(lease, WireJsonContext.Default.LeaseRecord);
+
+    /// <summary>Parses a lease record.</summary>
+    /// <exception cref="FormatException">The JSON is not a lease record.</exception>
+    public static LeaseRecord DeserializeLease(ReadOnlySpan<byte> json) => Read(json, WireJsonContext.Default.LeaseRecord, "lease record");
+
     /// <summary>Serializes a kept failed call.</summary>
     public static byte[] Serialize(KeptCall kept) => JsonSerializer.SerializeToUtf8Bytes(kept, WireJsonContext.Default.KeptCall);
 
@@ -112,4 +119,5 @@ public static class WireJson
 [JsonSerializable(typeof(StatusRecord))]
 [JsonSerializable(typeof(JobManifest))]
 [JsonSerializable(typeof(KeptCall))]
+[JsonSerializable(typeof(LeaseRecord))]
 internal sealed partial class WireJsonContext : JsonSerializerContext;

@@ -30,6 +30,8 @@ internal static class CoreSettings
             (_, v) => v is "client" or "cloud" ? null : "allowed values are client (this process invokes every attempt, the default) and cloud (launcher calls invoke them from inside the platform)."),
         Setting.Int("Job:StoreRetrySeconds", 0, Day, o => o.Job.StoreRetrySeconds, (o, v) => o.Job.StoreRetrySeconds = v),
         Setting.Number("Job:SweepAfterHours", 0, 365 * 24, o => o.Job.SweepAfterHours, (o, v) => o.Job.SweepAfterHours = v),
+        Setting.Int("Job:LeaseSeconds", 3, Day, o => o.Job.LeaseSeconds, (o, v) => o.Job.LeaseSeconds = v),
+        Setting.Number("Job:AttachMinutes", 0, 7 * 24 * 60, o => o.Job.AttachMinutes, (o, v) => o.Job.AttachMinutes = v),
         Setting.Number("Job:KeepFailedHours", 0, 365 * 24, o => o.Job.KeepFailedHours, (o, v) => o.Job.KeepFailedHours = v),
         Setting.Bool("Job:CancelOnSignal", o => o.Job.CancelOnSignal, (o, v) => o.Job.CancelOnSignal = v),
         Setting.Int("Local:Workers", 0, 4096, o => o.Local.Workers, (o, v) => o.Local.Workers = v),

@@ -138,6 +138,20 @@ public sealed class JobOptions
     public double SweepAfterHours { get; set; } = 24;
 
     /// <summary>
+    /// Seconds a job's lease lasts without renewal (<c>Job:LeaseSeconds</c>): the client that drives a job renews it every
+    /// third of that, and a client attached with <c>Cloud.AttachAsync</c> takes the job over once the driver's lease has
+    /// not been renewed for that long. Default 30.
+    /// </summary>
+    public int LeaseSeconds { get; set; } = 30;
+
+    /// <summary>
+    /// Minutes a job whose client ended on this host (killed, or crashed) stays in the store for another client to attach
+    /// to, counted from its lease's last renewal, before a later <c>Cloud.Connect</c> sweeps it (<c>Job:AttachMinutes</c>).
+    /// Default 10; 0 sweeps such a job at once.
+    /// </summary>
+    public double AttachMinutes { get; set; } = 10;
+
+    /// <summary>
     /// Hours (fractions allowed) for which a failed call's arguments and error are kept in the store after its job ends,
     /// even when the job's other data is deleted, so that <c>neutral replay</c> can run it again in the application's
     /// own build, under a debugger (<c>_neutral/kept/{job}/{call}.json</c>, at most 100 calls a job, the first ones, of

@@ -34,6 +34,12 @@ internal sealed class AttemptStarter
     /// <summary>No more attempts: the job is cancelled.</summary>
     public bool Stopped { get; set; }
 
+    /// <summary>
+    /// This client is attached to the job without driving it (<see cref="JobLease"/>): it launches nothing, and retries
+    /// only count against the budget, for when it takes the job over.
+    /// </summary>
+    public bool Passive { get; set; }
+
     /// <summary>Attempts launched and not yet ended.</summary>
     public int Live { get; private set; }
 
@@ -43,7 +49,7 @@ internal sealed class AttemptStarter
     /// <summary>Starts the next attempt of call <paramref name="index"/>.</summary>
     public void Launch(int index, bool speculative = false)
     {
-        if (Stopped)
+        if (Stopped || Passive)
         {
             return;
         }
@@ -59,9 +65,10 @@ internal sealed class AttemptStarter
         {
             Telemetry.SpeculativeBackups.Add(1);
         }
-        if (attempt > 1)
+        if (attempt % JobLease.AttemptEpoch > 1)
         {
-            _sink.Records.AttemptStarted(index, attempt);
+            // Counted within the lease's generation: a job taken over numbers its attempts from 1001, 2001, ...
+            _sink.Records.AttemptStarted(index, attempt % JobLease.AttemptEpoch);
         }
 
         state.Slot = _slots.Assign(index);

@@ -29,6 +29,20 @@ internal sealed class CompletionSlots
 
     public Slot this[int slot] => _slots[slot];
 
+    /// <summary>
+    /// Starts giving out slots at <paramref name="slot"/> (a client that takes a job over: the slots before are another
+    /// client's, and stay closed here).
+    /// </summary>
+    public void SkipTo(int slot)
+    {
+        while (_slots.Count < slot)
+        {
+            _slots.Add(new Slot { Closed = true });
+        }
+
+        _assigned = Math.Max(_assigned, slot * Size);
+    }
+
     /// <summary>Gives the next attempt of call <paramref name="index"/> its slot.</summary>
     public int Assign(int index)
     {

@@ -170,6 +170,24 @@ internal sealed class JobCleanup
                 }
             }
 
+            // A job with a lease: its newest holder drives it. Left alone while the driver lives or a client is attached
+            // (it takes the job over); once both are gone, it stays Job:AttachMinutes after the lease's last renewal for
+            // another client to attach to, then goes (a kept job, only once old).
+            var (_, lease) = await JobLease.ReadNewestAsync(_cloud.Jobs, job, cancellationToken).ConfigureAwait(false);
+            if (lease is not null)
+            {
+                DateTimeOffset now = _cloud.Time.GetUtcNow();
+                bool driverGone = EndedHere(lease.Owner) || (!IsAlive(lease.Owner) && JobLease.Expired(lease, now));
+                if (driverGone && !await AnyAttachedAsync(job, now, cancellationToken).ConfigureAwait(false)
+                    && (old || (!kept && now - lease.Renewed >= TimeSpan.FromMinutes(_cloud.Options.Job.AttachMinutes))))
+                {
+                    await _cloud.Jobs.DeletePrefixAsync(StorageLayout.Job(job), cancellationToken).ConfigureAwait(false);
+                    deleted++;
+                }
+
+                continue;
+            }
+
             // A young job without a manifest is being staged (its owner is unknown yet): left alone.
             if (old ? !IsAlive(owner) : !kept && EndedHere(owner))
             {
@@ -205,6 +223,37 @@ internal sealed class JobCleanup
         }
 
         return deleted;
+    }
+
+    /// <summary>Whether a client attached to <paramref name="job"/> renewed its record lately (it takes the job over when the driver is gone).</summary>
+    private async Task<bool> AnyAttachedAsync(string job, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var keys = new List<string>();
+        await foreach (ObjectInfo info in _cloud.Jobs.ListAsync(StorageLayout.Attached(job), cancellationToken).ConfigureAwait(false))
+        {
+            keys.Add(info.Key);
+        }
+
+        foreach (string key in keys)
+        {
+            if (await _cloud.Jobs.GetAsync(key, cancellationToken).ConfigureAwait(false) is { } bytes)
+            {
+                try
+                {
+                    LeaseRecord record = WireJson.DeserializeLease(bytes);
+                    if (!JobLease.Expired(record, now) && !EndedHere(record.Owner))
+                    {
+                        return true;
+                    }
+                }
+                catch (FormatException)
+                {
+                    // Not a record: no one.
+                }
+            }
+        }
+
+        return false;
     }
 
     /// <summary>

@@ -31,6 +31,9 @@ internal enum JobEventKind
 
     /// <summary>Every input of a call held back for them has an outcome (<see cref="InputGate"/>).</summary>
     InputsReady,
+
+    /// <summary>The job stops here as if its client were killed (tests): see <see cref="JobRunner.Abandon"/>.</summary>
+    Abandon,
 }
 
 /// <summary>One thing that happened to an attempt (or the job), for the job's loop.</summary>

@@ -21,7 +21,7 @@ namespace Neutral.Execution;
 /// </summary>
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Reliability", "CA2213", Justification = "Stopped, not disposed: pumps may still observe it.")]
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "The stop source lives as long as the job; cancelling it is all it needs.")]
-internal sealed class JobRunner
+internal sealed partial class JobRunner
 {
     private static readonly TimeSpan SweepInterval = TimeSpan.FromMilliseconds(100);
 
@@ -128,6 +128,13 @@ internal sealed class JobRunner
     /// <summary>Starts the job: returns at once; staging, launching and monitoring run in the background.</summary>
     public void Start()
     {
+        if (_attached)
+        {
+            _span = Telemetry.StartJob(JobId, _ledger.Count, _sink.First.Id);
+            _ = Task.Run(RunAttachedAsync, CancellationToken.None);
+            return;
+        }
+
         _span = Telemetry.StartJob(JobId, _ledger.Count, _sink.Count > 0 ? _sink.First.Id : "");
         _envelopes.TraceParent = _span?.Id;
         if (_ledger.Count == 0)
@@ -175,8 +182,12 @@ internal sealed class JobRunner
             phase = "be staged";
             using (Activity? stage = _span is null ? null : Telemetry.Source.StartActivity("neutral.stage", ActivityKind.Internal, _span.Context))
             {
-                _envelopes.Staging = await JobStaging.StageAsync(_cloud, _sink, JobId, _submitted, _stop.Token).ConfigureAwait(false);
+                _envelopes.Staging = await JobStaging.StageAsync(_cloud, _sink, JobId, _submitted, _inputs is not null, _stop.Token).ConfigureAwait(false);
             }
+
+            // Generation 0 of the job's lease: this client drives the job, and says so while it runs (JobLease).
+            _lease = new JobLease(_cloud, JobId);
+            await _lease.CreateAsync(_stop.Token).ConfigureAwait(false);
 
             Trace("staged");
         }
@@ -195,11 +206,22 @@ internal sealed class JobRunner
             return;
         }
 
-        if (_cloud.Backend is IHintingComputeBackend hinting)
+        SubscribeToHints();
+        CreateLauncher();
+        await MonitorAsync(launchAll: true).ConfigureAwait(false);
+    }
+
+    private void SubscribeToHints()
+    {
+        if (_hintSubscription is null && _cloud.Backend is IHintingComputeBackend hinting)
         {
             _hintSubscription = hinting.Subscribe(JobId, _events);
         }
+    }
 
+    /// <summary>The launcher this client sends attempts with (a new one each time it comes to drive the job).</summary>
+    private void CreateLauncher()
+    {
         // One pump per place in the cloud's gate (Job:InvokeConcurrency), so that one job can fill it: each pump has one
         // invoke in flight, and a client 100 ms from its region sent only 80 a second with eight. Never a task per call.
         int pumps = Math.Min(_ledger.Count, _cloud.Gate.Limit);
@@ -208,7 +230,6 @@ internal sealed class JobRunner
             (i, a, e) => _events.Post(new JobEvent(JobEventKind.InvokeFailed, i, a, e.GetType().Name + ": " + e.Message)), _sizer,
             _cloud.Options.Job.InvokeFrom == "cloud" ? StageLaunchAsync : null);
         _attempts.Launcher = _launcher;
-        await MonitorAsync().ConfigureAwait(false);
     }
 
     /// <summary>
@@ -254,28 +275,38 @@ internal sealed class JobRunner
         return envelope;
     }
 
-    private async Task MonitorAsync()
+    private async Task MonitorAsync(bool launchAll)
     {
-        for (int i = 0; i < _ledger.Count; i++)
+        if (launchAll)
         {
-            // A call that takes other calls' results waits for them (InputsReady).
-            if (_inputs is null || !_inputs.Holds(i))
+            for (int i = 0; i < _ledger.Count; i++)
             {
-                _attempts.Launch(i);
+                // A call that takes other calls' results waits for them (InputsReady).
+                if (_inputs is null || !_inputs.Holds(i))
+                {
+                    _attempts.Launch(i);
+                }
             }
+
+            _inputs?.Watch(i => _events.Post(new JobEvent(JobEventKind.InputsReady, i, 0)));
+            _launcher!.Start();
+            Trace("launched");
         }
 
-        _inputs?.Watch(i => _events.Post(new JobEvent(JobEventKind.InputsReady, i, 0)));
-        _launcher!.Start();
-
-        Trace("launched");
         DateTimeOffset nextSweep = _time.GetUtcNow() + SweepInterval;
+        bool abandoned = false;
         try
         {
-            while (!_ledger.AllDone)
+            while (!_ledger.AllDone && !abandoned)
             {
                 DateTimeOffset now = _time.GetUtcNow();
-                TimeSpan wait = (_poller.NextListing < nextSweep ? _poller.NextListing : nextSweep) - now;
+                DateTimeOffset due = _observer ? _nextObservation : _poller.NextListing < nextSweep ? _poller.NextListing : nextSweep;
+                if (_lease is not null && _lease.NextCheck < due)
+                {
+                    due = _lease.NextCheck;
+                }
+
+                TimeSpan wait = due - now;
                 if (wait > TimeSpan.Zero && !_events.Waiting)
                 {
                     await _events.WaitAsync(wait, _time).ConfigureAwait(false);
@@ -294,6 +325,10 @@ internal sealed class JobRunner
                     {
                         InputsReady(e.CallIndex);
                     }
+                    else if (e.Kind == JobEventKind.Abandon)
+                    {
+                        abandoned = true;
+                    }
                     else
                     {
                         await _applier.ApplyAsync(e, reads).ConfigureAwait(false);
@@ -305,6 +340,24 @@ internal sealed class JobRunner
                     _poller.HintArrived();
                 }
 
+                if (_lease is not null && _time.GetUtcNow() >= _lease.NextCheck)
+                {
+                    await LeaseTickAsync().ConfigureAwait(false);
+                }
+
+                if (_observer)
+                {
+                    // Attached without driving: the whole slot folder is listed now and then, nothing launched.
+                    if (_time.GetUtcNow() >= _nextObservation)
+                    {
+                        await ObserveAsync(reads).ConfigureAwait(false);
+                    }
+
+                    await _outcomes.ReadAsync(reads).ConfigureAwait(false);
+                    EndObservedIfEnded();
+                    continue;
+                }
+
                 _poller.SentUpTo(_launcher!.SentSlot);
 
                 now = _time.GetUtcNow();
@@ -312,6 +365,11 @@ internal sealed class JobRunner
                 {
                     int found = await _poller.ListAsync(_ledger.States, reads, _ledger.Started, _ledger.Count - _ledger.Done).ConfigureAwait(false);
                     Trace($"listed: {found} new outcomes, done {_ledger.Done}");
+                }
+
+                if (abandoned)
+                {
+                    break;
                 }
 
                 await _outcomes.ReadAsync(reads).ConfigureAwait(false);
@@ -335,6 +393,16 @@ internal sealed class JobRunner
         catch (Exception)
         {
             // Cancelled meanwhile: the calls are marked cancelled below.
+        }
+
+        if (abandoned)
+        {
+            // As a killed client: nothing more is written, nothing cleaned; only this process stops waiting for the job.
+            _attempts.Stopped = true;
+            _launcher?.Stop();
+            _hintSubscription?.Dispose();
+            _finished.TrySetResult();
+            return;
         }
 
         if (_attempts.Stopped)
@@ -369,7 +437,8 @@ internal sealed class JobRunner
         {
             _attempts.Stopped = true;
             _launcher?.Stop();
-            if (_cloud.Backend is ICancellingComputeBackend canceller)
+            // A client attached without driving cancels only its own view: the job goes on for its driver.
+            if (_cloud.Backend is ICancellingComputeBackend canceller && _lease is not { Held: false })
             {
                 _ = canceller.CancelJobAsync(JobId).AsTask().ContinueWith(t => Log.BackendCancelFailed(_logger, t.Exception, JobId), CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
             }
@@ -400,9 +469,21 @@ internal sealed class JobRunner
             // Attempts still running (speculative losers, cancelled calls) get a moment to end before the delete, so that
             // they do not write into a deleted job; a backend that reports every attempt tells us when they have.
             bool reported = _hintSubscription is not null && _cloud.Backend is IHintingComputeBackend { ReportsEveryAttempt: true };
+            if (_lease is { Held: false })
+            {
+                // Attached to a job another client drives: that client keeps and cleans its data.
+                await DetachAsync().ConfigureAwait(false);
+                return;
+            }
+
             if (!_ledger.Interrupted && !_ledger.FailedAsAWhole)
             {
                 await KeptFailures.WriteAsync(_cloud, JobId, _envelopes, _ledger.Failures).ConfigureAwait(false);
+            }
+
+            if (!_ledger.Interrupted)
+            {
+                await ReleaseAttachedAsync().ConfigureAwait(false);
             }
 
             // The calls that take this job's results hold its data until they end (or the cloud is disposed).

@@ -61,14 +61,39 @@ internal sealed class JobStaging
         return new JobStaging(packed, offsets, large);
     }
 
+    /// <summary>
+    /// Writes <c>input.bin</c> and the manifest. The arguments are stored even when every call's fit its envelope: a
+    /// client that attaches to the job (<c>Cloud.AttachAsync</c>) relaunches calls from them.
+    /// </summary>
     public async Task WriteAsync(IObjectStore jobs, JobManifest manifest, CancellationToken cancellationToken)
     {
-        if (Large)
+        await jobs.PutAsync(StorageLayout.Input(manifest.JobId), Packed, cancellationToken).ConfigureAwait(false);
+        await jobs.PutAsync(StorageLayout.Manifest(manifest.JobId), WireJson.Serialize(manifest with { InputOffsets = Offsets }), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The arguments of a job another client staged, as its manifest and <c>input.bin</c> hold them.</summary>
+    /// <exception cref="FormatException">The offsets do not fit the object.</exception>
+    public static JobStaging FromStored(JobManifest manifest, byte[] packed)
+    {
+        long[] offsets = manifest.InputOffsets ?? throw new FormatException($"The manifest of job {manifest.JobId} has no argument offsets: it was written before jobs could be attached to.");
+        if (offsets.Length != manifest.CallCount + 1 || offsets[^1] != packed.Length || offsets[0] != 0)
         {
-            await jobs.PutAsync(StorageLayout.Input(manifest.JobId), Packed, cancellationToken).ConfigureAwait(false);
+            throw new FormatException($"The argument offsets of job {manifest.JobId} do not fit its {packed.Length}-byte input object.");
         }
 
-        await jobs.PutAsync(StorageLayout.Manifest(manifest.JobId), WireJson.Serialize(manifest with { InputOffsets = Large ? Offsets : null }), cancellationToken).ConfigureAwait(false);
+        bool large = false;
+        for (int i = 0; i < manifest.CallCount; i++)
+        {
+            long length = offsets[i + 1] - offsets[i];
+            if (length < 0)
+            {
+                throw new FormatException($"The argument offsets of job {manifest.JobId} go backwards at call {i}.");
+            }
+
+            large |= length > InvocationEnvelope.InlineLimit;
+        }
+
+        return new JobStaging(packed, offsets, large);
     }
 
     /// <summary>A deployed backend's check of its tables: a stale deployment fails the job once, not each call in a worker.</summary>
@@ -83,7 +108,7 @@ internal sealed class JobStaging
     }
 
     /// <summary>Packs the job's calls and writes its manifest (and <c>input.bin</c>).</summary>
-    public static async Task<JobStaging> StageAsync(CloudContext cloud, IResultSink sink, string jobId, DateTimeOffset submitted, CancellationToken cancellationToken)
+    public static async Task<JobStaging> StageAsync(CloudContext cloud, IResultSink sink, string jobId, DateTimeOffset submitted, bool hasInputs, CancellationToken cancellationToken)
     {
         JobStaging staging = sink.Pack();
         var manifest = new JobManifest
@@ -96,6 +121,8 @@ internal sealed class JobStaging
             Owner = cloud.Owner,
             Created = submitted,
             Kept = cloud.Options.Job.KeepData,
+            MixedFunctions = sink.Functions.Count > 1,
+            HasInputs = hasInputs,
         };
         await staging.WriteAsync(cloud.Jobs, manifest, cancellationToken).ConfigureAwait(false);
         return staging;

@@ -56,4 +56,7 @@ internal static partial class Log
 
     [LoggerMessage(17, LogLevel.Warning, "Launcher call {Launcher} of job {JobId}: {Failed} of {Count} attempts could not be invoked ({Message}); each is recorded as not run")]
     public static partial void LaunchIncomplete(ILogger logger, int launcher, string jobId, int failed, int count, string message);
+
+    [LoggerMessage(18, LogLevel.Warning, "The lease of job {JobId} could not be renewed or read ({Message}); trying again at the next renewal")]
+    public static partial void LeaseFailed(ILogger logger, Exception exception, string jobId, string message);
 }

@@ -96,6 +96,16 @@ internal sealed class ResultSink<T> : IResultSink
         Records = new CallRecords(calls.Length, submitted);
     }
 
+    /// <summary>The results of a job another client submitted (<c>Cloud.AttachAsync</c>): its calls are in storage.</summary>
+    public ResultSink(string jobId, int count, RemoteFunction<T> function, DateTimeOffset submitted, JobHolds holds)
+    {
+        JobId = jobId;
+        Holds = holds;
+        _first = function;
+        _results = new T[count];
+        Records = new CallRecords(count, submitted);
+    }
+
     public string JobId { get; }
 
     public JobHolds Holds { get; }

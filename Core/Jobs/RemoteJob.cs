@@ -31,6 +31,16 @@ public sealed class RemoteJob<T>
     private EventHandler<JobProgress>? _progress;
     private readonly Action<JobProgress> _raise;
 
+    /// <summary>
+    /// Whether this client drives the job: launches its attempts, retries, speculates and cleans up. False for a client
+    /// attached with <see cref="Cloud.AttachAsync{T}"/> while another drives it (it takes over when that one's lease
+    /// expires), and for the submitting client once another has taken over.
+    /// </summary>
+    public bool Driving => _runner.Driving;
+
+    /// <summary>The runner (tests).</summary>
+    internal JobRunner Runner => _runner;
+
     /// <summary>The job's id (its folder in storage: <c>jobs/{JobId}/</c>).</summary>
     public string JobId => _runner.JobId;
 

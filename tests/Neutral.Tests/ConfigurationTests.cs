@@ -257,7 +257,7 @@ public sealed class ConfigurationTests
         using var folder = new TempFolder();
         var nested = Assert.Throws<NeutralConfigurationException>(() => Cloud.Connect(Json(folder, """{ "Neutral": { "Job": { "Colour": "blue" } } }""").Configuration));
         Assert.Equal("Neutral:Job:Colour", nested.Key);
-        Assert.Contains("Neutral:Job holds only Retries, TimeoutSeconds, Speculation, KeepData, StartTimeoutSeconds, InvokeConcurrency, CallsPerInvocation, InvokeFrom, StoreRetrySeconds, SweepAfterHours, KeepFailedHours, CancelOnSignal.", nested.Message);
+        Assert.Contains("Neutral:Job holds only Retries, TimeoutSeconds, Speculation, KeepData, StartTimeoutSeconds, InvokeConcurrency, CallsPerInvocation, InvokeFrom, StoreRetrySeconds, SweepAfterHours, LeaseSeconds, AttachMinutes, KeepFailedHours, CancelOnSignal.", nested.Message);
 
         var top = Assert.Throws<NeutralConfigurationException>(() => Cloud.Connect(Json(folder, """{ "Neutral": { "Colour": "blue" } }""").Configuration));
         Assert.Contains("Neutral holds only Compute, Storage, Job, Local, and sections named after providers.", top.Message);

@@ -205,6 +205,18 @@ public static class SimulatedFunctions
         return x;
     }
 
+    /// <summary>Returns <paramref name="x"/>; with <paramref name="hang"/>, the first attempt waits for gate <paramref name="gate"/> first.</summary>
+    [Remote]
+    public static async Task<int> HangOnFirstAttempt(string gate, int x, bool hang, RemoteContext context)
+    {
+        if (hang && context.Attempt == 1)
+        {
+            await Gates.GetOrAdd(gate, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task.WaitAsync(context.CancellationToken);
+        }
+
+        return x;
+    }
+
     [Remote(RetryOnException = true, Retries = 2)]
     public static int FailOnFirstAttempt(int x, RemoteContext context) =>
         context.Attempt == 1 ? throw new InvalidOperationException("the first attempt fails") : x;

@@ -125,7 +125,9 @@ public sealed class MapTests
             keys.Add(info.Key[Wire.StorageLayout.Job(job.JobId).Length..]);
         }
 
-        Assert.Equal(["calls/000000/status", "calls/000001/status", "calls/000002/output.1", "calls/000002/status", "job.json",
+        // input.bin holds every call's arguments and lease/000000 names the client that drives the job: a client that
+        // attaches to it relaunches calls from them.
+        Assert.Equal(["calls/000000/status", "calls/000001/status", "calls/000002/output.1", "calls/000002/status", "input.bin", "job.json", "lease/000000",
             "slots/000000/0000000.1.started", "slots/000000/" + statusMarkers[0], "slots/000000/0000001.1.started", "slots/000000/" + statusMarkers[1],
             "slots/000000/0000002.1.started", "slots/000000/" + statusMarkers[2]], keys);
     }

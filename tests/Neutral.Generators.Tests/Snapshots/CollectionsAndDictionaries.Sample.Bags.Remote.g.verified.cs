@@ -150,6 +150,10 @@ namespace Sample
                 writer.Flush();
                 return new global::Neutral.RemoteCall<global::System.Collections.Generic.Dictionary<string, global::System.Collections.Generic.List<global::Sample.Item>>>(s_Group_8643e772, global::Neutral.Codec.PooledBuffer.ToArrayAndReturn(buffer), __neutralInputs);
             }
+
+            /// <summary>Registers these functions with <see cref="global::Neutral.RemoteFunctions"/> when the assembly loads.</summary>
+            [global::System.Runtime.CompilerServices.ModuleInitializer]
+            internal static void RegisterNeutralFunctions() => global::Neutral.RemoteFunctions.Register(s_Group_8643e772);
         }
     }
 }

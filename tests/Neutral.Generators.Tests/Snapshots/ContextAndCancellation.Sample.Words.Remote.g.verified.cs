@@ -47,6 +47,10 @@ namespace Sample
                 writer.Flush();
                 return new global::Neutral.RemoteCall<long>(s_CountWords_16a0732f, global::Neutral.Codec.PooledBuffer.ToArrayAndReturn(buffer), __neutralInputs);
             }
+
+            /// <summary>Registers these functions with <see cref="global::Neutral.RemoteFunctions"/> when the assembly loads.</summary>
+            [global::System.Runtime.CompilerServices.ModuleInitializer]
+            internal static void RegisterNeutralFunctions() => global::Neutral.RemoteFunctions.Register(s_CountWords_16a0732f);
         }
     }
 }

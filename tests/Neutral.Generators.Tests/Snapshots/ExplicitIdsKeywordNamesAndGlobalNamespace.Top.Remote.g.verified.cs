@@ -53,6 +53,10 @@ public static partial class Remote
             __writer.Flush();
             return new global::Neutral.RemoteCall<int>(s_Run_412caa34, global::Neutral.Codec.PooledBuffer.ToArrayAndReturn(__buffer), __neutralInputs);
         }
+
+        /// <summary>Registers these functions with <see cref="global::Neutral.RemoteFunctions"/> when the assembly loads.</summary>
+        [global::System.Runtime.CompilerServices.ModuleInitializer]
+        internal static void RegisterNeutralFunctions() => global::Neutral.RemoteFunctions.Register(s_Run_412caa34);
     }
 }
 

@@ -46,6 +46,10 @@ namespace Sample
                 writer.Flush();
                 return new global::Neutral.RemoteCall<global::Sample.Order>(s_Echo_250b4e96, global::Neutral.Codec.PooledBuffer.ToArrayAndReturn(buffer), __neutralInputs);
             }
+
+            /// <summary>Registers these functions with <see cref="global::Neutral.RemoteFunctions"/> when the assembly loads.</summary>
+            [global::System.Runtime.CompilerServices.ModuleInitializer]
+            internal static void RegisterNeutralFunctions() => global::Neutral.RemoteFunctions.Register(s_Echo_250b4e96);
         }
     }
 }

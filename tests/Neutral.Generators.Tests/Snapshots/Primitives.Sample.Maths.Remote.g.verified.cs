@@ -166,6 +166,10 @@ namespace Sample
                 writer.Flush();
                 return new global::Neutral.RemoteCall<string>(s_Describe_01a34675, global::Neutral.Codec.PooledBuffer.ToArrayAndReturn(buffer), __neutralInputs);
             }
+
+            /// <summary>Registers these functions with <see cref="global::Neutral.RemoteFunctions"/> when the assembly loads.</summary>
+            [global::System.Runtime.CompilerServices.ModuleInitializer]
+            internal static void RegisterNeutralFunctions() => global::Neutral.RemoteFunctions.Register(s_Add_69b06bb3, s_Describe_01a34675);
         }
     }
 }

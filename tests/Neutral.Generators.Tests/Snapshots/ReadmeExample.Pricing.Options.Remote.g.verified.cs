@@ -101,6 +101,10 @@ namespace Pricing
                 writer.Flush();
                 return new global::Neutral.RemoteCall<double>(s_Price_9d6e3edf, global::Neutral.Codec.PooledBuffer.ToArrayAndReturn(buffer), __neutralInputs);
             }
+
+            /// <summary>Registers these functions with <see cref="global::Neutral.RemoteFunctions"/> when the assembly loads.</summary>
+            [global::System.Runtime.CompilerServices.ModuleInitializer]
+            internal static void RegisterNeutralFunctions() => global::Neutral.RemoteFunctions.Register(s_CountWords_185c3d98, s_Price_9d6e3edf);
         }
     }
 }

@@ -73,6 +73,10 @@ namespace Sample
                 writer.Flush();
                 return new global::Neutral.RemoteCall<double>(s_Price_b7eef431, global::Neutral.Codec.PooledBuffer.ToArrayAndReturn(buffer), __neutralInputs);
             }
+
+            /// <summary>Registers these functions with <see cref="global::Neutral.RemoteFunctions"/> when the assembly loads.</summary>
+            [global::System.Runtime.CompilerServices.ModuleInitializer]
+            internal static void RegisterNeutralFunctions() => global::Neutral.RemoteFunctions.Register(s_Price_b7eef431);
         }
     }
 }

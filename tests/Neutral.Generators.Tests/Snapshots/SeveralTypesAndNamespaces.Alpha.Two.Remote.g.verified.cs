@@ -46,6 +46,10 @@ namespace Alpha
                 writer.Flush();
                 return new global::Neutral.RemoteCall<int>(s_B_ba726f39, global::Neutral.Codec.PooledBuffer.ToArrayAndReturn(buffer), __neutralInputs);
             }
+
+            /// <summary>Registers these functions with <see cref="global::Neutral.RemoteFunctions"/> when the assembly loads.</summary>
+            [global::System.Runtime.CompilerServices.ModuleInitializer]
+            internal static void RegisterNeutralFunctions() => global::Neutral.RemoteFunctions.Register(s_B_ba726f39);
         }
     }
 }

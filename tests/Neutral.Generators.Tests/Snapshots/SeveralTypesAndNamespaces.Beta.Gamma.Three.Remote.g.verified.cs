@@ -46,6 +46,10 @@ namespace Beta.Gamma
                 writer.Flush();
                 return new global::Neutral.RemoteCall<string>(s_C_e0f23ee9, global::Neutral.Codec.PooledBuffer.ToArrayAndReturn(buffer), __neutralInputs);
             }
+
+            /// <summary>Registers these functions with <see cref="global::Neutral.RemoteFunctions"/> when the assembly loads.</summary>
+            [global::System.Runtime.CompilerServices.ModuleInitializer]
+            internal static void RegisterNeutralFunctions() => global::Neutral.RemoteFunctions.Register(s_C_e0f23ee9);
         }
     }
 }

@@ -92,6 +92,10 @@ namespace Sample
                 writer.Flush();
                 return new global::Neutral.RemoteCall<global::System.Collections.Generic.Dictionary<string, long>>(s_Reduce_101603ee, global::Neutral.Codec.PooledBuffer.ToArrayAndReturn(buffer), __neutralInputs);
             }
+
+            /// <summary>Registers these functions with <see cref="global::Neutral.RemoteFunctions"/> when the assembly loads.</summary>
+            [global::System.Runtime.CompilerServices.ModuleInitializer]
+            internal static void RegisterNeutralFunctions() => global::Neutral.RemoteFunctions.Register(s_Map_c992960b, s_Reduce_101603ee);
         }
     }
 }

@@ -98,6 +98,10 @@ namespace Sample
                 writer.Flush();
                 return new global::Neutral.RemoteCall<global::Neutral.Unit>(s_Log_27a09657, global::Neutral.Codec.PooledBuffer.ToArrayAndReturn(buffer), __neutralInputs);
             }
+
+            /// <summary>Registers these functions with <see cref="global::Neutral.RemoteFunctions"/> when the assembly loads.</summary>
+            [global::System.Runtime.CompilerServices.ModuleInitializer]
+            internal static void RegisterNeutralFunctions() => global::Neutral.RemoteFunctions.Register(s_Close_316858b6, s_Flush_4f334335, s_Log_27a09657);
         }
     }
 }
