@@ -8,9 +8,14 @@ using MonteCarlo;
 using Neutral;
 
 // dotnet run --project samples/MonteCarlo [-- --calls 200 --samples 1000000 --compare]
+// dotnet run --project samples/MonteCarlo -- --attach <job id> [--samples 1000000]: the results of a job this sample
+// started in another process (killed, say), which this one takes over once its lease expires. --kill-after <n> makes
+// the first process kill itself (SIGKILL) once n calls are done, to try it.
 int calls = Option("--calls", 200);
 int samples = Option("--samples", 1_000_000);
 bool compare = args.Contains("--compare");
+int attachAt = Array.IndexOf(args, "--attach");
+string? attachTo = attachAt >= 0 && attachAt + 1 < args.Length ? args[attachAt + 1] : null;
 
 Cloud connected;
 try
@@ -25,10 +30,27 @@ catch (NeutralConfigurationException e)
 }
 
 await using Cloud cloud = connected;
+if (attachTo is not null)
+{
+    return await AttachAsync(cloud, attachTo, samples);
+}
+
 Console.WriteLine($"Estimating pi with {calls} calls of {samples:N0} samples on '{cloud.Options.Compute}' ({cloud.Options.Local.EffectiveWorkers} workers)...");
 
 var watch = Stopwatch.StartNew();
 RemoteJob<long> job = cloud.Submit(Enumerable.Range(0, calls).Select(seed => Remote.PiEstimator.CountInside(seed, samples)));
+Console.WriteLine($"job {job.JobId} (should this process die, attach to it with --attach {job.JobId})");
+if (Option("--kill-after", 0) is > 0 and int killAfter)
+{
+    // A crash, for trying --attach: SIGKILL to this process once that many calls are done (no handler, no cleanup).
+    job.Progress += (_, p) =>
+    {
+        if (p.Done >= killAfter)
+        {
+            Process.GetCurrentProcess().Kill();
+        }
+    };
+}
 bool terminal = !Console.IsOutputRedirected;
 if (terminal)
 {
@@ -68,6 +90,19 @@ if (compare)
 }
 
 return 0;
+
+static async Task<int> AttachAsync(Cloud cloud, string jobId, int samples)
+{
+    RemoteJob<long> job = await cloud.AttachAsync<long>(jobId);
+    Console.WriteLine($"attached to job {jobId}: {job.Count} calls, {job.Current.Done} done, {(job.Driving ? "driving it" : "observing it")}");
+    long[] inside = await job.GetResultsAsync();
+
+    // Each result checked against the method run here, for every 50th call (all would take as long as the job).
+    bool match = Enumerable.Range(0, inside.Length).Where(i => i % 50 == 0).All(i => inside[i] == PiEstimator.CountInside(i, samples));
+    int relaunched = job.Futures.Count(f => f.Stats.Attempt > 1000);
+    Console.WriteLine($"results {inside.Length}, relaunched {relaunched}, match {match}, pi ~ {4.0 * inside.Sum() / ((double)inside.Length * samples):F4}");
+    return match ? 0 : 1;
+}
 
 int Option(string name, int fallback)
 {

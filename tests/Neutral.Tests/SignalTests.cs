@@ -153,6 +153,44 @@ public sealed class SignalTests
         Assert.Empty(Files(control));
     }
 
+    /// <summary>
+    /// A real client killed with SIGKILL in the middle of a 2,000-call job (its worker processes die with it), and a
+    /// second process that attaches to the job: it takes the job over at once (the first client's process is gone),
+    /// relaunches every call without an outcome, and gets each result once; the job's data is gone after it.
+    /// </summary>
+    [Fact]
+    public async Task A_second_process_attaches_to_the_job_of_a_client_killed_mid_job_and_gets_every_result()
+    {
+        using var folder = new TempFolder("neutral-sigkill");
+        string root = Path.Combine(folder.Path, "store");
+        string control = FileSystemObjectStore.DefaultControlRoot(root) ?? root;
+        var environment = new Dictionary<string, string>
+        {
+            ["NEUTRAL__LOCAL__ROOT"] = root,
+            ["NEUTRAL__LOCAL__WORKERS"] = "2",
+            ["NEUTRAL__JOB__LEASESECONDS"] = "3",
+        };
+        // The client kills itself with SIGKILL once 20 calls are done (the sample's --kill-after): no handler runs, nothing
+        // is cleaned up, and its worker processes see their parent gone and end.
+        var (killed, firstOutput, firstError) = await SampleProcess.RunAsync(folder.Path, environment, "--calls", "2000", "--samples", "2000000", "--kill-after", "20");
+        Assert.True(killed == 137, $"exit code {killed}; standard error:\n{firstError}\nstandard output:\n{firstOutput}");
+        string jobId = firstOutput.Split("job ")[1].Split(' ')[0];
+
+        int done = Files(control).Concat(Files(root)).Count(f => Path.GetFileName(f) == "status");
+        Assert.InRange(done, 20, 1999);
+
+        var (code, output, error) = await SampleProcess.RunAsync(folder.Path, environment, "--attach", jobId, "--samples", "2000000");
+        Assert.True(code == 0, $"exit code {code}; standard error:\n{error}\nstandard output:\n{output}");
+        Assert.Contains($"attached to job {jobId}: 2000 calls", output, StringComparison.Ordinal);
+        Assert.Contains("results 2000, relaunched ", output, StringComparison.Ordinal);
+        Assert.Contains("match True", output, StringComparison.Ordinal);
+        // Every call the first client had not seen end was run again, in the second client's attempt numbers.
+        int relaunched = int.Parse(output.Split("relaunched ")[1].Split(',')[0], System.Globalization.CultureInfo.InvariantCulture);
+        Assert.InRange(relaunched, 1, 2000 - 20);
+        Assert.DoesNotContain(Files(control), f => f.Contains(jobId, StringComparison.Ordinal));
+        Assert.DoesNotContain(Files(root), f => f.Contains(jobId, StringComparison.Ordinal));
+    }
+
     [Fact]
     public async Task Connect_sweeps_at_once_what_a_gone_client_of_this_host_left_but_not_the_jobs_it_kept()
     {
