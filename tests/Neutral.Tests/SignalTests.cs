@@ -191,6 +191,54 @@ public sealed class SignalTests
         Assert.DoesNotContain(Files(root), f => f.Contains(jobId, StringComparison.Ordinal));
     }
 
+    /// <summary>
+    /// A job's lease tells the sweep who drives it: a job whose driver crashed on this host stays Job:AttachMinutes after
+    /// the lease's last renewal (for a client to attach to it), one with a client attached stays whatever its lease's
+    /// age (that client takes it over), and the rest go.
+    /// </summary>
+    [Fact]
+    public async Task The_sweep_keeps_a_crashed_client_s_job_for_attaching_and_a_job_with_an_attached_client()
+    {
+        using var folder = new TempFolder("neutral-sweep-lease");
+        var store = new PrefixedObjectStore(new FileSystemObjectStore(folder.Path, FileSystemObjectStore.DefaultControlRoot(folder.Path)), Cloud.InternalPrefix);
+        string gone;
+        using (var process = Process.Start(new ProcessStartInfo("true") { UseShellExecute = false })!)
+        {
+            await process.WaitForExitAsync();
+            gone = $"{Environment.MachineName}/{process.Id}/12345";
+        }
+
+        string now = DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", System.Globalization.CultureInfo.InvariantCulture);
+        string fresh = now + "-00000000b1", stale = now + "-00000000b2", watched = now + "-00000000b3";
+        DateTimeOffset clock = DateTimeOffset.UtcNow;
+        foreach (var (job, renewed) in new[] { (fresh, clock), (stale, clock.AddMinutes(-20)), (watched, clock.AddMinutes(-20)) })
+        {
+            await LocalFaultTests.WriteJobAsync(store, job, gone, kept: false);
+            await store.PutAsync(StorageLayout.Lease(job, 0), WireJson.Serialize(new LeaseRecord { ClientId = "c1", Owner = gone, Renewed = renewed, Beat = 7, Seconds = 30 }));
+        }
+
+        await store.PutAsync(StorageLayout.Attached(watched, "c2"), WireJson.Serialize(new LeaseRecord
+        {
+            ClientId = "c2", Owner = Execution.CloudContext.OwnerOf(Environment.ProcessId), Renewed = clock, Beat = 1, Seconds = 30,
+        }));
+
+        await using (Cloud cloud = Cloud.Connect(o => { o.Local.Root = folder.Path; o.Local.Workers = 1; o.Job.SweepAfterHours = 0.5; o.Job.CancelOnSignal = false; }))
+        {
+            await WaitUntilAsync(async () => await store.GetAsync(StorageLayout.Manifest(stale)) is null);
+        }
+
+        Assert.NotNull(await store.GetAsync(StorageLayout.Manifest(fresh)));
+        Assert.NotNull(await store.GetAsync(StorageLayout.Manifest(watched)));
+
+        // With no time to attach, a crashed client's job goes at once; the one with a client attached still stays.
+        await using (Cloud cloud = Cloud.Connect(o => { o.Local.Root = folder.Path; o.Local.Workers = 1; o.Job.SweepAfterHours = 0.5; o.Job.AttachMinutes = 0; o.Job.CancelOnSignal = false; }))
+        {
+            await WaitUntilAsync(async () => await store.GetAsync(StorageLayout.Manifest(fresh)) is null);
+        }
+
+        Assert.NotNull(await store.GetAsync(StorageLayout.Manifest(watched)));
+    }
+
     [Fact]
     public async Task Connect_sweeps_at_once_what_a_gone_client_of_this_host_left_but_not_the_jobs_it_kept()
     {
