@@ -7,6 +7,7 @@ using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
 using Neutral.Execution;
+using Neutral.Storage;
 using Neutral.Wire;
 using Spectre.Console;
 
@@ -37,7 +38,7 @@ internal static class JobCommands
                 return 0;
             }
 
-            var table = new Table().AddColumns("job", "owner", "age", "calls", "succeeded", "failed", "running", "pending");
+            var table = new Table().AddColumns("job", "owner", "age", "calls", "succeeded", "failed", "running", "pending", "attached");
             // retrying counts as running: an attempt failed and the client launches the next.
             DateTimeOffset now = DateTimeOffset.UtcNow;
             foreach (string id in ids)
@@ -47,15 +48,49 @@ internal static class JobCommands
                     continue;
                 }
 
-                string owner = job.Manifest?.Owner is { } o ? o + (JobCleanup.IsAlive(o) ? " (running)" : JobCleanup.EndedHere(o) ? " (gone)" : "") : "(no manifest)";
+                // The client that drives the job: the newest lease's holder (a client that took it over), else its submitter.
+                var (generation, lease) = await JobLease.ReadNewestAsync(store.Internal, id, cancellationToken);
+                string? driver = lease?.Owner ?? job.Manifest?.Owner;
+                string owner = driver is { } o
+                    ? o + (JobCleanup.IsAlive(o) ? " (running)" : JobCleanup.EndedHere(o) ? " (gone)" : "") + (generation > 0 ? $" (took over: lease {generation})" : "")
+                    : "(no manifest)";
                 table.AddRow(id, Markup.Escape(owner), job.Created is { } created ? Age(now - created) : "?", Number(job.Calls.Count),
-                    Number(job.Count("succeeded")), Number(job.Count("failed")), Number(job.Count("running") + job.Count("retrying")), Number(job.Count("pending")));
+                    Number(job.Count("succeeded")), Number(job.Count("failed")), Number(job.Count("running") + job.Count("retrying")), Number(job.Count("pending")),
+                    Number(await AttachedAsync(store.Internal, id, now, cancellationToken)));
             }
 
             context.Console().Write(table);
             return 0;
         });
         return command;
+    }
+
+    /// <summary>Clients attached to the job without driving it, whose records are not expired (Cloud.AttachAsync).</summary>
+    private static async Task<int> AttachedAsync(PrefixedObjectStore store, string id, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var keys = new List<string>();
+        await foreach (ObjectInfo info in store.ListAsync(StorageLayout.Attached(id), cancellationToken))
+        {
+            keys.Add(info.Key);
+        }
+
+        int attached = 0;
+        foreach (string key in keys)
+        {
+            try
+            {
+                if (await store.GetAsync(key, cancellationToken) is { } bytes && !JobLease.Expired(WireJson.DeserializeLease(bytes), now))
+                {
+                    attached++;
+                }
+            }
+            catch (FormatException)
+            {
+                // Not a record.
+            }
+        }
+
+        return attached;
     }
 
     private static Argument<string> JobArgument() => new("job") { Description = "The job's id, as neutral jobs lists it." };

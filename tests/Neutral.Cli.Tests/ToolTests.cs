@@ -80,7 +80,17 @@ public sealed class ToolTests : IDisposable
         Assert.True(code == 0, error);
         Assert.Contains(id, output, StringComparison.Ordinal);
         string row = output.Split('\n').Single(l => l.Contains(id, StringComparison.Ordinal));
-        Assert.Matches(@"│ 5\s+│ 4\s+│ 1\s+│ 0\s+│ 0\s+│", row); // calls, succeeded, failed, running, pending
+        Assert.Matches(@"│ 5\s+│ 4\s+│ 1\s+│ 0\s+│ 0\s+│ 0\s+│", row); // calls, succeeded, failed, running, pending, attached
+
+        // A client attached to the job (Cloud.AttachAsync) shows in the last column while its record is fresh.
+        var store = new Neutral.Storage.PrefixedObjectStore(new Neutral.Workers.Storage.FileSystemObjectStore(Path.Combine(_app.Path, ".neutral")), Cloud.InternalPrefix);
+        await store.PutAsync(Neutral.Wire.StorageLayout.Attached(id, "other-client"), Neutral.Wire.WireJson.Serialize(new Neutral.Wire.LeaseRecord
+        {
+            ClientId = "other-client", Owner = "elsewhere/1/1", Renewed = DateTimeOffset.UtcNow, Beat = 1, Seconds = 30,
+        }));
+        (code, output, error) = await RunAsync("jobs");
+        Assert.True(code == 0, error);
+        Assert.Matches(@"│ 5\s+│ 4\s+│ 1\s+│ 0\s+│ 0\s+│ 1\s+│", output.Split('\n').Single(l => l.Contains(id, StringComparison.Ordinal)));
 
         (code, output, error) = await RunAsync("status", id);
         Assert.True(code == 1, error); // a job with a failed call
