@@ -56,41 +56,13 @@ internal static class JobCommands
                     : "(no manifest)";
                 table.AddRow(id, Markup.Escape(owner), job.Created is { } created ? Age(now - created) : "?", Number(job.Calls.Count),
                     Number(job.Count("succeeded")), Number(job.Count("failed")), Number(job.Count("running") + job.Count("retrying")), Number(job.Count("pending")),
-                    Number(await AttachedAsync(store.Internal, id, now, cancellationToken)));
+                    Number(await JobLease.CountAttachedAsync(store.Internal, id, now, cancellationToken: cancellationToken)));
             }
 
             context.Console().Write(table);
             return 0;
         });
         return command;
-    }
-
-    /// <summary>Clients attached to the job without driving it, whose records are not expired (Cloud.AttachAsync).</summary>
-    private static async Task<int> AttachedAsync(PrefixedObjectStore store, string id, DateTimeOffset now, CancellationToken cancellationToken)
-    {
-        var keys = new List<string>();
-        await foreach (ObjectInfo info in store.ListAsync(StorageLayout.Attached(id), cancellationToken))
-        {
-            keys.Add(info.Key);
-        }
-
-        int attached = 0;
-        foreach (string key in keys)
-        {
-            try
-            {
-                if (await store.GetAsync(key, cancellationToken) is { } bytes && !JobLease.Expired(WireJson.DeserializeLease(bytes), now))
-                {
-                    attached++;
-                }
-            }
-            catch (FormatException)
-            {
-                // Not a record.
-            }
-        }
-
-        return attached;
     }
 
     private static Argument<string> JobArgument() => new("job") { Description = "The job's id, as neutral jobs lists it." };

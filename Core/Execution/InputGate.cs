@@ -97,6 +97,15 @@ internal sealed class InputGate
                 holds.Release();
             }
 
+            // The stubs' holds of the inputs not reached: let go too, once each (one claimed already is another job's).
+            foreach (RemoteInput input in calls.SelectMany(c => c.Inputs ?? []))
+            {
+                if (input.Source is IProducingCall producer && input.TryClaim())
+                {
+                    producer.Holds.Release();
+                }
+            }
+
             throw;
         }
 
@@ -122,6 +131,9 @@ internal sealed class InputGate
             }, (ready, index), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         }
     }
+
+    /// <summary>Whether every input of call <paramref name="index"/> has an outcome.</summary>
+    public bool Ended(int index) => _inputs[index].All(i => ((IProducingCall)i.Source).Ended.IsCompleted);
 
     /// <summary>
     /// Null when every input of call <paramref name="index"/> succeeded (launch it); else the call's failure, naming the

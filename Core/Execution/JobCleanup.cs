@@ -178,7 +178,7 @@ internal sealed class JobCleanup
             {
                 DateTimeOffset now = _cloud.Time.GetUtcNow();
                 bool driverGone = EndedHere(lease.Owner) || (!IsAlive(lease.Owner) && JobLease.Expired(lease, now));
-                if (driverGone && !await AnyAttachedAsync(job, now, cancellationToken).ConfigureAwait(false)
+                if (driverGone && await JobLease.CountAttachedAsync(_cloud.Jobs, job, now, cancellationToken: cancellationToken).ConfigureAwait(false) == 0
                     && (old || (!kept && now - lease.Renewed >= TimeSpan.FromMinutes(_cloud.Options.Job.AttachMinutes))))
                 {
                     await _cloud.Jobs.DeletePrefixAsync(StorageLayout.Job(job), cancellationToken).ConfigureAwait(false);
@@ -223,37 +223,6 @@ internal sealed class JobCleanup
         }
 
         return deleted;
-    }
-
-    /// <summary>Whether a client attached to <paramref name="job"/> renewed its record lately (it takes the job over when the driver is gone).</summary>
-    private async Task<bool> AnyAttachedAsync(string job, DateTimeOffset now, CancellationToken cancellationToken)
-    {
-        var keys = new List<string>();
-        await foreach (ObjectInfo info in _cloud.Jobs.ListAsync(StorageLayout.Attached(job), cancellationToken).ConfigureAwait(false))
-        {
-            keys.Add(info.Key);
-        }
-
-        foreach (string key in keys)
-        {
-            if (await _cloud.Jobs.GetAsync(key, cancellationToken).ConfigureAwait(false) is { } bytes)
-            {
-                try
-                {
-                    LeaseRecord record = WireJson.DeserializeLease(bytes);
-                    if (!JobLease.Expired(record, now) && !EndedHere(record.Owner))
-                    {
-                        return true;
-                    }
-                }
-                catch (FormatException)
-                {
-                    // Not a record: no one.
-                }
-            }
-        }
-
-        return false;
     }
 
     /// <summary>

@@ -173,6 +173,49 @@ internal sealed class JobLease
         return true;
     }
 
+    /// <summary>
+    /// The clients attached to job <paramref name="jobId"/> (<c>attached/</c> records) other than
+    /// <paramref name="exceptClient"/>: those whose record is fresh and whose process has not ended on this host, or, with
+    /// <paramref name="expiredToo"/>, every record.
+    /// </summary>
+    public static async Task<int> CountAttachedAsync(IObjectStore jobs, string jobId, DateTimeOffset now, string? exceptClient = null, bool expiredToo = false, CancellationToken cancellationToken = default)
+    {
+        var keys = new System.Collections.Generic.List<string>();
+        await foreach (ObjectInfo info in jobs.ListAsync(StorageLayout.Attached(jobId), cancellationToken).ConfigureAwait(false))
+        {
+            if (exceptClient is null || !info.Key.EndsWith("/" + exceptClient, StringComparison.Ordinal))
+            {
+                keys.Add(info.Key);
+            }
+        }
+
+        if (expiredToo)
+        {
+            return keys.Count;
+        }
+
+        int attached = 0;
+        foreach (string key in keys)
+        {
+            if (await jobs.GetAsync(key, cancellationToken).ConfigureAwait(false) is not { } bytes)
+            {
+                continue;
+            }
+
+            try
+            {
+                LeaseRecord record = WireJson.DeserializeLease(bytes);
+                attached += !Expired(record, now) && !JobCleanup.EndedHere(record.Owner) ? 1 : 0;
+            }
+            catch (FormatException)
+            {
+                // Not a record: no one.
+            }
+        }
+
+        return attached;
+    }
+
     /// <summary>Whether a record, by its own renewal time and length, has expired at <paramref name="now"/> (a generous reading: twice its length).</summary>
     public static bool Expired(LeaseRecord record, DateTimeOffset now) => now - record.Renewed > TimeSpan.FromSeconds(2 * Math.Max(1, record.Seconds));
 }

@@ -97,7 +97,12 @@ internal sealed partial class JobRunner
             // The next tick tries again. A driver that could not renew for a lease's length stops launching: another
             // client may hold the job now, and two must never both retry a call.
             Log.LeaseFailed(_logger, e, JobId, e.Message);
-            if (_lease!.Lapsed(_time.GetUtcNow()))
+            if (_lease!.Held && _observer)
+            {
+                // A takeover that failed half-way (BecomeDriverAsync fenced it already): keep observing.
+                _lease.Fence();
+            }
+            else if (_lease.Lapsed(_time.GetUtcNow()))
             {
                 Trace("lease not renewed for its length: observing");
                 _lease.Fence();
@@ -126,15 +131,25 @@ internal sealed partial class JobRunner
     /// </summary>
     private async Task BecomeDriverAsync()
     {
-        var reads = new ReadSet();
-        await ObserveAsync(reads).ConfigureAwait(false);
-        foreach (int i in Enumerable.Range(0, _ledger.Count).Where(i => !_ledger[i].Done))
+        try
         {
-            // A status whose marker was lost is found here, not relaunched.
-            reads.Status.Add(i);
+            var reads = new ReadSet();
+            await ObserveAsync(reads).ConfigureAwait(false);
+            foreach (int i in Enumerable.Range(0, _ledger.Count).Where(i => !_ledger[i].Done))
+            {
+                // A status whose marker was lost is found here, not relaunched.
+                reads.Status.Add(i);
+            }
+
+            await _outcomes.ReadAsync(reads).ConfigureAwait(false);
+        }
+        catch
+        {
+            // Not driving after all: the generation taken lapses unrenewed, and a client takes the next one.
+            _lease!.Fence();
+            throw;
         }
 
-        await _outcomes.ReadAsync(reads).ConfigureAwait(false);
         await DeleteQuietlyAsync(StorageLayout.Attached(JobId, _cloud.ClientId)).ConfigureAwait(false);
         Trace($"took the job over (generation {_lease!.Generation}): {_ledger.Count - _ledger.Done} calls to run");
 
@@ -147,12 +162,29 @@ internal sealed partial class JobRunner
         for (int i = 0; i < _ledger.Count; i++)
         {
             CallState state = _ledger[i];
-            if (!state.Done)
+            if (state.Done)
             {
-                state.Launched = Math.Max(state.Launched, attemptBase);
-                state.StartedAt = null;
-                _attempts.Launch(i);
+                continue;
             }
+
+            if (_inputs is not null && _inputs.Holds(i))
+            {
+                // A call waiting for inputs: launched when they end (InputsReady); if they have, now or never.
+                if (!_inputs.Ended(i))
+                {
+                    continue;
+                }
+
+                if (_inputs.Check(JobId, i) is { } failure)
+                {
+                    _ledger.Fail(i, failure);
+                    continue;
+                }
+            }
+
+            state.Launched = Math.Max(state.Launched, attemptBase);
+            state.StartedAt = null;
+            _attempts.Launch(i);
         }
 
         _launcher!.Start();
@@ -207,6 +239,13 @@ internal sealed partial class JobRunner
             }
         }
 
+        if (_observer && _ended is null && await _cloud.Jobs.GetAsync(StorageLayout.Manifest(JobId)).ConfigureAwait(false) is null)
+        {
+            // The job's data was deleted without an end written (its driver was interrupted, or the job cleaned from
+            // outside): what storage still said is read; the rest has no outcome to wait for.
+            _ended = "gone";
+        }
+
         if (_observer && _ended is null && await _cloud.Jobs.GetAsync(StorageLayout.Ended(JobId)).ConfigureAwait(false) is { } ended)
         {
             // The driver is done: every outcome it knows is in a status now. Read them all; what is left has none.
@@ -232,7 +271,9 @@ internal sealed partial class JobRunner
             return;
         }
 
-        _ledger.FailPending(i => new RemoteException($"The client that drove job {JobId} ended without recording an outcome for call {i}.", "Neutral.OutcomeMissing", null, JobId, i, 0));
+        _ledger.FailPending(i => new RemoteException(_ended == "gone"
+            ? $"The data of job {JobId} was deleted before this client saw call {i} end (the client that drove the job was interrupted, or the job was cleaned up from outside)."
+            : $"The client that drove job {JobId} ended without recording an outcome for call {i}.", "Neutral.OutcomeMissing", null, JobId, i, 0));
     }
 
     /// <summary>This client's record among the attached ones: the driver waits for it before deleting the job's data.</summary>
@@ -248,6 +289,31 @@ internal sealed partial class JobRunner
             Seconds = _cloud.Options.Job.LeaseSeconds,
         };
         await _cloud.Jobs.PutAsync(StorageLayout.Attached(JobId, _cloud.ClientId), WireJson.Serialize(record)).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The driver's renewals while it finishes (writing kept failures, waiting for attached clients and for the calls
+    /// that read this job's results): the monitor loop that renews has ended, and a lapsed lease would let an attached
+    /// client take over a finished job.
+    /// </summary>
+    private async Task RenewWhileFinishingAsync(CancellationToken finished)
+    {
+        while (_lease is { Held: true } lease)
+        {
+            try
+            {
+                await Task.Delay(lease.Interval, _time, finished).ConfigureAwait(false);
+                await lease.RenewAsync().ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+            catch (Exception e) when (TransientErrors.IsTransient(e) || e is StoreUnavailableException)
+            {
+                Log.LeaseFailed(_logger, e, JobId, e.Message);
+            }
+        }
     }
 
     /// <summary>An attached client's end: its record goes, the job stays its driver's.</summary>
@@ -299,44 +365,8 @@ internal sealed partial class JobRunner
     }
 
     /// <summary>Whether another client's attached record exists (and, unless <paramref name="expiredToo"/>, is not expired).</summary>
-    private async Task<bool> AnyAttachedAsync(bool expiredToo)
-    {
-        DateTimeOffset now = _time.GetUtcNow();
-        string prefix = StorageLayout.Attached(JobId);
-        var found = new List<string>();
-        await foreach (ObjectInfo info in _cloud.Jobs.ListAsync(prefix).ConfigureAwait(false))
-        {
-            if (!info.Key.EndsWith("/" + _cloud.ClientId, StringComparison.Ordinal))
-            {
-                found.Add(info.Key);
-            }
-        }
-
-        foreach (string key in found)
-        {
-            if (expiredToo)
-            {
-                return true;
-            }
-
-            if (await _cloud.Jobs.GetAsync(key).ConfigureAwait(false) is { } bytes)
-            {
-                try
-                {
-                    if (!JobLease.Expired(WireJson.DeserializeLease(bytes), now))
-                    {
-                        return true;
-                    }
-                }
-                catch (FormatException)
-                {
-                    return true;
-                }
-            }
-        }
-
-        return false;
-    }
+    private async Task<bool> AnyAttachedAsync(bool expiredToo) =>
+        await JobLease.CountAttachedAsync(_cloud.Jobs, JobId, _time.GetUtcNow(), _cloud.ClientId, expiredToo).ConfigureAwait(false) > 0;
 
     private async Task DeleteQuietlyAsync(string key)
     {

@@ -464,6 +464,8 @@ internal sealed partial class JobRunner
         // Every call has an outcome: the jobs whose results they took may go (an attempt still running may fail to
         // read its inputs, and nothing waits for what it writes).
         _inputs?.Release();
+        using var finishing = new CancellationTokenSource();
+        Task renewing = _lease is { Held: true } && !_ledger.Interrupted ? RenewWhileFinishingAsync(finishing.Token) : Task.CompletedTask;
         try
         {
             // Attempts still running (speculative losers, cancelled calls) get a moment to end before the delete, so that
@@ -499,6 +501,8 @@ internal sealed partial class JobRunner
         }
         finally
         {
+            await finishing.CancelAsync().ConfigureAwait(false);
+            await renewing.ConfigureAwait(false);
             _hintSubscription?.Dispose();
             (_cloud.Backend as IDeployedComputeBackend)?.ForgetJob(JobId);
             if (_span is not null)

@@ -80,6 +80,7 @@ internal sealed class ResultSink<T> : IResultSink
     private string? _decodedKey;
     private System.Collections.Concurrent.ConcurrentDictionary<int, string>? _deferred;
     private System.Collections.Concurrent.ConcurrentDictionary<int, Lazy<Task<T>>>? _loads;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<int, bool> _lost = new();
 
     public ResultSink(string jobId, RemoteCall<T>[] calls, DateTimeOffset submitted, JobHolds holds)
     {
@@ -158,7 +159,12 @@ internal sealed class ResultSink<T> : IResultSink
         }
 
         var loads = Volatile.Read(ref _loads) ?? Interlocked.CompareExchange(ref _loads, new(), null) ?? _loads!;
-        return loads.GetOrAdd(index, i => new Lazy<Task<T>>(() => ReadDeferredAsync(i))).Value;
+        Lazy<Task<T>> load = loads.GetOrAdd(index, i => new Lazy<Task<T>>(() => ReadDeferredAsync(i)));
+        Task<T> task = load.Value;
+        // A read that failed (the store, not the data) is not kept: the next ask reads again.
+        _ = task.ContinueWith(_ => loads.TryRemove(new KeyValuePair<int, Lazy<Task<T>>>(index, load)),
+            CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        return task;
     }
 
     /// <summary>Reads every result left in storage (for <see cref="RemoteJob{T}.GetResultsAsync"/>), a few at a time.</summary>
@@ -179,6 +185,12 @@ internal sealed class ResultSink<T> : IResultSink
         byte[]? bytes = await (Loader ?? throw new InvalidOperationException("The job has no store to read results from.")).Invoke(key).ConfigureAwait(false);
         if (bytes is null)
         {
+            // For good (asking again gives the same error): nothing holds the job for this result any more.
+            if (_lost.TryAdd(index, true))
+            {
+                Holds.Release();
+            }
+
             throw new InvalidOperationException(
                 $"Call {index} of job {JobId} succeeded, and its result '{key}' was left in storage for the calls that took it as an argument, but the job's data was deleted before this client read it: "
                 + "the Cloud was disposed, or the job's data removed from outside. Read results before disposing the Cloud.");

@@ -26,7 +26,7 @@ public sealed class RemoteFuture<T> : RemoteRef<T>, IProducingCall
     private readonly TaskCompletionSource<T> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _ended = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly ResultSink<T> _sink;
-    private volatile bool _wanted;
+    private int _wanted;
     private int _loading;
 
     internal RemoteFuture(ResultSink<T> sink, int callIndex)
@@ -58,7 +58,8 @@ public sealed class RemoteFuture<T> : RemoteRef<T>, IProducingCall
     {
         get
         {
-            _wanted = true;
+            // A full fence between the write and the read, as in Complete: one side or the other starts the load.
+            Interlocked.Exchange(ref _wanted, 1);
             if (State == RemoteCallState.Succeeded && _sink.IsDeferred(CallIndex))
             {
                 Load();
@@ -127,7 +128,7 @@ public sealed class RemoteFuture<T> : RemoteRef<T>, IProducingCall
                 {
                     _completion.TrySetResult(_sink.ResultOf(CallIndex));
                 }
-                else if (_wanted)
+                else if (Interlocked.CompareExchange(ref _wanted, 0, 0) == 1)
                 {
                     Load();
                 }

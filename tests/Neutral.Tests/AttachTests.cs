@@ -173,6 +173,28 @@ public sealed class AttachTests
     }
 
     [Fact]
+    public async Task An_attached_client_whose_job_s_data_is_deleted_without_an_end_fails_what_it_did_not_see_end()
+    {
+        await using var rig = Rig(leaseSeconds: 30);
+        string gate = "attach-gone-" + Guid.NewGuid().ToString("N");
+        RemoteJob<int> driven = rig.Cloud.Submit(Enumerable.Range(0, 10).Select(i => Remote.SimulatedFunctions.HangOnFirstAttempt(gate, i, i >= 5)));
+        await rig.DriveAsync(WaitForAsync(() => driven.Current.Succeeded == 5 && driven.Current.Running == 5));
+        await using var other = new Driven(rig, Client(rig, 30));
+        RemoteJob<int> attached = await rig.DriveAsync(other.Cloud.AttachAsync<int>(driven.JobId));
+        await rig.DriveAsync(WaitForAsync(() => attached.Current.Succeeded == 5));
+
+        // The driver is interrupted and its job's data deleted with no end written: the attached client stops waiting.
+        driven.Runner.Abandon();
+        await rig.Memory.DeletePrefixAsync(Cloud.InternalPrefix + StorageLayout.Job(driven.JobId));
+        RemoteJobException error = await Assert.ThrowsAsync<RemoteJobException>(() => rig.DriveAsync(attached.GetResultsAsync(), limit: TimeSpan.FromSeconds(10)));
+
+        Assert.Equal([5, 6, 7, 8, 9], error.Failures.Select(f => f.CallIndex));
+        Assert.Contains($"The data of job {driven.JobId} was deleted before this client saw call 5 end", error.Failures[0].Message, StringComparison.Ordinal);
+        Assert.False(attached.Driving);
+        Open(gate);
+    }
+
+    [Fact]
     public async Task Attaching_checks_the_job_the_function_and_the_result_type_with_clear_errors()
     {
         await using var rig = Rig();

@@ -241,6 +241,27 @@ public sealed class DataflowTests
         Assert.Equal(Checksum(Block(1, 20_000)), await rig.DriveAsync(rig.Cloud.CallAsync(Remote.FlowFunctions.Checksum(blocks[0]))));
     }
 
+    [Fact]
+    public async Task A_result_left_in_storage_whose_read_fails_is_read_again_when_asked_again()
+    {
+        await using var rig = new SimulatedRig(o => o.Job.StoreRetrySeconds = 2);
+        RemoteJob<byte[]> blocks = rig.Cloud.Submit(Enumerable.Range(0, 3).Select(i => Remote.FlowFunctions.Block(i, 20_000)));
+        long[] sums = await rig.DriveAsync(rig.Cloud.MapAsync(blocks.Futures, f => Remote.FlowFunctions.Checksum(f)));
+        Assert.Equal(Enumerable.Range(0, 3).Select(i => Checksum(Block(i, 20_000))), sums);
+
+        // The store refuses the first result's object for a while: that read fails, and the next one is made anew.
+        string first = Wire.StorageLayout.Output(blocks.JobId, 0, 1);
+        bool refusing = true;
+        rig.Store.FailRead = key => refusing && key.EndsWith(first, StringComparison.Ordinal) ? new TimeoutException("the store is slow") : null;
+        await Assert.ThrowsAnyAsync<Exception>(() => rig.DriveAsync(blocks.GetResultsAsync()));
+        refusing = false;
+
+        byte[][] all = await rig.DriveAsync(blocks.GetResultsAsync());
+        Assert.Equal(Enumerable.Range(0, 3).Select(i => Block(i, 20_000)), all);
+        // Read, every result lets the job go.
+        await rig.DriveAsync(blocks.Completion);
+    }
+
     private static async Task<bool> WaitForAsync(Func<bool> condition)
     {
         while (!condition())

@@ -201,12 +201,7 @@ public sealed class SignalTests
     {
         using var folder = new TempFolder("neutral-sweep-lease");
         var store = new PrefixedObjectStore(new FileSystemObjectStore(folder.Path, FileSystemObjectStore.DefaultControlRoot(folder.Path)), Cloud.InternalPrefix);
-        string gone;
-        using (var process = Process.Start(new ProcessStartInfo("true") { UseShellExecute = false })!)
-        {
-            await process.WaitForExitAsync();
-            gone = $"{Environment.MachineName}/{process.Id}/12345";
-        }
+        string gone = await GoneOwnerAsync();
 
         string now = DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", System.Globalization.CultureInfo.InvariantCulture);
         string fresh = now + "-00000000b1", stale = now + "-00000000b2", watched = now + "-00000000b3";
@@ -244,12 +239,7 @@ public sealed class SignalTests
     {
         using var folder = new TempFolder("neutral-sweep-here");
         var store = new PrefixedObjectStore(new FileSystemObjectStore(folder.Path, FileSystemObjectStore.DefaultControlRoot(folder.Path)), Cloud.InternalPrefix);
-        string gone;
-        using (var process = Process.Start(new ProcessStartInfo("true") { UseShellExecute = false })!)
-        {
-            await process.WaitForExitAsync();
-            gone = $"{Environment.MachineName}/{process.Id}/12345";
-        }
+        string gone = await GoneOwnerAsync();
 
         string now = DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", System.Globalization.CultureInfo.InvariantCulture);
         string client = now + "-00000000c1", keeper = now + "-00000000c2", job = now + "-00000000a1", kept = now + "-00000000a2", elsewhere = now + "-00000000a3", live = now + "-00000000a4";
@@ -284,6 +274,14 @@ public sealed class SignalTests
             .AddInMemoryCollection([new("Neutral:Job:SweepAfterHours", "soon")]).Build()));
         Assert.Contains("Neutral:Job:SweepAfterHours", error.Message, StringComparison.Ordinal);
         Assert.Contains("fractions allowed", error.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>The owner string of a client process of this host that has ended.</summary>
+    private static async Task<string> GoneOwnerAsync()
+    {
+        using var process = Process.Start(new ProcessStartInfo("true") { UseShellExecute = false })!;
+        await process.WaitForExitAsync();
+        return $"{Environment.MachineName}/{process.Id}/12345";
     }
 
     private static string[] Files(string folder) =>
