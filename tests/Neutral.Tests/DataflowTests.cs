@@ -38,6 +38,21 @@ public sealed class DataflowTests
     }
 
     [Fact]
+    public async Task A_fan_in_and_a_failed_input_on_the_local_provider()
+    {
+        await using var local = new LocalCloud();
+        RemoteJob<long> parts = local.Cloud.Submit(Enumerable.Range(0, 100).Select(i => Remote.FlowFunctions.Twice(i)));
+        Assert.Equal(Enumerable.Range(0, 100).Sum(i => 2L * i), await local.Cloud.CallAsync(Remote.TestFunctions.Sum(parts.Futures.ToArray())));
+
+        RemoteJob<int> inputs = local.Cloud.Submit(Enumerable.Range(0, 4).Select(i => Remote.TestFunctions.FailIfOdd(i)));
+        RemoteJob<int> squares = local.Cloud.Submit(inputs.Futures.Select(f => Remote.TestFunctions.Square(f)));
+        RemoteJobException error = await Assert.ThrowsAsync<RemoteJobException>(() => squares.GetResultsAsync());
+        Assert.Equal([1, 3], error.Failures.Select(f => f.CallIndex));
+        Assert.All(error.Failures, f => Assert.Equal("Neutral.InputFailed", f.RemoteTypeName));
+        Assert.Equal(4, await squares[2]);
+    }
+
+    [Fact]
     public async Task A_map_over_the_futures_of_a_map_mixes_futures_and_values()
     {
         await using var local = new LocalCloud();
