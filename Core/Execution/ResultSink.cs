@@ -159,12 +159,7 @@ internal sealed class ResultSink<T> : IResultSink
         }
 
         var loads = Volatile.Read(ref _loads) ?? Interlocked.CompareExchange(ref _loads, new(), null) ?? _loads!;
-        Lazy<Task<T>> load = loads.GetOrAdd(index, i => new Lazy<Task<T>>(() => ReadDeferredAsync(i)));
-        Task<T> task = load.Value;
-        // A read that failed (the store, not the data) is not kept: the next ask reads again.
-        _ = task.ContinueWith(_ => loads.TryRemove(new KeyValuePair<int, Lazy<Task<T>>>(index, load)),
-            CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-        return task;
+        return loads.GetOrAdd(index, i => new Lazy<Task<T>>(() => ReadDeferredAsync(i))).Value;
     }
 
     /// <summary>Reads every result left in storage (for <see cref="RemoteJob{T}.GetResultsAsync"/>), a few at a time.</summary>
@@ -181,26 +176,35 @@ internal sealed class ResultSink<T> : IResultSink
 
     private async Task<T> ReadDeferredAsync(int index)
     {
-        string key = _deferred![index];
-        byte[]? bytes = await (Loader ?? throw new InvalidOperationException("The job has no store to read results from.")).Invoke(key).ConfigureAwait(false);
-        if (bytes is null)
+        try
         {
-            // For good (asking again gives the same error): nothing holds the job for this result any more.
-            if (_lost.TryAdd(index, true))
+            string key = _deferred![index];
+            byte[]? bytes = await (Loader ?? throw new InvalidOperationException("The job has no store to read results from.")).Invoke(key).ConfigureAwait(false);
+            if (bytes is null)
             {
-                Holds.Release();
+                // For good (asking again gives the same error): nothing holds the job for this result any more.
+                if (_lost.TryAdd(index, true))
+                {
+                    Holds.Release();
+                }
+
+                throw new InvalidOperationException(
+                    $"Call {index} of job {JobId} succeeded, and its result '{key}' was left in storage for the calls that took it as an argument, but the job's data was deleted before this client read it: "
+                    + "the Cloud was disposed, or the job's data removed from outside. Read results before disposing the Cloud.");
             }
 
-            throw new InvalidOperationException(
-                $"Call {index} of job {JobId} succeeded, and its result '{key}' was left in storage for the calls that took it as an argument, but the job's data was deleted before this client read it: "
-                + "the Cloud was disposed, or the job's data removed from outside. Read results before disposing the Cloud.");
+            T value = (_functions?[index] ?? _first).DecodeResult(bytes);
+            _results[index] = value;
+            _deferred.TryRemove(index, out _);
+            Holds.Release();
+            return value;
         }
-
-        T value = (_functions?[index] ?? _first).DecodeResult(bytes);
-        _results[index] = value;
-        _deferred.TryRemove(index, out _);
-        Holds.Release();
-        return value;
+        catch (Exception e) when (e is not InvalidOperationException)
+        {
+            // A read that failed (the store, not the data) is not kept: the next ask reads again.
+            _loads!.TryRemove(index, out _);
+            throw;
+        }
     }
 
     public RemoteException? FailureOf(int index) => _failures.TryGetValue(index, out RemoteException? error) ? error : null;
