@@ -25,7 +25,30 @@ internal sealed class RedisConnection : IDisposable
         // Reconnect in the background rather than fail the first command for good when the server is down at start.
         _options.AbortOnConnectFail = false;
         Endpoints = string.Join(",", _options.EndPoints.Select(e => e.ToString()));
-        _multiplexer = new Lazy<Task<ConnectionMultiplexer>>(() => ConnectionMultiplexer.ConnectAsync(_options), LazyThreadSafetyMode.ExecutionAndPublication);
+        _multiplexer = new Lazy<Task<ConnectionMultiplexer>>(ConnectAsync, LazyThreadSafetyMode.ExecutionAndPublication);
+    }
+
+    /// <summary>
+    /// Connects in two steps. The first attempt gives up when it cannot connect, so that a refused password fails it
+    /// as an authentication failure: StackExchange.Redis remembers that the server refused the credentials and says so
+    /// in the error of an attempt that gave up. A connection that keeps retrying in the background reports only its
+    /// latest failure instead, and on a loaded machine that was a reconnect that timed out, not the refusal (a CI run of
+    /// 2026-12-06). A refused password is final: the task stays faulted, and every command fails with it. Any other
+    /// failure (the server down or restarting) falls back to the connection that keeps retrying in the background.
+    /// </summary>
+    private async Task<ConnectionMultiplexer> ConnectAsync()
+    {
+        ConfigurationOptions once = _options.Clone();
+        once.AbortOnConnectFail = true;
+        once.ConnectRetry = 1;
+        try
+        {
+            return await ConnectionMultiplexer.ConnectAsync(once).ConfigureAwait(false);
+        }
+        catch (RedisConnectionException e) when (!IsAuthenticationFailure(e))
+        {
+            return await ConnectionMultiplexer.ConnectAsync(_options).ConfigureAwait(false);
+        }
     }
 
     /// <summary>The servers, for messages (never the password).</summary>

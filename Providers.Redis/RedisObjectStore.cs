@@ -432,7 +432,20 @@ public sealed class RedisObjectStore : IObjectStore, IBulkDeletingObjectStore, I
     private ValueTask<IDatabase> DatabaseAsync(CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
-        return _connection.DatabaseAsync();
+        ValueTask<IDatabase> database = _connection.DatabaseAsync();
+        return database.IsCompletedSuccessfully ? database : Connecting(database);
+
+        async ValueTask<IDatabase> Connecting(ValueTask<IDatabase> pending)
+        {
+            try
+            {
+                return await pending.ConfigureAwait(false);
+            }
+            catch (Exception e) when (RedisConnection.IsAuthenticationFailure(e))
+            {
+                throw Refused(e, "connect", "");
+            }
+        }
     }
 
     /// <summary>Awaits a command, turning a refused password into <see cref="UnauthorizedAccessException"/> naming what to fix.</summary>
@@ -444,8 +457,10 @@ public sealed class RedisObjectStore : IObjectStore, IBulkDeletingObjectStore, I
         }
         catch (Exception e) when (RedisConnection.IsAuthenticationFailure(e))
         {
-            throw new UnauthorizedAccessException(
-                $"Redis at {_connection.Endpoints} refused the password while trying to {operation} '{key}' ({e.Message}). Check Neutral:Redis:Password (NEUTRAL__REDIS__PASSWORD) or the configuration string's password=.", e);
+            throw Refused(e, operation, key);
         }
     }
+
+    private UnauthorizedAccessException Refused(Exception e, string operation, string key) => new(
+        $"Redis at {_connection.Endpoints} refused the password while trying to {operation}{(key.Length == 0 ? "" : $" '{key}'")} ({e.Message}). Check Neutral:Redis:Password (NEUTRAL__REDIS__PASSWORD) or the configuration string's password=.", e);
 }

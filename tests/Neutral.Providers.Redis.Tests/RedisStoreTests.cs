@@ -274,14 +274,89 @@ public sealed class RedisPasswordTests(RedisPasswordFixture redis) : IClassFixtu
         const string Wrong = "not-the-password-5c2e";
         var options = ConfigurationOptions.Parse(RedisServers.WithPassword);
         options.Password = Wrong;
-        options.ConnectTimeout = 2_000;
-        // Room for the handshake on a loaded machine: a CI run of 2026-12-06 hit the 5 s backlog timeout before the
-        // server's refusal of the password arrived.
-        options.AsyncTimeout = 20_000;
+        // The refusal ends the connect at once; a generous bound only keeps a loaded machine from timing it out first.
+        options.ConnectTimeout = 30_000;
         using var store = new RedisObjectStore(options, RedisServers.NewKeyPrefix());
         var error = await Assert.ThrowsAsync<UnauthorizedAccessException>(() => store.PutAsync("denied/x", Encoding.UTF8.GetBytes("x")));
         Assert.Contains("Neutral:Redis:Password", error.Message, StringComparison.Ordinal);
         Assert.Contains(RedisServers.WithPassword, error.Message, StringComparison.Ordinal);
         Assert.DoesNotContain(Wrong, error.Message, StringComparison.Ordinal);
+
+        // Final: the next command fails the same way at once, without another connect.
+        var again = await Assert.ThrowsAsync<UnauthorizedAccessException>(() => store.GetAsync("denied/x"));
+        Assert.Contains("Neutral:Redis:Password", again.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_wrong_password_fails_the_connection_check_with_the_unauthorized_error()
+    {
+        var options = ConfigurationOptions.Parse(RedisServers.WithPassword);
+        options.Password = "not-the-password-91ab";
+        options.ConnectTimeout = 30_000;
+        using var store = new RedisObjectStore(options, RedisServers.NewKeyPrefix());
+        var error = await Assert.ThrowsAsync<UnauthorizedAccessException>(() => store.ConnectAsync());
+        Assert.Contains("refused the password while trying to connect (", error.Message, StringComparison.Ordinal);
+    }
+}
+
+/// <summary>
+/// A server that is not running when the store first connects: commands fail with a connection error that Neutral
+/// retries (not the refused-password error), and the store connects once the server is up.
+/// </summary>
+public sealed class RedisLateServerTests
+{
+    [Fact]
+    public async Task A_store_made_while_its_server_is_down_connects_once_the_server_starts()
+    {
+        int port = FreePort();
+        var options = ConfigurationOptions.Parse($"127.0.0.1:{port}");
+        options.ConnectTimeout = 1_000;
+        options.SyncTimeout = 2_000;
+        options.AsyncTimeout = 2_000;
+        using var store = new RedisObjectStore(options, RedisServers.NewKeyPrefix());
+
+        Exception down = await Assert.ThrowsAnyAsync<Exception>(() => store.PutAsync("late/x", Encoding.UTF8.GetBytes("x")));
+        Assert.True(down is RedisConnectionException or RedisTimeoutException, $"a connection error, not {down.GetType().Name}: {down.Message}");
+
+        using var server = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("redis-server")
+        {
+            ArgumentList = { "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no" },
+            RedirectStandardOutput = true,
+            UseShellExecute = false,
+        })!;
+        try
+        {
+            // The multiplexer reconnects in the background; commands fail until it has (bounded: 60 tries of 2 s at most).
+            Exception? last = null;
+            for (int i = 0; i < 60; i++)
+            {
+                try
+                {
+                    await store.PutAsync("late/x", Encoding.UTF8.GetBytes("x"));
+                    last = null;
+                    break;
+                }
+                catch (Exception e) when (e is RedisConnectionException or RedisTimeoutException)
+                {
+                    last = e;
+                    await Task.Delay(500);
+                }
+            }
+
+            Assert.Null(last);
+            Assert.Equal(Encoding.UTF8.GetBytes("x"), await store.GetAsync("late/x"));
+        }
+        finally
+        {
+            server.Kill();
+            await server.WaitForExitAsync();
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
     }
 }
