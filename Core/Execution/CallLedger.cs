@@ -22,6 +22,7 @@ internal sealed class CallLedger
     private int _failed;
     private int _cancelled;
     private int _running;
+    private int _peakRunning;
     private bool _interrupted;
     private readonly System.Collections.Concurrent.ConcurrentQueue<(int Index, RemoteException Error)> _failures = new();
     private int _failuresKept;
@@ -54,6 +55,9 @@ internal sealed class CallLedger
 
     public bool AllDone => Done >= _state.Length;
 
+    /// <summary>The most calls counted running at once (the monitor's loop alone starts calls), for tests.</summary>
+    public int PeakRunning => Volatile.Read(ref _peakRunning);
+
     public JobProgress Snapshot => new(_state.Length, Volatile.Read(ref _succeeded), Volatile.Read(ref _failed), Volatile.Read(ref _cancelled), Math.Max(0, Volatile.Read(ref _running)));
 
     /// <summary>The newest attempt of call <paramref name="index"/> started: its deadline counts from <paramref name="now"/>.</summary>
@@ -66,7 +70,12 @@ internal sealed class CallLedger
         {
             state.Running = true;
             _sink.MarkRunning(index);
-            Interlocked.Increment(ref _running);
+            int running = Interlocked.Increment(ref _running);
+            if (running > _peakRunning)
+            {
+                _peakRunning = running;
+            }
+
             _changed();
         }
     }

@@ -224,7 +224,8 @@ internal sealed partial class JobRunner
             switch (kind)
             {
                 case 's':
-                    _ledger.Started(index, now);
+                    // Applied after this observation's outcomes, as the driver's poller does.
+                    reads.Started.Add((index, attempt, now));
                     break;
                 case 't' when reads.Status.Add(index):
                     if (!payload.IsEmpty && MarkerStatus.Decode(payload, JobId, index, attempt) is { } carried)

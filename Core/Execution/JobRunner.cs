@@ -117,6 +117,9 @@ internal sealed partial class JobRunner
 
     public JobProgress Snapshot => _ledger.Snapshot;
 
+    /// <summary>The most calls counted running at once (tests).</summary>
+    internal int PeakRunning => _ledger.PeakRunning;
+
     /// <summary>What the job used so far, from its calls' stats.</summary>
     public JobUsage Usage => _sink.Usage();
 
@@ -363,7 +366,7 @@ internal sealed partial class JobRunner
                 now = _time.GetUtcNow();
                 if (_poller.ListingDue(now) && !_ledger.AllDone && !_attempts.Stopped)
                 {
-                    int found = await _poller.ListAsync(_ledger.States, reads, _ledger.Started, _ledger.Count - _ledger.Done).ConfigureAwait(false);
+                    int found = await _poller.ListAsync(_ledger.States, reads, _ledger.Count - _ledger.Done).ConfigureAwait(false);
                     Trace($"listed: {found} new outcomes, done {_ledger.Done}");
                 }
 

@@ -97,6 +97,15 @@ internal sealed class OutcomeReader
                 _attempts.Fault(index, reason.StartsWith(Local.WorkerProcess.PastTimeout, StringComparison.Ordinal) ? typeof(TimeoutException).FullName! : "Neutral.WorkerLost", reason);
             }
         }
+
+        // Starts last: a call that ended in this poll is no longer running when the next call of its worker starts.
+        foreach (var (index, attempt, at) in reads.Started)
+        {
+            if (!_ledger[index].Done && attempt == _ledger[index].Launched)
+            {
+                _ledger.Started(index, at);
+            }
+        }
     }
 
     /// <summary>

@@ -104,10 +104,10 @@ internal sealed class StatusPoller
     /// Lists the active slots that are due; returns how many new outcomes it found. With <paramref name="pending"/> calls
     /// or fewer left (<see cref="TailSize"/>), their statuses are read directly too: listings can lag, and a marker can be lost.
     /// </summary>
-    public async Task<int> ListAsync(CallState[] state, ReadSet reads, Action<int, DateTimeOffset> started, int pending)
+    public async Task<int> ListAsync(CallState[] state, ReadSet reads, int pending)
     {
         Telemetry.Polls.Add(1);
-        int found = await ListSlotsAsync(state, reads, started).ConfigureAwait(false);
+        int found = await ListSlotsAsync(state, reads).ConfigureAwait(false);
         if (pending <= TailSize)
         {
             foreach (int slot in Slots.Active)
@@ -119,7 +119,7 @@ internal sealed class StatusPoller
         return found;
     }
 
-    private async Task<int> ListSlotsAsync(CallState[] state, ReadSet reads, Action<int, DateTimeOffset> started)
+    private async Task<int> ListSlotsAsync(CallState[] state, ReadSet reads)
     {
         DateTimeOffset now = _time.GetUtcNow();
         long listStart = _time.GetTimestamp();
@@ -160,7 +160,7 @@ internal sealed class StatusPoller
                     listings[k + ListingConcurrency] = CollectSlotAsync(_due[k + ListingConcurrency]);
                 }
 
-                int news = Apply(markers, state, reads, started, now);
+                int news = Apply(markers, state, reads, now);
                 found += news;
                 CompletionSlots.Slot s = Slots[slot];
                 if (news == 0 && s.Interval >= MaximumInterval)
@@ -266,8 +266,13 @@ internal sealed class StatusPoller
         return markers;
     }
 
-    /// <summary>What one slot's markers say: calls seen starting, outcomes to read. Returns the news they brought.</summary>
-    private static int Apply(List<Marker> markers, CallState[] state, ReadSet reads, Action<int, DateTimeOffset> started, DateTimeOffset now)
+    /// <summary>
+    /// What one slot's markers say: calls seen starting, outcomes to read. Returns the news they brought. Starts are
+    /// recorded in <see cref="ReadSet.Started"/> and applied after the outcomes of the same poll: a listing can show a
+    /// worker's next call starting before the outcome of the call it just finished has been read, and applying the start
+    /// first would count both as running.
+    /// </summary>
+    private static int Apply(List<Marker> markers, CallState[] state, ReadSet reads, DateTimeOffset now)
     {
         int news = 0;
         foreach ((int index, int attempt, char kind, StatusRecord? status) in markers)
@@ -281,7 +286,7 @@ internal sealed class StatusPoller
             switch (kind)
             {
                 case 's' when attempt == call.Launched && call.StartedAt is null:
-                    started(index, now);
+                    reads.Started.Add((index, attempt, now));
                     news++;
                     break;
                 case 't' when reads.Status.Add(index):
@@ -365,4 +370,7 @@ internal sealed class ReadSet
     public List<(int Index, int Attempt)> Failed { get; } = [];
 
     public List<(int Index, int Attempt, string Reason)> Lost { get; } = [];
+
+    /// <summary>Calls seen starting, applied after the outcomes (<see cref="OutcomeReader.ReadAsync"/>).</summary>
+    public List<(int Index, int Attempt, DateTimeOffset At)> Started { get; } = [];
 }

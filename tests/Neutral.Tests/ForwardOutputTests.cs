@@ -93,10 +93,30 @@ public sealed class RunningCountTests
     [Fact]
     public async Task Progress_never_reports_more_calls_running_than_there_are_workers()
     {
+        // The first two calls hold both workers until the test has seen progress report them running (no timing
+        // involved); then 58 short calls go through the two workers, each one's start listed as the previous one ends.
         await using var local = new LocalCloud(workers: 2);
-        RemoteJob<int> job = local.Cloud.Submit(Enumerable.Range(0, 60).Select(i => Remote.FaultFunctions.Sleep(i % 3, i)));
+        string go = $"go/{Guid.NewGuid():N}";
+        var calls = new RemoteCall<int>[60];
+        for (int i = 0; i < calls.Length; i++)
+        {
+            calls[i] = i < 2 ? Remote.SimulatedFunctions.WaitForKey(go, i) : Remote.FaultFunctions.Sleep(i % 3, i);
+        }
+
+        RemoteJob<int> job = local.Cloud.Submit(calls);
         int most = 0;
-        job.Progress += (_, p) => most = Math.Max(most, p.Running);
+        var seenRunning = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        job.Progress += (_, p) =>
+        {
+            most = Math.Max(most, p.Running);
+            if (p.Running > 0)
+            {
+                seenRunning.TrySetResult();
+            }
+        };
+
+        await seenRunning.Task.WaitAsync(TimeSpan.FromSeconds(60));
+        await local.Cloud.Storage.PutAsync(go, new byte[] { 1 });
         int[] results = await job.GetResultsAsync();
         Assert.Equal(Enumerable.Range(0, 60), results);
         Assert.InRange(most, 1, 2);

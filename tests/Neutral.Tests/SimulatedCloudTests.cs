@@ -363,4 +363,54 @@ public sealed class SimulatedCloudTests
         }), Hour);
         Assert.True(job.ProgressHandlerErrors >= 1);
     }
+
+    [Fact]
+    public async Task A_call_that_ends_and_the_next_that_starts_in_one_listing_are_never_counted_running_together()
+    {
+        // One listing shows call 0's status marker and call 1's started marker (a worker that took its next call): the
+        // outcome is applied before the start, so the job never counts two calls running. Applying the start first did
+        // (peak 2): a progress bar showed more calls running than there were workers.
+        await using var rig = new SimulatedRig(o => o.Job.Speculation = false);
+        string run = Guid.NewGuid().ToString("N");
+        var second = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        rig.Platform.BeforeRun = (e, ct) => e.CallIndex == 1 ? second.Task.WaitAsync(ct) : Task.CompletedTask;
+        var job = rig.Cloud.Submit([Remote.SimulatedFunctions.WaitForGate($"{run}/0", 0), Remote.SimulatedFunctions.WaitForGate($"{run}/1", 1)]);
+
+        // Call 0 seen running (its listing quiet for a while, so the next one waits for the clock).
+        while (job.Current.Running == 0 || !rig.Memory.Keys.Any(k => k.Contains(job.JobId, StringComparison.Ordinal) && k.EndsWith("/0000000.1.started", StringComparison.Ordinal)))
+        {
+            rig.Time.Advance(TimeSpan.FromMilliseconds(100));
+            await Task.Delay(2);
+        }
+
+        for (int i = 0; i < 40; i++)
+        {
+            rig.Time.Advance(TimeSpan.FromMilliseconds(100));
+            await Task.Delay(2);
+        }
+
+        Assert.Equal(1, job.Current.Running);
+
+        // Call 0 ends and call 1 starts while the clock stands still: no listing in between.
+        SimulatedFunctions.Gates.GetOrAdd($"{run}/0", _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+        second.TrySetResult();
+        while (!rig.Memory.Keys.Any(k => k.Contains(job.JobId, StringComparison.Ordinal) && k.Contains("/0000000.1.status", StringComparison.Ordinal))
+            || !rig.Memory.Keys.Any(k => k.Contains(job.JobId, StringComparison.Ordinal) && k.EndsWith("/0000001.1.started", StringComparison.Ordinal)))
+        {
+            await Task.Delay(5);
+        }
+
+        Assert.Equal(1, job.Current.Running);
+        await rig.DriveAsync(job[0].Task, TimeSpan.FromMinutes(1));
+        while (job.Current.Running == 0)
+        {
+            rig.Time.Advance(TimeSpan.FromMilliseconds(100));
+            await Task.Delay(2);
+        }
+
+        SimulatedFunctions.Gates.GetOrAdd($"{run}/1", _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+        int[] results = await rig.DriveAsync(job.GetResultsAsync(), TimeSpan.FromMinutes(1));
+        Assert.Equal([0, 1], results);
+        Assert.Equal(1, job.Runner.PeakRunning);
+    }
 }
