@@ -498,6 +498,10 @@ internal sealed partial class JobRunner
             }
 
             await _sink.Holds.CloseAsync(_cloud.Disposing).ConfigureAwait(false);
+
+            // Renewals end before the delete: one still being written would put the lease back into the deleted job.
+            await finishing.CancelAsync().ConfigureAwait(false);
+            await renewing.ConfigureAwait(false);
             await _cloud.Cleanup.FinishJobAsync(JobId, () => reported ? _events.DrainAsync(_attempts.Live, _time, TimeSpan.FromSeconds(2)) : Task.FromResult(_attempts.Live),
                 tracked: _hintSubscription is not null).ConfigureAwait(false);
             Trace("cleaned up");
