@@ -9,8 +9,9 @@ using Neutral;
 
 // dotnet run --project samples/MonteCarlo [-- --calls 200 --samples 1000000 --compare]
 // dotnet run --project samples/MonteCarlo -- --attach <job id> [--samples 1000000]: the results of a job this sample
-// started in another process (killed, say), which this one takes over once its lease expires. --kill-after <n> makes
-// the first process kill itself (SIGKILL) once n calls are done, to try it.
+// started in another process (killed, say), which this one takes over once its lease lapses, or at once when that
+// process ran on this host and has ended. --kill-after <n> makes the first process kill itself (SIGKILL) once n calls
+// are done, to try it.
 int calls = Option("--calls", 200);
 int samples = Option("--samples", 1_000_000);
 bool compare = args.Contains("--compare");
