@@ -433,3 +433,25 @@ public sealed class ConfigurationTests
         Assert.Equal("Neutral:Job:Retries", error.Key);
     }
 }
+
+/// <summary>The configuration tables of the README and the guide list exactly the core's settings.</summary>
+public sealed class ConfigurationDocsTests
+{
+    [Theory]
+    [InlineData("README.md", "Neutral:")]
+    [InlineData("docs/guide.md", "")]
+    public void Every_core_setting_has_a_row_and_every_row_is_a_setting(string file, string prefix)
+    {
+        string text = File.ReadAllText(Path.Combine(PublishedApp.Repository(), file));
+        // A table row's first cell: | `Neutral:Job:Retries` | (the README) or | `Job:Retries` | (the guide).
+        var rows = System.Text.RegularExpressions.Regex.Matches(text, @"^\| `([A-Za-z:{}]+)` \|", System.Text.RegularExpressions.RegexOptions.Multiline)
+            .Select(m => m.Groups[1].Value)
+            .Where(k => k.StartsWith(prefix, StringComparison.Ordinal) && !k.Contains('{', StringComparison.Ordinal))
+            .Select(k => k[prefix.Length..])
+            .ToHashSet(StringComparer.Ordinal);
+        string[] settings = CoreSettings.All.Select(s => s.Key).ToArray();
+        Assert.All(settings, key => Assert.True(rows.Contains(key), $"{file} has no configuration row for {prefix}{key}"));
+        Assert.All(rows.Where(k => k.StartsWith("Job:", StringComparison.Ordinal) || k.StartsWith("Local:", StringComparison.Ordinal)),
+            key => Assert.True(settings.Contains(key), $"{file} has a row for {prefix}{key}, which is not a core setting"));
+    }
+}
