@@ -21,8 +21,8 @@ public sealed partial class Cloud
     /// <param name="cancellationToken">Cancels reading the job.</param>
     /// <exception cref="InvalidOperationException">
     /// No such job in this store; its function is not in this process, returns another type than
-    /// <typeparamref name="T"/>, or was built differently; or the job cannot be attached to (calls of several functions,
-    /// calls that take other calls' results, a manifest from before attaching existed).
+    /// <typeparamref name="T"/>, or was built differently; or the job cannot be attached to (calls that take other
+    /// calls' results, a manifest from before attaching existed).
     /// </exception>
     /// <remarks>
     /// <see cref="RemoteJob{T}.CancelAsync"/> on an attached job that this client does not drive stops this client's
@@ -45,17 +45,14 @@ public sealed partial class Cloud
         }
 
         JobManifest manifest = WireJson.DeserializeManifest(manifestBytes);
-        if (manifest.MixedFunctions)
-        {
-            throw new InvalidOperationException($"Job {jobId} calls several functions; attaching supports jobs of one function.");
-        }
-
         if (manifest.HasInputs)
         {
             throw new InvalidOperationException($"Job {jobId} has calls that take other calls' results; those wait in the client that submitted them, so the job cannot be attached to.");
         }
 
-        RemoteFunction<T> function = FunctionOf<T>(manifest);
+        RemoteFunction<T>[] functions = manifest.MixedFunctions
+            ? FunctionsOf<T>(manifest)
+            : [FunctionOf<T>(manifest.JobId, manifest.FunctionId, manifest.SignatureHash)];
         byte[] input = await _context.Jobs.GetAsync(StorageLayout.Input(jobId), cancellationToken).ConfigureAwait(false)
             ?? throw new InvalidOperationException($"Job {jobId} has no stored arguments (input.bin): it was submitted by a Neutral older than attaching, or its data is being cleaned up.");
         JobStaging staging;
@@ -68,7 +65,7 @@ public sealed partial class Cloud
             throw new InvalidOperationException(e.Message, e);
         }
 
-        var (runner, results) = JobRunner.Attach(_context, manifest, function, staging);
+        var (runner, results) = JobRunner.Attach(_context, manifest, functions, staging);
         var job = new RemoteJob<T>(runner, results);
         lock (_jobsLock)
         {
@@ -81,17 +78,54 @@ public sealed partial class Cloud
         return job;
     }
 
-    /// <summary>The function the manifest names, as this process registered it, checked against <typeparamref name="T"/> and the signature.</summary>
-    private static RemoteFunction<T> FunctionOf<T>(JobManifest manifest)
+    /// <summary>
+    /// Each call's function in a job of several functions (<see cref="JobManifest.Functions"/> and
+    /// <see cref="JobManifest.FunctionRuns"/>), each checked as <see cref="FunctionOf{T}"/> does.
+    /// </summary>
+    private static RemoteFunction<T>[] FunctionsOf<T>(JobManifest manifest)
     {
-        var found = RemoteFunctions.Find(manifest.FunctionId);
+        if (manifest.Functions is not { Length: > 0 } listed || manifest.FunctionRuns is not { } runs)
+        {
+            throw new InvalidOperationException($"Job {manifest.JobId} calls several functions, and its manifest does not say which call runs which: it was submitted by a Neutral older than attaching to such jobs.");
+        }
+
+        if (runs.Length == 0 || runs.Length % 2 != 0 || runs[0] != 0)
+        {
+            throw new InvalidOperationException($"The function runs of job {manifest.JobId}'s manifest are malformed: pairs of (first call, function) starting at call 0 were expected.");
+        }
+
+        var resolved = new RemoteFunction<T>[listed.Length];
+        for (int f = 0; f < listed.Length; f++)
+        {
+            resolved[f] = FunctionOf<T>(manifest.JobId, listed[f].Id, listed[f].SignatureHash);
+        }
+
+        var functions = new RemoteFunction<T>[manifest.CallCount];
+        for (int r = 0; r < runs.Length; r += 2)
+        {
+            int from = runs[r], to = r + 2 < runs.Length ? runs[r + 2] : manifest.CallCount, which = runs[r + 1];
+            if (from >= to || to > manifest.CallCount || (uint)which >= (uint)resolved.Length)
+            {
+                throw new InvalidOperationException($"The function runs of job {manifest.JobId}'s manifest are malformed at call {from}: runs go forwards, within its {manifest.CallCount} calls and its {resolved.Length} functions.");
+            }
+
+            Array.Fill(functions, resolved[which], from, to - from);
+        }
+
+        return functions;
+    }
+
+    /// <summary>A function a manifest names, as this process registered it, checked against <typeparamref name="T"/> and the signature.</summary>
+    private static RemoteFunction<T> FunctionOf<T>(string jobId, string functionId, string signatureHash)
+    {
+        var found = RemoteFunctions.Find(functionId);
         if (found.Count == 0)
         {
             throw new InvalidOperationException(
-                $"Job {manifest.JobId} runs {manifest.FunctionId}, which is not in this process: reference the assembly that defines it (and use one of its stubs, or RemoteFunctions.Register its functions) before attaching.");
+                $"Job {jobId} runs {functionId}, which is not in this process: reference the assembly that defines it (and use one of its stubs, or RemoteFunctions.Register its functions) before attaching.");
         }
 
-        ulong wanted = InvocationEnvelope.ParseHash(manifest.SignatureHash);
+        ulong wanted = InvocationEnvelope.ParseHash(signatureHash);
         RemoteFunction? same = null;
         foreach (RemoteFunction function in found)
         {
@@ -104,11 +138,11 @@ public sealed partial class Cloud
         if (same is null)
         {
             throw new InvalidOperationException(
-                $"Job {manifest.JobId} runs {manifest.FunctionId} with signature {manifest.SignatureHash}; this build's has {InvocationEnvelope.FormatHash(found[0].SignatureHash)}: the method or its types changed since the job was submitted.");
+                $"Job {jobId} runs {functionId} with signature {signatureHash}; this build's has {InvocationEnvelope.FormatHash(found[0].SignatureHash)}: the method or its types changed since the job was submitted.");
         }
 
         return same as RemoteFunction<T> ?? throw new InvalidOperationException(
-            $"Job {manifest.JobId} runs {manifest.FunctionId}, which returns {ResultTypeOf(same)}, not {typeof(T).Name}: attach with AttachAsync<{ResultTypeOf(same)}>.");
+            $"Job {jobId} runs {functionId}, which returns {ResultTypeOf(same)}, not {typeof(T).Name}: attach with AttachAsync<{ResultTypeOf(same)}>.");
     }
 
     private static string ResultTypeOf(RemoteFunction function)

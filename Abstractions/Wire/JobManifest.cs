@@ -42,9 +42,33 @@ public sealed record JobManifest
     /// </summary>
     [JsonPropertyName("keep")] public bool Kept { get; init; }
 
-    /// <summary>Whether the calls run more than one function (only the first's is recorded): a client attaching to the job refuses it.</summary>
+    /// <summary>
+    /// Whether the calls run more than one function: <see cref="FunctionId"/> is the first call's, and
+    /// <see cref="Functions"/> with <see cref="FunctionRuns"/> say which call runs which (a client attaching to a mixed
+    /// job without them, written before they existed, refuses it).
+    /// </summary>
     [JsonPropertyName("mixed")] public bool MixedFunctions { get; init; }
+
+    /// <summary>With <see cref="MixedFunctions"/>: every function the job runs, in the order of their first calls.</summary>
+    [JsonPropertyName("fns")] public JobFunction[]? Functions { get; init; }
+
+    /// <summary>
+    /// With <see cref="Functions"/>: pairs of (first call index, index into <see cref="Functions"/>) in call order. The
+    /// calls from one pair's first index up to the next pair's (or the last call) run that function; the first pair's
+    /// index is 0.
+    /// </summary>
+    [JsonPropertyName("runs")] public int[]? FunctionRuns { get; init; }
 
     /// <summary>Whether some calls take other calls' results (protocol version 5): a client attaching to the job refuses it.</summary>
     [JsonPropertyName("inputs")] public bool HasInputs { get; init; }
+}
+
+/// <summary>A function a job of several functions runs (<see cref="JobManifest.Functions"/>).</summary>
+public sealed record JobFunction
+{
+    /// <summary>The function id.</summary>
+    [JsonPropertyName("fn")] public required string Id { get; init; }
+
+    /// <summary>The signature hash (16 hex digits).</summary>
+    [JsonPropertyName("sig")] public required string SignatureHash { get; init; }
 }

@@ -31,9 +31,9 @@ internal sealed partial class JobRunner
     public bool Driving => _lease is not { Held: false };
 
     /// <summary>A runner for a job another client submitted: its arguments are read from storage, its results land in the returned sink.</summary>
-    public static (JobRunner Runner, ResultSink<T> Results) Attach<T>(CloudContext cloud, JobManifest manifest, RemoteFunction<T> function, JobStaging staging)
+    public static (JobRunner Runner, ResultSink<T> Results) Attach<T>(CloudContext cloud, JobManifest manifest, RemoteFunction<T>[] functions, JobStaging staging)
     {
-        var results = new ResultSink<T>(manifest.JobId, manifest.CallCount, function, manifest.Created, new JobHolds(cloud));
+        var results = new ResultSink<T>(manifest.JobId, manifest.CallCount, functions, manifest.Created, new JobHolds(cloud));
         var runner = new JobRunner(cloud, manifest.JobId, manifest.Created, results, inputs: null) { _attached = true };
         runner._envelopes.Staging = staging;
         // Not held until the first look says the driver is gone.

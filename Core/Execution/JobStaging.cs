@@ -96,6 +96,34 @@ internal sealed class JobStaging
         return new JobStaging(packed, offsets, large);
     }
 
+    /// <summary>Which call runs which function, as runs of calls (a job mixes a few functions, usually in blocks).</summary>
+    private static (JobFunction[] Functions, int[] Runs) FunctionRunsOf(IResultSink sink)
+    {
+        var functions = new System.Collections.Generic.List<JobFunction>();
+        var indexOf = new System.Collections.Generic.Dictionary<RemoteFunction, int>(System.Collections.Generic.ReferenceEqualityComparer.Instance);
+        var runs = new System.Collections.Generic.List<int>();
+        int current = -1;
+        for (int i = 0; i < sink.Count; i++)
+        {
+            RemoteFunction function = sink.FunctionOf(i);
+            if (!indexOf.TryGetValue(function, out int index))
+            {
+                index = functions.Count;
+                indexOf[function] = index;
+                functions.Add(new JobFunction { Id = function.Id, SignatureHash = InvocationEnvelope.FormatHash(function.SignatureHash) });
+            }
+
+            if (index != current)
+            {
+                runs.Add(i);
+                runs.Add(index);
+                current = index;
+            }
+        }
+
+        return (functions.ToArray(), runs.ToArray());
+    }
+
     /// <summary>A deployed backend's check of its tables: a stale deployment fails the job once, not each call in a worker.</summary>
     public static async Task VerifyDeploymentAsync(CloudContext cloud, IResultSink sink, CancellationToken cancellationToken)
     {
@@ -124,6 +152,12 @@ internal sealed class JobStaging
             MixedFunctions = sink.Functions.Count > 1,
             HasInputs = hasInputs,
         };
+        if (manifest.MixedFunctions)
+        {
+            var (functions, runs) = FunctionRunsOf(sink);
+            manifest = manifest with { Functions = functions, FunctionRuns = runs };
+        }
+
         await staging.WriteAsync(cloud.Jobs, manifest, cancellationToken).ConfigureAwait(false);
         return staging;
     }

@@ -97,12 +97,20 @@ internal sealed class ResultSink<T> : IResultSink
         Records = new CallRecords(calls.Length, submitted);
     }
 
-    /// <summary>The results of a job another client submitted (<c>Cloud.AttachAsync</c>): its calls are in storage.</summary>
-    public ResultSink(string jobId, int count, RemoteFunction<T> function, DateTimeOffset submitted, JobHolds holds)
+    /// <summary>
+    /// The results of a job another client submitted (<c>Cloud.AttachAsync</c>): its calls are in storage. One function
+    /// for every call, or one per call.
+    /// </summary>
+    public ResultSink(string jobId, int count, RemoteFunction<T>[] functions, DateTimeOffset submitted, JobHolds holds)
     {
         JobId = jobId;
         Holds = holds;
-        _first = function;
+        _first = functions[0];
+        if (functions.Length > 1)
+        {
+            _functions = functions;
+        }
+
         _results = new T[count];
         Records = new CallRecords(count, submitted);
     }

@@ -219,6 +219,61 @@ public sealed class AttachTests
     }
 
     [Fact]
+    public async Task A_job_of_several_functions_is_taken_over_with_each_call_relaunched_as_its_own_function()
+    {
+        // Three runs of calls: Square, Add, Square. The first attempts never start; the driver dies, and the attached
+        // client relaunches every call with the function the manifest's runs name for it.
+        await using var rig = Rig(leaseSeconds: 6);
+        rig.Platform.BeforeRun = (e, ct) => e.Attempt < 1000 ? Task.Delay(Timeout.Infinite, ct) : Task.CompletedTask;
+        RemoteCall<int>[] calls = Enumerable.Range(0, 30).Select(i => i is >= 10 and < 20 ? Remote.TestFunctions.Add(i, 100) : Remote.TestFunctions.Square(i)).ToArray();
+        RemoteJob<int> driven = rig.Cloud.Submit(calls);
+        await rig.DriveAsync(WaitForAsync(() => rig.Platform.Invocations >= 30));
+
+        byte[] manifestBytes = (await rig.Memory.GetAsync(Cloud.InternalPrefix + StorageLayout.Manifest(driven.JobId)))!;
+        JobManifest manifest = WireJson.DeserializeManifest(manifestBytes);
+        Assert.True(manifest.MixedFunctions);
+        Assert.Equal(["Neutral.Tests.TestFunctions.Square(int)", "Neutral.Tests.TestFunctions.Add(int,int)"], manifest.Functions!.Select(f => f.Id));
+        Assert.Equal([0, 0, 10, 1, 20, 0], manifest.FunctionRuns!);
+
+        await using var other = new Driven(rig, Client(rig, 6));
+        RemoteJob<int> attached = await rig.DriveAsync(other.Cloud.AttachAsync<int>(driven.JobId));
+        driven.Runner.Abandon();
+        int[] results = await rig.DriveAsync(attached.GetResultsAsync(), limit: TimeSpan.FromMinutes(5));
+        Assert.True(attached.Driving);
+        Assert.Equal(Enumerable.Range(0, 30).Select(i => i is >= 10 and < 20 ? i + 100 : i * i), results);
+        Assert.All(attached.Futures, f => Assert.Equal(1001, f.Stats.Attempt));
+    }
+
+    [Fact]
+    public async Task A_job_of_several_functions_whose_manifest_does_not_say_which_call_runs_which_is_refused()
+    {
+        await using var rig = Rig();
+        string gate = "attach-mixed-" + Guid.NewGuid().ToString("N");
+        RemoteJob<int> job = rig.Cloud.Submit([Remote.SimulatedFunctions.WaitForGate(gate, 1), Remote.SimulatedFunctions.HangOnFirstAttempt(gate, 2, true)]);
+        await rig.DriveAsync(WaitForAsync(() => job.Current.Running == 2));
+        string key = Cloud.InternalPrefix + StorageLayout.Manifest(job.JobId);
+        JobManifest manifest = WireJson.DeserializeManifest((await rig.Memory.GetAsync(key))!);
+
+        // As a Neutral older than these fields wrote it.
+        await rig.Memory.PutAsync(key, WireJson.Serialize(manifest with { Functions = null, FunctionRuns = null }));
+        var older = await Assert.ThrowsAsync<InvalidOperationException>(() => rig.DriveAsync(rig.Cloud.AttachAsync<int>(job.JobId)));
+        Assert.Contains("does not say which call runs which", older.Message, StringComparison.Ordinal);
+
+        // Runs that go backwards, or name a function the manifest does not list.
+        foreach (int[] runs in new[] { new[] { 0, 0, 1, 1, 1, 0 }, new[] { 0, 2 }, new[] { 1, 0 }, new[] { 0 } })
+        {
+            await rig.Memory.PutAsync(key, WireJson.Serialize(manifest with { FunctionRuns = runs }));
+            var malformed = await Assert.ThrowsAsync<InvalidOperationException>(() => rig.DriveAsync(rig.Cloud.AttachAsync<int>(job.JobId)));
+            Assert.Contains("function runs of job", malformed.Message, StringComparison.Ordinal);
+        }
+
+        await rig.Memory.PutAsync(key, WireJson.Serialize(manifest));
+        Open(gate);
+        int[] results = await rig.DriveAsync(job.GetResultsAsync());
+        Assert.Equal([1, 2], results);
+    }
+
+    [Fact]
     public async Task A_lease_renewal_still_being_written_when_the_driver_cleans_up_lands_before_the_delete()
     {
         // The driver renews its lease while it finishes (here: while a second job holds its results). A renewal still

@@ -144,16 +144,14 @@ public sealed class FaultTests
     public async Task A_straggler_gets_a_speculative_backup_and_the_first_status_wins()
     {
         await using var local = new LocalCloud(workers: 2);
-        var watch = Stopwatch.StartNew();
         var job = local.Cloud.Submit(Enumerable.Range(0, 20).Select(i => Remote.FaultFunctions.SlowFirstAttempt(i)));
         int[] results = await job.GetResultsAsync();
-        watch.Stop();
 
-        // Call 0's first attempt sleeps 5 s; its backup (attempt 2) answers at once and wins.
+        // Call 0's first attempt sleeps 5 s; its backup (attempt 2) answers at once and wins: the result is the
+        // attempt's number, so no clock is needed to tell which attempt's status was first.
         Assert.Equal(2, results[0]);
         Assert.Equal(2, job[0].Stats.Attempt);
         Assert.All(results.Skip(1), r => Assert.Equal(1, r));
-        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(4.5), $"the job took {watch.Elapsed}: the backup did not win");
     }
 
     [Fact]
