@@ -85,20 +85,40 @@ internal sealed class RedisConnection : IDisposable
     /// <summary>The connection itself (for tests and benchmarks: profiling, raw commands).</summary>
     public Task<ConnectionMultiplexer> MultiplexerAsync() => _multiplexer.Value;
 
-    /// <summary>Whether <paramref name="e"/> says the server refused the credentials.</summary>
-    public static bool IsAuthenticationFailure(Exception e) => e switch
+    /// <summary>
+    /// Whether <paramref name="e"/> says the server refused the credentials. StackExchange.Redis also reports a TLS
+    /// handshake that failed (a certificate, a server restarting, a timeout) as an authentication failure: one caused by
+    /// the transport is not a refused password.
+    /// </summary>
+    public static bool IsAuthenticationFailure(Exception e) => !FromTransport(e) && IsRefusal(e);
+
+    private static bool FromTransport(Exception? e)
+    {
+        for (; e is not null; e = e.InnerException)
+        {
+            if (e is System.Security.Authentication.AuthenticationException or System.IO.IOException or System.Net.Sockets.SocketException)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static bool IsRefusal(Exception e) => e switch
     {
         RedisConnectionException { FailureType: ConnectionFailureType.AuthenticationFailure } => true,
         RedisServerException server => server.Message.StartsWith("NOAUTH", StringComparison.Ordinal) || server.Message.StartsWith("WRONGPASS", StringComparison.Ordinal),
-        RedisConnectionException { InnerException: { } inner } => IsAuthenticationFailure(inner),
+        RedisConnectionException { InnerException: { } inner } => IsRefusal(inner),
         _ => false,
     };
 
     public void Dispose()
     {
-        if (_multiplexer.IsValueCreated && _multiplexer.Value.IsCompletedSuccessfully)
+        if (_multiplexer.IsValueCreated)
         {
-            _multiplexer.Value.Result.Dispose();
+            // A connect still under way (it may fall back to a second one) is disposed when it ends.
+            _ = _multiplexer.Value.ContinueWith(static t => t.Result.Dispose(), CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         }
     }
 }

@@ -314,6 +314,12 @@ internal sealed partial class JobRunner
             {
                 Log.LeaseFailed(_logger, e, JobId, e.Message);
             }
+            catch (Exception e)
+            {
+                // Anything else (the store disposed, a refusal) ends the renewals, never the job's cleanup, which awaits them.
+                Log.LeaseFailed(_logger, e, JobId, e.Message);
+                return;
+            }
         }
     }
 

@@ -288,6 +288,22 @@ public sealed class RedisPasswordTests(RedisPasswordFixture redis) : IClassFixtu
     }
 
     [Fact]
+    public void A_TLS_handshake_that_failed_is_not_taken_for_a_refused_password()
+    {
+        // StackExchange.Redis reports both as AuthenticationFailure; only the server's refusal is final.
+        var refused = new RedisConnectionException(ConnectionFailureType.AuthenticationFailure, CommandFlags.None, "It was not possible to connect",
+            new RedisServerException(RedisErrorKind.WrongPass, CommandFlags.None, "WRONGPASS invalid username-password pair or user is disabled."));
+        var handshake = new RedisConnectionException(ConnectionFailureType.AuthenticationFailure, CommandFlags.None, "It was not possible to connect",
+            new System.Security.Authentication.AuthenticationException("The remote certificate is invalid"));
+        var cutOff = new RedisConnectionException(ConnectionFailureType.AuthenticationFailure, CommandFlags.None, "It was not possible to connect",
+            new System.IO.IOException("Unable to read data from the transport connection"));
+        Assert.True(RedisConnection.IsAuthenticationFailure(refused));
+        Assert.False(RedisConnection.IsAuthenticationFailure(handshake));
+        Assert.False(RedisConnection.IsAuthenticationFailure(cutOff));
+        Assert.True(RedisConnection.IsAuthenticationFailure(new RedisServerException(RedisErrorKind.NoAuth, CommandFlags.None, "NOAUTH Authentication required.")));
+    }
+
+    [Fact]
     public async Task A_wrong_password_fails_the_connection_check_with_the_unauthorized_error()
     {
         var options = ConfigurationOptions.Parse(RedisServers.WithPassword);

@@ -377,11 +377,7 @@ public sealed class SimulatedCloudTests
         var job = rig.Cloud.Submit([Remote.SimulatedFunctions.WaitForGate($"{run}/0", 0), Remote.SimulatedFunctions.WaitForGate($"{run}/1", 1)]);
 
         // Call 0 seen running (its listing quiet for a while, so the next one waits for the clock).
-        while (job.Current.Running == 0 || !rig.Memory.Keys.Any(k => k.Contains(job.JobId, StringComparison.Ordinal) && k.EndsWith("/0000000.1.started", StringComparison.Ordinal)))
-        {
-            rig.Time.Advance(TimeSpan.FromMilliseconds(100));
-            await Task.Delay(2);
-        }
+        await rig.DriveAsync(Until(() => job.Current.Running == 1), TimeSpan.FromMinutes(1));
 
         for (int i = 0; i < 40; i++)
         {
@@ -389,28 +385,42 @@ public sealed class SimulatedCloudTests
             await Task.Delay(2);
         }
 
+        // With the clock standing still, wait until the store has had no request for a while: no listing is under way.
+        long requests = -1;
+        for (int quiet = 0; quiet < 10; quiet = rig.Requests.Lists + rig.Requests.Gets == requests ? quiet + 1 : 0)
+        {
+            requests = rig.Requests.Lists + rig.Requests.Gets;
+            await Task.Delay(20);
+        }
+
         Assert.Equal(1, job.Current.Running);
 
         // Call 0 ends and call 1 starts while the clock stands still: no listing in between.
         SimulatedFunctions.Gates.GetOrAdd($"{run}/0", _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
         second.TrySetResult();
-        while (!rig.Memory.Keys.Any(k => k.Contains(job.JobId, StringComparison.Ordinal) && k.Contains("/0000000.1.status", StringComparison.Ordinal))
-            || !rig.Memory.Keys.Any(k => k.Contains(job.JobId, StringComparison.Ordinal) && k.EndsWith("/0000001.1.started", StringComparison.Ordinal)))
+        for (int waited = 0; !rig.Memory.Keys.Any(k => k.Contains(job.JobId, StringComparison.Ordinal) && k.Contains("/0000000.1.status", StringComparison.Ordinal))
+            || !rig.Memory.Keys.Any(k => k.Contains(job.JobId, StringComparison.Ordinal) && k.EndsWith("/0000001.1.started", StringComparison.Ordinal)); waited++)
         {
+            Assert.True(waited < 6000, "call 0's status and call 1's start were not written within 30 s");
             await Task.Delay(5);
         }
 
         Assert.Equal(1, job.Current.Running);
         await rig.DriveAsync(job[0].Task, TimeSpan.FromMinutes(1));
-        while (job.Current.Running == 0)
-        {
-            rig.Time.Advance(TimeSpan.FromMilliseconds(100));
-            await Task.Delay(2);
-        }
+        await rig.DriveAsync(Until(() => job.Current.Running == 1), TimeSpan.FromMinutes(1));
 
         SimulatedFunctions.Gates.GetOrAdd($"{run}/1", _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
         int[] results = await rig.DriveAsync(job.GetResultsAsync(), TimeSpan.FromMinutes(1));
         Assert.Equal([0, 1], results);
         Assert.Equal(1, job.Runner.PeakRunning);
+    }
+
+    /// <summary>Completes when <paramref name="condition"/> holds (checked every few real milliseconds, while the rig moves the clock).</summary>
+    private static async Task Until(Func<bool> condition)
+    {
+        while (!condition())
+        {
+            await Task.Delay(2);
+        }
     }
 }
